@@ -1,0 +1,51 @@
+// One place for error wording, so messages are uniform and tests can match
+// substrings. Messages are lowercase, without a trailing period, and name the
+// table, column and value involved.
+
+#ifndef KIN_ENGINE_ERRORS_H_
+#define KIN_ENGINE_ERRORS_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/strings/string_view.h"
+#include "absl/status/status.h"
+#include "engine/value.h"
+
+namespace kin {
+
+// "posts.user_id"
+std::string QualifiedName(absl::string_view table, absl::string_view column);
+
+// True when `v` (non-NULL) can be stored in a column of `type`. An int64 is
+// accepted by a double column (converted exactly when |v| < 2^53).
+bool ValueFitsType(const Value& v, Type type);
+
+namespace errors {
+
+// NotFound: "no table named 'usres'"
+absl::Status UnknownTable(absl::string_view table);
+// InvalidArgument: "table 'posts': no column named 'titel'"
+absl::Status UnknownColumn(absl::string_view table, absl::string_view column);
+// InvalidArgument: "posts.user_id: expected int64, got string \"abc\""
+absl::Status TypeMismatch(absl::string_view table, absl::string_view column,
+                          Type expected, const Value& got);
+// InvalidArgument: "posts.user_id: NULL for a NOT NULL column"
+absl::Status NullNotAllowed(absl::string_view table, absl::string_view column);
+// InvalidArgument: "posts.user_id: missing value for a NOT NULL column"
+absl::Status MissingValue(absl::string_view table, absl::string_view column);
+// InvalidArgument: "table 'posts': column 'title' given twice"
+absl::Status DuplicateAttribute(absl::string_view table, absl::string_view column);
+// AlreadyExists: "users.email: duplicate value \"a@b\""
+absl::Status DuplicateKey(absl::string_view table, absl::string_view column,
+                          const Value& key);
+// NotFound: "table 'users': no row with id = 7"
+absl::Status RowNotFound(absl::string_view table, absl::string_view key_column,
+                         const Value& key);
+// FailedPrecondition: "table 'users': stale or deleted row (slot 3)"
+absl::Status StaleRow(absl::string_view table, uint32_t slot);
+
+}  // namespace errors
+}  // namespace kin
+
+#endif  // KIN_ENGINE_ERRORS_H_

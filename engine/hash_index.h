@@ -1,0 +1,99 @@
+// HashIndex: key → rows, on one int64 or string column.
+//
+// A unique index (primary key, Unique()) maps a key to one row; a secondary
+// index (Indexed(), foreign keys) maps a key to its rows in insertion order,
+// which is the order relations return children in. NULL is never indexed.
+// Built on absl::flat_hash_map; string keys are looked up by string_view
+// without allocating.
+
+#ifndef KIN_ENGINE_HASH_INDEX_H_
+#define KIN_ENGINE_HASH_INDEX_H_
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/container/flat_hash_map.h"
+#include "engine/ids.h"
+#include "engine/value.h"
+
+namespace kin {
+
+class HashIndex {
+ public:
+  // REQUIRES: key_type is kInt64 or kString.
+  HashIndex(Type key_type, bool unique);
+
+  Type key_type() const { return key_type_; }
+  bool unique() const { return unique_; }
+  size_t num_keys() const;
+
+  // Rows with this key, in insertion order (at most one for a unique index).
+  // Valid until the next write to the table.
+  std::span<const RowId> Find(int64_t key) const;
+  std::span<const RowId> Find(absl::string_view key) const;
+  // REQUIRES: key is non-NULL and of key_type() (int64 for kInt64).
+  std::span<const RowId> Find(const Value& key) const;
+
+  // Appends `row` to the key's list. REQUIRES: for a unique index the key is
+  // absent (callers check first, so a failed insert changes nothing).
+  void Add(const Value& key, RowId row);
+  // Removes `row` from the key's list and returns the position it had.
+  // REQUIRES: present.
+  uint32_t Remove(const Value& key, RowId row);
+  // Puts `row` back at `position` (the undo of Remove).
+  void InsertAt(const Value& key, RowId row, uint32_t position);
+
+  // Calls f(const Value& key, std::span<const RowId> rows) for every key in
+  // ascending key order (for dumps and consistency checks; O(n log n)).
+  template <typename F>
+  void ForEachSorted(F&& f) const;
+
+  void Clear();
+  void Reserve(size_t keys);
+  size_t MemoryBytes() const;
+
+ private:
+  template <typename K>
+  struct Maps {
+    absl::flat_hash_map<K, RowId> one;
+    absl::flat_hash_map<K, std::vector<RowId>> many;
+  };
+
+  Type key_type_;
+  bool unique_;
+  std::variant<Maps<int64_t>, Maps<std::string>> maps_;
+};
+
+// --- implementation of the template ---
+
+template <typename F>
+void HashIndex::ForEachSorted(F&& f) const {
+  auto visit = [&](const auto& maps) {
+    using K = typename std::decay_t<decltype(maps.one)>::key_type;
+    std::vector<const K*> keys;
+    if (unique_) {
+      for (const auto& [k, v] : maps.one) keys.push_back(&k);
+    } else {
+      for (const auto& [k, v] : maps.many) keys.push_back(&k);
+    }
+    std::sort(keys.begin(), keys.end(), [](const K* a, const K* b) { return *a < *b; });
+    for (const K* k : keys) {
+      if (unique_) {
+        f(Value(*k), std::span<const RowId>(&maps.one.find(*k)->second, 1));
+      } else {
+        const std::vector<RowId>& rows = maps.many.find(*k)->second;
+        f(Value(*k), std::span<const RowId>(rows));
+      }
+    }
+  };
+  std::visit(visit, maps_);
+}
+
+}  // namespace kin
+
+#endif  // KIN_ENGINE_HASH_INDEX_H_

@@ -1,0 +1,95 @@
+#include "engine/row.h"
+
+#include "absl/strings/str_cat.h"
+#include "engine/errors.h"
+#include "engine/status_macros.h"
+#include "engine/table.h"
+
+namespace kin {
+
+bool Row::valid() const {
+  return table_ != nullptr && table_->IsLive(id_) && table_->generation(id_) == generation_;
+}
+
+absl::Status Row::CheckValid() const {
+  if (table_ == nullptr) return absl::FailedPreconditionError("empty row handle");
+  if (!valid()) return errors::StaleRow(table_->name(), id_.value);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Value> Row::Get(absl::string_view column) const {
+  KIN_RETURN_IF_ERROR(CheckValid());
+  KIN_ASSIGN_OR_RETURN(ColumnId id, table_->GetColumn(column));
+  return table_->GetValue(id_, id);
+}
+
+absl::StatusOr<ColumnId> Row::Typed(absl::string_view column, Type type) const {
+  KIN_RETURN_IF_ERROR(CheckValid());
+  KIN_ASSIGN_OR_RETURN(ColumnId id, table_->GetColumn(column));
+  const ColumnSpec& spec = table_->column(id);
+  if (spec.type != type) {
+    return absl::InvalidArgumentError(absl::StrCat(QualifiedName(table_->name(), column),
+                                                   ": column is ", TypeName(spec.type),
+                                                   ", not ", TypeName(type)));
+  }
+  if (table_->IsNull(id_, id)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(QualifiedName(table_->name(), column), ": value is NULL"));
+  }
+  return id;
+}
+
+absl::StatusOr<int64_t> Row::GetInt64(absl::string_view column) const {
+  KIN_ASSIGN_OR_RETURN(ColumnId id, Typed(column, Type::kInt64));
+  return table_->Int64Column(id)[id_.value];
+}
+
+absl::StatusOr<double> Row::GetDouble(absl::string_view column) const {
+  KIN_ASSIGN_OR_RETURN(ColumnId id, Typed(column, Type::kDouble));
+  return table_->DoubleColumn(id)[id_.value];
+}
+
+absl::StatusOr<bool> Row::GetBool(absl::string_view column) const {
+  KIN_ASSIGN_OR_RETURN(ColumnId id, Typed(column, Type::kBool));
+  return table_->BoolColumn(id)[id_.value] != 0;
+}
+
+absl::StatusOr<absl::string_view> Row::GetString(absl::string_view column) const {
+  KIN_ASSIGN_OR_RETURN(ColumnId id, Typed(column, Type::kString));
+  return absl::string_view(table_->StringColumn(id)[id_.value]);
+}
+
+absl::StatusOr<std::span<const Row>> Row::Preloaded(absl::string_view relation) const {
+  if (set_ != nullptr) {
+    for (const internal::RowSetData::Preload& p : set_->preloads) {
+      if (p.name != relation) continue;
+      const std::vector<Row>& kids = p.children->rows;
+      return std::span<const Row>(kids.data() + p.offsets[index_],
+                                  p.offsets[index_ + 1] - p.offsets[index_]);
+    }
+  }
+  return absl::NotFoundError(absl::StrCat("relation '", relation, "' was not preloaded on '",
+                                          table_ == nullptr ? "" : table_->name(), "'"));
+}
+
+absl::StatusOr<Value> Row::Extra(absl::string_view name) const {
+  if (set_ != nullptr) {
+    for (const internal::RowSetData::Extra& e : set_->extras) {
+      if (e.name == name) return e.values[index_];
+    }
+  }
+  return absl::NotFoundError(absl::StrCat("no extra named '", name, "' on this row"));
+}
+
+std::string Row::DebugString() const {
+  if (!valid()) return "<stale row>";
+  std::string out = "{";
+  for (size_t i = 0; i < table_->num_columns(); ++i) {
+    ColumnId c(static_cast<uint32_t>(i));
+    absl::StrAppend(&out, i == 0 ? "" : ", ", table_->column(c).name, ": ",
+                    table_->GetValue(id_, c).DebugString());
+  }
+  return out + "}";
+}
+
+}  // namespace kin

@@ -1,0 +1,137 @@
+// Schema: the column list of a table, built fluently.
+//
+//   kin::Schema()
+//       .Int64("id", kin::PrimaryKey())
+//       .String("email", kin::Unique())
+//       .Int64("user_id", kin::NotNull(), kin::Indexed())
+//       .Bool("is_published", kin::Default(false));
+//
+// Columns are nullable unless NotNull() (as in SQL); the primary key is never
+// NULL. Builder calls never fail: mistakes (duplicate names, a missing or
+// second primary key, an unknown type name, a default of the wrong type) are
+// reported by Validate(), which Engine::CreateTable calls.
+
+#ifndef KIN_ENGINE_SCHEMA_H_
+#define KIN_ENGINE_SCHEMA_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "engine/ids.h"
+#include "engine/value.h"
+
+namespace kin {
+
+// A plain description of one column.
+struct ColumnSpec {
+  std::string name;
+  Type type = Type::kInt64;
+  bool nullable = true;
+  bool primary_key = false;
+  // int64 primary keys only: a missing id is assigned max(id) + 1.
+  bool auto_increment = false;
+  bool unique = false;
+  // A secondary hash index (key → rows in insertion order). Relations add
+  // one on their foreign key automatically.
+  bool indexed = false;
+  // Used when an insert omits the column. nullopt: NULL if nullable, else
+  // the insert fails.
+  std::optional<Value> default_value;
+
+  friend bool operator==(const ColumnSpec& a, const ColumnSpec& b) {
+    return a.name == b.name && a.type == b.type && a.nullable == b.nullable &&
+           a.primary_key == b.primary_key &&
+           a.auto_increment == b.auto_increment && a.unique == b.unique &&
+           a.indexed == b.indexed && a.default_value == b.default_value;
+  }
+};
+
+// A modifier for a column in the Schema builder.
+class ColumnOption {
+ public:
+  enum class Kind { kPrimaryKey, kManualPrimaryKey, kUnique, kIndexed, kNullable, kNotNull, kDefault };
+  ColumnOption(Kind kind, Value value = Value()) : kind_(kind), value_(std::move(value)) {}
+  void ApplyTo(ColumnSpec& spec) const;
+
+ private:
+  Kind kind_;
+  Value value_;
+};
+
+// Primary key; for int64 it auto-increments when an insert omits it.
+inline ColumnOption PrimaryKey() { return ColumnOption(ColumnOption::Kind::kPrimaryKey); }
+// Primary key that every insert must supply (int64 or string).
+inline ColumnOption ManualPrimaryKey() {
+  return ColumnOption(ColumnOption::Kind::kManualPrimaryKey);
+}
+inline ColumnOption Unique() { return ColumnOption(ColumnOption::Kind::kUnique); }
+inline ColumnOption Indexed() { return ColumnOption(ColumnOption::Kind::kIndexed); }
+inline ColumnOption Nullable() { return ColumnOption(ColumnOption::Kind::kNullable); }
+inline ColumnOption NotNull() { return ColumnOption(ColumnOption::Kind::kNotNull); }
+inline ColumnOption Default(Value v) {
+  return ColumnOption(ColumnOption::Kind::kDefault, std::move(v));
+}
+
+class Schema {
+ public:
+  Schema() = default;
+
+  template <typename... Opts>
+  Schema& Int64(std::string name, Opts... opts) {
+    return Add(std::move(name), Type::kInt64, {opts...});
+  }
+  template <typename... Opts>
+  Schema& Double(std::string name, Opts... opts) {
+    return Add(std::move(name), Type::kDouble, {opts...});
+  }
+  template <typename... Opts>
+  Schema& Bool(std::string name, Opts... opts) {
+    return Add(std::move(name), Type::kBool, {opts...});
+  }
+  template <typename... Opts>
+  Schema& String(std::string name, Opts... opts) {
+    return Add(std::move(name), Type::kString, {opts...});
+  }
+  // A column whose type is given by name ("int64", "double", "bool",
+  // "string"), for schemas read from data files. An unknown name is
+  // reported by Validate().
+  Schema& Column(std::string name, absl::string_view type_name,
+                 std::initializer_list<ColumnOption> opts = {});
+  // Adds a fully described column.
+  Schema& Column(ColumnSpec spec);
+
+  const std::vector<ColumnSpec>& columns() const { return columns_; }
+  size_t size() const { return columns_.size(); }
+  const ColumnSpec& column(ColumnId id) const { return columns_[id.value]; }
+
+  // The first problem found, naming `table` and the column; OK if none.
+  absl::Status Validate(absl::string_view table) const;
+
+  // Column lookup by name; nullopt when absent.
+  std::optional<ColumnId> Find(absl::string_view name) const;
+  // Marks a column as carrying a secondary index (Engine::CreateIndex).
+  void MarkIndexed(ColumnId id) { columns_[id.value].indexed = true; }
+  // The primary key column. REQUIRES: Validate() passed.
+  ColumnId primary_key() const { return primary_key_; }
+
+  friend bool operator==(const Schema& a, const Schema& b) {
+    return a.columns_ == b.columns_ && a.error_ == b.error_;
+  }
+
+ private:
+  Schema& Add(std::string name, Type type, std::initializer_list<ColumnOption> opts);
+
+  std::vector<ColumnSpec> columns_;
+  absl::flat_hash_map<std::string, ColumnId> by_name_;
+  ColumnId primary_key_;
+  std::string error_;  // deferred builder error (unknown type name)
+};
+
+}  // namespace kin
+
+#endif  // KIN_ENGINE_SCHEMA_H_

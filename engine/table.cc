@@ -1,0 +1,620 @@
+#include "engine/table.h"
+
+#include <algorithm>
+#include <cassert>
+#include <limits>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "engine/errors.h"
+#include "engine/status_macros.h"
+
+namespace kin {
+
+namespace {
+
+TableImage::ColumnData EmptyColumn(Type type) {
+  switch (type) {
+    case Type::kInt64:
+      return std::vector<int64_t>();
+    case Type::kDouble:
+      return std::vector<double>();
+    case Type::kBool:
+      return std::vector<uint8_t>();
+    case Type::kString:
+      return std::vector<std::string>();
+  }
+  return std::vector<int64_t>();
+}
+
+size_t ColumnIndexOf(Type type) {
+  switch (type) {
+    case Type::kInt64:
+      return 0;
+    case Type::kDouble:
+      return 1;
+    case Type::kBool:
+      return 2;
+    case Type::kString:
+      return 3;
+  }
+  return 0;
+}
+
+// An int64 given for a double column is stored as double.
+Value Coerce(Type type, const Value& v) {
+  if (type == Type::kDouble && v.is_int64()) {
+    return Value(static_cast<double>(v.AsInt64()));
+  }
+  return v;
+}
+
+}  // namespace
+
+Table::Table(std::string name, Schema schema)
+    : name_(std::move(name)), schema_(std::move(schema)) {
+  size_t n = schema_.size();
+  columns_.reserve(n);
+  validity_.resize(n);
+  indexes_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const ColumnSpec& c = schema_.columns()[i];
+    columns_.push_back(EmptyColumn(c.type));
+    if (c.primary_key || c.unique) {
+      indexes_[i] = std::make_unique<HashIndex>(c.type, /*unique=*/true);
+    } else if (c.indexed) {
+      indexes_[i] = std::make_unique<HashIndex>(c.type, /*unique=*/false);
+    }
+  }
+}
+
+absl::StatusOr<ColumnId> Table::GetColumn(absl::string_view name) const {
+  std::optional<ColumnId> id = schema_.Find(name);
+  if (!id.has_value()) return errors::UnknownColumn(name_, name);
+  return *id;
+}
+
+absl::StatusOr<Row> Table::RowAt(RowId id) const {
+  if (!IsLive(id)) return errors::StaleRow(name_, id.value);
+  return GetRow(id);
+}
+
+std::optional<RowId> Table::FindRowId(const Value& key) const {
+  const HashIndex* pk = index(primary_key());
+  if (key.is_null() || key.type() != pk->key_type()) return std::nullopt;
+  std::span<const RowId> rows = pk->Find(key);
+  if (rows.empty()) return std::nullopt;
+  return rows.front();
+}
+
+std::optional<Row> Table::Find(const Value& key) const {
+  std::optional<RowId> id = FindRowId(key);
+  if (!id.has_value()) return std::nullopt;
+  return GetRow(*id);
+}
+
+absl::StatusOr<Row> Table::FindOrFail(const Value& key) const {
+  const ColumnSpec& pk = schema_.column(primary_key());
+  if (key.is_null() || key.type() != pk.type) {
+    return errors::TypeMismatch(name_, pk.name, pk.type, key);
+  }
+  std::optional<RowId> id = FindRowId(key);
+  if (!id.has_value()) return errors::RowNotFound(name_, pk.name, key);
+  return GetRow(*id);
+}
+
+Value Table::GetValue(RowId id, ColumnId column) const {
+  if (IsNull(id, column)) return Value();
+  return std::visit(
+      [&](const auto& vec) -> Value {
+        using T = typename std::decay_t<decltype(vec)>::value_type;
+        if constexpr (std::is_same_v<T, uint8_t>) {
+          return Value(vec[id.value] != 0);
+        } else {
+          return Value(vec[id.value]);
+        }
+      },
+      columns_[column.value]);
+}
+
+namespace {
+
+template <typename T>
+absl::StatusOr<std::span<const T>> TypedColumn(const Table& t, absl::string_view name,
+                                               Type type) {
+  KIN_ASSIGN_OR_RETURN(ColumnId id, t.GetColumn(name));
+  if (t.column(id).type != type) {
+    return absl::InvalidArgumentError(absl::StrCat(QualifiedName(t.name(), name),
+                                                   ": column is ", TypeName(t.column(id).type),
+                                                   ", not ", TypeName(type)));
+  }
+  return std::span<const T>(std::get<std::vector<T>>(t.column_data(id)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::span<const int64_t>> Table::Int64Column(absl::string_view column) const {
+  return TypedColumn<int64_t>(*this, column, Type::kInt64);
+}
+absl::StatusOr<std::span<const double>> Table::DoubleColumn(absl::string_view column) const {
+  return TypedColumn<double>(*this, column, Type::kDouble);
+}
+absl::StatusOr<std::span<const uint8_t>> Table::BoolColumn(absl::string_view column) const {
+  return TypedColumn<uint8_t>(*this, column, Type::kBool);
+}
+absl::StatusOr<std::span<const std::string>> Table::StringColumn(
+    absl::string_view column) const {
+  return TypedColumn<std::string>(*this, column, Type::kString);
+}
+
+absl::StatusOr<std::span<const RowId>> Table::Children(absl::string_view column,
+                                                       const Value& key) const {
+  KIN_ASSIGN_OR_RETURN(ColumnId id, GetColumn(column));
+  const HashIndex* idx = index(id);
+  if (idx == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(QualifiedName(name_, column), ": column has no index"));
+  }
+  if (key.is_null()) return std::span<const RowId>();
+  if (key.type() != idx->key_type()) {
+    return errors::TypeMismatch(name_, column, idx->key_type(), key);
+  }
+  return idx->Find(key);
+}
+
+std::vector<RowId> Table::LiveRowIds() const {
+  std::vector<RowId> ids;
+  ids.reserve(live_count_);
+  for (uint32_t s = 0; s < slot_count(); ++s) {
+    if (live_.Get(s)) ids.push_back(RowId(s));
+  }
+  return ids;
+}
+
+// --- writes ---
+
+absl::Status Table::CheckType(ColumnId column, const Value& v) const {
+  const ColumnSpec& spec = schema_.column(column);
+  if (v.is_null()) {
+    if (!spec.nullable) return errors::NullNotAllowed(name_, spec.name);
+    return absl::OkStatus();
+  }
+  if (!ValueFitsType(v, spec.type)) {
+    return errors::TypeMismatch(name_, spec.name, spec.type, v);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Table::ResolveAttrs(const Attrs& attrs) {
+  given_.assign(schema_.size(), nullptr);
+  for (const auto& [name, value] : attrs) {
+    std::optional<ColumnId> id = schema_.Find(name);
+    if (!id.has_value()) return errors::UnknownColumn(name_, name);
+    if (given_[id->value] != nullptr) return errors::DuplicateAttribute(name_, name);
+    given_[id->value] = &value;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Table::PrepareInsert(const Attrs& attrs) {
+  KIN_RETURN_IF_ERROR(ResolveAttrs(attrs));
+  size_t n = schema_.size();
+  row_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const ColumnSpec& spec = schema_.columns()[i];
+    const Value* given = given_[i];
+    if (given != nullptr && !given->is_null()) {
+      KIN_RETURN_IF_ERROR(CheckType(ColumnId(i), *given));
+      row_[i] = Coerce(spec.type, *given);
+    } else if (spec.auto_increment) {
+      // Omitted or NULL: the next id, as SQL's INTEGER PRIMARY KEY does.
+      if (next_auto_increment_ == std::numeric_limits<int64_t>::max()) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat(QualifiedName(name_, spec.name), ": auto-increment exhausted"));
+      }
+      row_[i] = Value(next_auto_increment_);
+    } else if (given != nullptr) {  // explicit NULL
+      if (!spec.nullable) return errors::NullNotAllowed(name_, spec.name);
+      row_[i] = Value();
+    } else if (spec.default_value.has_value()) {
+      row_[i] = Coerce(spec.type, *spec.default_value);
+    } else if (spec.nullable) {
+      row_[i] = Value();
+    } else {
+      return errors::MissingValue(name_, spec.name);
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const HashIndex* idx = indexes_[i].get();
+    if (idx != nullptr && idx->unique() && !row_[i].is_null() && !idx->Find(row_[i]).empty()) {
+      return errors::DuplicateKey(name_, schema_.columns()[i].name, row_[i]);
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Table::WriteCell(RowId id, ColumnId column, const Value& v) {
+  Bitmap& valid = validity_[column.value];
+  if (valid.size() != 0) valid.Set(id.value, !v.is_null());
+  if (v.is_null()) {
+    ClearCell(id, column);
+    return;
+  }
+  std::visit(
+      [&](auto& vec) {
+        using T = typename std::decay_t<decltype(vec)>::value_type;
+        if constexpr (std::is_same_v<T, int64_t>) {
+          vec[id.value] = v.AsInt64();
+        } else if constexpr (std::is_same_v<T, double>) {
+          vec[id.value] = v.AsNumber();
+        } else if constexpr (std::is_same_v<T, uint8_t>) {
+          vec[id.value] = v.AsBool() ? 1 : 0;
+        } else {
+          vec[id.value] = v.AsString();
+        }
+      },
+      columns_[column.value]);
+}
+
+void Table::ClearCell(RowId id, ColumnId column) {
+  std::visit(
+      [&](auto& vec) {
+        using T = typename std::decay_t<decltype(vec)>::value_type;
+        if constexpr (std::is_same_v<T, std::string>) {
+          std::string().swap(vec[id.value]);  // release long strings' memory
+        } else {
+          vec[id.value] = T{};
+        }
+      },
+      columns_[column.value]);
+}
+
+void Table::IndexRow(RowId id) {
+  for (size_t i = 0; i < indexes_.size(); ++i) {
+    if (indexes_[i] == nullptr || IsNull(id, ColumnId(i))) continue;
+    indexes_[i]->Add(GetValue(id, ColumnId(i)), id);
+  }
+}
+
+RowId Table::ApplyInsert(std::vector<internal::UndoEntry>* log) {
+  bool reused = !free_slots_.empty();
+  RowId id;
+  if (reused) {
+    id = RowId(free_slots_.back());
+    free_slots_.pop_back();
+  } else {
+    id = RowId(static_cast<uint32_t>(slot_count()));
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      std::visit([](auto& vec) { vec.emplace_back(); }, columns_[i]);
+      if (schema_.columns()[i].nullable) validity_[i].PushBack(false);
+    }
+    live_.PushBack(false);
+    generations_.push_back(0);
+  }
+  for (size_t i = 0; i < columns_.size(); ++i) WriteCell(id, ColumnId(i), row_[i]);
+  live_.Set(id.value, true);
+  ++live_count_;
+  int64_t before = next_auto_increment_;
+  const ColumnSpec& pk = schema_.column(primary_key());
+  if (pk.auto_increment) {
+    int64_t key = row_[primary_key().value].AsInt64();
+    if (key >= next_auto_increment_) {
+      next_auto_increment_ = key == std::numeric_limits<int64_t>::max() ? key : key + 1;
+    }
+  }
+  IndexRow(id);
+  if (log != nullptr) {
+    internal::UndoEntry e;
+    e.kind = internal::UndoEntry::Kind::kInsert;
+    e.reused_slot = reused;
+    e.table = this;
+    e.row = id;
+    e.next_auto_increment = before;
+    log->push_back(std::move(e));
+  }
+  return id;
+}
+
+absl::Status Table::PrepareUpdate(RowId id, const Attrs& attrs) {
+  if (!IsLive(id)) return errors::StaleRow(name_, id.value);
+  KIN_RETURN_IF_ERROR(ResolveAttrs(attrs));
+  changes_.clear();
+  for (size_t i = 0; i < schema_.size(); ++i) {
+    const Value* given = given_[i];
+    if (given == nullptr) continue;
+    KIN_RETURN_IF_ERROR(CheckType(ColumnId(i), *given));
+    Value v = Coerce(schema_.columns()[i].type, *given);
+    if (v == GetValue(id, ColumnId(i))) continue;
+    const HashIndex* idx = indexes_[i].get();
+    if (idx != nullptr && idx->unique() && !v.is_null()) {
+      std::span<const RowId> hit = idx->Find(v);
+      if (!hit.empty() && hit.front() != id) {
+        return errors::DuplicateKey(name_, schema_.columns()[i].name, v);
+      }
+    }
+    changes_.emplace_back(ColumnId(i), std::move(v));
+  }
+  return absl::OkStatus();
+}
+
+bool Table::ApplyUpdate(RowId id, std::vector<internal::UndoEntry>* log) {
+  if (changes_.empty()) return false;
+  internal::UndoEntry e;
+  e.kind = internal::UndoEntry::Kind::kUpdate;
+  e.table = this;
+  e.row = id;
+  e.next_auto_increment = next_auto_increment_;
+  const ColumnSpec& pk = schema_.column(primary_key());
+  for (auto& [column, value] : changes_) {
+    Value old = GetValue(id, column);
+    uint32_t position = 0;
+    HashIndex* idx = indexes_[column.value].get();
+    if (idx != nullptr && !old.is_null()) position = idx->Remove(old, id);
+    WriteCell(id, column, value);
+    if (idx != nullptr && !value.is_null()) idx->Add(value, id);
+    if (column == primary_key() && pk.auto_increment && value.AsInt64() >= next_auto_increment_ &&
+        value.AsInt64() < std::numeric_limits<int64_t>::max()) {
+      next_auto_increment_ = value.AsInt64() + 1;
+    }
+    e.cells.push_back({column, std::move(old), position});
+  }
+  if (log != nullptr) log->push_back(std::move(e));
+  return true;
+}
+
+void Table::Delete(RowId id, std::vector<internal::UndoEntry>* log) {
+  assert(IsLive(id) && "Table::Delete: row not live");
+  internal::UndoEntry e;
+  e.kind = internal::UndoEntry::Kind::kDelete;
+  e.table = this;
+  e.row = id;
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    ColumnId column(static_cast<uint32_t>(i));
+    Value old = GetValue(id, column);
+    uint32_t position = 0;
+    if (indexes_[i] != nullptr && !old.is_null()) position = indexes_[i]->Remove(old, id);
+    if (log != nullptr) e.cells.push_back({column, std::move(old), position});
+    if (validity_[i].size() != 0) validity_[i].Set(id.value, false);
+    ClearCell(id, column);
+  }
+  live_.Set(id.value, false);
+  --live_count_;
+  ++generations_[id.value];
+  free_slots_.push_back(id.value);
+  if (log != nullptr) log->push_back(std::move(e));
+}
+
+void Table::Undo(const internal::UndoEntry& e) {
+  RowId id = e.row;
+  switch (e.kind) {
+    case internal::UndoEntry::Kind::kInsert: {
+      for (size_t i = 0; i < columns_.size(); ++i) {
+        ColumnId column(static_cast<uint32_t>(i));
+        if (indexes_[i] != nullptr && !IsNull(id, column)) {
+          indexes_[i]->Remove(GetValue(id, column), id);
+        }
+      }
+      live_.Set(id.value, false);
+      --live_count_;
+      next_auto_increment_ = e.next_auto_increment;
+      if (e.reused_slot) {
+        for (size_t i = 0; i < columns_.size(); ++i) {
+          if (validity_[i].size() != 0) validity_[i].Set(id.value, false);
+          ClearCell(id, ColumnId(i));
+        }
+        free_slots_.push_back(id.value);
+      } else {
+        assert(id.value + 1 == slot_count() && "undo of an append that is not last");
+        for (size_t i = 0; i < columns_.size(); ++i) {
+          std::visit([](auto& vec) { vec.pop_back(); }, columns_[i]);
+          if (validity_[i].size() != 0) validity_[i].PopBack();
+        }
+        live_.PopBack();
+        generations_.pop_back();
+      }
+      break;
+    }
+    case internal::UndoEntry::Kind::kDelete: {
+      assert(!free_slots_.empty() && free_slots_.back() == id.value);
+      free_slots_.pop_back();
+      --generations_[id.value];
+      for (const internal::UndoEntry::Cell& cell : e.cells) {
+        WriteCell(id, cell.column, cell.old_value);
+        HashIndex* idx = indexes_[cell.column.value].get();
+        if (idx != nullptr && !cell.old_value.is_null()) {
+          idx->InsertAt(cell.old_value, id, cell.index_position);
+        }
+      }
+      live_.Set(id.value, true);
+      ++live_count_;
+      break;
+    }
+    case internal::UndoEntry::Kind::kUpdate: {
+      for (auto it = e.cells.rbegin(); it != e.cells.rend(); ++it) {
+        HashIndex* idx = indexes_[it->column.value].get();
+        if (idx != nullptr && !IsNull(id, it->column)) {
+          idx->Remove(GetValue(id, it->column), id);
+        }
+        WriteCell(id, it->column, it->old_value);
+        if (idx != nullptr && !it->old_value.is_null()) {
+          idx->InsertAt(it->old_value, id, it->index_position);
+        }
+      }
+      next_auto_increment_ = e.next_auto_increment;
+      break;
+    }
+  }
+}
+
+void Table::EnsureIndex(ColumnId column) {
+  if (indexes_[column.value] != nullptr) return;
+  schema_.MarkIndexed(column);
+  auto idx = std::make_unique<HashIndex>(schema_.column(column).type, /*unique=*/false);
+  for (uint32_t s = 0; s < slot_count(); ++s) {
+    if (live_.Get(s) && !IsNull(RowId(s), column)) idx->Add(GetValue(RowId(s), column), RowId(s));
+  }
+  indexes_[column.value] = std::move(idx);
+}
+
+absl::Status Table::Restore(TableImage image) {
+  auto bad = [&](absl::string_view what) {
+    return absl::DataLossError(absl::StrCat("table '", name_, "': ", what));
+  };
+  size_t n = schema_.size();
+  size_t slots = image.live.size();
+  if (image.columns.size() != n || image.validity.size() != n) return bad("column count mismatch");
+  if (image.generations.size() != slots) return bad("generation count mismatch");
+  for (size_t i = 0; i < n; ++i) {
+    const ColumnSpec& spec = schema_.columns()[i];
+    if (image.columns[i].index() != ColumnIndexOf(spec.type)) {
+      return bad(absl::StrCat("column '", spec.name, "' has the wrong type"));
+    }
+    size_t len = std::visit([](const auto& v) { return v.size(); }, image.columns[i]);
+    if (len != slots) return bad(absl::StrCat("column '", spec.name, "' has the wrong length"));
+    size_t want_validity = spec.nullable ? slots : 0;
+    if (image.validity[i].size() != want_validity) {
+      return bad(absl::StrCat("column '", spec.name, "' has a bad null bitmap"));
+    }
+  }
+  size_t live = 0;
+  for (size_t s = 0; s < slots; ++s) live += image.live.Get(s) ? 1 : 0;
+  absl::flat_hash_map<uint32_t, bool> free_seen;
+  for (uint32_t s : image.free_slots) {
+    if (s >= slots || image.live.Get(s) || !free_seen.emplace(s, true).second) {
+      return bad("corrupt free list");
+    }
+  }
+  if (image.free_slots.size() + live != slots) return bad("free list does not cover dead slots");
+  columns_ = std::move(image.columns);
+  validity_ = std::move(image.validity);
+  live_ = std::move(image.live);
+  generations_ = std::move(image.generations);
+  free_slots_ = std::move(image.free_slots);
+  live_count_ = live;
+  next_auto_increment_ = image.next_auto_increment;
+  for (size_t i = 0; i < n; ++i) {
+    if (indexes_[i] == nullptr) continue;
+    indexes_[i]->Clear();
+    indexes_[i]->Reserve(live);
+  }
+  for (uint32_t s = 0; s < slots; ++s) {
+    if (!live_.Get(s)) continue;
+    for (size_t i = 0; i < n; ++i) {
+      HashIndex* idx = indexes_[i].get();
+      if (idx == nullptr) continue;
+      if (IsNull(RowId(s), ColumnId(i))) {
+        if (!schema_.columns()[i].nullable) return bad("NULL in a NOT NULL column");
+        continue;
+      }
+      Value key = GetValue(RowId(s), ColumnId(i));
+      if (idx->unique() && !idx->Find(key).empty()) {
+        return bad(absl::StrCat("duplicate key ", key.DebugString(), " in column '",
+                                schema_.columns()[i].name, "'"));
+      }
+      idx->Add(key, RowId(s));
+    }
+  }
+  const ColumnSpec& pk = schema_.column(primary_key());
+  if (pk.auto_increment) {
+    for (int64_t key : Int64Column(primary_key())) {
+      if (key >= next_auto_increment_) return bad("auto-increment counter behind the keys");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// --- introspection ---
+
+std::string Table::DebugString() const {
+  std::string out = absl::StrCat("table ", name_, "\n");
+  for (const ColumnSpec& c : schema_.columns()) {
+    absl::StrAppend(&out, "  column ", c.name, " ", TypeName(c.type),
+                    c.nullable ? " null" : " not-null", c.primary_key ? " pk" : "",
+                    c.auto_increment ? " auto" : "", c.unique ? " unique" : "",
+                    index(*schema_.Find(c.name)) != nullptr ? " indexed" : "",
+                    c.default_value ? absl::StrCat(" default=", c.default_value->DebugString())
+                                    : "",
+                    "\n");
+  }
+  absl::StrAppend(&out, "  slots=", slot_count(), " live=", live_count_,
+                  " next_auto=", next_auto_increment_, " free=[",
+                  absl::StrJoin(free_slots_, ","), "]\n");
+  for (uint32_t s = 0; s < slot_count(); ++s) {
+    absl::StrAppend(&out, "  slot ", s, " gen ", generations_[s]);
+    if (live_.Get(s)) absl::StrAppend(&out, " ", GetRow(RowId(s)).DebugString());
+    absl::StrAppend(&out, "\n");
+  }
+  for (size_t i = 0; i < indexes_.size(); ++i) {
+    if (indexes_[i] == nullptr) continue;
+    absl::StrAppend(&out, "  index ", schema_.columns()[i].name, ":");
+    indexes_[i]->ForEachSorted([&](const Value& key, std::span<const RowId> rows) {
+      absl::StrAppend(&out, " ", key.DebugString(), "->[",
+                      absl::StrJoin(rows, ",", [](std::string* o, RowId r) {
+                        absl::StrAppend(o, r.value);
+                      }),
+                      "]");
+    });
+    absl::StrAppend(&out, "\n");
+  }
+  return out;
+}
+
+size_t Table::MemoryBytes() const {
+  size_t bytes = live_.MemoryBytes() + generations_.capacity() * sizeof(uint32_t) +
+                 free_slots_.capacity() * sizeof(uint32_t);
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    bytes += validity_[i].MemoryBytes();
+    bytes += std::visit(
+        [](const auto& vec) {
+          using T = typename std::decay_t<decltype(vec)>::value_type;
+          size_t b = vec.capacity() * sizeof(T);
+          if constexpr (std::is_same_v<T, std::string>) {
+            for (const std::string& s : vec) b += s.capacity() > 15 ? s.capacity() + 1 : 0;
+          }
+          return b;
+        },
+        columns_[i]);
+    if (indexes_[i] != nullptr) bytes += indexes_[i]->MemoryBytes();
+  }
+  return bytes;
+}
+
+absl::Status Table::CheckConsistency() const {
+  size_t live = 0;
+  for (uint32_t s = 0; s < slot_count(); ++s) live += live_.Get(s) ? 1 : 0;
+  if (live != live_count_) return absl::InternalError(absl::StrCat(name_, ": live count"));
+  for (size_t i = 0; i < indexes_.size(); ++i) {
+    const HashIndex* idx = indexes_[i].get();
+    if (idx == nullptr) continue;
+    ColumnId column(static_cast<uint32_t>(i));
+    absl::flat_hash_map<Value, std::vector<uint32_t>> expected;
+    for (uint32_t s = 0; s < slot_count(); ++s) {
+      if (live_.Get(s) && !IsNull(RowId(s), column)) {
+        expected[GetValue(RowId(s), column)].push_back(s);
+      }
+    }
+    size_t keys = 0;
+    absl::Status status;
+    idx->ForEachSorted([&](const Value& key, std::span<const RowId> rows) {
+      ++keys;
+      std::vector<uint32_t> got;
+      for (RowId r : rows) got.push_back(r.value);
+      std::sort(got.begin(), got.end());
+      auto it = expected.find(key);
+      if (it == expected.end() || it->second != got) {
+        status = absl::InternalError(absl::StrCat(QualifiedName(name_, schema_.columns()[i].name),
+                                                  ": index wrong for key ", key.DebugString()));
+      }
+    });
+    if (!status.ok()) return status;
+    if (keys != expected.size()) {
+      return absl::InternalError(absl::StrCat(QualifiedName(name_, schema_.columns()[i].name),
+                                              ": index has ", keys, " keys, data has ",
+                                              expected.size()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace kin

@@ -1,0 +1,233 @@
+// Table: columnar storage for one table, read through this class and written
+// through Engine (so foreign-key actions and the undo log are never skipped).
+//
+// Storage: one contiguous typed vector per column (int64, double, bool as
+// uint8_t, std::string whose small-string buffer keeps short strings inline
+// for scans), a validity bitmap per nullable column, and a live bitmap over
+// slots. A RowId is a slot: stable while the row lives; deleted slots go on
+// a free list and the most recently freed slot is reused first.
+//
+// Iteration order is slot order: insertion order, except that a row inserted
+// after deletions takes the most recently freed slot. The order depends only
+// on the sequence of operations, so a replayed simulation iterates
+// identically.
+//
+// Spans and RowIds returned here are valid until the next write to this
+// table. Not thread-safe for writes; concurrent const reads are safe.
+
+#ifndef KIN_ENGINE_TABLE_H_
+#define KIN_ENGINE_TABLE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/bitmap.h"
+#include "engine/hash_index.h"
+#include "engine/ids.h"
+#include "engine/row.h"
+#include "engine/schema.h"
+#include "engine/undo_log.h"
+#include "engine/value.h"
+
+namespace kin {
+
+class Engine;
+
+// The raw state of a table, as snapshots save and load it. Indexes are not
+// part of it: they are rebuilt from the data.
+struct TableImage {
+  using ColumnData = std::variant<std::vector<int64_t>, std::vector<double>,
+                                  std::vector<uint8_t>, std::vector<std::string>>;
+  std::vector<ColumnData> columns;   // one per schema column, slot_count long
+  std::vector<Bitmap> validity;      // one per column; empty for NOT NULL
+  Bitmap live;                       // slot_count bits
+  std::vector<uint32_t> generations; // slot_count
+  std::vector<uint32_t> free_slots;  // the free list, bottom first
+  int64_t next_auto_increment = 1;
+};
+
+class Table {
+ public:
+  Table(std::string name, Schema schema);
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+
+  const std::string& name() const { return name_; }
+  const Schema& schema() const { return schema_; }
+  size_t num_columns() const { return schema_.size(); }
+  const ColumnSpec& column(ColumnId id) const { return schema_.column(id); }
+  ColumnId primary_key() const { return schema_.primary_key(); }
+
+  // Column by name: nullopt / InvalidArgument naming table and column.
+  std::optional<ColumnId> FindColumn(absl::string_view name) const {
+    return schema_.Find(name);
+  }
+  absl::StatusOr<ColumnId> GetColumn(absl::string_view name) const;
+
+  // --- rows ---
+  size_t size() const { return live_count_; }
+  bool empty() const { return live_count_ == 0; }
+  // Slots ever allocated (live + free); spans below are this long.
+  size_t slot_count() const { return live_.size(); }
+  bool IsLive(RowId id) const { return id.value < live_.size() && live_.Get(id.value); }
+  uint32_t generation(RowId id) const { return generations_[id.value]; }
+  const Bitmap& live() const { return live_; }
+
+  // A handle for a live slot. REQUIRES: IsLive(id).
+  Row GetRow(RowId id) const { return Row(this, id, generations_[id.value]); }
+  // Checked: FailedPrecondition when the slot is not live.
+  absl::StatusOr<Row> RowAt(RowId id) const;
+
+  // By primary key. Find: nullopt when absent or the key's type cannot
+  // match. FindOrFail: NotFound "table 'users': no row with id = 7", or
+  // InvalidArgument for a key of the wrong type.
+  std::optional<Row> Find(const Value& key) const;
+  absl::StatusOr<Row> FindOrFail(const Value& key) const;
+  std::optional<RowId> FindRowId(const Value& key) const;
+
+  // --- cells ---
+  // REQUIRES: IsLive(id). NULL when the cell is null.
+  Value GetValue(RowId id, ColumnId column) const;
+  bool IsNull(RowId id, ColumnId column) const {
+    const Bitmap& v = validity_[column.value];
+    return v.size() != 0 && !v.Get(id.value);
+  }
+  // Validity bitmap of a nullable column (bit set = not NULL); nullptr for a
+  // NOT NULL column.
+  const Bitmap* validity(ColumnId column) const {
+    return validity_[column.value].size() != 0 || schema_.column(column).nullable
+               ? &validity_[column.value]
+               : nullptr;
+  }
+
+  // Typed zero-copy columns, indexed by slot (dead slots hold zero/empty).
+  // REQUIRES: the column has that type.
+  std::span<const int64_t> Int64Column(ColumnId column) const {
+    return std::get<std::vector<int64_t>>(columns_[column.value]);
+  }
+  std::span<const double> DoubleColumn(ColumnId column) const {
+    return std::get<std::vector<double>>(columns_[column.value]);
+  }
+  std::span<const uint8_t> BoolColumn(ColumnId column) const {
+    return std::get<std::vector<uint8_t>>(columns_[column.value]);
+  }
+  std::span<const std::string> StringColumn(ColumnId column) const {
+    return std::get<std::vector<std::string>>(columns_[column.value]);
+  }
+  // Checked by name: InvalidArgument for an unknown column or another type.
+  absl::StatusOr<std::span<const int64_t>> Int64Column(absl::string_view column) const;
+  absl::StatusOr<std::span<const double>> DoubleColumn(absl::string_view column) const;
+  absl::StatusOr<std::span<const uint8_t>> BoolColumn(absl::string_view column) const;
+  absl::StatusOr<std::span<const std::string>> StringColumn(absl::string_view column) const;
+
+  // --- indexes ---
+  // The index on a column, or nullptr.
+  const HashIndex* index(ColumnId column) const { return indexes_[column.value].get(); }
+  // Rows whose indexed `column` equals `key`, in insertion order: an index
+  // probe, O(1) + the span. REQUIRES: index(column) != nullptr.
+  std::span<const RowId> Children(ColumnId column, int64_t key) const {
+    return indexes_[column.value]->Find(key);
+  }
+  std::span<const RowId> Children(ColumnId column, absl::string_view key) const {
+    return indexes_[column.value]->Find(key);
+  }
+  // Checked: InvalidArgument for an unknown or unindexed column or a key of
+  // the wrong type. A NULL key matches nothing.
+  absl::StatusOr<std::span<const RowId>> Children(absl::string_view column,
+                                                  const Value& key) const;
+
+  // --- iteration (slot order) ---
+  class Iterator {
+   public:
+    using value_type = Row;
+    using difference_type = std::ptrdiff_t;
+    Iterator(const Table* t, uint32_t slot) : table_(t), slot_(slot) { Skip(); }
+    Row operator*() const { return table_->GetRow(RowId(slot_)); }
+    Iterator& operator++() {
+      ++slot_;
+      Skip();
+      return *this;
+    }
+    bool operator==(const Iterator& o) const { return slot_ == o.slot_; }
+    bool operator!=(const Iterator& o) const { return slot_ != o.slot_; }
+
+   private:
+    void Skip() {
+      while (slot_ < table_->slot_count() && !table_->live_.Get(slot_)) ++slot_;
+    }
+    const Table* table_;
+    uint32_t slot_;
+  };
+  Iterator begin() const { return Iterator(this, 0); }
+  Iterator end() const { return Iterator(this, static_cast<uint32_t>(slot_count())); }
+  std::vector<RowId> LiveRowIds() const;
+
+  // Raw state for snapshots (copies nothing: spans into storage).
+  const TableImage::ColumnData& column_data(ColumnId column) const {
+    return columns_[column.value];
+  }
+  std::span<const uint32_t> generations() const { return generations_; }
+  std::span<const uint32_t> free_slots() const { return free_slots_; }
+  int64_t next_auto_increment() const { return next_auto_increment_; }
+
+  // Canonical text of the whole state (schema, slots, generations, free list,
+  // rows, every index in key order): equal strings mean equal tables.
+  std::string DebugString() const;
+  // Approximate heap bytes held (columns, bitmaps, indexes).
+  size_t MemoryBytes() const;
+  // Checks every index against a full scan; Internal error on mismatch.
+  absl::Status CheckConsistency() const;
+
+ private:
+  friend class Engine;
+
+  // Validates `attrs` for a new row and fills `row_` with the full row.
+  absl::Status PrepareInsert(const Attrs& attrs);
+  // Inserts the prepared row_. Returns the slot.
+  RowId ApplyInsert(std::vector<internal::UndoEntry>* log);
+  absl::Status PrepareUpdate(RowId id, const Attrs& attrs);
+  // Applies the prepared changes_; returns true if any cell changed.
+  bool ApplyUpdate(RowId id, std::vector<internal::UndoEntry>* log);
+  void Delete(RowId id, std::vector<internal::UndoEntry>* log);
+  void Undo(const internal::UndoEntry& entry);
+  void EnsureIndex(ColumnId column);
+  // Replaces the state (snapshot load). Validates sizes and key uniqueness,
+  // rebuilds indexes. DataLoss on inconsistency.
+  absl::Status Restore(TableImage image);
+
+  absl::Status CheckType(ColumnId column, const Value& v) const;
+  absl::Status ResolveAttrs(const Attrs& attrs);
+  void WriteCell(RowId id, ColumnId column, const Value& v);
+  void ClearCell(RowId id, ColumnId column);
+  void IndexRow(RowId id);
+
+  std::string name_;
+  Schema schema_;
+  std::vector<TableImage::ColumnData> columns_;
+  std::vector<Bitmap> validity_;
+  Bitmap live_;
+  std::vector<uint32_t> generations_;
+  std::vector<uint32_t> free_slots_;
+  std::vector<std::unique_ptr<HashIndex>> indexes_;  // per column, may be null
+  size_t live_count_ = 0;
+  int64_t next_auto_increment_ = 1;
+
+  // Scratch for the prepare/apply split of writes, reused to avoid
+  // allocating per row.
+  std::vector<const Value*> given_;
+  std::vector<Value> row_;
+  std::vector<std::pair<ColumnId, Value>> changes_;
+};
+
+}  // namespace kin
+
+#endif  // KIN_ENGINE_TABLE_H_

@@ -1,0 +1,37 @@
+// The transaction undo log (internal to the engine).
+
+#ifndef KIN_ENGINE_UNDO_LOG_H_
+#define KIN_ENGINE_UNDO_LOG_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/ids.h"
+#include "engine/value.h"
+
+namespace kin {
+
+class Table;
+
+namespace internal {
+
+struct UndoEntry {
+  enum class Kind : uint8_t { kInsert, kDelete, kUpdate };
+  struct Cell {
+    ColumnId column;
+    Value old_value;
+    uint32_t index_position = 0;  // where the row sat in the old key's list
+  };
+  Kind kind;
+  bool reused_slot = false;  // kInsert: the slot came from the free list
+  Table* table = nullptr;
+  RowId row;
+  int64_t next_auto_increment = 0;  // kInsert: the counter before
+  // kDelete: every column; kUpdate: the changed columns.
+  std::vector<Cell> cells;
+};
+
+}  // namespace internal
+}  // namespace kin
+
+#endif  // KIN_ENGINE_UNDO_LOG_H_
