@@ -1,0 +1,309 @@
+#include "bench/kin_peer.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "bench/top_n.h"
+#include "engine/status_macros.h"
+
+namespace kin::bench {
+namespace {
+
+// Rows per InsertMany call: large enough that the per-call cost vanishes,
+// small enough that the batch of Attrs stays a few MB.
+constexpr size_t kBatchRows = 8192;
+
+absl::Status Unimplemented(Op op) {
+  return absl::UnimplementedError(std::string("kin has no relation-aware query for ") +
+                                  OpName(op) + " yet (issue 5)");
+}
+
+}  // namespace
+
+// --- loading and snapshots ---
+
+absl::Status KinPeerBase::LoadUsers(const Dataset& data) {
+  KIN_RETURN_IF_ERROR(db_.CreateTable("users", Schema()
+                                                   .Int64("id", PrimaryKey())
+                                                   .String("name", NotNull())
+                                                   .Int64("score", NotNull())));
+  KIN_RETURN_IF_ERROR(db_.CreateTable("posts", Schema()
+                                                   .Int64("id", PrimaryKey())
+                                                   .Int64("user_id", NotNull())
+                                                   .Int64("created_at", NotNull())
+                                                   .Int64("likes", NotNull())
+                                                   .Bool("is_published", NotNull())
+                                                   .String("title", NotNull())));
+  // Declared before the posts arrive, so the inserts maintain its index.
+  KIN_RETURN_IF_ERROR(db_.HasMany("users", "posts"));
+  std::vector<Attrs> batch;
+  batch.reserve(std::min(kBatchRows, data.num_users()));
+  for (size_t i = 0; i < data.num_users(); ++i) {
+    batch.push_back({{"id", data.user_id[i]},
+                     {"name", data.user_name[i]},
+                     {"score", data.user_score[i]}});
+    if (batch.size() == kBatchRows || i + 1 == data.num_users()) {
+      KIN_RETURN_IF_ERROR(db_.InsertMany("users", batch).status());
+      batch.clear();
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KinPeerBase::InsertPosts(const Dataset& data) {
+  // What an application does with a stream of new rows: InsertMany in
+  // batches (each batch one transaction), the relation's index maintained on
+  // every insert.
+  std::vector<Attrs> batch;
+  batch.reserve(std::min(kBatchRows, data.num_posts()));
+  for (size_t i = 0; i < data.num_posts(); ++i) {
+    batch.push_back({{"id", data.post_id[i]},
+                     {"user_id", data.post_user_id[i]},
+                     {"created_at", data.post_created_at[i]},
+                     {"likes", data.post_likes[i]},
+                     {"is_published", data.post_is_published[i] != 0},
+                     {"title", data.post_title[i]}});
+    if (batch.size() == kBatchRows || i + 1 == data.num_posts()) {
+      KIN_RETURN_IF_ERROR(db_.InsertMany("posts", batch).status());
+      batch.clear();
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KinPeerBase::Resolve() {
+  KIN_ASSIGN_OR_RETURN(users_, db_.GetTable("users"));
+  KIN_ASSIGN_OR_RETURN(posts_, db_.GetTable("posts"));
+  KIN_ASSIGN_OR_RETURN(user_id_, users_->GetColumn("id"));
+  KIN_ASSIGN_OR_RETURN(post_id_, posts_->GetColumn("id"));
+  KIN_ASSIGN_OR_RETURN(post_user_id_, posts_->GetColumn("user_id"));
+  KIN_ASSIGN_OR_RETURN(post_created_at_, posts_->GetColumn("created_at"));
+  KIN_ASSIGN_OR_RETURN(post_likes_, posts_->GetColumn("likes"));
+  KIN_ASSIGN_OR_RETURN(post_is_published_, posts_->GetColumn("is_published"));
+  if (posts_->index(post_user_id_) == nullptr) {
+    return absl::FailedPreconditionError("posts.user_id is not indexed");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KinPeerBase::SnapshotSave(const std::string& path) {
+  return SaveSnapshot(db_, path);
+}
+
+absl::Status KinPeerBase::SnapshotLoad(const std::string& path) {
+  KIN_ASSIGN_OR_RETURN(Database loaded, LoadSnapshot(path));
+  db_ = std::move(loaded);
+  return Resolve();
+}
+
+// --- Kin: the relation and query API ---
+
+bool KinPeer::Supports(Op op) const {
+  switch (op) {
+    case Op::kLoad:
+    case Op::kLookup:
+    case Op::kInsert:
+    case Op::kSnapshotSave:
+    case Op::kSnapshotLoad:
+      return true;
+    default:
+      return false;  // the issue-5 queries
+  }
+}
+
+std::string KinPeer::HowItAnswers(Op op) const {
+  switch (op) {
+    case Op::kLoad:
+      return "CreateTable x2, HasMany(users, posts), InsertMany in batches of 8192";
+    case Op::kLookup:
+      return "FindOrFail(users, id) + Related(user, \"posts\").Get() + Row::GetInt64(\"id\")";
+    case Op::kInsert:
+      return "InsertMany(\"posts\", 8192 Attrs per call), posts.user_id index maintained";
+    case Op::kSnapshotSave:
+      return "kin::SaveSnapshot (atomic, fsync, XXH3 checksum)";
+    case Op::kSnapshotLoad:
+      return "kin::LoadSnapshot (checked; indexes rebuilt)";
+    case Op::kPreload:
+      return "needs Query::Preload (issue 5)";
+    case Op::kTop5:
+      return "needs Preload + GroupLimit/GroupOrderBy (issue 5)";
+    case Op::kCountAll:
+      return "needs Query::WithCount (issue 5)";
+    case Op::kHasGe5:
+      return "needs Query::Has(\"posts\", \">=\", 5) (issue 5)";
+    case Op::kMaxPerParent:
+      return "needs Query::WithAggregate (issue 5)";
+    case Op::kWhereHas:
+      return "needs Query::WhereHas (issue 5)";
+  }
+  return "";
+}
+
+absl::StatusOr<PostIds> KinPeer::Lookup(int64_t user_id) {
+  absl::StatusOr<Row> user = db_.FindOrFail("users", user_id);
+  if (absl::IsNotFound(user.status())) return PostIds();
+  if (!user.ok()) return user.status();
+  KIN_ASSIGN_OR_RETURN(ResultSet posts, db_.Related(*user, "posts").Get());
+  PostIds out;
+  out.reserve(posts.size());
+  for (const Row& post : posts) {
+    KIN_ASSIGN_OR_RETURN(int64_t id, post.GetInt64("id"));
+    out.push_back(id);
+  }
+  return out;
+}
+
+absl::StatusOr<GroupedPosts> KinPeer::Preload(std::span<const int64_t>) {
+  return Unimplemented(Op::kPreload);
+}
+absl::StatusOr<GroupedPosts> KinPeer::Top5() { return Unimplemented(Op::kTop5); }
+absl::StatusOr<UserCounts> KinPeer::CountAll() { return Unimplemented(Op::kCountAll); }
+absl::StatusOr<UserIds> KinPeer::HasGe5() { return Unimplemented(Op::kHasGe5); }
+absl::StatusOr<UserMaxes> KinPeer::MaxPerParent() { return Unimplemented(Op::kMaxPerParent); }
+absl::StatusOr<UserIds> KinPeer::WhereHas() { return Unimplemented(Op::kWhereHas); }
+
+// --- KinNative: typed spans and child lists ---
+
+bool KinNativePeer::Benchmarked(Op op) const {
+  return op != Op::kInsert && op != Op::kSnapshotSave && op != Op::kSnapshotLoad;
+}
+
+std::string KinNativePeer::HowItAnswers(Op op) const {
+  switch (op) {
+    case Op::kLoad:
+      return "as Kin";
+    case Op::kLookup:
+    case Op::kPreload:
+    case Op::kCountAll:
+    case Op::kHasGe5:
+      return "Table::Children(posts.user_id, id) child spans";
+    case Op::kTop5:
+      return "Children + top-5 insertion over Int64Column(created_at)";
+    case Op::kMaxPerParent:
+      return "one scan of Int64Column(user_id/created_at), users pk index, dense array";
+    case Op::kWhereHas:
+      return "one scan of BoolColumn(is_published)/Int64Column(likes), mark users";
+    default:
+      return "see Kin";
+  }
+}
+
+void KinNativePeer::AppendPostIds(std::span<const RowId> rows, PostIds& out) const {
+  const std::span<const int64_t> ids = posts_->Int64Column(post_id_);
+  out.reserve(out.size() + rows.size());
+  for (RowId r : rows) out.push_back(ids[r.value]);
+}
+
+absl::StatusOr<PostIds> KinNativePeer::Lookup(int64_t user_id) {
+  PostIds out;
+  AppendPostIds(posts_->Children(post_user_id_, user_id), out);
+  return out;
+}
+
+absl::StatusOr<GroupedPosts> KinNativePeer::Preload(std::span<const int64_t> user_ids) {
+  GroupedPosts out(user_ids.size());
+  for (size_t i = 0; i < user_ids.size(); ++i) {
+    out[i].first = user_ids[i];
+    AppendPostIds(posts_->Children(post_user_id_, user_ids[i]), out[i].second);
+  }
+  return out;
+}
+
+absl::StatusOr<GroupedPosts> KinNativePeer::Top5() {
+  const std::span<const int64_t> user_ids = users_->Int64Column(user_id_);
+  const std::span<const int64_t> post_ids = posts_->Int64Column(post_id_);
+  const std::span<const int64_t> created_at = posts_->Int64Column(post_created_at_);
+  const Bitmap& live = users_->live();
+  GroupedPosts out;
+  out.reserve(users_->size());
+  for (size_t u = 0; u < user_ids.size(); ++u) {
+    if (!live.Get(u)) continue;
+    TopN<kTopN, RowId> top;
+    for (RowId r : posts_->Children(post_user_id_, user_ids[u])) top.Offer(created_at[r.value], r);
+    PostIds ids;
+    ids.reserve(top.size());
+    for (RowId r : top.rows()) ids.push_back(post_ids[r.value]);
+    out.emplace_back(user_ids[u], std::move(ids));
+  }
+  return out;
+}
+
+absl::StatusOr<UserCounts> KinNativePeer::CountAll() {
+  const std::span<const int64_t> user_ids = users_->Int64Column(user_id_);
+  const Bitmap& live = users_->live();
+  UserCounts out;
+  out.reserve(users_->size());
+  for (size_t u = 0; u < user_ids.size(); ++u) {
+    if (!live.Get(u)) continue;
+    out.emplace_back(user_ids[u],
+                     static_cast<int64_t>(posts_->Children(post_user_id_, user_ids[u]).size()));
+  }
+  return out;
+}
+
+absl::StatusOr<UserIds> KinNativePeer::HasGe5() {
+  const std::span<const int64_t> user_ids = users_->Int64Column(user_id_);
+  const Bitmap& live = users_->live();
+  UserIds out;
+  for (size_t u = 0; u < user_ids.size(); ++u) {
+    if (live.Get(u) && static_cast<int64_t>(posts_->Children(post_user_id_, user_ids[u]).size()) >=
+                           kMinPosts) {
+      out.push_back(user_ids[u]);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<UserMaxes> KinNativePeer::MaxPerParent() {
+  // The Hand peer's column scan, on kin's spans: sequential reads of two
+  // columns and one primary-key probe per post into a dense per-user-slot
+  // array, instead of a random read of created_at per child.
+  constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
+  const std::span<const int64_t> user_ids = users_->Int64Column(user_id_);
+  const std::span<const int64_t> owners = posts_->Int64Column(post_user_id_);
+  const std::span<const int64_t> created_at = posts_->Int64Column(post_created_at_);
+  const HashIndex& user_pk = *users_->index(users_->primary_key());
+  const Bitmap& post_live = posts_->live();
+  std::vector<int64_t> max(user_ids.size(), kNone);
+  for (size_t i = 0; i < owners.size(); ++i) {
+    if (!post_live.Get(i)) continue;
+    const std::span<const RowId> user = user_pk.Find(owners[i]);
+    if (user.empty()) continue;  // a dangling foreign key
+    int64_t& m = max[user[0].value];
+    m = std::max(m, created_at[i]);
+  }
+  const Bitmap& live = users_->live();
+  UserMaxes out;
+  out.reserve(users_->size());
+  for (size_t u = 0; u < user_ids.size(); ++u) {
+    if (!live.Get(u)) continue;
+    out.emplace_back(user_ids[u], max[u] == kNone ? std::nullopt : std::optional<int64_t>(max[u]));
+  }
+  return out;
+}
+
+absl::StatusOr<UserIds> KinNativePeer::WhereHas() {
+  const std::span<const int64_t> user_ids = users_->Int64Column(user_id_);
+  const std::span<const int64_t> owners = posts_->Int64Column(post_user_id_);
+  const std::span<const int64_t> likes = posts_->Int64Column(post_likes_);
+  const std::span<const uint8_t> published = posts_->BoolColumn(post_is_published_);
+  const HashIndex& user_pk = *users_->index(users_->primary_key());
+  const Bitmap& post_live = posts_->live();
+  std::vector<uint8_t> hit(user_ids.size(), 0);
+  for (size_t i = 0; i < owners.size(); ++i) {
+    if (published[i] && likes[i] > kPopularLikes && post_live.Get(i)) {
+      const std::span<const RowId> user = user_pk.Find(owners[i]);
+      if (!user.empty()) hit[user[0].value] = 1;
+    }
+  }
+  const Bitmap& live = users_->live();
+  UserIds out;
+  for (size_t u = 0; u < user_ids.size(); ++u) {
+    if (live.Get(u) && hit[u]) out.push_back(user_ids[u]);
+  }
+  return out;
+}
+
+}  // namespace kin::bench
