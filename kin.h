@@ -9,5 +9,7 @@
 #include "engine/status_macros.h"  // IWYU pragma: export
 #include "engine/table.h"     // IWYU pragma: export
 #include "engine/value.h"     // IWYU pragma: export
+#include "query/query.h"      // IWYU pragma: export
+#include "query/result_set.h" // IWYU pragma: export
 
 #endif  // KIN_KIN_H_

@@ -64,5 +64,49 @@ absl::Status StaleRow(absl::string_view table, uint32_t slot) {
       "table '", table, "': stale or deleted row (slot ", slot, ")"));
 }
 
+absl::Status UnknownOperator(absl::string_view table, absl::string_view column,
+                             absl::string_view op) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(QualifiedName(table, column), ": unknown operator '", op, "'"));
+}
+
+absl::Status NullComparison(absl::string_view table, absl::string_view column,
+                            absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(QualifiedName(table, column),
+                                                 ": cannot compare with NULL using '", what,
+                                                 "' (use WhereNull or WhereNotNull)"));
+}
+
+absl::Status WrongColumnType(absl::string_view table, absl::string_view column,
+                             absl::string_view operation, absl::string_view needs,
+                             Type actual) {
+  return absl::InvalidArgumentError(absl::StrCat(QualifiedName(table, column), ": ", operation,
+                                                 " needs ", needs, " column, not ",
+                                                 TypeName(actual)));
+}
+
+absl::Status BadQueryArgument(absl::string_view table, absl::string_view what, int64_t min,
+                              int64_t got) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("query on '", table, "': ", what, " must be >= ", min, ", got ", got));
+}
+
+absl::Status BadQuery(absl::string_view table, absl::string_view message) {
+  return absl::InvalidArgumentError(absl::StrCat("query on '", table, "': ", message));
+}
+
+absl::Status NoMatchingRow(absl::string_view table, absl::string_view conditions) {
+  if (conditions.empty()) {
+    return absl::NotFoundError(absl::StrCat("table '", table, "': no row matches the query"));
+  }
+  return absl::NotFoundError(absl::StrCat("table '", table, "': no row matches ", conditions));
+}
+
+absl::Status AggregateOverflow(absl::string_view table, absl::string_view column,
+                               absl::string_view function) {
+  return absl::OutOfRangeError(
+      absl::StrCat(QualifiedName(table, column), ": ", function, " overflows int64"));
+}
+
 }  // namespace errors
 }  // namespace kin

@@ -45,6 +45,30 @@ absl::Status RowNotFound(absl::string_view table, absl::string_view key_column,
 // FailedPrecondition: "table 'users': stale or deleted row (slot 3)"
 absl::Status StaleRow(absl::string_view table, uint32_t slot);
 
+// --- query layer ---
+// InvalidArgument: "posts.score: unknown operator '=~'"
+absl::Status UnknownOperator(absl::string_view table, absl::string_view column,
+                             absl::string_view op);
+// InvalidArgument: "posts.score: cannot compare with NULL using '<' (use
+// WhereNull or WhereNotNull)"; `what` names the comparison ("<", "between").
+absl::Status NullComparison(absl::string_view table, absl::string_view column,
+                            absl::string_view what);
+// InvalidArgument: "posts.score: starts with needs a string column, not int64"
+absl::Status WrongColumnType(absl::string_view table, absl::string_view column,
+                             absl::string_view operation, absl::string_view needs,
+                             Type actual);
+// InvalidArgument: "query on 'posts': page must be >= 1, got 0"
+absl::Status BadQueryArgument(absl::string_view table, absl::string_view what, int64_t min,
+                              int64_t got);
+// InvalidArgument: "query on 'posts': <message>"
+absl::Status BadQuery(absl::string_view table, absl::string_view message);
+// NotFound: "table 'posts': no row matches the query" or, given the
+// conditions, "table 'posts': no row matches user_id = 7"
+absl::Status NoMatchingRow(absl::string_view table, absl::string_view conditions);
+// OutOfRange: "posts.score: sum overflows int64"
+absl::Status AggregateOverflow(absl::string_view table, absl::string_view column,
+                               absl::string_view function);
+
 }  // namespace errors
 }  // namespace kin
 

@@ -486,6 +486,15 @@ absl::Status Table::Restore(TableImage image) {
     }
   }
   if (image.free_slots.size() + live != slots) return bad("free list does not cover dead slots");
+  std::vector<std::vector<uint32_t>> index_order = std::move(image.index_order);
+  if (!index_order.empty() && index_order.size() != n) return bad("index order count mismatch");
+  index_order.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (!index_order[i].empty() && (indexes_[i] == nullptr || indexes_[i]->unique())) {
+      return bad(absl::StrCat("index order given for column '", schema_.columns()[i].name,
+                              "', which has no secondary index"));
+    }
+  }
   columns_ = std::move(image.columns);
   validity_ = std::move(image.validity);
   live_ = std::move(image.live);
@@ -493,26 +502,43 @@ absl::Status Table::Restore(TableImage image) {
   free_slots_ = std::move(image.free_slots);
   live_count_ = live;
   next_auto_increment_ = image.next_auto_increment;
+  // Index by index rather than row by row: one hash table stays hot in the
+  // cache at a time, about 25% faster at 1M rows (bench/snapshot_benchmark.cc).
   for (size_t i = 0; i < n; ++i) {
-    if (indexes_[i] == nullptr) continue;
-    indexes_[i]->Clear();
-    indexes_[i]->Reserve(live);
-  }
-  for (uint32_t s = 0; s < slots; ++s) {
-    if (!live_.Get(s)) continue;
-    for (size_t i = 0; i < n; ++i) {
-      HashIndex* idx = indexes_[i].get();
-      if (idx == nullptr) continue;
-      if (IsNull(RowId(s), ColumnId(i))) {
-        if (!schema_.columns()[i].nullable) return bad("NULL in a NOT NULL column");
-        continue;
+    HashIndex* idx = indexes_[i].get();
+    if (idx == nullptr) continue;
+    ColumnId column(static_cast<uint32_t>(i));
+    const std::string& column_name = schema_.columns()[i].name;
+    idx->Clear();
+    // A unique index has one key per row. A secondary index has as many
+    // keys as distinct values, often far fewer than rows: reserving `live`
+    // there allocates a mostly empty table and slows the rebuild threefold.
+    if (idx->unique()) idx->Reserve(live);
+    if (index_order[i].empty()) {
+      for (uint32_t s = 0; s < slots; ++s) {
+        if (!live_.Get(s) || IsNull(RowId(s), column)) continue;
+        Value key = GetValue(RowId(s), column);
+        if (idx->unique() && !idx->Find(key).empty()) {
+          return bad(absl::StrCat("duplicate key ", key.DebugString(), " in column '",
+                                  column_name, "'"));
+        }
+        idx->Add(key, RowId(s));
       }
-      Value key = GetValue(RowId(s), ColumnId(i));
-      if (idx->unique() && !idx->Find(key).empty()) {
-        return bad(absl::StrCat("duplicate key ", key.DebugString(), " in column '",
-                                schema_.columns()[i].name, "'"));
+      continue;
+    }
+    // A secondary index in a given order: every live non-NULL row once.
+    std::vector<bool> seen(slots, false);
+    for (uint32_t s : index_order[i]) {
+      if (s >= slots || !live_.Get(s) || seen[s] || IsNull(RowId(s), column)) {
+        return bad(absl::StrCat("corrupt index order for column '", column_name, "'"));
       }
-      idx->Add(key, RowId(s));
+      seen[s] = true;
+      idx->Add(GetValue(RowId(s), column), RowId(s));
+    }
+    for (uint32_t s = 0; s < slots; ++s) {
+      if (!seen[s] && live_.Get(s) && !IsNull(RowId(s), column)) {
+        return bad(absl::StrCat("index order for column '", column_name, "' misses slot ", s));
+      }
     }
   }
   const ColumnSpec& pk = schema_.column(primary_key());

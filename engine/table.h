@@ -53,6 +53,12 @@ struct TableImage {
   std::vector<uint32_t> generations; // slot_count
   std::vector<uint32_t> free_slots;  // the free list, bottom first
   int64_t next_auto_increment = 1;
+  // Optional, per column: the rows of a secondary (non-unique) index in the
+  // order to index them, so each key keeps its rows' order (insertion order,
+  // which stops being slot order once slots are reused or keys change).
+  // Empty, or an empty entry for a column: slot order. Otherwise exactly the
+  // live rows whose cell is not NULL, each once.
+  std::vector<std::vector<uint32_t>> index_order;
 };
 
 class Table {

@@ -1,0 +1,111 @@
+#include "persist/envelope.h"
+
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "persist/errors.h"
+#include "persist/snapshot.h"
+#include "xxhash.h"
+
+namespace kin::internal {
+
+namespace {
+
+constexpr size_t kVersionOffset = 8;
+constexpr size_t kFlagsOffset = 12;
+constexpr size_t kLengthOffset = 16;
+
+// Fixed little-endian integers, whatever the host's byte order.
+void PutLittleEndian(char* out, uint64_t v, size_t bytes) {
+  for (size_t i = 0; i < bytes; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+uint64_t GetLittleEndian(const char* in, size_t bytes) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < bytes; ++i) v |= uint64_t{static_cast<unsigned char>(in[i])} << (8 * i);
+  return v;
+}
+
+}  // namespace
+
+void StartEnvelope(std::string* out) {
+  out->assign(kHeaderSize, '\0');
+  std::memcpy(out->data(), kMagic, sizeof(kMagic));
+  PutLittleEndian(out->data() + kVersionOffset, kSnapshotFormatVersion, 4);
+}
+
+void FinishEnvelope(std::string* out) {
+  PutLittleEndian(out->data() + kLengthOffset, out->size() - kHeaderSize, 8);
+  char sum[kTrailerSize];
+  PutLittleEndian(sum, XXH3_64bits(out->data(), out->size()), kTrailerSize);
+  out->append(sum, kTrailerSize);
+}
+
+absl::StatusOr<EnvelopeHeader> CheckHeader(absl::string_view prefix, absl::string_view label) {
+  absl::string_view magic(kMagic, sizeof(kMagic));
+  if (prefix.empty()) return BadSnapshot(label, "not a kin snapshot (empty)");
+  if (prefix.substr(0, magic.size()) != magic.substr(0, prefix.size())) {
+    return BadSnapshot(label, "not a kin snapshot (no kin magic number)");
+  }
+  if (prefix.size() < kHeaderSize) {
+    return BadSnapshot(label, absl::StrCat("truncated: ", prefix.size(), " bytes, less than the ",
+                                           kHeaderSize, "-byte header"));
+  }
+  EnvelopeHeader header;
+  header.version = static_cast<uint32_t>(GetLittleEndian(prefix.data() + kVersionOffset, 4));
+  if (header.version == 0 || header.version > kSnapshotFormatVersion) {
+    return BadSnapshot(label, absl::StrCat("unsupported format version ", header.version,
+                                           " (this build reads versions 1 to ",
+                                           kSnapshotFormatVersion, ")"));
+  }
+  uint32_t flags = static_cast<uint32_t>(GetLittleEndian(prefix.data() + kFlagsOffset, 4));
+  if (flags != 0) {
+    return BadSnapshot(label, absl::StrFormat("unsupported header flags 0x%x", flags));
+  }
+  header.payload_length = GetLittleEndian(prefix.data() + kLengthOffset, 8);
+  return header;
+}
+
+absl::Status CheckClaimedSize(const EnvelopeHeader& header, uint64_t max_bytes,
+                              absl::string_view label) {
+  if (max_bytes < kEnvelopeSize || header.payload_length > max_bytes - kEnvelopeSize) {
+    return OverLimit(label, absl::StrCat("header announces a payload of ", header.payload_length,
+                                         " bytes, over the limit of LoadOptions::max_bytes (",
+                                         max_bytes, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<EnvelopeHeader> CheckEnvelope(absl::string_view bytes, uint64_t max_bytes,
+                                             absl::string_view label) {
+  if (bytes.size() > max_bytes) {
+    return OverLimit(label, absl::StrCat(bytes.size(), " bytes, over the limit of "
+                                         "LoadOptions::max_bytes (",
+                                         max_bytes, ")"));
+  }
+  absl::StatusOr<EnvelopeHeader> header = CheckHeader(bytes.substr(0, kHeaderSize), label);
+  if (!header.ok()) return header.status();
+  // Compared without adding to the length, which a damaged header can make
+  // as large as 2^64 - 1.
+  uint64_t room = bytes.size() < kEnvelopeSize ? 0 : bytes.size() - kEnvelopeSize;
+  if (bytes.size() < kEnvelopeSize || header->payload_length > room) {
+    return BadSnapshot(label, absl::StrCat("truncated: the header announces ",
+                                           header->payload_length, " payload bytes, only ",
+                                           room, " are present"));
+  }
+  if (header->payload_length < room) {
+    return BadSnapshot(label, absl::StrCat(room - header->payload_length,
+                                           " unexpected bytes after the end of the snapshot"));
+  }
+  size_t body = bytes.size() - kTrailerSize;
+  uint64_t stored = GetLittleEndian(bytes.data() + body, kTrailerSize);
+  uint64_t computed = XXH3_64bits(bytes.data(), body);
+  if (stored != computed) {
+    return BadSnapshot(label, absl::StrFormat("checksum mismatch (stored %016x, computed %016x): "
+                                              "the file is damaged",
+                                              stored, computed));
+  }
+  return header;
+}
+
+}  // namespace kin::internal

@@ -1,0 +1,56 @@
+// The snapshot envelope: magic, format version, flags, payload length, the
+// payload, and an XXH3-64 checksum of everything before it. Checked in full
+// before the payload decoder sees a byte. Internal to //persist; the layout
+// is documented in snapshot.h.
+
+#ifndef KIN_PERSIST_ENVELOPE_H_
+#define KIN_PERSIST_ENVELOPE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace kin::internal {
+
+// PNG-style: the high-bit byte catches 7-bit transports, CR LF catches
+// newline translation, ^Z stops DOS `type`.
+inline constexpr char kMagic[8] = {'\x89', 'K', 'I', 'N', '\r', '\n', '\x1a', '\n'};
+inline constexpr size_t kHeaderSize = 24;   // magic, version, flags, length
+inline constexpr size_t kTrailerSize = 8;   // checksum
+inline constexpr size_t kEnvelopeSize = kHeaderSize + kTrailerSize;
+
+// Starts a snapshot in `out` (cleared): a header with a zero length. The
+// caller appends the payload, then calls FinishEnvelope.
+void StartEnvelope(std::string* out);
+// Patches the payload length into the header and appends the checksum.
+void FinishEnvelope(std::string* out);
+
+struct EnvelopeHeader {
+  uint32_t version = 0;
+  uint64_t payload_length = 0;
+};
+
+// Checks the first bytes of a snapshot (magic, version, flags) and returns
+// the header. `prefix` may be shorter than kHeaderSize only when the whole
+// input is: then it is DataLoss (not a snapshot, or truncated). `label`
+// names the input in messages.
+absl::StatusOr<EnvelopeHeader> CheckHeader(absl::string_view prefix, absl::string_view label);
+
+// ResourceExhausted when a snapshot with this header would be larger than
+// `max_bytes`. For inputs whose size is not known in advance (streams).
+absl::Status CheckClaimedSize(const EnvelopeHeader& header, uint64_t max_bytes,
+                              absl::string_view label);
+
+// Checks a whole snapshot (size limit, header, exact length, checksum) and
+// returns the header; the payload is bytes.substr(kHeaderSize,
+// payload_length). A damaged length field is DataLoss (it disagrees with
+// the bytes present), never ResourceExhausted.
+absl::StatusOr<EnvelopeHeader> CheckEnvelope(absl::string_view bytes, uint64_t max_bytes,
+                                             absl::string_view label);
+
+}  // namespace kin::internal
+
+#endif  // KIN_PERSIST_ENVELOPE_H_

@@ -1,0 +1,60 @@
+// The snapshot payload: engine tables, foreign keys and relation
+// declarations in a cereal portable binary archive (little-endian). Internal
+// to //persist; snapshot.cc wraps it in the envelope and is the one place
+// that catches exceptions, so these functions may throw (cereal::Exception,
+// std::bad_alloc) and must only be called from there.
+//
+// Layout of format version 1 (u8/u32/u64/i64/f64 fixed-size integers and
+// IEEE doubles; bool cells and flags are u8 0 or 1; enums are u8 with their
+// persisted numeric values):
+//   payload   := endianness:u8 (cereal's) tables foreign_keys relations
+//   tables    := count:u32 table*
+//   table     := name:str column_count:u32 column_spec* slots:bitmap(live)
+//                generations:u32[] free_slots:u32[] next_auto_increment:i64
+//                (cells validity?)* per column, validity only if nullable
+//                order_count:u32 (column:u32 rows:u32[])*
+//   column_spec := name:str type:u8 nullable:u8 primary_key:u8
+//                auto_increment:u8 unique:u8 indexed:u8 has_default:u8 value?
+//   cells     := i64[] | f64[] | u8[] | (count:u64 str*) by column type
+//   T[]       := count:u64 T*
+//   bitmap    := bits:u64 words:u64[(bits + 63) / 64] (bits past the end 0)
+//   str       := length:u64 bytes
+//   value     := tag:u8 (0 NULL | 1 i64 | 2 f64 | 3 u8 | 4 str), as Type
+//   foreign_keys := count:u32 (child_table child_column parent_table
+//                parent_column :str on_delete:u8 on_update:u8)*
+//   relations := count:u32 (kind:u8 name table related_table foreign_key
+//                local_key inverse :str on_delete:u8 on_update:u8
+//                on_unlink:u8 meta_count:u32 (key:str value)*)*
+// The per-column `order` lists the rows of a secondary index key by key when
+// they are not in slot order (slot reuse, updated keys), so children keep
+// their order; it is omitted when slot order reproduces the index.
+
+#ifndef KIN_PERSIST_PAYLOAD_H_
+#define KIN_PERSIST_PAYLOAD_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "engine/engine.h"
+#include "persist/snapshot.h"
+#include "relations/relation_spec.h"
+
+namespace kin::internal {
+
+// Appends the payload to `out`. May throw.
+void EncodePayload(const Engine& engine, const RelationCatalog& relations, std::string* out);
+
+// Decodes a payload of format `version` (already checked to be supported).
+// Every count is checked against the bytes remaining before anything is
+// allocated. DataLoss naming `label` on any inconsistency, ResourceExhausted
+// over `options.max_rows`. May throw.
+absl::StatusOr<SnapshotContents> DecodePayload(absl::string_view payload, uint32_t version,
+                                               const LoadOptions& options,
+                                               absl::string_view label);
+
+}  // namespace kin::internal
+
+#endif  // KIN_PERSIST_PAYLOAD_H_

@@ -1,0 +1,128 @@
+#include "persist/snapshot.h"
+
+#include <exception>
+#include <new>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "cereal/details/helpers.hpp"
+#include "engine/status_macros.h"
+#include "persist/envelope.h"
+#include "persist/errors.h"
+#include "persist/file_io.h"
+#include "persist/payload.h"
+
+namespace kin {
+
+namespace {
+
+// The one place where exceptions stop: cereal reports errors by throwing,
+// and allocation can throw. Nothing may cross the API, so each becomes a
+// status naming `label`. With the envelope checked and every count bounded
+// first, reaching a catch means an unexpected case, not the normal way of
+// rejecting a damaged file.
+template <typename F>
+auto CatchExceptions(absl::string_view label, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const std::bad_alloc&) {
+    return internal::OverLimit(label, "out of memory");
+  } catch (const cereal::Exception& e) {
+    return internal::BadSnapshot(label, absl::StrCat("cannot decode: ", e.what()));
+  } catch (const std::exception& e) {
+    return internal::BadSnapshot(label, absl::StrCat("cannot decode: ", e.what()));
+  } catch (...) {
+    return internal::BadSnapshot(label, "cannot decode: unknown exception");
+  }
+}
+
+absl::StatusOr<SnapshotContents> Decode(absl::string_view bytes, const LoadOptions& options,
+                                        absl::string_view label) {
+  return CatchExceptions(label, [&]() -> absl::StatusOr<SnapshotContents> {
+    KIN_ASSIGN_OR_RETURN(internal::EnvelopeHeader header,
+                         internal::CheckEnvelope(bytes, options.max_bytes, label));
+    return internal::DecodePayload(bytes.substr(internal::kHeaderSize, header.payload_length),
+                                   header.version, options, label);
+  });
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> EncodeSnapshot(const Engine& engine,
+                                           const RelationCatalog& relations) {
+  if (engine.transaction_depth() > 0) {
+    return absl::FailedPreconditionError(
+        "snapshot: a transaction is open; commit or roll it back before saving");
+  }
+  return CatchExceptions("(encode)", [&]() -> absl::StatusOr<std::string> {
+    std::string out;
+    internal::StartEnvelope(&out);
+    internal::EncodePayload(engine, relations, &out);
+    internal::FinishEnvelope(&out);
+    return out;
+  });
+}
+
+absl::StatusOr<SnapshotContents> DecodeSnapshot(absl::string_view bytes,
+                                                const LoadOptions& options) {
+  return Decode(bytes, options, internal::kBytesLabel);
+}
+
+absl::Status WriteSnapshot(const Engine& engine, const RelationCatalog& relations,
+                           std::ostream& out) {
+  KIN_ASSIGN_OR_RETURN(std::string bytes, EncodeSnapshot(engine, relations));
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.flush();
+  if (!out.good()) {
+    return absl::UnknownError(absl::StrCat("snapshot ", internal::kStreamLabel,
+                                           ": the stream failed while writing ", bytes.size(),
+                                           " bytes"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SnapshotContents> ReadSnapshot(std::istream& in, const LoadOptions& options) {
+  absl::string_view label = internal::kStreamLabel;
+  return CatchExceptions(label, [&]() -> absl::StatusOr<SnapshotContents> {
+    std::string bytes(internal::kHeaderSize, '\0');
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    bytes.resize(static_cast<size_t>(in.gcount()));
+    KIN_ASSIGN_OR_RETURN(internal::EnvelopeHeader header, internal::CheckHeader(bytes, label));
+    KIN_RETURN_IF_ERROR(internal::CheckClaimedSize(header, options.max_bytes, label));
+    // Grow with the bytes that arrive, a chunk at a time, rather than
+    // trusting the header's length for one big allocation.
+    constexpr uint64_t kChunk = uint64_t{1} << 20;
+    uint64_t total = internal::kEnvelopeSize + header.payload_length;
+    while (bytes.size() < total && in.good()) {
+      size_t have = bytes.size();
+      size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk, total - have));
+      bytes.resize(have + want);
+      in.read(bytes.data() + have, static_cast<std::streamsize>(want));
+      bytes.resize(have + static_cast<size_t>(in.gcount()));
+    }
+    return Decode(bytes, options, label);
+  });
+}
+
+absl::Status SaveSnapshotFile(const Engine& engine, const RelationCatalog& relations,
+                              const std::string& path, const SnapshotOptions& options) {
+  // Encode fully before touching the file system: an encoding error leaves
+  // no trace on disk.
+  absl::StatusOr<std::string> bytes = EncodeSnapshot(engine, relations);
+  if (!bytes.ok()) {
+    return absl::Status(bytes.status().code(), absl::StrCat("save ", internal::FileLabel(path),
+                                                            ": ", bytes.status().message()));
+  }
+  return internal::WriteFileAtomically(path, *bytes, options.fsync);
+}
+
+absl::StatusOr<SnapshotContents> LoadSnapshotFile(const std::string& path,
+                                                  const LoadOptions& options) {
+  std::string label = internal::FileLabel(path);
+  return CatchExceptions(label, [&]() -> absl::StatusOr<SnapshotContents> {
+    KIN_ASSIGN_OR_RETURN(std::string bytes, internal::ReadWholeFile(path, options.max_bytes));
+    return Decode(bytes, options, label);
+  });
+}
+
+}  // namespace kin

@@ -1,0 +1,1164 @@
+#include "query/internal/compiled_query.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "engine/errors.h"
+#include "engine/status_macros.h"
+
+namespace kin {
+namespace internal {
+
+namespace {
+
+// Rows are filtered in blocks of this many slots: big enough to amortise
+// the per-atom dispatch, small enough to live on the stack.
+constexpr size_t kBlock = 256;
+
+inline bool Bit(const uint64_t* words, uint32_t i) { return (words[i >> 6] >> (i & 63)) & 1; }
+
+inline size_t SaturatingAdd(size_t a, size_t b) {
+  return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+// Copies the rows of in[0, n) that are not NULL (when `validity` is set) and
+// pass `test(slot)` into out; out may be in. Branch-free on the write.
+template <typename F>
+inline size_t FilterLoop(const uint64_t* validity, const RowId* in, size_t n, RowId* out,
+                         F test) {
+  size_t k = 0;
+  if (validity == nullptr) {
+    for (size_t i = 0; i < n; ++i) {
+      RowId id = in[i];
+      out[k] = id;
+      k += test(id.value) ? 1 : 0;
+    }
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      RowId id = in[i];
+      out[k] = id;
+      k += (Bit(validity, id.value) && test(id.value)) ? 1 : 0;
+    }
+  }
+  return k;
+}
+
+template <typename T>
+size_t CompareLoop(CompareOp op, const T* d, const T& x, const uint64_t* v, const RowId* in,
+                   size_t n, RowId* out) {
+  switch (op) {
+    case CompareOp::kEq:
+      return FilterLoop(v, in, n, out, [d, &x](uint32_t s) { return d[s] == x; });
+    case CompareOp::kNe:
+      return FilterLoop(v, in, n, out, [d, &x](uint32_t s) { return d[s] != x; });
+    case CompareOp::kLt:
+      return FilterLoop(v, in, n, out, [d, &x](uint32_t s) { return d[s] < x; });
+    case CompareOp::kLe:
+      return FilterLoop(v, in, n, out, [d, &x](uint32_t s) { return d[s] <= x; });
+    case CompareOp::kGt:
+      return FilterLoop(v, in, n, out, [d, &x](uint32_t s) { return d[s] > x; });
+    case CompareOp::kGe:
+      return FilterLoop(v, in, n, out, [d, &x](uint32_t s) { return d[s] >= x; });
+  }
+  return 0;
+}
+
+template <typename T>
+size_t BetweenLoop(bool negate, const T* d, const T& lo, const T& hi, const uint64_t* v,
+                   const RowId* in, size_t n, RowId* out) {
+  if (negate) {
+    return FilterLoop(v, in, n, out,
+                      [d, &lo, &hi](uint32_t s) { return d[s] < lo || d[s] > hi; });
+  }
+  return FilterLoop(v, in, n, out,
+                    [d, &lo, &hi](uint32_t s) { return lo <= d[s] && d[s] <= hi; });
+}
+
+template <typename T, typename K>
+inline bool SortedContains(const std::vector<T>& list, const K& x) {
+  if (list.size() <= 8) {
+    for (const T& e : list) {
+      if (e == x) return true;
+    }
+    return false;
+  }
+  return std::binary_search(list.begin(), list.end(), x);
+}
+
+template <typename T, typename K>
+size_t InLoop(bool negate, const K* d, const std::vector<T>& list, const uint64_t* v,
+              const RowId* in, size_t n, RowId* out) {
+  if (negate) {
+    return FilterLoop(v, in, n, out,
+                      [d, &list](uint32_t s) { return !SortedContains(list, d[s]); });
+  }
+  return FilterLoop(v, in, n, out, [d, &list](uint32_t s) { return SortedContains(list, d[s]); });
+}
+
+size_t CopyRows(const RowId* in, size_t n, RowId* out) {
+  if (out != in && n > 0) std::memmove(out, in, n * sizeof(RowId));
+  return n;
+}
+
+}  // namespace
+
+// --- Atom ---
+
+size_t Atom::Filter(const RowId* in, size_t n, RowId* out) const {
+  const uint64_t* v = validity;
+  switch (kind) {
+    case Kind::kAlways:
+      return CopyRows(in, n, out);
+    case Kind::kNever:
+      return 0;
+    case Kind::kIsNull: {
+      size_t k = 0;
+      for (size_t i = 0; i < n; ++i) {
+        RowId id = in[i];
+        out[k] = id;
+        k += Bit(v, id.value) ? 0 : 1;
+      }
+      return k;
+    }
+    case Kind::kIsNotNull: {
+      size_t k = 0;
+      for (size_t i = 0; i < n; ++i) {
+        RowId id = in[i];
+        out[k] = id;
+        k += Bit(v, id.value) ? 1 : 0;
+      }
+      return k;
+    }
+    case Kind::kCmpInt64:
+      return CompareLoop<int64_t>(op, static_cast<const int64_t*>(data), i0, v, in, n, out);
+    case Kind::kCmpDouble:
+      return CompareLoop<double>(op, static_cast<const double*>(data), d0, v, in, n, out);
+    case Kind::kCmpBool: {
+      uint8_t x = static_cast<uint8_t>(i0);
+      return CompareLoop<uint8_t>(op, static_cast<const uint8_t*>(data), x, v, in, n, out);
+    }
+    case Kind::kCmpString:
+      return CompareLoop<std::string>(op, static_cast<const std::string*>(data), s0, v, in, n,
+                                      out);
+    case Kind::kInInt64:
+      return InLoop(negate, static_cast<const int64_t*>(data), ints, v, in, n, out);
+    case Kind::kInDouble:
+      return InLoop(negate, static_cast<const double*>(data), doubles, v, in, n, out);
+    case Kind::kInBool: {
+      const uint8_t* d = static_cast<const uint8_t*>(data);
+      int64_t mask = i0;
+      if (negate) {
+        return FilterLoop(v, in, n, out, [d, mask](uint32_t s) { return ((mask >> d[s]) & 1) == 0; });
+      }
+      return FilterLoop(v, in, n, out, [d, mask](uint32_t s) { return ((mask >> d[s]) & 1) != 0; });
+    }
+    case Kind::kInString:
+      return InLoop(negate, static_cast<const std::string*>(data), strings, v, in, n, out);
+    case Kind::kBetweenInt64:
+      return BetweenLoop<int64_t>(negate, static_cast<const int64_t*>(data), i0, i1, v, in, n,
+                                  out);
+    case Kind::kBetweenDouble:
+      return BetweenLoop<double>(negate, static_cast<const double*>(data), d0, d1, v, in, n,
+                                 out);
+    case Kind::kBetweenBool: {
+      uint8_t lo = static_cast<uint8_t>(i0);
+      uint8_t hi = static_cast<uint8_t>(i1);
+      return BetweenLoop<uint8_t>(negate, static_cast<const uint8_t*>(data), lo, hi, v, in, n,
+                                  out);
+    }
+    case Kind::kBetweenString:
+      return BetweenLoop<std::string>(negate, static_cast<const std::string*>(data), s0, s1, v,
+                                      in, n, out);
+    case Kind::kStartsWith: {
+      const std::string* d = static_cast<const std::string*>(data);
+      absl::string_view x = s0;
+      return FilterLoop(v, in, n, out, [d, x](uint32_t s) { return absl::StartsWith(d[s], x); });
+    }
+    case Kind::kEndsWith: {
+      const std::string* d = static_cast<const std::string*>(data);
+      absl::string_view x = s0;
+      return FilterLoop(v, in, n, out, [d, x](uint32_t s) { return absl::EndsWith(d[s], x); });
+    }
+    case Kind::kContains: {
+      const std::string* d = static_cast<const std::string*>(data);
+      absl::string_view x = s0;
+      return FilterLoop(v, in, n, out, [d, x](uint32_t s) { return absl::StrContains(d[s], x); });
+    }
+  }
+  return 0;
+}
+
+// --- CompiledPredicate ---
+
+bool CompiledPredicate::EvalGroup(int group, RowId id) const {
+  const Range& g = groups_[group];
+  if (g.begin == g.end) return true;
+  for (uint32_t t = g.begin; t < g.end; ++t) {
+    const Range& term = terms_[t];
+    bool all = true;
+    for (uint32_t i = term.begin; i < term.end; ++i) {
+      if (!EvalNode(nodes_[i], id)) {
+        all = false;
+        break;
+      }
+    }
+    if (all) return true;
+  }
+  return false;
+}
+
+bool CompiledPredicate::conjunctive() const {
+  return root_ >= 0 && groups_[root_].end - groups_[root_].begin == 1;
+}
+
+absl::InlinedVector<int, 4> CompiledPredicate::TopLevelAtoms() const {
+  absl::InlinedVector<int, 4> out;
+  if (!conjunctive()) return out;
+  const Range& term = terms_[groups_[root_].begin];
+  for (uint32_t i = term.begin; i < term.end; ++i) {
+    if (!nodes_[i].is_group) out.push_back(static_cast<int>(nodes_[i].index));
+  }
+  return out;
+}
+
+size_t CompiledPredicate::FilterBlock(const RowId* in, size_t n, RowId* out,
+                                      int skip_atom) const {
+  if (root_ < 0) return CopyRows(in, n, out);
+  const Range& g = groups_[root_];
+  if (g.end - g.begin == 1) {
+    // One AND-term: narrow the block node by node, each a tight typed loop.
+    const Range& term = terms_[g.begin];
+    const RowId* src = in;
+    size_t k = n;
+    for (uint32_t i = term.begin; i < term.end && k > 0; ++i) {
+      NodeRef node = nodes_[i];
+      if (node.is_group) {
+        size_t m = 0;
+        for (size_t j = 0; j < k; ++j) {
+          RowId id = src[j];
+          out[m] = id;
+          m += EvalGroup(static_cast<int>(node.index), id) ? 1 : 0;
+        }
+        k = m;
+      } else {
+        if (static_cast<int>(node.index) == skip_atom) continue;
+        k = atoms_[node.index].Filter(src, k, out);
+      }
+      src = out;
+    }
+    if (src != out) return CopyRows(in, k, out);
+    return k;
+  }
+  size_t m = 0;
+  for (size_t j = 0; j < n; ++j) {
+    RowId id = in[j];
+    out[m] = id;
+    m += EvalGroup(root_, id) ? 1 : 0;
+  }
+  return m;
+}
+
+void CompiledPredicate::Filter(std::span<const RowId> candidates, std::vector<RowId>* out) const {
+  if (root_ < 0) {
+    out->insert(out->end(), candidates.begin(), candidates.end());
+    return;
+  }
+  RowId buf[kBlock];
+  for (size_t i = 0; i < candidates.size(); i += kBlock) {
+    size_t n = std::min(kBlock, candidates.size() - i);
+    size_t k = FilterBlock(candidates.data() + i, n, buf);
+    out->insert(out->end(), buf, buf + k);
+  }
+}
+
+size_t CompiledPredicate::Count(std::span<const RowId> candidates) const {
+  if (root_ < 0) return candidates.size();
+  RowId buf[kBlock];
+  size_t total = 0;
+  for (size_t i = 0; i < candidates.size(); i += kBlock) {
+    size_t n = std::min(kBlock, candidates.size() - i);
+    total += FilterBlock(candidates.data() + i, n, buf);
+  }
+  return total;
+}
+
+// --- compiling conditions ---
+
+namespace {
+
+const uint64_t* ValidityWords(const Table& t, ColumnId c) {
+  const Bitmap* b = t.validity(c);
+  if (b == nullptr || b->size() == 0) return nullptr;
+  return b->words().data();
+}
+
+const void* ColumnData(const Table& t, ColumnId c) {
+  switch (t.column(c).type) {
+    case Type::kInt64:
+      return t.Int64Column(c).data();
+    case Type::kDouble:
+      return t.DoubleColumn(c).data();
+    case Type::kBool:
+      return t.BoolColumn(c).data();
+    case Type::kString:
+      return t.StringColumn(c).data();
+  }
+  return nullptr;
+}
+
+// One operand in the column's representation.
+struct Operand {
+  int64_t i = 0;
+  double d = 0;
+  std::string s;
+};
+
+Operand ToOperand(Type type, const Value& v) {
+  Operand o;
+  switch (type) {
+    case Type::kInt64:
+      o.i = v.AsInt64();
+      break;
+    case Type::kDouble:
+      o.d = v.AsNumber();
+      break;
+    case Type::kBool:
+      o.i = v.AsBool() ? 1 : 0;
+      break;
+    case Type::kString:
+      o.s = v.AsString();
+      break;
+  }
+  return o;
+}
+
+}  // namespace
+
+class PredicateCompiler {
+ public:
+  PredicateCompiler(const Table& table, CompiledPredicate* out) : table_(table), out_(out) {}
+
+  absl::Status CompileRoot(const std::vector<ConditionSpec>& conditions) {
+    if (IsPlainConjunction(conditions)) {
+      // The common shape, without the general splitting: one AND-term.
+      for (const ConditionSpec& c : conditions) {
+        KIN_RETURN_IF_ERROR(CompileAtom(c));
+        out_->nodes_.push_back(NodeRef{static_cast<uint32_t>(out_->atoms_.size() - 1), false});
+      }
+      out_->terms_.push_back({0, static_cast<uint32_t>(out_->nodes_.size())});
+      out_->groups_.push_back({0, 1});
+      out_->root_ = 0;
+      return absl::OkStatus();
+    }
+    Terms terms;
+    KIN_RETURN_IF_ERROR(CompileList(conditions, &terms));
+    out_->root_ = terms.empty() ? -1 : Materialize(terms);
+    return absl::OkStatus();
+  }
+
+ private:
+  using NodeRef = CompiledPredicate::NodeRef;
+  using Term = absl::InlinedVector<NodeRef, 4>;
+  using Terms = absl::InlinedVector<Term, 2>;
+
+  // No groups and no OR: a non-empty list of atoms ANDed together.
+  static bool IsPlainConjunction(const std::vector<ConditionSpec>& conditions) {
+    if (conditions.empty()) return false;
+    for (size_t i = 0; i < conditions.size(); ++i) {
+      if (conditions[i].kind == ConditionSpec::Kind::kGroup) return false;
+      if (i > 0 && conditions[i].connector == Connector::kOr) return false;
+    }
+    return true;
+  }
+
+  // Splits `conditions` into OR-ed terms of AND-ed nodes (AND binds
+  // tighter). Groups without conditions contribute nothing, as if absent;
+  // a group that is a single AND-term is spliced into the current term.
+  absl::Status CompileList(const std::vector<ConditionSpec>& conditions, Terms* terms) {
+    bool first = true;
+    for (const ConditionSpec& c : conditions) {
+      Term contribution;
+      if (c.kind == ConditionSpec::Kind::kGroup) {
+        Terms sub;
+        KIN_RETURN_IF_ERROR(CompileList(c.group, &sub));
+        if (sub.empty()) continue;
+        if (sub.size() == 1) {
+          contribution = std::move(sub[0]);
+        } else {
+          contribution.push_back(NodeRef{static_cast<uint32_t>(Materialize(sub)), true});
+        }
+      } else {
+        KIN_RETURN_IF_ERROR(CompileAtom(c));
+        contribution.push_back(NodeRef{static_cast<uint32_t>(out_->atoms_.size() - 1), false});
+      }
+      if (first || c.connector == Connector::kOr) terms->emplace_back();
+      first = false;
+      Term& term = terms->back();
+      term.insert(term.end(), contribution.begin(), contribution.end());
+    }
+    return absl::OkStatus();
+  }
+
+  int Materialize(const Terms& terms) {
+    CompiledPredicate::Range group;
+    group.begin = static_cast<uint32_t>(out_->terms_.size());
+    for (const Term& term : terms) {
+      CompiledPredicate::Range r;
+      r.begin = static_cast<uint32_t>(out_->nodes_.size());
+      out_->nodes_.insert(out_->nodes_.end(), term.begin(), term.end());
+      r.end = static_cast<uint32_t>(out_->nodes_.size());
+      out_->terms_.push_back(r);
+    }
+    group.end = static_cast<uint32_t>(out_->terms_.size());
+    out_->groups_.push_back(group);
+    return static_cast<int>(out_->groups_.size() - 1);
+  }
+
+  absl::Status Malformed(const ConditionSpec& c) const {
+    return errors::BadQuery(table_.name(),
+                            absl::StrCat("malformed condition on column '", c.column, "'"));
+  }
+
+  // The value must be non-NULL and fit the column.
+  absl::Status CheckOperand(const ConditionSpec& c, Type type, const Value& v,
+                            absl::string_view what) const {
+    if (v.is_null()) return errors::NullComparison(table_.name(), c.column, what);
+    if (!ValueFitsType(v, type)) return errors::TypeMismatch(table_.name(), c.column, type, v);
+    return absl::OkStatus();
+  }
+
+  // Appends the atom for `c` to the predicate (left half-built on error:
+  // the whole compile fails then).
+  absl::Status CompileAtom(const ConditionSpec& c) {
+    using K = ConditionSpec::Kind;
+    std::optional<ColumnId> col = table_.FindColumn(c.column);
+    if (!col.has_value()) return errors::UnknownColumn(table_.name(), c.column);
+    const Type type = table_.column(*col).type;
+    Atom& a = out_->atoms_.emplace_back();
+    a.column = *col;
+    a.validity = ValidityWords(table_, *col);
+    a.data = ColumnData(table_, *col);
+    switch (c.kind) {
+      case K::kNull:
+        a.kind = a.validity != nullptr ? Atom::Kind::kIsNull : Atom::Kind::kNever;
+        return absl::OkStatus();
+      case K::kNotNull:
+        a.kind = a.validity != nullptr ? Atom::Kind::kIsNotNull : Atom::Kind::kAlways;
+        return absl::OkStatus();
+      case K::kCompare: {
+        if (c.values.size() != 1) return Malformed(c);
+        KIN_RETURN_IF_ERROR(CheckOperand(c, type, c.values[0], CompareOpSymbol(c.op)));
+        Operand o = ToOperand(type, c.values[0]);
+        a.op = c.op;
+        a.i0 = o.i;
+        a.d0 = o.d;
+        a.s0 = std::move(o.s);
+        a.kind = type == Type::kInt64    ? Atom::Kind::kCmpInt64
+                 : type == Type::kDouble ? Atom::Kind::kCmpDouble
+                 : type == Type::kBool   ? Atom::Kind::kCmpBool
+                                         : Atom::Kind::kCmpString;
+        return absl::OkStatus();
+      }
+      case K::kIn:
+      case K::kNotIn: {
+        a.negate = c.kind == K::kNotIn;
+        bool has_null = false;
+        for (const Value& v : c.values) {
+          if (v.is_null()) {
+            has_null = true;
+            continue;
+          }
+          if (!ValueFitsType(v, type)) {
+            return errors::TypeMismatch(table_.name(), c.column, type, v);
+          }
+          Operand o = ToOperand(type, v);
+          switch (type) {
+            case Type::kInt64:
+              a.ints.push_back(o.i);
+              break;
+            case Type::kDouble:
+              a.doubles.push_back(o.d);
+              break;
+            case Type::kBool:
+              a.i0 |= int64_t{1} << o.i;
+              break;
+            case Type::kString:
+              a.strings.push_back(std::move(o.s));
+              break;
+          }
+        }
+        if (c.values.empty()) {
+          // As knex: IN () matches nothing, NOT IN () everything.
+          a.kind = a.negate ? Atom::Kind::kAlways : Atom::Kind::kNever;
+          return absl::OkStatus();
+        }
+        if (a.negate && has_null) {
+          // x NOT IN (.., NULL) is FALSE or UNKNOWN, never TRUE.
+          a.kind = Atom::Kind::kNever;
+          return absl::OkStatus();
+        }
+        auto sort_unique = [](auto& list) {
+          std::sort(list.begin(), list.end());
+          list.erase(std::unique(list.begin(), list.end()), list.end());
+        };
+        sort_unique(a.ints);
+        sort_unique(a.doubles);
+        sort_unique(a.strings);
+        a.kind = type == Type::kInt64    ? Atom::Kind::kInInt64
+                 : type == Type::kDouble ? Atom::Kind::kInDouble
+                 : type == Type::kBool   ? Atom::Kind::kInBool
+                                         : Atom::Kind::kInString;
+        return absl::OkStatus();
+      }
+      case K::kBetween:
+      case K::kNotBetween: {
+        if (c.values.size() != 2) return Malformed(c);
+        absl::string_view what = c.kind == K::kBetween ? "between" : "not between";
+        KIN_RETURN_IF_ERROR(CheckOperand(c, type, c.values[0], what));
+        KIN_RETURN_IF_ERROR(CheckOperand(c, type, c.values[1], what));
+        Operand lo = ToOperand(type, c.values[0]);
+        Operand hi = ToOperand(type, c.values[1]);
+        a.negate = c.kind == K::kNotBetween;
+        a.i0 = lo.i;
+        a.i1 = hi.i;
+        a.d0 = lo.d;
+        a.d1 = hi.d;
+        a.s0 = std::move(lo.s);
+        a.s1 = std::move(hi.s);
+        a.kind = type == Type::kInt64    ? Atom::Kind::kBetweenInt64
+                 : type == Type::kDouble ? Atom::Kind::kBetweenDouble
+                 : type == Type::kBool   ? Atom::Kind::kBetweenBool
+                                         : Atom::Kind::kBetweenString;
+        return absl::OkStatus();
+      }
+      case K::kStartsWith:
+      case K::kEndsWith:
+      case K::kContains: {
+        if (c.values.size() != 1) return Malformed(c);
+        absl::string_view what = c.kind == K::kStartsWith ? "starts with"
+                                 : c.kind == K::kEndsWith ? "ends with"
+                                                          : "contains";
+        if (type != Type::kString) {
+          return errors::WrongColumnType(table_.name(), c.column, what, "a string", type);
+        }
+        KIN_RETURN_IF_ERROR(CheckOperand(c, type, c.values[0], what));
+        a.s0 = c.values[0].AsString();
+        a.kind = c.kind == K::kStartsWith ? Atom::Kind::kStartsWith
+                 : c.kind == K::kEndsWith ? Atom::Kind::kEndsWith
+                                          : Atom::Kind::kContains;
+        return absl::OkStatus();
+      }
+      case K::kGroup:
+        break;
+    }
+    return Malformed(c);
+  }
+
+  const Table& table_;
+  CompiledPredicate* out_;
+};
+
+// --- CompiledOrder ---
+
+namespace {
+
+template <typename T>
+inline int Cmp(const T& a, const T& b) {
+  return a < b ? -1 : (b < a ? 1 : 0);
+}
+
+// Doubles in a total order: NaN after every number, equal to itself.
+inline int CmpDouble(double a, double b) {
+  bool an = std::isnan(a);
+  bool bn = std::isnan(b);
+  if (an || bn) return static_cast<int>(an) - static_cast<int>(bn);
+  return Cmp(a, b);
+}
+
+// Small inputs (a parent's children) sort fastest by insertion.
+constexpr size_t kInsertionSortMax = 24;
+
+// Sorts entries with `less` (a strict total order: the position breaks
+// ties), putting the first `keep` in order.
+template <typename E, typename Less>
+void SortEntries(E* begin, E* end, size_t keep, Less less) {
+  size_t n = static_cast<size_t>(end - begin);
+  if (n <= kInsertionSortMax) {
+    for (size_t i = 1; i < n; ++i) {
+      E e = begin[i];
+      size_t j = i;
+      for (; j > 0 && less(e, begin[j - 1]); --j) begin[j] = begin[j - 1];
+      begin[j] = e;
+    }
+  } else if (keep >= n) {
+    std::sort(begin, end, less);
+  } else if (keep <= 64) {
+    std::partial_sort(begin, begin + keep, end, less);
+  } else {
+    std::nth_element(begin, begin + keep, end, less);
+    std::sort(begin, begin + keep, less);
+  }
+}
+
+// One numeric key, extracted once so the sort touches contiguous memory.
+template <typename T>
+void SortSingleNumeric(const CompiledOrder::Key& key, RowId* ids, size_t n, size_t keep) {
+  struct Entry {
+    T v;
+    uint32_t id;
+    uint32_t pos;
+    bool null;
+  };
+  absl::InlinedVector<Entry, 32> entries(n);
+  const T* d = static_cast<const T*>(key.data);
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t s = ids[i].value;
+    bool null = key.validity != nullptr && !Bit(key.validity, s);
+    entries[i] = Entry{null ? T() : d[s], s, static_cast<uint32_t>(i), null};
+  }
+  auto cmp = [](const Entry& a, const Entry& b) -> int {
+    if (a.null || b.null) return static_cast<int>(b.null) - static_cast<int>(a.null);
+    if constexpr (std::is_same_v<T, double>) {
+      return CmpDouble(a.v, b.v);
+    } else {
+      return Cmp(a.v, b.v);
+    }
+  };
+  if (key.desc) {
+    SortEntries(entries.data(), entries.data() + n, keep, [&](const Entry& a, const Entry& b) {
+      int c = cmp(a, b);
+      return c != 0 ? c > 0 : a.pos < b.pos;
+    });
+  } else {
+    SortEntries(entries.data(), entries.data() + n, keep, [&](const Entry& a, const Entry& b) {
+      int c = cmp(a, b);
+      return c != 0 ? c < 0 : a.pos < b.pos;
+    });
+  }
+  for (size_t i = 0; i < n; ++i) ids[i] = RowId(entries[i].id);
+}
+
+}  // namespace
+
+int CompiledOrder::Compare(RowId a, RowId b) const {
+  for (const Key& k : keys_) {
+    int c = 0;
+    bool an = k.validity != nullptr && !Bit(k.validity, a.value);
+    bool bn = k.validity != nullptr && !Bit(k.validity, b.value);
+    if (an || bn) {
+      c = static_cast<int>(bn) - static_cast<int>(an);  // NULL is the smallest
+    } else {
+      switch (k.type) {
+        case Type::kInt64: {
+          const int64_t* d = static_cast<const int64_t*>(k.data);
+          c = Cmp(d[a.value], d[b.value]);
+          break;
+        }
+        case Type::kDouble: {
+          const double* d = static_cast<const double*>(k.data);
+          c = CmpDouble(d[a.value], d[b.value]);
+          break;
+        }
+        case Type::kBool: {
+          const uint8_t* d = static_cast<const uint8_t*>(k.data);
+          c = Cmp(d[a.value], d[b.value]);
+          break;
+        }
+        case Type::kString: {
+          const std::string* d = static_cast<const std::string*>(k.data);
+          int r = d[a.value].compare(d[b.value]);
+          c = r < 0 ? -1 : (r > 0 ? 1 : 0);
+          break;
+        }
+      }
+    }
+    if (c != 0) return k.desc ? -c : c;
+  }
+  return 0;
+}
+
+void CompiledOrder::Sort(RowId* ids, size_t n, size_t keep) const {
+  if (keys_.empty() || n < 2 || keep == 0) return;
+  if (keys_.size() == 1) {
+    switch (keys_[0].type) {
+      case Type::kInt64:
+        SortSingleNumeric<int64_t>(keys_[0], ids, n, keep);
+        return;
+      case Type::kDouble:
+        SortSingleNumeric<double>(keys_[0], ids, n, keep);
+        return;
+      case Type::kBool:
+        SortSingleNumeric<uint8_t>(keys_[0], ids, n, keep);
+        return;
+      case Type::kString:
+        break;
+    }
+  }
+  struct Entry {
+    RowId id;
+    uint32_t pos;
+  };
+  absl::InlinedVector<Entry, 32> entries(n);
+  for (size_t i = 0; i < n; ++i) entries[i] = Entry{ids[i], static_cast<uint32_t>(i)};
+  SortEntries(entries.data(), entries.data() + n, keep, [this](const Entry& a, const Entry& b) {
+    int c = Compare(a.id, b.id);
+    return c != 0 ? c < 0 : a.pos < b.pos;
+  });
+  for (size_t i = 0; i < n; ++i) ids[i] = entries[i].id;
+}
+
+// --- CompiledQuery ---
+
+class QueryCompiler {
+ public:
+  static absl::Status CompileInto(const Table& table, const QuerySpec& spec,
+                                  CompiledQuery* out) {
+    KIN_RETURN_IF_ERROR(spec.error);
+    *out = CompiledQuery();
+    CompiledQuery& q = *out;
+    q.table_ = &table;
+    KIN_RETURN_IF_ERROR(PredicateCompiler(table, &q.predicate_).CompileRoot(spec.conditions));
+
+    for (const OrderSpec& o : spec.order_by) {
+      std::optional<ColumnId> col = table.FindColumn(o.column);
+      if (!col.has_value()) return errors::UnknownColumn(table.name(), o.column);
+      CompiledOrder::Key key;
+      key.type = table.column(*col).type;
+      key.column = *col;
+      key.data = ColumnData(table, *col);
+      key.validity = ValidityWords(table, *col);
+      key.desc = o.order == Order::kDesc;
+      q.order_.keys_.push_back(key);
+    }
+
+    if (spec.aggregate.has_value()) {
+      KIN_RETURN_IF_ERROR(CompileAggregate(table, *spec.aggregate, &q.aggregate_));
+      q.has_aggregate_ = true;
+    }
+
+    if (spec.limit.has_value()) {
+      if (*spec.limit < 0) return errors::BadQueryArgument(table.name(), "limit", 0, *spec.limit);
+      q.limit_ = static_cast<size_t>(*spec.limit);
+    }
+    if (spec.offset.has_value()) {
+      if (*spec.offset < 0) {
+        return errors::BadQueryArgument(table.name(), "offset", 0, *spec.offset);
+      }
+      q.offset_ = static_cast<size_t>(*spec.offset);
+    }
+
+    ChooseAccess(&q);
+    return absl::OkStatus();
+  }
+
+ private:
+  static absl::Status CompileAggregate(const Table& table, const AggregateSpec& spec,
+                                       CompiledAggregate* out) {
+    out->function = spec.function;
+    absl::string_view fname = AggregateFunctionName(spec.function);
+    if (spec.column == "*") {
+      if (spec.function != AggregateFunction::kCount) {
+        return errors::BadQuery(table.name(), absl::StrCat(fname, " needs a column, not '*'"));
+      }
+      out->star = true;
+      return absl::OkStatus();
+    }
+    std::optional<ColumnId> col = table.FindColumn(spec.column);
+    if (!col.has_value()) return errors::UnknownColumn(table.name(), spec.column);
+    Type type = table.column(*col).type;
+    if ((spec.function == AggregateFunction::kSum || spec.function == AggregateFunction::kAvg) &&
+        type != Type::kInt64 && type != Type::kDouble) {
+      return errors::WrongColumnType(table.name(), spec.column, fname, "a numeric", type);
+    }
+    out->star = false;
+    out->column = *col;
+    out->type = type;
+    out->data = ColumnData(table, *col);
+    out->validity = ValidityWords(table, *col);
+    return absl::OkStatus();
+  }
+
+  // An equality or IN on an indexed column, ANDed at the top level, is
+  // answered by the index; the smallest candidate list wins (an equality on
+  // a tie).
+  static void ChooseAccess(CompiledQuery* q) {
+    const CompiledPredicate& p = q->predicate_;
+    if (!p.conjunctive()) return;
+    const Table& t = *q->table_;
+    size_t best = SIZE_MAX;
+    int best_atom = -1;
+    bool best_in = false;
+    std::span<const RowId> best_span;
+    for (int i : p.TopLevelAtoms()) {
+      const Atom& a = p.atoms()[i];
+      const HashIndex* index = t.index(a.column);
+      if (index == nullptr) continue;
+      if ((a.kind == Atom::Kind::kCmpInt64 || a.kind == Atom::Kind::kCmpString) &&
+          a.op == CompareOp::kEq) {
+        std::span<const RowId> rows = a.kind == Atom::Kind::kCmpInt64
+                                          ? index->Find(a.i0)
+                                          : index->Find(absl::string_view(a.s0));
+        if (rows.size() < best || (best_in && rows.size() == best)) {
+          best = rows.size();
+          best_atom = i;
+          best_in = false;
+          best_span = rows;
+        }
+      } else if ((a.kind == Atom::Kind::kInInt64 || a.kind == Atom::Kind::kInString) &&
+                 !a.negate) {
+        size_t total = 0;
+        if (a.kind == Atom::Kind::kInInt64) {
+          for (int64_t k : a.ints) total += index->Find(k).size();
+        } else {
+          for (const std::string& k : a.strings) total += index->Find(absl::string_view(k)).size();
+        }
+        if (total < best) {
+          best = total;
+          best_atom = i;
+          best_in = true;
+        }
+      }
+    }
+    if (best_atom < 0) return;
+    q->probe_atom_ = best_atom;
+    q->residual_empty_ = p.num_nodes() == 1;
+    if (!best_in) {
+      q->access_ = CompiledQuery::Access::kIndexEq;
+      q->probe_span_ = best_span;
+      return;
+    }
+    q->access_ = CompiledQuery::Access::kIndexIn;
+    const Atom& a = p.atoms()[best_atom];
+    const HashIndex* index = t.index(a.column);
+    q->probe_rows_.reserve(best);
+    auto add = [&](std::span<const RowId> rows) {
+      q->probe_rows_.insert(q->probe_rows_.end(), rows.begin(), rows.end());
+    };
+    if (a.kind == Atom::Kind::kInInt64) {
+      for (int64_t k : a.ints) add(index->Find(k));
+    } else {
+      for (const std::string& k : a.strings) add(index->Find(absl::string_view(k)));
+    }
+    std::sort(q->probe_rows_.begin(), q->probe_rows_.end());
+  }
+};
+
+absl::StatusOr<CompiledQuery> CompiledQuery::Compile(const Table& table, const QuerySpec& spec) {
+  CompiledQuery q;
+  KIN_RETURN_IF_ERROR(QueryCompiler::CompileInto(table, spec, &q));
+  return q;
+}
+
+absl::Status CompiledQuery::CompileInto(const Table& table, const QuerySpec& spec,
+                                        CompiledQuery* out) {
+  return QueryCompiler::CompileInto(table, spec, out);
+}
+
+std::span<const RowId> CompiledQuery::probe_rows() const {
+  switch (access_) {
+    case Access::kScan:
+      return {};
+    case Access::kIndexEq:
+      return probe_span_;
+    case Access::kIndexIn:
+      return probe_rows_;
+  }
+  return {};
+}
+
+template <typename Sink>
+void CompiledQuery::ForEachMatch(std::span<const RowId> candidates, int skip_atom,
+                                 Sink&& sink) const {
+  if (candidates.empty()) return;
+  bool trivial = predicate_.always_true() || (skip_atom >= 0 && residual_empty_);
+  if (trivial) {
+    sink(candidates.data(), candidates.size());
+    return;
+  }
+  RowId buf[kBlock];
+  for (size_t i = 0; i < candidates.size(); i += kBlock) {
+    size_t n = std::min(kBlock, candidates.size() - i);
+    size_t k = predicate_.FilterBlock(candidates.data() + i, n, buf, skip_atom);
+    if (k > 0 && !sink(static_cast<const RowId*>(buf), k)) return;
+  }
+}
+
+template <typename Sink>
+void CompiledQuery::ForEachMatch(Sink&& sink) const {
+  if (access_ != Access::kScan) {
+    ForEachMatch(probe_rows(), probe_atom_, sink);
+    return;
+  }
+  const std::vector<uint64_t>& words = table_->live().words();
+  const size_t num_words = words.size();
+  constexpr size_t kWordsPerBlock = kBlock / 64;
+  RowId buf[kBlock];
+  for (size_t w0 = 0; w0 < num_words; w0 += kWordsPerBlock) {
+    size_t n = 0;
+    size_t w_end = std::min(num_words, w0 + kWordsPerBlock);
+    for (size_t w = w0; w < w_end; ++w) {
+      uint64_t bits = words[w];
+      uint32_t base = static_cast<uint32_t>(w * 64);
+      while (bits != 0) {
+        buf[n++] = RowId(base + static_cast<uint32_t>(__builtin_ctzll(bits)));
+        bits &= bits - 1;
+      }
+    }
+    if (n == 0) continue;
+    size_t k = predicate_.FilterBlock(buf, n, buf);
+    if (k > 0 && !sink(static_cast<const RowId*>(buf), k)) return;
+  }
+}
+
+template <typename Run>
+size_t CompiledQuery::SelectImpl(Run&& run, size_t offset, std::optional<size_t> limit,
+                                 bool count_all, std::vector<RowId>* out) const {
+  if (order_.empty()) {
+    // Rows come in access order: skip `offset`, stop after `limit` (unless
+    // every match must be counted).
+    if (limit.has_value() && *limit == 0 && !count_all) return 0;
+    size_t seen = 0;
+    size_t to_skip = offset;
+    size_t remaining = limit.value_or(SIZE_MAX);
+    run([&](const RowId* ids, size_t n) {
+      seen += n;
+      if (to_skip >= n) {
+        to_skip -= n;
+        return true;
+      }
+      ids += to_skip;
+      n -= to_skip;
+      to_skip = 0;
+      size_t take = std::min(n, remaining);
+      out->insert(out->end(), ids, ids + take);
+      remaining -= take;
+      return remaining > 0 || count_all;
+    });
+    return seen;
+  }
+  const size_t start = out->size();
+  run([&](const RowId* ids, size_t n) {
+    out->insert(out->end(), ids, ids + n);
+    return true;
+  });
+  const size_t total = out->size() - start;
+  const size_t keep = limit.has_value() ? std::min(total, SaturatingAdd(offset, *limit)) : total;
+  order_.Sort(out->data() + start, total, keep);
+  if (offset >= keep) {
+    out->resize(start);
+    return total;
+  }
+  out->erase(out->begin() + static_cast<ptrdiff_t>(start),
+             out->begin() + static_cast<ptrdiff_t>(start + offset));
+  out->resize(start + keep - offset);
+  return total;
+}
+
+void CompiledQuery::Select(std::vector<RowId>* out) const { Select(offset_, limit_, out); }
+
+void CompiledQuery::Select(size_t offset, std::optional<size_t> limit,
+                           std::vector<RowId>* out) const {
+  SelectImpl([&](auto&& sink) { ForEachMatch(sink); }, offset, limit, false, out);
+}
+
+size_t CompiledQuery::SelectAndCount(size_t offset, std::optional<size_t> limit,
+                                     std::vector<RowId>* out) const {
+  return SelectImpl([&](auto&& sink) { ForEachMatch(sink); }, offset, limit, true, out);
+}
+
+void CompiledQuery::Select(std::span<const RowId> candidates, std::vector<RowId>* out) const {
+  Select(candidates, offset_, limit_, out);
+}
+
+void CompiledQuery::Select(std::span<const RowId> candidates, size_t offset,
+                           std::optional<size_t> limit, std::vector<RowId>* out) const {
+  SelectImpl([&](auto&& sink) { ForEachMatch(candidates, -1, sink); }, offset, limit, false,
+             out);
+}
+
+size_t CompiledQuery::Count() const {
+  if (access_ == Access::kScan && predicate_.always_true()) return table_->size();
+  size_t total = 0;
+  ForEachMatch([&](const RowId*, size_t n) {
+    total += n;
+    return true;
+  });
+  return total;
+}
+
+size_t CompiledQuery::Count(std::span<const RowId> candidates) const {
+  return predicate_.Count(candidates);
+}
+
+namespace {
+
+template <typename T>
+inline bool Better(AggregateFunction f, const T& candidate, const T& best) {
+  return f == AggregateFunction::kMin ? candidate < best : best < candidate;
+}
+
+}  // namespace
+
+template <typename Run>
+absl::StatusOr<Value> CompiledQuery::AggregateImpl(Run&& run) const {
+  const CompiledAggregate& a = aggregate_;
+  if (!has_aggregate_ || a.star) {
+    int64_t n = 0;
+    run([&](const RowId*, size_t k) {
+      n += static_cast<int64_t>(k);
+      return true;
+    });
+    return Value(n);
+  }
+  const uint64_t* v = a.validity;
+  auto present = [v](uint32_t s) { return v == nullptr || Bit(v, s); };
+  // Visits every non-NULL cell's slot.
+  auto each = [&](auto&& f) {
+    run([&](const RowId* ids, size_t k) {
+      for (size_t i = 0; i < k; ++i) {
+        if (present(ids[i].value) && !f(ids[i].value)) return false;
+      }
+      return true;
+    });
+  };
+  const AggregateFunction fn = a.function;
+  switch (fn) {
+    case AggregateFunction::kCount: {
+      int64_t n = 0;
+      each([&](uint32_t) {
+        ++n;
+        return true;
+      });
+      return Value(n);
+    }
+    case AggregateFunction::kSum:
+    case AggregateFunction::kAvg: {
+      int64_t n = 0;
+      if (a.type == Type::kInt64) {
+        const int64_t* d = static_cast<const int64_t*>(a.data);
+        if (fn == AggregateFunction::kSum) {
+          int64_t sum = 0;
+          bool overflow = false;
+          each([&](uint32_t s) {
+            ++n;
+            overflow = __builtin_add_overflow(sum, d[s], &sum);
+            return !overflow;
+          });
+          if (overflow) {
+            return errors::AggregateOverflow(table_->name(), table_->column(a.column).name, "sum");
+          }
+          return n == 0 ? Value() : Value(sum);
+        }
+        __int128 sum = 0;
+        each([&](uint32_t s) {
+          ++n;
+          sum += d[s];
+          return true;
+        });
+        if (n == 0) return Value();
+        return Value(static_cast<double>(static_cast<long double>(sum) / n));
+      }
+      const double* d = static_cast<const double*>(a.data);
+      double sum = 0;
+      each([&](uint32_t s) {
+        ++n;
+        sum += d[s];
+        return true;
+      });
+      if (n == 0) return Value();
+      return fn == AggregateFunction::kSum ? Value(sum) : Value(sum / static_cast<double>(n));
+    }
+    case AggregateFunction::kMin:
+    case AggregateFunction::kMax: {
+      bool any = false;
+      uint32_t best = 0;
+      auto track = [&](auto* d) {
+        each([&](uint32_t s) {
+          if (!any || Better(fn, d[s], d[best])) best = s;
+          any = true;
+          return true;
+        });
+      };
+      switch (a.type) {
+        case Type::kInt64:
+          track(static_cast<const int64_t*>(a.data));
+          break;
+        case Type::kDouble:
+          track(static_cast<const double*>(a.data));
+          break;
+        case Type::kBool:
+          track(static_cast<const uint8_t*>(a.data));
+          break;
+        case Type::kString:
+          track(static_cast<const std::string*>(a.data));
+          break;
+      }
+      if (!any) return Value();
+      return table_->GetValue(RowId(best), a.column);
+    }
+  }
+  return Value();
+}
+
+absl::StatusOr<Value> CompiledQuery::Aggregate() const {
+  return AggregateImpl([&](auto&& sink) { ForEachMatch(sink); });
+}
+
+absl::StatusOr<Value> CompiledQuery::Aggregate(std::span<const RowId> candidates) const {
+  return AggregateImpl([&](auto&& sink) { ForEachMatch(candidates, -1, sink); });
+}
+
+std::string CompiledQuery::ExplainAccess() const {
+  const Table& t = *table_;
+  if (access_ == Access::kScan) {
+    return absl::StrCat("scan ", t.name(), " (", t.size(), " rows)");
+  }
+  const Atom& a = predicate_.atoms()[probe_atom_];
+  const ColumnSpec& column = t.column(a.column);
+  std::string keys;
+  if (access_ == Access::kIndexEq) {
+    keys = absl::StrCat(" = ", a.kind == Atom::Kind::kCmpInt64 ? Value(a.i0).DebugString()
+                                                               : Value(a.s0).DebugString());
+  } else {
+    keys = " IN (";
+    size_t n = a.kind == Atom::Kind::kInInt64 ? a.ints.size() : a.strings.size();
+    for (size_t i = 0; i < n; ++i) {
+      absl::StrAppend(&keys, i == 0 ? "" : ", ",
+                      a.kind == Atom::Kind::kInInt64 ? Value(a.ints[i]).DebugString()
+                                                     : Value(a.strings[i]).DebugString());
+    }
+    absl::StrAppend(&keys, ")");
+  }
+  absl::string_view kind = column.primary_key ? "primary key"
+                           : column.unique    ? "unique index"
+                                              : "secondary index";
+  return absl::StrCat("index probe ", QualifiedName(t.name(), column.name), keys, " (", kind,
+                      ", ", probe_rows().size(), " rows)");
+}
+
+std::string CompiledQuery::Explain(const QuerySpec& spec) const {
+  std::string out = ExplainAccess();
+  if (!spec.conditions.empty()) {
+    absl::StrAppend(&out, " | filter: ", DescribeConditions(spec.conditions));
+  }
+  for (size_t i = 0; i < spec.order_by.size(); ++i) {
+    absl::StrAppend(&out, i == 0 ? " | order by " : ", ", spec.order_by[i].column, " ",
+                    OrderName(spec.order_by[i].order));
+  }
+  if (spec.offset.has_value()) absl::StrAppend(&out, " | offset ", *spec.offset);
+  if (spec.limit.has_value()) absl::StrAppend(&out, " | limit ", *spec.limit);
+  if (spec.aggregate.has_value()) {
+    absl::StrAppend(&out, " | ", AggregateFunctionName(spec.aggregate->function), "(",
+                    spec.aggregate->column, ")");
+  }
+  if (!spec.alias.empty()) absl::StrAppend(&out, " as ", spec.alias);
+  return out;
+}
+
+}  // namespace internal
+}  // namespace kin

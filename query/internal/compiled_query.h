@@ -1,0 +1,304 @@
+// CompiledQuery: a QuerySpec resolved against one table.
+//
+// Compiling resolves every name to a ColumnId once, checks each value's type
+// against its column, converts values to the column's representation, picks
+// the access path (an index probe when an equality or IN on an indexed column
+// is ANDed at the top level, else a scan) and keeps raw pointers to the typed
+// column storage. Running never looks at a string name and allocates nothing
+// per row.
+//
+// This is the piece the layers above reuse: preload / whereHas / withCount /
+// withAggregate compile the child query once, then for each parent call
+// Select / Count / Aggregate on that parent's children span (from the foreign
+// key index), or Matches(RowId) row by row.
+//
+// Validity: a CompiledQuery points into its table's storage (columns,
+// bitmaps, index lists). It is valid until the next write to that table (or
+// the table is dropped); it does not reference the QuerySpec it came from.
+// Thread-safety: const methods may run concurrently while nobody writes.
+
+#ifndef KIN_QUERY_INTERNAL_COMPILED_QUERY_H_
+#define KIN_QUERY_INTERNAL_COMPILED_QUERY_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/ids.h"
+#include "engine/table.h"
+#include "engine/value.h"
+#include "query/query_spec.h"
+
+namespace kin {
+namespace internal {
+
+// One typed test on one column. NULL cells never pass a test except
+// kIsNull: under SQL's three-valued logic they are UNKNOWN, and since kin's
+// conditions have no NOT over groups, UNKNOWN and FALSE select the same rows.
+struct Atom {
+  enum class Kind : uint8_t {
+    kAlways,  // IS NOT NULL on a NOT NULL column
+    kNever,   // IS NULL on a NOT NULL column; NOT IN a list holding NULL
+    kIsNull,
+    kIsNotNull,
+    kCmpInt64,
+    kCmpDouble,
+    kCmpBool,
+    kCmpString,
+    kInInt64,
+    kInDouble,
+    kInBool,
+    kInString,
+    kBetweenInt64,
+    kBetweenDouble,
+    kBetweenBool,
+    kBetweenString,
+    kStartsWith,
+    kEndsWith,
+    kContains,
+  };
+
+  Kind kind = Kind::kAlways;
+  CompareOp op = CompareOp::kEq;  // kCmp*
+  bool negate = false;            // kIn* (NOT IN), kBetween* (NOT BETWEEN)
+  ColumnId column;
+  // Validity words (bit set = not NULL); nullptr when the column has no NULLs.
+  const uint64_t* validity = nullptr;
+  // The typed column: int64_t*, double*, uint8_t* (bool) or std::string*.
+  const void* data = nullptr;
+  // Operands, in the column's representation. Bools are 0/1 in i0 / i1;
+  // kInBool uses bit 0 of i0 for false and bit 1 for true.
+  int64_t i0 = 0;
+  int64_t i1 = 0;
+  double d0 = 0;
+  double d1 = 0;
+  std::string s0;
+  std::string s1;
+  // IN lists, sorted and deduplicated, NULLs removed.
+  std::vector<int64_t> ints;
+  std::vector<double> doubles;
+  std::vector<std::string> strings;
+
+  // Copies the rows of in[0, n) that pass into out (which may be `in`),
+  // keeping their order; returns how many. REQUIRES: live rows.
+  size_t Filter(const RowId* in, size_t n, RowId* out) const;
+  bool Test(RowId id) const {
+    RowId out;
+    return Filter(&id, 1, &out) == 1;
+  }
+};
+
+// The WHERE part: atoms combined by AND / OR groups, flattened into arrays.
+// Groups that hold a single AND-term are spliced into their parent, so
+// `Where(a).Where([](Query& q) { q.Where(b).Where(c); })` is one AND-term.
+class CompiledPredicate {
+ public:
+  // True when there are no conditions (every row matches).
+  bool always_true() const { return root_ < 0; }
+  // Whether a live row matches.
+  bool Matches(RowId id) const { return root_ < 0 || EvalGroup(root_, id); }
+  // Copies the rows of in[0, n) that match into out (which may be `in`),
+  // keeping their order; returns how many. `skip_atom` (an index into
+  // atoms(), or -1) is left out when it is ANDed at the top level: the
+  // index probe already guarantees it.
+  size_t FilterBlock(const RowId* in, size_t n, RowId* out, int skip_atom = -1) const;
+  // Appends the matching rows of `candidates` to `out`, in order.
+  // REQUIRES: candidates are live rows of the table.
+  void Filter(std::span<const RowId> candidates, std::vector<RowId>* out) const;
+  // How many of `candidates` match.
+  size_t Count(std::span<const RowId> candidates) const;
+
+  std::span<const Atom> atoms() const { return atoms_; }
+  // The top level is a single AND-term (no OR at the top): an index probe
+  // is possible on one of its atoms.
+  bool conjunctive() const;
+  // The atoms ANDed at the top level (empty when not conjunctive).
+  absl::InlinedVector<int, 4> TopLevelAtoms() const;
+  // Atoms and group references in all terms (1 for a single condition).
+  size_t num_nodes() const { return nodes_.size(); }
+
+ private:
+  friend class PredicateCompiler;
+  struct NodeRef {
+    uint32_t index;  // into atoms_ or groups_
+    bool is_group;
+  };
+  struct Range {
+    uint32_t begin;
+    uint32_t end;
+  };
+
+  bool EvalNode(NodeRef node, RowId id) const {
+    return node.is_group ? EvalGroup(static_cast<int>(node.index), id)
+                         : atoms_[node.index].Test(id);
+  }
+  bool EvalGroup(int group, RowId id) const;
+
+  // Inline storage: a typical query compiles without allocating here.
+  absl::InlinedVector<Atom, 2> atoms_;
+  absl::InlinedVector<NodeRef, 4> nodes_;  // the terms' nodes, term after term
+  absl::InlinedVector<Range, 2> terms_;    // a term: nodes_[begin, end), ANDed
+  absl::InlinedVector<Range, 1> groups_;   // a group: terms_[begin, end), ORed
+  int root_ = -1;               // index into groups_, -1 when no conditions
+};
+
+// ORDER BY. NULL sorts as the smallest value: NULLs come first ascending and
+// last descending (as in SQLite and MySQL). Sorting is stable: rows that tie
+// on every key keep their order in the input.
+class CompiledOrder {
+ public:
+  struct Key {
+    Type type = Type::kInt64;
+    ColumnId column;
+    const void* data = nullptr;
+    const uint64_t* validity = nullptr;
+    bool desc = false;
+  };
+
+  bool empty() const { return keys_.empty(); }
+  const absl::InlinedVector<Key, 2>& keys() const { return keys_; }
+  // Orders ids[0, n): afterwards ids[0, min(keep, n)) are the first rows in
+  // order; the rest are in unspecified order. keep = SIZE_MAX sorts all.
+  // Cost O(n log keep); one allocation when n > 32.
+  void Sort(RowId* ids, size_t n, size_t keep = SIZE_MAX) const;
+  void Sort(std::vector<RowId>* ids, size_t keep = SIZE_MAX) const {
+    Sort(ids->data(), ids->size(), keep);
+  }
+  // <0, 0, >0 comparing two live rows on the keys (no tie-break).
+  int Compare(RowId a, RowId b) const;
+
+ private:
+  friend class QueryCompiler;
+  absl::InlinedVector<Key, 2> keys_;
+};
+
+// A resolved aggregate.
+struct CompiledAggregate {
+  AggregateFunction function = AggregateFunction::kCount;
+  bool star = true;  // Count("*") or no recorded aggregate: count rows
+  ColumnId column;
+  Type type = Type::kInt64;
+  const void* data = nullptr;
+  const uint64_t* validity = nullptr;
+};
+
+class CompiledQuery {
+ public:
+  enum class Access : uint8_t {
+    kScan,     // every live slot, in slot order
+    kIndexEq,  // one key's rows from a hash index, in the index's order
+    kIndexIn,  // the rows of several keys, merged into slot order
+  };
+
+  // Resolves `spec` against `table`. Errors (the first problem, in the
+  // order the builder calls were made): spec.error; InvalidArgument for an
+  // unknown column, a value of the wrong type, NULL in an ordering
+  // comparison or BETWEEN, a string match on a non-string column, Sum/Avg
+  // of a string or bool column, Min/Max/Sum/Avg of "*".
+  // Probes the chosen index once (cheap: one hash lookup per key).
+  static absl::StatusOr<CompiledQuery> Compile(const Table& table, const QuerySpec& spec);
+  // The same into `out` (replacing its contents), sparing a move of the
+  // plan on hot paths. On error `out` is unspecified (do not run it).
+  static absl::Status CompileInto(const Table& table, const QuerySpec& spec,
+                                  CompiledQuery* out);
+
+  // An empty plan, to be filled by CompileInto. REQUIRES: not run before.
+  CompiledQuery() = default;
+
+  const Table& table() const { return *table_; }
+  const CompiledPredicate& predicate() const { return predicate_; }
+  const CompiledOrder& order() const { return order_; }
+  const CompiledAggregate& aggregate() const { return aggregate_; }
+  bool has_aggregate() const { return has_aggregate_; }
+  Access access() const { return access_; }
+  // The rows the chosen index probe yields, in access order (the key's
+  // index list for kIndexEq; merged in slot order for kIndexIn); empty for
+  // a scan. The filter still applies to them.
+  std::span<const RowId> probe_rows() const;
+  size_t offset() const { return offset_; }
+  std::optional<size_t> limit() const { return limit_; }
+
+  // Whether a live row of table() passes the filter.
+  bool Matches(RowId id) const { return predicate_.Matches(id); }
+
+  // --- whole-table runs (through the chosen access path) ---
+  // Appends the selected rows to `out`: filtered, ordered (stable), then
+  // the spec's offset and limit. Without OrderBy the order is the access
+  // path's: slot order for a scan, the key's insertion order for an
+  // equality probe, slot order for an IN probe.
+  void Select(std::vector<RowId>* out) const;
+  // Same with an explicit window, ignoring the spec's offset / limit.
+  void Select(size_t offset, std::optional<size_t> limit, std::vector<RowId>* out) const;
+  // Select with an explicit window that also returns how many rows match in
+  // all (one pass; it never stops early). Paginate uses it.
+  size_t SelectAndCount(size_t offset, std::optional<size_t> limit,
+                        std::vector<RowId>* out) const;
+  // Matching rows (ignores order, offset and limit, as SQL's COUNT(*)).
+  size_t Count() const;
+  // The recorded aggregate over all matching rows (ignoring order, offset
+  // and limit); COUNT(*) when none was recorded. NULL for Sum/Avg/Min/Max
+  // of no non-NULL values; OutOfRange when an int64 Sum overflows.
+  absl::StatusOr<Value> Aggregate() const;
+
+  // --- runs over candidate rows (e.g. one parent's children) ---
+  // REQUIRES: `candidates` are live rows of table(). The access path is not
+  // used; without OrderBy the candidates' order is kept.
+  void Select(std::span<const RowId> candidates, std::vector<RowId>* out) const;
+  void Select(std::span<const RowId> candidates, size_t offset, std::optional<size_t> limit,
+              std::vector<RowId>* out) const;
+  size_t Count(std::span<const RowId> candidates) const;
+  absl::StatusOr<Value> Aggregate(std::span<const RowId> candidates) const;
+
+  // The access path: "index probe posts.user_id = 7 (secondary index, 3
+  // rows)", "index probe posts.id IN (1, 2) (primary key, 2 rows)" or
+  // "scan posts (1000 rows)".
+  std::string ExplainAccess() const;
+  // ExplainAccess() then the rest of `spec` (the spec this was compiled
+  // from), separated by " | ":
+  //   "index probe posts.user_id = 7 (secondary index, 3 rows) | filter:
+  //    user_id = 7 AND title starts with \"a\" | order by created_at desc |
+  //    limit 5"
+  std::string Explain(const QuerySpec& spec) const;
+
+ private:
+  friend class QueryCompiler;
+
+  // Calls sink(const RowId* ids, size_t n) -> bool (false stops) with the
+  // matching rows of the access path, block by block, in access order.
+  template <typename Sink>
+  void ForEachMatch(Sink&& sink) const;
+  template <typename Sink>
+  void ForEachMatch(std::span<const RowId> candidates, int skip_atom, Sink&& sink) const;
+  // Returns the number of matching rows seen (all of them when
+  // `count_all`, else possibly fewer: an unordered window stops early).
+  template <typename Run>
+  size_t SelectImpl(Run&& run, size_t offset, std::optional<size_t> limit, bool count_all,
+                    std::vector<RowId>* out) const;
+  template <typename Run>
+  absl::StatusOr<Value> AggregateImpl(Run&& run) const;
+
+  const Table* table_ = nullptr;
+  CompiledPredicate predicate_;
+  CompiledOrder order_;
+  CompiledAggregate aggregate_;
+  bool has_aggregate_ = false;
+  size_t offset_ = 0;
+  std::optional<size_t> limit_;
+
+  Access access_ = Access::kScan;
+  int probe_atom_ = -1;                 // the atom the index answers
+  bool residual_empty_ = false;         // the probe answers the whole filter
+  std::span<const RowId> probe_span_;   // kIndexEq
+  std::vector<RowId> probe_rows_;       // kIndexIn, sorted by slot
+};
+
+}  // namespace internal
+}  // namespace kin
+
+#endif  // KIN_QUERY_INTERNAL_COMPILED_QUERY_H_

@@ -1,0 +1,444 @@
+#include "query/query.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "engine/errors.h"
+#include "engine/status_macros.h"
+
+namespace kin {
+
+using internal::CompiledQuery;
+
+Query::Query(Engine& engine, std::string table) : engine_(&engine) {
+  spec_.table = std::move(table);
+  // One allocation for the usual few conditions instead of one per growth.
+  spec_.conditions.reserve(4);
+}
+
+void Query::Fail(absl::Status status) {
+  if (spec_.error.ok()) spec_.error = std::move(status);
+}
+
+Query& Query::Add(Connector connector, ConditionSpec condition) {
+  condition.connector = connector;
+  spec_.conditions.push_back(std::move(condition));
+  return *this;
+}
+
+Query& Query::AddCompare(Connector connector, std::string column, CompareOp op, Value value) {
+  ConditionSpec c;
+  c.column = std::move(column);
+  if (value.is_null() && op == CompareOp::kEq) {
+    c.kind = ConditionSpec::Kind::kNull;
+  } else if (value.is_null() && op == CompareOp::kNe) {
+    c.kind = ConditionSpec::Kind::kNotNull;
+  } else {
+    c.kind = ConditionSpec::Kind::kCompare;
+    c.op = op;
+    c.values.push_back(std::move(value));
+  }
+  return Add(connector, std::move(c));
+}
+
+Query& Query::AddCompareText(Connector connector, std::string column, absl::string_view op,
+                             Value value) {
+  std::optional<CompareOp> parsed = ParseCompareOp(op);
+  if (!parsed.has_value()) {
+    Fail(errors::UnknownOperator(spec_.table, column, op));
+    return *this;
+  }
+  return AddCompare(connector, std::move(column), *parsed, std::move(value));
+}
+
+Query& Query::AddGroup(Connector connector, GroupFn group) {
+  Query sub(*engine_, spec_.table);
+  group(sub);
+  if (!sub.spec_.error.ok()) Fail(sub.spec_.error);
+  const QuerySpec& s = sub.spec_;
+  if (!s.order_by.empty() || s.limit.has_value() || s.offset.has_value() ||
+      s.aggregate.has_value() || !s.alias.empty()) {
+    Fail(errors::BadQuery(spec_.table,
+                          "only conditions may be recorded inside a where group (found "
+                          "OrderBy, Limit, Offset, an aggregate or As)"));
+  }
+  ConditionSpec c;
+  c.kind = ConditionSpec::Kind::kGroup;
+  c.group = std::move(sub.spec_.conditions);
+  return Add(connector, std::move(c));
+}
+
+Query& Query::AddValues(Connector connector, ConditionSpec::Kind kind, std::string column,
+                        absl::InlinedVector<Value, 2> values) {
+  ConditionSpec c;
+  c.kind = kind;
+  c.column = std::move(column);
+  c.values = std::move(values);
+  return Add(connector, std::move(c));
+}
+
+namespace {
+
+absl::InlinedVector<Value, 2> ToValues(std::vector<Value> values) {
+  return absl::InlinedVector<Value, 2>(std::make_move_iterator(values.begin()),
+                                       std::make_move_iterator(values.end()));
+}
+
+}  // namespace
+
+// --- conditions ---
+
+Query& Query::Where(std::string column, Value value) {
+  return AddCompare(Connector::kAnd, std::move(column), CompareOp::kEq, std::move(value));
+}
+Query& Query::AndWhere(std::string column, Value value) {
+  return AddCompare(Connector::kAnd, std::move(column), CompareOp::kEq, std::move(value));
+}
+Query& Query::OrWhere(std::string column, Value value) {
+  return AddCompare(Connector::kOr, std::move(column), CompareOp::kEq, std::move(value));
+}
+Query& Query::Where(std::string column, absl::string_view op, Value value) {
+  return AddCompareText(Connector::kAnd, std::move(column), op, std::move(value));
+}
+Query& Query::AndWhere(std::string column, absl::string_view op, Value value) {
+  return AddCompareText(Connector::kAnd, std::move(column), op, std::move(value));
+}
+Query& Query::OrWhere(std::string column, absl::string_view op, Value value) {
+  return AddCompareText(Connector::kOr, std::move(column), op, std::move(value));
+}
+Query& Query::Where(std::string column, CompareOp op, Value value) {
+  return AddCompare(Connector::kAnd, std::move(column), op, std::move(value));
+}
+Query& Query::AndWhere(std::string column, CompareOp op, Value value) {
+  return AddCompare(Connector::kAnd, std::move(column), op, std::move(value));
+}
+Query& Query::OrWhere(std::string column, CompareOp op, Value value) {
+  return AddCompare(Connector::kOr, std::move(column), op, std::move(value));
+}
+Query& Query::Where(GroupFn group) { return AddGroup(Connector::kAnd, group); }
+Query& Query::AndWhere(GroupFn group) { return AddGroup(Connector::kAnd, group); }
+Query& Query::OrWhere(GroupFn group) { return AddGroup(Connector::kOr, group); }
+
+#define KIN_VALUES_FORMS_(Name, kind)                                                     \
+  Query& Query::Where##Name(std::string column, std::vector<Value> values) {              \
+    return AddValues(Connector::kAnd, kind, std::move(column), ToValues(std::move(values))); \
+  }                                                                                       \
+  Query& Query::AndWhere##Name(std::string column, std::vector<Value> values) {           \
+    return AddValues(Connector::kAnd, kind, std::move(column), ToValues(std::move(values))); \
+  }                                                                                       \
+  Query& Query::OrWhere##Name(std::string column, std::vector<Value> values) {            \
+    return AddValues(Connector::kOr, kind, std::move(column), ToValues(std::move(values))); \
+  }
+KIN_VALUES_FORMS_(In, ConditionSpec::Kind::kIn)
+KIN_VALUES_FORMS_(NotIn, ConditionSpec::Kind::kNotIn)
+#undef KIN_VALUES_FORMS_
+
+#define KIN_NULL_FORMS_(Name, kind)                                     \
+  Query& Query::Where##Name(std::string column) {                       \
+    return AddValues(Connector::kAnd, kind, std::move(column), {});     \
+  }                                                                     \
+  Query& Query::AndWhere##Name(std::string column) {                    \
+    return AddValues(Connector::kAnd, kind, std::move(column), {});     \
+  }                                                                     \
+  Query& Query::OrWhere##Name(std::string column) {                     \
+    return AddValues(Connector::kOr, kind, std::move(column), {});      \
+  }
+KIN_NULL_FORMS_(Null, ConditionSpec::Kind::kNull)
+KIN_NULL_FORMS_(NotNull, ConditionSpec::Kind::kNotNull)
+#undef KIN_NULL_FORMS_
+
+#define KIN_RANGE_FORMS_(Name, kind)                                                   \
+  Query& Query::Where##Name(std::string column, Value low, Value high) {               \
+    return AddValues(Connector::kAnd, kind, std::move(column),                         \
+                     {std::move(low), std::move(high)});                               \
+  }                                                                                    \
+  Query& Query::AndWhere##Name(std::string column, Value low, Value high) {            \
+    return AddValues(Connector::kAnd, kind, std::move(column),                         \
+                     {std::move(low), std::move(high)});                               \
+  }                                                                                    \
+  Query& Query::OrWhere##Name(std::string column, Value low, Value high) {             \
+    return AddValues(Connector::kOr, kind, std::move(column),                          \
+                     {std::move(low), std::move(high)});                               \
+  }
+KIN_RANGE_FORMS_(Between, ConditionSpec::Kind::kBetween)
+KIN_RANGE_FORMS_(NotBetween, ConditionSpec::Kind::kNotBetween)
+#undef KIN_RANGE_FORMS_
+
+#define KIN_STRING_FORMS_(Name, kind)                                                  \
+  Query& Query::Where##Name(std::string column, std::string text) {                    \
+    return AddValues(Connector::kAnd, kind, std::move(column), {Value(std::move(text))}); \
+  }                                                                                    \
+  Query& Query::AndWhere##Name(std::string column, std::string text) {                 \
+    return AddValues(Connector::kAnd, kind, std::move(column), {Value(std::move(text))}); \
+  }                                                                                    \
+  Query& Query::OrWhere##Name(std::string column, std::string text) {                  \
+    return AddValues(Connector::kOr, kind, std::move(column), {Value(std::move(text))}); \
+  }
+KIN_STRING_FORMS_(StartsWith, ConditionSpec::Kind::kStartsWith)
+KIN_STRING_FORMS_(EndsWith, ConditionSpec::Kind::kEndsWith)
+KIN_STRING_FORMS_(Contains, ConditionSpec::Kind::kContains)
+#undef KIN_STRING_FORMS_
+
+// --- order and window ---
+
+Query& Query::OrderBy(std::string column, Order order) {
+  spec_.order_by.push_back(OrderSpec{std::move(column), order});
+  return *this;
+}
+
+Query& Query::OrderBy(std::string column, absl::string_view direction) {
+  std::optional<Order> order = ParseOrder(direction);
+  if (!order.has_value()) {
+    Fail(errors::BadQuery(spec_.table, absl::StrCat("order by ", column, ": direction must be ",
+                                                    "\"asc\" or \"desc\", got \"", direction,
+                                                    "\"")));
+    return *this;
+  }
+  return OrderBy(std::move(column), *order);
+}
+
+Query& Query::Limit(int64_t n) {
+  if (n < 0) {
+    Fail(errors::BadQueryArgument(spec_.table, "limit", 0, n));
+    return *this;
+  }
+  spec_.limit = n;
+  return *this;
+}
+
+Query& Query::Offset(int64_t n) {
+  if (n < 0) {
+    Fail(errors::BadQueryArgument(spec_.table, "offset", 0, n));
+    return *this;
+  }
+  spec_.offset = n;
+  return *this;
+}
+
+// --- recorded aggregates ---
+
+Query& Query::RecordAggregate(AggregateFunction function, std::string column) {
+  if (spec_.aggregate.has_value()) {
+    Fail(errors::BadQuery(
+        spec_.table, absl::StrCat("a second aggregate ", AggregateFunctionName(function), "(",
+                                  column, ") after ",
+                                  AggregateFunctionName(spec_.aggregate->function), "(",
+                                  spec_.aggregate->column, ")")));
+    return *this;
+  }
+  spec_.aggregate = AggregateSpec{function, std::move(column)};
+  return *this;
+}
+
+Query& Query::Count(std::string column) {
+  return RecordAggregate(AggregateFunction::kCount, std::move(column));
+}
+Query& Query::Sum(std::string column) {
+  return RecordAggregate(AggregateFunction::kSum, std::move(column));
+}
+Query& Query::Avg(std::string column) {
+  return RecordAggregate(AggregateFunction::kAvg, std::move(column));
+}
+Query& Query::Min(std::string column) {
+  return RecordAggregate(AggregateFunction::kMin, std::move(column));
+}
+Query& Query::Max(std::string column) {
+  return RecordAggregate(AggregateFunction::kMax, std::move(column));
+}
+Query& Query::As(std::string alias) {
+  spec_.alias = std::move(alias);
+  return *this;
+}
+
+// --- running ---
+
+absl::StatusOr<const Table*> Query::ResolveTable() const {
+  return engine_->GetTable(spec_.table);
+}
+
+absl::StatusOr<CompiledQuery> Query::Compile() const {
+  CompiledQuery q;
+  KIN_RETURN_IF_ERROR(CompileInto(&q));
+  return q;
+}
+
+absl::Status Query::CompileInto(CompiledQuery* out) const {
+  KIN_RETURN_IF_ERROR(spec_.error);
+  const Table* table = engine_->FindTable(spec_.table);
+  if (table == nullptr) return errors::UnknownTable(spec_.table);
+  return CompiledQuery::CompileInto(*table, spec_, out);
+}
+
+absl::Status Query::NoAggregate() const {
+  if (!spec_.aggregate.has_value()) return absl::OkStatus();
+  return errors::BadQuery(
+      spec_.table, absl::StrCat("the query records ",
+                                AggregateFunctionName(spec_.aggregate->function), "(",
+                                spec_.aggregate->column, "): run it with Aggregate()"));
+}
+
+absl::StatusOr<ResultSet> Query::Get() const {
+  CompiledQuery q;
+  KIN_RETURN_IF_ERROR(CompileInto(&q));
+  KIN_RETURN_IF_ERROR(NoAggregate());
+  std::vector<RowId> ids;
+  q.Select(&ids);
+  return ResultSet::FromRowIds(q.table(), ids);
+}
+
+namespace {
+
+absl::StatusOr<Row> FirstRow(const CompiledQuery& q, const QuerySpec& spec, bool describe) {
+  std::vector<RowId> ids;
+  q.Select(q.offset(), 1, &ids);
+  if (ids.empty()) {
+    return errors::NoMatchingRow(q.table().name(),
+                                 describe ? DescribeConditions(spec.conditions) : "");
+  }
+  return q.table().GetRow(ids[0]);
+}
+
+}  // namespace
+
+absl::StatusOr<Row> Query::First() const {
+  CompiledQuery q;
+  KIN_RETURN_IF_ERROR(CompileInto(&q));
+  KIN_RETURN_IF_ERROR(NoAggregate());
+  return FirstRow(q, spec_, /*describe=*/false);
+}
+
+absl::StatusOr<Row> Query::FirstOrFail() const {
+  CompiledQuery q;
+  KIN_RETURN_IF_ERROR(CompileInto(&q));
+  KIN_RETURN_IF_ERROR(NoAggregate());
+  return FirstRow(q, spec_, /*describe=*/true);
+}
+
+absl::StatusOr<int64_t> Query::Count() const {
+  CompiledQuery q;
+  KIN_RETURN_IF_ERROR(CompileInto(&q));
+  return static_cast<int64_t>(q.Count());
+}
+
+absl::StatusOr<Value> Query::Aggregate() const {
+  CompiledQuery q;
+  KIN_RETURN_IF_ERROR(CompileInto(&q));
+  return q.Aggregate();
+}
+
+absl::StatusOr<Value> Query::Aggregate(AggregateFunction function,
+                                       absl::string_view column) const {
+  KIN_RETURN_IF_ERROR(spec_.error);
+  KIN_ASSIGN_OR_RETURN(const Table* table, ResolveTable());
+  QuerySpec spec = spec_;
+  spec.aggregate = AggregateSpec{function, std::string(column)};
+  KIN_ASSIGN_OR_RETURN(CompiledQuery q, CompiledQuery::Compile(*table, spec));
+  return q.Aggregate();
+}
+
+absl::StatusOr<Page> Query::Paginate(int64_t page, int64_t per_page) const {
+  if (page < 1) return errors::BadQueryArgument(spec_.table, "page", 1, page);
+  if (per_page < 1) return errors::BadQueryArgument(spec_.table, "per_page", 1, per_page);
+  CompiledQuery q;
+  KIN_RETURN_IF_ERROR(CompileInto(&q));
+  KIN_RETURN_IF_ERROR(NoAggregate());
+  if (spec_.limit.has_value() || spec_.offset.has_value()) {
+    return errors::BadQuery(spec_.table, "Paginate cannot be combined with Limit or Offset");
+  }
+  const size_t per = static_cast<size_t>(per_page);
+  const size_t skip = static_cast<size_t>(page - 1);
+  // (page - 1) * per_page, saturated: a page that far is past any end.
+  const size_t offset = skip > SIZE_MAX / per ? SIZE_MAX : skip * per;
+  std::vector<RowId> ids;
+  const size_t total = q.SelectAndCount(offset, per, &ids);
+
+  Page out;
+  out.rows = ResultSet::FromRowIds(q.table(), ids);
+  PageMeta& m = out.meta;
+  m.total = static_cast<int64_t>(total);
+  m.per_page = per_page;
+  m.current_page = page;
+  m.first_page = 1;
+  m.last_page = std::max<int64_t>(1, static_cast<int64_t>((total + per - 1) / per));
+  m.has_pages = m.last_page > 1;
+  m.has_more_pages = page < m.last_page;
+  m.is_empty = ids.empty();
+  return out;
+}
+
+namespace {
+
+// The checks Engine::Update makes per row, made once up front so that a bad
+// attribute is an error even when no row matches.
+absl::Status CheckAttrs(const Table& table, const Attrs& attrs) {
+  for (size_t i = 0; i < attrs.size(); ++i) {
+    const auto& [name, value] = attrs[i];
+    std::optional<ColumnId> col = table.FindColumn(name);
+    if (!col.has_value()) return errors::UnknownColumn(table.name(), name);
+    for (size_t j = 0; j < i; ++j) {
+      if (attrs[j].first == name) return errors::DuplicateAttribute(table.name(), name);
+    }
+    const ColumnSpec& spec = table.column(*col);
+    if (value.is_null()) {
+      if (!spec.nullable || spec.primary_key) return errors::NullNotAllowed(table.name(), name);
+    } else if (!ValueFitsType(value, spec.type)) {
+      return errors::TypeMismatch(table.name(), name, spec.type, value);
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The selected rows as handles, taken before any write invalidates the plan.
+std::vector<Row> SelectedRows(const CompiledQuery& q) {
+  std::vector<RowId> ids;
+  q.Select(&ids);
+  std::vector<Row> rows;
+  rows.reserve(ids.size());
+  for (RowId id : ids) rows.push_back(q.table().GetRow(id));
+  return rows;
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> Query::Update(const Attrs& attrs) {
+  CompiledQuery q;
+  KIN_RETURN_IF_ERROR(CompileInto(&q));
+  KIN_RETURN_IF_ERROR(NoAggregate());
+  KIN_RETURN_IF_ERROR(CheckAttrs(q.table(), attrs));
+  std::vector<Row> rows = SelectedRows(q);
+  if (rows.empty()) return 0;
+  KIN_RETURN_IF_ERROR(engine_->Atomically([&]() -> absl::Status {
+    for (const Row& row : rows) {
+      KIN_ASSIGN_OR_RETURN(bool changed, engine_->Update(row, attrs));
+      (void)changed;
+    }
+    return absl::OkStatus();
+  }));
+  return static_cast<int64_t>(rows.size());
+}
+
+absl::StatusOr<int64_t> Query::Delete() {
+  CompiledQuery q;
+  KIN_RETURN_IF_ERROR(CompileInto(&q));
+  KIN_RETURN_IF_ERROR(NoAggregate());
+  std::vector<Row> rows = SelectedRows(q);
+  if (rows.empty()) return 0;
+  KIN_RETURN_IF_ERROR(engine_->Atomically([&]() -> absl::Status {
+    for (const Row& row : rows) {
+      // A cascade from an earlier row of the selection may have removed it.
+      if (!row.valid()) continue;
+      KIN_RETURN_IF_ERROR(engine_->Delete(row));
+    }
+    return absl::OkStatus();
+  }));
+  return static_cast<int64_t>(rows.size());
+}
+
+absl::StatusOr<std::string> Query::Explain() const {
+  CompiledQuery q;
+  KIN_RETURN_IF_ERROR(CompileInto(&q));
+  return q.Explain(spec_);
+}
+
+}  // namespace kin

@@ -1,0 +1,239 @@
+// Query: the builder every read in kin goes through.
+//
+//   kin::Query q(engine, "posts");
+//   q.Where("user_id", 7)
+//       .Where([](kin::Query& g) { g.Where("score", ">", 10).OrWhereNull("score"); })
+//       .OrderBy("created_at", kin::kDesc)
+//       .Limit(5);
+//   absl::StatusOr<kin::ResultSet> rows = q.Get();
+//
+// Builder → spec → plan → run. Builder calls are cheap: they only append to
+// a QuerySpec (spec()) and never fail. When the query runs (Get, First,
+// Count, Aggregate, Paginate, Update, Delete, Explain, Compile) the table and
+// every column name are resolved once, each value is type-checked against
+// its column, and an index is chosen. The first bad call is reported with
+// its argument (InvalidArgument "table 'posts': no column named 'titel'",
+// "posts.user_id: expected int64, got string \"abc\"", NotFound "no table
+// named 'psots'"): a bad query is an error, never a silent empty result.
+// Execution works on typed column spans and index lists; no string is looked
+// at per row and no SQL exists anywhere.
+//
+// Semantics:
+// - Conditions: Where(col, value) is equality; Where(col, op, value) takes
+//   "=", "==", "!=", "<>", "<", "<=", ">", ">=" or a CompareOp. An int64 is
+//   accepted for a double column; other mismatches are errors. Strings
+//   compare bytewise. A NULL value in Where(col, NULL) or with "=" means
+//   WhereNull, with "!=" WhereNotNull; with an ordering operator or in
+//   WhereBetween it is an error.
+// - NULL follows SQL's three-valued logic: a comparison, IN, BETWEEN or
+//   string match on a NULL cell is UNKNOWN and does not match (so do their
+//   negations: != , NOT IN, NOT BETWEEN). x IN (1, NULL) matches x = 1;
+//   x NOT IN (1, NULL) matches nothing. IN () matches nothing, NOT IN ()
+//   everything (as knex).
+// - And / Or: conditions join left to right with their connector, AND
+//   binding tighter than OR: Where(a).OrWhere(b).Where(c) is a OR (b AND c).
+//   Where / AndWhere / OrWhere with a callback add a parenthesised group; a
+//   group that records no condition is ignored. Only conditions may be
+//   recorded inside a group (an OrderBy, Limit, ... there is an error).
+// - Order: OrderBy keys apply in the order given; the sort is stable (ties
+//   keep the access order). NULL sorts as the smallest value: NULLs first
+//   ascending, last descending (as SQLite); a double NaN sorts after every
+//   number; strings sort bytewise. Without OrderBy, rows come in the
+//   access path's order: slot order (insertion order, except that a row
+//   inserted after deletions reuses the most recently freed slot) for a
+//   scan, the key's insertion order for an equality on an indexed column,
+//   slot order for an IN on an indexed column.
+// - Index choice: an equality (or IN) on an indexed column — primary key,
+//   Unique() or Indexed() / foreign key — that is ANDed at the top level
+//   makes the query probe that index and filter only its rows; otherwise the
+//   table is scanned. Explain() shows the choice.
+// - Count, Aggregate and Paginate's total count every matching row,
+//   ignoring OrderBy / Limit / Offset (as SQL's COUNT(*)).
+//
+// Validity: a Query holds an Engine* and names only; it stays usable across
+// writes and may be run many times. Results follow ResultSet's rule.
+// Not thread-safe for concurrent runs with writes (see Engine).
+
+#ifndef KIN_QUERY_QUERY_H_
+#define KIN_QUERY_QUERY_H_
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "engine/engine.h"
+#include "engine/row.h"
+#include "engine/table.h"
+#include "engine/value.h"
+#include "query/internal/compiled_query.h"
+#include "query/query_spec.h"
+#include "query/result_set.h"
+
+namespace kin {
+
+class Query {
+ public:
+  // A query on `table` of `engine`. The table is looked up when the query
+  // runs (NotFound then if absent). `engine` must outlive the query.
+  Query(Engine& engine, std::string table);
+
+  // A callback that records a parenthesised group of conditions.
+  using GroupFn = absl::FunctionRef<void(Query&)>;
+
+  // --- conditions (each has Where / AndWhere / OrWhere forms) ---
+  // column = value (NULL: IS NULL).
+  Query& Where(std::string column, Value value);
+  Query& AndWhere(std::string column, Value value);
+  Query& OrWhere(std::string column, Value value);
+  // column <op> value; op is "=", "==", "!=", "<>", "<", "<=", ">", ">=".
+  Query& Where(std::string column, absl::string_view op, Value value);
+  Query& AndWhere(std::string column, absl::string_view op, Value value);
+  Query& OrWhere(std::string column, absl::string_view op, Value value);
+  Query& Where(std::string column, CompareOp op, Value value);
+  Query& AndWhere(std::string column, CompareOp op, Value value);
+  Query& OrWhere(std::string column, CompareOp op, Value value);
+  // ( conditions the callback records on the Query it is given )
+  Query& Where(GroupFn group);
+  Query& AndWhere(GroupFn group);
+  Query& OrWhere(GroupFn group);
+
+  Query& WhereIn(std::string column, std::vector<Value> values);
+  Query& AndWhereIn(std::string column, std::vector<Value> values);
+  Query& OrWhereIn(std::string column, std::vector<Value> values);
+  Query& WhereNotIn(std::string column, std::vector<Value> values);
+  Query& AndWhereNotIn(std::string column, std::vector<Value> values);
+  Query& OrWhereNotIn(std::string column, std::vector<Value> values);
+
+  Query& WhereNull(std::string column);
+  Query& AndWhereNull(std::string column);
+  Query& OrWhereNull(std::string column);
+  Query& WhereNotNull(std::string column);
+  Query& AndWhereNotNull(std::string column);
+  Query& OrWhereNotNull(std::string column);
+
+  // low <= column <= high (inclusive; nothing matches when low > high).
+  Query& WhereBetween(std::string column, Value low, Value high);
+  Query& AndWhereBetween(std::string column, Value low, Value high);
+  Query& OrWhereBetween(std::string column, Value low, Value high);
+  Query& WhereNotBetween(std::string column, Value low, Value high);
+  Query& AndWhereNotBetween(std::string column, Value low, Value high);
+  Query& OrWhereNotBetween(std::string column, Value low, Value high);
+
+  // String matches on a string column: bytewise and case-sensitive, with no
+  // wildcard characters (the argument is matched literally).
+  Query& WhereStartsWith(std::string column, std::string prefix);
+  Query& AndWhereStartsWith(std::string column, std::string prefix);
+  Query& OrWhereStartsWith(std::string column, std::string prefix);
+  Query& WhereEndsWith(std::string column, std::string suffix);
+  Query& AndWhereEndsWith(std::string column, std::string suffix);
+  Query& OrWhereEndsWith(std::string column, std::string suffix);
+  Query& WhereContains(std::string column, std::string part);
+  Query& AndWhereContains(std::string column, std::string part);
+  Query& OrWhereContains(std::string column, std::string part);
+
+  // --- order and window ---
+  Query& OrderBy(std::string column, Order order = Order::kAsc);
+  // direction "asc" or "desc" (any case); anything else is an error.
+  Query& OrderBy(std::string column, absl::string_view direction);
+  // At most n rows (n >= 0). Applies to Get, First (which takes 1),
+  // Update and Delete; not to Count, Aggregate or Paginate.
+  Query& Limit(int64_t n);
+  // Skip the first n rows (n >= 0).
+  Query& Offset(int64_t n);
+
+  // --- recorded aggregates ---
+  // Record an aggregate to be run by Aggregate() (or per parent by
+  // WithAggregate). Count("*") counts rows, Count(column) non-NULL cells.
+  // Recording a second aggregate is an error.
+  Query& Count(std::string column);
+  Query& Sum(std::string column);
+  Query& Avg(std::string column);
+  Query& Min(std::string column);
+  Query& Max(std::string column);
+  // The name the recorded aggregate (or, for WithCount, the count) is
+  // reported under. Has no effect on Get / First / Paginate.
+  Query& As(std::string alias);
+
+  // --- running ---
+  // The selected rows: filtered, ordered, offset, limited. InvalidArgument
+  // when an aggregate is recorded (run it with Aggregate()).
+  [[nodiscard]] absl::StatusOr<ResultSet> Get() const;
+  // The first selected row (honours OrderBy and Offset; Limit is ignored).
+  // NotFound "table 'posts': no row matches the query" when none.
+  [[nodiscard]] absl::StatusOr<Row> First() const;
+  // As First(), with the conditions in the NotFound message:
+  // "table 'posts': no row matches user_id = 7 AND score > 10".
+  [[nodiscard]] absl::StatusOr<Row> FirstOrFail() const;
+  // The number of matching rows (ignores OrderBy, Limit, Offset and a
+  // recorded aggregate).
+  [[nodiscard]] absl::StatusOr<int64_t> Count() const;
+  // Runs the recorded aggregate over all matching rows; COUNT(*) when none
+  // was recorded. Results: Count → int64 (0 for no rows); Sum → the
+  // column's type (int64 or double), OutOfRange on int64 overflow; Avg →
+  // double; Min / Max → the column's type (bool and string too). NULL cells
+  // are skipped; Sum / Avg / Min / Max of no values is NULL. Sum / Avg of a
+  // bool or string column is InvalidArgument naming the column.
+  [[nodiscard]] absl::StatusOr<Value> Aggregate() const;
+  // The same for an aggregate given here instead of recorded.
+  [[nodiscard]] absl::StatusOr<Value> Aggregate(AggregateFunction function,
+                                                absl::string_view column) const;
+  // Page `page` (1-based) of `per_page` rows, with meta. InvalidArgument
+  // when page < 1 or per_page < 1, or with Limit / Offset set. A page past
+  // the end is empty (meta still counts the total).
+  [[nodiscard]] absl::StatusOr<Page> Paginate(int64_t page, int64_t per_page) const;
+
+  // Sets `attrs` on every selected row (OrderBy / Offset / Limit apply) in
+  // one transaction; returns how many rows were selected (each updated,
+  // whether or not a value actually changed, as SQLite counts). Unknown
+  // columns, wrong types, NULL for a NOT NULL column and a column named
+  // twice are errors even when no row matches; any failure (also a
+  // duplicate unique key midway) leaves the database unchanged.
+  [[nodiscard]] absl::StatusOr<int64_t> Update(const Attrs& attrs);
+  // Deletes every selected row in one transaction (foreign-key actions
+  // apply); returns how many selected rows were deleted. On failure (a
+  // restrict action) nothing changes.
+  [[nodiscard]] absl::StatusOr<int64_t> Delete();
+
+  // The plan as text: "index probe posts.user_id = 7 (secondary index, 3
+  // rows) | filter: user_id = 7 | order by created_at desc | limit 5" or
+  // "scan posts (1000 rows) | ...". Errors as Get().
+  [[nodiscard]] absl::StatusOr<std::string> Explain() const;
+
+  // Resolves the query against its table (see internal::CompiledQuery):
+  // for the layers above, which run one compiled child query per parent.
+  // Valid until the next write to the table.
+  [[nodiscard]] absl::StatusOr<internal::CompiledQuery> Compile() const;
+  // The table, NotFound when absent.
+  [[nodiscard]] absl::StatusOr<const Table*> ResolveTable() const;
+
+  const QuerySpec& spec() const { return spec_; }
+  QuerySpec& mutable_spec() { return spec_; }
+  Engine& engine() const { return *engine_; }
+  const std::string& table_name() const { return spec_.table; }
+
+ private:
+  Query& Add(Connector connector, ConditionSpec condition);
+  Query& AddCompare(Connector connector, std::string column, CompareOp op, Value value);
+  Query& AddCompareText(Connector connector, std::string column, absl::string_view op,
+                        Value value);
+  Query& AddGroup(Connector connector, GroupFn group);
+  Query& AddValues(Connector connector, ConditionSpec::Kind kind, std::string column,
+                   absl::InlinedVector<Value, 2> values);
+  Query& RecordAggregate(AggregateFunction function, std::string column);
+  absl::Status CompileInto(internal::CompiledQuery* out) const;
+  // Keeps the first builder error.
+  void Fail(absl::Status status);
+  absl::Status NoAggregate() const;
+
+  Engine* engine_;
+  QuerySpec spec_;
+};
+
+}  // namespace kin
+
+#endif  // KIN_QUERY_QUERY_H_

@@ -1,0 +1,143 @@
+#include "query/query_spec.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace kin {
+
+absl::string_view OrderName(Order order) { return order == Order::kAsc ? "asc" : "desc"; }
+
+std::optional<Order> ParseOrder(absl::string_view text) {
+  std::string lower = absl::AsciiStrToLower(text);
+  if (lower == "asc") return Order::kAsc;
+  if (lower == "desc") return Order::kDesc;
+  return std::nullopt;
+}
+
+absl::string_view CompareOpSymbol(CompareOp op) {
+  switch (op) {
+    case CompareOp::kEq:
+      return "=";
+    case CompareOp::kNe:
+      return "!=";
+    case CompareOp::kLt:
+      return "<";
+    case CompareOp::kLe:
+      return "<=";
+    case CompareOp::kGt:
+      return ">";
+    case CompareOp::kGe:
+      return ">=";
+  }
+  return "?";
+}
+
+std::optional<CompareOp> ParseCompareOp(absl::string_view text) {
+  if (text == "=" || text == "==") return CompareOp::kEq;
+  if (text == "!=" || text == "<>") return CompareOp::kNe;
+  if (text == "<") return CompareOp::kLt;
+  if (text == "<=") return CompareOp::kLe;
+  if (text == ">") return CompareOp::kGt;
+  if (text == ">=") return CompareOp::kGe;
+  return std::nullopt;
+}
+
+absl::string_view AggregateFunctionName(AggregateFunction f) {
+  switch (f) {
+    case AggregateFunction::kCount:
+      return "count";
+    case AggregateFunction::kSum:
+      return "sum";
+    case AggregateFunction::kAvg:
+      return "avg";
+    case AggregateFunction::kMin:
+      return "min";
+    case AggregateFunction::kMax:
+      return "max";
+  }
+  return "?";
+}
+
+namespace {
+
+void AppendValues(std::string* out, const absl::InlinedVector<Value, 2>& values) {
+  absl::StrAppend(out, "(");
+  for (size_t i = 0; i < values.size(); ++i) {
+    absl::StrAppend(out, i == 0 ? "" : ", ", values[i].DebugString());
+  }
+  absl::StrAppend(out, ")");
+}
+
+void AppendCondition(std::string* out, const ConditionSpec& c) {
+  using Kind = ConditionSpec::Kind;
+  auto value = [&](size_t i) {
+    return i < c.values.size() ? c.values[i].DebugString() : std::string("?");
+  };
+  switch (c.kind) {
+    case Kind::kCompare:
+      absl::StrAppend(out, c.column, " ", CompareOpSymbol(c.op), " ", value(0));
+      return;
+    case Kind::kIn:
+    case Kind::kNotIn:
+      absl::StrAppend(out, c.column, c.kind == Kind::kIn ? " IN " : " NOT IN ");
+      AppendValues(out, c.values);
+      return;
+    case Kind::kNull:
+      absl::StrAppend(out, c.column, " IS NULL");
+      return;
+    case Kind::kNotNull:
+      absl::StrAppend(out, c.column, " IS NOT NULL");
+      return;
+    case Kind::kBetween:
+    case Kind::kNotBetween:
+      absl::StrAppend(out, c.column, c.kind == Kind::kBetween ? " BETWEEN " : " NOT BETWEEN ",
+                      value(0), " AND ", value(1));
+      return;
+    case Kind::kStartsWith:
+      absl::StrAppend(out, c.column, " starts with ", value(0));
+      return;
+    case Kind::kEndsWith:
+      absl::StrAppend(out, c.column, " ends with ", value(0));
+      return;
+    case Kind::kContains:
+      absl::StrAppend(out, c.column, " contains ", value(0));
+      return;
+    case Kind::kGroup:
+      absl::StrAppend(out, "(", DescribeConditions(c.group), ")");
+      return;
+  }
+}
+
+}  // namespace
+
+std::string DescribeConditions(const std::vector<ConditionSpec>& conditions) {
+  std::string out;
+  for (size_t i = 0; i < conditions.size(); ++i) {
+    if (i > 0) {
+      absl::StrAppend(&out, conditions[i].connector == Connector::kAnd ? " AND " : " OR ");
+    }
+    AppendCondition(&out, conditions[i]);
+  }
+  return out;
+}
+
+std::string DescribeSpec(const QuerySpec& spec) {
+  std::string out = spec.table;
+  if (!spec.conditions.empty()) {
+    absl::StrAppend(&out, " where ", DescribeConditions(spec.conditions));
+  }
+  for (size_t i = 0; i < spec.order_by.size(); ++i) {
+    absl::StrAppend(&out, i == 0 ? " order by " : ", ", spec.order_by[i].column, " ",
+                    OrderName(spec.order_by[i].order));
+  }
+  if (spec.limit.has_value()) absl::StrAppend(&out, " limit ", *spec.limit);
+  if (spec.offset.has_value()) absl::StrAppend(&out, " offset ", *spec.offset);
+  if (spec.aggregate.has_value()) {
+    absl::StrAppend(&out, " ", AggregateFunctionName(spec.aggregate->function), "(",
+                    spec.aggregate->column, ")");
+  }
+  if (!spec.alias.empty()) absl::StrAppend(&out, " as ", spec.alias);
+  return out;
+}
+
+}  // namespace kin

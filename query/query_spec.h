@@ -1,0 +1,116 @@
+// QuerySpec: the plain, inspectable record a kin::Query builds.
+//
+// Builder calls on Query only append to a QuerySpec; nothing is looked up
+// until the query runs. The spec holds names and Values exactly as given, so
+// it can be printed, copied and extended by the layers above (preload,
+// whereHas, withCount / withAggregate read `conditions`, `order_by`, `limit`,
+// `aggregate` and `alias`).
+
+#ifndef KIN_QUERY_QUERY_SPEC_H_
+#define KIN_QUERY_QUERY_SPEC_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "engine/value.h"
+
+namespace kin {
+
+// Sort direction for OrderBy.
+enum class Order : uint8_t { kAsc, kDesc };
+inline constexpr Order kAsc = Order::kAsc;
+inline constexpr Order kDesc = Order::kDesc;
+
+// "asc" / "desc".
+absl::string_view OrderName(Order order);
+// Parses "asc" / "desc" (any case); nullopt otherwise.
+std::optional<Order> ParseOrder(absl::string_view text);
+
+// Comparison operators of Where(column, op, value).
+enum class CompareOp : uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
+
+// "=", "!=", "<", "<=", ">", ">=".
+absl::string_view CompareOpSymbol(CompareOp op);
+// Parses "=", "==", "!=", "<>", "<", "<=", ">", ">="; nullopt otherwise.
+std::optional<CompareOp> ParseCompareOp(absl::string_view text);
+
+// How a condition joins the conditions before it. As in SQL, AND binds
+// tighter than OR: Where(a).OrWhere(b).Where(c) means a OR (b AND c). Use a
+// group (Where with a callback) for other groupings.
+enum class Connector : uint8_t { kAnd, kOr };
+
+// Aggregate functions; the numbers are not persisted.
+enum class AggregateFunction : uint8_t { kCount, kSum, kAvg, kMin, kMax };
+// "count", "sum", "avg", "min", "max".
+absl::string_view AggregateFunctionName(AggregateFunction f);
+
+// One recorded condition.
+struct ConditionSpec {
+  enum class Kind : uint8_t {
+    kCompare,     // column <op> values[0]; values[0] is never NULL for = and !=
+    kIn,          // column IN values (NULL members never match)
+    kNotIn,       // column NOT IN values (a NULL member makes it never true)
+    kNull,        // column IS NULL
+    kNotNull,     // column IS NOT NULL
+    kBetween,     // values[0] <= column <= values[1]
+    kNotBetween,  // column < values[0] OR column > values[1]
+    kStartsWith,  // string column starts with values[0] (bytewise)
+    kEndsWith,    // string column ends with values[0]
+    kContains,    // string column contains values[0]
+    kGroup,       // ( group ), a parenthesised list of conditions
+  };
+
+  Connector connector = Connector::kAnd;  // ignored on the first condition
+  Kind kind = Kind::kCompare;
+  CompareOp op = CompareOp::kEq;  // kCompare only
+  std::string column;             // empty for kGroup
+  // The operands (inline storage: most conditions have one or two).
+  absl::InlinedVector<Value, 2> values;
+  std::vector<ConditionSpec> group;  // kGroup only
+};
+
+// One OrderBy key.
+struct OrderSpec {
+  std::string column;
+  Order order = Order::kAsc;
+};
+
+// A recorded aggregate: Sum("score"), Max("created_at"), Count("*") ...
+struct AggregateSpec {
+  AggregateFunction function = AggregateFunction::kCount;
+  // The column; "*" (Count only) counts rows.
+  std::string column;
+};
+
+struct QuerySpec {
+  std::string table;
+  std::vector<ConditionSpec> conditions;
+  std::vector<OrderSpec> order_by;
+  std::optional<int64_t> limit;   // >= 0 when set
+  std::optional<int64_t> offset;  // >= 0 when set
+  std::optional<AggregateSpec> aggregate;
+  // As(alias): the name a recorded aggregate or count is reported under.
+  // Empty when not given.
+  std::string alias;
+  // The first builder call that could not be recorded (an unknown operator
+  // text, a negative limit, ...). Reported when the query runs, before any
+  // name is resolved.
+  absl::Status error;
+};
+
+// SQL-like text of a condition list, for Explain() and error messages:
+// `user_id = 7 AND (title starts with "a" OR score IS NULL)`. "" when empty.
+std::string DescribeConditions(const std::vector<ConditionSpec>& conditions);
+
+// The whole spec on one line: `posts where ... order by created_at desc
+// limit 5 offset 10 max(created_at) as last_post_at`.
+std::string DescribeSpec(const QuerySpec& spec);
+
+}  // namespace kin
+
+#endif  // KIN_QUERY_QUERY_SPEC_H_

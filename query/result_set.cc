@@ -1,0 +1,50 @@
+#include "query/result_set.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace kin {
+
+ResultSet::ResultSet() : data_(std::make_unique<internal::RowSetData>()) {}
+
+ResultSet::ResultSet(const Table* table, std::unique_ptr<internal::RowSetData> data)
+    : table_(table), data_(std::move(data)) {}
+
+std::unique_ptr<internal::RowSetData> ResultSet::MakeData(const Table& table,
+                                                         std::span<const RowId> ids) {
+  auto data = std::make_unique<internal::RowSetData>();
+  data->rows.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    data->rows.emplace_back(&table, ids[i], table.generation(ids[i]), data.get(),
+                            static_cast<uint32_t>(i));
+  }
+  return data;
+}
+
+ResultSet ResultSet::FromRowIds(const Table& table, std::span<const RowId> ids) {
+  return ResultSet(&table, MakeData(table, ids));
+}
+
+std::vector<RowId> ResultSet::row_ids() const {
+  std::vector<RowId> ids;
+  ids.reserve(size());
+  for (const Row& r : *this) ids.push_back(r.id());
+  return ids;
+}
+
+std::string ResultSet::DebugString() const {
+  std::string out;
+  for (const Row& r : *this) absl::StrAppend(&out, r.DebugString(), "\n");
+  return out;
+}
+
+std::string PageMeta::DebugString() const {
+  return absl::StrCat("{total: ", total, ", per_page: ", per_page,
+                      ", current_page: ", current_page, ", first_page: ", first_page,
+                      ", last_page: ", last_page, ", has_pages: ", has_pages ? "true" : "false",
+                      ", has_more_pages: ", has_more_pages ? "true" : "false",
+                      ", is_empty: ", is_empty ? "true" : "false", "}");
+}
+
+}  // namespace kin

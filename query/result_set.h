@@ -1,0 +1,101 @@
+// ResultSet: the rows a query returned; Page: one page of them plus meta.
+//
+// A ResultSet owns an internal::RowSetData (engine/row.h): the rows as Row
+// handles (table + RowId + generation) plus whatever the layers above attach
+// to them (preloaded children, extras such as counts). Each Row points back
+// into the set, so Row::Preloaded / Row::Extra work on rows read from it.
+//
+// Validity: reading the rows is valid while the database is not modified.
+// After a write the set still holds the rows as they were selected (its order
+// and membership are not refreshed); each Row checks its own generation, so
+// a row deleted since returns FailedPrecondition instead of another row's
+// data, and a row updated since shows its new values. Moving a ResultSet
+// keeps its rows valid; the set is not copyable.
+
+#ifndef KIN_QUERY_RESULT_SET_H_
+#define KIN_QUERY_RESULT_SET_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/ids.h"
+#include "engine/row.h"
+#include "engine/table.h"
+
+namespace kin {
+
+class ResultSet {
+ public:
+  // An empty set with no table.
+  ResultSet();
+  // Adopts `data`, whose rows must already point at `data` (as FromRowIds
+  // builds them). `table` may be nullptr for an empty set.
+  ResultSet(const Table* table, std::unique_ptr<internal::RowSetData> data);
+  // The rows of `table` at `ids`, in that order. REQUIRES: live rows.
+  static ResultSet FromRowIds(const Table& table, std::span<const RowId> ids);
+  // The same as bare data, each Row built as Row(table, id, generation,
+  // data, index): for the children sets of preloads
+  // (RowSetData::Preload::children). REQUIRES: live rows.
+  static std::unique_ptr<internal::RowSetData> MakeData(const Table& table,
+                                                       std::span<const RowId> ids);
+
+  ResultSet(ResultSet&&) = default;
+  ResultSet& operator=(ResultSet&&) = default;
+  ResultSet(const ResultSet&) = delete;
+  ResultSet& operator=(const ResultSet&) = delete;
+
+  // The table the rows belong to (nullptr for a default-constructed set).
+  const Table* table() const { return table_; }
+  size_t size() const { return data_ == nullptr ? 0 : data_->rows.size(); }
+  bool empty() const { return size() == 0; }
+  // REQUIRES: i < size().
+  const Row& operator[](size_t i) const { return data_->rows[i]; }
+  std::span<const Row> rows() const {
+    return data_ == nullptr ? std::span<const Row>() : std::span<const Row>(data_->rows);
+  }
+  const Row* begin() const { return rows().data(); }
+  const Row* end() const { return rows().data() + size(); }
+
+  // The rows' ids, in order.
+  std::vector<RowId> row_ids() const;
+
+  // For the layers that attach preloads and extras. REQUIRES: not moved from.
+  internal::RowSetData& data() { return *data_; }
+  const internal::RowSetData& data() const { return *data_; }
+
+  // One row per line ({id: 1, title: "a"}), for logs and test failures.
+  std::string DebugString() const;
+
+ private:
+  const Table* table_ = nullptr;
+  std::unique_ptr<internal::RowSetData> data_;
+};
+
+// Pagination meta, as Lucid's paginator reports it.
+struct PageMeta {
+  int64_t total = 0;         // rows matching the query (all pages)
+  int64_t per_page = 0;
+  int64_t current_page = 0;  // the page asked for (may be past the end)
+  int64_t first_page = 1;
+  int64_t last_page = 1;     // ceil(total / per_page), at least 1
+  bool has_pages = false;       // last_page > 1
+  bool has_more_pages = false;  // current_page < last_page
+  bool is_empty = true;         // this page holds no rows
+
+  friend bool operator==(const PageMeta&, const PageMeta&) = default;
+  // {total: 41, per_page: 20, current_page: 3, ...}
+  std::string DebugString() const;
+};
+
+struct Page {
+  ResultSet rows;
+  PageMeta meta;
+};
+
+}  // namespace kin
+
+#endif  // KIN_QUERY_RESULT_SET_H_

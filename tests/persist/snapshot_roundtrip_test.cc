@@ -1,0 +1,252 @@
+// Round trips: whatever is saved comes back with an identical
+// DebugString(), through bytes, streams and files.
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "persist/snapshot.h"
+#include "tests/persist/snapshot_test_util.h"
+#include "tests/testing/status_matchers.h"
+
+namespace kin {
+namespace {
+
+using ::kin::test::IsOk;
+using ::kin::test::MakeWorld;
+using ::kin::test::StatusIs;
+using ::kin::test::World;
+using ::testing::HasSubstr;
+
+void ExpectSameRelations(const RelationCatalog& want, const RelationCatalog& got) {
+  std::vector<const RelationSpec*> a = want.All();
+  std::vector<const RelationSpec*> b = got.All();
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_TRUE(a[i]->DeclarationEquals(*b[i])) << a[i]->QualifiedName();
+    EXPECT_FALSE(b[i]->on_query) << "on_query is code and is not persisted";
+  }
+}
+
+TEST(SnapshotRoundTripTest, EmptyDatabase) {
+  Engine engine;
+  RelationCatalog relations;
+  ASSERT_OK_AND_ASSIGN(std::string bytes, EncodeSnapshot(engine, relations));
+  ASSERT_OK_AND_ASSIGN(SnapshotContents loaded, DecodeSnapshot(bytes));
+  EXPECT_EQ(loaded.engine.DebugString(), "");
+  EXPECT_EQ(loaded.relations.size(), 0u);
+  EXPECT_EQ(loaded.format_version, kSnapshotFormatVersion);
+}
+
+TEST(SnapshotRoundTripTest, WorldThroughBytes) {
+  World world = MakeWorld();
+  ASSERT_OK_AND_ASSIGN(std::string bytes, EncodeSnapshot(world.engine, world.relations));
+  ASSERT_OK_AND_ASSIGN(SnapshotContents loaded, DecodeSnapshot(bytes));
+  EXPECT_EQ(loaded.engine.DebugString(), world.engine.DebugString());
+  EXPECT_EQ(loaded.engine.TableNames(), world.engine.TableNames());
+  EXPECT_EQ(loaded.engine.foreign_keys(), world.engine.foreign_keys());
+  EXPECT_OK(loaded.engine.CheckConsistency());
+  ExpectSameRelations(world.relations, loaded.relations);
+  for (const std::string& name : world.engine.TableNames()) {
+    EXPECT_EQ(loaded.engine.FindTable(name)->schema(), world.engine.FindTable(name)->schema())
+        << name;
+  }
+}
+
+TEST(SnapshotRoundTripTest, EveryTypeNullsAndSpecialValues) {
+  World world = MakeWorld();
+  ASSERT_OK_AND_ASSIGN(std::string bytes, EncodeSnapshot(world.engine, world.relations));
+  ASSERT_OK_AND_ASSIGN(SnapshotContents loaded, DecodeSnapshot(bytes));
+  const Table* users = loaded.engine.FindTable("users");
+  ASSERT_NE(users, nullptr);
+
+  ASSERT_OK_AND_ASSIGN(Row ada, users->FindOrFail(1));
+  EXPECT_EQ(ada.Get("email").value(), Value("ada@example.com"));
+  EXPECT_EQ(ada.Get("ratio").value(), Value(1.25));
+  EXPECT_EQ(ada.Get("nickname").value(), Value("anon"));  // the default
+  EXPECT_EQ(ada.Get("admin").value(), Value(true));
+
+  ASSERT_OK_AND_ASSIGN(Row third, users->FindOrFail(3));
+  EXPECT_EQ(third.Get("email").value(), Value(std::string("nul\0byte", 8)));
+  EXPECT_EQ(third.Get("score").value(), Value(std::numeric_limits<int64_t>::min()));
+  EXPECT_TRUE(std::signbit(third.GetDouble("ratio").value()));
+  EXPECT_EQ(third.Get("active").value(), Value(false));
+  EXPECT_EQ(third.Get("admin").value(), Value());  // NULL bool
+  EXPECT_EQ(third.GetDouble("balance").value(), std::numeric_limits<double>::infinity());
+
+  ASSERT_OK_AND_ASSIGN(Row fourth, users->FindOrFail(4));
+  EXPECT_EQ(fourth.Get("score").value(), Value(std::numeric_limits<int64_t>::max()));
+  EXPECT_EQ(fourth.Get("nickname").value(), Value("\xc3\xa9t\xc3\xa9 \xe2\x98\x83"));
+  EXPECT_EQ(fourth.GetDouble("balance").value(), 5e-324);
+
+  ASSERT_OK_AND_ASSIGN(Row fifth, users->FindOrFail(5));
+  EXPECT_TRUE(std::isnan(fifth.GetDouble("ratio").value()));
+  EXPECT_EQ(fifth.Get("email").value(), Value(""));
+  EXPECT_EQ(fifth.Get("score").value(), Value());  // NULL int64
+
+  const Table* tags = loaded.engine.FindTable("tags");
+  ASSERT_OK_AND_ASSIGN(Row blue, tags->FindOrFail("blue"));
+  EXPECT_EQ(blue.Get("note").value(), Value());  // NULL string
+  ASSERT_OK_AND_ASSIGN(Row empty_key, tags->FindOrFail(""));
+  EXPECT_EQ(empty_key.Get("note").value(), Value(""));  // empty, not NULL
+
+  EXPECT_TRUE(loaded.engine.FindTable("empty")->empty());
+}
+
+TEST(SnapshotRoundTripTest, DeletedSlotsGenerationsAndFreeList) {
+  World world = MakeWorld();
+  ASSERT_OK_AND_ASSIGN(std::string bytes, EncodeSnapshot(world.engine, world.relations));
+  ASSERT_OK_AND_ASSIGN(SnapshotContents loaded, DecodeSnapshot(bytes));
+  const Table* want = world.engine.FindTable("posts");
+  const Table* got = loaded.engine.FindTable("posts");
+  ASSERT_FALSE(want->free_slots().empty());
+  EXPECT_EQ(got->slot_count(), want->slot_count());
+  EXPECT_EQ(got->size(), want->size());
+  EXPECT_TRUE(std::equal(got->free_slots().begin(), got->free_slots().end(),
+                         want->free_slots().begin(), want->free_slots().end()));
+  EXPECT_TRUE(std::equal(got->generations().begin(), got->generations().end(),
+                         want->generations().begin(), want->generations().end()));
+  EXPECT_EQ(got->next_auto_increment(), want->next_auto_increment());
+  EXPECT_EQ(loaded.engine.FindTable("users")->next_auto_increment(), 41);
+}
+
+TEST(SnapshotRoundTripTest, ChildOrderSurvivesSlotReuse) {
+  World world = MakeWorld();
+  const Table* posts = world.engine.FindTable("posts");
+  ColumnId user_id = *posts->FindColumn("user_id");
+  std::span<const RowId> want = posts->Children(user_id, int64_t{3});
+  ASSERT_FALSE(std::is_sorted(want.begin(), want.end())) << "fixture must reorder children";
+
+  ASSERT_OK_AND_ASSIGN(std::string bytes, EncodeSnapshot(world.engine, world.relations));
+  ASSERT_OK_AND_ASSIGN(SnapshotContents loaded, DecodeSnapshot(bytes));
+  std::span<const RowId> got = loaded.engine.FindTable("posts")->Children(user_id, int64_t{3});
+  EXPECT_TRUE(std::equal(got.begin(), got.end(), want.begin(), want.end()));
+}
+
+TEST(SnapshotRoundTripTest, LoadedEngineContinuesIdentically) {
+  // A resumed simulation must make the same choices as the original: same
+  // reused slots, same generated ids, same cascades.
+  World world = MakeWorld();
+  ASSERT_OK_AND_ASSIGN(std::string bytes, EncodeSnapshot(world.engine, world.relations));
+  ASSERT_OK_AND_ASSIGN(SnapshotContents loaded, DecodeSnapshot(bytes));
+  for (Engine* e : {&world.engine, &loaded.engine}) {
+    ASSERT_OK(e->Insert("posts", {{"user_id", 1}, {"title", "after"}}).status());
+    ASSERT_OK(e->Insert("users", {{"email", "new@example.com"}}).status());
+    ASSERT_OK_AND_ASSIGN(Row user, e->FindOrFail("users", 3));
+    ASSERT_OK(e->Delete(user));
+    ASSERT_OK(e->Insert("posts", {{"user_id", 40}, {"title", "reuse"}}).status());
+    ASSERT_OK_AND_ASSIGN(Row ada, e->FindOrFail("users", 1));
+    ASSERT_OK(e->Update(ada, {{"id", 100}}).status());  // cascades to posts.user_id
+  }
+  EXPECT_EQ(loaded.engine.DebugString(), world.engine.DebugString());
+}
+
+TEST(SnapshotRoundTripTest, DefaultsApplyAfterLoad) {
+  World world = MakeWorld();
+  ASSERT_OK_AND_ASSIGN(std::string bytes, EncodeSnapshot(world.engine, world.relations));
+  ASSERT_OK_AND_ASSIGN(SnapshotContents loaded, DecodeSnapshot(bytes));
+  ASSERT_OK_AND_ASSIGN(Row row, loaded.engine.Insert("users", {{"email", "d@example.com"}}));
+  EXPECT_EQ(row.Get("ratio").value(), Value(0.5));
+  EXPECT_EQ(row.Get("active").value(), Value(true));
+  EXPECT_EQ(row.Get("nickname").value(), Value("anon"));
+  EXPECT_EQ(row.Get("id").value(), Value(41));
+}
+
+TEST(SnapshotRoundTripTest, EncodingIsDeterministic) {
+  World a = MakeWorld();
+  World b = MakeWorld();
+  ASSERT_OK_AND_ASSIGN(std::string first, EncodeSnapshot(a.engine, a.relations));
+  ASSERT_OK_AND_ASSIGN(std::string second, EncodeSnapshot(b.engine, b.relations));
+  EXPECT_EQ(first, second);
+  ASSERT_OK_AND_ASSIGN(SnapshotContents loaded, DecodeSnapshot(first));
+  ASSERT_OK_AND_ASSIGN(std::string again, EncodeSnapshot(loaded.engine, loaded.relations));
+  EXPECT_EQ(again, first);
+}
+
+TEST(SnapshotRoundTripTest, OnQueryIsReattachedByName) {
+  World world = MakeWorld();
+  ASSERT_TRUE(world.relations.Find("users", "drafts")->on_query);
+  ASSERT_OK_AND_ASSIGN(std::string bytes, EncodeSnapshot(world.engine, world.relations));
+  ASSERT_OK_AND_ASSIGN(SnapshotContents loaded, DecodeSnapshot(bytes));
+  EXPECT_FALSE(loaded.relations.Find("users", "drafts")->on_query);
+  EXPECT_OK(loaded.relations.SetOnQuery("users", "drafts", [](Query&) {}));
+  EXPECT_TRUE(loaded.relations.Find("users", "drafts")->on_query);
+}
+
+TEST(SnapshotRoundTripTest, MetaOfEveryType) {
+  World world = MakeWorld();
+  ASSERT_OK_AND_ASSIGN(std::string bytes, EncodeSnapshot(world.engine, world.relations));
+  ASSERT_OK_AND_ASSIGN(SnapshotContents loaded, DecodeSnapshot(bytes));
+  const RelationSpec* posts = loaded.relations.Find("users", "posts");
+  ASSERT_NE(posts, nullptr);
+  EXPECT_EQ(posts->meta.at("label"), Value("Posts"));
+  EXPECT_EQ(posts->meta.at("limit"), Value(50));
+  EXPECT_EQ(posts->meta.at("weight"), Value(0.75));
+  EXPECT_EQ(posts->meta.at("visible"), Value(true));
+  EXPECT_EQ(posts->meta.at("nothing"), Value());
+  EXPECT_EQ(posts->meta.at(""), Value("empty key"));
+  EXPECT_EQ(posts->on_delete, OnDelete::kCascade);
+  EXPECT_EQ(posts->on_update, OnUpdate::kCascade);
+  EXPECT_EQ(posts->on_unlink, OnUnlink::kDelete);
+  EXPECT_EQ(posts->inverse, "user");
+  const RelationSpec* user = loaded.relations.Find("posts", "user");
+  ASSERT_NE(user, nullptr);
+  EXPECT_EQ(user->kind, RelationKind::kBelongsTo);
+}
+
+TEST(SnapshotRoundTripTest, ThroughStreamsBackToBack) {
+  World world = MakeWorld();
+  World small = test::MakeSmallWorld(3);
+  std::stringstream stream;
+  ASSERT_OK(WriteSnapshot(world.engine, world.relations, stream));
+  ASSERT_OK(WriteSnapshot(small.engine, small.relations, stream));
+  stream << "tail";
+  ASSERT_OK_AND_ASSIGN(SnapshotContents first, ReadSnapshot(stream));
+  ASSERT_OK_AND_ASSIGN(SnapshotContents second, ReadSnapshot(stream));
+  EXPECT_EQ(first.engine.DebugString(), world.engine.DebugString());
+  EXPECT_EQ(second.engine.DebugString(), small.engine.DebugString());
+  std::string rest;
+  stream >> rest;
+  EXPECT_EQ(rest, "tail");
+  EXPECT_THAT(ReadSnapshot(stream), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("(stream)")));
+}
+
+TEST(SnapshotRoundTripTest, ThroughFile) {
+  World world = MakeWorld();
+  std::string path = test::MakeTempDir("roundtrip") + "/world.kin";
+  ASSERT_OK(SaveSnapshotFile(world.engine, world.relations, path));
+  ASSERT_OK_AND_ASSIGN(SnapshotContents loaded, LoadSnapshotFile(path));
+  EXPECT_EQ(loaded.engine.DebugString(), world.engine.DebugString());
+  ExpectSameRelations(world.relations, loaded.relations);
+  // The file is exactly the encoded bytes.
+  ASSERT_OK_AND_ASSIGN(std::string bytes, EncodeSnapshot(world.engine, world.relations));
+  EXPECT_EQ(test::ReadFileOrDie(path), bytes);
+}
+
+TEST(SnapshotRoundTripTest, RefusesToSaveInsideATransaction) {
+  World world = MakeWorld();
+  ASSERT_OK(world.engine.Begin());
+  ASSERT_OK(world.engine.Insert("tags", {{"name", "uncommitted"}}).status());
+  EXPECT_THAT(EncodeSnapshot(world.engine, world.relations),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("transaction")));
+  std::string path = test::MakeTempDir("tx") + "/world.kin";
+  EXPECT_THAT(SaveSnapshotFile(world.engine, world.relations, path),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(path)));
+  ASSERT_OK(world.engine.Rollback());
+  EXPECT_OK(SaveSnapshotFile(world.engine, world.relations, path));
+}
+
+TEST(SnapshotRoundTripTest, ManyRowsAndLongStrings) {
+  World world = test::MakeSmallWorld(5000);
+  ASSERT_OK(world.engine.Insert("t", {{"s", std::string(100000, 'x')}}).status());
+  ASSERT_OK_AND_ASSIGN(std::string bytes, EncodeSnapshot(world.engine, world.relations));
+  ASSERT_OK_AND_ASSIGN(SnapshotContents loaded, DecodeSnapshot(bytes));
+  EXPECT_EQ(loaded.engine.DebugString(), world.engine.DebugString());
+}
+
+}  // namespace
+}  // namespace kin
