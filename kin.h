@@ -3,6 +3,7 @@
 #ifndef KIN_KIN_H_
 #define KIN_KIN_H_
 
+#include "database.h"          // IWYU pragma: export
 #include "engine/engine.h"    // IWYU pragma: export
 #include "engine/row.h"       // IWYU pragma: export
 #include "engine/schema.h"    // IWYU pragma: export

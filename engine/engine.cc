@@ -147,7 +147,7 @@ absl::StatusOr<Row> Engine::Insert(absl::string_view table, const Attrs& attrs) 
 }
 
 absl::StatusOr<std::vector<Row>> Engine::InsertMany(absl::string_view table,
-                                                    std::span<const Attrs> rows) {
+                                                    const std::vector<Attrs>& rows) {
   Table* t = MutableTable(table);
   if (t == nullptr) return errors::UnknownTable(table);
   std::vector<RowId> ids;

@@ -91,7 +91,7 @@ class Engine {
   absl::StatusOr<Row> Insert(absl::string_view table, const Attrs& attrs);
   // All or nothing; the error names the failing row's position.
   absl::StatusOr<std::vector<Row>> InsertMany(absl::string_view table,
-                                              std::span<const Attrs> rows);
+                                              const std::vector<Attrs>& rows);
   // Sets the given columns. Returns whether any cell changed. Applies the
   // on_update action of foreign keys whose parent column changed.
   absl::StatusOr<bool> Update(const Row& row, const Attrs& attrs);

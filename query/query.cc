@@ -294,7 +294,7 @@ absl::StatusOr<Row> FirstRow(const CompiledQuery& q, const QuerySpec& spec, bool
   q.Select(q.offset(), 1, &ids);
   if (ids.empty()) {
     return errors::NoMatchingRow(q.table().name(),
-                                 describe ? DescribeConditions(spec.conditions) : "");
+                                 describe ? DescribeConditions(EffectiveConditions(spec)) : "");
   }
   return q.table().GetRow(ids[0]);
 }

@@ -140,4 +140,16 @@ std::string DescribeSpec(const QuerySpec& spec) {
   return out;
 }
 
+std::vector<ConditionSpec> EffectiveConditions(const QuerySpec& spec) {
+  if (spec.scope.empty()) return spec.conditions;
+  std::vector<ConditionSpec> out = spec.scope;
+  if (!spec.conditions.empty()) {
+    ConditionSpec group;
+    group.kind = ConditionSpec::Kind::kGroup;
+    group.group = spec.conditions;
+    out.push_back(std::move(group));
+  }
+  return out;
+}
+
 }  // namespace kin

@@ -89,6 +89,10 @@ struct AggregateSpec {
 
 struct QuerySpec {
   std::string table;
+  // Conditions ANDed around everything in `conditions`: a relation's
+  // constraint (posts.user_id = 7) lives here so that an OrWhere recorded
+  // later cannot reach other parents' rows.
+  std::vector<ConditionSpec> scope;
   std::vector<ConditionSpec> conditions;
   std::vector<OrderSpec> order_by;
   std::optional<int64_t> limit;   // >= 0 when set
@@ -106,6 +110,9 @@ struct QuerySpec {
 // SQL-like text of a condition list, for Explain() and error messages:
 // `user_id = 7 AND (title starts with "a" OR score IS NULL)`. "" when empty.
 std::string DescribeConditions(const std::vector<ConditionSpec>& conditions);
+
+// scope AND (conditions), as one condition list (what the query filters on).
+std::vector<ConditionSpec> EffectiveConditions(const QuerySpec& spec);
 
 // The whole spec on one line: `posts where ... order by created_at desc
 // limit 5 offset 10 max(created_at) as last_post_at`.

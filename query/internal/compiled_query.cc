@@ -722,7 +722,12 @@ class QueryCompiler {
     *out = CompiledQuery();
     CompiledQuery& q = *out;
     q.table_ = &table;
-    KIN_RETURN_IF_ERROR(PredicateCompiler(table, &q.predicate_).CompileRoot(spec.conditions));
+    if (spec.scope.empty()) {
+      KIN_RETURN_IF_ERROR(PredicateCompiler(table, &q.predicate_).CompileRoot(spec.conditions));
+    } else {
+      KIN_RETURN_IF_ERROR(
+          PredicateCompiler(table, &q.predicate_).CompileRoot(EffectiveConditions(spec)));
+    }
 
     for (const OrderSpec& o : spec.order_by) {
       std::optional<ColumnId> col = table.FindColumn(o.column);
@@ -1143,8 +1148,8 @@ std::string CompiledQuery::ExplainAccess() const {
 
 std::string CompiledQuery::Explain(const QuerySpec& spec) const {
   std::string out = ExplainAccess();
-  if (!spec.conditions.empty()) {
-    absl::StrAppend(&out, " | filter: ", DescribeConditions(spec.conditions));
+  if (!spec.conditions.empty() || !spec.scope.empty()) {
+    absl::StrAppend(&out, " | filter: ", DescribeConditions(EffectiveConditions(spec)));
   }
   for (size_t i = 0; i < spec.order_by.size(); ++i) {
     absl::StrAppend(&out, i == 0 ? " | order by " : ", ", spec.order_by[i].column, " ",

@@ -1,0 +1,615 @@
+#include "relations/relation_handle.h"
+
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "engine/errors.h"
+#include "engine/status_macros.h"
+
+namespace kin {
+
+namespace {
+
+// `attrs` with every entry for `column` removed, then (column, value) added.
+Attrs WithColumn(const Attrs& attrs, const std::string& column, const Value& value) {
+  Attrs out;
+  out.reserve(attrs.size() + 1);
+  for (const auto& kv : attrs) {
+    if (kv.first != column) out.push_back(kv);
+  }
+  out.emplace_back(column, value);
+  return out;
+}
+
+Attrs Without(const Attrs& attrs, const std::string& column) {
+  Attrs out;
+  out.reserve(attrs.size());
+  for (const auto& kv : attrs) {
+    if (kv.first != column) out.push_back(kv);
+  }
+  return out;
+}
+
+// {...a, ...b}: b wins on a column given by both.
+Attrs Merge(const Attrs& a, const Attrs& b) {
+  Attrs out = a;
+  for (const auto& [name, value] : b) {
+    bool replaced = false;
+    for (auto& kv : out) {
+      if (kv.first == name) {
+        kv.second = value;
+        replaced = true;
+      }
+    }
+    if (!replaced) out.emplace_back(name, value);
+  }
+  return out;
+}
+
+// The value as the column stores it (an int64 given for a double column
+// compares as a double).
+Value AsStored(Type type, const Value& v) {
+  if (type == Type::kDouble && v.is_int64()) return Value(static_cast<double>(v.AsInt64()));
+  return v;
+}
+
+}  // namespace
+
+RelationHandle::RelationHandle(Engine* engine, const RelationCatalog* catalog, Row parent,
+                               std::string relation)
+    : engine_(engine), catalog_(catalog), parent_(parent), relation_(std::move(relation)) {}
+
+RelationHandle::RelationHandle(Engine* engine, const RelationCatalog* catalog, NewRow parent,
+                               std::string relation)
+    : engine_(engine),
+      catalog_(catalog),
+      pending_(std::move(parent)),
+      relation_(std::move(relation)) {}
+
+absl::StatusOr<const RelationSpec*> RelationHandle::spec() const {
+  if (pending_.has_value()) return catalog_->Get(pending_->table, relation_);
+  KIN_RETURN_IF_ERROR(parent_.CheckValid());
+  return catalog_->Get(parent_.table()->name(), relation_);
+}
+
+absl::StatusOr<Row> RelationHandle::parent() const {
+  if (pending_.has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the '", pending_->table, "' parent is not saved yet"));
+  }
+  KIN_RETURN_IF_ERROR(parent_.CheckValid());
+  return parent_;
+}
+
+absl::StatusOr<RelationHandle::Resolved> RelationHandle::Resolve(
+    std::optional<RelationKind> want, absl::string_view op) const {
+  KIN_ASSIGN_OR_RETURN(const RelationSpec* s, spec());
+  if (want.has_value() && s->kind != *want) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("relation '", s->QualifiedName(), "' is ", RelationKindName(s->kind),
+                     "; ", op, " needs a ", RelationKindName(*want), " relation"));
+  }
+  Resolved r;
+  r.spec = s;
+  KIN_ASSIGN_OR_RETURN(r.child, engine_->GetTable(s->child_table()));
+  KIN_ASSIGN_OR_RETURN(r.parent_table, engine_->GetTable(s->parent_table()));
+  KIN_ASSIGN_OR_RETURN(r.foreign_key, r.child->GetColumn(s->foreign_key));
+  KIN_ASSIGN_OR_RETURN(r.local_key, r.parent_table->GetColumn(s->local_key));
+  return r;
+}
+
+absl::StatusOr<Value> RelationHandle::SavedParentKey(const Resolved& r) const {
+  KIN_ASSIGN_OR_RETURN(Row p, parent());
+  return r.parent_table->GetValue(p.id(), r.local_key);
+}
+
+absl::StatusOr<Value> RelationHandle::ParentKey(const Resolved& r, Row* saved) {
+  if (pending_.has_value()) {
+    KIN_ASSIGN_OR_RETURN(*saved, engine_->Insert(pending_->table, pending_->attrs));
+  } else {
+    KIN_RETURN_IF_ERROR(parent_.CheckValid());
+    *saved = parent_;
+  }
+  Value key = r.parent_table->GetValue(saved->id(), r.local_key);
+  if (key.is_null()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("relation '", r.spec->QualifiedName(), "': the parent's ",
+                     QualifiedName(r.spec->parent_table(), r.spec->local_key), " is NULL"));
+  }
+  return key;
+}
+
+absl::Status RelationHandle::Write(
+    RelationKind want, absl::string_view op,
+    const std::function<absl::Status(const Resolved&, const Value&)>& body) {
+  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(want, op));
+  Row saved;
+  KIN_RETURN_IF_ERROR(engine_->Atomically([&]() -> absl::Status {
+    KIN_ASSIGN_OR_RETURN(Value key, ParentKey(r, &saved));
+    return body(r, key);
+  }));
+  if (pending_.has_value()) {
+    parent_ = saved;
+    pending_.reset();
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Row> RelationHandle::ResolveChild(const Resolved& r, const RowOrKey& child) const {
+  if (const Row* row = std::get_if<Row>(&child)) {
+    KIN_RETURN_IF_ERROR(row->CheckValid());
+    if (row->table() != r.child) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("relation '", r.spec->QualifiedName(), "': a row of '",
+                       row->table()->name(), "' is not a '", r.child->name(), "' row"));
+    }
+    return *row;
+  }
+  return r.child->FindOrFail(std::get<Value>(child));
+}
+
+absl::Status RelationHandle::Unlink(const Resolved& r, const Row& child) {
+  if (r.spec->on_unlink == OnUnlink::kDelete) return engine_->Delete(child);
+  if (!r.child->column(r.foreign_key).nullable) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "relation '", r.spec->QualifiedName(), "': cannot unlink the '", r.child->name(),
+        "' row with ", r.child->column(r.child->primary_key()).name, " = ",
+        r.child->GetValue(child.id(), r.child->primary_key()).DebugString(), ": ",
+        QualifiedName(r.child->name(), r.spec->foreign_key),
+        " is NOT NULL (declare the relation with on_unlink = OnUnlink::kDelete to delete "
+        "unlinked children)"));
+  }
+  return engine_->Update(child, {{r.spec->foreign_key, Value()}}).status();
+}
+
+absl::StatusOr<Row> RelationHandle::InsertChild(const Resolved& r, const Value& key,
+                                                const Attrs& attrs) {
+  return engine_->Insert(r.child->name(), WithColumn(attrs, r.spec->foreign_key, key));
+}
+
+absl::StatusOr<std::optional<Row>> RelationHandle::FirstMatch(const Resolved& r,
+                                                              const Value& key,
+                                                              const Attrs& search) const {
+  std::vector<std::pair<ColumnId, Value>> want;
+  for (const auto& [name, value] : search) {
+    KIN_ASSIGN_OR_RETURN(ColumnId c, r.child->GetColumn(name));
+    if (c == r.foreign_key) continue;  // the parent decides the foreign key
+    Type type = r.child->column(c).type;
+    if (!value.is_null() && !ValueFitsType(value, type)) {
+      return errors::TypeMismatch(r.child->name(), name, type, value);
+    }
+    want.emplace_back(c, AsStored(type, value));
+  }
+  for (RowId id : r.child->index(r.foreign_key)->Find(key)) {
+    bool all = true;
+    for (const auto& [c, v] : want) {
+      if (r.child->GetValue(id, c) != v) {
+        all = false;
+        break;
+      }
+    }
+    if (all) return std::optional<Row>(r.child->GetRow(id));
+  }
+  return std::optional<Row>();
+}
+
+// --- reads ---
+
+kin::Query RelationHandle::Query() const {
+  absl::StatusOr<Resolved> r = Resolve(std::nullopt, "query");
+  if (!r.ok()) {
+    kin::Query failed(*engine_, "");
+    failed.mutable_spec().error = r.status();
+    return failed;
+  }
+  const RelationSpec& s = *r->spec;
+  // HasMany reads children whose foreign key is the parent's local key;
+  // BelongsTo reads the parent whose local key is this row's foreign key.
+  bool has_many = s.kind == RelationKind::kHasMany;
+  Value key;
+  if (has_many) {
+    absl::StatusOr<Value> k = SavedParentKey(*r);
+    if (!k.ok()) {
+      kin::Query failed(*engine_, s.related_table);
+      failed.mutable_spec().error = k.status();
+      return failed;
+    }
+    key = *std::move(k);
+  } else if (absl::Status valid = parent_.CheckValid(); !valid.ok()) {
+    kin::Query failed(*engine_, s.related_table);
+    failed.mutable_spec().error = valid;
+    return failed;
+  } else {
+    key = r->child->GetValue(parent_.id(), r->foreign_key);
+  }
+  kin::Query q(*engine_, s.related_table);
+  if (s.on_query) s.on_query(q);
+  // The relation's constraint goes in the scope, ANDed outside whatever
+  // on_query or the caller records, so an OrWhere cannot reach other
+  // parents' rows. A NULL key matches nothing (IN ()), as SQL's `= NULL`.
+  ConditionSpec scope;
+  scope.column = has_many ? s.foreign_key : s.local_key;
+  if (key.is_null()) {
+    scope.kind = ConditionSpec::Kind::kIn;
+  } else {
+    scope.kind = ConditionSpec::Kind::kCompare;
+    scope.op = CompareOp::kEq;
+    scope.values.push_back(std::move(key));
+  }
+  q.mutable_spec().scope.push_back(std::move(scope));
+  return q;
+}
+
+absl::StatusOr<ResultSet> RelationHandle::Get() const { return Query().Get(); }
+
+absl::StatusOr<Row> RelationHandle::Find(const Value& id) const {
+  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(RelationKind::kHasMany, "find"));
+  const ColumnSpec& pk = r.child->column(r.child->primary_key());
+  if (id.is_null() || !ValueFitsType(id, pk.type)) {
+    return errors::TypeMismatch(r.child->name(), pk.name, pk.type, id);
+  }
+  KIN_ASSIGN_OR_RETURN(ResultSet rows, Query().Where(pk.name, id).Limit(1).Get());
+  if (rows.empty()) {
+    return absl::NotFoundError(absl::StrCat("relation '", r.spec->QualifiedName(), "': no '",
+                                            r.child->name(), "' row with ", pk.name, " = ",
+                                            id.DebugString(), " for this parent"));
+  }
+  return rows[0];
+}
+
+absl::StatusOr<int64_t> RelationHandle::Count() const {
+  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(RelationKind::kHasMany, "count"));
+  if (!r.spec->on_query) {
+    KIN_ASSIGN_OR_RETURN(Value key, SavedParentKey(r));
+    if (key.is_null()) return 0;
+    return static_cast<int64_t>(r.child->index(r.foreign_key)->Find(key).size());
+  }
+  return Query().Count();
+}
+
+absl::StatusOr<int64_t> RelationHandle::Count(
+    const std::function<void(kin::Query&)>& filter) const {
+  KIN_RETURN_IF_ERROR(Resolve(RelationKind::kHasMany, "count").status());
+  kin::Query q = Query();
+  q.Where([&](kin::Query& group) { filter(group); });
+  return q.Count();
+}
+
+absl::StatusOr<bool> RelationHandle::Has(const RowOrKey& child) const {
+  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(RelationKind::kHasMany, "has"));
+  KIN_ASSIGN_OR_RETURN(Value key, SavedParentKey(r));
+  KIN_ASSIGN_OR_RETURN(Row row, ResolveChild(r, child));
+  if (key.is_null() || r.child->GetValue(row.id(), r.foreign_key) != key) return false;
+  if (!r.spec->on_query) return true;
+  const std::string& pk = r.child->column(r.child->primary_key()).name;
+  KIN_ASSIGN_OR_RETURN(int64_t n, Query().Where(pk, r.child->GetValue(row.id(), r.child->primary_key())).Count());
+  return n > 0;
+}
+
+absl::StatusOr<bool> RelationHandle::HasAll(const std::vector<RowOrKey>& children) const {
+  for (const RowOrKey& c : children) {
+    KIN_ASSIGN_OR_RETURN(bool has, Has(c));
+    if (!has) return false;
+  }
+  KIN_RETURN_IF_ERROR(Resolve(RelationKind::kHasMany, "has").status());
+  return true;
+}
+
+absl::StatusOr<std::span<const RowId>> RelationHandle::Children() const {
+  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(RelationKind::kHasMany, "children"));
+  KIN_ASSIGN_OR_RETURN(Value key, SavedParentKey(r));
+  if (key.is_null()) return std::span<const RowId>();
+  return r.child->index(r.foreign_key)->Find(key);
+}
+
+// --- HasMany writes ---
+
+absl::StatusOr<Row> RelationHandle::Create(const Attrs& attrs) {
+  Row out;
+  KIN_RETURN_IF_ERROR(Write(RelationKind::kHasMany, "create",
+                            [&](const Resolved& r, const Value& key) -> absl::Status {
+                              KIN_ASSIGN_OR_RETURN(out, InsertChild(r, key, attrs));
+                              return absl::OkStatus();
+                            }));
+  return out;
+}
+
+absl::StatusOr<std::vector<Row>> RelationHandle::CreateMany(const std::vector<Attrs>& rows) {
+  std::vector<Row> out;
+  KIN_RETURN_IF_ERROR(Write(RelationKind::kHasMany, "create many",
+                            [&](const Resolved& r, const Value& key) -> absl::Status {
+                              out.reserve(rows.size());
+                              for (size_t i = 0; i < rows.size(); ++i) {
+                                absl::StatusOr<Row> row = InsertChild(r, key, rows[i]);
+                                if (!row.ok()) {
+                                  return absl::Status(row.status().code(),
+                                                      absl::StrCat("row ", i, ": ",
+                                                                   row.status().message()));
+                                }
+                                out.push_back(*row);
+                              }
+                              return absl::OkStatus();
+                            }));
+  return out;
+}
+
+absl::StatusOr<Row> RelationHandle::Save(const Record& record) {
+  KIN_ASSIGN_OR_RETURN(std::vector<Row> rows, SaveMany(std::vector<Record>{record}));
+  return rows.front();
+}
+
+absl::StatusOr<std::vector<Row>> RelationHandle::SaveMany(const std::vector<Record>& records) {
+  std::vector<Row> out;
+  KIN_RETURN_IF_ERROR(Write(
+      RelationKind::kHasMany, "save", [&](const Resolved& r, const Value& key) -> absl::Status {
+        out.reserve(records.size());
+        for (const Record& record : records) {
+          if (const Attrs* attrs = std::get_if<Attrs>(&record)) {
+            KIN_ASSIGN_OR_RETURN(Row row, InsertChild(r, key, *attrs));
+            out.push_back(row);
+            continue;
+          }
+          KIN_ASSIGN_OR_RETURN(Row row, ResolveChild(r, std::get<Row>(record)));
+          KIN_RETURN_IF_ERROR(engine_->Update(row, {{r.spec->foreign_key, key}}).status());
+          out.push_back(row);
+        }
+        return absl::OkStatus();
+      }));
+  return out;
+}
+
+absl::StatusOr<Row> RelationHandle::FirstOrCreate(const Attrs& search, const Attrs& save) {
+  Row out;
+  KIN_RETURN_IF_ERROR(Write(RelationKind::kHasMany, "first or create",
+                            [&](const Resolved& r, const Value& key) -> absl::Status {
+                              KIN_ASSIGN_OR_RETURN(std::optional<Row> hit,
+                                                   FirstMatch(r, key, search));
+                              if (hit.has_value()) {
+                                out = *hit;
+                                return absl::OkStatus();
+                              }
+                              KIN_ASSIGN_OR_RETURN(out, InsertChild(r, key, Merge(search, save)));
+                              return absl::OkStatus();
+                            }));
+  return out;
+}
+
+absl::StatusOr<Row> RelationHandle::UpdateOrCreate(const Attrs& search, const Attrs& update) {
+  Row out;
+  KIN_RETURN_IF_ERROR(Write(
+      RelationKind::kHasMany, "update or create",
+      [&](const Resolved& r, const Value& key) -> absl::Status {
+        KIN_ASSIGN_OR_RETURN(std::optional<Row> hit, FirstMatch(r, key, search));
+        if (hit.has_value()) {
+          out = *hit;
+          return engine_->Update(out, Without(update, r.spec->foreign_key)).status();
+        }
+        KIN_ASSIGN_OR_RETURN(out, InsertChild(r, key, Merge(search, update)));
+        return absl::OkStatus();
+      }));
+  return out;
+}
+
+absl::StatusOr<std::vector<Row>> RelationHandle::SyncMany(const std::vector<std::string>& keys,
+                                                          const std::vector<Attrs>& rows,
+                                                          bool update, absl::string_view op) {
+  std::vector<Row> out;
+  KIN_RETURN_IF_ERROR(Write(
+      RelationKind::kHasMany, op, [&](const Resolved& r, const Value& key) -> absl::Status {
+        if (keys.empty()) {
+          return absl::InvalidArgumentError(absl::StrCat(op, ": no key columns given"));
+        }
+        std::vector<ColumnId> key_columns;
+        for (const std::string& k : keys) {
+          KIN_ASSIGN_OR_RETURN(ColumnId c, r.child->GetColumn(k));
+          key_columns.push_back(c);
+        }
+        // The parent's children by key tuple: one pass, then O(1) per row.
+        absl::flat_hash_map<std::vector<Value>, RowId> existing;
+        auto tuple_of = [&](RowId id) {
+          std::vector<Value> t;
+          for (ColumnId c : key_columns) t.push_back(r.child->GetValue(id, c));
+          return t;
+        };
+        for (RowId id : r.child->index(r.foreign_key)->Find(key)) {
+          existing.emplace(tuple_of(id), id);
+        }
+        out.reserve(rows.size());
+        for (size_t i = 0; i < rows.size(); ++i) {
+          std::vector<Value> tuple;
+          for (size_t k = 0; k < keys.size(); ++k) {
+            const Value* given = nullptr;
+            for (const auto& [name, value] : rows[i]) {
+              if (name == keys[k]) given = &value;
+            }
+            if (given == nullptr) {
+              return absl::InvalidArgumentError(
+                  absl::StrCat(op, ": row ", i, " has no value for key '", keys[k], "'"));
+            }
+            Type type = r.child->column(key_columns[k]).type;
+            if (!given->is_null() && !ValueFitsType(*given, type)) {
+              return errors::TypeMismatch(r.child->name(), keys[k], type, *given);
+            }
+            tuple.push_back(AsStored(type, *given));
+          }
+          auto it = existing.find(tuple);
+          if (it != existing.end()) {
+            Row row = r.child->GetRow(it->second);
+            if (update) {
+              KIN_RETURN_IF_ERROR(
+                  engine_->Update(row, Without(rows[i], r.spec->foreign_key)).status());
+            }
+            out.push_back(row);
+            continue;
+          }
+          absl::StatusOr<Row> row = InsertChild(r, key, rows[i]);
+          if (!row.ok()) {
+            return absl::Status(row.status().code(),
+                                absl::StrCat("row ", i, ": ", row.status().message()));
+          }
+          existing.emplace(std::move(tuple), row->id());
+          out.push_back(*row);
+        }
+        return absl::OkStatus();
+      }));
+  return out;
+}
+
+absl::StatusOr<std::vector<Row>> RelationHandle::FetchOrCreateMany(absl::string_view key,
+                                                                   const std::vector<Attrs>& rows) {
+  std::string k(key);
+  return SyncMany(std::vector<std::string>{k}, rows, false, "fetch or create many");
+}
+absl::StatusOr<std::vector<Row>> RelationHandle::FetchOrCreateMany(
+    const std::vector<std::string>& keys, const std::vector<Attrs>& rows) {
+  return SyncMany(keys, rows, false, "fetch or create many");
+}
+absl::StatusOr<std::vector<Row>> RelationHandle::UpdateOrCreateMany(absl::string_view key,
+                                                                    const std::vector<Attrs>& rows) {
+  std::string k(key);
+  return SyncMany(std::vector<std::string>{k}, rows, true, "update or create many");
+}
+absl::StatusOr<std::vector<Row>> RelationHandle::UpdateOrCreateMany(
+    const std::vector<std::string>& keys, const std::vector<Attrs>& rows) {
+  return SyncMany(keys, rows, true, "update or create many");
+}
+
+absl::StatusOr<int64_t> RelationHandle::Set(const std::vector<RowOrKey>& children) {
+  int64_t changed = 0;
+  KIN_RETURN_IF_ERROR(Write(
+      RelationKind::kHasMany, "set", [&](const Resolved& r, const Value& key) -> absl::Status {
+        std::vector<Row> targets;
+        absl::flat_hash_set<uint32_t> wanted;
+        for (const RowOrKey& c : children) {
+          KIN_ASSIGN_OR_RETURN(Row row, ResolveChild(r, c));
+          if (wanted.insert(row.id().value).second) targets.push_back(row);
+        }
+        std::span<const RowId> now = r.child->index(r.foreign_key)->Find(key);
+        std::vector<RowId> current(now.begin(), now.end());
+        for (RowId id : current) {
+          if (wanted.contains(id.value) || !r.child->IsLive(id)) continue;
+          KIN_RETURN_IF_ERROR(Unlink(r, r.child->GetRow(id)));
+          ++changed;
+        }
+        for (const Row& row : targets) {
+          KIN_RETURN_IF_ERROR(row.CheckValid());  // an unlink may have cascaded to it
+          if (r.child->GetValue(row.id(), r.foreign_key) == key) continue;
+          KIN_RETURN_IF_ERROR(engine_->Update(row, {{r.spec->foreign_key, key}}).status());
+          ++changed;
+        }
+        return absl::OkStatus();
+      }));
+  return changed;
+}
+
+absl::StatusOr<int64_t> RelationHandle::Add(const RowOrKey& child) {
+  return AddMany(std::vector<RowOrKey>{child});
+}
+
+absl::StatusOr<int64_t> RelationHandle::AddMany(const std::vector<RowOrKey>& children) {
+  int64_t changed = 0;
+  KIN_RETURN_IF_ERROR(Write(
+      RelationKind::kHasMany, "add", [&](const Resolved& r, const Value& key) -> absl::Status {
+        for (const RowOrKey& c : children) {
+          KIN_ASSIGN_OR_RETURN(Row row, ResolveChild(r, c));
+          if (r.child->GetValue(row.id(), r.foreign_key) == key) continue;
+          KIN_RETURN_IF_ERROR(engine_->Update(row, {{r.spec->foreign_key, key}}).status());
+          ++changed;
+        }
+        return absl::OkStatus();
+      }));
+  return changed;
+}
+
+absl::StatusOr<int64_t> RelationHandle::Remove(const RowOrKey& child) {
+  return RemoveMany(std::vector<RowOrKey>{child});
+}
+
+absl::StatusOr<int64_t> RelationHandle::RemoveMany(const std::vector<RowOrKey>& children) {
+  int64_t changed = 0;
+  KIN_RETURN_IF_ERROR(Write(
+      RelationKind::kHasMany, "remove", [&](const Resolved& r, const Value& key) -> absl::Status {
+        for (const RowOrKey& c : children) {
+          KIN_ASSIGN_OR_RETURN(Row row, ResolveChild(r, c));
+          if (r.child->GetValue(row.id(), r.foreign_key) != key) continue;  // not ours
+          KIN_RETURN_IF_ERROR(Unlink(r, row));
+          ++changed;
+        }
+        return absl::OkStatus();
+      }));
+  return changed;
+}
+
+absl::StatusOr<int64_t> RelationHandle::Update(const Attrs& attrs) {
+  int64_t changed = 0;
+  KIN_RETURN_IF_ERROR(Write(
+      RelationKind::kHasMany, "update", [&](const Resolved& r, const Value& key) -> absl::Status {
+        std::span<const RowId> now = r.child->index(r.foreign_key)->Find(key);
+        std::vector<RowId> ids(now.begin(), now.end());
+        for (RowId id : ids) {
+          if (!r.child->IsLive(id)) continue;
+          KIN_RETURN_IF_ERROR(engine_->Update(r.child->GetRow(id), attrs).status());
+          ++changed;
+        }
+        return absl::OkStatus();
+      }));
+  return changed;
+}
+
+absl::StatusOr<int64_t> RelationHandle::Delete() {
+  int64_t changed = 0;
+  KIN_RETURN_IF_ERROR(Write(
+      RelationKind::kHasMany, "delete", [&](const Resolved& r, const Value& key) -> absl::Status {
+        std::span<const RowId> now = r.child->index(r.foreign_key)->Find(key);
+        std::vector<RowId> ids(now.begin(), now.end());
+        for (RowId id : ids) {
+          if (!r.child->IsLive(id)) continue;  // removed by a cascade
+          KIN_RETURN_IF_ERROR(engine_->Delete(r.child->GetRow(id)));
+          ++changed;
+        }
+        return absl::OkStatus();
+      }));
+  return changed;
+}
+
+// --- BelongsTo ---
+
+absl::StatusOr<std::optional<Row>> RelationHandle::Parent() const {
+  KIN_RETURN_IF_ERROR(Resolve(RelationKind::kBelongsTo, "parent").status());
+  KIN_ASSIGN_OR_RETURN(ResultSet rows, Query().Limit(1).Get());
+  if (rows.empty()) return std::optional<Row>();
+  return std::optional<Row>(rows[0]);
+}
+
+absl::Status RelationHandle::Associate(const Row& parent) {
+  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(RelationKind::kBelongsTo, "associate"));
+  KIN_ASSIGN_OR_RETURN(Row child, this->parent());
+  KIN_RETURN_IF_ERROR(parent.CheckValid());
+  if (parent.table() != r.parent_table) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("relation '", r.spec->QualifiedName(), "': a row of '",
+                     parent.table()->name(), "' is not a '", r.parent_table->name(), "' row"));
+  }
+  Value key = r.parent_table->GetValue(parent.id(), r.local_key);
+  if (key.is_null()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("relation '", r.spec->QualifiedName(), "': the parent's ",
+                     QualifiedName(r.parent_table->name(), r.spec->local_key), " is NULL"));
+  }
+  return engine_->Update(child, {{r.spec->foreign_key, key}}).status();
+}
+
+absl::Status RelationHandle::Dissociate() {
+  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(RelationKind::kBelongsTo, "dissociate"));
+  KIN_ASSIGN_OR_RETURN(Row child, this->parent());
+  if (!r.child->column(r.foreign_key).nullable) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("relation '", r.spec->QualifiedName(), "': cannot dissociate, ",
+                     QualifiedName(r.child->name(), r.spec->foreign_key), " is NOT NULL"));
+  }
+  return engine_->Update(child, {{r.spec->foreign_key, Value()}}).status();
+}
+
+}  // namespace kin

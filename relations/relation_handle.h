@@ -1,0 +1,183 @@
+// RelationHandle: reads and writes through one relation of one parent row,
+// as returned by Database::Related(parent, "posts").
+//
+// HasMany reads: Get (all children, insertion order), Find (scoped to the
+// parent), Query (a builder pre-constrained to the parent), Count, Has,
+// HasAll, and the zero-copy Children span. The relation's on_query applies to
+// every read except Children() and to none of the writes.
+//
+// HasMany writes, each one transaction that leaves nothing changed on
+// failure: Create, CreateMany, Save, SaveMany, FirstOrCreate, UpdateOrCreate,
+// FetchOrCreateMany, UpdateOrCreateMany, Set, Add, AddMany, Remove,
+// RemoveMany, Update, Delete. The foreign key always comes from the parent (a
+// value given for it in the attributes is replaced). If the parent was given
+// as a NewRow it is inserted first, inside the same transaction.
+//
+// BelongsTo (child → parent): Get/Parent, Query, Associate, Dissociate.
+//
+// A handle is cheap; it holds pointers into the Database and is valid while
+// the Database and the relation exist. Calling an operation of the other
+// relation kind is a FailedPrecondition naming the relation.
+
+#ifndef KIN_RELATIONS_RELATION_HANDLE_H_
+#define KIN_RELATIONS_RELATION_HANDLE_H_
+
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "engine/engine.h"
+#include "engine/row.h"
+#include "engine/value.h"
+#include "query/query.h"
+#include "query/result_set.h"
+#include "relations/relation_spec.h"
+
+namespace kin {
+
+// A parent that is not saved yet (Lucid: an unsaved model). The first write
+// through the relation inserts it, in the same transaction as the write.
+struct NewRow {
+  std::string table;
+  Attrs attrs;
+};
+
+// A child for Save/SaveMany: an existing row to re-parent, or attributes of
+// a new row to insert.
+using Record = std::variant<Row, Attrs>;
+
+// A child named by row or by primary key (Set/Add/Remove, Has).
+using RowOrKey = std::variant<Row, Value>;
+
+class RelationHandle {
+ public:
+  RelationHandle(Engine* engine, const RelationCatalog* catalog, Row parent,
+                 std::string relation);
+  RelationHandle(Engine* engine, const RelationCatalog* catalog, NewRow parent,
+                 std::string relation);
+
+  // The relation, or NotFound "table 'users': no relation named 'post'".
+  absl::StatusOr<const RelationSpec*> spec() const;
+  // The parent row; FailedPrecondition while a NewRow parent is unsaved.
+  absl::StatusOr<Row> parent() const;
+
+  // --- reads (HasMany and BelongsTo) ---
+  // All related rows: a HasMany parent's children in insertion order, or a
+  // BelongsTo child's parent (zero or one row). on_query applies.
+  absl::StatusOr<ResultSet> Get() const;
+  absl::StatusOr<ResultSet> GetResults() const { return Get(); }
+  // A builder over the related table, constrained to this parent, with
+  // on_query applied. Errors (unknown relation, stale parent) surface when
+  // the query runs.
+  kin::Query Query() const;
+
+  // --- HasMany reads ---
+  // The child with this primary key if it belongs to this parent (and passes
+  // on_query); NotFound otherwise, naming the key.
+  absl::StatusOr<Row> Find(const Value& id) const;
+  // Number of children: O(1) from the index when there is no on_query and no
+  // filter.
+  absl::StatusOr<int64_t> Count() const;
+  absl::StatusOr<int64_t> Count(const std::function<void(kin::Query&)>& filter) const;
+  // Whether the row (or the row with that primary key) is a child of this
+  // parent. NotFound when a key names no row.
+  absl::StatusOr<bool> Has(const RowOrKey& child) const;
+  absl::StatusOr<bool> HasAll(const std::vector<RowOrKey>& children) const;
+  // Zero-copy child RowIds (insertion order, no on_query), valid until the
+  // next write to the child table.
+  absl::StatusOr<std::span<const RowId>> Children() const;
+
+  // --- HasMany writes ---
+  absl::StatusOr<Row> Create(const Attrs& attrs);
+  absl::StatusOr<std::vector<Row>> CreateMany(const std::vector<Attrs>& rows);
+  // A Row is re-parented; Attrs are inserted as a new child.
+  absl::StatusOr<Row> Save(const Record& record);
+  absl::StatusOr<std::vector<Row>> SaveMany(const std::vector<Record>& records);
+  // The first child matching every `search` column (NULL matches NULL), or a
+  // new child from search + save.
+  absl::StatusOr<Row> FirstOrCreate(const Attrs& search, const Attrs& save = {});
+  // The first matching child updated with `update`, or a new child from
+  // search + update.
+  absl::StatusOr<Row> UpdateOrCreate(const Attrs& search, const Attrs& update);
+  // For each row: the child whose `keys` columns equal the row's (the
+  // predicate is combined with the foreign key), or a new child. Results in
+  // input order. InvalidArgument when a row lacks a key column.
+  absl::StatusOr<std::vector<Row>> FetchOrCreateMany(absl::string_view key,
+                                                     const std::vector<Attrs>& rows);
+  absl::StatusOr<std::vector<Row>> FetchOrCreateMany(const std::vector<std::string>& keys,
+                                                     const std::vector<Attrs>& rows);
+  // Same, updating matched children with the row's other columns.
+  absl::StatusOr<std::vector<Row>> UpdateOrCreateMany(absl::string_view key,
+                                                      const std::vector<Attrs>& rows);
+  absl::StatusOr<std::vector<Row>> UpdateOrCreateMany(const std::vector<std::string>& keys,
+                                                      const std::vector<Attrs>& rows);
+  // Makes exactly `children` the children: others are unlinked (foreign key
+  // set to NULL, or deleted when the relation's on_unlink is kDelete; a NOT
+  // NULL foreign key with kNullify is a FailedPrecondition). Returns the
+  // number of rows linked plus unlinked.
+  absl::StatusOr<int64_t> Set(const std::vector<RowOrKey>& children);
+  // Links rows (re-parenting them). Returns how many changed.
+  absl::StatusOr<int64_t> Add(const RowOrKey& child);
+  absl::StatusOr<int64_t> AddMany(const std::vector<RowOrKey>& children);
+  // Unlinks rows that are children of this parent (others are ignored).
+  // Returns how many were unlinked.
+  absl::StatusOr<int64_t> Remove(const RowOrKey& child);
+  absl::StatusOr<int64_t> RemoveMany(const std::vector<RowOrKey>& children);
+  // Sets `attrs` on every child / deletes every child (seed 000's update and
+  // delete); returns the number of rows changed. on_query does not apply.
+  absl::StatusOr<int64_t> Update(const Attrs& attrs);
+  absl::StatusOr<int64_t> Delete();
+
+  // --- BelongsTo ---
+  // The parent row, or nullopt when the foreign key is NULL or dangling.
+  absl::StatusOr<std::optional<Row>> Parent() const;
+  // Points this child at `parent` (sets the foreign key).
+  absl::Status Associate(const Row& parent);
+  // Sets the foreign key to NULL (FailedPrecondition if it is NOT NULL).
+  absl::Status Dissociate();
+
+ private:
+  struct Resolved {
+    const RelationSpec* spec;
+    const Table* child;
+    ColumnId foreign_key;
+    const Table* parent_table;
+    ColumnId local_key;
+  };
+  // The relation's tables and key columns; with `want`, FailedPrecondition
+  // when the relation is of the other kind.
+  absl::StatusOr<Resolved> Resolve(std::optional<RelationKind> want,
+                                   absl::string_view op) const;
+  // The parent's local-key value, inserting a NewRow parent first. Must run
+  // inside a transaction; `saved` receives the parent row.
+  absl::StatusOr<Value> ParentKey(const Resolved& r, Row* saved);
+  absl::StatusOr<Value> SavedParentKey(const Resolved& r) const;
+  // Runs a write in one transaction and adopts a newly saved parent on
+  // success.
+  absl::Status Write(RelationKind want, absl::string_view op,
+                     const std::function<absl::Status(const Resolved&, const Value&)>& body);
+  absl::StatusOr<Row> ResolveChild(const Resolved& r, const RowOrKey& child) const;
+  absl::Status Unlink(const Resolved& r, const Row& child);
+  absl::StatusOr<Row> InsertChild(const Resolved& r, const Value& key, const Attrs& attrs);
+  absl::StatusOr<std::optional<Row>> FirstMatch(const Resolved& r, const Value& key,
+                                                const Attrs& search) const;
+  absl::StatusOr<std::vector<Row>> SyncMany(const std::vector<std::string>& keys,
+                                            const std::vector<Attrs>& rows, bool update,
+                                            absl::string_view op);
+
+  Engine* engine_;
+  const RelationCatalog* catalog_;
+  Row parent_;
+  std::optional<NewRow> pending_;  // an unsaved parent
+  std::string relation_;
+};
+
+}  // namespace kin
+
+#endif  // KIN_RELATIONS_RELATION_HANDLE_H_

@@ -1,0 +1,224 @@
+#include "relations/relation_spec.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "engine/errors.h"
+#include "engine/status_macros.h"
+
+namespace kin {
+
+absl::string_view RelationKindName(RelationKind kind) {
+  return kind == RelationKind::kHasMany ? "has many" : "belongs to";
+}
+
+absl::string_view OnUnlinkName(OnUnlink action) {
+  return action == OnUnlink::kNullify ? "nullify" : "delete";
+}
+
+std::string RelationSpec::QualifiedName() const { return absl::StrCat(table, ".", name); }
+
+bool RelationSpec::DeclarationEquals(const RelationSpec& o) const {
+  return kind == o.kind && name == o.name && table == o.table &&
+         related_table == o.related_table && foreign_key == o.foreign_key &&
+         local_key == o.local_key && inverse == o.inverse && on_delete == o.on_delete &&
+         on_update == o.on_update && on_unlink == o.on_unlink && meta == o.meta;
+}
+
+std::string Singular(absl::string_view table) {
+  std::string s(table);
+  if (absl::EndsWith(s, "ies") && s.size() > 3) return s.substr(0, s.size() - 3) + "y";
+  for (absl::string_view suffix : {"sses", "xes", "ches", "shes", "zes"}) {
+    if (absl::EndsWith(s, suffix) && s.size() > suffix.size()) return s.substr(0, s.size() - 2);
+  }
+  if (absl::EndsWith(s, "s") && !absl::EndsWith(s, "ss") && s.size() > 1) {
+    return s.substr(0, s.size() - 1);
+  }
+  return s;
+}
+
+namespace {
+
+struct KeyPair {
+  ColumnId child;
+  ColumnId parent;
+};
+
+// Checks that both columns exist and have one indexable type.
+absl::StatusOr<KeyPair> CheckKeys(const Table& child, absl::string_view foreign_key,
+                                  const Table& parent, absl::string_view local_key) {
+  KIN_ASSIGN_OR_RETURN(ColumnId fk, child.GetColumn(foreign_key));
+  KIN_ASSIGN_OR_RETURN(ColumnId lk, parent.GetColumn(local_key));
+  Type ft = child.column(fk).type;
+  Type lt = parent.column(lk).type;
+  if (ft != lt) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "foreign key ", QualifiedName(child.name(), foreign_key), " is ", TypeName(ft),
+        " but local key ", QualifiedName(parent.name(), local_key), " is ", TypeName(lt)));
+  }
+  if (ft != Type::kInt64 && ft != Type::kString) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("foreign key ", QualifiedName(child.name(), foreign_key),
+                     ": keys must be int64 or string, not ", TypeName(ft)));
+  }
+  return KeyPair{fk, lk};
+}
+
+absl::Status NameTaken(absl::string_view table, absl::string_view name) {
+  return absl::AlreadyExistsError(
+      absl::StrCat("table '", table, "': relation '", name, "' already exists"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<RelationSpec>> RelationCatalog::ResolveHasMany(
+    const Engine& engine, absl::string_view parent_name, absl::string_view child_name,
+    HasManyOptions options) const {
+  KIN_ASSIGN_OR_RETURN(const Table* parent, engine.GetTable(parent_name));
+  KIN_ASSIGN_OR_RETURN(const Table* child, engine.GetTable(child_name));
+  RelationSpec spec;
+  spec.kind = RelationKind::kHasMany;
+  spec.table = std::string(parent_name);
+  spec.related_table = std::string(child_name);
+  spec.name = options.name.empty() ? std::string(child_name) : std::move(options.name);
+  spec.local_key = options.local_key.empty()
+                       ? parent->column(parent->primary_key()).name
+                       : std::move(options.local_key);
+  spec.foreign_key = options.foreign_key.empty()
+                         ? absl::StrCat(Singular(parent_name), "_", spec.local_key)
+                         : std::move(options.foreign_key);
+  KIN_ASSIGN_OR_RETURN(KeyPair keys,
+                       CheckKeys(*child, spec.foreign_key, *parent, spec.local_key));
+  if (Find(spec.table, spec.name) != nullptr) return NameTaken(spec.table, spec.name);
+  spec.on_delete = options.on_delete;
+  spec.on_update = options.on_update;
+  spec.on_unlink = options.on_unlink;
+  spec.meta = std::move(options.meta);
+  spec.on_query = std::move(options.on_query);
+  bool actions = spec.on_delete != OnDelete::kNoAction || spec.on_update != OnUpdate::kNoAction;
+  const ColumnSpec& local = parent->column(keys.parent);
+  if (actions && !(local.primary_key || local.unique)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "relation ", spec.QualifiedName(), ": referential actions need a primary key or unique "
+        "local key; ", QualifiedName(spec.table, spec.local_key), " is neither"));
+  }
+  if (spec.on_delete == OnDelete::kSetNull && !child->column(keys.child).nullable) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("relation ", spec.QualifiedName(), ": on delete set null, but ",
+                     QualifiedName(spec.related_table, spec.foreign_key), " is NOT NULL"));
+  }
+  std::vector<RelationSpec> out;
+  if (options.create_inverse) {
+    RelationSpec inv;
+    inv.kind = RelationKind::kBelongsTo;
+    inv.name = options.inverse.empty() ? Singular(parent_name) : std::move(options.inverse);
+    inv.table = spec.related_table;
+    inv.related_table = spec.table;
+    inv.foreign_key = spec.foreign_key;
+    inv.local_key = spec.local_key;
+    inv.inverse = spec.name;
+    spec.inverse = inv.name;
+    const RelationSpec* existing = Find(inv.table, inv.name);
+    if (existing != nullptr) {
+      // A second HasMany over the same key (say "drafts" beside "posts")
+      // shares the inverse that is already there.
+      bool same = existing->kind == RelationKind::kBelongsTo &&
+                  existing->related_table == inv.related_table &&
+                  existing->foreign_key == inv.foreign_key && existing->local_key == inv.local_key;
+      if (!same) {
+        return absl::AlreadyExistsError(absl::StrCat(
+            "table '", inv.table, "': relation '", inv.name,
+            "' already exists with other keys; name the inverse with HasManyOptions::inverse "
+            "or set create_inverse = false"));
+      }
+      out.push_back(std::move(spec));
+      return out;
+    }
+    if (inv.table == spec.table && inv.name == spec.name) {
+      return NameTaken(inv.table, inv.name);
+    }
+    out.push_back(std::move(spec));
+    out.push_back(std::move(inv));
+    return out;
+  }
+  out.push_back(std::move(spec));
+  return out;
+}
+
+absl::StatusOr<RelationSpec> RelationCatalog::ResolveBelongsTo(const Engine& engine,
+                                                               absl::string_view child_name,
+                                                               absl::string_view parent_name,
+                                                               BelongsToOptions options) const {
+  KIN_ASSIGN_OR_RETURN(const Table* child, engine.GetTable(child_name));
+  KIN_ASSIGN_OR_RETURN(const Table* parent, engine.GetTable(parent_name));
+  RelationSpec spec;
+  spec.kind = RelationKind::kBelongsTo;
+  spec.table = std::string(child_name);
+  spec.related_table = std::string(parent_name);
+  spec.name = options.name.empty() ? Singular(parent_name) : std::move(options.name);
+  spec.local_key = options.owner_key.empty() ? parent->column(parent->primary_key()).name
+                                             : std::move(options.owner_key);
+  spec.foreign_key = options.foreign_key.empty()
+                         ? absl::StrCat(Singular(parent_name), "_", spec.local_key)
+                         : std::move(options.foreign_key);
+  KIN_RETURN_IF_ERROR(CheckKeys(*child, spec.foreign_key, *parent, spec.local_key).status());
+  if (Find(spec.table, spec.name) != nullptr) return NameTaken(spec.table, spec.name);
+  spec.meta = std::move(options.meta);
+  spec.on_query = std::move(options.on_query);
+  return spec;
+}
+
+absl::Status RelationCatalog::Add(RelationSpec spec) {
+  if (Find(spec.table, spec.name) != nullptr) return NameTaken(spec.table, spec.name);
+  specs_.push_back(std::make_unique<RelationSpec>(std::move(spec)));
+  return absl::OkStatus();
+}
+
+const RelationSpec* RelationCatalog::Find(absl::string_view table, absl::string_view name) const {
+  for (const auto& s : specs_) {
+    if (s->table == table && s->name == name) return s.get();
+  }
+  return nullptr;
+}
+
+absl::StatusOr<const RelationSpec*> RelationCatalog::Get(absl::string_view table,
+                                                         absl::string_view name) const {
+  const RelationSpec* s = Find(table, name);
+  if (s == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("table '", table, "': no relation named '", name, "'"));
+  }
+  return s;
+}
+
+std::vector<const RelationSpec*> RelationCatalog::ForTable(absl::string_view table) const {
+  std::vector<const RelationSpec*> out;
+  for (const auto& s : specs_) {
+    if (s->table == table) out.push_back(s.get());
+  }
+  return out;
+}
+
+std::vector<const RelationSpec*> RelationCatalog::All() const {
+  std::vector<const RelationSpec*> out;
+  for (const auto& s : specs_) out.push_back(s.get());
+  return out;
+}
+
+absl::Status RelationCatalog::SetOnQuery(absl::string_view table, absl::string_view name,
+                                         QueryHook hook) {
+  for (auto& s : specs_) {
+    if (s->table == table && s->name == name) {
+      s->on_query = std::move(hook);
+      return absl::OkStatus();
+    }
+  }
+  return Get(table, name).status();
+}
+
+void RelationCatalog::RemoveTable(absl::string_view table) {
+  std::erase_if(specs_, [&](const std::unique_ptr<RelationSpec>& s) {
+    return s->table == table || s->related_table == table;
+  });
+}
+
+}  // namespace kin

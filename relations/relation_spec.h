@@ -1,0 +1,154 @@
+// Relation definitions: HasMany and its inverse BelongsTo, as declarative
+// specs kept in a RelationCatalog.
+//
+// A relation links a parent table's local key (default: its primary key) to
+// a child table's foreign-key column (default: {singular parent}_{local key},
+// e.g. users → user_id). Declaring one indexes the foreign key, so child
+// lookups, counts and has(>= n) are index probes. By default the foreign key
+// is not a constraint (as in Lucid): a child may point at a missing parent.
+// Referential actions (on_delete, on_update) opt into engine enforcement.
+
+#ifndef KIN_RELATIONS_RELATION_SPEC_H_
+#define KIN_RELATIONS_RELATION_SPEC_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "engine/engine.h"
+#include "engine/value.h"
+
+namespace kin {
+
+class Query;  // query/query.h
+
+// Persisted: never renumber.
+enum class RelationKind : uint8_t {
+  kHasMany = 1,
+  kBelongsTo = 2,
+};
+absl::string_view RelationKindName(RelationKind kind);
+
+// What Set/Remove do to children they unlink. Persisted: never renumber.
+enum class OnUnlink : uint8_t {
+  kNullify = 0,  // set the foreign key to NULL (an error if it is NOT NULL)
+  kDelete = 1,   // delete the child row (Sequelize issue #14048)
+};
+absl::string_view OnUnlinkName(OnUnlink action);
+
+// A callback applied to every read a relation generates: related queries,
+// preload, has/whereHas, withCount, withAggregate. Never to writes.
+using QueryHook = std::function<void(Query&)>;
+
+// Options of Database::HasMany. Every field has a default.
+struct HasManyOptions {
+  // Relation name on the parent. Default: the child table's name.
+  std::string name;
+  // Child column holding the parent's key. Default: Singular(parent table)
+  // + "_" + local_key.
+  std::string foreign_key;
+  // Parent column the foreign key points at (Sequelize: sourceKey).
+  // Default: the parent's primary key.
+  std::string local_key;
+  QueryHook on_query;
+  // Free-form data for your own tooling; kin never reads it.
+  std::map<std::string, Value> meta;
+  // The BelongsTo declared on the child. Default name: Singular(parent
+  // table). Set create_inverse = false to declare none.
+  std::string inverse;
+  bool create_inverse = true;
+  // Referential actions enforced by the engine. Default: none (Lucid).
+  OnDelete on_delete = OnDelete::kNoAction;
+  OnUpdate on_update = OnUpdate::kNoAction;
+  OnUnlink on_unlink = OnUnlink::kNullify;
+};
+
+// Options of Database::BelongsTo (declared on the child).
+struct BelongsToOptions {
+  // Relation name on the child. Default: Singular(parent table).
+  std::string name;
+  // Child column. Default: Singular(parent table) + "_" + owner_key.
+  std::string foreign_key;
+  // Parent column (Sequelize: targetKey). Default: the parent's primary key.
+  std::string owner_key;
+  QueryHook on_query;
+  std::map<std::string, Value> meta;
+};
+
+// One side of a relation, resolved to concrete tables and columns.
+struct RelationSpec {
+  RelationKind kind = RelationKind::kHasMany;
+  std::string name;
+  std::string table;          // the table it is declared on
+  std::string related_table;  // the table it reads
+  std::string foreign_key;    // column of the child table
+  std::string local_key;      // column of the parent table
+  std::string inverse;        // the other side's name, or empty
+  OnDelete on_delete = OnDelete::kNoAction;
+  OnUpdate on_update = OnUpdate::kNoAction;
+  OnUnlink on_unlink = OnUnlink::kNullify;
+  std::map<std::string, Value> meta;
+  QueryHook on_query;  // code: not persisted, re-attach after a load
+
+  const std::string& parent_table() const {
+    return kind == RelationKind::kHasMany ? table : related_table;
+  }
+  const std::string& child_table() const {
+    return kind == RelationKind::kHasMany ? related_table : table;
+  }
+  // "users.posts"
+  std::string QualifiedName() const;
+  // Every field but on_query.
+  bool DeclarationEquals(const RelationSpec& other) const;
+};
+
+// The naming rule for default keys: "users" → "user", "categories" →
+// "category", "boxes" → "box", "classes" → "class", "sheep" → "sheep".
+std::string Singular(absl::string_view table);
+
+// The relations of a database, in declaration order.
+class RelationCatalog {
+ public:
+  // Resolves defaults and validates a HasMany against the engine's tables:
+  // unknown table or column (NotFound / InvalidArgument), foreign and local
+  // keys of different types, a name already used on that table
+  // (AlreadyExists). Returns the specs to add (the HasMany, then its inverse).
+  absl::StatusOr<std::vector<RelationSpec>> ResolveHasMany(
+      const Engine& engine, absl::string_view parent, absl::string_view child,
+      HasManyOptions options) const;
+  absl::StatusOr<RelationSpec> ResolveBelongsTo(const Engine& engine,
+                                                absl::string_view child,
+                                                absl::string_view parent,
+                                                BelongsToOptions options) const;
+
+  // Adds a resolved spec (used after Resolve*, and by snapshot loading).
+  // AlreadyExists when the name is taken on its table.
+  absl::Status Add(RelationSpec spec);
+
+  const RelationSpec* Find(absl::string_view table, absl::string_view name) const;
+  // NotFound: "table 'users': no relation named 'post'".
+  absl::StatusOr<const RelationSpec*> Get(absl::string_view table,
+                                          absl::string_view name) const;
+  // Relations declared on `table`, in declaration order.
+  std::vector<const RelationSpec*> ForTable(absl::string_view table) const;
+  std::vector<const RelationSpec*> All() const;
+  size_t size() const { return specs_.size(); }
+
+  // Attaches (or replaces, or clears with nullptr) a relation's on_query:
+  // how an application re-attaches callbacks after loading a snapshot.
+  absl::Status SetOnQuery(absl::string_view table, absl::string_view name, QueryHook hook);
+  // Removes every relation declared on or reading `table`.
+  void RemoveTable(absl::string_view table);
+
+ private:
+  std::vector<std::unique_ptr<RelationSpec>> specs_;  // stable addresses
+};
+
+}  // namespace kin
+
+#endif  // KIN_RELATIONS_RELATION_SPEC_H_
