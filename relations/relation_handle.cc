@@ -242,7 +242,24 @@ kin::Query RelationHandle::Query() const {
   return q;
 }
 
-absl::StatusOr<ResultSet> RelationHandle::Get() const { return Query().Get(); }
+absl::StatusOr<ResultSet> RelationHandle::Get() const {
+  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(std::nullopt, "get"));
+  if (r.spec->on_query) return Query().Get();
+  // Without on_query the answer is the index's list as it stands: skip
+  // compiling a query (the hot path of lazy relation reads).
+  if (r.spec->kind == RelationKind::kHasMany) {
+    KIN_ASSIGN_OR_RETURN(Value key, SavedParentKey(r));
+    if (key.is_null()) return ResultSet::FromRowIds(*r.child, {});
+    return ResultSet::FromRowIds(*r.child, r.child->index(r.foreign_key)->Find(key));
+  }
+  const HashIndex* by_key = r.parent_table->index(r.local_key);
+  if (by_key == nullptr) return Query().Get();  // a local key without index: scan
+  KIN_RETURN_IF_ERROR(parent_.CheckValid());
+  Value key = r.child->GetValue(parent_.id(), r.foreign_key);
+  if (key.is_null()) return ResultSet::FromRowIds(*r.parent_table, {});
+  std::span<const RowId> hit = by_key->Find(key);
+  return ResultSet::FromRowIds(*r.parent_table, hit.subspan(0, std::min<size_t>(hit.size(), 1)));
+}
 
 absl::StatusOr<Row> RelationHandle::Find(const Value& id) const {
   KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(RelationKind::kHasMany, "find"));
