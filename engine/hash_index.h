@@ -5,6 +5,11 @@
 // which is the order relations return children in. NULL is never indexed.
 // Built on absl::flat_hash_map; string keys are looked up by string_view
 // without allocating.
+//
+// A unique int64 index starts dense: a vector indexed by key, 4 bytes a key,
+// as long as keys stay non-negative and compact (auto-increment ids are).
+// The first key that would make it sparse (>= 4 * keys + 4096) converts it
+// to a hash map for good. Lookups answer the same either way.
 
 #ifndef KIN_ENGINE_HASH_INDEX_H_
 #define KIN_ENGINE_HASH_INDEX_H_
@@ -58,6 +63,12 @@ class HashIndex {
   size_t MemoryBytes() const;
 
  private:
+  static constexpr uint32_t kAbsent = 0xffffffffu;
+  bool FitsDense(int64_t key) const {
+    return key >= 0 && key < 4 * static_cast<int64_t>(dense_count_) + 4096;
+  }
+  void MakeSparse();
+
   template <typename K>
   struct Maps {
     absl::flat_hash_map<K, RowId> one;
@@ -67,12 +78,24 @@ class HashIndex {
   Type key_type_;
   bool unique_;
   std::variant<Maps<int64_t>, Maps<std::string>> maps_;
+  // Dense mode (unique int64 only): dense_[key] is the row, or kAbsent.
+  bool dense_mode_ = false;
+  std::vector<RowId> dense_;
+  size_t dense_count_ = 0;
 };
 
 // --- implementation of the template ---
 
 template <typename F>
 void HashIndex::ForEachSorted(F&& f) const {
+  if (dense_mode_) {
+    for (size_t k = 0; k < dense_.size(); ++k) {
+      if (dense_[k].value != kAbsent) {
+        f(Value(static_cast<int64_t>(k)), std::span<const RowId>(&dense_[k], 1));
+      }
+    }
+    return;
+  }
   auto visit = [&](const auto& maps) {
     using K = typename std::decay_t<decltype(maps.one)>::key_type;
     std::vector<const K*> keys;
