@@ -168,6 +168,12 @@ absl::StatusOr<std::vector<Row>> Engine::InsertMany(absl::string_view table,
   return out;
 }
 
+absl::StatusOr<size_t> Engine::InsertBatch(absl::string_view table, RowBatch batch) {
+  Table* t = MutableTable(table);
+  if (t == nullptr) return errors::UnknownTable(table);
+  return t->InsertBatch(std::move(batch), marks_.empty() ? nullptr : &log_);
+}
+
 absl::StatusOr<Row> Engine::FindOrFail(absl::string_view table, const Value& key) const {
   KIN_ASSIGN_OR_RETURN(const Table* t, GetTable(table));
   return t->FindOrFail(key);

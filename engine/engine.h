@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/row.h"
+#include "engine/row_batch.h"
 #include "engine/schema.h"
 #include "engine/table.h"
 #include "engine/undo_log.h"
@@ -92,6 +93,10 @@ class Engine {
   // All or nothing; the error names the failing row's position.
   absl::StatusOr<std::vector<Row>> InsertMany(absl::string_view table,
                                               const std::vector<Attrs>& rows);
+  // Appends the batch's rows to new slots (free slots are not reused), all
+  // or nothing, maintaining every index; returns the number of rows. The
+  // fast path for bulk loads: no Value per cell.
+  absl::StatusOr<size_t> InsertBatch(absl::string_view table, RowBatch batch);
   // Sets the given columns. Returns whether any cell changed. Applies the
   // on_update action of foreign keys whose parent column changed.
   absl::StatusOr<bool> Update(const Row& row, const Attrs& attrs);

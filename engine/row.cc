@@ -75,7 +75,7 @@ absl::StatusOr<std::span<const Row>> Row::Preloaded(absl::string_view relation) 
 absl::StatusOr<Value> Row::Extra(absl::string_view name) const {
   if (set_ != nullptr) {
     for (const internal::RowSetData::Extra& e : set_->extras) {
-      if (e.name == name) return e.values[index_];
+      if (e.name == name) return e.Get(index_);
     }
   }
   return absl::NotFoundError(absl::StrCat("no extra named '", name, "' on this row"));

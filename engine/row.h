@@ -39,9 +39,20 @@ struct RowSetData {
     std::vector<uint32_t> offsets;
     std::unique_ptr<RowSetData> children;
   };
+  // One named value per row (a count, an aggregate). Int64 results are
+  // kept unboxed when `unboxed` is set, so a count over 100k parents builds
+  // no Value per row; otherwise `values` holds them.
   struct Extra {
     std::string name;
-    std::vector<Value> values;  // one per row
+    std::vector<Value> values;  // one per row, unless unboxed
+    bool unboxed = false;
+    std::vector<int64_t> ints;   // unboxed: one per row
+    std::vector<uint8_t> nulls;  // unboxed: 1 where the value is NULL; empty if none is
+    Value Get(size_t row) const {
+      if (!unboxed) return values[row];
+      if (!nulls.empty() && nulls[row] != 0) return Value();
+      return Value(ints[row]);
+    }
   };
   std::vector<Row> rows;
   std::vector<Preload> preloads;

@@ -103,6 +103,12 @@ absl::Status Schema::Validate(absl::string_view table) const {
             TypeName(c.type)));
       }
     }
+    // ColumnSpec is public, so the flag can arrive on any column; inserts
+    // would write the int64 counter into it.
+    if (c.auto_increment && !(c.primary_key && c.type == Type::kInt64)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          QualifiedName(table, c.name), ": only an int64 primary key can auto-increment"));
+    }
     if ((c.unique || c.indexed) && c.type != Type::kInt64 && c.type != Type::kString) {
       return absl::InvalidArgumentError(
           absl::StrCat(QualifiedName(table, c.name),

@@ -33,7 +33,8 @@ struct ColumnSpec {
   Type type = Type::kInt64;
   bool nullable = true;
   bool primary_key = false;
-  // int64 primary keys only: a missing id is assigned max(id) + 1.
+  // int64 primary keys only: a missing (or NULL) id is assigned one more
+  // than the largest id the table has held, so deleted ids are not reused.
   bool auto_increment = false;
   bool unique = false;
   // A secondary hash index (key → rows in insertion order). Relations add
@@ -55,7 +56,11 @@ struct ColumnSpec {
 class ColumnOption {
  public:
   enum class Kind { kPrimaryKey, kManualPrimaryKey, kUnique, kIndexed, kNullable, kNotNull, kDefault };
-  ColumnOption(Kind kind, Value value = Value()) : kind_(kind), value_(std::move(value)) {}
+  // Two constructors rather than a defaulted Value argument: moving a NULL
+  // Value temporary trips GCC 12's -Wmaybe-uninitialized (a false positive
+  // on std::variant) at -O1, i.e. under --config=asan with -Werror.
+  explicit ColumnOption(Kind kind) : kind_(kind) {}
+  ColumnOption(Kind kind, Value value) : kind_(kind), value_(std::move(value)) {}
   void ApplyTo(ColumnSpec& spec) const;
 
  private:

@@ -292,6 +292,11 @@ RowId Table::ApplyInsert(std::vector<internal::UndoEntry>* log) {
     live_.PushBack(false);
     generations_.push_back(0);
   }
+  uint32_t generation_before = generations_[id.value];
+  if (id.value < min_generations_.size() &&
+      generations_[id.value] < min_generations_[id.value]) {
+    generations_[id.value] = min_generations_[id.value];
+  }
   for (size_t i = 0; i < columns_.size(); ++i) WriteCell(id, ColumnId(i), row_[i]);
   live_.Set(id.value, true);
   ++live_count_;
@@ -311,6 +316,7 @@ RowId Table::ApplyInsert(std::vector<internal::UndoEntry>* log) {
     e.table = this;
     e.row = id;
     e.next_auto_increment = before;
+    e.generation = generation_before;
     log->push_back(std::move(e));
   }
   return id;
@@ -398,7 +404,13 @@ void Table::Undo(const internal::UndoEntry& e) {
       live_.Set(id.value, false);
       --live_count_;
       next_auto_increment_ = e.next_auto_increment;
+      // Handles to the undone row carry generations_[id]: keep any later
+      // insert into this slot above it.
+      if (min_generations_.size() <= id.value) min_generations_.resize(id.value + 1, 0);
+      min_generations_[id.value] =
+          std::max(min_generations_[id.value], generations_[id.value] + 1);
       if (e.reused_slot) {
+        generations_[id.value] = e.generation;
         for (size_t i = 0; i < columns_.size(); ++i) {
           if (validity_[i].size() != 0) validity_[i].Set(id.value, false);
           ClearCell(id, ColumnId(i));
@@ -430,6 +442,9 @@ void Table::Undo(const internal::UndoEntry& e) {
       ++live_count_;
       break;
     }
+    case internal::UndoEntry::Kind::kBatch:
+      UndoBatch(e);
+      break;
     case internal::UndoEntry::Kind::kUpdate: {
       for (auto it = e.cells.rbegin(); it != e.cells.rend(); ++it) {
         HashIndex* idx = indexes_[it->column.value].get();

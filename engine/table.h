@@ -41,6 +41,7 @@
 namespace kin {
 
 class Engine;
+class RowBatch;
 
 // The raw state of a table, as snapshots save and load it. Indexes are not
 // part of it: they are rebuilt from the data.
@@ -205,6 +206,10 @@ class Table {
   bool ApplyUpdate(RowId id, std::vector<internal::UndoEntry>* log);
   void Delete(RowId id, std::vector<internal::UndoEntry>* log);
   void Undo(const internal::UndoEntry& entry);
+  // Appends a validated batch to new slots (table_batch.cc). Nothing changes
+  // on error.
+  absl::StatusOr<size_t> InsertBatch(RowBatch batch, std::vector<internal::UndoEntry>* log);
+  void UndoBatch(const internal::UndoEntry& entry);
   void EnsureIndex(ColumnId column);
   // Replaces the state (snapshot load). Validates sizes and key uniqueness,
   // rebuilds indexes. DataLoss on inconsistency.
@@ -222,6 +227,13 @@ class Table {
   std::vector<Bitmap> validity_;
   Bitmap live_;
   std::vector<uint32_t> generations_;
+  // Per slot (may reach past slot_count()): the lowest generation the next
+  // insert into the slot may use. Undoing an insert restores generations_
+  // exactly (so a rollback restores DebugString() byte for byte) but raises
+  // this floor, so that handles to the rolled-back row stay stale when the
+  // slot is taken again. Not part of the dump or of snapshots: it only
+  // guards handles, which never outlive this Table object.
+  std::vector<uint32_t> min_generations_;
   std::vector<uint32_t> free_slots_;
   std::vector<std::unique_ptr<HashIndex>> indexes_;  // per column, may be null
   size_t live_count_ = 0;

@@ -16,7 +16,7 @@ class Table;
 namespace internal {
 
 struct UndoEntry {
-  enum class Kind : uint8_t { kInsert, kDelete, kUpdate };
+  enum class Kind : uint8_t { kInsert, kDelete, kUpdate, kBatch };
   struct Cell {
     ColumnId column;
     Value old_value;
@@ -27,6 +27,8 @@ struct UndoEntry {
   Table* table = nullptr;
   RowId row;
   int64_t next_auto_increment = 0;  // kInsert: the counter before
+  uint32_t generation = 0;          // kInsert into a reused slot: its generation before
+  uint32_t batch_size = 0;          // kBatch: rows appended from slot `row` on
   // kDelete: every column; kUpdate: the changed columns.
   std::vector<Cell> cells;
 };

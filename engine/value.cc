@@ -1,11 +1,70 @@
 #include "engine/value.h"
 
+#include <charconv>
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace kin {
+
+namespace {
+
+// The shortest %g-style text that reads back as the same double, with at
+// least printf's default 6 significant digits (so 100000 stays "100000").
+// Table and Engine dumps promise "equal strings mean equal tables", so two
+// distinct doubles must never print alike, as they would with plain %g.
+// to_chars/from_chars are locale-independent, unlike printf.
+std::string FormatDouble(double d) {
+  char buf[64];
+  for (int precision = 6; precision < 17; ++precision) {
+    std::to_chars_result r =
+        std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::general, precision);
+    double back = 0;
+    std::from_chars(buf, r.ptr, back);
+    if (back == d) return std::string(buf, r.ptr);
+  }
+  std::to_chars_result r =
+      std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::general, 17);
+  return std::string(buf, r.ptr);
+}
+
+// Quotes a string, escaping quotes, backslashes and control bytes, so a
+// string cell can never forge the structure of a dump (a newline, or
+// `", other: "`) or of an error message. Bytes >= 0x80 pass through, so
+// UTF-8 text stays readable.
+std::string QuoteString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          absl::StrAppendFormat(&out, "\\x%02x", static_cast<unsigned char>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+}  // namespace
 
 absl::string_view TypeName(Type type) {
   switch (type) {
@@ -48,11 +107,11 @@ std::string Value::DebugString() const {
     case 1:
       return absl::StrCat(AsInt64());
     case 2:
-      return absl::StrFormat("%g", AsDouble());
+      return FormatDouble(AsDouble());
     case 3:
       return AsBool() ? "true" : "false";
     default:
-      return absl::StrCat("\"", AsString(), "\"");
+      return QuoteString(AsString());
   }
 }
 

@@ -74,7 +74,9 @@ class Value {
     return is_int64() ? static_cast<double>(AsInt64()) : AsDouble();
   }
 
-  // For messages: 42, 1.5, true, "text" (quoted), NULL.
+  // For messages and dumps: 42, 1.5, true, "text" (quoted, with ", \ and
+  // control bytes escaped), NULL. Doubles print with as many digits as it
+  // takes to read back the same value (0.1, 0.30000000000000004).
   std::string DebugString() const;
   // "int64 42", "string \"abc\"", "NULL": the value with its type.
   std::string TypedDebugString() const;
