@@ -28,7 +28,17 @@ TableImage::ColumnData EmptyColumn(Type type) {
   return std::vector<int64_t>();
 }
 
-size_t ColumnIndexOf(Type type) {
+// An int64 given for a double column is stored as double.
+Value Coerce(Type type, const Value& v) {
+  if (type == Type::kDouble && v.is_int64()) {
+    return Value(static_cast<double>(v.AsInt64()));
+  }
+  return v;
+}
+
+}  // namespace
+
+size_t ColumnDataIndex(Type type) {
   switch (type) {
     case Type::kInt64:
       return 0;
@@ -41,16 +51,6 @@ size_t ColumnIndexOf(Type type) {
   }
   return 0;
 }
-
-// An int64 given for a double column is stored as double.
-Value Coerce(Type type, const Value& v) {
-  if (type == Type::kDouble && v.is_int64()) {
-    return Value(static_cast<double>(v.AsInt64()));
-  }
-  return v;
-}
-
-}  // namespace
 
 Table::Table(std::string name, Schema schema)
     : name_(std::move(name)), schema_(std::move(schema)) {
@@ -482,7 +482,7 @@ absl::Status Table::Restore(TableImage image) {
   if (image.generations.size() != slots) return bad("generation count mismatch");
   for (size_t i = 0; i < n; ++i) {
     const ColumnSpec& spec = schema_.columns()[i];
-    if (image.columns[i].index() != ColumnIndexOf(spec.type)) {
+    if (image.columns[i].index() != ColumnDataIndex(spec.type)) {
       return bad(absl::StrCat("column '", spec.name, "' has the wrong type"));
     }
     size_t len = std::visit([](const auto& v) { return v.size(); }, image.columns[i]);

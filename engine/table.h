@@ -62,6 +62,9 @@ struct TableImage {
   std::vector<std::vector<uint32_t>> index_order;
 };
 
+// Which alternative of TableImage::ColumnData holds a column of `type`.
+size_t ColumnDataIndex(Type type);
+
 class Table {
  public:
   Table(std::string name, Schema schema);

@@ -14,20 +14,6 @@ namespace kin {
 
 namespace {
 
-size_t TypeSlot(Type type) {
-  switch (type) {
-    case Type::kInt64:
-      return 0;
-    case Type::kDouble:
-      return 1;
-    case Type::kBool:
-      return 2;
-    case Type::kString:
-      return 3;
-  }
-  return 0;
-}
-
 absl::string_view SlotTypeName(size_t slot) {
   static constexpr absl::string_view kNames[] = {"int64", "double", "bool", "string"};
   return kNames[slot];
@@ -71,11 +57,11 @@ absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::
     if (!id.has_value()) return errors::UnknownColumn(name_, c.name);
     if (given[id->value] != nullptr) return errors::DuplicateAttribute(name_, c.name);
     const ColumnSpec& spec = schema_.column(*id);
-    if (spec.type == Type::kDouble && c.data.index() == TypeSlot(Type::kInt64)) {
+    if (spec.type == Type::kDouble && c.data.index() == ColumnDataIndex(Type::kInt64)) {
       const auto& ints = std::get<std::vector<int64_t>>(c.data);
       c.data = std::vector<double>(ints.begin(), ints.end());
     }
-    if (c.data.index() != TypeSlot(spec.type)) {
+    if (c.data.index() != ColumnDataIndex(spec.type)) {
       return absl::InvalidArgumentError(absl::StrCat(QualifiedName(name_, c.name), ": expected ",
                                                      TypeName(spec.type), " values, got ",
                                                      SlotTypeName(c.data.index())));
@@ -128,7 +114,7 @@ absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::
     if (idx == nullptr || !idx->unique() || given[i] == nullptr) continue;
     const RowBatch::Column& c = *given[i];
     const ColumnSpec& spec = schema_.columns()[i];
-    if (c.data.index() == TypeSlot(Type::kInt64)) {
+    if (c.data.index() == ColumnDataIndex(Type::kInt64)) {
       KIN_RETURN_IF_ERROR(
           CheckUnique(*this, spec, *idx, std::get<std::vector<int64_t>>(c.data), c.nulls));
     } else {
