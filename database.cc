@@ -50,7 +50,7 @@ absl::Status Database::BelongsTo(absl::string_view child, absl::string_view pare
 }
 
 kin::Query Database::Query(absl::string_view table) {
-  return kin::Query(*this, std::string(table));
+  return kin::Query(*this, std::string(table), &relations_);
 }
 
 absl::Status Database::DropTable(absl::string_view table) {

@@ -9,10 +9,9 @@
 //                          Int64Column / BoolColumn spans, column ids
 //                          resolved once.
 //
-// The relation-aware queries of issue 5 (Preload with GroupLimit /
-// GroupOrderBy, Has, WhereHas, WithCount, WithAggregate) are not in kin's
-// API yet: KinPeer reports those ops as unsupported rather than
-// approximating them with other calls.
+// KinPeer answers the query ops with the relation-aware queries (Preload
+// with GroupLimit / GroupOrderBy, Has, WhereHas, WithCount, WithAggregate),
+// one Database::Query each.
 
 #ifndef KIN_BENCH_KIN_PEER_H_
 #define KIN_BENCH_KIN_PEER_H_
@@ -58,13 +57,18 @@ class KinPeer final : public KinPeerBase {
   std::string HowItAnswers(Op op) const override;
 
   absl::StatusOr<PostIds> Lookup(int64_t user_id) override;
-  // Not in kin's API yet (issue 5): Unimplemented.
   absl::StatusOr<GroupedPosts> Preload(std::span<const int64_t> user_ids) override;
   absl::StatusOr<GroupedPosts> Top5() override;
   absl::StatusOr<UserCounts> CountAll() override;
   absl::StatusOr<UserIds> HasGe5() override;
   absl::StatusOr<UserMaxes> MaxPerParent() override;
   absl::StatusOr<UserIds> WhereHas() override;
+
+ private:
+  // The ids of `user`'s preloaded posts, in their order.
+  absl::StatusOr<PostIds> PostIdsOf(const Row& user) const;
+  // The ids of `users`, in their order.
+  absl::StatusOr<UserIds> UserIdsOf(const ResultSet& users) const;
 };
 
 class KinNativePeer final : public KinPeerBase {

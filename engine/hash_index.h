@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -57,6 +58,12 @@ class HashIndex {
   // ascending key order (for dumps and consistency checks; O(n log n)).
   template <typename F>
   void ForEachSorted(F&& f) const;
+  // Calls f(key, std::span<const RowId> rows) for every key in no
+  // particular order: O(keys) with no sort and no probe, for scans that want
+  // every key's rows (per-key counts). `key` is an int64_t for an int64
+  // index and an absl::string_view for a string one.
+  template <typename F>
+  void ForEachKey(F&& f) const;
 
   void Clear();
   void Reserve(size_t keys);
@@ -84,7 +91,30 @@ class HashIndex {
   size_t dense_count_ = 0;
 };
 
-// --- implementation of the template ---
+// --- implementation of the templates ---
+
+template <typename F>
+void HashIndex::ForEachKey(F&& f) const {
+  if (dense_mode_) {
+    for (size_t k = 0; k < dense_.size(); ++k) {
+      if (dense_[k].value != kAbsent) {
+        f(static_cast<int64_t>(k), std::span<const RowId>(&dense_[k], 1));
+      }
+    }
+    return;
+  }
+  std::visit(
+      [&](const auto& maps) {
+        using K = typename std::decay_t<decltype(maps.one)>::key_type;
+        using View = std::conditional_t<std::is_same_v<K, std::string>, absl::string_view, K>;
+        if (unique_) {
+          for (const auto& [k, row] : maps.one) f(View(k), std::span<const RowId>(&row, 1));
+        } else {
+          for (const auto& [k, rows] : maps.many) f(View(k), std::span<const RowId>(rows));
+        }
+      },
+      maps_);
+}
 
 template <typename F>
 void HashIndex::ForEachSorted(F&& f) const {

@@ -6,12 +6,17 @@
 #include "absl/strings/str_cat.h"
 #include "engine/errors.h"
 #include "engine/status_macros.h"
+#include "query/internal/relation_errors.h"
+#include "query/internal/relation_plan.h"
 
 namespace kin {
 
 using internal::CompiledQuery;
 
-Query::Query(Engine& engine, std::string table) : engine_(&engine) {
+Query::Query(Engine& engine, std::string table) : Query(engine, std::move(table), nullptr) {}
+
+Query::Query(Engine& engine, std::string table, const RelationCatalog* relations)
+    : engine_(&engine), relations_(relations) {
   spec_.table = std::move(table);
   // One allocation for the usual few conditions instead of one per growth.
   spec_.conditions.reserve(4);
@@ -53,7 +58,8 @@ Query& Query::AddCompareText(Connector connector, std::string column, absl::stri
 }
 
 Query& Query::AddGroup(Connector connector, GroupFn group) {
-  Query sub(*engine_, spec_.table);
+  Query sub(*engine_, spec_.table, relations_);
+  sub.context_ = Context::kGroup;
   group(sub);
   if (!sub.spec_.error.ok()) Fail(sub.spec_.error);
   const QuerySpec& s = sub.spec_;
@@ -62,6 +68,11 @@ Query& Query::AddGroup(Connector connector, GroupFn group) {
     Fail(errors::BadQuery(spec_.table,
                           "only conditions may be recorded inside a where group (found "
                           "OrderBy, Limit, Offset, an aggregate or As)"));
+  }
+  if (!s.loads.empty() || s.group_limit.has_value() || !s.group_order_by.empty()) {
+    Fail(errors::BadQuery(spec_.table,
+                          "only conditions may be recorded inside a where group (found "
+                          "Preload, WithCount, WithAggregate, GroupLimit or GroupOrderBy)"));
   }
   ConditionSpec c;
   c.kind = ConditionSpec::Kind::kGroup;
@@ -180,6 +191,162 @@ KIN_STRING_FORMS_(EndsWith, ConditionSpec::Kind::kEndsWith)
 KIN_STRING_FORMS_(Contains, ConditionSpec::Kind::kContains)
 #undef KIN_STRING_FORMS_
 
+// --- relations ---
+
+const RelationSpec* Query::FindRelation(absl::string_view method, absl::string_view relation) {
+  if (relations_ == nullptr) {
+    Fail(errors::NoRelationCatalog(spec_.table, method));
+    return nullptr;
+  }
+  absl::StatusOr<const RelationSpec*> found = relations_->Get(spec_.table, relation);
+  if (!found.ok()) {
+    Fail(found.status());
+    return nullptr;
+  }
+  return *found;
+}
+
+Query& Query::ApplyOnQuery(const QueryHook& on_query) {
+  if (!on_query) return *this;
+  std::vector<ConditionSpec> before = std::move(spec_.conditions);
+  spec_.conditions.clear();
+  on_query(*this);
+  if (!spec_.conditions.empty()) {
+    ConditionSpec group;
+    group.kind = ConditionSpec::Kind::kGroup;
+    group.group = std::move(spec_.conditions);
+    spec_.scope.push_back(std::move(group));
+  }
+  spec_.conditions = std::move(before);
+  return *this;
+}
+
+QuerySpec Query::RelatedSpec(const RelationSpec& relation, Context context,
+                             const RelatedFn* callback) {
+  Query sub(*engine_, relation.related_table, relations_);
+  sub.context_ = context;
+  sub.relation_ = &relation;
+  sub.ApplyOnQuery(relation.on_query);
+  if (callback != nullptr) (*callback)(sub);
+  if (!sub.misuse_.ok()) Fail(sub.misuse_);
+  if (!sub.spec_.error.ok()) Fail(sub.spec_.error);
+  return std::move(sub.spec_);
+}
+
+Query& Query::AddHas(Connector connector, absl::string_view method, std::string relation,
+                     const RelatedFn* callback, CompareOp op, int64_t count) {
+  const RelationSpec* rel = FindRelation(method, relation);
+  if (rel == nullptr) return *this;
+  ConditionSpec c;
+  c.kind = ConditionSpec::Kind::kRelation;
+  c.op = op;
+  c.values.push_back(Value(count));
+  c.subquery.push_back(RelatedSpec(*rel, Context::kWhereHas, callback));
+  c.column = std::move(relation);
+  return Add(connector, std::move(c));
+}
+
+Query& Query::AddHasText(Connector connector, absl::string_view method, std::string relation,
+                         const RelatedFn* callback, absl::string_view op, int64_t count) {
+  std::optional<CompareOp> parsed = ParseCompareOp(op);
+  if (!parsed.has_value()) {
+    Fail(errors::UnknownOperator(spec_.table, relation, op));
+    return *this;
+  }
+  return AddHas(connector, method, std::move(relation), callback, *parsed, count);
+}
+
+#define KIN_HAS_FORMS_(Prefix, connector)                                                   \
+  Query& Query::Prefix##Has(std::string relation) {                                          \
+    return AddHas(connector, "Has", std::move(relation), nullptr, CompareOp::kGe, 1);        \
+  }                                                                                         \
+  Query& Query::Prefix##Has(std::string relation, absl::string_view op, int64_t count) {     \
+    return AddHasText(connector, "Has", std::move(relation), nullptr, op, count);            \
+  }                                                                                         \
+  Query& Query::Prefix##Has(std::string relation, CompareOp op, int64_t count) {             \
+    return AddHas(connector, "Has", std::move(relation), nullptr, op, count);                \
+  }                                                                                         \
+  Query& Query::Prefix##DoesntHave(std::string relation) {                                   \
+    return AddHas(connector, "DoesntHave", std::move(relation), nullptr, CompareOp::kLt, 1); \
+  }                                                                                         \
+  Query& Query::Prefix##WhereHas(std::string relation, RelatedFn callback) {                 \
+    return AddHas(connector, "WhereHas", std::move(relation), &callback, CompareOp::kGe, 1);  \
+  }                                                                                         \
+  Query& Query::Prefix##WhereHas(std::string relation, RelatedFn callback,                   \
+                                 absl::string_view op, int64_t count) {                     \
+    return AddHasText(connector, "WhereHas", std::move(relation), &callback, op, count);     \
+  }                                                                                         \
+  Query& Query::Prefix##WhereHas(std::string relation, RelatedFn callback, CompareOp op,     \
+                                 int64_t count) {                                           \
+    return AddHas(connector, "WhereHas", std::move(relation), &callback, op, count);         \
+  }                                                                                         \
+  Query& Query::Prefix##WhereDoesntHave(std::string relation, RelatedFn callback) {          \
+    return AddHas(connector, "WhereDoesntHave", std::move(relation), &callback,              \
+                  CompareOp::kLt, 1);                                                       \
+  }
+KIN_HAS_FORMS_(, Connector::kAnd)
+KIN_HAS_FORMS_(And, Connector::kAnd)
+KIN_HAS_FORMS_(Or, Connector::kOr)
+#undef KIN_HAS_FORMS_
+
+Query& Query::AddLoad(RelationLoadSpec::Kind kind, absl::string_view method,
+                      std::string relation, const RelatedFn* callback) {
+  const RelationSpec* rel = FindRelation(method, relation);
+  if (rel == nullptr) return *this;
+  const Context context = kind == RelationLoadSpec::Kind::kPreload ? Context::kPreload
+                          : kind == RelationLoadSpec::Kind::kCount ? Context::kWithCount
+                                                                   : Context::kWithAggregate;
+  RelationLoadSpec load;
+  load.kind = kind;
+  load.query = RelatedSpec(*rel, context, callback);
+  load.relation = std::move(relation);
+  spec_.loads.push_back(std::move(load));
+  return *this;
+}
+
+Query& Query::Preload(std::string relation) {
+  return AddLoad(RelationLoadSpec::Kind::kPreload, "Preload", std::move(relation), nullptr);
+}
+Query& Query::Preload(std::string relation, RelatedFn callback) {
+  return AddLoad(RelationLoadSpec::Kind::kPreload, "Preload", std::move(relation), &callback);
+}
+Query& Query::WithCount(std::string relation) {
+  return AddLoad(RelationLoadSpec::Kind::kCount, "WithCount", std::move(relation), nullptr);
+}
+Query& Query::WithCount(std::string relation, RelatedFn callback) {
+  return AddLoad(RelationLoadSpec::Kind::kCount, "WithCount", std::move(relation), &callback);
+}
+Query& Query::WithAggregate(std::string relation, RelatedFn callback) {
+  return AddLoad(RelationLoadSpec::Kind::kAggregate, "WithAggregate", std::move(relation),
+                 &callback);
+}
+
+Query& Query::GroupLimit(int64_t n) {
+  if (n < 0) {
+    Fail(errors::BadQueryArgument(spec_.table, "group limit", 0, n));
+    return *this;
+  }
+  spec_.group_limit = n;
+  return *this;
+}
+
+Query& Query::GroupOrderBy(std::string column, Order order) {
+  spec_.group_order_by.push_back(OrderSpec{std::move(column), order});
+  return *this;
+}
+
+Query& Query::GroupOrderBy(std::string column, absl::string_view direction) {
+  std::optional<Order> order = ParseOrder(direction);
+  if (!order.has_value()) {
+    Fail(errors::BadQuery(spec_.table, absl::StrCat("group order by ", column,
+                                                    ": direction must be \"asc\" or \"desc\", "
+                                                    "got \"",
+                                                    direction, "\"")));
+    return *this;
+  }
+  return GroupOrderBy(std::move(column), *order);
+}
+
 // --- order and window ---
 
 Query& Query::OrderBy(std::string column, Order order) {
@@ -263,11 +430,29 @@ absl::StatusOr<CompiledQuery> Query::Compile() const {
   return q;
 }
 
+absl::Status Query::CheckPlacement() const {
+  // Inside a Preload callback the window belongs to the preload; anywhere
+  // else (a top-level or related query) it has no meaning.
+  if (context_ == Context::kPreload) return absl::OkStatus();
+  const std::string where = absl::StrCat("query on '", spec_.table, "'");
+  if (spec_.group_limit.has_value()) {
+    return errors::GroupOutsidePreload(where, "GroupLimit", spec_.table);
+  }
+  if (!spec_.group_order_by.empty()) {
+    return errors::GroupOutsidePreload(where, "GroupOrderBy", spec_.table);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Query::CompileInto(CompiledQuery* out) const {
   KIN_RETURN_IF_ERROR(spec_.error);
+  KIN_RETURN_IF_ERROR(CheckPlacement());
   const Table* table = engine_->FindTable(spec_.table);
   if (table == nullptr) return errors::UnknownTable(spec_.table);
-  return CompiledQuery::CompileInto(*table, spec_, out);
+  const internal::RelationContext context = relation_context();
+  KIN_RETURN_IF_ERROR(CompiledQuery::CompileInto(*table, spec_, out, &context));
+  if (!spec_.loads.empty()) KIN_RETURN_IF_ERROR(internal::ValidateLoads(context, *table, spec_));
+  return absl::OkStatus();
 }
 
 absl::Status Query::NoAggregate() const {
@@ -283,8 +468,21 @@ absl::StatusOr<ResultSet> Query::Get() const {
   KIN_RETURN_IF_ERROR(CompileInto(&q));
   KIN_RETURN_IF_ERROR(NoAggregate());
   std::vector<RowId> ids;
+  // Sized up front when the count is known: every row, or a probe's rows.
+  if (!q.limit().has_value()) {
+    if (q.access() != CompiledQuery::Access::kScan) {
+      ids.reserve(q.probe_rows().size());
+    } else if (q.predicate().always_true()) {
+      ids.reserve(q.table().size());
+    }
+  }
   q.Select(&ids);
-  return ResultSet::FromRowIds(q.table(), ids);
+  ResultSet rows = ResultSet::FromRowIds(q.table(), ids);
+  if (!spec_.loads.empty()) {
+    KIN_RETURN_IF_ERROR(
+        internal::AttachLoads(relation_context(), q.table(), spec_, ids, &rows.data()));
+  }
+  return rows;
 }
 
 namespace {
@@ -305,6 +503,7 @@ absl::StatusOr<Row> Query::First() const {
   CompiledQuery q;
   KIN_RETURN_IF_ERROR(CompileInto(&q));
   KIN_RETURN_IF_ERROR(NoAggregate());
+  if (!spec_.loads.empty()) return errors::LoadsNeedGet(spec_.table, "First");
   return FirstRow(q, spec_, /*describe=*/false);
 }
 
@@ -312,6 +511,7 @@ absl::StatusOr<Row> Query::FirstOrFail() const {
   CompiledQuery q;
   KIN_RETURN_IF_ERROR(CompileInto(&q));
   KIN_RETURN_IF_ERROR(NoAggregate());
+  if (!spec_.loads.empty()) return errors::LoadsNeedGet(spec_.table, "FirstOrFail");
   return FirstRow(q, spec_, /*describe=*/true);
 }
 
@@ -330,14 +530,22 @@ absl::StatusOr<Value> Query::Aggregate() const {
 absl::StatusOr<Value> Query::Aggregate(AggregateFunction function,
                                        absl::string_view column) const {
   KIN_RETURN_IF_ERROR(spec_.error);
+  KIN_RETURN_IF_ERROR(CheckPlacement());
   KIN_ASSIGN_OR_RETURN(const Table* table, ResolveTable());
   QuerySpec spec = spec_;
   spec.aggregate = AggregateSpec{function, std::string(column)};
-  KIN_ASSIGN_OR_RETURN(CompiledQuery q, CompiledQuery::Compile(*table, spec));
+  const internal::RelationContext context = relation_context();
+  KIN_ASSIGN_OR_RETURN(CompiledQuery q, CompiledQuery::Compile(*table, spec, &context));
+  if (!spec_.loads.empty()) KIN_RETURN_IF_ERROR(internal::ValidateLoads(context, *table, spec_));
   return q.Aggregate();
 }
 
 absl::StatusOr<Page> Query::Paginate(int64_t page, int64_t per_page) const {
+  if (context_ == Context::kPreload) {
+    // The Preload that built this query reports it too (see RelatedSpec).
+    misuse_ = errors::PaginateInPreload(relation_->QualifiedName(), relation_->name);
+    return misuse_;
+  }
   if (page < 1) return errors::BadQueryArgument(spec_.table, "page", 1, page);
   if (per_page < 1) return errors::BadQueryArgument(spec_.table, "per_page", 1, per_page);
   CompiledQuery q;
@@ -355,6 +563,10 @@ absl::StatusOr<Page> Query::Paginate(int64_t page, int64_t per_page) const {
 
   Page out;
   out.rows = ResultSet::FromRowIds(q.table(), ids);
+  if (!spec_.loads.empty()) {
+    KIN_RETURN_IF_ERROR(
+        internal::AttachLoads(relation_context(), q.table(), spec_, ids, &out.rows.data()));
+  }
   PageMeta& m = out.meta;
   m.total = static_cast<int64_t>(total);
   m.per_page = per_page;

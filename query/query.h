@@ -50,6 +50,51 @@
 // - Count, Aggregate and Paginate's total count every matching row,
 //   ignoring OrderBy / Limit / Offset (as SQL's COUNT(*)).
 //
+// Relations (a Query from Database::Query, or built with a catalog):
+// - Preload(relation[, callback]): every row Get / Paginate return carries
+//   its related rows (Row::Preloaded(relation)); a row without any carries
+//   an empty list. HasMany: the children, in insertion order unless the
+//   callback orders them; BelongsTo: the parent (zero or one row). The
+//   callback filters and orders the related rows and may preload further
+//   (posts → comments) or add WithCount / WithAggregate / Has on them. One
+//   pass over the foreign-key index for all rows, whatever their number.
+// - GroupLimit(n) / GroupOrderBy(column, order), only inside a Preload
+//   callback: each row keeps its first n related rows in GroupOrderBy order
+//   (else OrderBy order, else insertion order); ties keep insertion order.
+//   Given both GroupOrderBy and OrderBy, the kept rows are listed in OrderBy
+//   order. A plain Limit or Offset inside a Preload callback is an error
+//   (FailedPrecondition): it would cap all parents' rows together (Lucid's
+//   known trap), so the message points to GroupLimit. Paginate inside one is
+//   an error too: paginate db.Related(parent, relation).Query() instead.
+//   GroupLimit / GroupOrderBy anywhere else: FailedPrecondition.
+// - Has / WhereHas / DoesntHave / WhereDoesntHave and their And / Or forms
+//   are conditions: they join the other conditions with their connector and
+//   may sit in groups. Has(relation) means at least one related row;
+//   Has(relation, op, n) compares the number of related rows with n (op as
+//   for Where); the WhereHas forms count only the related rows the callback
+//   selects (its conditions; its OrderBy is ignored). DoesntHave means no
+//   (selected) related row. A row whose key is NULL has no related rows.
+//   Without a callback and on_query, the count comes from the index in O(1)
+//   per row; otherwise per row with an early stop, or by one scan of the
+//   related table when most rows are asked about (Explain() shows which).
+// - WithCount(relation[, callback]) attaches the number of (selected)
+//   related rows as Row::Extra("{relation}_count"), or under the callback's
+//   As(alias). WithAggregate(relation, callback) attaches the callback's
+//   Count / Sum / Avg / Min / Max over the related rows under its As(alias)
+//   (required); a row without related rows gets 0 for counts and NULL for
+//   the others. Results have the types of Aggregate().
+// - The relation's on_query applies to all of the above. Its conditions are
+//   ANDed around the callback's, so an OrWhere in the callback cannot widen
+//   the relation.
+// - Errors (reported when the query runs, by every entry point): NotFound
+//   "table 'users': no relation named 'postz'"; FailedPrecondition for the
+//   misplaced calls above and for a query built without a catalog;
+//   InvalidArgument for WithAggregate without As() or an aggregate, an
+//   aggregate of a column that does not fit it, a relation preloaded twice,
+//   two extras with one name. Count, Aggregate, Update and Delete ignore
+//   loads (but still report a malformed one); First and FirstOrFail return
+//   bare rows, so a query with loads is an InvalidArgument there.
+//
 // Validity: a Query holds an Engine* and names only; it stays usable across
 // writes and may be run many times. Results follow ResultSet's rule.
 // Not thread-safe for concurrent runs with writes (see Engine).
@@ -73,6 +118,7 @@
 #include "query/internal/compiled_query.h"
 #include "query/query_spec.h"
 #include "query/result_set.h"
+#include "relations/relation_spec.h"
 
 namespace kin {
 
@@ -80,10 +126,17 @@ class Query {
  public:
   // A query on `table` of `engine`. The table is looked up when the query
   // runs (NotFound then if absent). `engine` must outlive the query.
+  // Without a catalog the relation methods fail (FailedPrecondition).
   Query(Engine& engine, std::string table);
+  // The same, aware of `relations` (both must outlive the query):
+  // Database::Query passes its catalog.
+  Query(Engine& engine, std::string table, const RelationCatalog* relations);
 
   // A callback that records a parenthesised group of conditions.
   using GroupFn = absl::FunctionRef<void(Query&)>;
+  // A callback that records the query of a relation's related rows (it runs
+  // at once, on a Query over the related table).
+  using RelatedFn = absl::FunctionRef<void(Query&)>;
 
   // --- conditions (each has Where / AndWhere / OrWhere forms) ---
   // column = value (NULL: IS NULL).
@@ -136,6 +189,57 @@ class Query {
   Query& AndWhereContains(std::string column, std::string part);
   Query& OrWhereContains(std::string column, std::string part);
 
+  // --- relation conditions (see the header comment) ---
+  // At least one related row.
+  Query& Has(std::string relation);
+  Query& AndHas(std::string relation);
+  Query& OrHas(std::string relation);
+  // The number of related rows <op> count.
+  Query& Has(std::string relation, absl::string_view op, int64_t count);
+  Query& AndHas(std::string relation, absl::string_view op, int64_t count);
+  Query& OrHas(std::string relation, absl::string_view op, int64_t count);
+  Query& Has(std::string relation, CompareOp op, int64_t count);
+  Query& AndHas(std::string relation, CompareOp op, int64_t count);
+  Query& OrHas(std::string relation, CompareOp op, int64_t count);
+  // No related row.
+  Query& DoesntHave(std::string relation);
+  Query& AndDoesntHave(std::string relation);
+  Query& OrDoesntHave(std::string relation);
+  // At least one related row the callback selects / their number <op> count.
+  Query& WhereHas(std::string relation, RelatedFn callback);
+  Query& AndWhereHas(std::string relation, RelatedFn callback);
+  Query& OrWhereHas(std::string relation, RelatedFn callback);
+  Query& WhereHas(std::string relation, RelatedFn callback, absl::string_view op, int64_t count);
+  Query& AndWhereHas(std::string relation, RelatedFn callback, absl::string_view op,
+                     int64_t count);
+  Query& OrWhereHas(std::string relation, RelatedFn callback, absl::string_view op,
+                    int64_t count);
+  Query& WhereHas(std::string relation, RelatedFn callback, CompareOp op, int64_t count);
+  Query& AndWhereHas(std::string relation, RelatedFn callback, CompareOp op, int64_t count);
+  Query& OrWhereHas(std::string relation, RelatedFn callback, CompareOp op, int64_t count);
+  // No related row the callback selects.
+  Query& WhereDoesntHave(std::string relation, RelatedFn callback);
+  Query& AndWhereDoesntHave(std::string relation, RelatedFn callback);
+  Query& OrWhereDoesntHave(std::string relation, RelatedFn callback);
+
+  // --- relation loads (see the header comment) ---
+  Query& Preload(std::string relation);
+  Query& Preload(std::string relation, RelatedFn callback);
+  // Inside a Preload callback only: n related rows per row (n >= 0), ranked
+  // by GroupOrderBy keys (applied in the order given).
+  Query& GroupLimit(int64_t n);
+  Query& GroupOrderBy(std::string column, Order order = Order::kAsc);
+  Query& GroupOrderBy(std::string column, absl::string_view direction);
+  Query& WithCount(std::string relation);
+  Query& WithCount(std::string relation, RelatedFn callback);
+  Query& WithAggregate(std::string relation, RelatedFn callback);
+
+  // Runs a relation's on_query on this query and moves the conditions it
+  // recorded into the scope (ANDed around everything recorded later), so a
+  // later OrWhere cannot undo them. Its other calls (OrderBy, ...) stay as
+  // recorded. What every read a relation generates starts with.
+  Query& ApplyOnQuery(const QueryHook& on_query);
+
   // --- order and window ---
   Query& OrderBy(std::string column, Order order = Order::kAsc);
   // direction "asc" or "desc" (any case); anything else is an error.
@@ -184,7 +288,8 @@ class Query {
                                                 absl::string_view column) const;
   // Page `page` (1-based) of `per_page` rows, with meta. InvalidArgument
   // when page < 1 or per_page < 1, or with Limit / Offset set. A page past
-  // the end is empty (meta still counts the total).
+  // the end is empty (meta still counts the total). Inside a Preload
+  // callback: FailedPrecondition (and the Preload fails with it).
   [[nodiscard]] absl::StatusOr<Page> Paginate(int64_t page, int64_t per_page) const;
 
   // Sets `attrs` on every selected row (OrderBy / Offset / Limit apply) in
@@ -214,9 +319,29 @@ class Query {
   const QuerySpec& spec() const { return spec_; }
   QuerySpec& mutable_spec() { return spec_; }
   Engine& engine() const { return *engine_; }
+  const RelationCatalog* relations() const { return relations_; }
   const std::string& table_name() const { return spec_.table; }
 
  private:
+  // Where a Query object records: decides which calls are allowed.
+  enum class Context : uint8_t { kTop, kGroup, kPreload, kWhereHas, kWithCount, kWithAggregate };
+
+  // The relation of this query's table, or nullptr after recording the
+  // error (no catalog, unknown relation).
+  const RelationSpec* FindRelation(absl::string_view method, absl::string_view relation);
+  // The related rows' query: on_query applied, then `callback`. Errors are
+  // recorded on this query.
+  QuerySpec RelatedSpec(const RelationSpec& relation, Context context, const RelatedFn* callback);
+  Query& AddHas(Connector connector, absl::string_view method, std::string relation,
+                const RelatedFn* callback, CompareOp op, int64_t count);
+  Query& AddHasText(Connector connector, absl::string_view method, std::string relation,
+                    const RelatedFn* callback, absl::string_view op, int64_t count);
+  Query& AddLoad(RelationLoadSpec::Kind kind, absl::string_view method, std::string relation,
+                 const RelatedFn* callback);
+  // The context checks made when the query runs.
+  absl::Status CheckPlacement() const;
+  internal::RelationContext relation_context() const { return {engine_, relations_}; }
+
   Query& Add(Connector connector, ConditionSpec condition);
   Query& AddCompare(Connector connector, std::string column, CompareOp op, Value value);
   Query& AddCompareText(Connector connector, std::string column, absl::string_view op,
@@ -231,6 +356,13 @@ class Query {
   absl::Status NoAggregate() const;
 
   Engine* engine_;
+  const RelationCatalog* relations_ = nullptr;
+  Context context_ = Context::kTop;
+  // The relation whose related rows this query reads (callbacks only).
+  const RelationSpec* relation_ = nullptr;
+  // A misuse detected by a const run method (Paginate inside a Preload
+  // callback), for the Preload that owns this query to report.
+  mutable absl::Status misuse_;
   QuerySpec spec_;
 };
 

@@ -105,6 +105,15 @@ void AppendCondition(std::string* out, const ConditionSpec& c) {
     case Kind::kGroup:
       absl::StrAppend(out, "(", DescribeConditions(c.group), ")");
       return;
+    case Kind::kRelation: {
+      absl::StrAppend(out, "count(", c.column);
+      if (!c.subquery.empty()) {
+        std::string filter = DescribeConditions(EffectiveConditions(c.subquery[0]));
+        if (!filter.empty()) absl::StrAppend(out, " where ", filter);
+      }
+      absl::StrAppend(out, ") ", CompareOpSymbol(c.op), " ", value(0));
+      return;
+    }
   }
 }
 
@@ -123,8 +132,8 @@ std::string DescribeConditions(const std::vector<ConditionSpec>& conditions) {
 
 std::string DescribeSpec(const QuerySpec& spec) {
   std::string out = spec.table;
-  if (!spec.conditions.empty()) {
-    absl::StrAppend(&out, " where ", DescribeConditions(spec.conditions));
+  if (!spec.conditions.empty() || !spec.scope.empty()) {
+    absl::StrAppend(&out, " where ", DescribeConditions(EffectiveConditions(spec)));
   }
   for (size_t i = 0; i < spec.order_by.size(); ++i) {
     absl::StrAppend(&out, i == 0 ? " order by " : ", ", spec.order_by[i].column, " ",
@@ -137,6 +146,17 @@ std::string DescribeSpec(const QuerySpec& spec) {
                     spec.aggregate->column, ")");
   }
   if (!spec.alias.empty()) absl::StrAppend(&out, " as ", spec.alias);
+  if (spec.group_limit.has_value()) absl::StrAppend(&out, " group limit ", *spec.group_limit);
+  for (size_t i = 0; i < spec.group_order_by.size(); ++i) {
+    absl::StrAppend(&out, i == 0 ? " group order by " : ", ", spec.group_order_by[i].column,
+                    " ", OrderName(spec.group_order_by[i].order));
+  }
+  for (const RelationLoadSpec& load : spec.loads) {
+    absl::string_view kind = load.kind == RelationLoadSpec::Kind::kPreload ? "preload"
+                             : load.kind == RelationLoadSpec::Kind::kCount ? "with count"
+                                                                          : "with aggregate";
+    absl::StrAppend(&out, " ", kind, " ", load.relation, " (", DescribeSpec(load.query), ")");
+  }
   return out;
 }
 

@@ -2,9 +2,10 @@
 //
 // Builder calls on Query only append to a QuerySpec; nothing is looked up
 // until the query runs. The spec holds names and Values exactly as given, so
-// it can be printed, copied and extended by the layers above (preload,
-// whereHas, withCount / withAggregate read `conditions`, `order_by`, `limit`,
-// `aggregate` and `alias`).
+// it can be printed, copied and extended. Relation-aware calls record nested
+// specs of the related table: Has / WhereHas as a kRelation condition (so it
+// combines with Where / OrWhere and groups), Preload / WithCount /
+// WithAggregate as a RelationLoadSpec.
 
 #ifndef KIN_QUERY_QUERY_SPEC_H_
 #define KIN_QUERY_QUERY_SPEC_H_
@@ -49,6 +50,8 @@ enum class AggregateFunction : uint8_t { kCount, kSum, kAvg, kMin, kMax };
 // "count", "sum", "avg", "min", "max".
 absl::string_view AggregateFunctionName(AggregateFunction f);
 
+struct QuerySpec;
+
 // One recorded condition.
 struct ConditionSpec {
   enum class Kind : uint8_t {
@@ -63,6 +66,12 @@ struct ConditionSpec {
     kEndsWith,    // string column ends with values[0]
     kContains,    // string column contains values[0]
     kGroup,       // ( group ), a parenthesised list of conditions
+    // The number of related rows passes a count test: Has / WhereHas /
+    // DoesntHave. `column` holds the relation's name, `op` and values[0]
+    // (int64) the test (DoesntHave is `< 1`), and subquery[0] the related
+    // rows' filter (the relation's on_query conditions in its scope, a
+    // WhereHas callback's in its conditions).
+    kRelation,
   };
 
   Connector connector = Connector::kAnd;  // ignored on the first condition
@@ -72,6 +81,9 @@ struct ConditionSpec {
   // The operands (inline storage: most conditions have one or two).
   absl::InlinedVector<Value, 2> values;
   std::vector<ConditionSpec> group;  // kGroup only
+  // kRelation only: exactly one spec of the related table. (A vector
+  // because QuerySpec is incomplete here.)
+  std::vector<QuerySpec> subquery;
 };
 
 // One OrderBy key.
@@ -87,6 +99,8 @@ struct AggregateSpec {
   std::string column;
 };
 
+struct RelationLoadSpec;  // below
+
 struct QuerySpec {
   std::string table;
   // Conditions ANDed around everything in `conditions`: a relation's
@@ -101,10 +115,30 @@ struct QuerySpec {
   // As(alias): the name a recorded aggregate or count is reported under.
   // Empty when not given.
   std::string alias;
+  // Preload / WithCount / WithAggregate, in the order recorded.
+  std::vector<RelationLoadSpec> loads;
+  // Per-parent window of a preload (only valid in a Preload callback).
+  std::optional<int64_t> group_limit;  // >= 0 when set
+  std::vector<OrderSpec> group_order_by;
   // The first builder call that could not be recorded (an unknown operator
   // text, a negative limit, ...). Reported when the query runs, before any
   // name is resolved.
   absl::Status error;
+};
+
+// What a Preload, WithCount or WithAggregate loads for each row.
+struct RelationLoadSpec {
+  enum class Kind : uint8_t {
+    kPreload,    // the related rows, as Row::Preloaded(relation)
+    kCount,      // their number, as Row::Extra(alias or "{relation}_count")
+    kAggregate,  // query.aggregate over them, as Row::Extra(query.alias)
+  };
+  Kind kind = Kind::kPreload;
+  std::string relation;
+  // The related rows' query (table = the related table): the relation's
+  // on_query conditions in its scope, the callback's in its conditions, and
+  // for preloads the order, the per-parent window and nested loads.
+  QuerySpec query;
 };
 
 // SQL-like text of a condition list, for Explain() and error messages:
@@ -115,7 +149,8 @@ std::string DescribeConditions(const std::vector<ConditionSpec>& conditions);
 std::vector<ConditionSpec> EffectiveConditions(const QuerySpec& spec);
 
 // The whole spec on one line: `posts where ... order by created_at desc
-// limit 5 offset 10 max(created_at) as last_post_at`.
+// limit 5 offset 10 max(created_at) as last_post_at`, then its loads:
+// ` preload posts (posts where is_published = true group limit 5)`.
 std::string DescribeSpec(const QuerySpec& spec);
 
 }  // namespace kin

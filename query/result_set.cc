@@ -15,8 +15,13 @@ std::unique_ptr<internal::RowSetData> ResultSet::MakeData(const Table& table,
                                                          std::span<const RowId> ids) {
   auto data = std::make_unique<internal::RowSetData>();
   data->rows.reserve(ids.size());
+  // Children of many parents are scattered over the table: fetch their
+  // generations a few rows ahead so the misses overlap.
+  const uint32_t* generations = table.generations().data();
+  constexpr size_t kAhead = 16;
   for (size_t i = 0; i < ids.size(); ++i) {
-    data->rows.emplace_back(&table, ids[i], table.generation(ids[i]), data.get(),
+    if (i + kAhead < ids.size()) __builtin_prefetch(generations + ids[i + kAhead].value);
+    data->rows.emplace_back(&table, ids[i], generations[ids[i].value], data.get(),
                             static_cast<uint32_t>(i));
   }
   return data;
@@ -31,6 +36,15 @@ std::vector<RowId> ResultSet::row_ids() const {
   ids.reserve(size());
   for (const Row& r : *this) ids.push_back(r.id());
   return ids;
+}
+
+absl::StatusOr<ExtraColumn> ResultSet::Extras(absl::string_view name) const {
+  if (data_ != nullptr) {
+    for (const internal::RowSetData::Extra& e : data_->extras) {
+      if (e.name == name) return ExtraColumn(e);
+    }
+  }
+  return absl::NotFoundError(absl::StrCat("no extra named '", name, "' on this result"));
 }
 
 std::string ResultSet::DebugString() const {

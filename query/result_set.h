@@ -22,11 +22,39 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "engine/ids.h"
 #include "engine/row.h"
 #include "engine/table.h"
 
 namespace kin {
+
+// One extra (a WithCount count, a WithAggregate result) of every row of a
+// ResultSet, looked up by name once: for loops over large results, where
+// Row::Extra's per-row name lookup and StatusOr would dominate. Valid while
+// the ResultSet lives (moving the set keeps it valid).
+class ExtraColumn {
+ public:
+  explicit ExtraColumn(const internal::RowSetData::Extra& extra) : extra_(&extra) {}
+
+  const std::string& name() const { return extra_->name; }
+  size_t size() const {
+    return extra_->unboxed ? extra_->ints.size() : extra_->values.size();
+  }
+  // Row i's value (NULL where an aggregate had no rows). REQUIRES: i < size().
+  Value operator[](size_t i) const { return extra_->Get(i); }
+  // True when the values are int64s or NULL, held unboxed: counts, and Sum /
+  // Min / Max of an int64 column.
+  bool is_int64() const { return extra_->unboxed; }
+  // Unchecked typed reads. REQUIRES: is_int64(), i < size(); Int64 also
+  // !IsNull(i).
+  bool IsNull(size_t i) const { return !extra_->nulls.empty() && extra_->nulls[i] != 0; }
+  int64_t Int64(size_t i) const { return extra_->ints[i]; }
+
+ private:
+  const internal::RowSetData::Extra* extra_;
+};
 
 class ResultSet {
  public:
@@ -62,6 +90,10 @@ class ResultSet {
 
   // The rows' ids, in order.
   std::vector<RowId> row_ids() const;
+
+  // The extra `name` of every row (see ExtraColumn): NotFound "no extra
+  // named 'x' on this result" when the query attached none.
+  absl::StatusOr<ExtraColumn> Extras(absl::string_view name) const;
 
   // For the layers that attach preloads and extras. REQUIRES: not moved from.
   internal::RowSetData& data() { return *data_; }

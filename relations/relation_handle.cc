@@ -200,7 +200,7 @@ absl::StatusOr<std::optional<Row>> RelationHandle::FirstMatch(const Resolved& r,
 kin::Query RelationHandle::Query() const {
   absl::StatusOr<Resolved> r = Resolve(std::nullopt, "query");
   if (!r.ok()) {
-    kin::Query failed(*engine_, "");
+    kin::Query failed(*engine_, "", catalog_);
     failed.mutable_spec().error = r.status();
     return failed;
   }
@@ -212,23 +212,23 @@ kin::Query RelationHandle::Query() const {
   if (has_many) {
     absl::StatusOr<Value> k = SavedParentKey(*r);
     if (!k.ok()) {
-      kin::Query failed(*engine_, s.related_table);
+      kin::Query failed(*engine_, s.related_table, catalog_);
       failed.mutable_spec().error = k.status();
       return failed;
     }
     key = *std::move(k);
   } else if (absl::Status valid = parent_.CheckValid(); !valid.ok()) {
-    kin::Query failed(*engine_, s.related_table);
+    kin::Query failed(*engine_, s.related_table, catalog_);
     failed.mutable_spec().error = valid;
     return failed;
   } else {
     key = r->child->GetValue(parent_.id(), r->foreign_key);
   }
-  kin::Query q(*engine_, s.related_table);
-  if (s.on_query) s.on_query(q);
-  // The relation's constraint goes in the scope, ANDed outside whatever
-  // on_query or the caller records, so an OrWhere cannot reach other
-  // parents' rows. A NULL key matches nothing (IN ()), as SQL's `= NULL`.
+  kin::Query q(*engine_, s.related_table, catalog_);
+  // on_query's conditions go in the scope, and so does the relation's
+  // constraint: both are ANDed outside whatever the caller records, so an
+  // OrWhere can neither reach other parents' rows nor undo on_query. A NULL
+  // key matches nothing (IN ()), as SQL's `= NULL`.
   ConditionSpec scope;
   scope.column = has_many ? s.foreign_key : s.local_key;
   if (key.is_null()) {
@@ -239,6 +239,7 @@ kin::Query RelationHandle::Query() const {
     scope.values.push_back(std::move(key));
   }
   q.mutable_spec().scope.push_back(std::move(scope));
+  q.ApplyOnQuery(s.on_query);
   return q;
 }
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/errors.h"
 #include "engine/status_macros.h"
+#include "query/internal/relation_plan.h"
 
 namespace kin {
 namespace internal {
@@ -189,6 +190,8 @@ size_t Atom::Filter(const RowId* in, size_t n, RowId* out) const {
       absl::string_view x = s0;
       return FilterLoop(v, in, n, out, [d, x](uint32_t s) { return absl::StrContains(d[s], x); });
     }
+    case Kind::kRelation:
+      return relation->Filter(in, n, out);
   }
   return 0;
 }
@@ -287,6 +290,19 @@ size_t CompiledPredicate::Count(std::span<const RowId> candidates) const {
   return total;
 }
 
+size_t CompiledPredicate::CountUpTo(std::span<const RowId> candidates, size_t cap) const {
+  if (root_ < 0) return std::min(cap, candidates.size());
+  // Small blocks first: a count test usually decides within a few rows.
+  RowId buf[kBlock];
+  size_t total = 0;
+  size_t block = 16;
+  for (size_t i = 0; i < candidates.size() && total < cap; i += block, block = kBlock) {
+    size_t n = std::min(block, candidates.size() - i);
+    total += FilterBlock(candidates.data() + i, n, buf);
+  }
+  return std::min(total, cap);
+}
+
 // --- compiling conditions ---
 
 namespace {
@@ -341,7 +357,8 @@ Operand ToOperand(Type type, const Value& v) {
 
 class PredicateCompiler {
  public:
-  PredicateCompiler(const Table& table, CompiledPredicate* out) : table_(table), out_(out) {}
+  PredicateCompiler(const Table& table, CompiledPredicate* out, const RelationContext* relations)
+      : table_(table), out_(out), relations_(relations) {}
 
   absl::Status CompileRoot(const std::vector<ConditionSpec>& conditions) {
     if (IsPlainConjunction(conditions)) {
@@ -436,6 +453,7 @@ class PredicateCompiler {
   // the whole compile fails then).
   absl::Status CompileAtom(const ConditionSpec& c) {
     using K = ConditionSpec::Kind;
+    if (c.kind == K::kRelation) return CompileRelation(c);
     std::optional<ColumnId> col = table_.FindColumn(c.column);
     if (!col.has_value()) return errors::UnknownColumn(table_.name(), c.column);
     const Type type = table_.column(*col).type;
@@ -554,13 +572,31 @@ class PredicateCompiler {
         return absl::OkStatus();
       }
       case K::kGroup:
+      case K::kRelation:
         break;
     }
     return Malformed(c);
   }
 
+  absl::Status CompileRelation(const ConditionSpec& c) {
+    if (relations_ == nullptr || relations_->engine == nullptr ||
+        relations_->relations == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("query on '", table_.name(), "': a condition on relation '", c.column,
+                       "' needs the relations of a Database (build the query with "
+                       "Database::Query)"));
+    }
+    KIN_ASSIGN_OR_RETURN(std::shared_ptr<RelationFilter> filter,
+                         RelationFilter::Compile(*relations_, table_, c));
+    Atom& a = out_->atoms_.emplace_back();
+    a.kind = Atom::Kind::kRelation;
+    a.relation = std::move(filter);
+    return absl::OkStatus();
+  }
+
   const Table& table_;
   CompiledPredicate* out_;
+  const RelationContext* relations_;
 };
 
 // --- CompiledOrder ---
@@ -717,16 +753,16 @@ void CompiledOrder::Sort(RowId* ids, size_t n, size_t keep) const {
 class QueryCompiler {
  public:
   static absl::Status CompileInto(const Table& table, const QuerySpec& spec,
-                                  CompiledQuery* out) {
+                                  CompiledQuery* out, const RelationContext* relations) {
     KIN_RETURN_IF_ERROR(spec.error);
     *out = CompiledQuery();
     CompiledQuery& q = *out;
     q.table_ = &table;
+    PredicateCompiler predicate(table, &q.predicate_, relations);
     if (spec.scope.empty()) {
-      KIN_RETURN_IF_ERROR(PredicateCompiler(table, &q.predicate_).CompileRoot(spec.conditions));
+      KIN_RETURN_IF_ERROR(predicate.CompileRoot(spec.conditions));
     } else {
-      KIN_RETURN_IF_ERROR(
-          PredicateCompiler(table, &q.predicate_).CompileRoot(EffectiveConditions(spec)));
+      KIN_RETURN_IF_ERROR(predicate.CompileRoot(EffectiveConditions(spec)));
     }
 
     for (const OrderSpec& o : spec.order_by) {
@@ -758,6 +794,13 @@ class QueryCompiler {
     }
 
     ChooseAccess(&q);
+    // Relation tests choose their strategy knowing how many rows the access
+    // path yields at most (a probe's rows, or the whole table).
+    const size_t rows = q.access_ == CompiledQuery::Access::kScan ? table.size()
+                                                                 : q.probe_rows().size();
+    for (const Atom& a : q.predicate_.atoms()) {
+      if (a.kind == Atom::Kind::kRelation) a.relation->Prepare(rows);
+    }
     return absl::OkStatus();
   }
 
@@ -853,15 +896,16 @@ class QueryCompiler {
   }
 };
 
-absl::StatusOr<CompiledQuery> CompiledQuery::Compile(const Table& table, const QuerySpec& spec) {
+absl::StatusOr<CompiledQuery> CompiledQuery::Compile(const Table& table, const QuerySpec& spec,
+                                                     const RelationContext* relations) {
   CompiledQuery q;
-  KIN_RETURN_IF_ERROR(QueryCompiler::CompileInto(table, spec, &q));
+  KIN_RETURN_IF_ERROR(QueryCompiler::CompileInto(table, spec, &q, relations));
   return q;
 }
 
 absl::Status CompiledQuery::CompileInto(const Table& table, const QuerySpec& spec,
-                                        CompiledQuery* out) {
-  return QueryCompiler::CompileInto(table, spec, out);
+                                        CompiledQuery* out, const RelationContext* relations) {
+  return QueryCompiler::CompileInto(table, spec, out, relations);
 }
 
 std::span<const RowId> CompiledQuery::probe_rows() const {
@@ -996,6 +1040,11 @@ size_t CompiledQuery::Count() const {
   return total;
 }
 
+void CompiledQuery::ForEachMatchBlock(
+    absl::FunctionRef<bool(const RowId*, size_t)> sink) const {
+  ForEachMatch([&](const RowId* ids, size_t n) { return sink(ids, n); });
+}
+
 size_t CompiledQuery::Count(std::span<const RowId> candidates) const {
   return predicate_.Count(candidates);
 }
@@ -1047,17 +1096,19 @@ absl::StatusOr<Value> CompiledQuery::AggregateImpl(Run&& run) const {
       if (a.type == Type::kInt64) {
         const int64_t* d = static_cast<const int64_t*>(a.data);
         if (fn == AggregateFunction::kSum) {
-          int64_t sum = 0;
-          bool overflow = false;
+          // Exact in 128 bits, so the answer (and whether it overflows
+          // int64) does not depend on the order rows are visited in.
+          __int128 sum = 0;
           each([&](uint32_t s) {
             ++n;
-            overflow = __builtin_add_overflow(sum, d[s], &sum);
-            return !overflow;
+            sum += d[s];
+            return true;
           });
-          if (overflow) {
+          if (sum > std::numeric_limits<int64_t>::max() ||
+              sum < std::numeric_limits<int64_t>::min()) {
             return errors::AggregateOverflow(table_->name(), table_->column(a.column).name, "sum");
           }
-          return n == 0 ? Value() : Value(sum);
+          return n == 0 ? Value() : Value(static_cast<int64_t>(sum));
         }
         __int128 sum = 0;
         each([&](uint32_t s) {
@@ -1162,6 +1213,9 @@ std::string CompiledQuery::Explain(const QuerySpec& spec) const {
                     spec.aggregate->column, ")");
   }
   if (!spec.alias.empty()) absl::StrAppend(&out, " as ", spec.alias);
+  for (const Atom& a : predicate_.atoms()) {
+    if (a.kind == Atom::Kind::kRelation) absl::StrAppend(&out, " | relation: ", a.relation->Explain());
+  }
   return out;
 }
 

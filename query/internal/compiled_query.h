@@ -10,7 +10,9 @@
 // This is the piece the layers above reuse: preload / whereHas / withCount /
 // withAggregate compile the child query once, then for each parent call
 // Select / Count / Aggregate on that parent's children span (from the foreign
-// key index), or Matches(RowId) row by row.
+// key index), or Matches(RowId) row by row (query/internal/relation_plan.h).
+// A Has / WhereHas condition compiles into an Atom holding such a child
+// query, so it combines with the other conditions in AND / OR groups.
 //
 // Validity: a CompiledQuery points into its table's storage (columns,
 // bitmaps, index lists). It is valid until the next write to that table (or
@@ -22,12 +24,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/ids.h"
@@ -36,7 +40,21 @@
 #include "query/query_spec.h"
 
 namespace kin {
+
+class Engine;
+class RelationCatalog;
+
 namespace internal {
+
+// What compiling a relation condition needs besides the table: the engine
+// (to find the related table) and the relation catalog. Either may be null:
+// a relation condition then fails to compile.
+struct RelationContext {
+  const Engine* engine = nullptr;
+  const RelationCatalog* relations = nullptr;
+};
+
+class RelationFilter;  // query/internal/relation_plan.h
 
 // One typed test on one column. NULL cells never pass a test except
 // kIsNull: under SQL's three-valued logic they are UNKNOWN, and since kin's
@@ -62,6 +80,7 @@ struct Atom {
     kStartsWith,
     kEndsWith,
     kContains,
+    kRelation,  // a count test on related rows (Has / WhereHas), in `relation`
   };
 
   Kind kind = Kind::kAlways;
@@ -84,6 +103,8 @@ struct Atom {
   std::vector<int64_t> ints;
   std::vector<double> doubles;
   std::vector<std::string> strings;
+  // kRelation: the compiled count test (shared so plans stay copyable).
+  std::shared_ptr<RelationFilter> relation;
 
   // Copies the rows of in[0, n) that pass into out (which may be `in`),
   // keeping their order; returns how many. REQUIRES: live rows.
@@ -113,6 +134,8 @@ class CompiledPredicate {
   void Filter(std::span<const RowId> candidates, std::vector<RowId>* out) const;
   // How many of `candidates` match.
   size_t Count(std::span<const RowId> candidates) const;
+  // min(cap, how many of `candidates` match), stopping once cap is reached.
+  size_t CountUpTo(std::span<const RowId> candidates, size_t cap) const;
 
   std::span<const Atom> atoms() const { return atoms_; }
   // The top level is a single AND-term (no OR at the top): an index probe
@@ -202,11 +225,16 @@ class CompiledQuery {
   // comparison or BETWEEN, a string match on a non-string column, Sum/Avg
   // of a string or bool column, Min/Max/Sum/Avg of "*".
   // Probes the chosen index once (cheap: one hash lookup per key).
-  static absl::StatusOr<CompiledQuery> Compile(const Table& table, const QuerySpec& spec);
+  // Relation conditions (Has / WhereHas) need `relations`; their related
+  // queries compile here too, and one that chooses a scan strategy runs
+  // that scan here (once, over the related table).
+  static absl::StatusOr<CompiledQuery> Compile(const Table& table, const QuerySpec& spec,
+                                               const RelationContext* relations = nullptr);
   // The same into `out` (replacing its contents), sparing a move of the
   // plan on hot paths. On error `out` is unspecified (do not run it).
   static absl::Status CompileInto(const Table& table, const QuerySpec& spec,
-                                  CompiledQuery* out);
+                                  CompiledQuery* out,
+                                  const RelationContext* relations = nullptr);
 
   // An empty plan, to be filled by CompileInto. REQUIRES: not run before.
   CompiledQuery() = default;
@@ -241,6 +269,10 @@ class CompiledQuery {
                         std::vector<RowId>* out) const;
   // Matching rows (ignores order, offset and limit, as SQL's COUNT(*)).
   size_t Count() const;
+  // Calls `sink(ids, n)` with the matching rows of the access path, block
+  // by block (at most 256 rows each), in access order, until it returns
+  // false. For the relation scans, which accumulate per key.
+  void ForEachMatchBlock(absl::FunctionRef<bool(const RowId*, size_t)> sink) const;
   // The recorded aggregate over all matching rows (ignoring order, offset
   // and limit); COUNT(*) when none was recorded. NULL for Sum/Avg/Min/Max
   // of no non-NULL values; OutOfRange when an int64 Sum overflows.
@@ -260,7 +292,8 @@ class CompiledQuery {
   // "scan posts (1000 rows)".
   std::string ExplainAccess() const;
   // ExplainAccess() then the rest of `spec` (the spec this was compiled
-  // from), separated by " | ":
+  // from), separated by " | ", then how each relation condition runs
+  // ("| relation: count(users.posts) >= 5 by index"):
   //   "index probe posts.user_id = 7 (secondary index, 3 rows) | filter:
   //    user_id = 7 AND title starts with \"a\" | order by created_at desc |
   //    limit 5"

@@ -360,7 +360,8 @@ TEST_F(HasManyTest, UpdateAndDeleteOverTheRelation) {
   ASSERT_OK_AND_ASSIGN(int64_t updated,
                        db_.Related(alice_, "posts").Update({{"body", "archived"}}));
   EXPECT_EQ(updated, 2);
-  for (const Row& p : db_.Related(alice_, "posts").Get().value()) {
+  ASSERT_OK_AND_ASSIGN(ResultSet updated_posts, db_.Related(alice_, "posts").Get());
+  for (const Row& p : updated_posts) {
     EXPECT_EQ(p.GetString("body").value(), "archived");
   }
   const std::string before = db_.DebugString();

@@ -148,7 +148,9 @@ TEST(RandomRelationsTest, MatchesABruteForceModel) {
       for (int i = 0; i < kUsers; ++i) {
         std::vector<int64_t> got;
         const Table* posts = db.FindTable("posts");
-        for (RowId id : db.Related(users[i], "posts").Children().value()) {
+        ASSERT_OK_AND_ASSIGN(std::span<const RowId> children,
+                             db.Related(users[i], "posts").Children());
+        for (RowId id : children) {
           got.push_back(posts->Int64Column(posts->primary_key())[id.value]);
         }
         ASSERT_EQ(got, model.children[i + 1]) << "user " << i + 1 << " at step " << step;

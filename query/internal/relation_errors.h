@@ -1,0 +1,67 @@
+// Error wording of the relation-aware queries (Preload, Has / WhereHas,
+// WithCount / WithAggregate), in one place so messages stay uniform and
+// tests can match substrings. Same rules as engine/errors.h: lowercase, no
+// trailing period, naming the table, relation and argument involved.
+
+#ifndef KIN_QUERY_INTERNAL_RELATION_ERRORS_H_
+#define KIN_QUERY_INTERNAL_RELATION_ERRORS_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace kin::errors {
+
+// FailedPrecondition: "query on 'users': Preload needs the relations of a
+// Database (build the query with Database::Query)"
+absl::Status NoRelationCatalog(absl::string_view table, absl::string_view method);
+
+// FailedPrecondition: "<where>: GroupLimit is only allowed inside a Preload
+// callback; use Limit on a related query
+// (db.Related(row, \"posts\").Query().Limit(n))". `method` is "GroupLimit"
+// or "GroupOrderBy"; `relation` names the relation in the hint.
+absl::Status GroupOutsidePreload(absl::string_view where, absl::string_view method,
+                                 absl::string_view relation);
+
+// FailedPrecondition: "Preload on 'users.posts': Limit inside a Preload
+// callback would cap the rows of all parents together; use GroupLimit(n)
+// for n rows per parent"
+absl::Status LimitInPreload(absl::string_view qualified_relation);
+// FailedPrecondition: "Preload on 'users.posts': Offset is not allowed
+// inside a Preload callback; use GroupLimit with GroupOrderBy, or Offset on
+// db.Related(row, \"posts\").Query()"
+absl::Status OffsetInPreload(absl::string_view qualified_relation, absl::string_view relation);
+// FailedPrecondition: "Preload on 'users.posts': Paginate is not allowed
+// inside a Preload callback; query the parent, then
+// db.Related(parent, \"posts\").Query().Paginate(page, per_page)"
+absl::Status PaginateInPreload(absl::string_view qualified_relation, absl::string_view relation);
+
+// FailedPrecondition: "WhereHas on 'users.posts': Limit is not allowed in a
+// WhereHas callback (<why>)"; `use` is "WhereHas", "Preload", "WithCount"
+// or "WithAggregate".
+absl::Status NotAllowedInCallback(absl::string_view use, absl::string_view qualified_relation,
+                                  absl::string_view what, absl::string_view why);
+
+// InvalidArgument: "WithAggregate on 'users.posts' needs As(alias)"
+absl::Status AggregateNeedsAlias(absl::string_view qualified_relation);
+// InvalidArgument: "WithAggregate on 'users.posts' needs an aggregate:
+// Count, Sum, Avg, Min or Max"
+absl::Status AggregateMissing(absl::string_view qualified_relation);
+
+// InvalidArgument: "query on 'users': relation 'posts' is preloaded twice"
+absl::Status DuplicatePreload(absl::string_view table, absl::string_view relation);
+// InvalidArgument: "query on 'users': extra 'posts_count' is loaded twice
+// (name each with As)"
+absl::Status DuplicateExtra(absl::string_view table, absl::string_view name);
+
+// InvalidArgument: "query on 'users': First returns a bare row without
+// preloads or extras; use Limit(1).Get()"
+absl::Status LoadsNeedGet(absl::string_view table, absl::string_view method);
+
+// `status` with "<use> on 'users.posts': " before its message, same code:
+// an error inside a related query, located.
+absl::Status InRelatedQuery(absl::string_view use, absl::string_view qualified_relation,
+                            const absl::Status& status);
+
+}  // namespace kin::errors
+
+#endif  // KIN_QUERY_INTERNAL_RELATION_ERRORS_H_
