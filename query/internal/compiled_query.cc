@@ -794,13 +794,11 @@ class QueryCompiler {
     }
 
     ChooseAccess(&q);
-    // Relation tests choose their strategy knowing how many rows the access
-    // path yields at most (a probe's rows, or the whole table).
-    const size_t rows = q.access_ == CompiledQuery::Access::kScan ? table.size()
-                                                                 : q.probe_rows().size();
-    for (const Atom& a : q.predicate_.atoms()) {
-      if (a.kind == Atom::Kind::kRelation) a.relation->Prepare(rows);
-    }
+    // Relation tests choose their strategy knowing how many rows they will
+    // be asked about: what the caller says, else the access path's bound.
+    q.PrepareRelations(relations != nullptr && relations->candidate_rows.has_value()
+                           ? *relations->candidate_rows
+                           : q.AccessRows());
     return absl::OkStatus();
   }
 
@@ -1038,6 +1036,12 @@ size_t CompiledQuery::Count() const {
     return true;
   });
   return total;
+}
+
+void CompiledQuery::PrepareRelations(size_t rows) {
+  for (const Atom& a : predicate_.atoms()) {
+    if (a.kind == Atom::Kind::kRelation) a.relation->Prepare(rows);
+  }
 }
 
 void CompiledQuery::ForEachMatchBlock(

@@ -52,6 +52,11 @@ namespace internal {
 struct RelationContext {
   const Engine* engine = nullptr;
   const RelationCatalog* relations = nullptr;
+  // How many rows the relation conditions will be asked about, when the
+  // plan is run over candidate spans (a related query run per parent)
+  // rather than its own access path; unset: the access path's rows. Zero
+  // defers the choice: the caller runs PrepareRelations once it knows.
+  std::optional<size_t> candidate_rows;
 };
 
 class RelationFilter;  // query/internal/relation_plan.h
@@ -254,6 +259,15 @@ class CompiledQuery {
 
   // Whether a live row of table() passes the filter.
   bool Matches(RowId id) const { return predicate_.Matches(id); }
+
+  // The most rows the access path yields: the probe's rows, or the table.
+  size_t AccessRows() const {
+    return access_ == Access::kScan ? table_->size() : probe_rows().size();
+  }
+  // Lets each relation condition choose its strategy for about `rows`
+  // evaluations (a scan strategy runs its scan here). Compile does it for
+  // RelationContext::candidate_rows, else AccessRows().
+  void PrepareRelations(size_t rows);
 
   // --- whole-table runs (through the chosen access path) ---
   // Appends the selected rows to `out`: filtered, ordered (stable), then

@@ -112,10 +112,13 @@ enum class Plan : uint8_t {
 };
 
 // The cheapest plan for `rows` rows, whose keys take `key_rows` rows to
-// slot. `visits` says whether a probe must read the related rows (a filter
-// or an aggregate column) rather than only its list's size.
-Plan ChoosePlan(size_t rows, const RelationHop& hop, bool filtered, bool visits,
+// slot. `filter` selects the related rows (nullptr: all; a scan reads what
+// its access path yields); `visits` says whether a probe must read the
+// related rows (a filter or an aggregate column) rather than only its
+// list's size.
+Plan ChoosePlan(size_t rows, const RelationHop& hop, const CompiledQuery* filter, bool visits,
                 size_t key_rows) {
+  const bool filtered = filter != nullptr;
   switch (g_forced_strategy) {
     case RelationStrategy::kWalk:
       return Plan::kProbe;
@@ -129,9 +132,9 @@ Plan ChoosePlan(size_t rows, const RelationHop& hop, bool filtered, bool visits,
   const double n = static_cast<double>(rows);
   const double keys = static_cast<double>(key_rows) * kKeyCost;
   const double probe = n * (kProbeCost + (visits ? hop.AverageFanout() * kVisitCost : 0));
+  const double scan_rows = static_cast<double>(filtered ? filter->AccessRows() : hop.to().size());
   const double table_scan =
-      static_cast<double>(hop.to().size()) * (filtered ? kScanFilteredRowCost : kScanRowCost) +
-      keys;
+      scan_rows * (filtered ? kScanFilteredRowCost : kScanRowCost) + keys;
   const double index_scan =
       visits ? kNever : static_cast<double>(hop.num_keys()) * kIndexEntryCost + keys;
   if (probe <= table_scan && probe <= index_scan) return Plan::kProbe;
@@ -297,14 +300,34 @@ void IndexCounts(const RelationHop& hop, const KeySlots& slots, uint32_t* counts
   });
 }
 
-// The related table's rows passing `spec`'s conditions, compiled; nullptr
-// when every row passes.
+// About how many related rows probing `rows` rows' lists visits.
+size_t ProbedRows(size_t rows, const RelationHop& hop) {
+  return static_cast<size_t>(static_cast<double>(rows) * hop.AverageFanout()) + 1;
+}
+
+// The related rows the plan will visit: per probed row its list, else what
+// the filter's access path yields.
+size_t VisitedRows(Plan plan, size_t rows, const RelationHop& hop, const CompiledQuery& filter) {
+  return plan == Plan::kProbe ? ProbedRows(rows, hop) : filter.AccessRows();
+}
+
+// `context` for a related query whose nested relation conditions choose
+// their strategy later (PrepareRelations), once the plan is known.
+RelationContext Deferred(const RelationContext& context) {
+  RelationContext out = context;
+  out.candidate_rows = 0;
+  return out;
+}
+
+// The related table's rows passing `spec`'s conditions, compiled with its
+// relation conditions deferred; nullptr when every row passes.
 absl::StatusOr<std::unique_ptr<CompiledQuery>> CompileFilter(const RelationContext& context,
                                                              const RelationHop& hop,
                                                              RelatedUse use,
                                                              const QuerySpec& spec) {
   auto compiled = std::make_unique<CompiledQuery>();
-  absl::Status s = CompiledQuery::CompileInto(hop.to(), spec, compiled.get(), &context);
+  const RelationContext deferred = Deferred(context);
+  absl::Status s = CompiledQuery::CompileInto(hop.to(), spec, compiled.get(), &deferred);
   if (!s.ok()) return errors::InRelatedQuery(UseName(use), hop.name(), s);
   if (compiled->predicate().always_true()) compiled.reset();
   return compiled;
@@ -486,9 +509,13 @@ void RelationFilter::Prepare(size_t rows) {
   strategy_ = filter_ == nullptr ? Strategy::kIndex : Strategy::kWalk;
   slots_.reset();
   counts_.clear();
+  // Deferred (see RelationContext::candidate_rows): the owner prepares
+  // again once it knows; scanning now would be wasted.
+  if (rows == 0) return;
   const Table& from = hop_.from();
   const bool filtered = filter_ != nullptr;
-  const Plan plan = ChoosePlan(rows, hop_, filtered, filtered, from.size());
+  const Plan plan = ChoosePlan(rows, hop_, filter_.get(), filtered, from.size());
+  if (filtered) filter_->PrepareRelations(VisitedRows(plan, rows, hop_, *filter_));
   if (plan == Plan::kProbe) return;
   // Any live row of `from` may be asked about: slots for all their keys.
   slots_ = std::make_unique<KeySlots>(hop_);
@@ -791,8 +818,11 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
   rank.scope = sub.scope;
   rank.conditions = sub.conditions;
   rank.order_by = sub.group_order_by.empty() ? sub.order_by : sub.group_order_by;
+  // Preload walks: the filter's relation conditions see each row's list.
+  RelationContext walk = context;
+  walk.candidate_rows = ProbedRows(rows.size(), hop);
   CompiledQuery child;
-  if (absl::Status s = CompiledQuery::CompileInto(hop.to(), rank, &child, &context); !s.ok()) {
+  if (absl::Status s = CompiledQuery::CompileInto(hop.to(), rank, &child, &walk); !s.ok()) {
     return errors::InRelatedQuery("Preload", hop.name(), s);
   }
   std::optional<CompiledQuery> reorder;
@@ -850,7 +880,8 @@ absl::Status RunCount(const RelationContext& context, const RelationHop& hop,
   e.unboxed = true;
   e.ints.resize(rows.size());
   const bool filtered = filter != nullptr;
-  const Plan plan = ChoosePlan(rows.size(), hop, filtered, filtered, rows.size());
+  const Plan plan = ChoosePlan(rows.size(), hop, filter.get(), filtered, rows.size());
+  if (filtered) filter->PrepareRelations(VisitedRows(plan, rows.size(), hop, *filter));
   if (plan != Plan::kProbe) {
     const KeySlots slots(hop, rows);
     std::vector<uint32_t> counts(slots.size(), 0);
@@ -889,7 +920,8 @@ absl::Status RunAggregate(const RelationContext& context, const RelationHop& hop
                           const RelationLoadSpec& load, std::span<const RowId> rows,
                           RowSetData* data) {
   CompiledQuery child;
-  if (absl::Status s = CompiledQuery::CompileInto(hop.to(), load.query, &child, &context);
+  const RelationContext deferred = Deferred(context);
+  if (absl::Status s = CompiledQuery::CompileInto(hop.to(), load.query, &child, &deferred);
       !s.ok()) {
     return errors::InRelatedQuery("WithAggregate", hop.name(), s);
   }
@@ -897,7 +929,10 @@ absl::Status RunAggregate(const RelationContext& context, const RelationHop& hop
   e.name = ExtraName(load);
   const bool filtered = !child.predicate().always_true();
   const bool visits = filtered || !child.aggregate().star;
-  if (ChoosePlan(rows.size(), hop, filtered, visits, rows.size()) != Plan::kProbe) {
+  const Plan plan =
+      ChoosePlan(rows.size(), hop, filtered ? &child : nullptr, visits, rows.size());
+  child.PrepareRelations(VisitedRows(plan, rows.size(), hop, child));
+  if (plan != Plan::kProbe) {
     KIN_RETURN_IF_ERROR(ScanAggregate(hop, child, rows, &e));
   } else {
     std::vector<Value> values;
