@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -642,15 +643,35 @@ void SortEntries(E* begin, E* end, size_t keep, Less less) {
 }
 
 // One numeric key, extracted once so the sort touches contiguous memory.
+// Storage for n sort entries: on the stack for short lists, else `scratch`
+// when given (no allocation per list), else the heap.
+template <typename Entry>
+class SortBuffer {
+ public:
+  Entry* Get(size_t n, SortScratch* scratch) {
+    if (n <= kInline) return inline_;
+    if (scratch != nullptr) return scratch->Get<Entry>(n);
+    heap_ = std::make_unique_for_overwrite<Entry[]>(n);
+    return heap_.get();
+  }
+
+ private:
+  static constexpr size_t kInline = 32;
+  Entry inline_[kInline];
+  std::unique_ptr<Entry[]> heap_;
+};
+
 template <typename T>
-void SortSingleNumeric(const CompiledOrder::Key& key, RowId* ids, size_t n, size_t keep) {
+void SortSingleNumeric(const CompiledOrder::Key& key, RowId* ids, size_t n, size_t keep,
+                       SortScratch* scratch) {
   struct Entry {
     T v;
     uint32_t id;
     uint32_t pos;
     bool null;
   };
-  absl::InlinedVector<Entry, 32> entries(n);
+  SortBuffer<Entry> buffer;
+  Entry* entries = buffer.Get(n, scratch);
   const T* d = static_cast<const T*>(key.data);
   for (size_t i = 0; i < n; ++i) {
     uint32_t s = ids[i].value;
@@ -666,12 +687,12 @@ void SortSingleNumeric(const CompiledOrder::Key& key, RowId* ids, size_t n, size
     }
   };
   if (key.desc) {
-    SortEntries(entries.data(), entries.data() + n, keep, [&](const Entry& a, const Entry& b) {
+    SortEntries(entries, entries + n, keep, [&](const Entry& a, const Entry& b) {
       int c = cmp(a, b);
       return c != 0 ? c > 0 : a.pos < b.pos;
     });
   } else {
-    SortEntries(entries.data(), entries.data() + n, keep, [&](const Entry& a, const Entry& b) {
+    SortEntries(entries, entries + n, keep, [&](const Entry& a, const Entry& b) {
       int c = cmp(a, b);
       return c != 0 ? c < 0 : a.pos < b.pos;
     });
@@ -718,18 +739,18 @@ int CompiledOrder::Compare(RowId a, RowId b) const {
   return 0;
 }
 
-void CompiledOrder::Sort(RowId* ids, size_t n, size_t keep) const {
+void CompiledOrder::Sort(RowId* ids, size_t n, size_t keep, SortScratch* scratch) const {
   if (keys_.empty() || n < 2 || keep == 0) return;
   if (keys_.size() == 1) {
     switch (keys_[0].type) {
       case Type::kInt64:
-        SortSingleNumeric<int64_t>(keys_[0], ids, n, keep);
+        SortSingleNumeric<int64_t>(keys_[0], ids, n, keep, scratch);
         return;
       case Type::kDouble:
-        SortSingleNumeric<double>(keys_[0], ids, n, keep);
+        SortSingleNumeric<double>(keys_[0], ids, n, keep, scratch);
         return;
       case Type::kBool:
-        SortSingleNumeric<uint8_t>(keys_[0], ids, n, keep);
+        SortSingleNumeric<uint8_t>(keys_[0], ids, n, keep, scratch);
         return;
       case Type::kString:
         break;
@@ -739,9 +760,10 @@ void CompiledOrder::Sort(RowId* ids, size_t n, size_t keep) const {
     RowId id;
     uint32_t pos;
   };
-  absl::InlinedVector<Entry, 32> entries(n);
+  SortBuffer<Entry> buffer;
+  Entry* entries = buffer.Get(n, scratch);
   for (size_t i = 0; i < n; ++i) entries[i] = Entry{ids[i], static_cast<uint32_t>(i)};
-  SortEntries(entries.data(), entries.data() + n, keep, [this](const Entry& a, const Entry& b) {
+  SortEntries(entries, entries + n, keep, [this](const Entry& a, const Entry& b) {
     int c = Compare(a.id, b.id);
     return c != 0 ? c < 0 : a.pos < b.pos;
   });
@@ -964,7 +986,8 @@ void CompiledQuery::ForEachMatch(Sink&& sink) const {
 
 template <typename Run>
 size_t CompiledQuery::SelectImpl(Run&& run, size_t offset, std::optional<size_t> limit,
-                                 bool count_all, std::vector<RowId>* out) const {
+                                 bool count_all, std::vector<RowId>* out,
+                                 SortScratch* scratch) const {
   if (order_.empty()) {
     // Rows come in access order: skip `offset`, stop after `limit` (unless
     // every match must be counted).
@@ -995,7 +1018,7 @@ size_t CompiledQuery::SelectImpl(Run&& run, size_t offset, std::optional<size_t>
   });
   const size_t total = out->size() - start;
   const size_t keep = limit.has_value() ? std::min(total, SaturatingAdd(offset, *limit)) : total;
-  order_.Sort(out->data() + start, total, keep);
+  order_.Sort(out->data() + start, total, keep, scratch);
   if (offset >= keep) {
     out->resize(start);
     return total;
@@ -1023,9 +1046,10 @@ void CompiledQuery::Select(std::span<const RowId> candidates, std::vector<RowId>
 }
 
 void CompiledQuery::Select(std::span<const RowId> candidates, size_t offset,
-                           std::optional<size_t> limit, std::vector<RowId>* out) const {
+                           std::optional<size_t> limit, std::vector<RowId>* out,
+                           SortScratch* scratch) const {
   SelectImpl([&](auto&& sink) { ForEachMatch(candidates, -1, sink); }, offset, limit, false,
-             out);
+             out, scratch);
 }
 
 size_t CompiledQuery::Count() const {

@@ -28,6 +28,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
@@ -176,6 +177,23 @@ class CompiledPredicate {
   int root_ = -1;               // index into groups_, -1 when no conditions
 };
 
+// Reusable memory for CompiledOrder::Sort: sorting many lists (a preload's
+// per-parent top-N) then allocates once for the longest, not once per list.
+class SortScratch {
+ public:
+  // Room for n entries of a trivially copyable E (alignment <= 8), valid
+  // until the next call.
+  template <typename E>
+  E* Get(size_t n) {
+    static_assert(std::is_trivially_copyable_v<E> && alignof(E) <= alignof(uint64_t));
+    words_.resize((n * sizeof(E) + sizeof(uint64_t) - 1) / sizeof(uint64_t));
+    return reinterpret_cast<E*>(words_.data());
+  }
+
+ private:
+  std::vector<uint64_t> words_;
+};
+
 // ORDER BY. NULL sorts as the smallest value: NULLs come first ascending and
 // last descending (as in SQLite and MySQL). Sorting is stable: rows that tie
 // on every key keep their order in the input.
@@ -193,8 +211,9 @@ class CompiledOrder {
   const absl::InlinedVector<Key, 2>& keys() const { return keys_; }
   // Orders ids[0, n): afterwards ids[0, min(keep, n)) are the first rows in
   // order; the rest are in unspecified order. keep = SIZE_MAX sorts all.
-  // Cost O(n log keep); one allocation when n > 32.
-  void Sort(RowId* ids, size_t n, size_t keep = SIZE_MAX) const;
+  // Cost O(n log keep); one allocation when n > 32, unless `scratch` is
+  // given.
+  void Sort(RowId* ids, size_t n, size_t keep = SIZE_MAX, SortScratch* scratch = nullptr) const;
   void Sort(std::vector<RowId>* ids, size_t keep = SIZE_MAX) const {
     Sort(ids->data(), ids->size(), keep);
   }
@@ -296,8 +315,9 @@ class CompiledQuery {
   // REQUIRES: `candidates` are live rows of table(). The access path is not
   // used; without OrderBy the candidates' order is kept.
   void Select(std::span<const RowId> candidates, std::vector<RowId>* out) const;
+  // `scratch` (optional) is reused by the sort across calls.
   void Select(std::span<const RowId> candidates, size_t offset, std::optional<size_t> limit,
-              std::vector<RowId>* out) const;
+              std::vector<RowId>* out, SortScratch* scratch = nullptr) const;
   size_t Count(std::span<const RowId> candidates) const;
   absl::StatusOr<Value> Aggregate(std::span<const RowId> candidates) const;
 
@@ -326,7 +346,7 @@ class CompiledQuery {
   // `count_all`, else possibly fewer: an unordered window stops early).
   template <typename Run>
   size_t SelectImpl(Run&& run, size_t offset, std::optional<size_t> limit, bool count_all,
-                    std::vector<RowId>* out) const;
+                    std::vector<RowId>* out, SortScratch* scratch = nullptr) const;
   template <typename Run>
   absl::StatusOr<Value> AggregateImpl(Run&& run) const;
 

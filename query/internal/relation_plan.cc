@@ -850,6 +850,7 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
       (window.has_value() ? std::min(per_row, static_cast<double>(*window)) : per_row)));
   // Probe every row's list first, then read them: the probes' cache misses
   // overlap instead of alternating with the lists' own.
+  SortScratch scratch;  // per-parent sorts share it: no allocation per parent
   std::vector<std::span<const RowId>> lists(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) lists[i] = hop.Related(rows[i]);
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -859,8 +860,10 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
       kids.insert(kids.end(), related.begin(), related.end());
     } else if (!related.empty()) {
       const size_t start = kids.size();
-      child.Select(related, 0, window, &kids);
-      if (reorder.has_value()) reorder->order().Sort(kids.data() + start, kids.size() - start);
+      child.Select(related, 0, window, &kids, &scratch);
+      if (reorder.has_value()) {
+        reorder->order().Sort(kids.data() + start, kids.size() - start, SIZE_MAX, &scratch);
+      }
     }
     preload.offsets.push_back(static_cast<uint32_t>(kids.size()));
   }

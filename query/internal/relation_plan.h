@@ -64,8 +64,11 @@ void SetRelationStrategyForTesting(RelationStrategy strategy);
 class RelationHop {
  public:
   // NotFound "table 'users': no relation named 'postz'" for an unknown
-  // relation, NotFound for a missing table, InvalidArgument for a missing
-  // key column (the schema changed under the relation).
+  // relation, NotFound for a missing table; InvalidArgument for a missing
+  // key column and FailedPrecondition for key columns of other types (the
+  // tables changed under the relation). Cost: O(1), except for a to-side
+  // key without an index (a BelongsTo owner key that is neither primary,
+  // unique nor indexed), which is indexed here by one scan.
   static absl::StatusOr<RelationHop> Resolve(const RelationContext& context, const Table& from,
                                              absl::string_view relation);
 
@@ -79,9 +82,7 @@ class RelationHop {
   // The related rows of a live `from` row, in the related index's order
   // (insertion order); empty for a NULL key or a key nothing matches.
   std::span<const RowId> Related(RowId row) const {
-    if (from_validity_ != nullptr && ((from_validity_[row.value >> 6] >> (row.value & 63)) & 1) == 0) {
-      return {};
-    }
+    if (FromNull(row)) return {};
     if (key_type_ == Type::kInt64) return FindInt(from_ints_[row.value]);
     return FindString(from_strings_[row.value]);
   }

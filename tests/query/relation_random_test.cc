@@ -249,6 +249,13 @@ class RelationRandomTest : public ::testing::TestWithParam<std::tuple<uint32_t, 
                     .status());
     }
     for (int i = 0; i < kPosts; ++i) ASSERT_OK(db_.Insert("posts", RandomPost()).status());
+    // One busy user: more children than the sorts' inline buffers hold.
+    for (int i = 0; i < 80; ++i) {
+      Attrs post = RandomPost();
+      Attrs owner = OwnerAttrs(int64_t{1});
+      std::copy(owner.begin(), owner.end(), post.begin());  // the owner columns come first
+      ASSERT_OK(db_.Insert("posts", post).status());
+    }
     // Delete some users and posts, then insert more posts (reusing slots),
     // and re-parent some: index order is no longer slot order.
     ResultSet users = db_.Query("users").Get().value();
