@@ -328,15 +328,17 @@ absl::StatusOr<UserCounts> SqlitePeer::CountAll() {
   return out;
 }
 
-absl::StatusOr<UserIds> SqlitePeer::HasGe5() {
+// Steps a statement whose first column is a user id, collecting the ids.
+absl::StatusOr<UserIds> SqlitePeer::ReadUserIds(sqlite3_stmt* s, const char* what) {
   UserIds out;
-  sqlite3_stmt* s = has_ge5_.get();
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(sqlite3_column_int64(s, 0));
   sqlite3_reset(s);
-  if (rc != SQLITE_DONE) return Error("has");
+  if (rc != SQLITE_DONE) return Error(what);
   return out;
 }
+
+absl::StatusOr<UserIds> SqlitePeer::HasGe5() { return ReadUserIds(has_ge5_.get(), "has"); }
 
 absl::StatusOr<UserMaxes> SqlitePeer::MaxPerParent() {
   UserMaxes out;
@@ -353,13 +355,7 @@ absl::StatusOr<UserMaxes> SqlitePeer::MaxPerParent() {
 }
 
 absl::StatusOr<UserIds> SqlitePeer::WhereHas() {
-  UserIds out;
-  sqlite3_stmt* s = where_has_.get();
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(sqlite3_column_int64(s, 0));
-  sqlite3_reset(s);
-  if (rc != SQLITE_DONE) return Error("where has");
-  return out;
+  return ReadUserIds(where_has_.get(), "where has");
 }
 
 absl::Status SqlitePeer::SnapshotSave(const std::string& path) {

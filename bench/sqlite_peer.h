@@ -52,6 +52,7 @@ class SqlitePeer final : public Peer {
   static int64_t MemoryUsed();
 
  private:
+  absl::StatusOr<UserIds> ReadUserIds(sqlite3_stmt* s, const char* what);
   struct DbCloser {
     void operator()(sqlite3* db) const;
   };

@@ -70,10 +70,10 @@ TEST(SchemaTest, PrimaryKeyOptions) {
   EXPECT_FALSE(Col(by_name, "code").auto_increment);  // strings never do
 
   // A primary key is never NULL, even when asked.
-  Schema stubborn = Schema().Int64("id", Nullable(), PrimaryKey());
-  EXPECT_FALSE(Col(stubborn, "id").nullable);
-  Schema stubborn2 = Schema().Int64("id", PrimaryKey(), Nullable());
-  EXPECT_FALSE(Col(stubborn2, "id").nullable);
+  Schema nullable_then_pk = Schema().Int64("id", Nullable(), PrimaryKey());
+  EXPECT_FALSE(Col(nullable_then_pk, "id").nullable);
+  Schema pk_then_nullable = Schema().Int64("id", PrimaryKey(), Nullable());
+  EXPECT_FALSE(Col(pk_then_nullable, "id").nullable);
 }
 
 TEST(SchemaTest, OtherOptions) {
