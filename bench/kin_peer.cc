@@ -115,7 +115,7 @@ std::string KinPeer::HowItAnswers(Op op) const {
     case Op::kLoad:
       return "CreateTable x2, HasMany(users, posts), InsertBatch (columnar bulk path)";
     case Op::kLookup:
-      return "FindOrFail(users, id) + Related(user, \"posts\").Get() + Row::GetInt64(\"id\")";
+      return "FindOrFail(users, id) + Related(user, \"posts\").Get(), ids via Int64Column";
     case Op::kInsert:
       return "InsertBatch(\"posts\", 65536-row RowBatch per call), posts.user_id index maintained";
     case Op::kSnapshotSave:
@@ -144,12 +144,10 @@ absl::StatusOr<PostIds> KinPeer::Lookup(int64_t user_id) {
   if (absl::IsNotFound(user.status())) return PostIds();
   if (!user.ok()) return user.status();
   KIN_ASSIGN_OR_RETURN(ResultSet posts, db_.Related(*user, "posts").Get());
+  const std::span<const int64_t> post_ids = posts_->Int64Column(post_id_);
   PostIds out;
   out.reserve(posts.size());
-  for (const Row& post : posts) {
-    KIN_ASSIGN_OR_RETURN(int64_t id, post.GetInt64("id"));
-    out.push_back(id);
-  }
+  for (const Row& post : posts) out.push_back(post_ids[post.id().value]);
   return out;
 }
 

@@ -296,6 +296,7 @@ RowId Table::ApplyInsert(std::vector<internal::UndoEntry>* log) {
   if (id.value < min_generations_.size() &&
       generations_[id.value] < min_generations_[id.value]) {
     generations_[id.value] = min_generations_[id.value];
+    any_nonzero_generation_ = true;
   }
   for (size_t i = 0; i < columns_.size(); ++i) WriteCell(id, ColumnId(i), row_[i]);
   live_.Set(id.value, true);
@@ -387,6 +388,7 @@ void Table::Delete(RowId id, std::vector<internal::UndoEntry>* log) {
   live_.Set(id.value, false);
   --live_count_;
   ++generations_[id.value];
+  any_nonzero_generation_ = true;
   free_slots_.push_back(id.value);
   if (log != nullptr) log->push_back(std::move(e));
 }
@@ -514,6 +516,8 @@ absl::Status Table::Restore(TableImage image) {
   validity_ = std::move(image.validity);
   live_ = std::move(image.live);
   generations_ = std::move(image.generations);
+  any_nonzero_generation_ =
+      std::any_of(generations_.begin(), generations_.end(), [](uint32_t g) { return g != 0; });
   free_slots_ = std::move(image.free_slots);
   live_count_ = live;
   next_auto_increment_ = image.next_auto_increment;

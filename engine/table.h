@@ -91,6 +91,11 @@ class Table {
   bool IsLive(RowId id) const { return id.value < live_.size() && live_.Get(id.value); }
   uint32_t generation(RowId id) const { return generations_[id.value]; }
   const Bitmap& live() const { return live_; }
+  // True while every slot's generation is 0 (no row of this table was ever
+  // deleted or rolled back): result sets then build their handles without
+  // reading generations(), one cache miss less per row. Conservative: it
+  // stays false once any generation may have been non-zero.
+  bool all_generations_zero() const { return !any_nonzero_generation_; }
 
   // A handle for a live slot. REQUIRES: IsLive(id).
   Row GetRow(RowId id) const { return Row(this, id, generations_[id.value]); }
@@ -238,6 +243,7 @@ class Table {
   // guards handles, which never outlive this Table object.
   std::vector<uint32_t> min_generations_;
   std::vector<uint32_t> free_slots_;
+  bool any_nonzero_generation_ = false;  // see all_generations_zero()
   std::vector<std::unique_ptr<HashIndex>> indexes_;  // per column, may be null
   size_t live_count_ = 0;
   int64_t next_auto_increment_ = 1;

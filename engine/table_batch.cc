@@ -171,7 +171,9 @@ absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::
   for (size_t r = 0; r < rows; ++r) {
     uint32_t slot = first_slot + static_cast<uint32_t>(r);
     live_.PushBack(true);
-    generations_.push_back(slot < min_generations_.size() ? min_generations_[slot] : 0);
+    const uint32_t generation = slot < min_generations_.size() ? min_generations_[slot] : 0;
+    if (generation != 0) any_nonzero_generation_ = true;
+    generations_.push_back(generation);
   }
   live_count_ += rows;
   if (pk_spec.auto_increment) {

@@ -15,6 +15,14 @@ std::unique_ptr<internal::RowSetData> ResultSet::MakeData(const Table& table,
                                                          std::span<const RowId> ids) {
   auto data = std::make_unique<internal::RowSetData>();
   data->rows.reserve(ids.size());
+  if (table.all_generations_zero()) {
+    // No slot was ever reused: every handle's generation is 0, and the rows
+    // (scattered over the table, one cache miss each) need not be touched.
+    for (size_t i = 0; i < ids.size(); ++i) {
+      data->rows.emplace_back(&table, ids[i], 0, data.get(), static_cast<uint32_t>(i));
+    }
+    return data;
+  }
   // Children of many parents are scattered over the table: fetch their
   // generations a few rows ahead so the misses overlap.
   const uint32_t* generations = table.generations().data();

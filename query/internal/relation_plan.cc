@@ -79,6 +79,13 @@ std::string ExtraName(const RelationLoadSpec& load) {
 // Calls f(RowId) for every live row of `table`, in slot order.
 template <typename F>
 void ForEachLive(const Table& table, F&& f) {
+  if (table.size() == table.slot_count()) {
+    // No dead slots (the common case between deletes): a plain counted loop
+    // the compiler can unroll, with no bit walking.
+    const uint32_t n = static_cast<uint32_t>(table.slot_count());
+    for (uint32_t r = 0; r < n; ++r) f(RowId(r));
+    return;
+  }
   const std::vector<uint64_t>& words = table.live().words();
   for (size_t w = 0; w < words.size(); ++w) {
     uint64_t bits = words[w];
@@ -764,15 +771,58 @@ absl::Status ScanAggregate(const RelationHop& hop, const CompiledQuery& child,
     }
   };
   switch (a.type) {
-    case Type::kInt64:
+    case Type::kInt64: {
+      // The hot case (the latest post per user): the best values alone in
+      // a dense array, updated without a branch, and "has any" in a byte
+      // array beside it, so the per-row work is a max and two stores.
+      const int64_t* d = static_cast<const int64_t*>(a.data);
+      // Without a filter and with a NOT NULL column, a row has a result
+      // exactly when its index list is non-empty, and that is only in doubt
+      // where the best is still the identity: skip the per-row flag.
+      const bool flag_rows = filter != nullptr || valid != nullptr;
+      std::vector<uint8_t> any(flag_rows ? n : 0, 0);
+      std::vector<int64_t> best;
+      const int64_t identity = fn == AggregateFunction::kMin
+                                   ? std::numeric_limits<int64_t>::max()
+                                   : std::numeric_limits<int64_t>::min();
+      auto scan = [&](auto better) {
+        best.assign(n, identity);
+        // Raw restrict pointers: a byte store would otherwise alias every
+        // captured pointer and force reloads each row.
+        int64_t* __restrict best_at = best.data();
+        uint8_t* __restrict any_at = any.data();
+        if (flag_rows) {
+          each([best_at, any_at, d, better](size_t s, uint32_t r) {
+            best_at[s] = better(best_at[s], d[r]);
+            any_at[s] = 1;
+          });
+        } else {
+          each([best_at, d, better](size_t s, uint32_t r) {
+            best_at[s] = better(best_at[s], d[r]);
+          });
+        }
+      };
+      if (fn == AggregateFunction::kMin) {
+        scan([](int64_t x, int64_t y) { return std::min(x, y); });
+      } else {
+        scan([](int64_t x, int64_t y) { return std::max(x, y); });
+      }
       e->unboxed = true;
       e->ints.resize(m);
       e->nulls.assign(m, 1);
-      track(static_cast<const int64_t*>(a.data), [&](size_t i, int64_t v) {
-        e->ints[i] = v;
-        e->nulls[i] = 0;
-      });
+      for (size_t i = 0; i < m; ++i) {
+        int64_t s = slot_of(i);
+        if (s < 0) continue;
+        const int64_t v = best[static_cast<size_t>(s)];
+        const bool has = flag_rows ? any[static_cast<size_t>(s)] != 0
+                                   : v != identity || !hop.Related(rows[i]).empty();
+        if (has) {
+          e->ints[i] = v;
+          e->nulls[i] = 0;
+        }
+      }
       return absl::OkStatus();
+    }
     case Type::kDouble:
       e->values.resize(m);
       track(static_cast<const double*>(a.data), [&](size_t i, double v) { e->values[i] = Value(v); });

@@ -255,6 +255,30 @@ TEST_F(TableTest, StaleHandleAfterSlotReuse) {
   EXPECT_THAT(table_->RowAt(slot), IsOkAndHolds(cy));
 }
 
+// all_generations_zero() lets result sets skip reading generations; it must
+// turn false before any handle could carry a non-zero generation.
+TEST_F(TableTest, AllGenerationsZeroUntilARowIsDeletedOrRolledBack) {
+  Row a = Add("a", "x");
+  EXPECT_TRUE(table_->all_generations_zero());
+  ASSERT_OK(engine_.Begin());
+  Add("b", "x");
+  ASSERT_OK(engine_.Rollback());
+  // The rolled-back slot's next insert gets generation 1.
+  Row c = Add("c", "x");
+  EXPECT_EQ(c.generation(), 1u);
+  EXPECT_FALSE(table_->all_generations_zero());
+
+  Engine other;
+  ASSERT_OK(other.CreateTable("t", Schema().Int64("id", PrimaryKey())));
+  ASSERT_OK_AND_ASSIGN(Row t, other.Insert("t", {}));
+  EXPECT_TRUE(other.FindTable("t")->all_generations_zero());
+  ASSERT_OK(other.Delete(t));
+  EXPECT_FALSE(other.FindTable("t")->all_generations_zero());
+  ASSERT_OK_AND_ASSIGN(Row again, other.Insert("t", {}));
+  EXPECT_EQ(again.generation(), 1u);
+  EXPECT_TRUE(a.valid());
+}
+
 TEST_F(TableTest, LargeStrings) {
   std::string big(1 << 20, 'x');
   big[12345] = 'y';

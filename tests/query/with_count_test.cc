@@ -225,6 +225,59 @@ TEST_F(WithCountTest, BelongsToCountsAndAggregates) {
   EXPECT_THAT(scores, ElementsAre(Value(10), Value(10), Value(10), Value(20), Value(), Value()));
 }
 
+// Min / Max over a NOT NULL int64 column take a path that infers "has a
+// result" from the index rather than flagging rows: values at the int64
+// limits (equal to the scan's starting value), parents without children,
+// dangling and NULL keys, and a dead slot in the middle all answer as a
+// walk of each parent's list would.
+TEST(WithAggregateNotNullTest, MinMaxAtTheLimitsEveryStrategy) {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  Database db;
+  ASSERT_OK(db.CreateTable("teams", Schema().Int64("id", PrimaryKey())));
+  ASSERT_OK(db.CreateTable("scores", Schema()
+                                         .Int64("id", PrimaryKey())
+                                         .Int64("team_id")
+                                         .Int64("points", NotNull())));
+  ASSERT_OK(db.HasMany("teams", "scores"));
+  for (int i = 0; i < 4; ++i) ASSERT_OK(db.Insert("teams", {}).status());
+  // Team 1: only the limits. Team 2: one ordinary value. Team 3: none.
+  // Team 4: its only score is deleted (a dead slot the scan must skip).
+  ASSERT_OK(db.Insert("scores", {{"team_id", 1}, {"points", kMin}}).status());
+  ASSERT_OK(db.Insert("scores", {{"team_id", 1}, {"points", kMax}}).status());
+  ASSERT_OK_AND_ASSIGN(Row gone, db.Insert("scores", {{"team_id", 4}, {"points", 9}}));
+  ASSERT_OK(db.Insert("scores", {{"team_id", 2}, {"points", -5}}).status());
+  ASSERT_OK(db.Insert("scores", {{"team_id", 99}, {"points", 1}}).status());  // dangling
+  ASSERT_OK(db.Insert("scores", {{"team_id", Value()}, {"points", 2}}).status());
+  auto run = [&]() {
+    std::vector<std::pair<Value, Value>> out;
+    absl::StatusOr<ResultSet> teams =
+        db.Query("teams")
+            .WithAggregate("scores", [](Query& q) { q.Min("points").As("low"); })
+            .WithAggregate("scores", [](Query& q) { q.Max("points").As("high"); })
+            .Get();
+    EXPECT_TRUE(teams.ok()) << teams.status();
+    if (!teams.ok()) return out;
+    for (const Row& t : *teams) out.emplace_back(*t.Extra("low"), *t.Extra("high"));
+    return out;
+  };
+  using P = std::pair<Value, Value>;
+  for (int round = 0; round < 2; ++round) {
+    for (auto strategy : {::kin::internal::RelationStrategy::kAuto, ::kin::internal::RelationStrategy::kWalk,
+                          ::kin::internal::RelationStrategy::kScan}) {
+      ::kin::internal::SetRelationStrategyForTesting(strategy);
+      EXPECT_THAT(run(), ElementsAre(P(Value(kMin), Value(kMax)), P(Value(-5), Value(-5)),
+                                     P(Value(), Value()),
+                                     round == 0 ? P(Value(9), Value(9)) : P(Value(), Value())))
+          << "round " << round;
+    }
+    ::kin::internal::SetRelationStrategyForTesting(::kin::internal::RelationStrategy::kAuto);
+    if (round == 0) {
+      ASSERT_OK(db.Delete(gone));
+    }
+  }
+}
+
 TEST_F(WithCountTest, SumOverflowIsAnError) {
   Row big = AddUser("big");
   AddPost(Id(big), "x", 0, false, std::numeric_limits<int64_t>::max());
