@@ -89,7 +89,11 @@ class Table {
   // Slots ever allocated (live + free); spans below are this long.
   size_t slot_count() const { return live_.size(); }
   bool IsLive(RowId id) const { return id.value < live_.size() && live_.Get(id.value); }
-  uint32_t generation(RowId id) const { return generations_[id.value]; }
+  // Reads no memory while all_generations_zero(): checking a handle then
+  // costs the live bit only.
+  uint32_t generation(RowId id) const {
+    return any_nonzero_generation_ ? generations_[id.value] : 0;
+  }
   const Bitmap& live() const { return live_; }
   // True while every slot's generation is 0 (no row of this table was ever
   // deleted or rolled back): result sets then build their handles without
@@ -98,7 +102,7 @@ class Table {
   bool all_generations_zero() const { return !any_nonzero_generation_; }
 
   // A handle for a live slot. REQUIRES: IsLive(id).
-  Row GetRow(RowId id) const { return Row(this, id, generations_[id.value]); }
+  Row GetRow(RowId id) const { return Row(this, id, generation(id)); }
   // Checked: FailedPrecondition when the slot is not live.
   absl::StatusOr<Row> RowAt(RowId id) const;
 

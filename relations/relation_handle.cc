@@ -93,8 +93,20 @@ absl::StatusOr<RelationHandle::Resolved> RelationHandle::Resolve(
   }
   Resolved r;
   r.spec = s;
-  KIN_ASSIGN_OR_RETURN(r.child, engine_->GetTable(s->child_table()));
-  KIN_ASSIGN_OR_RETURN(r.parent_table, engine_->GetTable(s->parent_table()));
+  // spec() found the relation by the saved parent's table name, so that
+  // table is the parent of a HasMany (the child of a BelongsTo): one name
+  // lookup less on the hot read path.
+  const Table* own = pending_.has_value() ? nullptr : parent_.table();
+  if (own != nullptr && s->kind == RelationKind::kHasMany) {
+    r.parent_table = own;
+  } else {
+    KIN_ASSIGN_OR_RETURN(r.parent_table, engine_->GetTable(s->parent_table()));
+  }
+  if (own != nullptr && s->kind == RelationKind::kBelongsTo) {
+    r.child = own;
+  } else {
+    KIN_ASSIGN_OR_RETURN(r.child, engine_->GetTable(s->child_table()));
+  }
   KIN_ASSIGN_OR_RETURN(r.foreign_key, r.child->GetColumn(s->foreign_key));
   KIN_ASSIGN_OR_RETURN(r.local_key, r.parent_table->GetColumn(s->local_key));
   return r;
@@ -249,9 +261,18 @@ absl::StatusOr<ResultSet> RelationHandle::Get() const {
   // Without on_query the answer is the index's list as it stands: skip
   // compiling a query (the hot path of lazy relation reads).
   if (r.spec->kind == RelationKind::kHasMany) {
+    const HashIndex& index = *r.child->index(r.foreign_key);
+    if (index.key_type() == Type::kInt64 && !pending_.has_value()) {
+      // The common int64 key, read unboxed (spec() checked the parent).
+      if (r.parent_table->IsNull(parent_.id(), r.local_key)) {
+        return ResultSet::FromRowIds(*r.child, {});
+      }
+      const int64_t key = r.parent_table->Int64Column(r.local_key)[parent_.id().value];
+      return ResultSet::FromRowIds(*r.child, index.Find(key));
+    }
     KIN_ASSIGN_OR_RETURN(Value key, SavedParentKey(r));
     if (key.is_null()) return ResultSet::FromRowIds(*r.child, {});
-    return ResultSet::FromRowIds(*r.child, r.child->index(r.foreign_key)->Find(key));
+    return ResultSet::FromRowIds(*r.child, index.Find(key));
   }
   const HashIndex* by_key = r.parent_table->index(r.local_key);
   if (by_key == nullptr) return Query().Get();  // a local key without index: scan
