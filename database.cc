@@ -9,7 +9,9 @@
 namespace kin {
 
 Database::Database(SnapshotContents contents)
-    : Engine(std::move(contents.engine)), relations_(std::move(contents.relations)) {}
+    : Engine(std::move(contents.engine)), relations_(std::move(contents.relations)) {
+  relations_.Bind(*this);
+}
 
 absl::Status Database::HasMany(absl::string_view parent, absl::string_view child,
                                HasManyOptions options) {
@@ -33,6 +35,7 @@ absl::Status Database::HasMany(absl::string_view parent, absl::string_view child
   }
   // Resolve checked the names, so these cannot fail.
   for (RelationSpec& spec : specs) KIN_RETURN_IF_ERROR(relations_.Add(std::move(spec)));
+  relations_.Bind(*this);
   return absl::OkStatus();
 }
 
@@ -46,7 +49,9 @@ absl::Status Database::BelongsTo(absl::string_view child, absl::string_view pare
   KIN_ASSIGN_OR_RETURN(RelationSpec spec,
                        relations_.ResolveBelongsTo(*this, child, parent, std::move(options)));
   KIN_RETURN_IF_ERROR(CreateIndex(spec.child_table(), spec.foreign_key));
-  return relations_.Add(std::move(spec));
+  KIN_RETURN_IF_ERROR(relations_.Add(std::move(spec)));
+  relations_.Bind(*this);
+  return absl::OkStatus();
 }
 
 kin::Query Database::Query(absl::string_view table) {
@@ -77,7 +82,9 @@ absl::Status Database::DropTable(absl::string_view table) {
   }
   for (const auto& [t, c] : drop_fks) KIN_RETURN_IF_ERROR(RemoveForeignKey(t, c));
   relations_.RemoveTable(table);
-  return Engine::DropTable(table);
+  KIN_RETURN_IF_ERROR(Engine::DropTable(table));
+  relations_.Bind(*this);
+  return absl::OkStatus();
 }
 
 absl::Status SaveSnapshot(const Database& db, const std::string& path,

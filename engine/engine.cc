@@ -76,6 +76,7 @@ absl::Status Engine::DropTable(absl::string_view name) {
   }
   Table* t = it->second;
   by_name_.erase(it);
+  ++table_epoch_;
   for (auto tit = tables_.begin(); tit != tables_.end(); ++tit) {
     if (tit->get() == t) {
       tables_.erase(tit);

@@ -85,6 +85,10 @@ class Engine {
   absl::StatusOr<const Table*> GetTable(absl::string_view name) const;
   // Names in creation order.
   std::vector<std::string> TableNames() const;
+  // Changes whenever a table is dropped: a Table pointer taken from this
+  // engine stays valid while the epoch is unchanged (moving the engine
+  // keeps both). Lets the layers above cache resolved tables safely.
+  uint64_t table_epoch() const { return table_epoch_; }
   // Adds a secondary index on an int64 or string column (no-op if indexed).
   absl::Status CreateIndex(absl::string_view table, absl::string_view column);
 
@@ -143,6 +147,7 @@ class Engine {
   std::vector<ForeignKeySpec> foreign_keys_;
   std::vector<internal::UndoEntry> log_;
   std::vector<size_t> marks_;  // log size at each open Begin()
+  uint64_t table_epoch_ = 0;   // see table_epoch()
 };
 
 // Scoped transaction: rolls back on destruction unless committed.

@@ -477,11 +477,10 @@ absl::StatusOr<ResultSet> Query::Get() const {
     }
   }
   q.Select(&ids);
+  if (spec_.loads.empty()) return ResultSet::Plain(q.table(), ids);
   ResultSet rows = ResultSet::FromRowIds(q.table(), ids);
-  if (!spec_.loads.empty()) {
-    KIN_RETURN_IF_ERROR(
-        internal::AttachLoads(relation_context(), q.table(), spec_, ids, &rows.data()));
-  }
+  KIN_RETURN_IF_ERROR(
+      internal::AttachLoads(relation_context(), q.table(), spec_, ids, &rows.data()));
   return rows;
 }
 
@@ -562,8 +561,10 @@ absl::StatusOr<Page> Query::Paginate(int64_t page, int64_t per_page) const {
   const size_t total = q.SelectAndCount(offset, per, &ids);
 
   Page out;
-  out.rows = ResultSet::FromRowIds(q.table(), ids);
-  if (!spec_.loads.empty()) {
+  if (spec_.loads.empty()) {
+    out.rows = ResultSet::Plain(q.table(), ids);
+  } else {
+    out.rows = ResultSet::FromRowIds(q.table(), ids);
     KIN_RETURN_IF_ERROR(
         internal::AttachLoads(relation_context(), q.table(), spec_, ids, &out.rows.data()));
   }

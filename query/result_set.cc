@@ -6,22 +6,22 @@
 
 namespace kin {
 
-ResultSet::ResultSet() : data_(std::make_unique<internal::RowSetData>()) {}
-
 ResultSet::ResultSet(const Table* table, std::unique_ptr<internal::RowSetData> data)
     : table_(table), data_(std::move(data)) {}
 
-std::unique_ptr<internal::RowSetData> ResultSet::MakeData(const Table& table,
-                                                         std::span<const RowId> ids) {
-  auto data = std::make_unique<internal::RowSetData>();
-  data->rows.reserve(ids.size());
+namespace {
+
+// Appends a handle per id to `rows`, each pointing at `set` (may be null).
+void AppendRows(const Table& table, std::span<const RowId> ids,
+                const internal::RowSetData* set, std::vector<Row>& rows) {
+  rows.reserve(ids.size());
   if (table.all_generations_zero()) {
     // No slot was ever reused: every handle's generation is 0, and the rows
     // (scattered over the table, one cache miss each) need not be touched.
     for (size_t i = 0; i < ids.size(); ++i) {
-      data->rows.emplace_back(&table, ids[i], 0, data.get(), static_cast<uint32_t>(i));
+      rows.emplace_back(&table, ids[i], 0, set, static_cast<uint32_t>(i));
     }
-    return data;
+    return;
   }
   // Children of many parents are scattered over the table: fetch their
   // generations a few rows ahead so the misses overlap.
@@ -29,14 +29,28 @@ std::unique_ptr<internal::RowSetData> ResultSet::MakeData(const Table& table,
   constexpr size_t kAhead = 16;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (i + kAhead < ids.size()) __builtin_prefetch(generations + ids[i + kAhead].value);
-    data->rows.emplace_back(&table, ids[i], generations[ids[i].value], data.get(),
-                            static_cast<uint32_t>(i));
+    rows.emplace_back(&table, ids[i], generations[ids[i].value], set, static_cast<uint32_t>(i));
   }
+}
+
+}  // namespace
+
+std::unique_ptr<internal::RowSetData> ResultSet::MakeData(const Table& table,
+                                                         std::span<const RowId> ids) {
+  auto data = std::make_unique<internal::RowSetData>();
+  AppendRows(table, ids, data.get(), data->rows);
   return data;
 }
 
 ResultSet ResultSet::FromRowIds(const Table& table, std::span<const RowId> ids) {
   return ResultSet(&table, MakeData(table, ids));
+}
+
+ResultSet ResultSet::Plain(const Table& table, std::span<const RowId> ids) {
+  ResultSet out;
+  out.table_ = &table;
+  AppendRows(table, ids, nullptr, out.plain_);
+  return out;
 }
 
 std::vector<RowId> ResultSet::row_ids() const {

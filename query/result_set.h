@@ -58,13 +58,18 @@ class ExtraColumn {
 
 class ResultSet {
  public:
-  // An empty set with no table.
-  ResultSet();
+  // An empty set with no table (allocates nothing).
+  ResultSet() = default;
   // Adopts `data`, whose rows must already point at `data` (as FromRowIds
   // builds them). `table` may be nullptr for an empty set.
   ResultSet(const Table* table, std::unique_ptr<internal::RowSetData> data);
-  // The rows of `table` at `ids`, in that order. REQUIRES: live rows.
+  // The rows of `table` at `ids`, in that order, ready for the query layer
+  // to attach preloads and extras (data()). REQUIRES: live rows.
   static ResultSet FromRowIds(const Table& table, std::span<const RowId> ids);
+  // The same rows with nothing to attach (Row::Preloaded / Row::Extra
+  // answer NotFound, data() must not be called): one allocation less, for
+  // plain reads such as a relation's Get(). REQUIRES: live rows.
+  static ResultSet Plain(const Table& table, std::span<const RowId> ids);
   // The same as bare data, each Row built as Row(table, id, generation,
   // data, index): for the children sets of preloads
   // (RowSetData::Preload::children). REQUIRES: live rows.
@@ -78,13 +83,11 @@ class ResultSet {
 
   // The table the rows belong to (nullptr for a default-constructed set).
   const Table* table() const { return table_; }
-  size_t size() const { return data_ == nullptr ? 0 : data_->rows.size(); }
+  size_t size() const { return all().size(); }
   bool empty() const { return size() == 0; }
   // REQUIRES: i < size().
-  const Row& operator[](size_t i) const { return data_->rows[i]; }
-  std::span<const Row> rows() const {
-    return data_ == nullptr ? std::span<const Row>() : std::span<const Row>(data_->rows);
-  }
+  const Row& operator[](size_t i) const { return all()[i]; }
+  std::span<const Row> rows() const { return all(); }
   const Row* begin() const { return rows().data(); }
   const Row* end() const { return rows().data() + size(); }
 
@@ -95,7 +98,8 @@ class ResultSet {
   // named 'x' on this result" when the query attached none.
   absl::StatusOr<ExtraColumn> Extras(absl::string_view name) const;
 
-  // For the layers that attach preloads and extras. REQUIRES: not moved from.
+  // For the layers that attach preloads and extras. REQUIRES: built by
+  // FromRowIds (not Plain, not default-constructed), not moved from.
   internal::RowSetData& data() { return *data_; }
   const internal::RowSetData& data() const { return *data_; }
 
@@ -103,8 +107,13 @@ class ResultSet {
   std::string DebugString() const;
 
  private:
+  const std::vector<Row>& all() const { return data_ != nullptr ? data_->rows : plain_; }
+
   const Table* table_ = nullptr;
+  // The rows live in data_->rows when the set can carry attachments, else
+  // in plain_ (their Row::set_ is null).
   std::unique_ptr<internal::RowSetData> data_;
+  std::vector<Row> plain_;
 };
 
 // Pagination meta, as Lucid's paginator reports it.

@@ -93,6 +93,13 @@ absl::StatusOr<RelationHandle::Resolved> RelationHandle::Resolve(
   }
   Resolved r;
   r.spec = s;
+  if (s->binding.parent != nullptr && s->binding.epoch == engine_->table_epoch()) {
+    r.child = s->binding.child;
+    r.parent_table = s->binding.parent;
+    r.foreign_key = s->binding.foreign_key;
+    r.local_key = s->binding.local_key;
+    return r;
+  }
   // spec() found the relation by the saved parent's table name, so that
   // table is the parent of a HasMany (the child of a BelongsTo): one name
   // lookup less on the hot read path.
@@ -265,22 +272,22 @@ absl::StatusOr<ResultSet> RelationHandle::Get() const {
     if (index.key_type() == Type::kInt64 && !pending_.has_value()) {
       // The common int64 key, read unboxed (spec() checked the parent).
       if (r.parent_table->IsNull(parent_.id(), r.local_key)) {
-        return ResultSet::FromRowIds(*r.child, {});
+        return ResultSet::Plain(*r.child, {});
       }
       const int64_t key = r.parent_table->Int64Column(r.local_key)[parent_.id().value];
-      return ResultSet::FromRowIds(*r.child, index.Find(key));
+      return ResultSet::Plain(*r.child, index.Find(key));
     }
     KIN_ASSIGN_OR_RETURN(Value key, SavedParentKey(r));
-    if (key.is_null()) return ResultSet::FromRowIds(*r.child, {});
-    return ResultSet::FromRowIds(*r.child, index.Find(key));
+    if (key.is_null()) return ResultSet::Plain(*r.child, {});
+    return ResultSet::Plain(*r.child, index.Find(key));
   }
   const HashIndex* by_key = r.parent_table->index(r.local_key);
   if (by_key == nullptr) return Query().Get();  // a local key without index: scan
   KIN_RETURN_IF_ERROR(parent_.CheckValid());
   Value key = r.child->GetValue(parent_.id(), r.foreign_key);
-  if (key.is_null()) return ResultSet::FromRowIds(*r.parent_table, {});
+  if (key.is_null()) return ResultSet::Plain(*r.parent_table, {});
   std::span<const RowId> hit = by_key->Find(key);
-  return ResultSet::FromRowIds(*r.parent_table, hit.subspan(0, std::min<size_t>(hit.size(), 1)));
+  return ResultSet::Plain(*r.parent_table, hit.subspan(0, std::min<size_t>(hit.size(), 1)));
 }
 
 absl::StatusOr<Row> RelationHandle::Find(const Value& id) const {

@@ -1,5 +1,7 @@
 #include "relations/relation_spec.h"
 
+#include <optional>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/errors.h"
@@ -213,6 +215,25 @@ absl::Status RelationCatalog::SetOnQuery(absl::string_view table, absl::string_v
     }
   }
   return Get(table, name).status();
+}
+
+void RelationCatalog::Bind(const Engine& engine) {
+  for (const std::unique_ptr<RelationSpec>& s : specs_) {
+    RelationSpec::Binding b;
+    const Table* parent = engine.FindTable(s->parent_table());
+    const Table* child = engine.FindTable(s->child_table());
+    std::optional<ColumnId> local = parent == nullptr ? std::nullopt : parent->FindColumn(s->local_key);
+    std::optional<ColumnId> foreign =
+        child == nullptr ? std::nullopt : child->FindColumn(s->foreign_key);
+    if (local.has_value() && foreign.has_value()) {
+      b.parent = parent;
+      b.child = child;
+      b.local_key = *local;
+      b.foreign_key = *foreign;
+      b.epoch = engine.table_epoch();
+    }
+    s->binding = b;
+  }
 }
 
 void RelationCatalog::RemoveTable(absl::string_view table) {

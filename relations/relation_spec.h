@@ -95,6 +95,19 @@ struct RelationSpec {
   std::map<std::string, Value> meta;
   QueryHook on_query;  // code: not persisted, re-attach after a load
 
+  // The tables and key columns the names above resolve to, filled by
+  // RelationCatalog::Bind so that reads through the relation skip four name
+  // lookups. Valid while `epoch` equals the engine's table_epoch(); not
+  // persisted, not part of the declaration.
+  struct Binding {
+    const Table* parent = nullptr;  // nullptr: not bound
+    const Table* child = nullptr;
+    ColumnId local_key;
+    ColumnId foreign_key;
+    uint64_t epoch = 0;
+  };
+  Binding binding;
+
   const std::string& parent_table() const {
     return kind == RelationKind::kHasMany ? table : related_table;
   }
@@ -144,6 +157,11 @@ class RelationCatalog {
   absl::Status SetOnQuery(absl::string_view table, absl::string_view name, QueryHook hook);
   // Removes every relation declared on or reading `table`.
   void RemoveTable(absl::string_view table);
+  // Resolves every relation's tables and key columns against `engine` (see
+  // RelationSpec::Binding). Call after declaring relations, loading them
+  // or dropping a table; a relation whose names do not resolve is left
+  // unbound and is resolved by name on each use.
+  void Bind(const Engine& engine);
 
  private:
   std::vector<std::unique_ptr<RelationSpec>> specs_;  // stable addresses

@@ -232,7 +232,11 @@ TEST_F(PlanTest, RowsAfterWritesDetectDeletion) {
 TEST_F(PlanTest, ResultSetCarriesPreloadsAndExtras) {
   Query parents(engine_, "users");
   parents.Where("id", "<=", 2);
-  ASSERT_OK_AND_ASSIGN(ResultSet users, parents.Get());
+  ASSERT_OK_AND_ASSIGN(ResultSet plain, parents.Get());
+  // A query without loads returns a plain set; the query layer attaches to
+  // sets built by FromRowIds.
+  ResultSet users = ResultSet::FromRowIds(*engine_.FindTable("users"), plain.row_ids());
+  EXPECT_THAT(plain[0].Preloaded("posts"), StatusIs(absl::StatusCode::kNotFound));
   Query child(engine_, "posts");
   child.OrderBy("created_at", kDesc).Limit(2);
   ASSERT_OK_AND_ASSIGN(internal::CompiledQuery compiled, child.Compile());

@@ -1,5 +1,8 @@
 // Declaring HasMany / BelongsTo: defaults, options, inspection, errors.
 
+#include <string>
+#include <vector>
+
 #include "database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -158,6 +161,38 @@ TEST_F(DeclareTest, DroppingATableDropsItsRelations) {
   EXPECT_TRUE(db_.Relations("users").empty());
   EXPECT_TRUE(db_.foreign_keys().empty());
   EXPECT_THAT(db_.DropTable("posts"), StatusIs(absl::StatusCode::kNotFound));
+}
+
+// Reads through a relation use tables and columns resolved at declaration
+// (RelationSpec::binding). Dropping and re-creating tables, through
+// Database or the Engine underneath it, must never leave a read on a
+// dropped table: the binding is refreshed or, if stale, bypassed.
+TEST_F(DeclareTest, RelationReadsSurviveTablesDroppedAndRecreated) {
+  ASSERT_OK(db_.HasMany("users", "posts"));
+  ASSERT_OK(db_.CreateTable("tags", Schema().Int64("id", PrimaryKey())));
+  ASSERT_OK_AND_ASSIGN(Row user, db_.Insert("users", {{"email", "a@b"}}));
+  ASSERT_OK(db_.Insert("posts", {{"user_id", 1}, {"title", "x"}}).status());
+  auto titles = [&](const Row& u) {
+    std::vector<std::string> out;
+    absl::StatusOr<ResultSet> posts = db_.Related(u, "posts").Get();
+    EXPECT_OK(posts);
+    if (!posts.ok()) return out;
+    for (const Row& p : *posts) out.emplace_back(*p.GetString("title"));
+    return out;
+  };
+  EXPECT_THAT(titles(user), ElementsAre("x"));
+  ASSERT_OK(static_cast<Engine&>(db_).DropTable("tags"));  // the epoch moves on
+  EXPECT_THAT(titles(user), ElementsAre("x"));
+  ASSERT_OK(db_.DropTable("posts"));
+  EXPECT_THAT(db_.Related(user, "posts").Get(),
+              StatusIs(absl::StatusCode::kNotFound, "table 'users': no relation named 'posts'"));
+  ASSERT_OK(db_.CreateTable("posts", PostsSchema()));
+  ASSERT_OK(db_.HasMany("users", "posts"));
+  ASSERT_OK(db_.Insert("posts", {{"user_id", 1}, {"title", "y"}}).status());
+  EXPECT_THAT(titles(user), ElementsAre("y"));
+  ASSERT_OK_AND_ASSIGN(const RelationSpec* spec, db_.GetRelation("users", "posts"));
+  EXPECT_EQ(spec->binding.child, db_.FindTable("posts"));
+  EXPECT_EQ(spec->binding.epoch, db_.table_epoch());
 }
 
 }  // namespace
