@@ -1,6 +1,7 @@
 #include "persist/envelope.h"
 
 #include <cstring>
+#include <new>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -26,19 +27,28 @@ uint64_t GetLittleEndian(const char* in, size_t bytes) {
   return v;
 }
 
-}  // namespace
-
-void StartEnvelope(std::string* out) {
-  out->assign(kHeaderSize, '\0');
-  std::memcpy(out->data(), kMagic, sizeof(kMagic));
-  PutLittleEndian(out->data() + kVersionOffset, kSnapshotFormatVersion, 4);
+// The checksum of a whole snapshot of `version` (see envelope.h).
+uint64_t Checksum(absl::string_view bytes, uint32_t version) {
+  size_t body = bytes.size() - kTrailerSize;
+  if (version == 1) return XXH3_64bits(bytes.data(), body);
+  XXH3_state_t* state = XXH3_createState();
+  if (state == nullptr) throw std::bad_alloc();
+  XXH3_64bits_reset(state);
+  XXH3_64bits_update(state, bytes.data() + kHeaderSize, body - kHeaderSize);
+  XXH3_64bits_update(state, bytes.data(), kHeaderSize);
+  uint64_t sum = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  return sum;
 }
 
-void FinishEnvelope(std::string* out) {
-  PutLittleEndian(out->data() + kLengthOffset, out->size() - kHeaderSize, 8);
-  char sum[kTrailerSize];
-  PutLittleEndian(sum, XXH3_64bits(out->data(), out->size()), kTrailerSize);
-  out->append(sum, kTrailerSize);
+}  // namespace
+
+std::string EncodeHeader(uint64_t payload_length) {
+  std::string out(kHeaderSize, '\0');
+  std::memcpy(out.data(), kMagic, sizeof(kMagic));
+  PutLittleEndian(out.data() + kVersionOffset, kSnapshotFormatVersion, 4);
+  PutLittleEndian(out.data() + kLengthOffset, payload_length, 8);
+  return out;
 }
 
 absl::StatusOr<EnvelopeHeader> CheckHeader(absl::string_view prefix, absl::string_view label) {
@@ -99,7 +109,7 @@ absl::StatusOr<EnvelopeHeader> CheckEnvelope(absl::string_view bytes, uint64_t m
   }
   size_t body = bytes.size() - kTrailerSize;
   uint64_t stored = GetLittleEndian(bytes.data() + body, kTrailerSize);
-  uint64_t computed = XXH3_64bits(bytes.data(), body);
+  uint64_t computed = Checksum(bytes, header->version);
   if (stored != computed) {
     return BadSnapshot(label, absl::StrFormat("checksum mismatch (stored %016x, computed %016x): "
                                               "the file is damaged",

@@ -1,7 +1,12 @@
 // The snapshot envelope: magic, format version, flags, payload length, the
-// payload, and an XXH3-64 checksum of everything before it. Checked in full
-// before the payload decoder sees a byte. Internal to //persist; the layout
-// is documented in snapshot.h.
+// payload, and an XXH3-64 checksum. Checked in full before the payload
+// decoder sees a byte. Internal to //persist; the layout is documented in
+// snapshot.h.
+//
+// What the checksum covers: version 1, the header then the payload (the
+// bytes before the checksum, in file order); version 2, the payload then
+// the header, so that a writer can hash the payload as it streams out and
+// fill in the header's length once it knows it.
 
 #ifndef KIN_PERSIST_ENVELOPE_H_
 #define KIN_PERSIST_ENVELOPE_H_
@@ -22,11 +27,9 @@ inline constexpr size_t kHeaderSize = 24;   // magic, version, flags, length
 inline constexpr size_t kTrailerSize = 8;   // checksum
 inline constexpr size_t kEnvelopeSize = kHeaderSize + kTrailerSize;
 
-// Starts a snapshot in `out` (cleared): a header with a zero length. The
-// caller appends the payload, then calls FinishEnvelope.
-void StartEnvelope(std::string* out);
-// Patches the payload length into the header and appends the checksum.
-void FinishEnvelope(std::string* out);
+// The header of a snapshot of the current format version with a payload of
+// `payload_length` bytes.
+std::string EncodeHeader(uint64_t payload_length);
 
 struct EnvelopeHeader {
   uint32_t version = 0;

@@ -71,7 +71,7 @@ namespace kin {
 
 // The format version this build writes. It reads every version from 1 up
 // to this one; a file with a higher version is a DataLoss error naming it.
-inline constexpr uint32_t kSnapshotFormatVersion = 1;
+inline constexpr uint32_t kSnapshotFormatVersion = 2;
 
 // Knobs for saving a snapshot file.
 struct SnapshotOptions {
