@@ -81,6 +81,13 @@ class HashIndex {
   [[nodiscard]] std::optional<RowId> Build(std::span<const std::string> keys,
                                            std::span<const uint32_t> rows);
 
+  // True when every key's rows are in ascending RowId (slot) order, as
+  // indexing a table slot by slot leaves them; false once an Add or InsertAt
+  // put a row after a larger one. Conservative: removals that restore the
+  // order do not set it back. O(1), for snapshots (slot order needs no
+  // stored per-key order).
+  bool rows_ascending() const { return rows_ascending_; }
+
   void Clear();
   void Reserve(size_t keys);
   size_t MemoryBytes() const;
@@ -110,6 +117,7 @@ class HashIndex {
   std::vector<RowId> dense_;
   std::vector<std::vector<RowId>> dense_many_;
   size_t dense_count_ = 0;
+  bool rows_ascending_ = true;
 };
 
 // --- implementation of the templates ---

@@ -196,15 +196,73 @@ class PayloadSource : public std::streambuf {
   }
 };
 
+// Reads consecutive little-endian values of T from bytes of any alignment,
+// as a random-access iterator, so that a vector can be built from a block
+// in one pass (no zero-filling first, then copying over the zeros).
+template <typename T>
+class LittleEndianIterator {
+ public:
+  using iterator_category = std::random_access_iterator_tag;
+  using value_type = T;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const T*;
+  using reference = T;
+
+  LittleEndianIterator() = default;
+  explicit LittleEndianIterator(const char* p) : p_(p) {}
+  T operator*() const {
+    T v;
+    std::memcpy(&v, p_, sizeof(T));
+    if constexpr (!kNativeLittleEndian && sizeof(T) > 1) v = SwapBytes(v);
+    return v;
+  }
+  T operator[](difference_type i) const { return *(*this + i); }
+  LittleEndianIterator& operator++() {
+    p_ += sizeof(T);
+    return *this;
+  }
+  LittleEndianIterator operator++(int) {
+    LittleEndianIterator old = *this;
+    ++*this;
+    return old;
+  }
+  LittleEndianIterator& operator--() {
+    p_ -= sizeof(T);
+    return *this;
+  }
+  LittleEndianIterator operator--(int) {
+    LittleEndianIterator old = *this;
+    --*this;
+    return old;
+  }
+  LittleEndianIterator& operator+=(difference_type n) {
+    p_ += n * static_cast<difference_type>(sizeof(T));
+    return *this;
+  }
+  LittleEndianIterator& operator-=(difference_type n) { return *this += -n; }
+  friend LittleEndianIterator operator+(LittleEndianIterator it, difference_type n) {
+    return it += n;
+  }
+  friend LittleEndianIterator operator+(difference_type n, LittleEndianIterator it) {
+    return it += n;
+  }
+  friend LittleEndianIterator operator-(LittleEndianIterator it, difference_type n) {
+    return it -= n;
+  }
+  friend difference_type operator-(LittleEndianIterator a, LittleEndianIterator b) {
+    return (a.p_ - b.p_) / static_cast<difference_type>(sizeof(T));
+  }
+  friend auto operator<=>(LittleEndianIterator a, LittleEndianIterator b) = default;
+
+ private:
+  const char* p_ = nullptr;
+};
+
 // `n` little-endian values of T from `bytes` (any alignment).
 template <typename T>
 std::vector<T> LoadLittleEndian(const char* bytes, size_t n) {
-  std::vector<T> v(n);
-  if (n > 0) std::memcpy(v.data(), bytes, n * sizeof(T));
-  if constexpr (!kNativeLittleEndian && sizeof(T) > 1) {
-    for (T& x : v) x = SwapBytes(x);
-  }
-  return v;
+  LittleEndianIterator<T> first(bytes);
+  return std::vector<T>(first, first + static_cast<std::ptrdiff_t>(n));
 }
 
 // Reads the payload through the cereal archive. Errors are sticky: after
@@ -435,14 +493,15 @@ void EncodeColumnSpec(Writer& w, const ColumnSpec& c) {
 // databases give equal bytes), or empty when every key's rows are in slot
 // order, which is how Restore rebuilds an index given no order.
 std::vector<uint32_t> SecondaryIndexOrder(const HashIndex& index) {
-  // The common case first, without sorting the keys: every list ascending.
+  std::vector<uint32_t> order;
+  if (index.rows_ascending()) return order;  // known without looking
+  // Then without sorting the keys: every list ascending after all.
   bool slot_order = true;
   index.ForEachKey([&](const auto&, std::span<const RowId> rows) {
     for (size_t i = 1; i < rows.size() && slot_order; ++i) {
       if (rows[i] < rows[i - 1]) slot_order = false;
     }
   });
-  std::vector<uint32_t> order;
   if (slot_order) return order;
   index.ForEachSorted([&](const Value&, std::span<const RowId> rows) {
     for (RowId r : rows) order.push_back(r.value);

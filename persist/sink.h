@@ -18,9 +18,8 @@
 
 namespace kin::internal {
 
-// Payload bytes in order. Small writes are gathered in a buffer; large ones
-// (whole columns) go straight from the caller's memory to Emit, saving a
-// copy. Errors are sticky: after the first failed Emit nothing more is
+// Payload bytes in order, gathered in a buffer that is hashed and emitted
+// whenever it fills. Errors are sticky: after the first failed Emit nothing more is
 // emitted, and status() reports it.
 class Sink {
  public:

@@ -248,6 +248,30 @@ TEST(HashIndexTest, BuildEqualsAddInOrderOnRandomStringKeys) {
   }
 }
 
+TEST(HashIndexTest, RowsAscendingTracksSlotOrder) {
+  for (int64_t far : {int64_t{0}, int64_t{1} << 40}) {  // dense, then hashed
+    HashIndex idx(Type::kInt64, /*unique=*/false);
+    idx.Add(Value(far + 1), RowId(1));
+    idx.Add(Value(far + 2), RowId(0));  // another key: still ascending per key
+    idx.Add(Value(far + 1), RowId(4));
+    EXPECT_TRUE(idx.rows_ascending());
+    idx.InsertAt(Value(far + 1), RowId(2), 1);  // 1, 2, 4
+    EXPECT_TRUE(idx.rows_ascending());
+    idx.InsertAt(Value(far + 1), RowId(3), 0);  // 3, 1, 2, 4
+    EXPECT_FALSE(idx.rows_ascending());
+    idx.Clear();
+    EXPECT_TRUE(idx.rows_ascending());
+    idx.Add(Value(far + 1), RowId(5));
+    idx.Add(Value(far + 1), RowId(3));
+    EXPECT_FALSE(idx.rows_ascending());
+    std::vector<int64_t> keys = {far, far, far + 1};
+    ASSERT_EQ(idx.Build(keys, std::vector<uint32_t>{0, 1, 2}), std::nullopt);
+    EXPECT_TRUE(idx.rows_ascending());
+    ASSERT_EQ(idx.Build(keys, std::vector<uint32_t>{1, 0, 2}), std::nullopt);
+    EXPECT_FALSE(idx.rows_ascending());
+  }
+}
+
 TEST(HashIndexTest, BuildReportsTheFirstDuplicateOfAUniqueIndex) {
   std::vector<int64_t> dense = {5, 6, 7, 6, 5};
   std::vector<uint32_t> rows = {0, 1, 2, 3, 4};

@@ -250,8 +250,8 @@ TEST(SnapshotRoundTripTest, ManyRowsAndLongStrings) {
 }
 
 TEST(SnapshotRoundTripTest, BigFileThroughTheSinkBuffer) {
-  // Larger than the save buffer (1 MiB), with columns that bypass it
-  // (256 KiB and up) and strings that straddle its end.
+  // Many times the save buffer (256 KiB), with columns and strings that
+  // straddle its end and a string larger than it.
   World world = test::MakeSmallWorld(150000);
   ASSERT_OK(world.engine.Insert("t", {{"s", std::string(3 << 20, 'y')}}).status());
   std::string path = test::MakeTempDir("big") + "/big.kin";
