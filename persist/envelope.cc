@@ -1,5 +1,6 @@
 #include "persist/envelope.h"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -87,7 +88,8 @@ absl::Status CheckClaimedSize(const EnvelopeHeader& header, uint64_t max_bytes,
 }
 
 absl::StatusOr<EnvelopeHeader> CheckEnvelope(absl::string_view bytes, uint64_t max_bytes,
-                                             absl::string_view label) {
+                                             absl::string_view label,
+                                             std::optional<uint64_t> checksum) {
   if (bytes.size() > max_bytes) {
     return OverLimit(label, absl::StrCat(bytes.size(), " bytes, over the limit of "
                                          "LoadOptions::max_bytes (",
@@ -109,13 +111,56 @@ absl::StatusOr<EnvelopeHeader> CheckEnvelope(absl::string_view bytes, uint64_t m
   }
   size_t body = bytes.size() - kTrailerSize;
   uint64_t stored = GetLittleEndian(bytes.data() + body, kTrailerSize);
-  uint64_t computed = Checksum(bytes, header->version);
+  uint64_t computed = checksum.has_value() ? *checksum : Checksum(bytes, header->version);
   if (stored != computed) {
     return BadSnapshot(label, absl::StrFormat("checksum mismatch (stored %016x, computed %016x): "
                                               "the file is damaged",
                                               stored, computed));
   }
   return header;
+}
+
+ChecksumStream::ChecksumStream(uint64_t total_size)
+    : total_(total_size), state_(XXH3_createState()) {
+  if (state_ == nullptr) throw std::bad_alloc();
+  XXH3_64bits_reset(state_);
+}
+
+ChecksumStream::~ChecksumStream() { XXH3_freeState(state_); }
+
+void ChecksumStream::Update(const char* data, size_t n) {
+  if (total_ < kEnvelopeSize) {
+    seen_ += n;
+    return;
+  }
+  // The header: kept, and for version 1 hashed first.
+  if (seen_ < kHeaderSize) {
+    size_t part = std::min<size_t>(n, kHeaderSize - seen_);
+    std::memcpy(header_ + seen_, data, part);
+    seen_ += part;
+    data += part;
+    n -= part;
+    if (seen_ == kHeaderSize) {
+      version_ = static_cast<uint32_t>(GetLittleEndian(header_ + kVersionOffset, 4));
+      if (version_ == 1) XXH3_64bits_update(state_, header_, kHeaderSize);
+    }
+  }
+  // The payload, up to the trailer.
+  uint64_t body_end = total_ - kTrailerSize;
+  if (n > 0 && seen_ < body_end) {
+    size_t part = static_cast<size_t>(std::min<uint64_t>(n, body_end - seen_));
+    XXH3_64bits_update(state_, data, part);
+  }
+  seen_ += n;
+}
+
+std::optional<uint64_t> ChecksumStream::Result() {
+  if (seen_ != total_ || total_ < kEnvelopeSize || version_ == 0 ||
+      version_ > kSnapshotFormatVersion) {
+    return std::nullopt;
+  }
+  if (version_ != 1) XXH3_64bits_update(state_, header_, kHeaderSize);
+  return XXH3_64bits_digest(state_);
 }
 
 }  // namespace kin::internal

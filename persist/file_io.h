@@ -36,7 +36,9 @@ class FileBytes {
   absl::string_view view() const { return absl::string_view(data_, size_); }
 
  private:
-  friend absl::StatusOr<FileBytes> ReadWholeFile(const std::string& path, uint64_t max_bytes);
+  friend absl::StatusOr<FileBytes> ReadWholeFile(
+      const std::string& path, uint64_t max_bytes,
+      absl::FunctionRef<void(const char* data, size_t n, uint64_t file_size)> on_read);
 
   void* mapping_ = nullptr;
   size_t mapped_ = 0;
@@ -45,8 +47,12 @@ class FileBytes {
 };
 
 // The whole content of a regular file. NotFound when missing;
-// ResourceExhausted when larger than `max_bytes` (or out of memory).
-absl::StatusOr<FileBytes> ReadWholeFile(const std::string& path, uint64_t max_bytes);
+// ResourceExhausted when larger than `max_bytes` (or out of memory). Reads
+// a chunk at a time, calling on_read(data, n, file_size) after each chunk
+// with the bytes just read, while they are still in the cache.
+absl::StatusOr<FileBytes> ReadWholeFile(
+    const std::string& path, uint64_t max_bytes,
+    absl::FunctionRef<void(const char* data, size_t n, uint64_t file_size)> on_read);
 
 }  // namespace kin::internal
 

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <exception>
 #include <new>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -41,10 +42,11 @@ auto CatchExceptions(absl::string_view label, F&& f) -> decltype(f()) {
 }
 
 absl::StatusOr<SnapshotContents> Decode(absl::string_view bytes, const LoadOptions& options,
-                                        absl::string_view label) {
+                                        absl::string_view label,
+                                        std::optional<uint64_t> checksum = std::nullopt) {
   return CatchExceptions(label, [&]() -> absl::StatusOr<SnapshotContents> {
     KIN_ASSIGN_OR_RETURN(internal::EnvelopeHeader header,
-                         internal::CheckEnvelope(bytes, options.max_bytes, label));
+                         internal::CheckEnvelope(bytes, options.max_bytes, label, checksum));
     return internal::DecodePayload(bytes.substr(internal::kHeaderSize, header.payload_length),
                                    header.version, options, label);
   });
@@ -170,9 +172,18 @@ absl::StatusOr<SnapshotContents> LoadSnapshotFile(const std::string& path,
                                                   const LoadOptions& options) {
   std::string label = internal::FileLabel(path);
   return CatchExceptions(label, [&]() -> absl::StatusOr<SnapshotContents> {
-    KIN_ASSIGN_OR_RETURN(internal::FileBytes bytes,
-                         internal::ReadWholeFile(path, options.max_bytes));
-    return Decode(bytes.view(), options, label);
+    // Hashed as it is read, while each chunk is in the cache.
+    std::optional<internal::ChecksumStream> checksum;
+    KIN_ASSIGN_OR_RETURN(
+        internal::FileBytes bytes,
+        internal::ReadWholeFile(path, options.max_bytes,
+                                [&](const char* data, size_t n, uint64_t file_size) {
+                                  if (!checksum.has_value()) checksum.emplace(file_size);
+                                  checksum->Update(data, n);
+                                }));
+    std::optional<uint64_t> sum;
+    if (checksum.has_value()) sum = checksum->Result();
+    return Decode(bytes.view(), options, label, sum);
   });
 }
 

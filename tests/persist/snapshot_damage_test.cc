@@ -141,6 +141,27 @@ TEST(SnapshotDamageTest, FlippedByteAnywhere) {
   EXPECT_THAT(DecodeSnapshot(damaged), StatusIs(kDataLoss, HasSubstr("checksum mismatch")));
 }
 
+TEST(SnapshotDamageTest, FlippedByteInABigFile) {
+  // Files are hashed chunk by chunk as they are read (1 MiB at a time):
+  // damage anywhere in any chunk, or in the header or trailer, is caught.
+  std::string bytes = Encode(MakeSmallWorld(200000));
+  ASSERT_GT(bytes.size(), size_t{3} << 20);
+  std::string path = test::MakeTempDir("flipped") + "/big.kin";
+  for (size_t i : {size_t{16}, size_t{kPayloadOffset}, (size_t{1} << 20) - 1, size_t{1} << 20,
+                   bytes.size() / 2, bytes.size() - 9, bytes.size() - 1}) {
+    std::string damaged = bytes;
+    damaged[i] ^= 0x20;
+    test::WriteFileOrDie(path, damaged);
+    EXPECT_THAT(LoadSnapshotFile(path), StatusIs(kDataLoss, HasSubstr(path))) << i;
+    if (i != 16) {  // the length field: reported as truncation instead
+      EXPECT_THAT(LoadSnapshotFile(path), StatusIs(kDataLoss, HasSubstr("checksum mismatch")))
+          << i;
+    }
+  }
+  test::WriteFileOrDie(path, bytes);
+  EXPECT_OK(LoadSnapshotFile(path).status());
+}
+
 // --- forged files: valid envelope and checksum, hostile payload ---
 
 TEST(SnapshotDamageTest, ForgedHugeStringLength) {

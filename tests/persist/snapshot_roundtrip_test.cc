@@ -342,8 +342,16 @@ TEST(SnapshotRoundTripTest, ReadsFormatVersion1) {
   EXPECT_EQ(again[8], static_cast<char>(kSnapshotFormatVersion));
   ASSERT_OK_AND_ASSIGN(SnapshotContents reloaded, DecodeSnapshot(again));
   EXPECT_EQ(reloaded.engine.DebugString(), world.engine.DebugString());
+  // Through a file, hashed as it is read.
+  std::string path = test::MakeTempDir("v1") + "/world_v1.kin";
+  test::WriteFileOrDie(path, bytes);
+  ASSERT_OK_AND_ASSIGN(SnapshotContents from_file, LoadSnapshotFile(path));
+  EXPECT_EQ(from_file.engine.DebugString(), world.engine.DebugString());
   // Its checksum is checked the version-1 way.
   bytes[bytes.size() / 2] ^= 1;
+  test::WriteFileOrDie(path, bytes);
+  EXPECT_THAT(LoadSnapshotFile(path),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("checksum mismatch")));
   EXPECT_THAT(DecodeSnapshot(bytes),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("checksum mismatch")));
 }
