@@ -28,7 +28,9 @@ class Sink {
   Sink& operator=(const Sink&) = delete;
   virtual ~Sink();
 
+  // `data` may be null when n is 0 (an empty column's data()).
   void Write(const void* data, size_t n) {
+    if (n == 0) return;
     if (n <= static_cast<size_t>(end_ - pos_)) {
       std::memcpy(pos_, data, n);
       pos_ += n;
