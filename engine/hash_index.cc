@@ -2,23 +2,42 @@
 
 #include <algorithm>
 #include <cassert>
+#include <limits>
 
 namespace kin {
+
+namespace {
+
+// The widest key range a dense index may span for `keys` keys: the same
+// bound FitsDense applies one key at a time.
+uint64_t DenseSpan(size_t keys) { return 4 * static_cast<uint64_t>(keys) + 4096; }
+
+}  // namespace
 
 HashIndex::HashIndex(Type key_type, bool unique) : key_type_(key_type), unique_(unique) {
   assert((key_type == Type::kInt64 || key_type == Type::kString) &&
          "HashIndex: key type must be int64 or string");
   if (key_type == Type::kString) maps_.emplace<Maps<std::string>>();
-  dense_mode_ = unique && key_type == Type::kInt64;
+  dense_mode_ = key_type == Type::kInt64;
 }
 
 void HashIndex::MakeSparse() {
   Maps<int64_t>& m = std::get<Maps<int64_t>>(maps_);
-  m.one.reserve(dense_count_);
-  for (size_t k = 0; k < dense_.size(); ++k) {
-    if (dense_[k].value != kAbsent) m.one.emplace(static_cast<int64_t>(k), dense_[k]);
+  if (unique_) {
+    m.one.reserve(dense_count_);
+    for (size_t k = 0; k < dense_.size(); ++k) {
+      if (dense_[k].value != kAbsent) m.one.emplace(static_cast<int64_t>(k), dense_[k]);
+    }
+  } else {
+    m.many.reserve(dense_count_);
+    for (size_t k = 0; k < dense_many_.size(); ++k) {
+      if (!dense_many_[k].empty()) {
+        m.many.emplace(static_cast<int64_t>(k), std::move(dense_many_[k]));
+      }
+    }
   }
   std::vector<RowId>().swap(dense_);
+  std::vector<std::vector<RowId>>().swap(dense_many_);
   dense_count_ = 0;
   dense_mode_ = false;
 }
@@ -31,11 +50,14 @@ size_t HashIndex::num_keys() const {
 
 std::span<const RowId> HashIndex::Find(int64_t key) const {
   if (dense_mode_) {
-    if (key < 0 || static_cast<uint64_t>(key) >= dense_.size() ||
-        dense_[key].value == kAbsent) {
-      return {};
+    if (key < 0) return {};
+    size_t k = static_cast<size_t>(key);
+    if (!unique_) {
+      if (k >= dense_many_.size()) return {};
+      return dense_many_[k];
     }
-    return std::span<const RowId>(&dense_[key], 1);
+    if (k >= dense_.size() || dense_[k].value == kAbsent) return {};
+    return std::span<const RowId>(&dense_[k], 1);
   }
   const auto* m = std::get_if<Maps<int64_t>>(&maps_);
   if (m == nullptr) return {};
@@ -70,13 +92,22 @@ std::span<const RowId> HashIndex::Find(const Value& key) const {
 
 namespace {
 
-template <typename M, typename K>
-void AddTo(M& maps, bool unique, K&& key, RowId row) {
-  if (unique) {
-    maps.one.emplace(std::forward<K>(key), row);
-  } else {
-    maps.many[std::forward<K>(key)].push_back(row);
-  }
+// Puts `row` at `position` of a key's list (past the end: appends) and
+// clears `ascending` if the list is no longer in ascending order.
+void InsertIntoList(std::vector<RowId>& rows, RowId row, uint32_t position, bool& ascending) {
+  size_t at = std::min<size_t>(position, rows.size());
+  if ((at > 0 && row < rows[at - 1]) || (at < rows.size() && rows[at] < row)) ascending = false;
+  rows.insert(rows.begin() + at, row);
+}
+
+// Removes `row` from a key's list and returns the position it had.
+uint32_t RemoveFromList(std::vector<RowId>& rows, RowId row) {
+  // Undo and re-parenting remove recent rows most often: search from the back.
+  auto pos = std::find(rows.rbegin(), rows.rend(), row);
+  assert(pos != rows.rend() && "HashIndex::Remove: row absent");
+  uint32_t index = static_cast<uint32_t>(rows.rend() - pos - 1);
+  rows.erase(rows.begin() + index);
+  return index;
 }
 
 template <typename M, typename K>
@@ -87,51 +118,46 @@ uint32_t RemoveFrom(M& maps, bool unique, const K& key, RowId row) {
   }
   auto it = maps.many.find(key);
   assert(it != maps.many.end() && "HashIndex::Remove: key absent");
-  std::vector<RowId>& rows = it->second;
-  // Undo and re-parenting remove recent rows most often: search from the back.
-  auto pos = std::find(rows.rbegin(), rows.rend(), row);
-  assert(pos != rows.rend() && "HashIndex::Remove: row absent");
-  uint32_t index = static_cast<uint32_t>(rows.rend() - pos - 1);
-  rows.erase(rows.begin() + index);
-  if (rows.empty()) maps.many.erase(it);
+  uint32_t index = RemoveFromList(it->second, row);
+  if (it->second.empty()) maps.many.erase(it);
   return index;
 }
 
+// `position` past the end appends.
 template <typename M, typename K>
-void InsertInto(M& maps, bool unique, K&& key, RowId row, uint32_t position) {
+void InsertInto(M& maps, bool unique, K&& key, RowId row, uint32_t position, bool& ascending) {
   if (unique) {
     maps.one.emplace(std::forward<K>(key), row);
     return;
   }
   std::vector<RowId>& rows = maps.many[std::forward<K>(key)];
-  assert(position <= rows.size());
-  rows.insert(rows.begin() + position, row);
+  assert((position == std::numeric_limits<uint32_t>::max() || position <= rows.size()) &&
+         "HashIndex::InsertAt: position past the end");
+  InsertIntoList(rows, row, position, ascending);
 }
 
 }  // namespace
 
 void HashIndex::Add(const Value& key, RowId row) {
-  if (dense_mode_ && !FitsDense(key.AsInt64())) MakeSparse();
-  if (dense_mode_) {
-    size_t k = static_cast<size_t>(key.AsInt64());
-    if (k >= dense_.size()) dense_.resize(k + 1, RowId(kAbsent));
-    assert(dense_[k].value == kAbsent && "HashIndex::Add: duplicate key");
-    dense_[k] = row;
-    ++dense_count_;
-    return;
-  }
-  if (key.is_int64()) {
-    AddTo(std::get<Maps<int64_t>>(maps_), unique_, key.AsInt64(), row);
-  } else {
-    AddTo(std::get<Maps<std::string>>(maps_), unique_, key.AsString(), row);
-  }
+  InsertAt(key, row, std::numeric_limits<uint32_t>::max());
 }
 
 uint32_t HashIndex::Remove(const Value& key, RowId row) {
   if (dense_mode_) {
-    dense_[static_cast<size_t>(key.AsInt64())] = RowId(kAbsent);
-    --dense_count_;
-    return 0;
+    size_t k = static_cast<size_t>(key.AsInt64());
+    if (unique_) {
+      dense_[k] = RowId(kAbsent);
+      --dense_count_;
+      return 0;
+    }
+    std::vector<RowId>& rows = dense_many_[k];
+    uint32_t index = RemoveFromList(rows, row);
+    if (rows.empty()) {
+      // Frees the list, as the map mode frees an emptied key's entry.
+      std::vector<RowId>().swap(rows);
+      --dense_count_;
+    }
+    return index;
   }
   if (key.is_int64()) {
     return RemoveFrom(std::get<Maps<int64_t>>(maps_), unique_, key.AsInt64(), row);
@@ -139,22 +165,131 @@ uint32_t HashIndex::Remove(const Value& key, RowId row) {
   return RemoveFrom(std::get<Maps<std::string>>(maps_), unique_, key.AsString(), row);
 }
 
+// Add is InsertAt past the end: one code path for both, so the dense and
+// hashed modes cannot drift apart.
 void HashIndex::InsertAt(const Value& key, RowId row, uint32_t position) {
+  if (dense_mode_ && !FitsDense(key.AsInt64())) MakeSparse();
   if (dense_mode_) {
-    Add(key, row);
+    size_t k = static_cast<size_t>(key.AsInt64());
+    if (unique_) {
+      if (k >= dense_.size()) dense_.resize(k + 1, RowId(kAbsent));
+      assert(dense_[k].value == kAbsent && "HashIndex::Add: duplicate key");
+      dense_[k] = row;
+      ++dense_count_;
+      return;
+    }
+    if (k >= dense_many_.size()) dense_many_.resize(k + 1);
+    std::vector<RowId>& rows = dense_many_[k];
+    if (rows.empty()) ++dense_count_;
+    assert((position == std::numeric_limits<uint32_t>::max() || position <= rows.size()) &&
+           "HashIndex::InsertAt: position past the end");
+    InsertIntoList(rows, row, position, rows_ascending_);
     return;
   }
   if (key.is_int64()) {
-    InsertInto(std::get<Maps<int64_t>>(maps_), unique_, key.AsInt64(), row, position);
+    InsertInto(std::get<Maps<int64_t>>(maps_), unique_, key.AsInt64(), row, position,
+               rows_ascending_);
   } else {
-    InsertInto(std::get<Maps<std::string>>(maps_), unique_, key.AsString(), row, position);
+    InsertInto(std::get<Maps<std::string>>(maps_), unique_, key.AsString(), row, position,
+               rows_ascending_);
   }
 }
 
+// The hashed-mode bulk build, for any key type. A secondary index groups
+// rows by key first (one probe per row into a small key → group map), then
+// sizes every list exactly and fills it, so no list ever reallocates.
+template <typename K, typename Keys>
+std::optional<RowId> HashIndex::BuildSparse(const Keys& keys, std::span<const uint32_t> rows) {
+  Maps<K>& m = std::get<Maps<K>>(maps_);
+  if (unique_) {
+    m.one.reserve(rows.size());
+    for (uint32_t r : rows) {
+      if (!m.one.try_emplace(keys[r], RowId(r)).second) return RowId(r);
+    }
+    return std::nullopt;
+  }
+  using View = std::conditional_t<std::is_same_v<K, std::string>, absl::string_view, K>;
+  absl::flat_hash_map<View, uint32_t> group_of_key;
+  std::vector<uint32_t> group_of_row(rows.size());
+  std::vector<uint32_t> sizes;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    auto [it, inserted] =
+        group_of_key.try_emplace(View(keys[rows[i]]), static_cast<uint32_t>(sizes.size()));
+    if (inserted) sizes.push_back(0);
+    ++sizes[it->second];
+    group_of_row[i] = it->second;
+  }
+  std::vector<std::vector<RowId>> lists(sizes.size());
+  for (size_t g = 0; g < sizes.size(); ++g) lists[g].reserve(sizes[g]);
+  for (size_t i = 0; i < rows.size(); ++i) lists[group_of_row[i]].push_back(RowId(rows[i]));
+  m.many.reserve(group_of_key.size());
+  for (const auto& [key, g] : group_of_key) m.many.emplace(K(key), std::move(lists[g]));
+  return std::nullopt;
+}
+
+std::optional<RowId> HashIndex::Build(std::span<const int64_t> keys,
+                                      std::span<const uint32_t> rows) {
+  assert(key_type_ == Type::kInt64 && "HashIndex::Build: int64 keys for a string index");
+  Clear();
+  rows_ascending_ = std::is_sorted(rows.begin(), rows.end());
+  if (rows.empty()) return std::nullopt;
+  int64_t lo = std::numeric_limits<int64_t>::max();
+  int64_t hi = std::numeric_limits<int64_t>::min();
+  for (uint32_t r : rows) {
+    lo = std::min(lo, keys[r]);
+    hi = std::max(hi, keys[r]);
+  }
+  // There are at most rows.size() keys: beyond that span the index cannot
+  // be dense, and nothing indexed by key is allocated for a hostile range.
+  if (lo >= 0 && static_cast<uint64_t>(hi) < DenseSpan(rows.size())) {
+    size_t span = static_cast<size_t>(hi) + 1;
+    if (unique_) {
+      dense_.assign(span, RowId(kAbsent));
+      for (uint32_t r : rows) {
+        RowId& slot = dense_[static_cast<size_t>(keys[r])];
+        if (slot.value != kAbsent) return RowId(r);
+        slot = RowId(r);
+      }
+      dense_count_ = rows.size();
+      return std::nullopt;
+    }
+    std::vector<uint32_t> sizes(span, 0);
+    for (uint32_t r : rows) ++sizes[static_cast<size_t>(keys[r])];
+    size_t distinct = static_cast<size_t>(
+        std::count_if(sizes.begin(), sizes.end(), [](uint32_t n) { return n != 0; }));
+    if (static_cast<uint64_t>(hi) < DenseSpan(distinct)) {
+      // Every list at its final size, then filled through a cursor per key:
+      // 8 bytes a key to touch in the hot loop instead of a vector's 24.
+      dense_many_.resize(span);
+      std::vector<RowId*> cursor(span, nullptr);
+      for (size_t k = 0; k < span; ++k) {
+        if (sizes[k] == 0) continue;
+        dense_many_[k].resize(sizes[k]);
+        cursor[k] = dense_many_[k].data();
+      }
+      for (uint32_t r : rows) *cursor[static_cast<size_t>(keys[r])]++ = RowId(r);
+      dense_count_ = distinct;
+      return std::nullopt;
+    }
+  }
+  dense_mode_ = false;
+  return BuildSparse<int64_t>(keys, rows);
+}
+
+std::optional<RowId> HashIndex::Build(std::span<const std::string> keys,
+                                      std::span<const uint32_t> rows) {
+  assert(key_type_ == Type::kString && "HashIndex::Build: string keys for an int64 index");
+  Clear();
+  rows_ascending_ = std::is_sorted(rows.begin(), rows.end());
+  return BuildSparse<std::string>(keys, rows);
+}
+
 void HashIndex::Clear() {
-  dense_.clear();
+  std::vector<RowId>().swap(dense_);
+  std::vector<std::vector<RowId>>().swap(dense_many_);
   dense_count_ = 0;
-  dense_mode_ = unique_ && key_type_ == Type::kInt64;
+  dense_mode_ = key_type_ == Type::kInt64;
+  rows_ascending_ = true;
   std::visit([](auto& m) { m.one.clear(); m.many.clear(); }, maps_);
 }
 
@@ -165,7 +300,10 @@ void HashIndex::Reserve(size_t keys) {
 }
 
 size_t HashIndex::MemoryBytes() const {
-  return dense_.capacity() * sizeof(RowId) + std::visit(
+  size_t dense = dense_.capacity() * sizeof(RowId) +
+                 dense_many_.capacity() * sizeof(std::vector<RowId>);
+  for (const std::vector<RowId>& rows : dense_many_) dense += rows.capacity() * sizeof(RowId);
+  return dense + std::visit(
       [&](const auto& m) {
         using K = typename std::decay_t<decltype(m.one)>::key_type;
         size_t bytes = m.one.capacity() * (sizeof(K) + sizeof(RowId) + 1) +

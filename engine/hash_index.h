@@ -6,15 +6,19 @@
 // Built on absl::flat_hash_map; string keys are looked up by string_view
 // without allocating.
 //
-// A unique int64 index starts dense: a vector indexed by key, 4 bytes a key,
-// as long as keys stay non-negative and compact (auto-increment ids are).
-// The first key that would make it sparse (>= 4 * keys + 4096) converts it
-// to a hash map for good. Lookups answer the same either way.
+// An int64 index starts dense: a vector indexed by key (4 bytes a key for a
+// unique index, a row list for a secondary one), as long as keys stay
+// non-negative and compact (auto-increment ids and the foreign keys that
+// point at them are). The first key that would make it sparse
+// (>= 4 * keys + 4096) converts it to a hash map for good; Clear() and
+// Build() start over. Lookups, per-key order and positions answer the same
+// either way.
 
 #ifndef KIN_ENGINE_HASH_INDEX_H_
 #define KIN_ENGINE_HASH_INDEX_H_
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -65,6 +69,25 @@ class HashIndex {
   template <typename F>
   void ForEachKey(F&& f) const;
 
+  // Bulk load: the same index as Clear() followed by Add(keys[r], RowId(r))
+  // for every r of `rows` in that order (so each key lists its rows in the
+  // order of `rows`), in a few passes over the keys instead of one probe
+  // and one growing list per row. For a unique index, returns the first row
+  // whose key an earlier row already has (the contents are then
+  // unspecified: Clear() or rebuild); nullopt otherwise.
+  // REQUIRES: key_type() matches the overload, r < keys.size() for every r.
+  [[nodiscard]] std::optional<RowId> Build(std::span<const int64_t> keys,
+                                           std::span<const uint32_t> rows);
+  [[nodiscard]] std::optional<RowId> Build(std::span<const std::string> keys,
+                                           std::span<const uint32_t> rows);
+
+  // True when every key's rows are in ascending RowId (slot) order, as
+  // indexing a table slot by slot leaves them; false once an Add or InsertAt
+  // put a row after a larger one. Conservative: removals that restore the
+  // order do not set it back. O(1), for snapshots (slot order needs no
+  // stored per-key order).
+  bool rows_ascending() const { return rows_ascending_; }
+
   void Clear();
   void Reserve(size_t keys);
   size_t MemoryBytes() const;
@@ -75,6 +98,8 @@ class HashIndex {
     return key >= 0 && key < 4 * static_cast<int64_t>(dense_count_) + 4096;
   }
   void MakeSparse();
+  template <typename K, typename Keys>
+  std::optional<RowId> BuildSparse(const Keys& keys, std::span<const uint32_t> rows);
 
   template <typename K>
   struct Maps {
@@ -85,10 +110,14 @@ class HashIndex {
   Type key_type_;
   bool unique_;
   std::variant<Maps<int64_t>, Maps<std::string>> maps_;
-  // Dense mode (unique int64 only): dense_[key] is the row, or kAbsent.
+  // Dense mode (int64 only). Unique: dense_[key] is the row, or kAbsent.
+  // Secondary: dense_many_[key] lists the key's rows (empty: absent).
+  // dense_count_ counts the keys present.
   bool dense_mode_ = false;
   std::vector<RowId> dense_;
+  std::vector<std::vector<RowId>> dense_many_;
   size_t dense_count_ = 0;
+  bool rows_ascending_ = true;
 };
 
 // --- implementation of the templates ---
@@ -99,6 +128,11 @@ void HashIndex::ForEachKey(F&& f) const {
     for (size_t k = 0; k < dense_.size(); ++k) {
       if (dense_[k].value != kAbsent) {
         f(static_cast<int64_t>(k), std::span<const RowId>(&dense_[k], 1));
+      }
+    }
+    for (size_t k = 0; k < dense_many_.size(); ++k) {
+      if (!dense_many_[k].empty()) {
+        f(static_cast<int64_t>(k), std::span<const RowId>(dense_many_[k]));
       }
     }
     return;
@@ -119,9 +153,15 @@ void HashIndex::ForEachKey(F&& f) const {
 template <typename F>
 void HashIndex::ForEachSorted(F&& f) const {
   if (dense_mode_) {
+    // Dense keys are already in ascending order.
     for (size_t k = 0; k < dense_.size(); ++k) {
       if (dense_[k].value != kAbsent) {
         f(Value(static_cast<int64_t>(k)), std::span<const RowId>(&dense_[k], 1));
+      }
+    }
+    for (size_t k = 0; k < dense_many_.size(); ++k) {
+      if (!dense_many_[k].empty()) {
+        f(Value(static_cast<int64_t>(k)), std::span<const RowId>(dense_many_[k]));
       }
     }
     return;

@@ -1,6 +1,8 @@
 #include "persist/envelope.h"
 
+#include <algorithm>
 #include <cstring>
+#include <new>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -26,19 +28,28 @@ uint64_t GetLittleEndian(const char* in, size_t bytes) {
   return v;
 }
 
-}  // namespace
-
-void StartEnvelope(std::string* out) {
-  out->assign(kHeaderSize, '\0');
-  std::memcpy(out->data(), kMagic, sizeof(kMagic));
-  PutLittleEndian(out->data() + kVersionOffset, kSnapshotFormatVersion, 4);
+// The checksum of a whole snapshot of `version` (see envelope.h).
+uint64_t Checksum(absl::string_view bytes, uint32_t version) {
+  size_t body = bytes.size() - kTrailerSize;
+  if (version == 1) return XXH3_64bits(bytes.data(), body);
+  XXH3_state_t* state = XXH3_createState();
+  if (state == nullptr) throw std::bad_alloc();
+  XXH3_64bits_reset(state);
+  XXH3_64bits_update(state, bytes.data() + kHeaderSize, body - kHeaderSize);
+  XXH3_64bits_update(state, bytes.data(), kHeaderSize);
+  uint64_t sum = XXH3_64bits_digest(state);
+  XXH3_freeState(state);
+  return sum;
 }
 
-void FinishEnvelope(std::string* out) {
-  PutLittleEndian(out->data() + kLengthOffset, out->size() - kHeaderSize, 8);
-  char sum[kTrailerSize];
-  PutLittleEndian(sum, XXH3_64bits(out->data(), out->size()), kTrailerSize);
-  out->append(sum, kTrailerSize);
+}  // namespace
+
+std::string EncodeHeader(uint64_t payload_length) {
+  std::string out(kHeaderSize, '\0');
+  std::memcpy(out.data(), kMagic, sizeof(kMagic));
+  PutLittleEndian(out.data() + kVersionOffset, kSnapshotFormatVersion, 4);
+  PutLittleEndian(out.data() + kLengthOffset, payload_length, 8);
+  return out;
 }
 
 absl::StatusOr<EnvelopeHeader> CheckHeader(absl::string_view prefix, absl::string_view label) {
@@ -77,7 +88,8 @@ absl::Status CheckClaimedSize(const EnvelopeHeader& header, uint64_t max_bytes,
 }
 
 absl::StatusOr<EnvelopeHeader> CheckEnvelope(absl::string_view bytes, uint64_t max_bytes,
-                                             absl::string_view label) {
+                                             absl::string_view label,
+                                             std::optional<uint64_t> checksum) {
   if (bytes.size() > max_bytes) {
     return OverLimit(label, absl::StrCat(bytes.size(), " bytes, over the limit of "
                                          "LoadOptions::max_bytes (",
@@ -99,13 +111,56 @@ absl::StatusOr<EnvelopeHeader> CheckEnvelope(absl::string_view bytes, uint64_t m
   }
   size_t body = bytes.size() - kTrailerSize;
   uint64_t stored = GetLittleEndian(bytes.data() + body, kTrailerSize);
-  uint64_t computed = XXH3_64bits(bytes.data(), body);
+  uint64_t computed = checksum.has_value() ? *checksum : Checksum(bytes, header->version);
   if (stored != computed) {
     return BadSnapshot(label, absl::StrFormat("checksum mismatch (stored %016x, computed %016x): "
                                               "the file is damaged",
                                               stored, computed));
   }
   return header;
+}
+
+ChecksumStream::ChecksumStream(uint64_t total_size)
+    : total_(total_size), state_(XXH3_createState()) {
+  if (state_ == nullptr) throw std::bad_alloc();
+  XXH3_64bits_reset(state_);
+}
+
+ChecksumStream::~ChecksumStream() { XXH3_freeState(state_); }
+
+void ChecksumStream::Update(const char* data, size_t n) {
+  if (total_ < kEnvelopeSize) {
+    seen_ += n;
+    return;
+  }
+  // The header: kept, and for version 1 hashed first.
+  if (seen_ < kHeaderSize) {
+    size_t part = std::min<size_t>(n, kHeaderSize - seen_);
+    std::memcpy(header_ + seen_, data, part);
+    seen_ += part;
+    data += part;
+    n -= part;
+    if (seen_ == kHeaderSize) {
+      version_ = static_cast<uint32_t>(GetLittleEndian(header_ + kVersionOffset, 4));
+      if (version_ == 1) XXH3_64bits_update(state_, header_, kHeaderSize);
+    }
+  }
+  // The payload, up to the trailer.
+  uint64_t body_end = total_ - kTrailerSize;
+  if (n > 0 && seen_ < body_end) {
+    size_t part = static_cast<size_t>(std::min<uint64_t>(n, body_end - seen_));
+    XXH3_64bits_update(state_, data, part);
+  }
+  seen_ += n;
+}
+
+std::optional<uint64_t> ChecksumStream::Result() {
+  if (seen_ != total_ || total_ < kEnvelopeSize || version_ == 0 ||
+      version_ > kSnapshotFormatVersion) {
+    return std::nullopt;
+  }
+  if (version_ != 1) XXH3_64bits_update(state_, header_, kHeaderSize);
+  return XXH3_64bits_digest(state_);
 }
 
 }  // namespace kin::internal

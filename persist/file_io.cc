@@ -1,11 +1,14 @@
 #include "persist/file_io.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 
 #include "absl/strings/str_cat.h"
 #include "persist/errors.h"
@@ -45,18 +48,6 @@ std::pair<std::string, std::string> SplitPath(const std::string& path) {
   return {path.substr(0, slash), path.substr(slash + 1)};
 }
 
-int WriteAll(int fd, absl::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return 0;
-}
-
 int SyncDirectory(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return errno;
@@ -70,7 +61,8 @@ std::atomic<uint64_t> temp_counter{0};
 
 }  // namespace
 
-absl::Status WriteFileAtomically(const std::string& path, absl::string_view bytes, bool sync) {
+absl::Status WriteFileAtomically(const std::string& path, bool sync,
+                                 absl::FunctionRef<absl::Status(int fd)> fill) {
   auto [dir, base] = SplitPath(path);
   if (base.empty()) {
     return absl::InvalidArgumentError(
@@ -103,7 +95,10 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view byte
       ::fchmod(fd, target.st_mode & 07777) != 0) {
     return fail("cannot set the temporary file's permissions", errno);
   }
-  if (int e = WriteAll(fd, bytes); e != 0) return fail("cannot write the temporary file", e);
+  if (absl::Status filled = fill(fd); !filled.ok()) {
+    ::unlink(temp.c_str());
+    return filled;
+  }
   if (sync && ::fsync(fd) != 0) return fail("cannot flush the temporary file", errno);
   if (int e = file.Close(); e != 0) return fail("cannot close the temporary file", e);
   // The atomic step: until here `path` is untouched, after it it is whole.
@@ -123,7 +118,9 @@ absl::Status WriteFileAtomically(const std::string& path, absl::string_view byte
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path, uint64_t max_bytes) {
+absl::StatusOr<FileBytes> ReadWholeFile(
+    const std::string& path, uint64_t max_bytes,
+    absl::FunctionRef<void(const char* data, size_t n, uint64_t file_size)> on_read) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return NoSuchSnapshot(path);
@@ -144,19 +141,50 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path, uint64_t max_
   }
   // Sized by the file system, not by anything inside the file. If the file
   // changes size while being read, the envelope check reports it.
-  std::string bytes(size, '\0');
+  FileBytes bytes;
+  size_t want = static_cast<size_t>(size);
+  if (want > 0) {
+    // Rounded to whole 2 MiB pages, plus one for aligning the start.
+    constexpr size_t kHuge = size_t{2} << 20;
+    size_t mapped = (want + kHuge - 1) / kHuge * kHuge + kHuge;
+    void* mapping = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                           -1, 0);
+    if (mapping == MAP_FAILED) return OverLimit(FileLabel(path), "out of memory");
+    bytes.mapping_ = mapping;
+    bytes.mapped_ = mapped;
+    uintptr_t start = (reinterpret_cast<uintptr_t>(mapping) + kHuge - 1) & ~(kHuge - 1);
+    bytes.data_ = reinterpret_cast<char*>(start);
+    // Advice only: without transparent huge pages this is a plain mapping.
+    ::madvise(bytes.data_, mapped - kHuge, MADV_HUGEPAGE);
+  }
+  // 1 MiB at a time: small enough that on_read finds the chunk in the L2
+  // cache.
+  constexpr size_t kChunk = size_t{1} << 20;
   size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+  while (done < want) {
+    ssize_t n = ::read(fd, bytes.data_ + done, std::min(kChunk, want - done));
     if (n < 0) {
       if (errno == EINTR) continue;
       return OsError("snapshot", path, "cannot read", errno);
     }
     if (n == 0) break;
+    on_read(bytes.data_ + done, static_cast<size_t>(n), size);
     done += static_cast<size_t>(n);
   }
-  bytes.resize(done);
+  bytes.size_ = done;
   return bytes;
+}
+
+FileBytes& FileBytes::operator=(FileBytes&& other) noexcept {
+  std::swap(mapping_, other.mapping_);
+  std::swap(mapped_, other.mapped_);
+  std::swap(data_, other.data_);
+  std::swap(size_, other.size_);
+  return *this;
+}
+
+FileBytes::~FileBytes() {
+  if (mapping_ != nullptr) ::munmap(mapping_, mapped_);
 }
 
 }  // namespace kin::internal

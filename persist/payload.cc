@@ -1,6 +1,10 @@
 #include "persist/payload.h"
 
+#include <algorithm>
+#include <array>
 #include <bit>
+#include <cstring>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <span>
@@ -33,34 +37,55 @@ constexpr uint64_t kMinMetaEntryBytes = kMinStringBytes + 1;
 
 // --- writing ---
 
-// A streambuf appending to a std::string, so the archive writes straight
-// into the snapshot buffer.
-class StringSink : public std::streambuf {
+// Bulk blocks are stored little-endian. On a little-endian host (x86-64,
+// ARM64) a block is its memory, written with one call; elsewhere each value
+// is byte-swapped on the way.
+constexpr bool kNativeLittleEndian = std::endian::native == std::endian::little;
+
+template <typename T>
+T SwapBytes(T v) {
+  auto u = std::bit_cast<std::array<char, sizeof(T)>>(v);
+  std::reverse(u.begin(), u.end());
+  return std::bit_cast<T>(u);
+}
+
+// A streambuf forwarding to the sink, so cereal's small writes and the bulk
+// blocks written straight to the sink keep their order (no put area: every
+// write goes through xsputn at once).
+class SinkBuf : public std::streambuf {
  public:
-  explicit StringSink(std::string* out) : out_(out) {}
+  explicit SinkBuf(Sink* sink) : sink_(sink) {}
 
  protected:
   std::streamsize xsputn(const char* s, std::streamsize n) override {
-    out_->append(s, static_cast<size_t>(n));
+    sink_->Write(s, static_cast<size_t>(n));
     return n;
   }
   int_type overflow(int_type c) override {
     if (!traits_type::eq_int_type(c, traits_type::eof())) {
-      out_->push_back(traits_type::to_char_type(c));
+      char ch = traits_type::to_char_type(c);
+      sink_->Write(&ch, 1);
     }
     return traits_type::not_eof(c);
   }
 
  private:
-  std::string* out_;
+  Sink* sink_;
 };
 
 class Writer {
  public:
-  explicit Writer(std::string* out)
-      : sink_(out),
-        stream_(&sink_),
+  explicit Writer(Sink* sink)
+      : sink_(sink),
+        buf_(sink),
+        stream_(&buf_),
         archive_(stream_, cereal::PortableBinaryOutputArchive::Options::LittleEndian()) {}
+
+  // The first error of the encoder itself (the sink keeps its own).
+  const absl::Status& status() const { return status_; }
+  void Fail(absl::Status status) {
+    if (status_.ok()) status_ = std::move(status);
+  }
 
   void U8(uint8_t v) { archive_(v); }
   void U32(uint32_t v) { archive_(v); }
@@ -72,16 +97,39 @@ class Writer {
     U64(s.size());
     if (!s.empty()) archive_(cereal::binary_data(s.data(), s.size()));
   }
+  // count:u64, padding to 8, the values.
   template <typename T>
   void Array(std::span<const T> v) {
     U64(v.size());
-    if (!v.empty()) archive_(cereal::binary_data(v.data(), v.size() * sizeof(T)));
+    Block(v);
   }
+  // bits:u64, padding to 8, the words.
   void Bits(const Bitmap& bits) {
     U64(bits.size());
-    if (!bits.words().empty()) {
-      archive_(cereal::binary_data(bits.words().data(), bits.words().size() * sizeof(uint64_t)));
+    Block(std::span<const uint64_t>(bits.words()));
+  }
+  // count:u64, padding, lengths:u32[count], then the bytes of every string
+  // back to back.
+  void Strings(std::span<const std::string> cells, absl::string_view what) {
+    U64(cells.size());
+    sink_->Align8();
+    uint32_t lengths[4096];
+    size_t n = 0;
+    for (const std::string& s : cells) {
+      if (s.size() > std::numeric_limits<uint32_t>::max()) {
+        Fail(absl::InvalidArgumentError(absl::StrCat(
+            what, ": a string of ", s.size(), " bytes, over the 4 GiB a snapshot cell holds")));
+        return;
+      }
+      uint32_t length = static_cast<uint32_t>(s.size());
+      lengths[n++] = kNativeLittleEndian ? length : SwapBytes(length);
+      if (n == std::size(lengths)) {
+        sink_->Write(lengths, sizeof(lengths));
+        n = 0;
+      }
     }
+    sink_->Write(lengths, n * sizeof(uint32_t));
+    for (const std::string& s : cells) sink_->Write(s.data(), s.size());
   }
   void Val(const Value& v) {
     if (v.is_null()) {
@@ -106,9 +154,24 @@ class Writer {
   }
 
  private:
-  StringSink sink_;
+  template <typename T>
+  void Block(std::span<const T> v) {
+    sink_->Align8();
+    if constexpr (kNativeLittleEndian || sizeof(T) == 1) {
+      sink_->Write(v.data(), v.size() * sizeof(T));
+    } else {
+      for (T x : v) {
+        T swapped = SwapBytes(x);
+        sink_->Write(&swapped, sizeof(T));
+      }
+    }
+  }
+
+  Sink* sink_;
+  SinkBuf buf_;
   std::ostream stream_;
   cereal::PortableBinaryOutputArchive archive_;
+  absl::Status status_;
 };
 
 // --- reading ---
@@ -123,7 +186,84 @@ class PayloadSource : public std::streambuf {
     setg(begin, begin, begin + bytes.size());
   }
   uint64_t remaining() const { return static_cast<uint64_t>(egptr() - gptr()); }
+  uint64_t offset() const { return static_cast<uint64_t>(gptr() - eback()); }
+  // The next `n` bytes, in place, and moves past them.
+  // REQUIRES: n <= remaining().
+  const char* Take(size_t n) {
+    char* p = gptr();
+    setg(eback(), p + n, egptr());
+    return p;
+  }
 };
+
+// Reads consecutive little-endian values of T from bytes of any alignment,
+// as a random-access iterator, so that a vector can be built from a block
+// in one pass (no zero-filling first, then copying over the zeros).
+template <typename T>
+class LittleEndianIterator {
+ public:
+  using iterator_category = std::random_access_iterator_tag;
+  using value_type = T;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const T*;
+  using reference = T;
+
+  LittleEndianIterator() = default;
+  explicit LittleEndianIterator(const char* p) : p_(p) {}
+  T operator*() const {
+    T v;
+    std::memcpy(&v, p_, sizeof(T));
+    if constexpr (!kNativeLittleEndian && sizeof(T) > 1) v = SwapBytes(v);
+    return v;
+  }
+  T operator[](difference_type i) const { return *(*this + i); }
+  LittleEndianIterator& operator++() {
+    p_ += sizeof(T);
+    return *this;
+  }
+  LittleEndianIterator operator++(int) {
+    LittleEndianIterator old = *this;
+    ++*this;
+    return old;
+  }
+  LittleEndianIterator& operator--() {
+    p_ -= sizeof(T);
+    return *this;
+  }
+  LittleEndianIterator operator--(int) {
+    LittleEndianIterator old = *this;
+    --*this;
+    return old;
+  }
+  LittleEndianIterator& operator+=(difference_type n) {
+    p_ += n * static_cast<difference_type>(sizeof(T));
+    return *this;
+  }
+  LittleEndianIterator& operator-=(difference_type n) { return *this += -n; }
+  friend LittleEndianIterator operator+(LittleEndianIterator it, difference_type n) {
+    return it += n;
+  }
+  friend LittleEndianIterator operator+(difference_type n, LittleEndianIterator it) {
+    return it += n;
+  }
+  friend LittleEndianIterator operator-(LittleEndianIterator it, difference_type n) {
+    return it -= n;
+  }
+  friend difference_type operator-(LittleEndianIterator a, LittleEndianIterator b) {
+    return (a.p_ - b.p_) / static_cast<difference_type>(sizeof(T));
+  }
+  friend auto operator<=>(LittleEndianIterator a, LittleEndianIterator b) = default;
+
+ private:
+  const char* p_ = nullptr;
+};
+
+// `n` little-endian values of T from `bytes` (any alignment).
+template <typename T>
+std::vector<T> LoadLittleEndian(const char* bytes, size_t n) {
+  LittleEndianIterator<T> first(bytes);
+  return std::vector<T>(first, first + static_cast<std::ptrdiff_t>(n));
+}
 
 // Reads the payload through the cereal archive. Errors are sticky: after
 // the first one every read returns zero or empty (which allocates nothing),
@@ -132,8 +272,9 @@ class PayloadSource : public std::streambuf {
 class Reader {
  public:
   // REQUIRES: payload is not empty (the archive reads its endianness byte).
-  Reader(absl::string_view payload, absl::string_view label)
-      : source_(payload), stream_(&source_), archive_(stream_), label_(label) {}
+  Reader(absl::string_view payload, uint32_t version, absl::string_view label)
+      : source_(payload), stream_(&source_), archive_(stream_), version_(version),
+        label_(label) {}
 
   const absl::Status& status() const { return status_; }
   uint64_t remaining() const { return source_.remaining(); }
@@ -196,15 +337,71 @@ class Reader {
     return s;
   }
 
+  // Version 2 and later: the zero bytes that align the next block to 8.
+  void Align8(absl::string_view what) {
+    if (version_ < 2 || !status_.ok()) return;
+    size_t pad = static_cast<size_t>((8 - source_.offset() % 8) % 8);
+    if (remaining() < pad) {
+      Fail(absl::StrCat("payload ends inside ", what));
+      return;
+    }
+    const char* p = source_.Take(pad);
+    for (size_t i = 0; i < pad; ++i) {
+      if (p[i] != 0) {
+        Fail(absl::StrCat(what, ": non-zero padding"));
+        return;
+      }
+    }
+  }
+
+  // `n` values of T, in place. REQUIRES: CheckCount(what, n, sizeof(T)).
+  const char* Block(uint64_t n, size_t size) {
+    return source_.Take(static_cast<size_t>(n * size));
+  }
+
   template <typename T>
   std::vector<T> Array(absl::string_view what) {
-    std::vector<T> v;
-    uint64_t n = Count(what, sizeof(T));
-    if (n > 0) {
-      v.resize(n);
-      archive_(cereal::binary_data(v.data(), n * sizeof(T)));
+    uint64_t n = U64(what);
+    Align8(what);
+    if (!CheckCount(what, n, sizeof(T))) return {};
+    return LoadLittleEndian<T>(Block(n, sizeof(T)), n);
+  }
+
+  // Cells of a string column, `slots` of them: one string after another in
+  // version 1; a length array, then all the bytes, from version 2.
+  std::vector<std::string> Strings(absl::string_view what) {
+    std::vector<std::string> cells;
+    if (version_ < 2) {
+      uint64_t n = Count(what, kMinStringBytes);
+      cells.resize(n);
+      for (std::string& s : cells) {
+        s = String(what);
+        if (!status_.ok()) break;
+      }
+      return cells;
     }
-    return v;
+    uint64_t n = U64(what);
+    Align8(what);
+    if (!CheckCount(what, n, sizeof(uint32_t))) return cells;
+    const char* lengths = Block(n, sizeof(uint32_t));
+    // Checked as it adds up, so the sum can never wrap.
+    uint64_t total = 0;
+    for (uint64_t i = 0; i < n; ++i) {
+      total += LoadU32(lengths + 4 * i);
+      if (total > remaining()) {
+        Fail(absl::StrCat(what, ": strings of ", total, "+ bytes do not fit the ", remaining(),
+                          " bytes left"));
+        return cells;
+      }
+    }
+    const char* bytes = Block(total, 1);
+    cells.reserve(n);
+    for (uint64_t i = 0; i < n; ++i) {
+      uint32_t length = LoadU32(lengths + 4 * i);
+      cells.emplace_back(bytes, length);
+      bytes += length;
+    }
+    return cells;
   }
 
   // The words of a bitmap of `bits` bits (the bit count was read and
@@ -212,9 +409,9 @@ class Reader {
   Bitmap BitWords(absl::string_view what, uint64_t bits) {
     Bitmap out;
     uint64_t words = bits / 64 + (bits % 64 != 0 ? 1 : 0);
+    Align8(what);
     if (!CheckCount(what, words, sizeof(uint64_t))) return out;
-    std::vector<uint64_t> data(words);
-    if (words > 0) archive_(cereal::binary_data(data.data(), words * sizeof(uint64_t)));
+    std::vector<uint64_t> data = LoadLittleEndian<uint64_t>(Block(words, 8), words);
     if (bits % 64 != 0 && (data.back() >> (bits % 64)) != 0) {
       Fail(absl::StrCat(what, ": bits set past the end"));
       return out;
@@ -263,9 +460,16 @@ class Reader {
     return v;
   }
 
+  static uint32_t LoadU32(const char* p) {
+    uint32_t v;
+    std::memcpy(&v, p, sizeof(v));
+    return kNativeLittleEndian ? v : SwapBytes(v);
+  }
+
   PayloadSource source_;
   std::istream stream_;
   cereal::PortableBinaryInputArchive archive_;
+  uint32_t version_;
   std::string label_;
   std::string context_;
   absl::Status status_;
@@ -290,14 +494,18 @@ void EncodeColumnSpec(Writer& w, const ColumnSpec& c) {
 // order, which is how Restore rebuilds an index given no order.
 std::vector<uint32_t> SecondaryIndexOrder(const HashIndex& index) {
   std::vector<uint32_t> order;
+  if (index.rows_ascending()) return order;  // known without looking
+  // Then without sorting the keys: every list ascending after all.
   bool slot_order = true;
-  index.ForEachSorted([&](const Value&, std::span<const RowId> rows) {
-    for (size_t i = 0; i < rows.size(); ++i) {
-      if (i > 0 && rows[i] < rows[i - 1]) slot_order = false;
-      order.push_back(rows[i].value);
+  index.ForEachKey([&](const auto&, std::span<const RowId> rows) {
+    for (size_t i = 1; i < rows.size() && slot_order; ++i) {
+      if (rows[i] < rows[i - 1]) slot_order = false;
     }
   });
-  if (slot_order) order.clear();
+  if (slot_order) return order;
+  index.ForEachSorted([&](const Value&, std::span<const RowId> rows) {
+    for (RowId r : rows) order.push_back(r.value);
+  });
   return order;
 }
 
@@ -315,8 +523,7 @@ void EncodeTable(Writer& w, const Table& t) {
         [&](const auto& cells) {
           using T = typename std::decay_t<decltype(cells)>::value_type;
           if constexpr (std::is_same_v<T, std::string>) {
-            w.U64(cells.size());
-            for (const std::string& s : cells) w.String(s);
+            w.Strings(cells, QualifiedName(t.name(), t.column(column).name));
           } else {
             w.Array(std::span<const T>(cells));
           }
@@ -362,7 +569,6 @@ ColumnSpec DecodeColumnSpec(Reader& r) {
 TableImage::ColumnData DecodeCells(Reader& r, const ColumnSpec& c, uint64_t slots) {
   std::string what = absl::StrCat("column '", c.name, "'");
   TableImage::ColumnData out;
-  uint64_t n = 0;
   switch (c.type) {
     case Type::kInt64:
       out = r.Array<int64_t>(what);
@@ -381,16 +587,9 @@ TableImage::ColumnData DecodeCells(Reader& r, const ColumnSpec& c, uint64_t slot
       out = std::move(cells);
       break;
     }
-    case Type::kString: {
-      n = r.Count(what, kMinStringBytes);
-      std::vector<std::string> cells(n);
-      for (std::string& s : cells) {
-        s = r.String(what);
-        if (!r.status().ok()) break;
-      }
-      out = std::move(cells);
+    case Type::kString:
+      out = r.Strings(what);
       break;
-    }
   }
   size_t got = std::visit([](const auto& v) { return v.size(); }, out);
   if (r.status().ok() && got != slots) {
@@ -400,10 +599,10 @@ TableImage::ColumnData DecodeCells(Reader& r, const ColumnSpec& c, uint64_t slot
 }
 
 // Dead slots hold zero / empty cells and NULL bits, as Table::Delete leaves
-// them; anything else is not a state the engine produces.
+// them; anything else is not a state the engine produces. Visits only the
+// dead slots, found a word of the live bitmap at a time.
 bool DeadSlotsClean(const TableImage& image) {
-  for (size_t s = 0; s < image.live.size(); ++s) {
-    if (image.live.Get(s)) continue;
+  auto clean = [&](size_t s) {
     for (size_t i = 0; i < image.columns.size(); ++i) {
       if (image.validity[i].size() != 0 && image.validity[i].Get(s)) return false;
       bool zero = std::visit(
@@ -419,6 +618,17 @@ bool DeadSlotsClean(const TableImage& image) {
           },
           image.columns[i]);
       if (!zero) return false;
+    }
+    return true;
+  };
+  const std::vector<uint64_t>& words = image.live.words();
+  for (size_t w = 0; w < words.size(); ++w) {
+    uint64_t dead = ~words[w];
+    if (w + 1 == words.size() && image.live.size() % 64 != 0) {
+      dead &= (uint64_t{1} << (image.live.size() % 64)) - 1;
+    }
+    for (; dead != 0; dead &= dead - 1) {
+      if (!clean(w * 64 + static_cast<size_t>(std::countr_zero(dead)))) return false;
     }
   }
   return true;
@@ -599,8 +809,8 @@ absl::Status DecodeRelation(Reader& r, const Engine& engine, RelationCatalog& ca
 
 }  // namespace
 
-void EncodePayload(const Engine& engine, const RelationCatalog& relations, std::string* out) {
-  Writer w(out);
+absl::Status EncodePayload(const Engine& engine, const RelationCatalog& relations, Sink* sink) {
+  Writer w(sink);
   std::vector<std::string> names = engine.TableNames();
   w.U32(static_cast<uint32_t>(names.size()));
   for (const std::string& name : names) EncodeTable(w, *engine.FindTable(name));
@@ -609,17 +819,19 @@ void EncodePayload(const Engine& engine, const RelationCatalog& relations, std::
   std::vector<const RelationSpec*> specs = relations.All();
   w.U32(static_cast<uint32_t>(specs.size()));
   for (const RelationSpec* s : specs) EncodeRelation(w, *s);
+  return w.status();
 }
 
 absl::StatusOr<SnapshotContents> DecodePayload(absl::string_view payload, uint32_t version,
                                                const LoadOptions& options,
                                                absl::string_view label) {
-  // Version 1 is the only payload layout so far. A later version that
-  // changes it branches on `version` here and in the Decode* functions;
-  // every version ever written stays readable.
-  if (version != 1) return BadSnapshot(label, absl::StrCat("no decoder for version ", version));
+  // Versions differ only in how bulk blocks are laid out, which the Reader
+  // branches on; every version ever written stays readable.
+  if (version != 1 && version != 2) {
+    return BadSnapshot(label, absl::StrCat("no decoder for version ", version));
+  }
   if (payload.empty()) return BadSnapshot(label, "empty payload");
-  Reader r(payload, label);
+  Reader r(payload, version, label);
   SnapshotContents out;
   out.format_version = version;
   uint64_t rows_left = options.max_rows;

@@ -1,7 +1,11 @@
 #include "persist/snapshot.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <exception>
 #include <new>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +15,7 @@
 #include "persist/errors.h"
 #include "persist/file_io.h"
 #include "persist/payload.h"
+#include "persist/sink.h"
 
 namespace kin {
 
@@ -37,13 +42,29 @@ auto CatchExceptions(absl::string_view label, F&& f) -> decltype(f()) {
 }
 
 absl::StatusOr<SnapshotContents> Decode(absl::string_view bytes, const LoadOptions& options,
-                                        absl::string_view label) {
+                                        absl::string_view label,
+                                        std::optional<uint64_t> checksum = std::nullopt) {
   return CatchExceptions(label, [&]() -> absl::StatusOr<SnapshotContents> {
     KIN_ASSIGN_OR_RETURN(internal::EnvelopeHeader header,
-                         internal::CheckEnvelope(bytes, options.max_bytes, label));
+                         internal::CheckEnvelope(bytes, options.max_bytes, label, checksum));
     return internal::DecodePayload(bytes.substr(internal::kHeaderSize, header.payload_length),
                                    header.version, options, label);
   });
+}
+
+// Writes all of `bytes` at `offset` of `fd`.
+absl::Status WriteAt(int fd, absl::string_view bytes, off_t offset, const std::string& path) {
+  while (!bytes.empty()) {
+    ssize_t n = ::pwrite(fd, bytes.data(), bytes.size(), offset);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      return internal::OsError("save", path, "cannot write the temporary file",
+                               n < 0 ? errno : EIO);
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+    offset += n;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -55,10 +76,12 @@ absl::StatusOr<std::string> EncodeSnapshot(const Engine& engine,
         "snapshot: a transaction is open; commit or roll it back before saving");
   }
   return CatchExceptions("(encode)", [&]() -> absl::StatusOr<std::string> {
-    std::string out;
-    internal::StartEnvelope(&out);
-    internal::EncodePayload(engine, relations, &out);
-    internal::FinishEnvelope(&out);
+    std::string out(internal::kHeaderSize, '\0');  // the header, once the length is known
+    internal::StringSink sink(&out);
+    KIN_RETURN_IF_ERROR(internal::EncodePayload(engine, relations, &sink));
+    std::string header = internal::EncodeHeader(sink.size());
+    KIN_RETURN_IF_ERROR(sink.Finish(header));
+    out.replace(0, header.size(), header);
     return out;
   });
 }
@@ -106,22 +129,61 @@ absl::StatusOr<SnapshotContents> ReadSnapshot(std::istream& in, const LoadOption
 
 absl::Status SaveSnapshotFile(const Engine& engine, const RelationCatalog& relations,
                               const std::string& path, const SnapshotOptions& options) {
-  // Encode fully before touching the file system: an encoding error leaves
-  // no trace on disk.
-  absl::StatusOr<std::string> bytes = EncodeSnapshot(engine, relations);
-  if (!bytes.ok()) {
-    return absl::Status(bytes.status().code(), absl::StrCat("save ", internal::FileLabel(path),
-                                                            ": ", bytes.status().message()));
+  if (engine.transaction_depth() > 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "save ", internal::FileLabel(path),
+        ": snapshot: a transaction is open; commit or roll it back before saving"));
   }
-  return internal::WriteFileAtomically(path, *bytes, options.fsync);
+  // Streams the payload into the temporary file through the sink's buffer,
+  // hashing as it goes, and writes the header last, when its length is
+  // known: no copy of the snapshot in memory and no second pass for the
+  // checksum. An encoding error removes the temporary, so it leaves no trace.
+  return internal::WriteFileAtomically(path, options.fsync, [&](int fd) -> absl::Status {
+    // A failed write is already worded for the file (OsError); an encoding
+    // failure is prefixed with it, as EncodeSnapshot's errors are.
+    absl::Status write_error;
+    absl::Status encoded = CatchExceptions("(encode)", [&]() -> absl::Status {
+      if (::lseek(fd, internal::kHeaderSize, SEEK_SET) < 0) {
+        write_error = internal::OsError("save", path, "cannot write the temporary file", errno);
+        return absl::OkStatus();
+      }
+      internal::FdSink sink(fd, path);
+      absl::Status status = internal::EncodePayload(engine, relations, &sink);
+      // The sink's error comes first: it is why the encoder stopped.
+      if (!sink.status().ok() || !status.ok()) {
+        write_error = sink.status();
+        return status;
+      }
+      std::string header = internal::EncodeHeader(sink.size());
+      write_error = sink.Finish(header);
+      if (write_error.ok()) write_error = WriteAt(fd, header, 0, path);
+      return absl::OkStatus();
+    });
+    if (!write_error.ok()) return write_error;
+    if (!encoded.ok()) {
+      return absl::Status(encoded.code(), absl::StrCat("save ", internal::FileLabel(path), ": ",
+                                                       encoded.message()));
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<SnapshotContents> LoadSnapshotFile(const std::string& path,
                                                   const LoadOptions& options) {
   std::string label = internal::FileLabel(path);
   return CatchExceptions(label, [&]() -> absl::StatusOr<SnapshotContents> {
-    KIN_ASSIGN_OR_RETURN(std::string bytes, internal::ReadWholeFile(path, options.max_bytes));
-    return Decode(bytes, options, label);
+    // Hashed as it is read, while each chunk is in the cache.
+    std::optional<internal::ChecksumStream> checksum;
+    KIN_ASSIGN_OR_RETURN(
+        internal::FileBytes bytes,
+        internal::ReadWholeFile(path, options.max_bytes,
+                                [&](const char* data, size_t n, uint64_t file_size) {
+                                  if (!checksum.has_value()) checksum.emplace(file_size);
+                                  checksum->Update(data, n);
+                                }));
+    std::optional<uint64_t> sum;
+    if (checksum.has_value()) sum = checksum->Result();
+    return Decode(bytes.view(), options, label, sum);
   });
 }
 

@@ -21,13 +21,16 @@
 //       [](kin::Query& q) { q.Where("is_published", false); }));
 // A relation whose callback is not re-attached reads without a filter.
 //
-// File format (version 1, all integers little-endian):
+// File format (version 2, all integers little-endian):
 //   magic     8 bytes  89 4B 49 4E 0D 0A 1A 0A  ("\x89KIN\r\n\x1a\n")
-//   version   u32      format version (1)
+//   version   u32      format version (2)
 //   flags     u32      reserved, 0
 //   length    u64      payload bytes
-//   payload   length   cereal portable binary archive (see payload.h)
-//   checksum  u64      XXH3-64 of everything before it (header + payload)
+//   payload   length   cereal portable binary archive for the structure,
+//                      8-aligned raw blocks for columns (see payload.h)
+//   checksum  u64      XXH3-64 of the payload followed by the 24 header
+//                      bytes (version 1: of the header then the payload)
+// Version 1 files are still read.
 // A reader checks magic, version, flags, length against the bytes present,
 // and the checksum before decoding a byte of the payload; the decoder then
 // checks every count against the bytes remaining before allocating, so a
@@ -71,7 +74,7 @@ namespace kin {
 
 // The format version this build writes. It reads every version from 1 up
 // to this one; a file with a higher version is a DataLoss error naming it.
-inline constexpr uint32_t kSnapshotFormatVersion = 1;
+inline constexpr uint32_t kSnapshotFormatVersion = 2;
 
 // Knobs for saving a snapshot file.
 struct SnapshotOptions {
@@ -85,8 +88,9 @@ struct SnapshotOptions {
 // ResourceExhausted error, reported before the memory is allocated.
 struct LoadOptions {
   // Largest snapshot accepted, in bytes (envelope included). Loading holds
-  // the file in memory and needs up to about 4x its size more for the
-  // decoded tables (strings cost 32 bytes each in memory, 8 in the file).
+  // the file in memory and needs up to about 8x its size more for the
+  // decoded tables (an empty string costs 32 bytes in memory and 4 in the
+  // file).
   uint64_t max_bytes = uint64_t{16} << 30;  // 16 GiB
   // Most row slots (live rows plus deleted, reusable slots) over all tables.
   uint64_t max_rows = uint64_t{1} << 32;
@@ -123,8 +127,9 @@ absl::Status WriteSnapshot(const Engine& engine, const RelationCatalog& relation
 [[nodiscard]] absl::StatusOr<SnapshotContents> ReadSnapshot(std::istream& in,
                                                             const LoadOptions& options = {});
 
-// Saves atomically: writes a temporary file in the same directory
-// (".NAME.tmp-PID-N"), flushes and fsyncs it, renames it over `path`, then
+// Saves atomically: streams the snapshot into a temporary file in the same
+// directory (".NAME.tmp-PID-N") through a 256 KiB buffer (the snapshot is
+// never held in memory whole), fsyncs it, renames it over `path`, then
 // fsyncs the directory. On any error, or if the process dies at any point,
 // `path` holds either the previous snapshot or the new one, whole; the
 // temporary is removed on errors (a crash can leave one behind: it is never
@@ -135,6 +140,8 @@ absl::Status SaveSnapshotFile(const Engine& engine, const RelationCatalog& relat
                               const std::string& path, const SnapshotOptions& options = {});
 
 // Loads a file written by SaveSnapshotFile. NotFound when it does not exist.
+// The file is read (not mapped, so a file truncated or failing under the
+// reader is an error, never SIGBUS) and hashed as it arrives.
 [[nodiscard]] absl::StatusOr<SnapshotContents> LoadSnapshotFile(
     const std::string& path, const LoadOptions& options = {});
 

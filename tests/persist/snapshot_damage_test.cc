@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -45,6 +46,12 @@ size_t FindLast(const std::string& bytes, absl::string_view needle) {
 
 void PutU64(std::string& bytes, size_t pos, uint64_t v) {
   for (int i = 0; i < 8; ++i) bytes[pos + i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+uint64_t GetU64(const std::string& bytes, size_t pos) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= uint64_t{static_cast<unsigned char>(bytes[pos + i])} << (8 * i);
+  return v;
 }
 
 // --- files that are not snapshots ---
@@ -134,21 +141,74 @@ TEST(SnapshotDamageTest, FlippedByteAnywhere) {
   EXPECT_THAT(DecodeSnapshot(damaged), StatusIs(kDataLoss, HasSubstr("checksum mismatch")));
 }
 
+TEST(SnapshotDamageTest, FlippedByteInABigFile) {
+  // Files are hashed chunk by chunk as they are read (1 MiB at a time):
+  // damage anywhere in any chunk, or in the header or trailer, is caught.
+  std::string bytes = Encode(MakeSmallWorld(200000));
+  ASSERT_GT(bytes.size(), size_t{3} << 20);
+  std::string path = test::MakeTempDir("flipped") + "/big.kin";
+  for (size_t i : {size_t{16}, size_t{kPayloadOffset}, (size_t{1} << 20) - 1, size_t{1} << 20,
+                   bytes.size() / 2, bytes.size() - 9, bytes.size() - 1}) {
+    std::string damaged = bytes;
+    damaged[i] ^= 0x20;
+    test::WriteFileOrDie(path, damaged);
+    EXPECT_THAT(LoadSnapshotFile(path), StatusIs(kDataLoss, HasSubstr(path))) << i;
+    if (i != 16) {  // the length field: reported as truncation instead
+      EXPECT_THAT(LoadSnapshotFile(path), StatusIs(kDataLoss, HasSubstr("checksum mismatch")))
+          << i;
+    }
+  }
+  test::WriteFileOrDie(path, bytes);
+  EXPECT_OK(LoadSnapshotFile(path).status());
+}
+
 // --- forged files: valid envelope and checksum, hostile payload ---
 
 TEST(SnapshotDamageTest, ForgedHugeStringLength) {
   World w = MakeSmallWorld(0);
   ASSERT_OK(w.engine.Insert("t", {{"s", "MARKER-STRING"}}).status());
   std::string bytes = Encode(w);
-  size_t length_field = FindLast(bytes, "MARKER-STRING") - 8;
+  // Column s: count (u64), padding, lengths (u32 each), then the bytes.
+  size_t lengths = FindLast(bytes, "MARKER-STRING") - 4;
+  ASSERT_EQ((lengths - kPayloadOffset) % 8, 0u) << "layout changed";
+  for (uint32_t forged : {~uint32_t{0}, uint32_t{1} << 31, uint32_t{100000}}) {
+    std::string f = bytes;
+    for (int i = 0; i < 4; ++i) f[lengths + i] = static_cast<char>((forged >> (8 * i)) & 0xff);
+    EXPECT_THAT(DecodeSnapshot(Reseal(f)),
+                StatusIs(kDataLoss, AllOf(HasSubstr("table 't'"), HasSubstr("column 's'"),
+                                          HasSubstr(absl::StrCat("strings of ", forged)),
+                                          HasSubstr("do not fit"))));
+  }
+  // The count is the u64 1 just before the padding.
+  size_t count = lengths - 8;
+  while (GetU64(bytes, count) != 1) --count;
+  ASSERT_GE(count, lengths - 15);
   for (uint64_t forged : {uint64_t{1} << 62, ~uint64_t{0}, uint64_t{1} << 31}) {
     std::string f = bytes;
-    PutU64(f, length_field, forged);
+    PutU64(f, count, forged);
     EXPECT_THAT(DecodeSnapshot(Reseal(f)),
                 StatusIs(kDataLoss, AllOf(HasSubstr("table 't'"), HasSubstr("column 's'"),
                                           HasSubstr(absl::StrCat("count ", forged)),
                                           HasSubstr("does not fit"))));
   }
+}
+
+TEST(SnapshotDamageTest, ForgedPadding) {
+  // The bytes that align blocks to 8 must be zero: some zero byte of the
+  // payload is padding, and setting it is reported as such.
+  std::string bytes = Encode(MakeWorld());
+  int padding = 0;
+  for (size_t i = kPayloadOffset; i + 8 < bytes.size(); ++i) {
+    if (bytes[i] != 0) continue;
+    std::string f = bytes;
+    f[i] = 'x';
+    absl::StatusOr<SnapshotContents> result = DecodeSnapshot(Reseal(f));
+    if (!result.ok() && absl::StrContains(result.status().message(), "non-zero padding")) {
+      ASSERT_THAT(result, StatusIs(kDataLoss));
+      ++padding;
+    }
+  }
+  EXPECT_GT(padding, 10);
 }
 
 TEST(SnapshotDamageTest, ForgedHugeColumnCount) {

@@ -140,7 +140,15 @@ std::string Reseal(std::string bytes) {
   if (bytes.size() < 32) return bytes;
   uint64_t length = bytes.size() - 32;
   for (int i = 0; i < 8; ++i) bytes[16 + i] = static_cast<char>((length >> (8 * i)) & 0xff);
-  uint64_t sum = XXH3_64bits(bytes.data(), bytes.size() - 8);
+  // Version 1 hashes the header then the payload; later versions the
+  // payload then the header (persist/envelope.h).
+  uint64_t sum;
+  if (bytes[8] == 1) {
+    sum = XXH3_64bits(bytes.data(), bytes.size() - 8);
+  } else {
+    std::string reordered = bytes.substr(24, bytes.size() - 32) + bytes.substr(0, 24);
+    sum = XXH3_64bits(reordered.data(), reordered.size());
+  }
   for (int i = 0; i < 8; ++i) {
     bytes[bytes.size() - 8 + i] = static_cast<char>((sum >> (8 * i)) & 0xff);
   }

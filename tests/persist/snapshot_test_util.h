@@ -32,7 +32,8 @@ World MakeWorld();
 World MakeSmallWorld(int rows);
 
 // Rewrites the envelope of `bytes` for its current size: patches the
-// payload length and recomputes the XXH3-64 checksum, as a forger would.
+// payload length and recomputes the XXH3-64 checksum the way the header's
+// version defines it, as a forger would.
 std::string Reseal(std::string bytes);
 
 // Offset of the payload inside a snapshot.

@@ -75,7 +75,8 @@ TEST_F(CliTest, Inspect) {
   Result r = Kin({"inspect", world_path_});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.err, IsEmpty());
-  EXPECT_THAT(r.out, StartsWith(absl::StrCat("snapshot ", world_path_, ": format version 1, ")));
+  EXPECT_THAT(r.out, StartsWith(absl::StrCat("snapshot ", world_path_, ": format version ",
+                                             kSnapshotFormatVersion, ", ")));
   EXPECT_THAT(r.out, HasSubstr("4 tables\n"));
   EXPECT_THAT(r.out, HasSubstr("table users: 6 rows (6 slots, 0 free), next id 41\n"));
   EXPECT_THAT(r.out, HasSubstr("table posts: 9 rows (13 slots, 4 free), next id 15\n"));
@@ -104,7 +105,8 @@ TEST_F(CliTest, VerifyGoodFile) {
   Result r = Kin({"verify", world_path_});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, absl::StrCat("ok: ", world_path_,
-                                " (format version 1, 4 tables, 18 rows, 3 relations)\n"));
+                                " (format version ", kSnapshotFormatVersion,
+                                ", 4 tables, 18 rows, 3 relations)\n"));
   EXPECT_THAT(r.err, IsEmpty());
 }
 
