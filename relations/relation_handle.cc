@@ -93,7 +93,8 @@ absl::StatusOr<RelationHandle::Resolved> RelationHandle::Resolve(
   }
   Resolved r;
   r.spec = s;
-  if (s->binding.parent != nullptr && s->binding.epoch == engine_->table_epoch()) {
+  if (s->binding.parent != nullptr && s->binding.engine == engine_ &&
+      s->binding.epoch == engine_->table_epoch()) {
     r.child = s->binding.child;
     r.parent_table = s->binding.parent;
     r.foreign_key = s->binding.foreign_key;
@@ -116,6 +117,16 @@ absl::StatusOr<RelationHandle::Resolved> RelationHandle::Resolve(
   }
   KIN_ASSIGN_OR_RETURN(r.foreign_key, r.child->GetColumn(s->foreign_key));
   KIN_ASSIGN_OR_RETURN(r.local_key, r.parent_table->GetColumn(s->local_key));
+  // Declaring the relation checked these; a table dropped and re-created
+  // through the Engine underneath a Database can break them since.
+  const Type local_type = r.parent_table->column(r.local_key).type;
+  const Type foreign_type = r.child->column(r.foreign_key).type;
+  if (local_type != foreign_type || r.child->index(r.foreign_key) == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "relation '", s->QualifiedName(), "': key columns are ", TypeName(local_type), " and ",
+        TypeName(foreign_type), r.child->index(r.foreign_key) == nullptr ? ", not indexed" : "",
+        " (the tables changed since the relation was declared)"));
+  }
   return r;
 }
 

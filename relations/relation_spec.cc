@@ -171,6 +171,7 @@ absl::StatusOr<RelationSpec> RelationCatalog::ResolveBelongsTo(const Engine& eng
 
 absl::Status RelationCatalog::Add(RelationSpec spec) {
   if (Find(spec.table, spec.name) != nullptr) return NameTaken(spec.table, spec.name);
+  spec.binding = {};  // bound to this catalog's engine by Bind, never copied in
   specs_.push_back(std::make_unique<RelationSpec>(std::move(spec)));
   return absl::OkStatus();
 }
@@ -225,7 +226,12 @@ void RelationCatalog::Bind(const Engine& engine) {
     std::optional<ColumnId> local = parent == nullptr ? std::nullopt : parent->FindColumn(s->local_key);
     std::optional<ColumnId> foreign =
         child == nullptr ? std::nullopt : child->FindColumn(s->foreign_key);
-    if (local.has_value() && foreign.has_value()) {
+    // Bound only while declaring would still succeed: same key types and
+    // an indexed foreign key (Resolve checks the same when unbound).
+    if (local.has_value() && foreign.has_value() &&
+        parent->column(*local).type == child->column(*foreign).type &&
+        child->index(*foreign) != nullptr) {
+      b.engine = &engine;
       b.parent = parent;
       b.child = child;
       b.local_key = *local;

@@ -193,6 +193,27 @@ TEST_F(DeclareTest, RelationReadsSurviveTablesDroppedAndRecreated) {
   ASSERT_OK_AND_ASSIGN(const RelationSpec* spec, db_.GetRelation("users", "posts"));
   EXPECT_EQ(spec->binding.child, db_.FindTable("posts"));
   EXPECT_EQ(spec->binding.epoch, db_.table_epoch());
+
+  // Behind the Database's back: the relation outlives its tables. The bound
+  // pointers are stale (ASan would see a use after free); the epoch makes
+  // reads resolve by name instead.
+  Engine& engine = db_;
+  ASSERT_OK(engine.DropTable("posts"));
+  ASSERT_OK(engine.CreateTable("posts", PostsSchema()));
+  ASSERT_OK(engine.CreateIndex("posts", "user_id"));
+  ASSERT_OK(engine.Insert("posts", {{"user_id", 1}, {"title", "z"}}).status());
+  EXPECT_THAT(titles(user), ElementsAre("z"));
+  // A re-created table that no longer fits the relation is an error naming
+  // it, never a wrong read.
+  ASSERT_OK(engine.DropTable("posts"));
+  ASSERT_OK(engine.CreateTable("posts", Schema().Int64("id", PrimaryKey()).String("user_id")));
+  EXPECT_THAT(db_.Related(user, "posts").Get(),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("relation 'users.posts': key columns are int64 and string")));
+  ASSERT_OK(engine.DropTable("posts"));
+  ASSERT_OK(engine.CreateTable("posts", PostsSchema()));  // user_id not indexed
+  EXPECT_THAT(db_.Related(user, "posts").Count(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("not indexed")));
 }
 
 }  // namespace
