@@ -15,21 +15,17 @@ namespace {
 void AppendRows(const Table& table, std::span<const RowId> ids,
                 const internal::RowSetData* set, std::vector<Row>& rows) {
   rows.reserve(ids.size());
-  if (table.all_generations_zero()) {
-    // No slot was ever reused: every handle's generation is 0, and the rows
-    // (scattered over the table, one cache miss each) need not be touched.
-    for (size_t i = 0; i < ids.size(); ++i) {
-      rows.emplace_back(&table, ids[i], 0, set, static_cast<uint32_t>(i));
-    }
-    return;
-  }
   // Children of many parents are scattered over the table: fetch their
-  // generations a few rows ahead so the misses overlap.
+  // generations a few rows ahead so the misses overlap. While no slot was
+  // ever reused, generation() reads nothing and there is nothing to fetch.
+  const bool prefetch = !table.all_generations_zero();
   const uint32_t* generations = table.generations().data();
   constexpr size_t kAhead = 16;
   for (size_t i = 0; i < ids.size(); ++i) {
-    if (i + kAhead < ids.size()) __builtin_prefetch(generations + ids[i + kAhead].value);
-    rows.emplace_back(&table, ids[i], generations[ids[i].value], set, static_cast<uint32_t>(i));
+    if (prefetch && i + kAhead < ids.size()) {
+      __builtin_prefetch(generations + ids[i + kAhead].value);
+    }
+    rows.emplace_back(&table, ids[i], table.generation(ids[i]), set, static_cast<uint32_t>(i));
   }
 }
 

@@ -91,42 +91,18 @@ absl::StatusOr<RelationHandle::Resolved> RelationHandle::Resolve(
         absl::StrCat("relation '", s->QualifiedName(), "' is ", RelationKindName(s->kind),
                      "; ", op, " needs a ", RelationKindName(*want), " relation"));
   }
+  const RelationSpec::Binding* b = &s->binding;
+  RelationSpec::Binding fresh;
+  if (b->parent == nullptr || b->engine != engine_ || b->epoch != engine_->table_epoch()) {
+    KIN_ASSIGN_OR_RETURN(fresh, BindSpec(*engine_, *s));
+    b = &fresh;
+  }
   Resolved r;
   r.spec = s;
-  if (s->binding.parent != nullptr && s->binding.engine == engine_ &&
-      s->binding.epoch == engine_->table_epoch()) {
-    r.child = s->binding.child;
-    r.parent_table = s->binding.parent;
-    r.foreign_key = s->binding.foreign_key;
-    r.local_key = s->binding.local_key;
-    return r;
-  }
-  // spec() found the relation by the saved parent's table name, so that
-  // table is the parent of a HasMany (the child of a BelongsTo): one name
-  // lookup less on the hot read path.
-  const Table* own = pending_.has_value() ? nullptr : parent_.table();
-  if (own != nullptr && s->kind == RelationKind::kHasMany) {
-    r.parent_table = own;
-  } else {
-    KIN_ASSIGN_OR_RETURN(r.parent_table, engine_->GetTable(s->parent_table()));
-  }
-  if (own != nullptr && s->kind == RelationKind::kBelongsTo) {
-    r.child = own;
-  } else {
-    KIN_ASSIGN_OR_RETURN(r.child, engine_->GetTable(s->child_table()));
-  }
-  KIN_ASSIGN_OR_RETURN(r.foreign_key, r.child->GetColumn(s->foreign_key));
-  KIN_ASSIGN_OR_RETURN(r.local_key, r.parent_table->GetColumn(s->local_key));
-  // Declaring the relation checked these; a table dropped and re-created
-  // through the Engine underneath a Database can break them since.
-  const Type local_type = r.parent_table->column(r.local_key).type;
-  const Type foreign_type = r.child->column(r.foreign_key).type;
-  if (local_type != foreign_type || r.child->index(r.foreign_key) == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "relation '", s->QualifiedName(), "': key columns are ", TypeName(local_type), " and ",
-        TypeName(foreign_type), r.child->index(r.foreign_key) == nullptr ? ", not indexed" : "",
-        " (the tables changed since the relation was declared)"));
-  }
+  r.child = b->child;
+  r.parent_table = b->parent;
+  r.foreign_key = b->foreign_key;
+  r.local_key = b->local_key;
   return r;
 }
 

@@ -1,7 +1,5 @@
 #include "relations/relation_spec.h"
 
-#include <optional>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/errors.h"
@@ -218,27 +216,30 @@ absl::Status RelationCatalog::SetOnQuery(absl::string_view table, absl::string_v
   return Get(table, name).status();
 }
 
+absl::StatusOr<RelationSpec::Binding> BindSpec(const Engine& engine, const RelationSpec& spec) {
+  RelationSpec::Binding b;
+  KIN_ASSIGN_OR_RETURN(b.child, engine.GetTable(spec.child_table()));
+  KIN_ASSIGN_OR_RETURN(b.parent, engine.GetTable(spec.parent_table()));
+  KIN_ASSIGN_OR_RETURN(b.foreign_key, b.child->GetColumn(spec.foreign_key));
+  KIN_ASSIGN_OR_RETURN(b.local_key, b.parent->GetColumn(spec.local_key));
+  const Type local_type = b.parent->column(b.local_key).type;
+  const Type foreign_type = b.child->column(b.foreign_key).type;
+  const bool indexed = b.child->index(b.foreign_key) != nullptr;
+  if (local_type != foreign_type || !indexed) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "relation '", spec.QualifiedName(), "': key columns are ", TypeName(local_type), " and ",
+        TypeName(foreign_type), indexed ? "" : ", not indexed",
+        " (the tables changed since the relation was declared)"));
+  }
+  b.engine = &engine;
+  b.epoch = engine.table_epoch();
+  return b;
+}
+
 void RelationCatalog::Bind(const Engine& engine) {
   for (const std::unique_ptr<RelationSpec>& s : specs_) {
-    RelationSpec::Binding b;
-    const Table* parent = engine.FindTable(s->parent_table());
-    const Table* child = engine.FindTable(s->child_table());
-    std::optional<ColumnId> local = parent == nullptr ? std::nullopt : parent->FindColumn(s->local_key);
-    std::optional<ColumnId> foreign =
-        child == nullptr ? std::nullopt : child->FindColumn(s->foreign_key);
-    // Bound only while declaring would still succeed: same key types and
-    // an indexed foreign key (Resolve checks the same when unbound).
-    if (local.has_value() && foreign.has_value() &&
-        parent->column(*local).type == child->column(*foreign).type &&
-        child->index(*foreign) != nullptr) {
-      b.engine = &engine;
-      b.parent = parent;
-      b.child = child;
-      b.local_key = *local;
-      b.foreign_key = *foreign;
-      b.epoch = engine.table_epoch();
-    }
-    s->binding = b;
+    absl::StatusOr<RelationSpec::Binding> b = BindSpec(engine, *s);
+    s->binding = b.ok() ? *b : RelationSpec::Binding();
   }
 }
 

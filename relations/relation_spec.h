@@ -122,6 +122,14 @@ struct RelationSpec {
   bool DeclarationEquals(const RelationSpec& other) const;
 };
 
+// The tables and key columns `spec` names in `engine`, checked as declaring
+// the relation checked them (RelationSpec::Binding, stamped with the
+// engine's table_epoch()). NotFound for a missing table, InvalidArgument
+// for a missing column, FailedPrecondition when the key types differ or the
+// foreign key is not indexed (tables dropped and re-created under the
+// relation through the Engine).
+absl::StatusOr<RelationSpec::Binding> BindSpec(const Engine& engine, const RelationSpec& spec);
+
 // The naming rule for default keys: "users" → "user", "categories" →
 // "category", "boxes" → "box", "classes" → "class", "sheep" → "sheep".
 std::string Singular(absl::string_view table);
@@ -159,10 +167,9 @@ class RelationCatalog {
   absl::Status SetOnQuery(absl::string_view table, absl::string_view name, QueryHook hook);
   // Removes every relation declared on or reading `table`.
   void RemoveTable(absl::string_view table);
-  // Resolves every relation's tables and key columns against `engine` (see
-  // RelationSpec::Binding). Call after declaring relations, loading them
-  // or dropping a table; a relation whose names do not resolve is left
-  // unbound and is resolved by name on each use.
+  // Binds every relation to `engine` (BindSpec). Call after declaring
+  // relations, loading them or dropping a table; a relation that does not
+  // bind is left unbound, and each use resolves it again (and reports why).
   void Bind(const Engine& engine);
 
  private:

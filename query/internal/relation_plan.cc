@@ -773,12 +773,11 @@ absl::Status ScanAggregate(const RelationHop& hop, const CompiledQuery& child,
   switch (a.type) {
     case Type::kInt64: {
       // The hot case (the latest post per user): the best values alone in
-      // a dense array, updated without a branch, and "has any" in a byte
-      // array beside it, so the per-row work is a max and two stores.
+      // a dense array, updated without a branch. A filter or a nullable
+      // column needs a "has any" byte per key beside it; otherwise a row
+      // has a result exactly when its index list is non-empty, which is
+      // only in doubt where the best is still the identity.
       const int64_t* d = static_cast<const int64_t*>(a.data);
-      // Without a filter and with a NOT NULL column, a row has a result
-      // exactly when its index list is non-empty, and that is only in doubt
-      // where the best is still the identity: skip the per-row flag.
       const bool flag_rows = filter != nullptr || valid != nullptr;
       std::vector<uint8_t> any(flag_rows ? n : 0, 0);
       std::vector<int64_t> best;
