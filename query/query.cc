@@ -58,8 +58,10 @@ Query& Query::AddCompareText(Connector connector, std::string column, absl::stri
 }
 
 Query& Query::AddGroup(Connector connector, GroupFn group) {
+  if (!EnterNested("a where group")) return *this;
   Query sub(*engine_, spec_.table, relations_);
   sub.context_ = Context::kGroup;
+  sub.nesting_ = nesting_ + 1;
   group(sub);
   if (!sub.spec_.error.ok()) Fail(sub.spec_.error);
   const QuerySpec& s = sub.spec_;
@@ -78,6 +80,13 @@ Query& Query::AddGroup(Connector connector, GroupFn group) {
   c.kind = ConditionSpec::Kind::kGroup;
   c.group = std::move(sub.spec_.conditions);
   return Add(connector, std::move(c));
+}
+
+bool Query::EnterNested(absl::string_view what) {
+  if (nesting_ < kMaxNesting) return true;
+  Fail(errors::BadQuery(spec_.table, absl::StrCat(what, " nested deeper than ", kMaxNesting,
+                                                  " levels (Query::kMaxNesting)")));
+  return false;
 }
 
 Query& Query::AddValues(Connector connector, ConditionSpec::Kind kind, std::string column,
@@ -226,6 +235,8 @@ QuerySpec Query::RelatedSpec(const RelationSpec& relation, Context context,
   Query sub(*engine_, relation.related_table, relations_);
   sub.context_ = context;
   sub.relation_ = &relation;
+  sub.nesting_ = nesting_ + 1;
+  if (!EnterNested("a relation callback")) return std::move(sub.spec_);
   sub.ApplyOnQuery(relation.on_query);
   if (callback != nullptr) (*callback)(sub);
   if (!sub.misuse_.ok()) Fail(sub.misuse_);

@@ -912,7 +912,7 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
     }
     preload.offsets.push_back(static_cast<uint32_t>(kids.size()));
   }
-  preload.children = ResultSet::MakeData(hop.to(), kids);
+  preload.children = ResultSet::MakeData(hop.to(), kids, *data);
   KIN_RETURN_IF_ERROR(AttachLoadsImpl(context, hop.to(), sub, kids, preload.children.get()));
   data->preloads.push_back(std::move(preload));
   return absl::OkStatus();
