@@ -53,7 +53,7 @@
 //
 // Relations (a Query from Database::Query, or built with a catalog):
 // - Preload(relation[, callback]): every row Get / Paginate return carries
-//   its related rows (Row::Preloaded(relation)); a row without any carries
+//   its related rows (ResultRow::Preloaded(relation)); a row without any carries
 //   an empty list. HasMany: the children, in insertion order unless the
 //   callback orders them; BelongsTo: the parent (zero or one row). The
 //   callback filters and orders the related rows and may preload further
@@ -79,7 +79,7 @@
 //   per row; otherwise per row with an early stop, or by one scan of the
 //   related table when most rows are asked about (Explain() shows which).
 // - WithCount(relation[, callback]) attaches the number of (selected)
-//   related rows as Row::Extra("{relation}_count"), or under the callback's
+//   related rows as ResultRow::Extra("{relation}_count"), or under the callback's
 //   As(alias). WithAggregate(relation, callback) attaches the callback's
 //   Count / Sum / Avg / Min / Max over the related rows under its As(alias)
 //   (required); a row without related rows gets 0 for counts and NULL for

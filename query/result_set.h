@@ -154,7 +154,7 @@ class ResultRow : public Row {
 
 // One extra (a WithCount count, a WithAggregate result) of every row of a
 // ResultSet, looked up by name once: for loops over large results, where
-// Row::Extra's per-row name lookup and StatusOr would dominate. Valid while
+// ResultRow::Extra's per-row name lookup and StatusOr would dominate. Valid while
 // the ResultSet lives (moving the set keeps it valid).
 class ExtraColumn {
  public:
