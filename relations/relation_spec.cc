@@ -231,7 +231,6 @@ absl::StatusOr<RelationSpec::Binding> BindSpec(const Engine& engine, const Relat
         TypeName(foreign_type), indexed ? "" : ", not indexed",
         " (the tables changed since the relation was declared)"));
   }
-  b.engine = &engine;
   b.epoch = engine.table_epoch();
   return b;
 }

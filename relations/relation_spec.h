@@ -97,11 +97,11 @@ struct RelationSpec {
 
   // The tables and key columns the names above resolve to, filled by
   // RelationCatalog::Bind so that reads through the relation skip four name
-  // lookups. Valid for `engine` while `epoch` equals its table_epoch();
-  // not persisted, not part of the declaration, cleared by
-  // RelationCatalog::Add.
+  // lookups. Valid while `epoch` equals the engine's table_epoch() (epochs
+  // are unique in the process, and move with the engine, so a moved or
+  // loaded database keeps its bindings); not persisted, not part of the
+  // declaration, cleared by RelationCatalog::Add.
   struct Binding {
-    const Engine* engine = nullptr;
     const Table* parent = nullptr;  // nullptr: not bound
     const Table* child = nullptr;
     ColumnId local_key;
