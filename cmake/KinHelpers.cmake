@@ -102,21 +102,15 @@ function(kin_add_gtests)
     kin_add_warnings(${target})
     set(tmp "${PROJECT_BINARY_DIR}/test_tmp/${arg_AREA}/${name}")
     file(MAKE_DIRECTORY "${tmp}")
-    set(env "TEST_TMPDIR=${tmp}")
-    if(KIN_SANITIZE)
-      # .bazelrc's --config=asan test_env. `:` is safe in a ctest list; the
-      # list separators are escaped for gtest_discover_tests.
-      list(APPEND env
-        "ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1"
-        "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
-    endif()
-    string(REPLACE ";" "\\;" env "${env}")
+    # One variable only: gtest_discover_tests splits a list-valued property
+    # into separate arguments. (The asan test preset sets ASAN_OPTIONS and
+    # UBSAN_OPTIONS for the whole ctest run instead.)
     gtest_discover_tests(${target}
       TEST_PREFIX "${arg_AREA}/${name}/"
       WORKING_DIRECTORY "${PROJECT_BINARY_DIR}"
       DISCOVERY_TIMEOUT 60
       PROPERTIES
-        ENVIRONMENT "${env}"
+        ENVIRONMENT "TEST_TMPDIR=${tmp}"
         RESOURCE_LOCK "${target}"
         LABELS "${arg_AREA}"
         TIMEOUT 300)
