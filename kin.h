@@ -12,5 +12,6 @@
 #include "engine/value.h"     // IWYU pragma: export
 #include "query/query.h"      // IWYU pragma: export
 #include "query/result_set.h" // IWYU pragma: export
+#include "version.h"           // IWYU pragma: export
 
 #endif  // KIN_KIN_H_

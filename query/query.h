@@ -346,7 +346,11 @@ class Query {
                  const RelatedFn* callback);
   // The context checks made when the query runs.
   absl::Status CheckPlacement() const;
-  internal::RelationContext relation_context() const { return {engine_, relations_}; }
+  internal::RelationContext relation_context() const {
+    // Every field spelled out: an application compiling this header with
+    // -Wextra (kin.pc gives -I, not -isystem) gets no warning from it.
+    return {engine_, relations_, std::nullopt};
+  }
 
   Query& Add(Connector connector, ConditionSpec condition);
   Query& AddCompare(Connector connector, std::string column, CompareOp op, Value value);

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "engine/port.h"
 
 namespace kin {
 
@@ -20,7 +21,7 @@ void AppendRows(const Table& table, std::span<const RowId> ids,
   constexpr size_t kAhead = 16;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (prefetch && i + kAhead < ids.size()) {
-      __builtin_prefetch(generations + ids[i + kAhead].value);
+      KIN_PREFETCH(generations + ids[i + kAhead].value);
     }
     rows.emplace_back(&table, ids[i], table.generation(ids[i]), set, static_cast<uint32_t>(i));
   }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs every Debian package that building, testing and benchmarking kin
-# needs. Idempotent: silent and instant when everything is already present.
+# Installs every Debian package that building (with Bazel and with CMake),
+# testing and benchmarking kin needs. Idempotent: silent and instant when
+# everything is already present.
 # Nothing else can be fetched on our machines (no internet besides the Debian
 # archive), so this list must stay complete: a fresh CI machine has none of it.
 set -euo pipefail
@@ -8,8 +9,10 @@ set -euo pipefail
 packages=(
   bazel-bootstrap   # Bazel 4.2.3 (+ JDK, build-essential, python3)
   g++               # GCC 12, C++20
+  cmake             # CMake 3.25: the CMake build (CMakeLists.txt), ctest
+  make              # CMake's default generator
   pkg-config
-  python3           # .ci/run parses Bazel's build-event/test XML output
+  python3           # .ci/run parses Bazel's build-event and the test XML output
   libabsl-dev       # Abseil 20220623
   libgtest-dev      # GoogleTest 1.12 (static libgtest.a, libgtest_main.a)
   libgmock-dev      # GoogleMock (static libgmock.a)

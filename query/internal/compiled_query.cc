@@ -1,6 +1,7 @@
 #include "query/internal/compiled_query.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -974,7 +975,7 @@ void CompiledQuery::ForEachMatch(Sink&& sink) const {
       uint64_t bits = words[w];
       uint32_t base = static_cast<uint32_t>(w * 64);
       while (bits != 0) {
-        buf[n++] = RowId(base + static_cast<uint32_t>(__builtin_ctzll(bits)));
+        buf[n++] = RowId(base + static_cast<uint32_t>(std::countr_zero(bits)));
         bits &= bits - 1;
       }
     }

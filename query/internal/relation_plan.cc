@@ -1,6 +1,7 @@
 #include "query/internal/relation_plan.h"
 
 #include <algorithm>
+#include <bit>
 #include <limits>
 #include <optional>
 #include <utility>
@@ -8,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/engine.h"
 #include "engine/errors.h"
+#include "engine/port.h"
 #include "engine/status_macros.h"
 #include "query/internal/relation_errors.h"
 #include "query/result_set.h"
@@ -91,7 +93,7 @@ void ForEachLive(const Table& table, F&& f) {
     uint64_t bits = words[w];
     const uint32_t base = static_cast<uint32_t>(w * 64);
     while (bits != 0) {
-      f(RowId(base + static_cast<uint32_t>(__builtin_ctzll(bits))));
+      f(RowId(base + static_cast<uint32_t>(std::countr_zero(bits))));
       bits &= bits - 1;
     }
   }
@@ -899,7 +901,7 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
   std::vector<std::span<const RowId>> lists(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) lists[i] = hop.Related(rows[i]);
   for (size_t i = 0; i < rows.size(); ++i) {
-    if (i + 4 < rows.size() && !lists[i + 4].empty()) __builtin_prefetch(lists[i + 4].data());
+    if (i + 4 < rows.size() && !lists[i + 4].empty()) KIN_PREFETCH(lists[i + 4].data());
     std::span<const RowId> related = lists[i];
     if (copy) {
       kids.insert(kids.end(), related.begin(), related.end());
