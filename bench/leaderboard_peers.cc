@@ -157,7 +157,6 @@ class SqliteLeaderboard : public LeaderboardPeer {
       if (sqlite3_step(ins) != SQLITE_DONE) Fail("insert");
       sqlite3_reset(ins);
     }
-    sqlite3_finalize(ins);
     Exec("COMMIT; ANALYZE;");
     top_ = Prepare("SELECT id FROM players ORDER BY score DESC LIMIT ?1");
     guild_top_ = Prepare(

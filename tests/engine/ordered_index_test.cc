@@ -82,7 +82,7 @@ TEST_F(OrderedIndexTest, AllTypes) {
   Add(2, 2, std::nan(""), "al", false);
   Add(3, 3, -1.0, "", Value());
   Add(4, 4, 2.5, "bob", true);
-  EXPECT_EQ(Dump(e_, "players", "rating"), "-1->[2] 2.5->[0,3] NaN->[1]");
+  EXPECT_EQ(Dump(e_, "players", "rating"), "-1->[2] 2.5->[0,3] nan->[1]");
   EXPECT_EQ(Dump(e_, "players", "name"), "\"\"->[2] \"al\"->[1] \"bob\"->[0,3]");
   EXPECT_EQ(Dump(e_, "players", "active"), "NULL->[2] false->[1] true->[0,3]");
   EXPECT_OK(e_.CheckConsistency());
@@ -179,7 +179,9 @@ TEST_F(OrderedIndexTest, RollbackRestoresDebugString) {
           if (!row) Add(id, static_cast<int64_t>(rng() % 9), Value(), "x", true);
           break;
         case 1:
-          if (row) ASSERT_OK(e_.Delete(*row));
+          if (row) {
+            ASSERT_OK(e_.Delete(*row));
+          }
           break;
         case 2:
           if (row) {
