@@ -146,6 +146,7 @@ class SqliteLeaderboard : public LeaderboardPeer {
         " created_at INTEGER NOT NULL, guild INTEGER NOT NULL);"
         "CREATE INDEX players_score ON players(score);"
         "CREATE INDEX players_created_at ON players(created_at);"
+        "CREATE INDEX players_guild ON players(guild);"
         "CREATE INDEX players_guild_score ON players(guild, score);");
     Exec("BEGIN");
     sqlite3_stmt* ins = Prepare("INSERT INTO players VALUES (?1, ?2, ?3, ?4)");
@@ -164,9 +165,8 @@ class SqliteLeaderboard : public LeaderboardPeer {
     window_count_ = Prepare("SELECT COUNT(*) FROM players WHERE created_at BETWEEN ?1 AND ?2");
     window_ = Prepare("SELECT id FROM players WHERE created_at BETWEEN ?1 AND ?2");
     range_ = Prepare("SELECT id FROM players WHERE score BETWEEN ?1 AND ?2");
-    // The (guild, score) index serves this too: the guild's rows by rowid
-    // come from it without a sort only in score order, so ORDER BY id costs
-    // a small sort, as kin's slot order costs none.
+    // players(guild) holds (guild, rowid): the guild's ids in id order, no
+    // sort, covered by the index.
     equal_ = Prepare("SELECT id FROM players WHERE guild = ?1 ORDER BY id");
     update_ = Prepare("UPDATE players SET score = ?2 WHERE id = ?1");
   }

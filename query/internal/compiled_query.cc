@@ -1169,31 +1169,40 @@ size_t CompiledQuery::WalkSelect(size_t offset, std::optional<size_t> limit, boo
   const bool trivial = predicate_.always_true() || (probe_atom_ >= 0 && residual_empty_);
   const bool bounded = range_.lo.has_value() || range_.hi.has_value();
   const bool more_keys = order_.keys().size() > 1;
-  // Rows of one key are collected as a group: ORDER BY breaks ties by the
-  // next keys, then by slot (scan order), while a descending walk meets a
-  // key's rows in descending slot order.
-  std::vector<RowId> rows;
-  std::vector<RowId> group;
-  if (limit.has_value() && !count_all) rows.reserve(std::min<size_t>(want, 4096));
-  auto flush = [&]() {
-    if (group.empty()) return;
-    if (walk_desc_) std::reverse(group.begin(), group.end());
-    if (more_keys) order_.Sort(group.data(), group.size());
-    rows.insert(rows.end(), group.begin(), group.end());
-    group.clear();
+  // Matches go straight into `out` from `base`. The rows of one key form a
+  // group, closed when the key changes: ORDER BY breaks ties by the next
+  // keys, then by slot (scan order), while a descending walk meets a key's
+  // rows in descending slot order, so a closed group is reversed (and
+  // sorted on the other keys) in place.
+  const size_t base = out->size();
+  if (limit.has_value() && !count_all) out->reserve(base + std::min<size_t>(want, 4096));
+  size_t group_start = base;
+  auto close_group = [&]() {
+    const size_t n = out->size() - group_start;
+    if (n > 1) {
+      if (walk_desc_) std::reverse(out->begin() + group_start, out->end());
+      if (more_keys) order_.Sort(out->data() + group_start, n);
+    }
+    group_start = out->size();
   };
   ordered_->Walk(range_, walk_desc_, /*with_nulls=*/!bounded, [&](RowId id, bool new_key) {
     if (new_key) {
-      flush();
-      if (!count_all && rows.size() >= want) return false;
+      close_group();
+      if (!count_all && out->size() - base >= want) return false;
     }
-    if (trivial || predicate_.Matches(id)) group.push_back(id);
+    if (trivial || predicate_.Matches(id)) out->push_back(id);
     return true;
   });
-  flush();
-  const size_t seen = rows.size();
+  close_group();
+  const size_t seen = out->size() - base;
   const size_t end = std::min(seen, want);
-  if (offset < end) out->insert(out->end(), rows.begin() + offset, rows.begin() + end);
+  out->resize(base + end);
+  if (offset >= end) {
+    out->resize(base);
+  } else if (offset > 0) {
+    out->erase(out->begin() + static_cast<ptrdiff_t>(base),
+               out->begin() + static_cast<ptrdiff_t>(base + offset));
+  }
   return seen;
 }
 
