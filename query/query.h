@@ -43,7 +43,8 @@
 //   access path's order: slot order (insertion order, except that a row
 //   inserted after deletions reuses the most recently freed slot) for a
 //   scan, the key's insertion order for an equality on an indexed column,
-//   slot order for an IN on an indexed column.
+//   slot order for an IN on an indexed column, key order (ties by slot)
+//   for a range on an ordered index.
 // - Index choice: an equality (or IN) on an indexed column — primary key,
 //   Unique() or Indexed() / foreign key — that is ANDed at the top level
 //   makes the query probe that index and filter only its rows. Range
