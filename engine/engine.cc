@@ -151,11 +151,16 @@ std::vector<std::string> Engine::TableNames() const {
   return names;
 }
 
-absl::Status Engine::CreateIndex(absl::string_view table, absl::string_view column) {
+absl::Status Engine::CreateIndex(absl::string_view table, absl::string_view column,
+                                 IndexKind kind) {
   KIN_RETURN_IF_ERROR(CheckNoTransaction(absl::StrCat("create index on '", table, "'")));
   Table* t = MutableTable(table);
   if (t == nullptr) return errors::UnknownTable(table);
   KIN_ASSIGN_OR_RETURN(ColumnId id, t->GetColumn(column));
+  if (kind == IndexKind::kOrdered) {
+    t->EnsureOrderedIndex(id);
+    return absl::OkStatus();
+  }
   Type type = t->column(id).type;
   if (type != Type::kInt64 && type != Type::kString) {
     return absl::InvalidArgumentError(absl::StrCat(QualifiedName(table, column),

@@ -62,6 +62,13 @@ enum class OnUpdate : uint8_t {
 absl::string_view OnDeleteName(OnDelete a);
 absl::string_view OnUpdateName(OnUpdate a);
 
+// The kind of index CreateIndex adds. Persisted with the schema (as column
+// flags), never renumber.
+enum class IndexKind : uint8_t {
+  kHash = 0,     // key -> rows in insertion order: equality and IN (int64, string)
+  kOrdered = 1,  // key order, NULLs first: ranges, ORDER BY + LIMIT, Min/Max (any type)
+};
+
 struct ForeignKeySpec {
   std::string child_table;
   std::string child_column;
@@ -101,8 +108,14 @@ class Engine {
   // keeps both). Unique in the process: no two engines share an epoch, so
   // the layers above can cache resolved tables keyed on the epoch alone.
   uint64_t table_epoch() const { return table_epoch_; }
-  // Adds a secondary index on an int64 or string column (no-op if indexed).
-  absl::Status CreateIndex(absl::string_view table, absl::string_view column);
+  // Adds a secondary hash index on an int64 or string column, or an
+  // ordered index on a column of any type (no-op if the column already has
+  // one of that kind), built from the rows in O(n log n). NotFound for an
+  // unknown table, InvalidArgument for an unknown column or a hash index on
+  // a double or bool column, FailedPrecondition inside a transaction
+  // (schema changes are not transactional); nothing changes on error.
+  absl::Status CreateIndex(absl::string_view table, absl::string_view column,
+                           IndexKind kind = IndexKind::kHash);
 
   // --- rows ---
   absl::StatusOr<Row> Insert(absl::string_view table, const Attrs& attrs);

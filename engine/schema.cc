@@ -23,6 +23,9 @@ void ColumnOption::ApplyTo(ColumnSpec& spec) const {
     case Kind::kIndexed:
       spec.indexed = true;
       break;
+    case Kind::kOrdered:
+      spec.ordered = true;
+      break;
     case Kind::kNullable:
       spec.nullable = true;
       break;

@@ -41,6 +41,9 @@ struct ColumnSpec {
   // A secondary hash index (key → rows in insertion order). Relations add
   // one on their foreign key automatically.
   bool indexed = false;
+  // An ordered index (OrderedIndex: key order, NULLs first) for range
+  // conditions, ORDER BY ... LIMIT walks and Min/Max. Any column type.
+  bool ordered = false;
   // Used when an insert omits the column. nullopt: NULL if nullable, else
   // the insert fails.
   std::optional<Value> default_value;
@@ -49,14 +52,16 @@ struct ColumnSpec {
     return a.name == b.name && a.type == b.type && a.nullable == b.nullable &&
            a.primary_key == b.primary_key &&
            a.auto_increment == b.auto_increment && a.unique == b.unique &&
-           a.indexed == b.indexed && a.default_value == b.default_value;
+           a.indexed == b.indexed && a.ordered == b.ordered &&
+           a.default_value == b.default_value;
   }
 };
 
 // A modifier for a column in the Schema builder.
 class ColumnOption {
  public:
-  enum class Kind { kPrimaryKey, kManualPrimaryKey, kUnique, kIndexed, kNullable, kNotNull, kDefault };
+  enum class Kind { kPrimaryKey, kManualPrimaryKey, kUnique, kIndexed, kNullable, kNotNull, kDefault,
+                    kOrdered };
   // Two constructors rather than a defaulted Value argument: moving a NULL
   // Value temporary trips GCC 12's -Wmaybe-uninitialized (a false positive
   // on std::variant) at -O1, i.e. under --config=asan with -Werror.
@@ -77,6 +82,8 @@ inline ColumnOption ManualPrimaryKey() {
 }
 inline ColumnOption Unique() { return ColumnOption(ColumnOption::Kind::kUnique); }
 inline ColumnOption Indexed() { return ColumnOption(ColumnOption::Kind::kIndexed); }
+// An ordered index on the column (see ColumnSpec::ordered).
+inline ColumnOption Ordered() { return ColumnOption(ColumnOption::Kind::kOrdered); }
 inline ColumnOption Nullable() { return ColumnOption(ColumnOption::Kind::kNullable); }
 inline ColumnOption NotNull() { return ColumnOption(ColumnOption::Kind::kNotNull); }
 inline ColumnOption Default(Value v) {
@@ -122,6 +129,8 @@ class Schema {
   std::optional<ColumnId> Find(absl::string_view name) const;
   // Marks a column as carrying a secondary index (Engine::CreateIndex).
   void MarkIndexed(ColumnId id) { columns_[id.value].indexed = true; }
+  // Marks a column as carrying an ordered index (Engine::CreateIndex).
+  void MarkOrdered(ColumnId id) { columns_[id.value].ordered = true; }
   // The primary key column. REQUIRES: Validate() passed.
   ColumnId primary_key() const { return primary_key_; }
 

@@ -59,6 +59,7 @@ Table::Table(std::string name, Schema schema)
   columns_.reserve(n);
   validity_.resize(n);
   indexes_.resize(n);
+  ordered_.resize(n);
   for (size_t i = 0; i < n; ++i) {
     const ColumnSpec& c = schema_.columns()[i];
     columns_.push_back(EmptyColumn(c.type));
@@ -66,6 +67,10 @@ Table::Table(std::string name, Schema schema)
       indexes_[i] = std::make_unique<HashIndex>(c.type, /*unique=*/true);
     } else if (c.indexed) {
       indexes_[i] = std::make_unique<HashIndex>(c.type, /*unique=*/false);
+    }
+    if (c.ordered) {
+      ordered_[i] = std::make_unique<OrderedIndex>(ColumnId(i), c.type);
+      any_ordered_ = true;
     }
   }
 }
@@ -276,6 +281,9 @@ void Table::IndexRow(RowId id) {
     if (indexes_[i] == nullptr || IsNull(id, ColumnId(i))) continue;
     indexes_[i]->Add(GetValue(id, ColumnId(i)), id);
   }
+  if (any_ordered_) {
+    for (size_t i = 0; i < ordered_.size(); ++i) OrderedInsert(id, ColumnId(i));
+  }
 }
 
 RowId Table::ApplyInsert(std::vector<internal::UndoEntry>* log) {
@@ -359,7 +367,9 @@ bool Table::ApplyUpdate(RowId id, std::vector<internal::UndoEntry>* log) {
     uint32_t position = 0;
     HashIndex* idx = indexes_[column.value].get();
     if (idx != nullptr && !old.is_null()) position = idx->Remove(old, id);
+    OrderedErase(id, column);
     WriteCell(id, column, value);
+    OrderedInsert(id, column);
     if (idx != nullptr && !value.is_null()) idx->Add(value, id);
     if (column == primary_key() && pk.auto_increment && value.AsInt64() >= next_auto_increment_ &&
         value.AsInt64() < std::numeric_limits<int64_t>::max()) {
@@ -382,6 +392,7 @@ void Table::Delete(RowId id, std::vector<internal::UndoEntry>* log) {
     Value old = GetValue(id, column);
     uint32_t position = 0;
     if (indexes_[i] != nullptr && !old.is_null()) position = indexes_[i]->Remove(old, id);
+    OrderedErase(id, column);
     if (log != nullptr) e.cells.push_back({column, std::move(old), position});
     if (validity_[i].size() != 0) validity_[i].Set(id.value, false);
     ClearCell(id, column);
@@ -403,6 +414,7 @@ void Table::Undo(const internal::UndoEntry& e) {
         if (indexes_[i] != nullptr && !IsNull(id, column)) {
           indexes_[i]->Remove(GetValue(id, column), id);
         }
+        OrderedErase(id, column);
       }
       live_.Set(id.value, false);
       --live_count_;
@@ -440,6 +452,7 @@ void Table::Undo(const internal::UndoEntry& e) {
         if (idx != nullptr && !cell.old_value.is_null()) {
           idx->InsertAt(cell.old_value, id, cell.index_position);
         }
+        OrderedInsert(id, cell.column);
       }
       live_.Set(id.value, true);
       ++live_count_;
@@ -454,7 +467,9 @@ void Table::Undo(const internal::UndoEntry& e) {
         if (idx != nullptr && !IsNull(id, it->column)) {
           idx->Remove(GetValue(id, it->column), id);
         }
+        OrderedErase(id, it->column);
         WriteCell(id, it->column, it->old_value);
+        OrderedInsert(id, it->column);
         if (idx != nullptr && !it->old_value.is_null()) {
           idx->InsertAt(it->old_value, id, it->index_position);
         }
@@ -475,11 +490,21 @@ void Table::EnsureIndex(ColumnId column) {
   indexes_[column.value] = std::move(idx);
 }
 
+void Table::EnsureOrderedIndex(ColumnId column) {
+  if (ordered_[column.value] != nullptr) return;
+  schema_.MarkOrdered(column);
+  auto idx = std::make_unique<OrderedIndex>(column, schema_.column(column).type);
+  idx->Build(*this);
+  ordered_[column.value] = std::move(idx);
+  any_ordered_ = true;
+}
+
 void Table::Drop() {
   for (size_t i = 0; i < columns_.size(); ++i) {
     columns_[i] = EmptyColumn(schema_.columns()[i].type);
     validity_[i] = Bitmap();
     indexes_[i].reset();
+    ordered_[i].reset();
   }
   live_ = Bitmap();
   // Old handles compare their generation only after the live bit, which is
@@ -601,6 +626,9 @@ absl::Status Table::Restore(TableImage image) {
                               " in column '", column_name, "'"));
     }
   }
+  for (auto& ordered : ordered_) {
+    if (ordered != nullptr) ordered->Build(*this);
+  }
   const ColumnSpec& pk = schema_.column(primary_key());
   if (pk.auto_increment) {
     for (int64_t key : Int64Column(primary_key())) {
@@ -619,6 +647,7 @@ std::string Table::DebugString() const {
                     c.nullable ? " null" : " not-null", c.primary_key ? " pk" : "",
                     c.auto_increment ? " auto" : "", c.unique ? " unique" : "",
                     index(*schema_.Find(c.name)) != nullptr ? " indexed" : "",
+                    c.ordered ? " ordered" : "",
                     c.default_value ? absl::StrCat(" default=", c.default_value->DebugString())
                                     : "",
                     "\n");
@@ -643,6 +672,11 @@ std::string Table::DebugString() const {
     });
     absl::StrAppend(&out, "\n");
   }
+  for (size_t i = 0; i < ordered_.size(); ++i) {
+    if (ordered_[i] == nullptr) continue;
+    absl::StrAppend(&out, "  ordered index ", schema_.columns()[i].name, ": ",
+                    ordered_[i]->DebugString(), "\n");
+  }
   return out;
 }
 
@@ -662,6 +696,7 @@ size_t Table::MemoryBytes() const {
         },
         columns_[i]);
     if (indexes_[i] != nullptr) bytes += indexes_[i]->MemoryBytes();
+    if (ordered_[i] != nullptr) bytes += ordered_[i]->MemoryBytes();
   }
   return bytes;
 }
@@ -698,6 +733,15 @@ absl::Status Table::CheckConsistency() const {
       return absl::InternalError(absl::StrCat(QualifiedName(name_, schema_.columns()[i].name),
                                               ": index has ", keys, " keys, data has ",
                                               expected.size()));
+    }
+  }
+  for (size_t i = 0; i < ordered_.size(); ++i) {
+    if (ordered_[i] == nullptr) continue;
+    OrderedIndex fresh(ColumnId(static_cast<uint32_t>(i)), schema_.columns()[i].type);
+    fresh.Build(*this);
+    if (fresh.DebugString() != ordered_[i]->DebugString()) {
+      return absl::InternalError(absl::StrCat(QualifiedName(name_, schema_.columns()[i].name),
+                                              ": ordered index differs from the rows"));
     }
   }
   return absl::OkStatus();

@@ -33,6 +33,7 @@
 #include "engine/bitmap.h"
 #include "engine/hash_index.h"
 #include "engine/ids.h"
+#include "engine/ordered_index.h"
 #include "engine/row.h"
 #include "engine/schema.h"
 #include "engine/undo_log.h"
@@ -167,6 +168,11 @@ class Table {
   std::span<const RowId> Children(ColumnId column, absl::string_view key) const {
     return indexes_[column.value]->Find(key);
   }
+  // The ordered index on a column (Ordered(), CreateIndex(kOrdered)), or
+  // nullptr. Valid until the next write to the table.
+  const OrderedIndex* ordered_index(ColumnId column) const {
+    return ordered_[column.value].get();
+  }
   // Checked: InvalidArgument for an unknown or unindexed column or a key of
   // the wrong type. A NULL key matches nothing.
   absl::StatusOr<std::span<const RowId>> Children(absl::string_view column,
@@ -231,6 +237,9 @@ class Table {
   absl::StatusOr<size_t> InsertBatch(RowBatch batch, std::vector<internal::UndoEntry>* log);
   void UndoBatch(const internal::UndoEntry& entry);
   void EnsureIndex(ColumnId column);
+  // Adds an ordered index on `column` built from the rows (no-op if there
+  // is one) and marks the schema.
+  void EnsureOrderedIndex(ColumnId column);
   // Frees every row and index (DropTable); see dropped().
   void Drop();
   // Replaces the state (snapshot load). Validates sizes and key uniqueness,
@@ -242,6 +251,14 @@ class Table {
   void WriteCell(RowId id, ColumnId column, const Value& v);
   void ClearCell(RowId id, ColumnId column);
   void IndexRow(RowId id);
+  // Ordered indexes read the cells: OrderedErase before a cell of `column`
+  // changes, OrderedInsert after (no-ops without an ordered index there).
+  void OrderedErase(RowId id, ColumnId column) {
+    if (ordered_[column.value] != nullptr) ordered_[column.value]->Erase(*this, id);
+  }
+  void OrderedInsert(RowId id, ColumnId column) {
+    if (ordered_[column.value] != nullptr) ordered_[column.value]->Insert(*this, id);
+  }
 
   std::string name_;
   Schema schema_;
@@ -261,6 +278,8 @@ class Table {
   std::vector<uint32_t> free_slots_;
   bool any_nonzero_generation_ = false;  // see all_generations_zero()
   std::vector<std::unique_ptr<HashIndex>> indexes_;  // per column, may be null
+  std::vector<std::unique_ptr<OrderedIndex>> ordered_;  // per column, may be null
+  bool any_ordered_ = false;  // some column has an ordered index
   size_t live_count_ = 0;
   int64_t next_auto_increment_ = 1;
 

@@ -196,6 +196,18 @@ absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::
       if (!IsNull(RowId(slot), column)) idx->Add(GetValue(RowId(slot), column), RowId(slot));
     }
   }
+  for (size_t i = 0; i < n_cols && any_ordered_; ++i) {
+    OrderedIndex* ordered = ordered_[i].get();
+    if (ordered == nullptr) continue;
+    if (ordered->size() == 0) {
+      // Bulk: one sort and in-order appends rather than a descent per row.
+      ordered->Build(*this);
+    } else {
+      for (uint32_t slot = first_slot; slot < first_slot + rows; ++slot) {
+        ordered->Insert(*this, RowId(slot));
+      }
+    }
+  }
   if (log != nullptr) {
     internal::UndoEntry e;
     e.kind = internal::UndoEntry::Kind::kBatch;
@@ -219,6 +231,7 @@ void Table::UndoBatch(const internal::UndoEntry& e) {
       if (indexes_[i] != nullptr && !IsNull(RowId(slot), column)) {
         indexes_[i]->Remove(GetValue(RowId(slot), column), RowId(slot));
       }
+      OrderedErase(RowId(slot), column);
     }
   }
   if (min_generations_.size() < end) min_generations_.resize(end, 0);

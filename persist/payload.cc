@@ -278,6 +278,7 @@ class Reader {
 
   const absl::Status& status() const { return status_; }
   uint64_t remaining() const { return source_.remaining(); }
+  uint32_t version() const { return version_; }
   // What the next errors are about: "table 'posts'".
   void SetContext(std::string context) { context_ = std::move(context); }
 
@@ -487,6 +488,7 @@ void EncodeColumnSpec(Writer& w, const ColumnSpec& c) {
   w.Flag(c.indexed);
   w.Flag(c.default_value.has_value());
   if (c.default_value.has_value()) w.Val(*c.default_value);
+  w.Flag(c.ordered);  // version 3 on
 }
 
 // The rows of a secondary index key by key (keys ascending, so equal
@@ -556,6 +558,7 @@ ColumnSpec DecodeColumnSpec(Reader& r) {
   c.unique = r.Flag("unique flag");
   c.indexed = r.Flag("indexed flag");
   if (r.Flag("default flag")) c.default_value = r.Val("default value");
+  if (r.version() >= 3) c.ordered = r.Flag("ordered flag");
   // Schema::Validate does not look at auto_increment, and the engine reads
   // such a column as int64 keys: anything else would misbehave later.
   if (r.status().ok() && c.auto_increment && !(c.primary_key && c.type == Type::kInt64)) {
@@ -827,7 +830,7 @@ absl::StatusOr<SnapshotContents> DecodePayload(absl::string_view payload, uint32
                                                absl::string_view label) {
   // Versions differ only in how bulk blocks are laid out, which the Reader
   // branches on; every version ever written stays readable.
-  if (version != 1 && version != 2) {
+  if (version < 1 || version > 3) {
     return BadSnapshot(label, absl::StrCat("no decoder for version ", version));
   }
   if (payload.empty()) return BadSnapshot(label, "empty payload");

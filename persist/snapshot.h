@@ -74,7 +74,8 @@ namespace kin {
 
 // The format version this build writes. It reads every version from 1 up
 // to this one; a file with a higher version is a DataLoss error naming it.
-inline constexpr uint32_t kSnapshotFormatVersion = 2;
+// Version 3 adds each column's ordered-index flag (ColumnSpec::ordered).
+inline constexpr uint32_t kSnapshotFormatVersion = 3;
 
 // Knobs for saving a snapshot file.
 struct SnapshotOptions {

@@ -43,11 +43,20 @@
 //   access path's order: slot order (insertion order, except that a row
 //   inserted after deletions reuses the most recently freed slot) for a
 //   scan, the key's insertion order for an equality on an indexed column,
-//   slot order for an IN on an indexed column.
+//   slot order for an IN on an indexed column, key order (ties by slot)
+//   for a range on an ordered index.
 // - Index choice: an equality (or IN) on an indexed column — primary key,
 //   Unique() or Indexed() / foreign key — that is ANDed at the top level
-//   makes the query probe that index and filter only its rows; otherwise the
-//   table is scanned. Explain() shows the choice.
+//   makes the query probe that index and filter only its rows. Range
+//   conditions (<, <=, >, >=, =, Between, StartsWith) ANDed at the top level
+//   on a column with an ordered index (Ordered(), CreateIndex(kOrdered))
+//   walk that key range instead when it holds fewer rows than the probe and
+//   than 1/8 of the table (rows then come in key order, ties by slot).
+//   OrderBy whose first key has an ordered index, with a Limit, walks the
+//   index in order and stops after offset + limit matches (unless a probe or
+//   range is expected to be cheaper); Min / Max of such a column with no
+//   filter read one end of it. Otherwise the table is scanned. Explain()
+//   shows the choice.
 // - Count, Aggregate and Paginate's total count every matching row,
 //   ignoring OrderBy / Limit / Offset (as SQL's COUNT(*)).
 //

@@ -817,6 +817,11 @@ class QueryCompiler {
     }
 
     ChooseAccess(&q);
+    // A plan run over candidate spans (a related query per parent) never
+    // uses its own access path: do not spend a walk of the index on it.
+    if (relations == nullptr || !relations->candidate_rows.has_value()) {
+      ChooseOrderedAccess(&q);
+    }
     // Relation tests choose their strategy knowing how many rows they will
     // be asked about: what the caller says, else the access path's bound.
     q.PrepareRelations(relations != nullptr && relations->candidate_rows.has_value()
@@ -915,6 +920,201 @@ class QueryCompiler {
     }
     std::sort(q->probe_rows_.begin(), q->probe_rows_.end());
   }
+
+  // The key interval a top-level atom selects on an ordered index, or
+  // nullopt when it is not a range (!=, NOT BETWEEN, IN, a NaN operand,
+  // which matches nothing and has no place in the key order).
+  static std::optional<OrderedRange> AtomRange(const Atom& a) {
+    using K = Atom::Kind;
+    OrderedRange r;
+    auto cmp = [&](Value v) -> std::optional<OrderedRange> {
+      switch (a.op) {
+        case CompareOp::kEq:
+          r.lo = v;
+          r.hi = std::move(v);
+          break;
+        case CompareOp::kNe:
+          return std::nullopt;
+        case CompareOp::kLt:
+        case CompareOp::kLe:
+          r.hi = std::move(v);
+          r.hi_inclusive = a.op == CompareOp::kLe;
+          break;
+        case CompareOp::kGt:
+        case CompareOp::kGe:
+          r.lo = std::move(v);
+          r.lo_inclusive = a.op == CompareOp::kGe;
+          break;
+      }
+      return r;
+    };
+    auto between = [&](Value lo, Value hi) -> std::optional<OrderedRange> {
+      if (a.negate) return std::nullopt;
+      r.lo = std::move(lo);
+      r.hi = std::move(hi);
+      return r;
+    };
+    switch (a.kind) {
+      case K::kCmpInt64:
+        return cmp(Value(a.i0));
+      case K::kCmpDouble:
+        if (std::isnan(a.d0)) return std::nullopt;
+        return cmp(Value(a.d0));
+      case K::kCmpBool:
+        return cmp(Value(a.i0 != 0));
+      case K::kCmpString:
+        return cmp(Value(a.s0));
+      case K::kBetweenInt64:
+        return between(Value(a.i0), Value(a.i1));
+      case K::kBetweenDouble:
+        if (std::isnan(a.d0) || std::isnan(a.d1)) return std::nullopt;
+        return between(Value(a.d0), Value(a.d1));
+      case K::kBetweenBool:
+        return between(Value(a.i0 != 0), Value(a.i1 != 0));
+      case K::kBetweenString:
+        return between(Value(a.s0), Value(a.s1));
+      case K::kStartsWith: {
+        // [prefix, the next string after every extension of prefix): drop
+        // trailing 0xff bytes and bump the last remaining byte.
+        r.lo = Value(a.s0);
+        std::string end = a.s0;
+        while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+        if (!end.empty()) {
+          end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+          r.hi = Value(std::move(end));
+          r.hi_inclusive = false;
+        }
+        return r;
+      }
+      default:
+        return std::nullopt;
+    }
+  }
+
+  // Narrows `into` to its intersection with `r` (same column, same type).
+  static void Intersect(OrderedRange* into, const OrderedRange& r) {
+    if (r.lo.has_value()) {
+      int c = into->lo.has_value() ? CompareValues(*r.lo, *into->lo) : 1;
+      if (c > 0 || (c == 0 && !r.lo_inclusive)) {
+        into->lo = r.lo;
+        into->lo_inclusive = r.lo_inclusive && (c != 0 || into->lo_inclusive);
+      }
+    }
+    if (r.hi.has_value()) {
+      int c = into->hi.has_value() ? CompareValues(*r.hi, *into->hi) : -1;
+      if (c < 0 || (c == 0 && !r.hi_inclusive)) {
+        into->hi = r.hi;
+        into->hi_inclusive = r.hi_inclusive && (c != 0 || into->hi_inclusive);
+      }
+    }
+  }
+
+  // Rows of `index` in `range`, counting at most `cap` (then returns cap):
+  // the selectivity estimate, exact below the cap. absl's btree has no
+  // rank, so counting along the range is the honest way; the cap bounds
+  // its cost by the cost of the alternative (a probe or a scan).
+  static size_t CountRange(const OrderedIndex& index, const OrderedRange& range, size_t cap) {
+    size_t n = 0;
+    index.Walk(range, /*desc=*/false, /*with_nulls=*/false, [&](RowId, bool) {
+      return ++n < cap;
+    });
+    return n;
+  }
+
+  // Ordered-index access paths, chosen against what ChooseAccess picked.
+  // Costs in row visits: a scan visits every row (cheap, sequential), a
+  // probe its rows, a range its rows (in key order, so about
+  // kRangeScanDivisor times a scanned row each), a walk about
+  // window * table / matches rows.
+  static void ChooseOrderedAccess(CompiledQuery* q) {
+    const CompiledPredicate& p = q->predicate_;
+    const Table& t = *q->table_;
+    const size_t n = t.size();
+    const size_t probe = q->access_ == CompiledQuery::Access::kScan ? SIZE_MAX : q->AccessRows();
+    // The best range: per ordered column, the intersection of its ANDed
+    // range atoms.
+    const OrderedIndex* best_index = nullptr;
+    OrderedRange best_range;
+    size_t best_rows = SIZE_MAX;
+    bool best_exact = false;
+    int best_atom = -1;
+    bool best_single = false;
+    if (p.conjunctive()) {
+      absl::InlinedVector<int, 4> top = p.TopLevelAtoms();
+      for (size_t i = 0; i < top.size(); ++i) {
+        const Atom& a = p.atoms()[top[i]];
+        const OrderedIndex* index = t.ordered_index(a.column);
+        if (index == nullptr) continue;
+        std::optional<OrderedRange> r = AtomRange(a);
+        if (!r.has_value()) continue;
+        bool seen_before = false;
+        for (size_t j = 0; j < i && !seen_before; ++j) {
+          const Atom& b = p.atoms()[top[j]];
+          seen_before = b.column == a.column && AtomRange(b).has_value();
+        }
+        if (seen_before) continue;  // folded into the first atom's range
+        int atoms = 1;
+        for (size_t j = i + 1; j < top.size(); ++j) {
+          const Atom& b = p.atoms()[top[j]];
+          if (b.column != a.column) continue;
+          std::optional<OrderedRange> rb = AtomRange(b);
+          if (!rb.has_value()) continue;
+          Intersect(&*r, *rb);
+          ++atoms;
+        }
+        size_t cap = std::min(std::max<size_t>(n / CompiledQuery::kRangeScanDivisor, 64),
+                              std::min(probe, best_rows));
+        size_t rows = CountRange(*index, *r, cap);
+        if (rows >= cap) continue;
+        best_index = index;
+        best_range = std::move(*r);
+        best_rows = rows;
+        best_exact = true;
+        best_atom = top[i];
+        best_single = atoms == 1;
+      }
+    }
+    if (best_index != nullptr) {
+      q->access_ = CompiledQuery::Access::kIndexRange;
+      q->ordered_ = best_index;
+      q->range_ = std::move(best_range);
+      q->range_rows_ = best_rows;
+      q->range_exact_ = best_exact;
+      q->probe_atom_ = best_single ? best_atom : -1;
+      q->residual_empty_ = best_single && p.num_nodes() == 1;
+      q->probe_span_ = {};
+      q->probe_rows_.clear();
+    }
+    // An ordered walk: ORDER BY's first key has an ordered index and a
+    // window bounds the rows wanted.
+    if (q->order_.empty() || !q->limit_.has_value() || q->has_aggregate_) return;
+    const CompiledOrder::Key& key = q->order_.keys()[0];
+    const OrderedIndex* index = t.ordered_index(key.column);
+    if (index == nullptr) return;
+    const size_t window = SaturatingAdd(q->offset_, *q->limit_);
+    if (q->access_ == CompiledQuery::Access::kIndexRange && q->ordered_ == index) {
+      // The range is on the order column: walk it in order.
+      q->access_ = CompiledQuery::Access::kOrderedWalk;
+      q->walk_desc_ = key.desc;
+      return;
+    }
+    if (q->access_ != CompiledQuery::Access::kScan) {
+      // A probe or range of k rows sorts k rows; a walk meets about one
+      // match every n / k entries (assuming independent columns) and needs
+      // `window` of them.
+      const double k = static_cast<double>(std::max<size_t>(q->AccessRows(), 1));
+      const double walk = static_cast<double>(window) * static_cast<double>(n) / k;
+      if (walk >= k * 4) return;
+    }
+    q->access_ = CompiledQuery::Access::kOrderedWalk;
+    q->ordered_ = index;
+    q->range_ = OrderedRange();
+    q->walk_desc_ = key.desc;
+    q->probe_atom_ = -1;
+    q->residual_empty_ = false;
+    q->probe_span_ = {};
+    q->probe_rows_.clear();
+  }
 };
 
 absl::StatusOr<CompiledQuery> CompiledQuery::Compile(const Table& table, const QuerySpec& spec,
@@ -937,8 +1137,99 @@ std::span<const RowId> CompiledQuery::probe_rows() const {
       return probe_span_;
     case Access::kIndexIn:
       return probe_rows_;
+    case Access::kIndexRange:
+    case Access::kOrderedWalk:
+      return {};
   }
   return {};
+}
+
+template <typename Sink>
+void CompiledQuery::ForEachRangeMatch(Sink&& sink) const {
+  const bool trivial = predicate_.always_true() || (probe_atom_ >= 0 && residual_empty_);
+  RowId buf[kBlock];
+  size_t n = 0;
+  bool go_on = true;
+  auto flush = [&]() {
+    size_t k = trivial ? n : predicate_.FilterBlock(buf, n, buf, probe_atom_);
+    n = 0;
+    if (k > 0 && !sink(static_cast<const RowId*>(buf), k)) go_on = false;
+    return go_on;
+  };
+  ordered_->Walk(range_, /*desc=*/false, /*with_nulls=*/false, [&](RowId id, bool) {
+    buf[n++] = id;
+    return n < kBlock || flush();
+  });
+  if (go_on && n > 0) flush();
+}
+
+size_t CompiledQuery::WalkSelect(size_t offset, std::optional<size_t> limit, bool count_all,
+                                 std::vector<RowId>* out) const {
+  const size_t want = limit.has_value() ? SaturatingAdd(offset, *limit) : SIZE_MAX;
+  if (want == 0 && !count_all) return 0;
+  const bool trivial = predicate_.always_true() || (probe_atom_ >= 0 && residual_empty_);
+  const bool bounded = range_.lo.has_value() || range_.hi.has_value();
+  const bool more_keys = order_.keys().size() > 1;
+  // Matches go straight into `out` from `base`. The rows of one key form a
+  // group, closed when the key changes: ORDER BY breaks ties by the next
+  // keys, then by slot (scan order), while a descending walk meets a key's
+  // rows in descending slot order, so a closed group is reversed (and
+  // sorted on the other keys) in place.
+  const size_t base = out->size();
+  if (limit.has_value() && !count_all) out->reserve(base + std::min<size_t>(want, 4096));
+  size_t group_start = base;
+  auto close_group = [&]() {
+    const size_t n = out->size() - group_start;
+    if (n > 1) {
+      if (walk_desc_) std::reverse(out->begin() + group_start, out->end());
+      if (more_keys) order_.Sort(out->data() + group_start, n);
+    }
+    group_start = out->size();
+  };
+  ordered_->Walk(range_, walk_desc_, /*with_nulls=*/!bounded, [&](RowId id, bool new_key) {
+    if (new_key) {
+      close_group();
+      if (!count_all && out->size() - base >= want) return false;
+    }
+    if (trivial || predicate_.Matches(id)) out->push_back(id);
+    return true;
+  });
+  close_group();
+  const size_t seen = out->size() - base;
+  const size_t end = std::min(seen, want);
+  out->resize(base + end);
+  if (offset >= end) {
+    out->resize(base);
+  } else if (offset > 0) {
+    out->erase(out->begin() + static_cast<ptrdiff_t>(base),
+               out->begin() + static_cast<ptrdiff_t>(base + offset));
+  }
+  return seen;
+}
+
+std::optional<Value> CompiledQuery::IndexedMinMax() const {
+  const CompiledAggregate& a = aggregate_;
+  if (!has_aggregate_ || a.star || !predicate_.always_true()) return std::nullopt;
+  if (a.function != AggregateFunction::kMin && a.function != AggregateFunction::kMax) {
+    return std::nullopt;
+  }
+  const OrderedIndex* index = table_->ordered_index(a.column);
+  if (index == nullptr) return std::nullopt;
+  std::optional<RowId> found;
+  auto first = [&](RowId id, bool) {
+    found = id;
+    return false;
+  };
+  if (a.function == AggregateFunction::kMin) {
+    // The smallest number; NaN only when every value is NaN (see
+    // BetterForAggregate).
+    index->Walk(OrderedRange(), /*desc=*/false, /*with_nulls=*/false, first);
+    if (found.has_value()) return table_->GetValue(*found, a.column);
+  }
+  // Descending with NULLs: NaN first, NULLs last.
+  index->Walk(OrderedRange(), /*desc=*/true, /*with_nulls=*/true, first);
+  if (!found.has_value() || table_->IsNull(*found, a.column)) return Value();
+  return table_->GetValue(*found, a.column);
 }
 
 template <typename Sink>
@@ -960,7 +1251,12 @@ void CompiledQuery::ForEachMatch(std::span<const RowId> candidates, int skip_ato
 
 template <typename Sink>
 void CompiledQuery::ForEachMatch(Sink&& sink) const {
-  if (access_ != Access::kScan) {
+  if (access_ == Access::kIndexRange ||
+      (access_ == Access::kOrderedWalk && (range_.lo.has_value() || range_.hi.has_value()))) {
+    ForEachRangeMatch(sink);
+    return;
+  }
+  if (access_ == Access::kIndexEq || access_ == Access::kIndexIn) {
     ForEachMatch(probe_rows(), probe_atom_, sink);
     return;
   }
@@ -1034,11 +1330,16 @@ void CompiledQuery::Select(std::vector<RowId>* out) const { Select(offset_, limi
 
 void CompiledQuery::Select(size_t offset, std::optional<size_t> limit,
                            std::vector<RowId>* out) const {
+  if (access_ == Access::kOrderedWalk) {
+    WalkSelect(offset, limit, false, out);
+    return;
+  }
   SelectImpl([&](auto&& sink) { ForEachMatch(sink); }, offset, limit, false, out);
 }
 
 size_t CompiledQuery::SelectAndCount(size_t offset, std::optional<size_t> limit,
                                      std::vector<RowId>* out) const {
+  if (access_ == Access::kOrderedWalk) return WalkSelect(offset, limit, true, out);
   return SelectImpl([&](auto&& sink) { ForEachMatch(sink); }, offset, limit, true, out);
 }
 
@@ -1055,6 +1356,9 @@ void CompiledQuery::Select(std::span<const RowId> candidates, size_t offset,
 
 size_t CompiledQuery::Count() const {
   if (access_ == Access::kScan && predicate_.always_true()) return table_->size();
+  if (access_ == Access::kIndexRange && range_exact_ && probe_atom_ >= 0 && residual_empty_) {
+    return range_rows_;  // counted along the index while planning
+  }
   size_t total = 0;
   ForEachMatch([&](const RowId*, size_t n) {
     total += n;
@@ -1182,6 +1486,7 @@ absl::StatusOr<Value> CompiledQuery::AggregateImpl(Run&& run) const {
 }
 
 absl::StatusOr<Value> CompiledQuery::Aggregate() const {
+  if (std::optional<Value> v = IndexedMinMax(); v.has_value()) return *std::move(v);
   return AggregateImpl([&](auto&& sink) { ForEachMatch(sink); });
 }
 
@@ -1189,10 +1494,47 @@ absl::StatusOr<Value> CompiledQuery::Aggregate(std::span<const RowId> candidates
   return AggregateImpl([&](auto&& sink) { ForEachMatch(candidates, -1, sink); });
 }
 
+namespace {
+
+std::string DescribeRange(const OrderedRange& r) {
+  if (r.lo.has_value() && r.hi.has_value() && r.lo_inclusive && r.hi_inclusive &&
+      *r.lo == *r.hi) {
+    return absl::StrCat(" = ", r.lo->DebugString());
+  }
+  std::string out;
+  if (r.lo.has_value()) {
+    absl::StrAppend(&out, r.lo_inclusive ? " >= " : " > ", r.lo->DebugString());
+  }
+  if (r.hi.has_value()) {
+    absl::StrAppend(&out, r.lo.has_value() ? " AND" : "", r.hi_inclusive ? " <= " : " < ",
+                    r.hi->DebugString());
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string CompiledQuery::ExplainAccess() const {
   const Table& t = *table_;
+  if (IndexedMinMax().has_value()) {
+    return absl::StrCat("ordered index ",
+                        QualifiedName(t.name(), t.column(aggregate_.column).name), " ",
+                        aggregate_.function == AggregateFunction::kMin ? "first" : "last",
+                        " entry (O(log n))");
+  }
   if (access_ == Access::kScan) {
     return absl::StrCat("scan ", t.name(), " (", t.size(), " rows)");
+  }
+  if (access_ == Access::kIndexRange) {
+    return absl::StrCat("index range ", QualifiedName(t.name(), t.column(ordered_->column()).name),
+                        DescribeRange(range_), " (ordered index, ", range_rows_, " rows)");
+  }
+  if (access_ == Access::kOrderedWalk) {
+    return absl::StrCat("ordered walk ", QualifiedName(t.name(), t.column(ordered_->column()).name),
+                        DescribeRange(range_), walk_desc_ ? " desc" : " asc",
+                        " (ordered index, stops after ",
+                        limit_.has_value() ? SaturatingAdd(offset_, *limit_) : t.size(),
+                        " rows)");
   }
   const Atom& a = predicate_.atoms()[probe_atom_];
   const ColumnSpec& column = t.column(a.column);

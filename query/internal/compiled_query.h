@@ -2,9 +2,18 @@
 //
 // Compiling resolves every name to a ColumnId once, checks each value's type
 // against its column, converts values to the column's representation, picks
-// the access path (an index probe when an equality or IN on an indexed column
-// is ANDed at the top level, else a scan) and keeps raw pointers to the typed
-// column storage. Running never looks at a string name and allocates nothing
+// the access path and keeps raw pointers to the typed column storage.
+//
+// Access paths (cost-based, see ChooseAccess in the .cc): a hash probe when
+// an equality or IN on a hash-indexed column is ANDed at the top level; an
+// ordered-index range when range conditions (<, <=, >, >=, =, Between,
+// StartsWith) on an ordered column are ANDed at the top level and select
+// fewer rows than a probe and than kRangeScanFraction of the table (counted
+// along the index with that cap at compile time, so the estimate is exact
+// below it); an ordered walk when the first OrderBy key has an ordered index
+// and a Limit is given (it walks the index in that order, applies the
+// filter row by row and stops after offset + limit rows, unless a probe or
+// range is expected to be cheaper); else a scan. Running never looks at a string name and allocates nothing
 // per row.
 //
 // This is the piece the layers above reuse: preload / whereHas / withCount /
@@ -257,7 +266,13 @@ class CompiledQuery {
     kScan,     // every live slot, in slot order
     kIndexEq,  // one key's rows from a hash index, in the index's order
     kIndexIn,  // the rows of several keys, merged into slot order
+    kIndexRange,   // a key range of an ordered index, in key order (ties by slot)
+    kOrderedWalk,  // an ordered index walked in ORDER BY order, stopping early
   };
+  // A range on an ordered index is taken when it holds fewer than this
+  // fraction of the table's rows; past it a scan (sequential, vectorised)
+  // is cheaper than visiting rows in key order.
+  static constexpr size_t kRangeScanDivisor = 8;
 
   // Resolves `spec` against `table`. Errors (the first problem, in the
   // order the builder calls were made): spec.error; InvalidArgument for an
@@ -297,8 +312,12 @@ class CompiledQuery {
 
   // The most rows the access path yields: the probe's rows, or the table.
   size_t AccessRows() const {
-    return access_ == Access::kScan ? table_->size() : probe_rows().size();
+    if (access_ == Access::kIndexRange) return range_rows_;
+    return access_ == Access::kScan || access_ == Access::kOrderedWalk ? table_->size()
+                                                                        : probe_rows().size();
   }
+  // The ordered index of a kIndexRange or kOrderedWalk access, else null.
+  const OrderedIndex* ordered_index() const { return ordered_; }
   // Lets each relation condition choose its strategy for about `rows`
   // evaluations (a scan strategy runs its scan here). Compile does it for
   // RelationContext::candidate_rows, else AccessRows().
@@ -365,6 +384,17 @@ class CompiledQuery {
                     std::vector<RowId>* out, SortScratch* scratch = nullptr) const;
   template <typename Run>
   absl::StatusOr<Value> AggregateImpl(Run&& run) const;
+  // kIndexRange (and a bounded kOrderedWalk): the matching rows of range_
+  // in key order, block by block.
+  template <typename Sink>
+  void ForEachRangeMatch(Sink&& sink) const;
+  // kOrderedWalk: the window [offset, offset + limit) of the matching rows
+  // in ORDER BY order, appended to out; returns the matches seen (all of
+  // them when count_all).
+  size_t WalkSelect(size_t offset, std::optional<size_t> limit, bool count_all,
+                    std::vector<RowId>* out) const;
+  // Min / Max of an ordered column with no filter: one end of the index.
+  std::optional<Value> IndexedMinMax() const;
 
   const Table* table_ = nullptr;
   CompiledPredicate predicate_;
@@ -379,6 +409,12 @@ class CompiledQuery {
   bool residual_empty_ = false;         // the probe answers the whole filter
   std::span<const RowId> probe_span_;   // kIndexEq
   std::vector<RowId> probe_rows_;       // kIndexIn, sorted by slot
+  // kIndexRange / kOrderedWalk.
+  const OrderedIndex* ordered_ = nullptr;
+  OrderedRange range_;          // the keys to visit (unbounded: every key)
+  size_t range_rows_ = 0;       // rows in range_ (kIndexRange), exact if range_exact_
+  bool range_exact_ = false;
+  bool walk_desc_ = false;      // kOrderedWalk: descending
 };
 
 }  // namespace internal

@@ -243,7 +243,9 @@ TEST(SnapshotDamageTest, ForgedHugeSlotAndTableCounts) {
   // find the slot count as the u64 right before the live bitmap's word.
   size_t name = table_count + 4;
   size_t specs = name + 9 + 4;
-  size_t slots = specs + (8 + 2 + 7) + (8 + 1 + 7) + (8 + 1 + 7);
+  // A spec: name (8 + length), type, 7 flags (6 before format 3 added the
+  // ordered flag).
+  size_t slots = specs + (8 + 2 + 8) + (8 + 1 + 8) + (8 + 1 + 8);
   ASSERT_EQ(bytes[slots], 1) << "layout changed";
   for (uint64_t forged : {uint64_t{0xffffffff}, uint64_t{1} << 32, ~uint64_t{0}}) {
     std::string g = bytes;

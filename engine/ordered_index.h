@@ -1,0 +1,208 @@
+// OrderedIndex: the rows of one column in key order, for range scans,
+// ORDER BY ... LIMIT walks and Min/Max.
+//
+// Representation: an absl::btree_set of (key, slot) pairs. Every entry is
+// unique, ties on the key are broken by slot, so the walk order depends only
+// on the table's contents (deterministic, and a rollback that restores the
+// rows restores the index exactly: the set has no insertion order to lose).
+// NULL cells live in a separate set of slots that ascending walks visit
+// first: NULL is the smallest value, as in ORDER BY.
+//
+// Key order per type: int64 and bool (as 0/1) numerically; double
+// numerically with every NaN after every number (OrderBy's total order,
+// -0.0 equal to 0.0); string bytewise (std::string's compare, unsigned).
+//
+// The index reads keys from the table's columns: Insert must be called
+// after a cell is written and Erase before it changes. Not thread-safe for
+// writes; const methods may run concurrently.
+
+#ifndef KIN_ENGINE_ORDERED_INDEX_H_
+#define KIN_ENGINE_ORDERED_INDEX_H_
+
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
+#include "absl/container/btree_set.h"
+#include "engine/ids.h"
+#include "engine/value.h"
+
+namespace kin {
+
+class Table;
+
+// A key interval over an ordered index. An unset bound is open-ended.
+// Values must have the index's type (an int64 is accepted for double).
+// Ranges never include NULL keys, nor NaN (NaN is unordered to <, >).
+struct OrderedRange {
+  std::optional<Value> lo;
+  bool lo_inclusive = true;
+  std::optional<Value> hi;
+  bool hi_inclusive = true;
+};
+
+class OrderedIndex {
+ public:
+  // Doubles: NaN after every number, all NaN equal (a strict weak order).
+  struct DoubleLess {
+    bool operator()(const std::pair<double, uint32_t>& a,
+                    const std::pair<double, uint32_t>& b) const {
+      const bool an = std::isnan(a.first);
+      const bool bn = std::isnan(b.first);
+      if (an != bn) return bn;
+      if (!an && a.first != b.first) return a.first < b.first;
+      return a.second < b.second;
+    }
+  };
+  using Int64Set = absl::btree_set<std::pair<int64_t, uint32_t>>;
+  using DoubleSet = absl::btree_set<std::pair<double, uint32_t>, DoubleLess>;
+  using StringSet = absl::btree_set<std::pair<std::string, uint32_t>>;
+
+  // REQUIRES: `column` of `type` is a column of the table it will index.
+  OrderedIndex(ColumnId column, Type type);
+
+  ColumnId column() const { return column_; }
+  Type type() const { return type_; }
+  // Entries, NULL included.
+  size_t size() const;
+  size_t null_count() const { return nulls_.size(); }
+  // Rows whose key is NaN (double columns only).
+  size_t nan_count() const;
+
+  // Adds / removes the row `id` of `table` under its current cell.
+  // REQUIRES: Insert: absent; Erase: present with that cell.
+  void Insert(const Table& table, RowId id);
+  void Erase(const Table& table, RowId id);
+  // Rebuilds from every live row of `table`: the (key, slot) pairs are
+  // sorted once and appended in order, O(n log n) with no rebalancing.
+  void Build(const Table& table);
+  void Clear();
+  size_t MemoryBytes() const;
+
+  // Walks the keys in `range` (NULL and NaN excluded unless the range is
+  // unbounded and `with_nulls`: then NULLs come first ascending and last
+  // descending, NaN last ascending and first descending), ascending or
+  // descending, calling f(RowId row, bool new_key) until it returns false.
+  // new_key is true when the row's key differs from the previous row's (and
+  // for the first row). Ties come in ascending slot order when ascending,
+  // descending when descending. Cost O(log n + rows visited).
+  template <typename F>
+  void Walk(const OrderedRange& range, bool desc, bool with_nulls, F&& f) const;
+
+  // Canonical text: "NULL->[3,4] 1->[0] 5->[1,2]".
+  std::string DebugString() const;
+
+ private:
+  template <typename Set, typename Key, typename F>
+  static bool WalkSet(const Set& set, const std::optional<Key>& lo, bool lo_inc,
+                      const std::optional<Key>& hi, bool hi_inc, bool skip_nan, bool desc,
+                      F& f);
+
+  ColumnId column_;
+  Type type_;
+  std::variant<Int64Set, DoubleSet, StringSet> keys_;
+  absl::btree_set<uint32_t> nulls_;
+};
+
+// --- implementation of the templates ---
+
+template <typename Set, typename Key, typename F>
+bool OrderedIndex::WalkSet(const Set& set, const std::optional<Key>& lo, bool lo_inc,
+                           const std::optional<Key>& hi, bool hi_inc, bool skip_nan, bool desc,
+                           F& f) {
+  using Entry = typename Set::value_type;
+  // [begin, end) of the range in set order.
+  auto begin = set.begin();
+  auto end = set.end();
+  if (lo.has_value()) {
+    // (key, 0) is the first entry with that key; (key, UINT32_MAX) the last.
+    begin = lo_inc ? set.lower_bound(Entry(*lo, 0)) : set.upper_bound(Entry(*lo, UINT32_MAX));
+  }
+  if (hi.has_value()) {
+    end = hi_inc ? set.upper_bound(Entry(*hi, UINT32_MAX)) : set.lower_bound(Entry(*hi, 0));
+  } else if constexpr (std::is_same_v<Key, double>) {
+    // NaN sorts last and matches no comparison.
+    if (skip_nan) end = set.lower_bound(Entry(std::nan(""), 0));
+  }
+  if (lo.has_value() && hi.has_value() && set.key_comp()(Entry(*hi, UINT32_MAX), Entry(*lo, 0))) {
+    return true;  // empty interval
+  }
+  auto same = [](const Entry& a, const Entry& b) {
+    if constexpr (std::is_same_v<Key, double>) {
+      if (std::isnan(a.first) || std::isnan(b.first)) {
+        return std::isnan(a.first) && std::isnan(b.first);
+      }
+    }
+    return a.first == b.first;
+  };
+  if (!desc) {
+    const Entry* prev = nullptr;
+    for (auto it = begin; it != end; ++it) {
+      if (!f(RowId(it->second), prev == nullptr || !same(*prev, *it))) return false;
+      prev = &*it;
+    }
+    return true;
+  }
+  if (begin == end) return true;
+  auto it = end;
+  const Entry* prev = nullptr;
+  do {
+    --it;
+    if (!f(RowId(it->second), prev == nullptr || !same(*prev, *it))) return false;
+    prev = &*it;
+  } while (it != begin);
+  return true;
+}
+
+template <typename F>
+void OrderedIndex::Walk(const OrderedRange& range, bool desc, bool with_nulls, F&& f) const {
+  const bool nulls = with_nulls && !range.lo.has_value() && !range.hi.has_value();
+  auto walk_nulls = [&]() {
+    bool first = true;
+    for (uint32_t slot : nulls_) {
+      if (!f(RowId(slot), first)) return false;
+      first = false;
+    }
+    return true;
+  };
+  if (!desc && nulls && !walk_nulls()) return;
+  bool go_on = std::visit(
+      [&](const auto& set) -> bool {
+        using Set = std::decay_t<decltype(set)>;
+        if constexpr (std::is_same_v<Set, Int64Set>) {
+          auto to_key = [](const Value& v) {
+            return v.is_bool() ? int64_t{v.AsBool() ? 1 : 0} : v.AsInt64();
+          };
+          std::optional<int64_t> lo, hi;
+          if (range.lo) lo = to_key(*range.lo);
+          if (range.hi) hi = to_key(*range.hi);
+          return WalkSet(set, lo, range.lo_inclusive, hi, range.hi_inclusive, true, desc, f);
+        } else if constexpr (std::is_same_v<Set, DoubleSet>) {
+          std::optional<double> lo, hi;
+          if (range.lo) lo = range.lo->AsNumber();
+          if (range.hi) hi = range.hi->AsNumber();
+          return WalkSet(set, lo, range.lo_inclusive, hi, range.hi_inclusive, !nulls, desc, f);
+        } else {
+          std::optional<std::string> lo, hi;
+          if (range.lo) lo = range.lo->AsString();
+          if (range.hi) hi = range.hi->AsString();
+          return WalkSet(set, lo, range.lo_inclusive, hi, range.hi_inclusive, true, desc, f);
+        }
+      },
+      keys_);
+  if (desc && nulls && go_on) {
+    // Descending: NULLs last, ties (all NULL) still by slot, descending.
+    bool first = true;
+    for (auto it = nulls_.rbegin(); it != nulls_.rend(); ++it) {
+      if (!f(RowId(*it), first)) return;
+      first = false;
+    }
+  }
+}
+
+}  // namespace kin
+
+#endif  // KIN_ENGINE_ORDERED_INDEX_H_
