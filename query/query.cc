@@ -60,7 +60,10 @@ Query& Query::AddCompareText(Connector connector, std::string column, absl::stri
 Query& Query::AddGroup(Connector connector, GroupFn group) {
   Query sub(*engine_, spec_.table, relations_);
   sub.context_ = Context::kGroup;
+  sub.recording_kind_ = "where group";
+  sub.recording_of_ = spec_.table;
   group(sub);
+  if (!sub.misuse_.ok()) Fail(sub.misuse_);
   if (!sub.spec_.error.ok()) Fail(sub.spec_.error);
   const QuerySpec& s = sub.spec_;
   if (!s.order_by.empty() || s.limit.has_value() || s.offset.has_value() ||
@@ -206,27 +209,50 @@ const RelationSpec* Query::FindRelation(absl::string_view method, absl::string_v
   return *found;
 }
 
-Query& Query::ApplyOnQuery(const QueryHook& on_query) {
-  if (!on_query) return *this;
+Query& Query::ApplyRelation(const RelationSpec& relation) {
+  if (!relation.on_query) return *this;
   std::vector<ConditionSpec> before = std::move(spec_.conditions);
+  std::vector<OrderSpec> order_before = std::move(spec_.order_by);
+  const std::optional<int64_t> limit_before = spec_.limit;
+  const std::optional<int64_t> offset_before = spec_.offset;
   spec_.conditions.clear();
-  on_query(*this);
+  spec_.order_by.clear();
+  spec_.limit.reset();
+  spec_.offset.reset();
+  // on_query records like any callback: a run method there is refused.
+  const absl::string_view kind_before = recording_kind_;
+  std::string of_before = std::move(recording_of_);
+  recording_kind_ = "on_query";
+  recording_of_ = relation.QualifiedName();
+  relation.on_query(*this);
+  recording_kind_ = kind_before;
+  recording_of_ = std::move(of_before);
+  if (!misuse_.ok()) Fail(misuse_);
   if (!spec_.conditions.empty()) {
     ConditionSpec group;
     group.kind = ConditionSpec::Kind::kGroup;
     group.group = std::move(spec_.conditions);
     spec_.scope.push_back(std::move(group));
   }
+  // Its window is the relation's, kept apart from the caller's own.
+  spec_.relation_order_by = std::move(spec_.order_by);
+  spec_.relation_limit = spec_.limit;
+  spec_.relation_offset = spec_.offset;
   spec_.conditions = std::move(before);
+  spec_.order_by = std::move(order_before);
+  spec_.limit = limit_before;
+  spec_.offset = offset_before;
   return *this;
 }
 
 QuerySpec Query::RelatedSpec(const RelationSpec& relation, Context context,
-                             const RelatedFn* callback) {
+                             absl::string_view method, const RelatedFn* callback) {
   Query sub(*engine_, relation.related_table, relations_);
   sub.context_ = context;
   sub.relation_ = &relation;
-  sub.ApplyOnQuery(relation.on_query);
+  sub.recording_kind_ = method;
+  sub.recording_of_ = relation.QualifiedName();
+  sub.ApplyRelation(relation);
   if (callback != nullptr) (*callback)(sub);
   if (!sub.misuse_.ok()) Fail(sub.misuse_);
   if (!sub.spec_.error.ok()) Fail(sub.spec_.error);
@@ -241,7 +267,7 @@ Query& Query::AddHas(Connector connector, absl::string_view method, std::string 
   c.kind = ConditionSpec::Kind::kRelation;
   c.op = op;
   c.values.push_back(Value(count));
-  c.subquery.push_back(RelatedSpec(*rel, Context::kWhereHas, callback));
+  c.subquery.push_back(RelatedSpec(*rel, Context::kWhereHas, method, callback));
   c.column = std::move(relation);
   return Add(connector, std::move(c));
 }
@@ -298,7 +324,7 @@ Query& Query::AddLoad(RelationLoadSpec::Kind kind, absl::string_view method,
                                                                    : Context::kWithAggregate;
   RelationLoadSpec load;
   load.kind = kind;
-  load.query = RelatedSpec(*rel, context, callback);
+  load.query = RelatedSpec(*rel, context, method, callback);
   load.relation = std::move(relation);
   spec_.loads.push_back(std::move(load));
   return *this;
@@ -444,6 +470,14 @@ absl::Status Query::CheckPlacement() const {
   return absl::OkStatus();
 }
 
+absl::Status Query::CheckRunnable(absl::string_view method) const {
+  if (recording_kind_.empty()) return absl::OkStatus();
+  absl::Status refused = errors::RunInCallback(method, recording_kind_, recording_of_,
+                                               relation_ != nullptr ? relation_->name : "");
+  if (misuse_.ok()) misuse_ = refused;
+  return refused;
+}
+
 absl::Status Query::CompileInto(CompiledQuery* out) const {
   KIN_RETURN_IF_ERROR(spec_.error);
   KIN_RETURN_IF_ERROR(CheckPlacement());
@@ -464,6 +498,7 @@ absl::Status Query::NoAggregate() const {
 }
 
 absl::StatusOr<ResultSet> Query::Get() const {
+  KIN_RETURN_IF_ERROR(CheckRunnable("Get"));
   CompiledQuery q;
   KIN_RETURN_IF_ERROR(CompileInto(&q));
   KIN_RETURN_IF_ERROR(NoAggregate());
@@ -499,6 +534,7 @@ absl::StatusOr<Row> FirstRow(const CompiledQuery& q, const QuerySpec& spec, bool
 }  // namespace
 
 absl::StatusOr<Row> Query::First() const {
+  KIN_RETURN_IF_ERROR(CheckRunnable("First"));
   CompiledQuery q;
   KIN_RETURN_IF_ERROR(CompileInto(&q));
   KIN_RETURN_IF_ERROR(NoAggregate());
@@ -507,6 +543,7 @@ absl::StatusOr<Row> Query::First() const {
 }
 
 absl::StatusOr<Row> Query::FirstOrFail() const {
+  KIN_RETURN_IF_ERROR(CheckRunnable("FirstOrFail"));
   CompiledQuery q;
   KIN_RETURN_IF_ERROR(CompileInto(&q));
   KIN_RETURN_IF_ERROR(NoAggregate());
@@ -515,12 +552,14 @@ absl::StatusOr<Row> Query::FirstOrFail() const {
 }
 
 absl::StatusOr<int64_t> Query::Count() const {
+  KIN_RETURN_IF_ERROR(CheckRunnable("Count"));
   CompiledQuery q;
   KIN_RETURN_IF_ERROR(CompileInto(&q));
   return static_cast<int64_t>(q.Count());
 }
 
 absl::StatusOr<Value> Query::Aggregate() const {
+  KIN_RETURN_IF_ERROR(CheckRunnable("Aggregate"));
   CompiledQuery q;
   KIN_RETURN_IF_ERROR(CompileInto(&q));
   return q.Aggregate();
@@ -528,6 +567,7 @@ absl::StatusOr<Value> Query::Aggregate() const {
 
 absl::StatusOr<Value> Query::Aggregate(AggregateFunction function,
                                        absl::string_view column) const {
+  KIN_RETURN_IF_ERROR(CheckRunnable("Aggregate"));
   KIN_RETURN_IF_ERROR(spec_.error);
   KIN_RETURN_IF_ERROR(CheckPlacement());
   KIN_ASSIGN_OR_RETURN(const Table* table, ResolveTable());
@@ -540,11 +580,7 @@ absl::StatusOr<Value> Query::Aggregate(AggregateFunction function,
 }
 
 absl::StatusOr<Page> Query::Paginate(int64_t page, int64_t per_page) const {
-  if (context_ == Context::kPreload) {
-    // The Preload that built this query reports it too (see RelatedSpec).
-    misuse_ = errors::PaginateInPreload(relation_->QualifiedName(), relation_->name);
-    return misuse_;
-  }
+  KIN_RETURN_IF_ERROR(CheckRunnable("Paginate"));
   if (page < 1) return errors::BadQueryArgument(spec_.table, "page", 1, page);
   if (per_page < 1) return errors::BadQueryArgument(spec_.table, "per_page", 1, per_page);
   CompiledQuery q;
@@ -615,6 +651,7 @@ std::vector<Row> SelectedRows(const CompiledQuery& q) {
 }  // namespace
 
 absl::StatusOr<int64_t> Query::Update(const Attrs& attrs) {
+  KIN_RETURN_IF_ERROR(CheckRunnable("Update"));
   CompiledQuery q;
   KIN_RETURN_IF_ERROR(CompileInto(&q));
   KIN_RETURN_IF_ERROR(NoAggregate());
@@ -632,6 +669,7 @@ absl::StatusOr<int64_t> Query::Update(const Attrs& attrs) {
 }
 
 absl::StatusOr<int64_t> Query::Delete() {
+  KIN_RETURN_IF_ERROR(CheckRunnable("Delete"));
   CompiledQuery q;
   KIN_RETURN_IF_ERROR(CompileInto(&q));
   KIN_RETURN_IF_ERROR(NoAggregate());
@@ -649,6 +687,7 @@ absl::StatusOr<int64_t> Query::Delete() {
 }
 
 absl::StatusOr<std::string> Query::Explain() const {
+  KIN_RETURN_IF_ERROR(CheckRunnable("Explain"));
   CompiledQuery q;
   KIN_RETURN_IF_ERROR(CompileInto(&q));
   return q.Explain(spec_);

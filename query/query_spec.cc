@@ -146,6 +146,16 @@ std::string DescribeSpec(const QuerySpec& spec) {
                     spec.aggregate->column, ")");
   }
   if (!spec.alias.empty()) absl::StrAppend(&out, " as ", spec.alias);
+  for (size_t i = 0; i < spec.relation_order_by.size(); ++i) {
+    absl::StrAppend(&out, i == 0 ? " on_query order by " : ", ", spec.relation_order_by[i].column,
+                    " ", OrderName(spec.relation_order_by[i].order));
+  }
+  if (spec.relation_limit.has_value()) {
+    absl::StrAppend(&out, " on_query limit ", *spec.relation_limit);
+  }
+  if (spec.relation_offset.has_value()) {
+    absl::StrAppend(&out, " on_query offset ", *spec.relation_offset);
+  }
   if (spec.group_limit.has_value()) absl::StrAppend(&out, " group limit ", *spec.group_limit);
   for (size_t i = 0; i < spec.group_order_by.size(); ++i) {
     absl::StrAppend(&out, i == 0 ? " group order by " : ", ", spec.group_order_by[i].column,

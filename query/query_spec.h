@@ -120,6 +120,14 @@ struct QuerySpec {
   // Per-parent window of a preload (only valid in a Preload callback).
   std::optional<int64_t> group_limit;  // >= 0 when set
   std::vector<OrderSpec> group_order_by;
+  // The OrderBy / Limit / Offset a relation's on_query recorded, kept apart
+  // from the caller's (Query::ApplyRelation): a Preload applies them per
+  // parent (its order keys first), counts, Has / WhereHas and aggregates
+  // ignore them, and a relation handle's Query() folds them into order_by /
+  // limit / offset.
+  std::vector<OrderSpec> relation_order_by;
+  std::optional<int64_t> relation_limit;
+  std::optional<int64_t> relation_offset;
   // The first builder call that could not be recorded (an unknown operator
   // text, a negative limit, ...). Reported when the query runs, before any
   // name is resolved.

@@ -30,10 +30,14 @@ absl::Status LimitInPreload(absl::string_view qualified_relation);
 // inside a Preload callback; use GroupLimit with GroupOrderBy, or Offset on
 // db.Related(row, \"posts\").Query()"
 absl::Status OffsetInPreload(absl::string_view qualified_relation, absl::string_view relation);
-// FailedPrecondition: "Preload on 'users.posts': Paginate is not allowed
-// inside a Preload callback; query the parent, then
-// db.Related(parent, \"posts\").Query().Paginate(page, per_page)"
-absl::Status PaginateInPreload(absl::string_view qualified_relation, absl::string_view relation);
+
+// FailedPrecondition: "Update is not allowed in a Preload callback of
+// users.posts: a callback only records a query, which runs as part of the
+// query that owns it". `kind` is the callback ("Preload", "WhereHas",
+// "on_query", "where group", ...), `of` the relation (or table) it reads.
+// Paginate in a Preload callback adds where to paginate instead.
+absl::Status RunInCallback(absl::string_view method, absl::string_view kind, absl::string_view of,
+                           absl::string_view relation);
 
 // FailedPrecondition: "WhereHas on 'users.posts': Limit is not allowed in a
 // WhereHas callback (<why>)"; `use` is "WhereHas", "Preload", "WithCount"

@@ -859,34 +859,63 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
                         const RelationLoadSpec& load, std::span<const RowId> rows,
                         RowSetData* data) {
   const QuerySpec& sub = load.query;
-  // Each parent's rows are ranked by GroupOrderBy (else OrderBy) to apply
-  // GroupLimit; when both are given, the kept rows are then shown in
-  // OrderBy order (stable: rank order breaks its ties).
-  QuerySpec rank;
-  rank.table = sub.table;
-  rank.scope = sub.scope;
-  rank.conditions = sub.conditions;
-  rank.order_by = sub.group_order_by.empty() ? sub.order_by : sub.group_order_by;
+  // Per parent, in up to three steps:
+  //  1. the relation's window, when its on_query recorded a Limit or
+  //     Offset: the filtered rows in `listed` order (on_query's OrderBy
+  //     keys, then the callback's), offset and limit applied per parent;
+  //  2. the group window (GroupLimit / GroupOrderBy): the rows ranked by
+  //     GroupOrderBy, else by primary key descending (Lucid's groupLimit
+  //     default: the newest n), the first GroupLimit kept;
+  //  3. when step 2 ranked them and `listed` is not empty, the kept rows
+  //     shown in `listed` order (stable: rank order breaks its ties).
+  // Without steps 1 and 2, one filtered select in `listed` order.
+  std::vector<OrderSpec> listed = sub.relation_order_by;
+  listed.insert(listed.end(), sub.order_by.begin(), sub.order_by.end());
+  const bool relation_window = sub.relation_limit.has_value() || sub.relation_offset.has_value();
+  const bool group_window = sub.group_limit.has_value() || !sub.group_order_by.empty();
+  auto compile = [&](std::vector<OrderSpec> order, bool filter, const RelationContext* ctx,
+                     CompiledQuery* out) -> absl::Status {
+    QuerySpec spec;
+    spec.table = sub.table;
+    if (filter) {
+      spec.scope = sub.scope;
+      spec.conditions = sub.conditions;
+    }
+    spec.order_by = std::move(order);
+    absl::Status s = CompiledQuery::CompileInto(hop.to(), spec, out, ctx);
+    return s.ok() ? s : errors::InRelatedQuery("Preload", hop.name(), s);
+  };
+  std::vector<OrderSpec> rank_order = sub.group_order_by;
+  if (group_window && rank_order.empty()) {
+    rank_order.push_back(
+        OrderSpec{hop.to().column(hop.to().primary_key()).name, Order::kDesc});
+  }
   // Preload walks: the filter's relation conditions see each row's list.
   RelationContext walk = context;
   walk.candidate_rows = ProbedRows(rows.size(), hop);
+  // `child` filters (step 1, else step 2, else the only select); `rank` is
+  // step 2 after step 1 (no filter: its input is filtered already).
   CompiledQuery child;
-  if (absl::Status s = CompiledQuery::CompileInto(hop.to(), rank, &child, &walk); !s.ok()) {
-    return errors::InRelatedQuery("Preload", hop.name(), s);
+  KIN_RETURN_IF_ERROR(compile(relation_window || !group_window ? listed : rank_order,
+                              /*filter=*/true, &walk, &child));
+  std::optional<CompiledQuery> rank;
+  if (relation_window && group_window) {
+    rank.emplace();
+    KIN_RETURN_IF_ERROR(compile(rank_order, /*filter=*/false, nullptr, &*rank));
   }
   std::optional<CompiledQuery> reorder;
-  if (!sub.group_order_by.empty() && !sub.order_by.empty()) {
-    QuerySpec order;
-    order.table = sub.table;
-    order.order_by = sub.order_by;
+  if (group_window && !listed.empty()) {
     reorder.emplace();
-    if (absl::Status s = CompiledQuery::CompileInto(hop.to(), order, &*reorder); !s.ok()) {
-      return errors::InRelatedQuery("Preload", hop.name(), s);
-    }
+    KIN_RETURN_IF_ERROR(compile(listed, /*filter=*/false, nullptr, &*reorder));
   }
+  const size_t relation_offset =
+      relation_window ? static_cast<size_t>(sub.relation_offset.value_or(0)) : 0;
+  std::optional<size_t> relation_limit;
+  if (sub.relation_limit.has_value()) relation_limit = static_cast<size_t>(*sub.relation_limit);
   std::optional<size_t> window;
   if (sub.group_limit.has_value()) window = static_cast<size_t>(*sub.group_limit);
-  const bool copy = child.predicate().always_true() && child.order().empty() && !window;
+  const bool copy = child.predicate().always_true() && child.order().empty() && !window &&
+                    !relation_window;
 
   RowSetData::Preload preload;
   preload.name = load.relation;
@@ -900,6 +929,7 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
   // Probe every row's list first, then read them: the probes' cache misses
   // overlap instead of alternating with the lists' own.
   SortScratch scratch;  // per-parent sorts share it: no allocation per parent
+  std::vector<RowId> in_window;  // step 1's rows, when step 2 follows
   std::vector<std::span<const RowId>> lists(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) lists[i] = hop.Related(rows[i]);
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -909,7 +939,15 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
       kids.insert(kids.end(), related.begin(), related.end());
     } else if (!related.empty()) {
       const size_t start = kids.size();
-      child.Select(related, 0, window, &kids, &scratch);
+      if (!relation_window) {
+        child.Select(related, 0, window, &kids, &scratch);
+      } else if (!rank.has_value()) {
+        child.Select(related, relation_offset, relation_limit, &kids, &scratch);
+      } else {
+        in_window.clear();
+        child.Select(related, relation_offset, relation_limit, &in_window, &scratch);
+        rank->Select(in_window, 0, window, &kids, &scratch);
+      }
       if (reorder.has_value()) {
         reorder->order().Sort(kids.data() + start, kids.size() - start, SIZE_MAX, &scratch);
       }
