@@ -1,6 +1,8 @@
 #include "query/query.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -478,13 +480,51 @@ absl::Status Query::CheckRunnable(absl::string_view method) const {
   return refused;
 }
 
+namespace {
+
+bool HasRelationWindow(const QuerySpec& spec) {
+  return !spec.relation_order_by.empty() || spec.relation_limit.has_value() ||
+         spec.relation_offset.has_value();
+}
+
+// `spec` with the relation's window (a related query's on_query OrderBy /
+// Limit / Offset) folded in, as SQL's SELECT ... FROM (SELECT ... ORDER BY
+// r LIMIT rl OFFSET ro) ORDER BY c LIMIT cl OFFSET co would read: the
+// relation's order keys first, then the caller's window inside the
+// relation's.
+QuerySpec FoldRelationWindow(const QuerySpec& spec) {
+  QuerySpec out = spec;
+  out.order_by = spec.relation_order_by;
+  out.order_by.insert(out.order_by.end(), spec.order_by.begin(), spec.order_by.end());
+  out.relation_order_by.clear();
+  out.relation_limit.reset();
+  out.relation_offset.reset();
+  const int64_t ro = spec.relation_offset.value_or(0);
+  const int64_t co = spec.offset.value_or(0);
+  if (spec.relation_offset.has_value() || spec.offset.has_value()) {
+    out.offset = ro > INT64_MAX - co ? INT64_MAX : ro + co;
+  }
+  if (spec.relation_limit.has_value()) {
+    const int64_t remaining = std::max<int64_t>(0, *spec.relation_limit - co);
+    out.limit = spec.limit.has_value() ? std::min(remaining, *spec.limit) : remaining;
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::Status Query::CompileInto(CompiledQuery* out) const {
   KIN_RETURN_IF_ERROR(spec_.error);
   KIN_RETURN_IF_ERROR(CheckPlacement());
   const Table* table = engine_->FindTable(spec_.table);
   if (table == nullptr) return errors::UnknownTable(spec_.table);
   const internal::RelationContext context = relation_context();
-  KIN_RETURN_IF_ERROR(CompiledQuery::CompileInto(*table, spec_, out, &context));
+  if (HasRelationWindow(spec_)) {
+    KIN_RETURN_IF_ERROR(
+        CompiledQuery::CompileInto(*table, FoldRelationWindow(spec_), out, &context));
+  } else {
+    KIN_RETURN_IF_ERROR(CompiledQuery::CompileInto(*table, spec_, out, &context));
+  }
   if (!spec_.loads.empty()) KIN_RETURN_IF_ERROR(internal::ValidateLoads(context, *table, spec_));
   return absl::OkStatus();
 }
@@ -523,7 +563,10 @@ namespace {
 
 absl::StatusOr<Row> FirstRow(const CompiledQuery& q, const QuerySpec& spec, bool describe) {
   std::vector<RowId> ids;
-  q.Select(q.offset(), 1, &ids);
+  // First ignores the caller's Limit, not the relation's window.
+  const bool past_window =
+      spec.relation_limit.has_value() && *spec.relation_limit <= spec.offset.value_or(0);
+  if (!past_window) q.Select(q.offset(), 1, &ids);
   if (ids.empty()) {
     return errors::NoMatchingRow(q.table().name(),
                                  describe ? DescribeConditions(EffectiveConditions(spec)) : "");
@@ -592,9 +635,21 @@ absl::StatusOr<Page> Query::Paginate(int64_t page, int64_t per_page) const {
   const size_t per = static_cast<size_t>(per_page);
   const size_t skip = static_cast<size_t>(page - 1);
   // (page - 1) * per_page, saturated: a page that far is past any end.
-  const size_t offset = skip > SIZE_MAX / per ? SIZE_MAX : skip * per;
+  size_t offset = skip > SIZE_MAX / per ? SIZE_MAX : skip * per;
+  size_t take = per;
+  // A related query pages within its relation's window (on_query's Offset
+  // / Limit), and counts only the rows inside it.
+  const size_t window_offset = static_cast<size_t>(spec_.relation_offset.value_or(0));
+  std::optional<size_t> window_size;
+  if (spec_.relation_limit.has_value()) {
+    window_size = static_cast<size_t>(*spec_.relation_limit);
+    take = offset >= *window_size ? 0 : std::min(per, *window_size - offset);
+  }
+  offset = offset > SIZE_MAX - window_offset ? SIZE_MAX : offset + window_offset;
   std::vector<RowId> ids;
-  const size_t total = q.SelectAndCount(offset, per, &ids);
+  size_t total = q.SelectAndCount(offset, take, &ids);
+  total = total > window_offset ? total - window_offset : 0;
+  if (window_size.has_value()) total = std::min(total, *window_size);
 
   Page out;
   if (spec_.loads.empty()) {

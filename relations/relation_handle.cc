@@ -245,16 +245,9 @@ kin::Query RelationHandle::Query() const {
     scope.values.push_back(std::move(key));
   }
   q.mutable_spec().scope.push_back(std::move(scope));
+  // on_query's OrderBy / Limit / Offset stay the relation's window, which
+  // Query's row-returning runs apply to this one parent's rows.
   q.ApplyRelation(s);
-  // One parent's rows: on_query's window applies as recorded, its order
-  // keys first (what the caller adds comes after, a Limit replaces it).
-  QuerySpec& spec = q.mutable_spec();
-  spec.order_by = std::move(spec.relation_order_by);
-  spec.relation_order_by.clear();
-  spec.limit = spec.relation_limit;
-  spec.offset = spec.relation_offset;
-  spec.relation_limit.reset();
-  spec.relation_offset.reset();
   return q;
 }
 
@@ -295,8 +288,9 @@ absl::StatusOr<Row> RelationHandle::Find(const Value& id) const {
   // Membership, as Has and Count: on_query's window (its OrderBy / Limit /
   // Offset) does not hide a child from Find.
   kin::Query q = Query();
-  q.mutable_spec().order_by.clear();
-  q.mutable_spec().offset.reset();
+  q.mutable_spec().relation_order_by.clear();
+  q.mutable_spec().relation_limit.reset();
+  q.mutable_spec().relation_offset.reset();
   KIN_ASSIGN_OR_RETURN(ResultSet rows, q.Where(pk.name, id).Limit(1).Get());
   if (rows.empty()) {
     return absl::NotFoundError(absl::StrCat("relation '", r.spec->QualifiedName(), "': no '",
