@@ -212,6 +212,18 @@ const RelationSpec* Query::FindRelation(absl::string_view method, absl::string_v
 }
 
 Query& Query::ApplyRelation(const RelationSpec& relation) {
+  // A HasMany's scope filters the children it reads (a BelongsTo's scope
+  // is on the rows it starts from: see RelationHop and RelationHandle).
+  if (relation.kind == RelationKind::kHasMany) {
+    for (const auto& [column, value] : relation.scope) {
+      ConditionSpec c;
+      c.kind = ConditionSpec::Kind::kCompare;
+      c.op = CompareOp::kEq;
+      c.column = column;
+      c.values.push_back(value);
+      spec_.scope.push_back(std::move(c));
+    }
+  }
   if (!relation.on_query) return *this;
   std::vector<ConditionSpec> before = std::move(spec_.conditions);
   std::vector<OrderSpec> order_before = std::move(spec_.order_by);

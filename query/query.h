@@ -250,7 +250,9 @@ class Query {
   Query& WithAggregate(std::string relation, RelatedFn callback);
 
   // What every read a relation generates starts with (this Query reads the
-  // relation's related table): runs the relation's on_query on this query,
+  // relation's related table): a HasMany's scope (RelationScope) becomes
+  // equalities in the spec's scope; then the relation's on_query runs on
+  // this query,
   // as a recording (a run method called there is refused, see "Callbacks
   // only record" above), and moves the conditions it recorded into the
   // scope (ANDed around everything recorded later), so a later OrWhere

@@ -149,7 +149,14 @@ class RelationHandle {
     ColumnId foreign_key;
     const Table* parent_table;
     ColumnId local_key;
+    // The relation's scope (RelationScope) on the child table's columns.
+    std::vector<std::pair<ColumnId, Value>> scope;
   };
+  // Whether the child row `id` is inside the relation's scope (always true
+  // without one).
+  static bool InScope(const Resolved& r, RowId id);
+  // `attrs` with the scope's values set (replacing any given for them).
+  static Attrs Stamp(const Resolved& r, Attrs attrs);
   // The relation's tables and key columns; with `want`, FailedPrecondition
   // when the relation is of the other kind.
   absl::StatusOr<Resolved> Resolve(std::optional<RelationKind> want,

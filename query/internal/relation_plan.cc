@@ -371,6 +371,27 @@ absl::StatusOr<RelationHop> RelationHop::Resolve(const RelationContext& context,
   }
   hop.key_type_ = from_type;
   hop.from_validity_ = ValidityWords(from, hop.from_key_);
+  if (!has_many && !spec->scope.empty()) {
+    // A scoped BelongsTo (a polymorphic child's owner): a row outside the
+    // scope has no parent through this relation, exactly as a NULL key, so
+    // one mask of "key set and in scope" serves every strategy.
+    std::vector<std::pair<ColumnId, const Value*>> scope;
+    for (const auto& [column, value] : spec->scope) {
+      KIN_ASSIGN_OR_RETURN(ColumnId c, from.GetColumn(column));
+      scope.emplace_back(c, &value);
+    }
+    auto mask = std::make_shared<std::vector<uint64_t>>((from.slot_count() + 63) / 64, 0);
+    const uint64_t* valid = hop.from_validity_;
+    ForEachLive(from, [&](RowId r) {
+      if (valid != nullptr && !Bit(valid, r.value)) return;
+      for (const auto& [c, v] : scope) {
+        if (from.GetValue(r, c) != *v) return;
+      }
+      (*mask)[r.value >> 6] |= uint64_t{1} << (r.value & 63);
+    });
+    hop.from_validity_ = mask->data();
+    hop.from_mask_ = std::move(mask);
+  }
   hop.to_validity_ = ValidityWords(*to, hop.to_key_);
   if (from_type == Type::kInt64) {
     hop.from_ints_ = from.Int64Column(hop.from_key_).data();

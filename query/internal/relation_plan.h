@@ -80,7 +80,9 @@ class RelationHop {
   std::string name() const { return spec_->QualifiedName(); }
 
   // The related rows of a live `from` row, in the related index's order
-  // (insertion order); empty for a NULL key or a key nothing matches.
+  // (insertion order); empty for a NULL key or a key nothing matches, and
+  // for a row outside a scoped BelongsTo's scope (RelationScope), which
+  // the hop treats as a NULL key everywhere (FromNull).
   std::span<const RowId> Related(RowId row) const {
     if (FromNull(row)) return {};
     if (key_type_ == Type::kInt64) return FindInt(from_ints_[row.value]);
@@ -140,6 +142,9 @@ class RelationHop {
   const std::string* to_strings_ = nullptr;
   const HashIndex* index_ = nullptr;         // on to_key_, when it has one
   std::shared_ptr<const LocalIndex> local_;  // otherwise
+  // A scoped BelongsTo: per from-slot, key not NULL and row inside the
+  // scope; from_validity_ points at it.
+  std::shared_ptr<const std::vector<uint64_t>> from_mask_;
 };
 
 template <typename F>
