@@ -465,8 +465,16 @@ absl::StatusOr<std::vector<Row>> RelationHandle::SyncMany(const std::vector<std:
   std::vector<Row> out;
   KIN_RETURN_IF_ERROR(Write(
       RelationKind::kHasMany, op, [&](const Resolved& r, const Value& key) -> absl::Status {
-        if (keys.empty()) {
-          return absl::InvalidArgumentError(absl::StrCat(op, ": no key columns given"));
+        // Lucid combines an absent predicate with the foreign key alone,
+        // so every row of the batch "matches" the parent's first child.
+        // kin refuses instead: a batch sync needs a key per row.
+        bool named = !keys.empty();
+        for (const std::string& k : keys) named = named && !k.empty();
+        if (!named) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "relation '", r.spec->QualifiedName(), "': ", op,
+              " needs at least one key column to match rows on (kin does not match on the "
+              "foreign key alone)"));
         }
         std::vector<ColumnId> key_columns;
         for (const std::string& k : keys) {

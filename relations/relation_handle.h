@@ -107,7 +107,11 @@ class RelationHandle {
   absl::StatusOr<Row> UpdateOrCreate(const Attrs& search, const Attrs& update);
   // For each row: the child whose `keys` columns equal the row's (the
   // predicate is combined with the foreign key), or a new child. Results in
-  // input order. InvalidArgument when a row lacks a key column.
+  // input order. InvalidArgument when a row lacks a key column, and when no
+  // key column is given (an empty list or an empty name): kin does not
+  // match on the foreign key alone, as Lucid does without a predicate
+  // (every row would pair with the parent's first child). Nothing changes
+  // on error.
   absl::StatusOr<std::vector<Row>> FetchOrCreateMany(absl::string_view key,
                                                      const std::vector<Attrs>& rows);
   absl::StatusOr<std::vector<Row>> FetchOrCreateMany(const std::vector<std::string>& keys,
