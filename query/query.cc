@@ -453,6 +453,9 @@ Query& Query::Min(std::string column) {
 Query& Query::Max(std::string column) {
   return RecordAggregate(AggregateFunction::kMax, std::move(column));
 }
+Query& Query::CountDistinct(std::string column) {
+  return RecordAggregate(AggregateFunction::kCountDistinct, std::move(column));
+}
 Query& Query::As(std::string alias) {
   spec_.alias = std::move(alias);
   return *this;

@@ -75,7 +75,15 @@
 //   Has(relation, op, n) compares the number of related rows with n (op as
 //   for Where); the WhereHas forms count only the related rows the callback
 //   selects (its conditions; its OrderBy is ignored). DoesntHave means no
-//   (selected) related row. A row whose key is NULL has no related rows.
+//   (selected) related row. A WhereHas callback that records an aggregate
+//   (Count, CountDistinct, Sum, Avg, or Min / Max of a number column)
+//   compares that aggregate of the selected related rows instead of their
+//   number: WhereHas("posts", [](Query& q) { q.Sum("likes"); }, ">", 100)
+//   keeps users whose posts' likes sum past 100. As in SQL, an aggregate
+//   that is NULL (Sum / Avg / Min / Max of no values) passes no test; Min /
+//   Max of a string or bool column is an InvalidArgument. It is computed
+//   once per query for every row of the table (an int64 Sum overflow is the
+//   query's OutOfRange error). A row whose key is NULL has no related rows.
 //   Without a callback and on_query, the count comes from the index in O(1)
 //   per row; otherwise per row with an early stop, or by one scan of the
 //   related table when most rows are asked about (Explain() shows which).
@@ -280,6 +288,10 @@ class Query {
   Query& Avg(std::string column);
   Query& Min(std::string column);
   Query& Max(std::string column);
+  // The number of distinct non-NULL values of `column` (SQL COUNT(DISTINCT
+  // column); doubles compare by value, 0.0 equals -0.0 and NaNs count once;
+  // strings bytewise). An int64, 0 for no rows; "*" is an error.
+  Query& CountDistinct(std::string column);
   // The name the recorded aggregate (or, for WithCount, the count) is
   // reported under. Has no effect on Get / First / Paginate.
   Query& As(std::string alias);
@@ -298,7 +310,8 @@ class Query {
   // recorded aggregate).
   [[nodiscard]] absl::StatusOr<int64_t> Count() const;
   // Runs the recorded aggregate over all matching rows; COUNT(*) when none
-  // was recorded. Results: Count → int64 (0 for no rows); Sum → the
+  // was recorded. Results: Count and CountDistinct → int64 (0 for no
+  // rows); Sum → the
   // column's type (int64 or double), OutOfRange on int64 overflow; Avg →
   // double; Min / Max → the column's type (bool and string too). NULL cells
   // are skipped; Sum / Avg / Min / Max of no values is NULL. Sum / Avg of a

@@ -54,6 +54,8 @@ absl::string_view AggregateFunctionName(AggregateFunction f) {
       return "min";
     case AggregateFunction::kMax:
       return "max";
+    case AggregateFunction::kCountDistinct:
+      return "count distinct";
   }
   return "?";
 }

@@ -45,9 +45,10 @@ std::optional<CompareOp> ParseCompareOp(absl::string_view text);
 // group (Where with a callback) for other groupings.
 enum class Connector : uint8_t { kAnd, kOr };
 
-// Aggregate functions; the numbers are not persisted.
-enum class AggregateFunction : uint8_t { kCount, kSum, kAvg, kMin, kMax };
-// "count", "sum", "avg", "min", "max".
+// Aggregate functions; the numbers are not persisted. kCountDistinct counts
+// the distinct non-NULL values of a column (SQL COUNT(DISTINCT column)).
+enum class AggregateFunction : uint8_t { kCount, kSum, kAvg, kMin, kMax, kCountDistinct };
+// "count", "sum", "avg", "min", "max", "count distinct".
 absl::string_view AggregateFunctionName(AggregateFunction f);
 
 struct QuerySpec;

@@ -1,6 +1,7 @@
 #include "query/internal/relation_plan.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <optional>
 #include <utility>
@@ -483,10 +484,7 @@ absl::Status CheckRelatedSpec(const RelationSpec& relation, RelatedUse use,
       }
       break;
     case RelatedUse::kWhereHas:
-      if (spec.aggregate.has_value()) {
-        return errors::NotAllowedInCallback(name, q, aggregate,
-                                            "use WithAggregate for an aggregate of related rows");
-      }
+      // An aggregate there is compared instead of the count (RelationFilter).
       if (!spec.alias.empty()) {
         return errors::NotAllowedInCallback(name, q, "As", "a has condition has no name");
       }
@@ -520,6 +518,44 @@ absl::StatusOr<std::shared_ptr<RelationFilter>> RelationFilter::Compile(
   const QuerySpec& sub = condition.subquery[0];
   KIN_RETURN_IF_ERROR(CheckRelatedSpec(hop.spec(), RelatedUse::kWhereHas, sub));
   auto f = std::make_shared<RelationFilter>();
+  if (sub.aggregate.has_value()) {
+    // WhereHas(relation, q.Sum("likes"), ">", 100): the aggregate of each
+    // row's related rows, compared with the number.
+    CompiledQuery agg;
+    const RelationContext deferred = Deferred(context);
+    if (absl::Status s = CompiledQuery::CompileInto(hop.to(), sub, &agg, &deferred); !s.ok()) {
+      return errors::InRelatedQuery("WhereHas", hop.name(), s);
+    }
+    const CompiledAggregate& a = agg.aggregate();
+    const bool numeric = a.star || a.function == AggregateFunction::kCount ||
+                         a.function == AggregateFunction::kCountDistinct ||
+                         a.type == Type::kInt64 || a.type == Type::kDouble;
+    f->aggregate_ = absl::StrCat(AggregateFunctionName(sub.aggregate->function), "(",
+                                 sub.aggregate->column, ")");
+    if (!numeric) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "WhereHas on '", hop.name(), "': ", f->aggregate_, " is a ", TypeName(a.type),
+          ", it cannot be compared with the number ", condition.values[0].AsInt64()));
+    }
+    agg.PrepareRelations(ProbedRows(from.size(), hop));
+    f->by_slot_.assign(from.slot_count(), Value());
+    absl::Status failed;
+    ForEachLive(from, [&](RowId r) {
+      if (!failed.ok()) return;
+      absl::StatusOr<Value> v = agg.Aggregate(hop.Related(r));
+      if (!v.ok()) {
+        failed = errors::InRelatedQuery("WhereHas", hop.name(), v.status());
+        return;
+      }
+      f->by_slot_[r.value] = *std::move(v);
+    });
+    KIN_RETURN_IF_ERROR(failed);
+    f->hop_ = std::move(hop);
+    f->op_ = condition.op;
+    f->count_ = condition.values[0].AsInt64();
+    f->strategy_ = Strategy::kAggregate;
+    return f;
+  }
   KIN_ASSIGN_OR_RETURN(f->filter_, CompileFilter(context, hop, RelatedUse::kWhereHas, sub));
   f->hop_ = std::move(hop);
   f->op_ = condition.op;
@@ -534,6 +570,7 @@ absl::StatusOr<std::shared_ptr<RelationFilter>> RelationFilter::Compile(
 }
 
 void RelationFilter::Prepare(size_t rows) {
+  if (strategy_ == Strategy::kAggregate) return;  // computed when compiled
   strategy_ = filter_ == nullptr ? Strategy::kIndex : Strategy::kWalk;
   slots_.reset();
   counts_.clear();
@@ -575,9 +612,38 @@ bool RelationFilter::Passes(int64_t count) const {
   return false;
 }
 
+bool RelationFilter::PassesValue(const Value& value) const {
+  if (value.is_null()) return false;
+  if (value.is_int64()) return Passes(value.AsInt64());
+  const double x = value.AsDouble();
+  const double y = static_cast<double>(count_);
+  if (std::isnan(x)) return false;  // unordered: every comparison is false
+  switch (op_) {
+    case CompareOp::kEq:
+      return x == y;
+    case CompareOp::kNe:
+      return x != y;
+    case CompareOp::kLt:
+      return x < y;
+    case CompareOp::kLe:
+      return x <= y;
+    case CompareOp::kGt:
+      return x > y;
+    case CompareOp::kGe:
+      return x >= y;
+  }
+  return false;
+}
+
 size_t RelationFilter::Filter(const RowId* in, size_t n, RowId* out) const {
   size_t k = 0;
   switch (strategy_) {
+    case Strategy::kAggregate:
+      for (size_t i = 0; i < n; ++i) {
+        out[k] = in[i];
+        k += PassesValue(by_slot_[in[i].value]) ? 1 : 0;
+      }
+      return k;
     case Strategy::kIndex:
       for (size_t i = 0; i < n; ++i) {
         RowId id = in[i];
@@ -621,6 +687,10 @@ size_t RelationFilter::Filter(const RowId* in, size_t n, RowId* out) const {
 }
 
 std::string RelationFilter::Explain() const {
+  if (strategy_ == Strategy::kAggregate) {
+    return absl::StrCat(aggregate_, " of ", hop_.name(), " ", CompareOpSymbol(op_), " ", count_,
+                        " by walk");
+  }
   absl::string_view how = strategy_ == Strategy::kIndex       ? "by index"
                           : strategy_ == Strategy::kWalk      ? "by walk"
                           : strategy_ == Strategy::kIndexScan ? "by index scan"
@@ -675,7 +745,10 @@ void PackValues(std::vector<Value> values, bool int_result, RowSetData::Extra* e
 
 // Whether the aggregate's results are int64 (or NULL).
 bool IntResult(const CompiledAggregate& a) {
-  if (a.star || a.function == AggregateFunction::kCount) return true;
+  if (a.star || a.function == AggregateFunction::kCount ||
+      a.function == AggregateFunction::kCountDistinct) {
+    return true;
+  }
   return a.type == Type::kInt64 && a.function != AggregateFunction::kAvg;
 }
 
@@ -1040,8 +1113,12 @@ absl::Status RunAggregate(const RelationContext& context, const RelationHop& hop
   e.name = ExtraName(load);
   const bool filtered = !child.predicate().always_true();
   const bool visits = filtered || !child.aggregate().star;
-  const Plan plan =
-      ChoosePlan(rows.size(), hop, filtered ? &child : nullptr, visits, rows.size());
+  // CountDistinct keeps a set per row: its scan would hold one per key at
+  // once, so it always probes (the results are the same either way).
+  const Plan plan = child.aggregate().function == AggregateFunction::kCountDistinct
+                        ? Plan::kProbe
+                        : ChoosePlan(rows.size(), hop, filtered ? &child : nullptr, visits,
+                                     rows.size());
   child.PrepareRelations(VisitedRows(plan, rows.size(), hop, child));
   if (plan != Plan::kProbe) {
     KIN_RETURN_IF_ERROR(ScanAggregate(hop, child, rows, &e));

@@ -187,12 +187,20 @@ class RelationFilter {
   // Copies the rows of in[0, n) that pass into out (which may be `in`).
   size_t Filter(const RowId* in, size_t n, RowId* out) const;
 
-  // "count(users.posts) >= 5 by index", "... by walk", "... by scan of posts".
+  // "count(users.posts) >= 5 by index", "... by walk", "... by scan of posts",
+  // "sum(likes) of users.posts > 100 by walk".
   std::string Explain() const;
 
  private:
-  enum class Strategy : uint8_t { kIndex, kWalk, kScan, kIndexScan };
+  // kAggregate: a WhereHas callback recorded an aggregate (Sum("likes")),
+  // which is compared instead of the row count; computed when compiled, for
+  // every live row of from(), so that an error (an int64 Sum overflowing)
+  // is the query's error rather than a silently failing row.
+  enum class Strategy : uint8_t { kIndex, kWalk, kScan, kIndexScan, kAggregate };
   bool Passes(int64_t count) const;
+  // The SQL comparison of an aggregate's value: NULL (no related rows for
+  // Sum / Avg / Min / Max) never passes; numbers compare numerically.
+  bool PassesValue(const Value& value) const;
 
   RelationHop hop_;
   std::unique_ptr<CompiledQuery> filter_;  // nullptr: every related row counts
@@ -203,6 +211,9 @@ class RelationFilter {
   // kScan: the number of matching related rows per key slot.
   std::unique_ptr<KeySlots> slots_;
   std::vector<uint32_t> counts_;
+  // kAggregate: the aggregate per from-slot, and its text for Explain.
+  std::vector<Value> by_slot_;
+  std::string aggregate_;
 };
 
 // Structural checks of spec.loads (recursively): relations exist, and each

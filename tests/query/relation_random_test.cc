@@ -525,7 +525,8 @@ TEST_P(RelationRandomTest, CountsAndAggregatesMatchBruteForce) {
   for (int round = 0; round < 120; ++round) {
     const std::string relation = Chance(75) ? "posts" : "popular";
     std::vector<PostCond> filter = Chance(50) ? RandomPostFilter() : std::vector<PostCond>{};
-    const auto fn = static_cast<AggregateFunction>(Uniform(0, 4));
+    // Count, Sum, Avg, Min, Max, CountDistinct.
+    const auto fn = static_cast<AggregateFunction>(Uniform(0, 5));
     std::string column = kColumns[Uniform(0, 3)];
     if ((fn == AggregateFunction::kSum || fn == AggregateFunction::kAvg) &&
         (column == "tag" || column == "is_published")) {
@@ -567,6 +568,14 @@ TEST_P(RelationRandomTest, CountsAndAggregatesMatchBruteForce) {
       Value agg;
       if (fn == AggregateFunction::kCount) {
         agg = Value(static_cast<int64_t>(cells.size()));
+      } else if (fn == AggregateFunction::kCountDistinct) {
+        std::vector<Value> distinct;
+        for (const Value& v : cells) {
+          bool seen = false;
+          for (const Value& d : distinct) seen = seen || CompareValues(v, d) == 0;
+          if (!seen) distinct.push_back(v);
+        }
+        agg = Value(static_cast<int64_t>(distinct.size()));
       } else if (!cells.empty()) {
         if (fn == AggregateFunction::kSum || fn == AggregateFunction::kAvg) {
           double sum = 0;
@@ -615,6 +624,9 @@ TEST_P(RelationRandomTest, CountsAndAggregatesMatchBruteForce) {
                 break;
               case AggregateFunction::kMax:
                 p.Max(column);
+                break;
+              case AggregateFunction::kCountDistinct:
+                p.CountDistinct(column);
                 break;
             }
             p.As("agg");
