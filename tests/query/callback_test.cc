@@ -181,6 +181,24 @@ TEST_F(CallbackTest, RunMethodsInOnQueryAreRefusedOnEveryRead) {
   }
 }
 
+// A relation handle's Count(filter) records the filter as a where group of
+// the related query: running anything there is refused too.
+TEST_F(CallbackTest, HandleCountFilterOnlyRecords) {
+  ASSERT_OK_AND_ASSIGN(Row alice, db_.FindOrFail("users", 1));
+  const std::string before = db_.DebugString();
+  absl::StatusOr<int64_t> deleted;
+  EXPECT_THAT(db_.Related(alice, "posts").Count([&](Query& q) {
+    deleted = q.Delete();
+    q.Where("is_published", true);
+  }),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("Delete is not allowed in a where group callback of posts")));
+  EXPECT_THAT(deleted, StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(db_.DebugString(), before);
+  EXPECT_THAT(db_.Related(alice, "posts").Count([](Query& q) { q.Where("is_published", true); }),
+              IsOkAndHolds(1));
+}
+
 // The same query object runs normally outside any callback, and a callback
 // that only records is unaffected.
 TEST_F(CallbackTest, RecordingCallbacksStillWork) {
