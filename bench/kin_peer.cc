@@ -147,21 +147,21 @@ absl::StatusOr<PostIds> KinPeer::Lookup(int64_t user_id) {
   const std::span<const int64_t> post_ids = posts_->Int64Column(post_id_);
   PostIds out;
   out.reserve(posts.size());
-  for (const Row& post : posts) out.push_back(post_ids[post.id().value]);
+  for (const ResultRow& post : posts) out.push_back(post_ids[post.id().value]);
   return out;
 }
 
 // The queries' answers are read back as an application's hot loop would:
-// Row::Preloaded per row, extras through ResultSet::Extras (looked up once),
+// ResultRow::Preloaded per row, extras through ResultSet::Extras (looked up once),
 // ids through the typed id columns (resolved once) rather than a checked
 // GetInt64("id") per row.
 
-absl::StatusOr<PostIds> KinPeer::PostIdsOf(const Row& user) const {
-  KIN_ASSIGN_OR_RETURN(std::span<const Row> posts, user.Preloaded("posts"));
+absl::StatusOr<PostIds> KinPeer::PostIdsOf(const ResultRow& user) const {
+  KIN_ASSIGN_OR_RETURN(std::span<const ResultRow> posts, user.Preloaded("posts"));
   const std::span<const int64_t> post_ids = posts_->Int64Column(post_id_);
   PostIds ids;
   ids.reserve(posts.size());
-  for (const Row& post : posts) ids.push_back(post_ids[post.id().value]);
+  for (const ResultRow& post : posts) ids.push_back(post_ids[post.id().value]);
   return ids;
 }
 
@@ -169,7 +169,7 @@ absl::StatusOr<UserIds> KinPeer::UserIdsOf(const ResultSet& users) const {
   const std::span<const int64_t> user_ids = users_->Int64Column(user_id_);
   UserIds out;
   out.reserve(users.size());
-  for (const Row& user : users) out.push_back(user_ids[user.id().value]);
+  for (const ResultRow& user : users) out.push_back(user_ids[user.id().value]);
   return out;
 }
 
@@ -206,7 +206,7 @@ absl::StatusOr<GroupedPosts> KinPeer::Top5() {
   const std::span<const int64_t> ids = users_->Int64Column(user_id_);
   GroupedPosts out;
   out.reserve(users.size());
-  for (const Row& user : users) {
+  for (const ResultRow& user : users) {
     KIN_ASSIGN_OR_RETURN(PostIds posts, PostIdsOf(user));
     out.emplace_back(ids[user.id().value], std::move(posts));
   }

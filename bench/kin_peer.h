@@ -66,7 +66,7 @@ class KinPeer final : public KinPeerBase {
 
  private:
   // The ids of `user`'s preloaded posts, in their order.
-  absl::StatusOr<PostIds> PostIdsOf(const Row& user) const;
+  absl::StatusOr<PostIds> PostIdsOf(const ResultRow& user) const;
   // The ids of `users`, in their order.
   absl::StatusOr<UserIds> UserIdsOf(const ResultSet& users) const;
 };

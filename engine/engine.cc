@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include <atomic>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -9,9 +10,48 @@
 namespace kin {
 
 namespace {
-// Cascades deeper than this are refused rather than risking the stack.
-constexpr int kMaxCascadeDepth = 10000;
+
+uint64_t NewEngineId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Epochs are unique in the process, not only per engine, so a cache stamped
+// with one can never match another engine's state by coincidence (and a
+// moved engine keeps its tables and its epoch).
+uint64_t NewEpoch() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Enforced on both sides: see engine.h.
+bool Enforced(const ForeignKeySpec& fk) {
+  return fk.on_delete != OnDelete::kNoAction || fk.on_update != OnUpdate::kNoAction;
+}
+
 }  // namespace
+
+Engine::Engine() : id_(NewEngineId()), table_epoch_(NewEpoch()) {}
+
+Engine::Engine(Engine&& other) noexcept : id_(0) { MoveFrom(other); }
+
+Engine& Engine::operator=(Engine&& other) noexcept {
+  if (this != &other) MoveFrom(other);
+  return *this;
+}
+
+void Engine::MoveFrom(Engine& other) {
+  id_ = std::exchange(other.id_, NewEngineId());
+  tables_ = std::exchange(other.tables_, {});
+  dropped_tables_ = std::exchange(other.dropped_tables_, {});
+  by_name_ = std::exchange(other.by_name_, {});
+  foreign_keys_ = std::exchange(other.foreign_keys_, {});
+  child_checks_ = std::exchange(other.child_checks_, {});
+  log_ = std::exchange(other.log_, {});
+  marks_ = std::exchange(other.marks_, {});
+  next_serial_ = other.next_serial_;
+  table_epoch_ = std::exchange(other.table_epoch_, NewEpoch());
+}
 
 absl::string_view OnDeleteName(OnDelete a) {
   switch (a) {
@@ -57,6 +97,7 @@ absl::Status Engine::CreateTable(std::string name, Schema schema) {
   }
   KIN_RETURN_IF_ERROR(schema.Validate(name));
   auto table = std::make_unique<Table>(name, std::move(schema));
+  table->owner_ = id_;
   by_name_.emplace(std::move(name), table.get());
   tables_.push_back(std::move(table));
   return absl::OkStatus();
@@ -76,9 +117,11 @@ absl::Status Engine::DropTable(absl::string_view name) {
   }
   Table* t = it->second;
   by_name_.erase(it);
-  ++table_epoch_;
+  table_epoch_ = NewEpoch();
   for (auto tit = tables_.begin(); tit != tables_.end(); ++tit) {
     if (tit->get() == t) {
+      t->Drop();
+      dropped_tables_.push_back(std::move(*tit));
       tables_.erase(tit);
       break;
     }
@@ -126,24 +169,29 @@ absl::Status Engine::CreateIndex(absl::string_view table, absl::string_view colu
 
 // --- rows ---
 
-namespace {
-
-absl::StatusOr<Table*> Writable(Table* found, const Row& row) {
-  KIN_RETURN_IF_ERROR(row.CheckValid());
-  if (found != row.table()) {
+absl::Status Engine::CheckRow(const Row& row) const {
+  if (row.table() == nullptr) return absl::FailedPreconditionError("empty row handle");
+  if (row.table()->owner() != id_) {
     return absl::InvalidArgumentError(absl::StrCat(
         "row of table '", row.table()->name(), "' does not belong to this database"));
   }
-  return found;
+  return row.CheckValid();
 }
-
-}  // namespace
 
 absl::StatusOr<Row> Engine::Insert(absl::string_view table, const Attrs& attrs) {
   Table* t = MutableTable(table);
   if (t == nullptr) return errors::UnknownTable(table);
   KIN_RETURN_IF_ERROR(t->PrepareInsert(attrs));
-  RowId id = t->ApplyInsert(marks_.empty() ? nullptr : &log_);
+  if (!HasChildChecks(*t)) {
+    RowId id = t->ApplyInsert(marks_.empty() ? nullptr : &log_);
+    return t->GetRow(id);
+  }
+  // Checked once written, so a row may name itself as its parent.
+  RowId id;
+  KIN_RETURN_IF_ERROR(Atomically([&]() -> absl::Status {
+    id = t->ApplyInsert(&log_);
+    return CheckParents(*t, {&id, 1});
+  }));
   return t->GetRow(id);
 }
 
@@ -161,7 +209,8 @@ absl::StatusOr<std::vector<Row>> Engine::InsertMany(absl::string_view table,
       }
       ids.push_back(t->ApplyInsert(&log_));
     }
-    return absl::OkStatus();
+    // After all rows, so that a row may name a later one of the same call.
+    return CheckParents(*t, ids);
   }));
   std::vector<Row> out;
   out.reserve(ids.size());
@@ -172,7 +221,16 @@ absl::StatusOr<std::vector<Row>> Engine::InsertMany(absl::string_view table,
 absl::StatusOr<size_t> Engine::InsertBatch(absl::string_view table, RowBatch batch) {
   Table* t = MutableTable(table);
   if (t == nullptr) return errors::UnknownTable(table);
-  return t->InsertBatch(std::move(batch), marks_.empty() ? nullptr : &log_);
+  if (!HasChildChecks(*t)) return t->InsertBatch(std::move(batch), marks_.empty() ? nullptr : &log_);
+  size_t rows = 0;
+  KIN_RETURN_IF_ERROR(Atomically([&]() -> absl::Status {
+    const uint32_t first = static_cast<uint32_t>(t->slot_count());
+    KIN_ASSIGN_OR_RETURN(rows, t->InsertBatch(std::move(batch), &log_));
+    std::vector<RowId> ids(rows);
+    for (size_t i = 0; i < rows; ++i) ids[i] = RowId(first + static_cast<uint32_t>(i));
+    return CheckParents(*t, ids);
+  }));
+  return rows;
 }
 
 absl::StatusOr<Row> Engine::FindOrFail(absl::string_view table, const Value& key) const {
@@ -181,14 +239,13 @@ absl::StatusOr<Row> Engine::FindOrFail(absl::string_view table, const Value& key
 }
 
 absl::StatusOr<bool> Engine::Update(const Row& row, const Attrs& attrs) {
-  KIN_ASSIGN_OR_RETURN(Table * t, Writable(row.valid() ? MutableTable(row.table()->name())
-                                                              : nullptr,
-                                           row));
-  bool has_actions = false;
+  KIN_RETURN_IF_ERROR(CheckRow(row));
+  Table* t = MutableTable(row.table()->name());
+  bool is_parent = false;
   for (const ForeignKeySpec& fk : foreign_keys_) {
-    has_actions = has_actions || (fk.parent_table == t->name() && fk.on_update != OnUpdate::kNoAction);
+    is_parent = is_parent || (fk.parent_table == t->name() && Enforced(fk));
   }
-  if (!has_actions) {
+  if (!is_parent && !HasChildChecks(*t)) {
     KIN_RETURN_IF_ERROR(t->PrepareUpdate(row.id(), attrs));
     return t->ApplyUpdate(row.id(), marks_.empty() ? nullptr : &log_);
   }
@@ -200,7 +257,14 @@ absl::StatusOr<bool> Engine::Update(const Row& row, const Attrs& attrs) {
       old_keys.emplace_back(column, t->GetValue(row.id(), column));
     }
     changed = t->ApplyUpdate(row.id(), &log_);
-    return ApplyUpdateActions(*t, row.id(), old_keys);
+    if (HasChildChecks(*t)) {
+      for (const ChildCheck& check : child_checks_.at(t)) {
+        for (const auto& [column, old] : old_keys) {
+          if (column == check.child_column) KIN_RETURN_IF_ERROR(CheckParent(*t, check, row.id()));
+        }
+      }
+    }
+    return is_parent ? ApplyUpdateActions(*t, row.id(), old_keys) : absl::OkStatus();
   }));
   return changed;
 }
@@ -208,20 +272,22 @@ absl::StatusOr<bool> Engine::Update(const Row& row, const Attrs& attrs) {
 absl::Status Engine::ApplyUpdateActions(
     Table& table, RowId id, const std::vector<std::pair<ColumnId, Value>>& old_keys) {
   for (const ForeignKeySpec& fk : foreign_keys_) {
-    if (fk.parent_table != table.name() || fk.on_update == OnUpdate::kNoAction) continue;
+    if (fk.parent_table != table.name() || !Enforced(fk)) continue;
     ColumnId parent_column = *table.FindColumn(fk.parent_column);
     for (const auto& [column, old] : old_keys) {
       if (column != parent_column || old.is_null()) continue;
+      if (table.GetValue(id, parent_column) == old) continue;
       Table* child = MutableTable(fk.child_table);
       ColumnId child_column = *child->FindColumn(fk.child_column);
-      std::vector<RowId> kids(child->index(child_column)->Find(old).begin(),
-                              child->index(child_column)->Find(old).end());
+      std::span<const RowId> found = child->index(child_column)->Find(old);
+      std::vector<RowId> kids(found.begin(), found.end());
       if (kids.empty()) continue;
-      if (fk.on_update == OnUpdate::kRestrict) {
+      if (fk.on_update != OnUpdate::kCascade) {
         return absl::FailedPreconditionError(absl::StrCat(
             "cannot change ", QualifiedName(table.name(), fk.parent_column), " from ",
-            old.DebugString(), ": ", kids.size(), " row(s) of ",
-            QualifiedName(fk.child_table, fk.child_column), " reference it (on update restrict)"));
+            errors::Quote(old), ": ", kids.size(), " row(s) of ",
+            QualifiedName(fk.child_table, fk.child_column), " reference it (on update ",
+            OnUpdateName(fk.on_update), ")"));
       }
       Value now = table.GetValue(id, parent_column);
       for (RowId kid : kids) {
@@ -234,34 +300,22 @@ absl::Status Engine::ApplyUpdateActions(
 }
 
 absl::Status Engine::Delete(const Row& row) {
-  KIN_ASSIGN_OR_RETURN(Table * t, Writable(row.valid() ? MutableTable(row.table()->name())
-                                                              : nullptr,
-                                           row));
-  bool has_actions = false;
+  KIN_RETURN_IF_ERROR(CheckRow(row));
+  Table* t = MutableTable(row.table()->name());
+  bool is_parent = false;
   for (const ForeignKeySpec& fk : foreign_keys_) {
-    has_actions = has_actions || (fk.parent_table == t->name() && fk.on_delete != OnDelete::kNoAction);
+    is_parent = is_parent || (fk.parent_table == t->name() && Enforced(fk));
   }
-  if (!has_actions) {
+  if (!is_parent) {
     t->Delete(row.id(), marks_.empty() ? nullptr : &log_);
     return absl::OkStatus();
   }
-  return Atomically([&] { return DeleteRow(*t, row.id(), 0); });
+  return Atomically([&] { return DeleteRow(*t, row.id()); });
 }
 
-absl::Status Engine::DeleteRow(Table& table, RowId id, int depth) {
-  if (depth > kMaxCascadeDepth) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("table '", table.name(), "': cascade deeper than ", kMaxCascadeDepth));
-  }
-  struct Pending {
-    const ForeignKeySpec* fk;
-    Table* child;
-    ColumnId child_column;
-    std::vector<RowId> kids;
-  };
-  std::vector<Pending> pending;
+absl::Status Engine::CollectChildren(Table& table, RowId id, std::vector<Pending>* out) {
   for (const ForeignKeySpec& fk : foreign_keys_) {
-    if (fk.parent_table != table.name() || fk.on_delete == OnDelete::kNoAction) continue;
+    if (fk.parent_table != table.name() || !Enforced(fk)) continue;
     Value key = table.GetValue(id, *table.FindColumn(fk.parent_column));
     if (key.is_null()) continue;
     Table* child = MutableTable(fk.child_table);
@@ -272,25 +326,61 @@ absl::Status Engine::DeleteRow(Table& table, RowId id, int depth) {
       if (!(child == &table && k == id)) kids.push_back(k);  // a self-reference
     }
     if (kids.empty()) continue;
-    if (fk.on_delete == OnDelete::kRestrict) {
+    if (fk.on_delete == OnDelete::kRestrict || fk.on_delete == OnDelete::kNoAction) {
       return absl::FailedPreconditionError(absl::StrCat(
           "cannot delete from '", table.name(), "' the row with ", fk.parent_column, " = ",
-          key.DebugString(), ": ", kids.size(), " row(s) of ",
-          QualifiedName(fk.child_table, fk.child_column), " reference it (on delete restrict)"));
+          errors::Quote(key), ": ", kids.size(), " row(s) of ",
+          QualifiedName(fk.child_table, fk.child_column), " reference it (on delete ",
+          OnDeleteName(fk.on_delete), ")"));
     }
-    pending.push_back({&fk, child, child_column, std::move(kids)});
+    out->push_back({&fk, child, std::move(kids)});
   }
-  table.Delete(id, &log_);
-  for (Pending& p : pending) {
-    for (RowId kid : p.kids) {
-      if (!p.child->IsLive(kid)) continue;
-      if (p.fk->on_delete == OnDelete::kCascade) {
-        KIN_RETURN_IF_ERROR(DeleteRow(*p.child, kid, depth + 1));
-      } else {
-        KIN_ASSIGN_OR_RETURN(bool ignored,
-                             Update(p.child->GetRow(kid), {{p.fk->child_column, Value()}}));
-        (void)ignored;
-      }
+  return absl::OkStatus();
+}
+
+// Depth first, as a recursion would go, but on an explicit stack: a cascade
+// down a long chain (a self-referencing tree, say) must not overflow the C++
+// stack. The order of deletes, and so the free list, is the recursive one.
+absl::Status Engine::DeleteRow(Table& root, RowId root_id) {
+  struct Frame {
+    std::vector<Pending> pending;
+    size_t fk = 0;   // next entry of pending
+    size_t kid = 0;  // next kid of pending[fk]
+  };
+  std::vector<Frame> stack;
+  auto visit = [&](Table& table, RowId id) -> absl::Status {
+    if (stack.size() >= kMaxCascadeDepth) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "table '", table.name(), "': cascade deeper than ", kMaxCascadeDepth,
+          " rows (Engine::kMaxCascadeDepth)"));
+    }
+    Frame frame;
+    KIN_RETURN_IF_ERROR(CollectChildren(table, id, &frame.pending));
+    table.Delete(id, &log_);
+    stack.push_back(std::move(frame));
+    return absl::OkStatus();
+  };
+  KIN_RETURN_IF_ERROR(visit(root, root_id));
+  while (!stack.empty()) {
+    Frame& f = stack.back();
+    if (f.fk == f.pending.size()) {
+      stack.pop_back();
+      continue;
+    }
+    Pending& p = f.pending[f.fk];
+    if (f.kid == p.kids.size()) {
+      ++f.fk;
+      f.kid = 0;
+      continue;
+    }
+    const RowId kid = p.kids[f.kid++];
+    if (!p.child->IsLive(kid)) continue;  // deleted earlier in this cascade
+    if (p.fk->on_delete == OnDelete::kCascade) {
+      KIN_RETURN_IF_ERROR(visit(*p.child, kid));  // invalidates f and p
+    } else {
+      KIN_ASSIGN_OR_RETURN(bool ignored,
+                           Update(p.child->GetRow(kid), {{p.fk->child_column, Value()}}));
+      (void)ignored;
     }
   }
   return absl::OkStatus();
@@ -299,12 +389,38 @@ absl::Status Engine::DeleteRow(Table& table, RowId id, int depth) {
 // --- transactions ---
 
 absl::Status Engine::Begin() {
-  marks_.push_back(log_.size());
+  marks_.push_back({log_.size(), next_serial_++, /*scoped=*/false});
   return absl::OkStatus();
+}
+
+uint64_t Engine::BeginScoped() {
+  marks_.push_back({log_.size(), next_serial_++, /*scoped=*/true});
+  return marks_.back().serial;
+}
+
+int Engine::FindMark(uint64_t serial) const {
+  for (size_t i = marks_.size(); i-- > 0;) {
+    if (marks_[i].serial == serial) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+void Engine::RollbackTo(size_t i) {
+  const size_t mark = marks_[i].log_size;
+  marks_.resize(i);
+  while (log_.size() > mark) {
+    log_.back().table->Undo(log_.back());
+    log_.pop_back();
+  }
 }
 
 absl::Status Engine::Commit() {
   if (marks_.empty()) return absl::FailedPreconditionError("commit: no open transaction");
+  if (marks_.back().scoped) {
+    return absl::FailedPreconditionError(
+        "commit: the innermost transaction was opened by a kin::Transaction or Atomically; "
+        "close it there");
+  }
   marks_.pop_back();
   if (marks_.empty()) {
     // Keep a small log's buffer for the next transaction; give back a big one.
@@ -319,26 +435,103 @@ absl::Status Engine::Commit() {
 
 absl::Status Engine::Rollback() {
   if (marks_.empty()) return absl::FailedPreconditionError("rollback: no open transaction");
-  size_t mark = marks_.back();
-  marks_.pop_back();
-  while (log_.size() > mark) {
-    log_.back().table->Undo(log_.back());
-    log_.pop_back();
+  if (marks_.back().scoped) {
+    return absl::FailedPreconditionError(
+        "rollback: the innermost transaction was opened by a kin::Transaction or Atomically; "
+        "close it there");
   }
+  RollbackTo(marks_.size() - 1);
   return absl::OkStatus();
 }
 
-absl::Status Engine::Atomically(const std::function<absl::Status()>& body) {
-  KIN_RETURN_IF_ERROR(Begin());
-  absl::Status status = body();
-  if (!status.ok()) {
-    KIN_RETURN_IF_ERROR(Rollback());
-    return status;
+absl::Status Engine::CloseScoped(uint64_t serial, bool commit, absl::string_view what) {
+  const int i = FindMark(serial);
+  if (i < 0) return absl::FailedPreconditionError(absl::StrCat(what, ": transaction already closed"));
+  const size_t inner = marks_.size() - 1 - static_cast<size_t>(i);
+  if (inner > 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, ": ", inner, " transaction(s) opened inside this one are still open; "
+                     "close them first"));
   }
+  if (!commit) {
+    RollbackTo(static_cast<size_t>(i));
+    return absl::OkStatus();
+  }
+  marks_.back().scoped = false;  // Commit() below closes it as its own
   return Commit();
 }
 
+absl::Status Engine::Atomically(const std::function<absl::Status()>& body) {
+  const uint64_t serial = BeginScoped();
+  absl::Status status = body();
+  const int i = FindMark(serial);
+  if (i < 0) {
+    // Unreachable: nothing but this function closes a scoped savepoint that
+    // is not innermost. Report rather than guess what to restore.
+    return absl::InternalError("atomically: the body closed the transaction it runs in");
+  }
+  const size_t left_open = marks_.size() - 1 - static_cast<size_t>(i);
+  if (left_open > 0) {
+    RollbackTo(static_cast<size_t>(i));
+    if (!status.ok()) return status;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "atomically: the body left ", left_open,
+        " transaction(s) open; everything it did was rolled back"));
+  }
+  KIN_RETURN_IF_ERROR(CloseScoped(serial, status.ok(), "atomically"));
+  return status;
+}
+
 // --- foreign keys ---
+
+namespace {
+
+// FailedPrecondition: "posts.user_id = 99 names no row of users.id (foreign
+// key on delete cascade; row 4 of posts)"
+absl::Status MissingParent(const Table& child, const ForeignKeySpec& fk, const Value& key,
+                           RowId row) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      QualifiedName(fk.child_table, fk.child_column), " = ", errors::Quote(key),
+      " names no row of ", QualifiedName(fk.parent_table, fk.parent_column),
+      " (enforced foreign key: on delete ", OnDeleteName(fk.on_delete), ", on update ",
+      OnUpdateName(fk.on_update), "; slot ", row.value, " of '", child.name(), "')"));
+}
+
+}  // namespace
+
+void Engine::RebuildChildChecks() {
+  child_checks_.clear();
+  for (size_t i = 0; i < foreign_keys_.size(); ++i) {
+    const ForeignKeySpec& fk = foreign_keys_[i];
+    if (!Enforced(fk)) continue;
+    const Table* child = FindTable(fk.child_table);
+    const Table* parent = FindTable(fk.parent_table);
+    child_checks_[child].push_back(
+        {i, *child->FindColumn(fk.child_column), parent, *parent->FindColumn(fk.parent_column)});
+  }
+}
+
+absl::Status Engine::CheckParent(const Table& table, const ChildCheck& check, RowId row) const {
+  if (table.IsNull(row, check.child_column)) return absl::OkStatus();
+  const HashIndex* parents = check.parent->index(check.parent_column);
+  const bool found =
+      table.column(check.child_column).type == Type::kInt64
+          ? !parents->Find(table.Int64Column(check.child_column)[row.value]).empty()
+          : !parents->Find(absl::string_view(table.StringColumn(check.child_column)[row.value]))
+                 .empty();
+  if (found) return absl::OkStatus();
+  return MissingParent(table, foreign_keys_[check.fk], table.GetValue(row, check.child_column),
+                       row);
+}
+
+absl::Status Engine::CheckParents(const Table& table, std::span<const RowId> rows) const {
+  auto it = child_checks_.find(&table);
+  if (it == child_checks_.end()) return absl::OkStatus();
+  for (const ChildCheck& check : it->second) {
+    for (RowId row : rows) KIN_RETURN_IF_ERROR(CheckParent(table, check, row));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status Engine::AddForeignKey(const ForeignKeySpec& fk) {
   KIN_RETURN_IF_ERROR(CheckNoTransaction("add foreign key"));
@@ -380,8 +573,19 @@ absl::Status Engine::AddForeignKey(const ForeignKeySpec& fk) {
                        QualifiedName(fk.parent_table, fk.parent_column), " already exists"));
     }
   }
+  if (Enforced(fk)) {
+    // The rows already there must hold too, as later writes will.
+    const HashIndex* parent_index = parent->index(parent_column);
+    for (RowId id : child->LiveRowIds()) {
+      Value key = child->GetValue(id, child_column);
+      if (!key.is_null() && parent_index->Find(key).empty()) {
+        return MissingParent(*child, fk, key, id);
+      }
+    }
+  }
   child->EnsureIndex(child_column);
   foreign_keys_.push_back(fk);
+  RebuildChildChecks();
   return absl::OkStatus();
 }
 
@@ -391,6 +595,7 @@ absl::Status Engine::RemoveForeignKey(absl::string_view child_table,
   for (auto it = foreign_keys_.begin(); it != foreign_keys_.end(); ++it) {
     if (it->child_table == child_table && it->child_column == child_column) {
       foreign_keys_.erase(it);
+      RebuildChildChecks();
       return absl::OkStatus();
     }
   }
@@ -430,6 +635,7 @@ absl::Status Engine::RestoreTable(std::string name, Schema schema, TableImage im
   }
   KIN_RETURN_IF_ERROR(schema.Validate(name));
   auto table = std::make_unique<Table>(name, std::move(schema));
+  table->owner_ = id_;
   KIN_RETURN_IF_ERROR(table->Restore(std::move(image)));
   by_name_.emplace(std::move(name), table.get());
   tables_.push_back(std::move(table));
@@ -438,24 +644,29 @@ absl::Status Engine::RestoreTable(std::string name, Schema schema, TableImage im
 
 // --- Transaction ---
 
-Transaction::Transaction(Engine& engine) : engine_(&engine) {
-  open_ = engine_->Begin().ok();
-}
+Transaction::Transaction(Engine& engine)
+    : engine_(&engine), serial_(engine.BeginScoped()) {}
 
 Transaction::~Transaction() {
-  if (open_) engine_->Rollback().IgnoreError();
+  if (!open_) return;
+  // Rolls back what is still open inside it too: an inner raw Begin, or a
+  // Transaction that outlives it on the heap, is part of this one's work.
+  const int i = engine_->FindMark(serial_);
+  if (i >= 0) engine_->RollbackTo(static_cast<size_t>(i));
 }
 
 absl::Status Transaction::Commit() {
   if (!open_) return absl::FailedPreconditionError("transaction already finished");
+  KIN_RETURN_IF_ERROR(engine_->CloseScoped(serial_, /*commit=*/true, "commit"));
   open_ = false;
-  return engine_->Commit();
+  return absl::OkStatus();
 }
 
 absl::Status Transaction::Rollback() {
   if (!open_) return absl::FailedPreconditionError("transaction already finished");
+  KIN_RETURN_IF_ERROR(engine_->CloseScoped(serial_, /*commit=*/false, "rollback"));
   open_ = false;
-  return engine_->Rollback();
+  return absl::OkStatus();
 }
 
 }  // namespace kin

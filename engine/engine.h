@@ -7,9 +7,18 @@
 //
 // Foreign keys here are engine constraints with delete/update actions; the
 // ORM-level relations (names, inverse, on_query) live in relations/ and use
-// them. A child may point at a missing parent: the engine checks nothing on
-// child writes, it only applies the actions when a parent row is deleted or
-// its key changes.
+// them. A foreign key with no action (both kNoAction) is not enforced: a
+// child may point at a missing parent (Lucid's behaviour). A foreign key with
+// any action is enforced on both sides, as SQLite's FOREIGN KEY: a child
+// insert or update naming a missing parent is refused (NULL is allowed), and
+// a parent delete or key change that would orphan children applies the
+// action, or is refused when that side's action is kNoAction or kRestrict.
+//
+// Handles: every call that takes a Row refuses a row of another Engine with
+// InvalidArgument naming its table, and a row of a dropped table (even if a
+// table of that name was created again) with FailedPrecondition "stale or
+// deleted row". A dropped table's object (name and schema, no rows) is kept
+// until the engine is destroyed so that old handles never read freed memory.
 //
 // Not thread-safe: one writer at a time, no reads during a write.
 
@@ -66,9 +75,11 @@ struct ForeignKeySpec {
 
 class Engine {
  public:
-  Engine() = default;
-  Engine(Engine&&) = default;
-  Engine& operator=(Engine&&) = default;
+  Engine();
+  // The moved-to engine keeps the id (and so its tables' handles stay
+  // valid); the moved-from one gets a fresh id and no tables.
+  Engine(Engine&& other) noexcept;
+  Engine& operator=(Engine&& other) noexcept;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
   ~Engine() = default;
@@ -87,7 +98,8 @@ class Engine {
   std::vector<std::string> TableNames() const;
   // Changes whenever a table is dropped: a Table pointer taken from this
   // engine stays valid while the epoch is unchanged (moving the engine
-  // keeps both). Lets the layers above cache resolved tables safely.
+  // keeps both). Unique in the process: no two engines share an epoch, so
+  // the layers above can cache resolved tables keyed on the epoch alone.
   uint64_t table_epoch() const { return table_epoch_; }
   // Adds a secondary index on an int64 or string column (no-op if indexed).
   absl::Status CreateIndex(absl::string_view table, absl::string_view column);
@@ -104,18 +116,28 @@ class Engine {
   // Sets the given columns. Returns whether any cell changed. Applies the
   // on_update action of foreign keys whose parent column changed.
   absl::StatusOr<bool> Update(const Row& row, const Attrs& attrs);
-  // Deletes the row and applies on_delete actions (recursively).
+  // Deletes the row and applies on_delete actions (cascades recursively,
+  // without recursion in C++: a chain of any length up to kMaxCascadeDepth
+  // rows deep is fine; deeper is FailedPrecondition naming the limit, and
+  // nothing changes).
   absl::Status Delete(const Row& row);
+  static constexpr size_t kMaxCascadeDepth = 100000;
   // By primary key: NotFound when absent.
   absl::StatusOr<Row> FindOrFail(absl::string_view table, const Value& key) const;
 
   // --- transactions ---
+  // Raw savepoints. Commit/Rollback close the innermost one:
+  // FailedPrecondition when none is open, or when the innermost was opened
+  // by a kin::Transaction or by Atomically (close it there: a raw call
+  // cannot close a scoped transaction out of order).
   absl::Status Begin();
-  // FailedPrecondition when none is open.
   absl::Status Commit();
   absl::Status Rollback();
   int transaction_depth() const { return static_cast<int>(marks_.size()); }
-  // Runs `body` inside a savepoint: rolled back if it returns an error.
+  // Runs `body` inside a savepoint: rolled back if it returns an error. A
+  // body that leaves a transaction it opened still open is rolled back too,
+  // and reported as FailedPrecondition; the body cannot close the savepoint
+  // of Atomically or of an enclosing kin::Transaction (those calls fail).
   absl::Status Atomically(const std::function<absl::Status()>& body);
 
   // --- foreign keys ---
@@ -124,6 +146,15 @@ class Engine {
   absl::Status AddForeignKey(const ForeignKeySpec& fk);
   absl::Status RemoveForeignKey(absl::string_view child_table, absl::string_view child_column);
   const std::vector<ForeignKeySpec>& foreign_keys() const { return foreign_keys_; }
+
+  // --- handles ---
+  // Unique among the engines of a process; moves with the engine.
+  uint64_t id() const { return id_; }
+  // OK when `row` is a live row of a table of this engine. InvalidArgument
+  // "row of table 'users' does not belong to this database" for a row of another
+  // engine; FailedPrecondition for an empty handle, a deleted row or a row
+  // of a dropped table.
+  absl::Status CheckRow(const Row& row) const;
 
   // --- introspection ---
   std::string DebugString() const;
@@ -137,17 +168,62 @@ class Engine {
   Table* MutableTable(absl::string_view name);
 
  private:
-  absl::Status DeleteRow(Table& table, RowId id, int depth);
+  friend class Transaction;
+
+  // An open savepoint.
+  struct Mark {
+    size_t log_size;  // log_ size at its Begin
+    uint64_t serial;  // unique per engine, so a closed one is never mistaken
+    bool scoped;      // opened by a Transaction or Atomically
+  };
+  // An enforced foreign key seen from its child table (see child_checks_).
+  struct ChildCheck {
+    size_t fk;  // index in foreign_keys_
+    ColumnId child_column;
+    const Table* parent;
+    ColumnId parent_column;
+  };
+
+  absl::Status DeleteRow(Table& table, RowId id);
+  // The children of the row `id` of `table` that each enforced foreign key
+  // reaches, after checking restrict (and no-action) keys.
+  struct Pending {
+    const ForeignKeySpec* fk;
+    Table* child;
+    std::vector<RowId> kids;
+  };
+  absl::Status CollectChildren(Table& table, RowId id, std::vector<Pending>* out);
   absl::Status ApplyUpdateActions(Table& table, RowId id,
                                   const std::vector<std::pair<ColumnId, Value>>& old_keys);
   absl::Status CheckNoTransaction(absl::string_view what) const;
+  // Child side of enforced foreign keys: every non-NULL key of `rows` of
+  // `table` (already written) names an existing parent row.
+  absl::Status CheckParents(const Table& table, std::span<const RowId> rows) const;
+  absl::Status CheckParent(const Table& table, const ChildCheck& check, RowId row) const;
+  bool HasChildChecks(const Table& table) const { return child_checks_.contains(&table); }
+  void RebuildChildChecks();
 
+  void MoveFrom(Engine& other);
+  uint64_t BeginScoped();
+  // Closes the scoped savepoint `serial`: FailedPrecondition when it is not
+  // the innermost open one (or already closed). `what` names the caller.
+  absl::Status CloseScoped(uint64_t serial, bool commit, absl::string_view what);
+  // Position of `serial` in marks_, or -1.
+  int FindMark(uint64_t serial) const;
+  // Rolls back and closes marks_[i] and every savepoint inside it.
+  void RollbackTo(size_t i);
+
+  uint64_t id_;  // see id()
   std::vector<std::unique_ptr<Table>> tables_;
+  // Dropped tables, kept for the handles that may still point at them.
+  std::vector<std::unique_ptr<Table>> dropped_tables_;
   absl::flat_hash_map<std::string, Table*> by_name_;
   std::vector<ForeignKeySpec> foreign_keys_;
+  absl::flat_hash_map<const Table*, std::vector<ChildCheck>> child_checks_;
   std::vector<internal::UndoEntry> log_;
-  std::vector<size_t> marks_;  // log size at each open Begin()
-  uint64_t table_epoch_ = 0;   // see table_epoch()
+  std::vector<Mark> marks_;
+  uint64_t next_serial_ = 1;
+  uint64_t table_epoch_;  // see table_epoch()
 };
 
 // Scoped transaction: rolls back on destruction unless committed.
@@ -155,6 +231,12 @@ class Engine {
 //   kin::Transaction tx(db);
 //   KIN_RETURN_IF_ERROR(...);
 //   return tx.Commit();
+//
+// A Transaction remembers the savepoint it opened. Commit and Rollback close
+// exactly that one: while a transaction opened inside it is still open they
+// fail with FailedPrecondition (nothing changes; close the inner one
+// first), and after it was closed they fail too. The destructor rolls back
+// its savepoint and anything still open inside it.
 class Transaction {
  public:
   explicit Transaction(Engine& engine);
@@ -166,7 +248,8 @@ class Transaction {
 
  private:
   Engine* engine_;
-  bool open_ = false;
+  uint64_t serial_;
+  bool open_ = true;
 };
 
 }  // namespace kin

@@ -16,20 +16,48 @@ bool ValueFitsType(const Value& v, Type type) {
 
 namespace errors {
 
+namespace {
+
+// The longest prefix of `s` of at most kMaxQuotedBytes that ends on a UTF-8
+// character boundary.
+absl::string_view Prefix(absl::string_view s) {
+  size_t n = kMaxQuotedBytes;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
+}  // namespace
+
+std::string Quote(const Value& v) {
+  if (!v.is_string() || v.AsString().size() <= kMaxQuotedBytes) return v.DebugString();
+  std::string cut = Value(std::string(Prefix(v.AsString()))).DebugString();
+  return absl::StrCat(cut, "... (", v.AsString().size(), " bytes)");
+}
+
+std::string TypedQuote(const Value& v) {
+  if (v.is_null()) return "NULL";
+  return absl::StrCat(TypeName(v.type()), " ", Quote(v));
+}
+
+std::string Clip(absl::string_view name) {
+  if (name.size() <= kMaxQuotedBytes) return std::string(name);
+  return absl::StrCat(Prefix(name), "... (", name.size(), " bytes)");
+}
+
 absl::Status UnknownTable(absl::string_view table) {
-  return absl::NotFoundError(absl::StrCat("no table named '", table, "'"));
+  return absl::NotFoundError(absl::StrCat("no table named '", Clip(table), "'"));
 }
 
 absl::Status UnknownColumn(absl::string_view table, absl::string_view column) {
   return absl::InvalidArgumentError(
-      absl::StrCat("table '", table, "': no column named '", column, "'"));
+      absl::StrCat("table '", table, "': no column named '", Clip(column), "'"));
 }
 
 absl::Status TypeMismatch(absl::string_view table, absl::string_view column,
                           Type expected, const Value& got) {
   return absl::InvalidArgumentError(absl::StrCat(QualifiedName(table, column),
                                                  ": expected ", TypeName(expected),
-                                                 ", got ", got.TypedDebugString()));
+                                                 ", got ", TypedQuote(got)));
 }
 
 absl::Status NullNotAllowed(absl::string_view table, absl::string_view column) {
@@ -50,13 +78,13 @@ absl::Status DuplicateAttribute(absl::string_view table, absl::string_view colum
 absl::Status DuplicateKey(absl::string_view table, absl::string_view column,
                           const Value& key) {
   return absl::AlreadyExistsError(absl::StrCat(
-      QualifiedName(table, column), ": duplicate value ", key.DebugString()));
+      QualifiedName(table, column), ": duplicate value ", Quote(key)));
 }
 
 absl::Status RowNotFound(absl::string_view table, absl::string_view key_column,
                          const Value& key) {
   return absl::NotFoundError(absl::StrCat("table '", table, "': no row with ",
-                                          key_column, " = ", key.DebugString()));
+                                          key_column, " = ", Quote(key)));
 }
 
 absl::Status StaleRow(absl::string_view table, uint32_t slot) {

@@ -23,6 +23,17 @@ bool ValueFitsType(const Value& v, Type type);
 
 namespace errors {
 
+// Values and names quoted in messages are cut to this many bytes, so an
+// error about a 64 MiB string stays a line long.
+inline constexpr size_t kMaxQuotedBytes = 64;
+// `v.DebugString()`, with a string over kMaxQuotedBytes cut at a UTF-8
+// boundary: "\"aaaa...\"... (67108864 bytes)".
+std::string Quote(const Value& v);
+// The same with the type: "string \"abc\"".
+std::string TypedQuote(const Value& v);
+// A name given by the caller (table, column, relation), cut the same way.
+std::string Clip(absl::string_view name);
+
 // NotFound: "no table named 'usres'"
 absl::Status UnknownTable(absl::string_view table);
 // InvalidArgument: "table 'posts': no column named 'titel'"

@@ -59,28 +59,6 @@ absl::StatusOr<absl::string_view> Row::GetString(absl::string_view column) const
   return absl::string_view(table_->StringColumn(id)[id_.value]);
 }
 
-absl::StatusOr<std::span<const Row>> Row::Preloaded(absl::string_view relation) const {
-  if (set_ != nullptr) {
-    for (const internal::RowSetData::Preload& p : set_->preloads) {
-      if (p.name != relation) continue;
-      const std::vector<Row>& kids = p.children->rows;
-      return std::span<const Row>(kids.data() + p.offsets[index_],
-                                  p.offsets[index_ + 1] - p.offsets[index_]);
-    }
-  }
-  return absl::NotFoundError(absl::StrCat("relation '", relation, "' was not preloaded on '",
-                                          table_ == nullptr ? "" : table_->name(), "'"));
-}
-
-absl::StatusOr<Value> Row::Extra(absl::string_view name) const {
-  if (set_ != nullptr) {
-    for (const internal::RowSetData::Extra& e : set_->extras) {
-      if (e.name == name) return e.Get(index_);
-    }
-  }
-  return absl::NotFoundError(absl::StrCat("no extra named '", name, "' on this row"));
-}
-
 std::string Row::DebugString() const {
   if (!valid()) return "<stale row>";
   std::string out = "{";

@@ -1,11 +1,13 @@
-// Row: a light, checked handle to one row (table + slot + generation).
+// Row: a light, checked handle to one row (table + slot + generation), 16
+// bytes, freely copyable.
 //
 // A Row stays valid while its row lives; after the row is deleted (even if
-// its slot is reused by a later insert) every accessor returns a
+// its slot is reused by a later insert), or its table dropped (even if a
+// table of that name was created again), every accessor returns a
 // FailedPrecondition "stale or deleted row" status instead of another row's
-// data. Rows that come from a query result also carry that result's
-// preloaded relations and extras (counts, aggregates): those are owned by the
-// ResultSet and readable while it lives.
+// data. A Row never reads freed memory while its Database lives. What a
+// query attached to a row (preloads, counts, aggregates) is read through
+// kin::ResultRow (query/result_set.h), the row type a ResultSet holds.
 
 #ifndef KIN_ENGINE_ROW_H_
 #define KIN_ENGINE_ROW_H_
@@ -28,45 +30,11 @@ namespace kin {
 class Table;
 class Row;
 
-namespace internal {
-
-// Rows plus what a query attached to them. Lives in engine so Row can read
-// it; filled by the query layer.
-struct RowSetData {
-  struct Preload {
-    std::string name;
-    // Children of rows[i] are children->rows[offsets[i] .. offsets[i + 1]).
-    std::vector<uint32_t> offsets;
-    std::unique_ptr<RowSetData> children;
-  };
-  // One named value per row (a count, an aggregate). Int64 results are
-  // kept unboxed when `unboxed` is set, so a count over 100k parents builds
-  // no Value per row; otherwise `values` holds them.
-  struct Extra {
-    std::string name;
-    std::vector<Value> values;  // one per row, unless unboxed
-    bool unboxed = false;
-    std::vector<int64_t> ints;   // unboxed: one per row
-    std::vector<uint8_t> nulls;  // unboxed: 1 where the value is NULL; empty if none is
-    Value Get(size_t row) const {
-      if (!unboxed) return values[row];
-      if (!nulls.empty() && nulls[row] != 0) return Value();
-      return Value(ints[row]);
-    }
-  };
-  std::vector<Row> rows;
-  std::vector<Preload> preloads;
-  std::vector<Extra> extras;
-};
-
-}  // namespace internal
-
 class Row {
  public:
   Row() = default;
-  Row(const Table* table, RowId id, uint32_t generation,
-      const internal::RowSetData* set = nullptr, uint32_t index = 0)
-      : table_(table), id_(id), generation_(generation), set_(set), index_(index) {}
+  Row(const Table* table, RowId id, uint32_t generation)
+      : table_(table), id_(id), generation_(generation) {}
 
   const Table* table() const { return table_; }
   RowId id() const { return id_; }
@@ -87,14 +55,6 @@ class Row {
   absl::StatusOr<bool> GetBool(absl::string_view column) const;
   absl::StatusOr<absl::string_view> GetString(absl::string_view column) const;
 
-  // Children preloaded by the query that produced this row (empty list for a
-  // parent without children). NotFound when the query had no such preload.
-  absl::StatusOr<std::span<const Row>> Preloaded(absl::string_view relation) const;
-  // A value a query attached (WithCount → "posts_count", WithAggregate →
-  // its alias). NotFound when absent. (A loop over a large result reads an
-  // extra faster through ResultSet::Extras.)
-  absl::StatusOr<Value> Extra(absl::string_view name) const;
-
   // {id: 1, email: "a@b"}: all columns, for logs and test failures.
   std::string DebugString() const;
 
@@ -110,8 +70,6 @@ class Row {
   const Table* table_ = nullptr;
   RowId id_;
   uint32_t generation_ = 0;
-  const internal::RowSetData* set_ = nullptr;
-  uint32_t index_ = 0;
 };
 
 }  // namespace kin

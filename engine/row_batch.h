@@ -35,13 +35,25 @@ class RowBatch {
   RowBatch& String(std::string column, std::vector<std::string> values) {
     return Add(std::move(column), std::move(values));
   }
-  // Marks cells of an added column NULL (true = NULL); the column must be
-  // nullable and `is_null` as long as its values.
+  // Marks cells of a column NULL (true = NULL), before or after its values
+  // are given; the column must be nullable and `is_null` as long as its
+  // values. A second Nulls() for the same column replaces the first.
   RowBatch& Nulls(const std::string& column, std::vector<bool> is_null) {
     for (Column& c : columns_) {
-      if (c.name == column) c.nulls = std::move(is_null);
+      if (c.name == column) {
+        c.nulls = std::move(is_null);
+        null_columns_.push_back(column);
+        return *this;
+      }
     }
     null_columns_.push_back(column);
+    for (auto& [name, nulls] : pending_nulls_) {
+      if (name == column) {
+        nulls = std::move(is_null);
+        return *this;
+      }
+    }
+    pending_nulls_.emplace_back(column, std::move(is_null));
     return *this;
   }
 
@@ -53,11 +65,21 @@ class RowBatch {
     std::vector<bool> nulls;  // empty: no NULLs
   };
   RowBatch& Add(std::string column, TableImage::ColumnData data) {
-    columns_.push_back({std::move(column), std::move(data), {}});
+    std::vector<bool> nulls;
+    for (auto it = pending_nulls_.begin(); it != pending_nulls_.end(); ++it) {
+      if (it->first == column) {
+        nulls = std::move(it->second);
+        pending_nulls_.erase(it);
+        break;
+      }
+    }
+    columns_.push_back({std::move(column), std::move(data), std::move(nulls)});
     return *this;
   }
 
   std::vector<Column> columns_;
+  // Nulls() given before the column's values, applied by Add().
+  std::vector<std::pair<std::string, std::vector<bool>>> pending_nulls_;
   std::vector<std::string> null_columns_;  // to report Nulls() on a missing column
 };
 

@@ -91,6 +91,12 @@ absl::Status Schema::Validate(absl::string_view table) const {
       return absl::InvalidArgumentError(
           absl::StrCat("table '", table, "': empty column name"));
     }
+    if (c.name == "*") {
+      // Count("*") and the aggregates read "*" as "every row": a column of
+      // that name could be stored but never aggregated.
+      return absl::InvalidArgumentError(
+          absl::StrCat("table '", table, "': '*' is not a valid column name"));
+    }
     if (++seen[c.name] > 1) {
       return absl::InvalidArgumentError(
           absl::StrCat("table '", table, "': duplicate column '", c.name, "'"));

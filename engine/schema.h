@@ -8,8 +8,9 @@
 //
 // Columns are nullable unless NotNull() (as in SQL); the primary key is never
 // NULL. Builder calls never fail: mistakes (duplicate names, a missing or
-// second primary key, an unknown type name, a default of the wrong type) are
-// reported by Validate(), which Engine::CreateTable calls.
+// second primary key, an unknown type name, a default of the wrong type, an
+// empty name or "*", which aggregates read as "every row") are reported by
+// Validate(), which Engine::CreateTable calls.
 
 #ifndef KIN_ENGINE_SCHEMA_H_
 #define KIN_ENGINE_SCHEMA_H_

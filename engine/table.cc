@@ -475,6 +475,23 @@ void Table::EnsureIndex(ColumnId column) {
   indexes_[column.value] = std::move(idx);
 }
 
+void Table::Drop() {
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    columns_[i] = EmptyColumn(schema_.columns()[i].type);
+    validity_[i] = Bitmap();
+    indexes_[i].reset();
+  }
+  live_ = Bitmap();
+  // Old handles compare their generation only after the live bit, which is
+  // now clear for every slot: they all read as stale.
+  std::vector<uint32_t>().swap(generations_);
+  std::vector<uint32_t>().swap(min_generations_);
+  std::vector<uint32_t>().swap(free_slots_);
+  live_count_ = 0;
+  any_nonzero_generation_ = false;
+  dropped_ = true;
+}
+
 absl::Status Table::Restore(TableImage image) {
   auto bad = [&](absl::string_view what) {
     return absl::DataLossError(absl::StrCat("table '", name_, "': ", what));
@@ -580,7 +597,7 @@ absl::Status Table::Restore(TableImage image) {
         },
         columns_[i]);
     if (duplicate.has_value()) {
-      return bad(absl::StrCat("duplicate key ", GetValue(*duplicate, column).DebugString(),
+      return bad(absl::StrCat("duplicate key ", errors::Quote(GetValue(*duplicate, column)),
                               " in column '", column_name, "'"));
     }
   }

@@ -73,6 +73,14 @@ class Table {
 
   const std::string& name() const { return name_; }
   const Schema& schema() const { return schema_; }
+  // The id of the Engine that holds this table (Engine::id()), so that a
+  // handle given to another database is recognised and refused.
+  uint64_t owner() const { return owner_; }
+  // True once the table was dropped. A dropped table keeps its name and
+  // schema but no rows, and its object lives as long as its engine, so that
+  // old Row and ResultSet handles read "stale or deleted row" instead of
+  // freed memory (or a re-created table's rows).
+  bool dropped() const { return dropped_; }
   size_t num_columns() const { return schema_.size(); }
   const ColumnSpec& column(ColumnId id) const { return schema_.column(id); }
   ColumnId primary_key() const { return schema_.primary_key(); }
@@ -223,6 +231,8 @@ class Table {
   absl::StatusOr<size_t> InsertBatch(RowBatch batch, std::vector<internal::UndoEntry>* log);
   void UndoBatch(const internal::UndoEntry& entry);
   void EnsureIndex(ColumnId column);
+  // Frees every row and index (DropTable); see dropped().
+  void Drop();
   // Replaces the state (snapshot load). Validates sizes and key uniqueness,
   // rebuilds indexes. DataLoss on inconsistency.
   absl::Status Restore(TableImage image);
@@ -235,6 +245,8 @@ class Table {
 
   std::string name_;
   Schema schema_;
+  uint64_t owner_ = 0;
+  bool dropped_ = false;
   std::vector<TableImage::ColumnData> columns_;
   std::vector<Bitmap> validity_;
   Bitmap live_;

@@ -331,12 +331,12 @@ absl::Status QueryLeaderboard(Database& db, Reads& r) {
           .Preload("players", [](kin::Query& q) { q.GroupOrderBy("score", kDesc).GroupLimit(3); })
           .Get());
   Digest d;
-  for (const Row& guild : guilds) {
+  for (const ResultRow& guild : guilds) {
     KIN_ASSIGN_OR_RETURN(int64_t id, guild.GetInt64("id"));
-    KIN_ASSIGN_OR_RETURN(std::span<const Row> top, guild.Preloaded("players"));
+    KIN_ASSIGN_OR_RETURN(std::span<const ResultRow> top, guild.Preloaded("players"));
     d.AddInt(id);
     d.Add(top.size());
-    for (const Row& player : top) {
+    for (const ResultRow& player : top) {
       KIN_ASSIGN_OR_RETURN(int64_t score, player.GetInt64("score"));
       d.AddInt(score);
     }
@@ -349,7 +349,7 @@ absl::Status QueryGuildSizes(Database& db, Reads& r) {
   KIN_ASSIGN_OR_RETURN(ResultSet guilds, db.Query("guilds").WithCount("players").Get());
   Digest d;
   r.largest = 0;
-  for (const Row& guild : guilds) {
+  for (const ResultRow& guild : guilds) {
     KIN_ASSIGN_OR_RETURN(int64_t id, guild.GetInt64("id"));
     KIN_ASSIGN_OR_RETURN(Value count, guild.Extra("players_count"));
     d.AddInt(id);
@@ -376,7 +376,7 @@ absl::Status QueryRichest(Database& db, Reads& r) {
           .Get());
   Digest d;
   r.richest_gold = 0;
-  for (const Row& guild : guilds) {
+  for (const ResultRow& guild : guilds) {
     KIN_ASSIGN_OR_RETURN(int64_t id, guild.GetInt64("id"));
     KIN_ASSIGN_OR_RETURN(Value gold, guild.Extra("richest_gold"));
     d.AddInt(id);

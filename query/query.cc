@@ -60,10 +60,12 @@ Query& Query::AddCompareText(Connector connector, std::string column, absl::stri
 }
 
 Query& Query::AddGroup(Connector connector, GroupFn group) {
+  if (!EnterNested("a where group")) return *this;
   Query sub(*engine_, spec_.table, relations_);
   sub.context_ = Context::kGroup;
   sub.recording_kind_ = "where group";
   sub.recording_of_ = spec_.table;
+  sub.nesting_ = nesting_ + 1;
   group(sub);
   if (!sub.misuse_.ok()) Fail(sub.misuse_);
   if (!sub.spec_.error.ok()) Fail(sub.spec_.error);
@@ -83,6 +85,13 @@ Query& Query::AddGroup(Connector connector, GroupFn group) {
   c.kind = ConditionSpec::Kind::kGroup;
   c.group = std::move(sub.spec_.conditions);
   return Add(connector, std::move(c));
+}
+
+bool Query::EnterNested(absl::string_view what) {
+  if (nesting_ < kMaxNesting) return true;
+  Fail(errors::BadQuery(spec_.table, absl::StrCat(what, " nested deeper than ", kMaxNesting,
+                                                  " levels (Query::kMaxNesting)")));
+  return false;
 }
 
 Query& Query::AddValues(Connector connector, ConditionSpec::Kind kind, std::string column,
@@ -264,8 +273,10 @@ QuerySpec Query::RelatedSpec(const RelationSpec& relation, Context context,
   Query sub(*engine_, relation.related_table, relations_);
   sub.context_ = context;
   sub.relation_ = &relation;
+  sub.nesting_ = nesting_ + 1;
   sub.recording_kind_ = method;
   sub.recording_of_ = relation.QualifiedName();
+  if (!EnterNested("a relation callback")) return std::move(sub.spec_);
   sub.ApplyRelation(relation);
   if (callback != nullptr) (*callback)(sub);
   if (!sub.misuse_.ok()) Fail(sub.misuse_);

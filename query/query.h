@@ -33,7 +33,8 @@
 // - And / Or: conditions join left to right with their connector, AND
 //   binding tighter than OR: Where(a).OrWhere(b).Where(c) is a OR (b AND c).
 //   Where / AndWhere / OrWhere with a callback add a parenthesised group; a
-//   group that records no condition is ignored. Only conditions may be
+//   group that records no condition is ignored; groups nest at most
+//   kMaxNesting deep. Only conditions may be
 //   recorded inside a group (an OrderBy, Limit, ... there is an error).
 // - Order: OrderBy keys apply in the order given; the sort is stable (ties
 //   keep the access order). NULL sorts as the smallest value: NULLs first
@@ -52,7 +53,7 @@
 //
 // Relations (a Query from Database::Query, or built with a catalog):
 // - Preload(relation[, callback]): every row Get / Paginate return carries
-//   its related rows (Row::Preloaded(relation)); a row without any carries
+//   its related rows (ResultRow::Preloaded(relation)); a row without any carries
 //   an empty list. HasMany: the children, in insertion order unless the
 //   callback orders them; BelongsTo: the parent (zero or one row). The
 //   callback filters and orders the related rows and may preload further
@@ -88,7 +89,7 @@
 //   per row; otherwise per row with an early stop, or by one scan of the
 //   related table when most rows are asked about (Explain() shows which).
 // - WithCount(relation[, callback]) attaches the number of (selected)
-//   related rows as Row::Extra("{relation}_count"), or under the callback's
+//   related rows as ResultRow::Extra("{relation}_count"), or under the callback's
 //   As(alias). WithAggregate(relation, callback) attaches the callback's
 //   Count / Sum / Avg / Min / Max over the related rows under its As(alias)
 //   (required); a row without related rows gets 0 for counts and NULL for
@@ -147,6 +148,11 @@ namespace kin {
 
 class Query {
  public:
+  // Where groups and relation callbacks (WhereHas, Preload, WithCount...)
+  // nest at most this deep; deeper is InvalidArgument naming the limit, so
+  // no recorded query can exhaust the stack when it is compiled.
+  static constexpr int kMaxNesting = 64;
+
   // A query on `table` of `engine`. The table is looked up when the query
   // runs (NotFound then if absent). `engine` must outlive the query.
   // Without a catalog the relation methods fail (FailedPrecondition).
@@ -386,6 +392,9 @@ class Query {
   Query& AddCompareText(Connector connector, std::string column, absl::string_view op,
                         Value value);
   Query& AddGroup(Connector connector, GroupFn group);
+  // False, after recording the error, when a group or relation callback
+  // would nest deeper than kMaxNesting.
+  bool EnterNested(absl::string_view what);
   Query& AddValues(Connector connector, ConditionSpec::Kind kind, std::string column,
                    absl::InlinedVector<Value, 2> values);
   Query& RecordAggregate(AggregateFunction function, std::string column);
@@ -397,6 +406,7 @@ class Query {
   Engine* engine_;
   const RelationCatalog* relations_ = nullptr;
   Context context_ = Context::kTop;
+  int nesting_ = 0;  // groups and relation callbacks around this query
   // The relation whose related rows this query reads (callbacks only).
   const RelationSpec* relation_ = nullptr;
   // Non-empty while user code records into this Query: the callback kind

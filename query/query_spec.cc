@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "engine/errors.h"
 
 namespace kin {
 
@@ -65,7 +66,7 @@ namespace {
 void AppendValues(std::string* out, const absl::InlinedVector<Value, 2>& values) {
   absl::StrAppend(out, "(");
   for (size_t i = 0; i < values.size(); ++i) {
-    absl::StrAppend(out, i == 0 ? "" : ", ", values[i].DebugString());
+    absl::StrAppend(out, i == 0 ? "" : ", ", errors::Quote(values[i]));
   }
   absl::StrAppend(out, ")");
 }
@@ -73,7 +74,7 @@ void AppendValues(std::string* out, const absl::InlinedVector<Value, 2>& values)
 void AppendCondition(std::string* out, const ConditionSpec& c) {
   using Kind = ConditionSpec::Kind;
   auto value = [&](size_t i) {
-    return i < c.values.size() ? c.values[i].DebugString() : std::string("?");
+    return i < c.values.size() ? errors::Quote(c.values[i]) : std::string("?");
   };
   switch (c.kind) {
     case Kind::kCompare:

@@ -138,9 +138,9 @@ struct QuerySpec {
 // What a Preload, WithCount or WithAggregate loads for each row.
 struct RelationLoadSpec {
   enum class Kind : uint8_t {
-    kPreload,    // the related rows, as Row::Preloaded(relation)
-    kCount,      // their number, as Row::Extra(alias or "{relation}_count")
-    kAggregate,  // query.aggregate over them, as Row::Extra(query.alias)
+    kPreload,    // the related rows, as ResultRow::Preloaded(relation)
+    kCount,      // their number, as ResultRow::Extra(alias or "{relation}_count")
+    kAggregate,  // query.aggregate over them, as ResultRow::Extra(query.alias)
   };
   Kind kind = Kind::kPreload;
   std::string relation;

@@ -6,14 +6,11 @@
 
 namespace kin {
 
-ResultSet::ResultSet(const Table* table, std::unique_ptr<internal::RowSetData> data)
-    : table_(table), data_(std::move(data)) {}
-
 namespace {
 
 // Appends a handle per id to `rows`, each pointing at `set` (may be null).
 void AppendRows(const Table& table, std::span<const RowId> ids,
-                const internal::RowSetData* set, std::vector<Row>& rows) {
+                const internal::RowSetData* set, std::vector<ResultRow>& rows) {
   rows.reserve(ids.size());
   // Children of many parents are scattered over the table: fetch their
   // generations a few rows ahead so the misses overlap. While no slot was
@@ -32,14 +29,22 @@ void AppendRows(const Table& table, std::span<const RowId> ids,
 }  // namespace
 
 std::unique_ptr<internal::RowSetData> ResultSet::MakeData(const Table& table,
-                                                         std::span<const RowId> ids) {
+                                                         std::span<const RowId> ids,
+                                                         const internal::RowSetData& parent) {
   auto data = std::make_unique<internal::RowSetData>();
+  data->root = parent.root;
   AppendRows(table, ids, data.get(), data->rows);
   return data;
 }
 
 ResultSet ResultSet::FromRowIds(const Table& table, std::span<const RowId> ids) {
-  return ResultSet(&table, MakeData(table, ids));
+  ResultSet out;
+  out.table_ = &table;
+  out.root_ = new internal::RowSetRoot;
+  out.root_->data = std::make_unique<internal::RowSetData>();
+  out.root_->data->root = out.root_;
+  AppendRows(table, ids, out.root_->data.get(), out.root_->data->rows);
+  return out;
 }
 
 ResultSet ResultSet::Plain(const Table& table, std::span<const RowId> ids) {
@@ -57,8 +62,8 @@ std::vector<RowId> ResultSet::row_ids() const {
 }
 
 absl::StatusOr<ExtraColumn> ResultSet::Extras(absl::string_view name) const {
-  if (data_ != nullptr) {
-    for (const internal::RowSetData::Extra& e : data_->extras) {
+  if (root_ != nullptr) {
+    for (const internal::RowSetData::Extra& e : root_->data->extras) {
       if (e.name == name) return ExtraColumn(e);
     }
   }
@@ -69,6 +74,29 @@ std::string ResultSet::DebugString() const {
   std::string out;
   for (const Row& r : *this) absl::StrAppend(&out, r.DebugString(), "\n");
   return out;
+}
+
+absl::StatusOr<std::span<const ResultRow>> ResultRow::Preloaded(
+    absl::string_view relation) const {
+  if (set_ != nullptr) {
+    for (const internal::RowSetData::Preload& p : set_->preloads) {
+      if (p.name != relation) continue;
+      const std::vector<ResultRow>& kids = p.children->rows;
+      return std::span<const ResultRow>(kids.data() + p.offsets[index_],
+                                        p.offsets[index_ + 1] - p.offsets[index_]);
+    }
+  }
+  return absl::NotFoundError(absl::StrCat("relation '", relation, "' was not preloaded on '",
+                                          table() == nullptr ? "" : table()->name(), "'"));
+}
+
+absl::StatusOr<Value> ResultRow::Extra(absl::string_view name) const {
+  if (set_ != nullptr) {
+    for (const internal::RowSetData::Extra& e : set_->extras) {
+      if (e.name == name) return e.Get(index_);
+    }
+  }
+  return absl::NotFoundError(absl::StrCat("no extra named '", name, "' on this row"));
 }
 
 std::string PageMeta::DebugString() const {

@@ -1,25 +1,34 @@
-// ResultSet: the rows a query returned; Page: one page of them plus meta.
+// ResultSet: the rows a query returned; ResultRow: one of them, with what the
+// query attached to it; Page: one page of them plus meta.
 //
-// A ResultSet owns an internal::RowSetData (engine/row.h): the rows as Row
-// handles (table + RowId + generation) plus whatever the layers above attach
-// to them (preloaded children, extras such as counts). Each Row points back
-// into the set, so Row::Preloaded / Row::Extra work on rows read from it.
+// A ResultSet owns its rows as ResultRows (a Row handle plus its place in
+// the set) and whatever the query attached to them: preloaded children
+// (themselves ResultRows, with their own attachments) and extras such as
+// counts. ResultRow::Preloaded / Extra read them.
+//
+// Lifetime: iterating a set by reference costs nothing; a ResultRow COPIED
+// out of a set (or out of a Preloaded span) keeps the whole result alive, so
+// Preloaded / Extra on it never read freed memory, even after the ResultSet
+// is destroyed. Slicing a ResultRow into a plain Row keeps only the handle.
 //
 // Validity: reading the rows is valid while the database is not modified.
 // After a write the set still holds the rows as they were selected (its order
 // and membership are not refreshed); each Row checks its own generation, so
-// a row deleted since returns FailedPrecondition instead of another row's
-// data, and a row updated since shows its new values. Moving a ResultSet
-// keeps its rows valid; the set is not copyable.
+// a row deleted since (or of a table dropped since) returns
+// FailedPrecondition instead of another row's data, and a row updated since
+// shows its new values. Moving a ResultSet keeps its rows valid; the set is
+// not copyable.
 
 #ifndef KIN_QUERY_RESULT_SET_H_
 #define KIN_QUERY_RESULT_SET_H_
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -30,9 +39,122 @@
 
 namespace kin {
 
+class ResultRow;
+
+namespace internal {
+
+struct RowSetRoot;
+
+// Rows plus what a query attached to them: one level of a result (the top
+// rows, or the children of one preload).
+struct RowSetData {
+  struct Preload {
+    std::string name;
+    // Children of rows[i] are children->rows[offsets[i] .. offsets[i + 1]).
+    std::vector<uint32_t> offsets;
+    std::unique_ptr<RowSetData> children;
+  };
+  // One named value per row (a count, an aggregate). Int64 results are
+  // kept unboxed when `unboxed` is set, so a count over 100k parents builds
+  // no Value per row; otherwise `values` holds them.
+  struct Extra {
+    std::string name;
+    std::vector<Value> values;  // one per row, unless unboxed
+    bool unboxed = false;
+    std::vector<int64_t> ints;   // unboxed: one per row
+    std::vector<uint8_t> nulls;  // unboxed: 1 where the value is NULL; empty if none is
+    Value Get(size_t row) const {
+      if (!unboxed) return values[row];
+      if (!nulls.empty() && nulls[row] != 0) return Value();
+      return Value(ints[row]);
+    }
+  };
+  std::vector<ResultRow> rows;
+  std::vector<Preload> preloads;
+  std::vector<Extra> extras;
+  // The result this level belongs to, shared by all its levels.
+  RowSetRoot* root = nullptr;
+};
+
+// Owns a result's top level (and so every level) and counts its holders: the
+// ResultSet and every ResultRow copied out of it.
+struct RowSetRoot {
+  std::atomic<int64_t> refs{1};
+  std::unique_ptr<RowSetData> data;
+
+  void Ref() { refs.fetch_add(1, std::memory_order_relaxed); }
+  void Unref() {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+};
+
+}  // namespace internal
+
+// A row of a ResultSet: the Row handle plus what the query attached to it.
+class ResultRow : public Row {
+ public:
+  ResultRow() = default;
+  ResultRow(const Table* table, RowId id, uint32_t generation,
+            const internal::RowSetData* set = nullptr, uint32_t index = 0)
+      : Row(table, id, generation), set_(set), index_(index) {}
+  // A copy keeps the result it came from alive (see the file comment).
+  ResultRow(const ResultRow& other) : Row(other), set_(other.set_), index_(other.index_) {
+    Hold();
+  }
+  ResultRow& operator=(const ResultRow& other) {
+    if (this != &other) {
+      Release();
+      Row::operator=(other);
+      set_ = other.set_;
+      index_ = other.index_;
+      Hold();
+    }
+    return *this;
+  }
+  // A move takes over the other's hold, if any (rows stored in a set hold
+  // none: the set owns them).
+  ResultRow(ResultRow&& other) noexcept
+      : Row(other), set_(other.set_), index_(other.index_), holds_(other.holds_) {
+    other.holds_ = false;
+  }
+  ResultRow& operator=(ResultRow&& other) noexcept {
+    if (this != &other) {
+      Release();
+      Row::operator=(other);
+      set_ = other.set_;
+      index_ = other.index_;
+      holds_ = std::exchange(other.holds_, false);
+    }
+    return *this;
+  }
+  ~ResultRow() { Release(); }
+
+  // Children preloaded by the query that produced this row (empty list for a
+  // parent without children). NotFound when the query had no such preload.
+  absl::StatusOr<std::span<const ResultRow>> Preloaded(absl::string_view relation) const;
+  // A value a query attached (WithCount → "posts_count", WithAggregate →
+  // its alias). NotFound when absent. (A loop over a large result reads an
+  // extra faster through ResultSet::Extras.)
+  absl::StatusOr<Value> Extra(absl::string_view name) const;
+
+ private:
+  void Hold() {
+    holds_ = set_ != nullptr && set_->root != nullptr;
+    if (holds_) set_->root->Ref();
+  }
+  void Release() {
+    if (holds_) set_->root->Unref();
+    holds_ = false;
+  }
+
+  const internal::RowSetData* set_ = nullptr;
+  uint32_t index_ = 0;
+  bool holds_ = false;  // holds a reference on set_->root
+};
+
 // One extra (a WithCount count, a WithAggregate result) of every row of a
 // ResultSet, looked up by name once: for loops over large results, where
-// Row::Extra's per-row name lookup and StatusOr would dominate. Valid while
+// ResultRow::Extra's per-row name lookup and StatusOr would dominate. Valid while
 // the ResultSet lives (moving the set keeps it valid).
 class ExtraColumn {
  public:
@@ -60,36 +182,48 @@ class ResultSet {
  public:
   // An empty set with no table (allocates nothing).
   ResultSet() = default;
-  // Adopts `data`, whose rows must already point at `data` (as FromRowIds
-  // builds them). `table` may be nullptr for an empty set.
-  ResultSet(const Table* table, std::unique_ptr<internal::RowSetData> data);
   // The rows of `table` at `ids`, in that order, ready for the query layer
   // to attach preloads and extras (data()). REQUIRES: live rows.
   static ResultSet FromRowIds(const Table& table, std::span<const RowId> ids);
-  // The same rows with nothing to attach (Row::Preloaded / Row::Extra
+  // The same rows with nothing to attach (ResultRow::Preloaded / Extra
   // answer NotFound, data() must not be called): one allocation less, for
   // plain reads such as a relation's Get(). REQUIRES: live rows.
   static ResultSet Plain(const Table& table, std::span<const RowId> ids);
-  // The same as bare data, each Row built as Row(table, id, generation,
-  // data, index): for the children sets of preloads
-  // (RowSetData::Preload::children). REQUIRES: live rows.
+  // One level below `parent` (the children of a preload, to be attached to
+  // parent as RowSetData::Preload::children): its rows belong to parent's
+  // result. REQUIRES: live rows.
   static std::unique_ptr<internal::RowSetData> MakeData(const Table& table,
-                                                       std::span<const RowId> ids);
+                                                       std::span<const RowId> ids,
+                                                       const internal::RowSetData& parent);
 
-  ResultSet(ResultSet&&) = default;
-  ResultSet& operator=(ResultSet&&) = default;
+  ResultSet(ResultSet&& other) noexcept
+      : table_(other.table_),
+        root_(std::exchange(other.root_, nullptr)),
+        plain_(std::move(other.plain_)) {}
+  ResultSet& operator=(ResultSet&& other) noexcept {
+    if (this != &other) {
+      if (root_ != nullptr) root_->Unref();
+      table_ = other.table_;
+      root_ = std::exchange(other.root_, nullptr);
+      plain_ = std::move(other.plain_);
+    }
+    return *this;
+  }
   ResultSet(const ResultSet&) = delete;
   ResultSet& operator=(const ResultSet&) = delete;
+  ~ResultSet() {
+    if (root_ != nullptr) root_->Unref();
+  }
 
   // The table the rows belong to (nullptr for a default-constructed set).
   const Table* table() const { return table_; }
   size_t size() const { return all().size(); }
   bool empty() const { return size() == 0; }
   // REQUIRES: i < size().
-  const Row& operator[](size_t i) const { return all()[i]; }
-  std::span<const Row> rows() const { return all(); }
-  const Row* begin() const { return rows().data(); }
-  const Row* end() const { return rows().data() + size(); }
+  const ResultRow& operator[](size_t i) const { return all()[i]; }
+  std::span<const ResultRow> rows() const { return all(); }
+  const ResultRow* begin() const { return rows().data(); }
+  const ResultRow* end() const { return rows().data() + size(); }
 
   // The rows' ids, in order.
   std::vector<RowId> row_ids() const;
@@ -100,20 +234,22 @@ class ResultSet {
 
   // For the layers that attach preloads and extras. REQUIRES: built by
   // FromRowIds (not Plain, not default-constructed), not moved from.
-  internal::RowSetData& data() { return *data_; }
-  const internal::RowSetData& data() const { return *data_; }
+  internal::RowSetData& data() { return *root_->data; }
+  const internal::RowSetData& data() const { return *root_->data; }
 
   // One row per line ({id: 1, title: "a"}), for logs and test failures.
   std::string DebugString() const;
 
  private:
-  const std::vector<Row>& all() const { return data_ != nullptr ? data_->rows : plain_; }
+  const std::vector<ResultRow>& all() const {
+    return root_ != nullptr ? root_->data->rows : plain_;
+  }
 
   const Table* table_ = nullptr;
-  // The rows live in data_->rows when the set can carry attachments, else
-  // in plain_ (their Row::set_ is null).
-  std::unique_ptr<internal::RowSetData> data_;
-  std::vector<Row> plain_;
+  // The rows live in root_->data->rows when the set can carry attachments,
+  // else in plain_ (their set is null).
+  internal::RowSetRoot* root_ = nullptr;  // one reference held
+  std::vector<ResultRow> plain_;
 };
 
 // Pagination meta, as Lucid's paginator reports it.

@@ -70,7 +70,7 @@ RelationHandle::RelationHandle(Engine* engine, const RelationCatalog* catalog, N
 
 absl::StatusOr<const RelationSpec*> RelationHandle::spec() const {
   if (pending_.has_value()) return catalog_->Get(pending_->table, relation_);
-  KIN_RETURN_IF_ERROR(parent_.CheckValid());
+  KIN_RETURN_IF_ERROR(engine_->CheckRow(parent_));
   return catalog_->Get(parent_.table()->name(), relation_);
 }
 
@@ -79,7 +79,7 @@ absl::StatusOr<Row> RelationHandle::parent() const {
     return absl::FailedPreconditionError(
         absl::StrCat("the '", pending_->table, "' parent is not saved yet"));
   }
-  KIN_RETURN_IF_ERROR(parent_.CheckValid());
+  KIN_RETURN_IF_ERROR(engine_->CheckRow(parent_));
   return parent_;
 }
 
@@ -93,7 +93,7 @@ absl::StatusOr<RelationHandle::Resolved> RelationHandle::Resolve(
   }
   const RelationSpec::Binding* b = &s->binding;
   RelationSpec::Binding fresh;
-  if (b->parent == nullptr || b->engine != engine_ || b->epoch != engine_->table_epoch()) {
+  if (b->parent == nullptr || b->epoch != engine_->table_epoch()) {
     KIN_ASSIGN_OR_RETURN(fresh, BindSpec(*engine_, *s));
     b = &fresh;
   }
@@ -131,7 +131,7 @@ absl::StatusOr<Value> RelationHandle::ParentKey(const Resolved& r, Row* saved) {
   if (pending_.has_value()) {
     KIN_ASSIGN_OR_RETURN(*saved, engine_->Insert(pending_->table, pending_->attrs));
   } else {
-    KIN_RETURN_IF_ERROR(parent_.CheckValid());
+    KIN_RETURN_IF_ERROR(engine_->CheckRow(parent_));
     *saved = parent_;
   }
   Value key = r.parent_table->GetValue(saved->id(), r.local_key);
@@ -161,7 +161,7 @@ absl::Status RelationHandle::Write(
 
 absl::StatusOr<Row> RelationHandle::ResolveChild(const Resolved& r, const RowOrKey& child) const {
   if (const Row* row = std::get_if<Row>(&child)) {
-    KIN_RETURN_IF_ERROR(row->CheckValid());
+    KIN_RETURN_IF_ERROR(engine_->CheckRow(*row));
     if (row->table() != r.child) {
       return absl::InvalidArgumentError(
           absl::StrCat("relation '", r.spec->QualifiedName(), "': a row of '",
@@ -178,7 +178,7 @@ absl::Status RelationHandle::Unlink(const Resolved& r, const Row& child) {
     return absl::FailedPreconditionError(absl::StrCat(
         "relation '", r.spec->QualifiedName(), "': cannot unlink the '", r.child->name(),
         "' row with ", r.child->column(r.child->primary_key()).name, " = ",
-        r.child->GetValue(child.id(), r.child->primary_key()).DebugString(), ": ",
+        errors::Quote(r.child->GetValue(child.id(), r.child->primary_key())), ": ",
         QualifiedName(r.child->name(), r.spec->foreign_key),
         " is NOT NULL (declare the relation with on_unlink = OnUnlink::kDelete to delete "
         "unlinked children)"));
@@ -240,7 +240,7 @@ kin::Query RelationHandle::Query() const {
       return failed;
     }
     key = *std::move(k);
-  } else if (absl::Status valid = parent_.CheckValid(); !valid.ok()) {
+  } else if (absl::Status valid = engine_->CheckRow(parent_); !valid.ok()) {
     kin::Query failed(*engine_, s.related_table, catalog_);
     failed.mutable_spec().error = valid;
     return failed;
@@ -289,7 +289,7 @@ absl::StatusOr<ResultSet> RelationHandle::Get() const {
   }
   const HashIndex* by_key = r.parent_table->index(r.local_key);
   if (by_key == nullptr) return Query().Get();  // a local key without index: scan
-  KIN_RETURN_IF_ERROR(parent_.CheckValid());
+  KIN_RETURN_IF_ERROR(engine_->CheckRow(parent_));
   Value key = r.child->GetValue(parent_.id(), r.foreign_key);
   if (key.is_null()) return ResultSet::Plain(*r.parent_table, {});
   std::span<const RowId> hit = by_key->Find(key);
@@ -312,7 +312,7 @@ absl::StatusOr<Row> RelationHandle::Find(const Value& id) const {
   if (rows.empty()) {
     return absl::NotFoundError(absl::StrCat("relation '", r.spec->QualifiedName(), "': no '",
                                             r.child->name(), "' row with ", pk.name, " = ",
-                                            id.DebugString(), " for this parent"));
+                                            errors::Quote(id), " for this parent"));
   }
   return rows[0];
 }
@@ -668,7 +668,7 @@ absl::StatusOr<std::optional<Row>> RelationHandle::Parent() const {
 absl::Status RelationHandle::Associate(const Row& parent) {
   KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(RelationKind::kBelongsTo, "associate"));
   KIN_ASSIGN_OR_RETURN(Row child, this->parent());
-  KIN_RETURN_IF_ERROR(parent.CheckValid());
+  KIN_RETURN_IF_ERROR(engine_->CheckRow(parent));
   if (parent.table() != r.parent_table) {
     return absl::InvalidArgumentError(
         absl::StrCat("relation '", r.spec->QualifiedName(), "': a row of '",

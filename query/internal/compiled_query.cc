@@ -1079,15 +1079,6 @@ size_t CompiledQuery::Count(std::span<const RowId> candidates) const {
   return predicate_.Count(candidates);
 }
 
-namespace {
-
-template <typename T>
-inline bool Better(AggregateFunction f, const T& candidate, const T& best) {
-  return f == AggregateFunction::kMin ? candidate < best : best < candidate;
-}
-
-}  // namespace
-
 template <typename Run>
 absl::StatusOr<Value> CompiledQuery::AggregateImpl(Run&& run) const {
   const CompiledAggregate& a = aggregate_;
@@ -1198,7 +1189,7 @@ absl::StatusOr<Value> CompiledQuery::AggregateImpl(Run&& run) const {
       uint32_t best = 0;
       auto track = [&](auto* d) {
         each([&](uint32_t s) {
-          if (!any || Better(fn, d[s], d[best])) best = s;
+          if (!any || BetterForAggregate(fn, d[s], d[best])) best = s;
           any = true;
           return true;
         });

@@ -22,6 +22,7 @@
 #ifndef KIN_QUERY_INTERNAL_COMPILED_QUERY_H_
 #define KIN_QUERY_INTERNAL_COMPILED_QUERY_H_
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -234,6 +235,21 @@ struct CompiledAggregate {
   const void* data = nullptr;
   const uint64_t* validity = nullptr;
 };
+
+// Whether `candidate` beats `best` for Min (smaller) or Max (larger). Doubles
+// compare in OrderBy's total order (NaN after every number), so Min and Max
+// agree with OrderBy(..).First() whatever the rows' order: Max is NaN when
+// any value is, Min is NaN only when all are.
+template <typename T>
+inline bool BetterForAggregate(AggregateFunction f, const T& candidate, const T& best) {
+  return f == AggregateFunction::kMin ? candidate < best : best < candidate;
+}
+inline bool BetterForAggregate(AggregateFunction f, double candidate, double best) {
+  const bool cn = std::isnan(candidate);
+  const bool bn = std::isnan(best);
+  if (cn || bn) return f == AggregateFunction::kMin ? bn && !cn : cn && !bn;
+  return f == AggregateFunction::kMin ? candidate < best : best < candidate;
+}
 
 class CompiledQuery {
  public:

@@ -752,10 +752,6 @@ bool IntResult(const CompiledAggregate& a) {
   return a.type == Type::kInt64 && a.function != AggregateFunction::kAvg;
 }
 
-template <typename T>
-inline bool Better(AggregateFunction f, const T& candidate, const T& best) {
-  return f == AggregateFunction::kMin ? candidate < best : best < candidate;
-}
 
 // One scan of the related table, accumulating the aggregate per key of
 // `rows`; then one result per row. The same results as CompiledQuery::
@@ -856,7 +852,7 @@ absl::Status ScanAggregate(const RelationHop& hop, const CompiledQuery& child,
     std::vector<Best> best(n, Best{T(), false});
     each([&](size_t s, uint32_t r) {
       Best& b = best[s];
-      if (!b.any || Better(fn, d[r], b.value)) b.value = d[r];
+      if (!b.any || BetterForAggregate(fn, d[r], b.value)) b.value = d[r];
       b.any = true;
     });
     for (size_t i = 0; i < m; ++i) {
@@ -931,7 +927,7 @@ absl::Status ScanAggregate(const RelationHop& hop, const CompiledQuery& child,
       std::vector<uint32_t> best(n, 0);
       std::vector<uint8_t> any(n, 0);
       each([&](size_t s, uint32_t r) {
-        if (!any[s] || Better(fn, d[r], d[best[s]])) best[s] = r;
+        if (!any[s] || BetterForAggregate(fn, d[r], d[best[s]])) best[s] = r;
         any[s] = 1;
       });
       e->values.resize(m);
@@ -1048,7 +1044,7 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
     }
     preload.offsets.push_back(static_cast<uint32_t>(kids.size()));
   }
-  preload.children = ResultSet::MakeData(hop.to(), kids);
+  preload.children = ResultSet::MakeData(hop.to(), kids, *data);
   KIN_RETURN_IF_ERROR(AttachLoadsImpl(context, hop.to(), sub, kids, preload.children.get()));
   data->preloads.push_back(std::move(preload));
   return absl::OkStatus();

@@ -45,6 +45,7 @@
 #include "engine/row.h"
 #include "engine/table.h"
 #include "query/internal/compiled_query.h"
+#include "query/result_set.h"
 #include "query/query_spec.h"
 #include "relations/relation_spec.h"
 

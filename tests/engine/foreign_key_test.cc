@@ -304,8 +304,10 @@ TEST_F(TreeTest, CascadeDeletesTheSubtree) {
 TEST_F(TreeTest, RowsReferencingThemselvesOrEachOther) {
   ASSERT_OK(Link("categories", "parent_id", "categories", OnDelete::kCascade));
   ASSERT_OK(engine_.Insert("categories", {{"id", 1}, {"parent_id", 1}}).status());  // itself
-  ASSERT_OK(engine_.Insert("categories", {{"id", 2}, {"parent_id", 3}}).status());  // a cycle
+  // A cycle: the key is enforced, so 2 can name 3 only once 3 exists.
+  ASSERT_OK_AND_ASSIGN(Row two, engine_.Insert("categories", {{"id", 2}}));
   ASSERT_OK(engine_.Insert("categories", {{"id", 3}, {"parent_id", 2}}).status());
+  ASSERT_OK(engine_.Update(two, {{"parent_id", 3}}).status());
   ASSERT_OK(engine_.Insert("categories", {{"id", 4}, {"parent_id", 3}}).status());
   ASSERT_OK(engine_.Delete(Get("categories", 1)));
   EXPECT_THAT(Ids(), ElementsAre(2, 3, 4));
@@ -443,16 +445,20 @@ TEST_F(UpdateChainTest, RestrictAtTheSecondLevelChangesNothing) {
   EXPECT_EQ(engine_.DebugString(), before);
 }
 
-TEST_F(UpdateChainTest, DuplicateKeyInACascadeChangesNothing) {
+TEST_F(UpdateChainTest, ChildNamingAMissingParentIsRefused) {
   ASSERT_OK(LinkBadges(OnUpdate::kCascade));
-  // A profile whose handle has no account yet: the cascade would collide.
-  ASSERT_OK(engine_.Insert("profiles", {{"handle", "bo"}}).status());
+  // With an action declared the key is enforced on the child side too, so
+  // a profile whose handle has no account (which a cascade could later
+  // collide with) cannot exist.
   std::string before = engine_.DebugString();
-  ASSERT_OK_AND_ASSIGN(Row ann, engine_.FindOrFail("accounts", 1));
-  EXPECT_THAT(engine_.Update(ann, {{"handle", "bo"}}),
-              StatusIs(absl::StatusCode::kAlreadyExists, "profiles.handle: duplicate value \"bo\""));
+  EXPECT_THAT(engine_.Insert("profiles", {{"handle", "bo"}}),
+              StatusIs(kFailedPrecondition, HasSubstr("profiles.handle = \"bo\" names no row of "
+                                                      "accounts.handle")));
+  ASSERT_OK_AND_ASSIGN(Row profile, engine_.FindOrFail("profiles", 1));
+  EXPECT_THAT(engine_.Update(profile, {{"handle", "bo"}}),
+              StatusIs(kFailedPrecondition, HasSubstr("names no row of accounts.handle")));
   EXPECT_EQ(engine_.DebugString(), before);
-  EXPECT_EQ(Handle("accounts", 1), "ann");
+  EXPECT_EQ(Handle("profiles", 1), "ann");
 }
 
 }  // namespace

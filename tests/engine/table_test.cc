@@ -134,11 +134,8 @@ TEST_F(TableTest, RowAccessorErrors) {
   EXPECT_THAT(bob.Get("team"), IsOkAndHolds(Value()));
   EXPECT_THAT(bob.GetBool("dead"),
               StatusIs(kInvalidArgument, "table 'players': no column named 'dead'"));
-  // Rows read straight from a table carry no query results.
-  EXPECT_THAT(bob.Preloaded("posts"),
-              StatusIs(kNotFound, "relation 'posts' was not preloaded on 'players'"));
-  EXPECT_THAT(bob.Extra("posts_count"),
-              StatusIs(kNotFound, "no extra named 'posts_count' on this row"));
+  // Rows read straight from a table carry no query results: a Row has no
+  // Preloaded / Extra at all (kin::ResultRow has; see tests/query).
   Row empty;
   EXPECT_FALSE(empty.valid());
   EXPECT_THAT(empty.Get("id"), StatusIs(kFailedPrecondition, "empty row handle"));

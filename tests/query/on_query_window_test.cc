@@ -50,7 +50,7 @@ class OnQueryWindowTest : public RelationTest {
     absl::StatusOr<ResultSet> rows = q.Get();
     EXPECT_TRUE(rows.ok()) << rows.status();
     if (!rows.ok()) return out;
-    for (const Row& r : *rows) out.push_back(r.Extra(name).value());
+    for (const ResultRow& r : *rows) out.push_back(r.Extra(name).value());
     return out;
   }
 

@@ -190,10 +190,10 @@ TEST_F(PlanTest, ResultSetIterationAndRowGetters) {
   EXPECT_FALSE(rows.empty());
   EXPECT_EQ(rows.table(), engine_.FindTable("users"));
   std::vector<int64_t> ids;
-  for (const Row& r : rows) ids.push_back(*r.GetInt64("id"));
+  for (const ResultRow& r : rows) ids.push_back(*r.GetInt64("id"));
   EXPECT_THAT(ids, ElementsAre(4, 3, 2, 1));
   EXPECT_EQ(rows.rows().size(), 4u);
-  const Row& r = rows[0];
+  const ResultRow& r = rows[0];
   EXPECT_THAT(r.Get("email"), IsOkAndHolds(Value("u4@x")));
   EXPECT_THAT(r.GetString("name"), IsOkAndHolds("even"));
   EXPECT_THAT(r.GetInt64("score"), IsOkAndHolds(40));
@@ -247,21 +247,21 @@ TEST_F(PlanTest, ResultSetCarriesPreloadsAndExtras) {
   preload.offsets.push_back(0);
   std::vector<RowId> kids;
   internal::RowSetData::Extra count{"posts_count", {}};
-  for (const Row& u : users) {
+  for (const ResultRow& u : users) {
     std::span<const RowId> span = posts.Children(fk, *u.GetInt64("id"));
     compiled.Select(span, &kids);
     preload.offsets.push_back(static_cast<uint32_t>(kids.size()));
     count.values.push_back(Value(static_cast<int64_t>(compiled.Count(span))));
   }
-  preload.children = ResultSet::MakeData(posts, kids);
+  preload.children = ResultSet::MakeData(posts, kids, users.data());
   users.data().preloads.push_back(std::move(preload));
   users.data().extras.push_back(std::move(count));
 
-  ASSERT_OK_AND_ASSIGN(std::span<const Row> of1, users[0].Preloaded("posts"));
+  ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> of1, users[0].Preloaded("posts"));
   ASSERT_EQ(of1.size(), 2u);
   EXPECT_THAT(of1[0].GetInt64("id"), IsOkAndHolds(40));
   EXPECT_THAT(of1[1].GetInt64("id"), IsOkAndHolds(36));
-  ASSERT_OK_AND_ASSIGN(std::span<const Row> of2, users[1].Preloaded("posts"));
+  ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> of2, users[1].Preloaded("posts"));
   EXPECT_THAT(of2[0].GetInt64("id"), IsOkAndHolds(37));
   EXPECT_THAT(users[1].Extra("posts_count"), IsOkAndHolds(Value(10)));
 }

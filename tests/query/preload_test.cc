@@ -47,10 +47,10 @@ TEST_F(PreloadTest, EveryParentCarriesItsChildrenInInsertionOrder) {
   EXPECT_THAT(PreloadedTitles(users[0]), ElementsAre("a1", "a2", "a3", "a4"));
   EXPECT_THAT(PreloadedTitles(users[1]), ElementsAre("b1", "b2"));
   // "When no related rows exist, user.posts is an empty array."
-  ASSERT_OK_AND_ASSIGN(std::span<const Row> none, users[2].Preloaded("posts"));
+  ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> none, users[2].Preloaded("posts"));
   EXPECT_THAT(none, IsEmpty());
   // The children are full rows of their table.
-  ASSERT_OK_AND_ASSIGN(std::span<const Row> posts, users[1].Preloaded("posts"));
+  ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> posts, users[1].Preloaded("posts"));
   EXPECT_EQ(posts[0].table(), db_.FindTable("posts"));
   EXPECT_THAT(posts[0].GetInt64("created_at"), IsOkAndHolds(50));
   // A relation that was not preloaded is NotFound, not empty.
@@ -105,7 +105,7 @@ TEST_F(PreloadTest, GroupLimitWithoutGroupOrderByKeepsTheNewestByPrimaryKey) {
   ASSERT_OK_AND_ASSIGN(
       ResultSet zero,
       db_.Query("users").Preload("posts", [](Query& q) { q.GroupLimit(0); }).Get());
-  for (const Row& u : zero) EXPECT_THAT(PreloadedTitles(u), IsEmpty());
+  for (const ResultRow& u : zero) EXPECT_THAT(PreloadedTitles(u), IsEmpty());
 }
 
 TEST_F(PreloadTest, GroupOrderByRanksAndOrderByListsTheKeptRows) {
@@ -196,8 +196,8 @@ TEST_F(PreloadTest, BelongsToPreloadsTheParent) {
   ASSERT_OK_AND_ASSIGN(ResultSet posts,
                        db_.Query("posts").OrderBy("created_at").Preload("user").Get());
   std::vector<std::string> owners;
-  for (const Row& p : posts) {
-    ASSERT_OK_AND_ASSIGN(std::span<const Row> user, p.Preloaded("user"));
+  for (const ResultRow& p : posts) {
+    ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> user, p.Preloaded("user"));
     ASSERT_EQ(user.size(), 1u);
     owners.emplace_back(user[0].GetString("name").value());
   }
@@ -222,11 +222,11 @@ TEST_F(PreloadTest, NestedPreloadsInsideTheCallback) {
                          .Preload("user");
                    })
           .Get());
-  ASSERT_OK_AND_ASSIGN(std::span<const Row> alice_posts, users[0].Preloaded("posts"));
+  ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> alice_posts, users[0].Preloaded("posts"));
   ASSERT_EQ(alice_posts.size(), 2u);
-  ASSERT_OK_AND_ASSIGN(std::span<const Row> c1, alice_posts[0].Preloaded("comments"));
+  ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> c1, alice_posts[0].Preloaded("comments"));
   EXPECT_THAT(Strings(c1, "body"), ElementsAre("second", "first"));
-  ASSERT_OK_AND_ASSIGN(std::span<const Row> c3, alice_posts[1].Preloaded("comments"));
+  ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> c3, alice_posts[1].Preloaded("comments"));
   EXPECT_THAT(Strings(c3, "body"), ElementsAre("hi"));
   // The inverse, preloaded on the children, leads back to alice.
   EXPECT_THAT(Names(alice_posts[1].Preloaded("user").value()), ElementsAre("alice"));

@@ -86,7 +86,7 @@ class RelationTest : public ::testing::Test {
   template <typename Rows>
   static std::vector<std::string> Strings(const Rows& rows, const std::string& column) {
     std::vector<std::string> out;
-    for (const Row& r : rows) out.emplace_back(r.GetString(column).value());
+    for (const ResultRow& r : rows) out.emplace_back(r.GetString(column).value());
     return out;
   }
   template <typename Rows>
@@ -99,9 +99,9 @@ class RelationTest : public ::testing::Test {
   }
 
   // Titles of the posts preloaded as `relation` on `row`.
-  static std::vector<std::string> PreloadedTitles(const Row& row,
+  static std::vector<std::string> PreloadedTitles(const ResultRow& row,
                                                   const std::string& relation = "posts") {
-    absl::StatusOr<std::span<const Row>> kids = row.Preloaded(relation);
+    absl::StatusOr<std::span<const ResultRow>> kids = row.Preloaded(relation);
     EXPECT_TRUE(kids.ok()) << kids.status();
     return kids.ok() ? Titles(*kids) : std::vector<std::string>{};
   }

@@ -259,13 +259,13 @@ class RelationRandomTest : public ::testing::TestWithParam<std::tuple<uint32_t, 
     // Delete some users and posts, then insert more posts (reusing slots),
     // and re-parent some: index order is no longer slot order.
     ResultSet users = db_.Query("users").Get().value();
-    for (const Row& u : users) {
+    for (const ResultRow& u : users) {
       if (Chance(8)) {
         ASSERT_OK(db_.Delete(u));
       }
     }
     ResultSet posts = db_.Query("posts").Get().value();
-    for (const Row& p : posts) {
+    for (const ResultRow& p : posts) {
       if (Chance(10)) {
         ASSERT_OK(db_.Delete(p));
       } else if (Chance(10)) {
@@ -481,7 +481,7 @@ TEST_P(RelationRandomTest, HasFamilyMatchesBruteForce) {
                                 DescribeSpec(q.spec())));
       ASSERT_OK_AND_ASSIGN(ResultSet rows, q.Get());
       std::vector<int64_t> got;
-      for (const Row& r : rows) got.push_back(r.GetInt64("k").value());
+      for (const ResultRow& r : rows) got.push_back(r.GetInt64("k").value());
       ASSERT_EQ(got, want);
       ASSERT_THAT(q.Count(), IsOkAndHolds(static_cast<int64_t>(want.size())));
       ++checked;
@@ -514,7 +514,7 @@ TEST_P(RelationRandomTest, BelongsToHasMatchesBruteForce) {
                                 DescribeSpec(q.spec())));
       ASSERT_OK_AND_ASSIGN(ResultSet rows, q.Get());
       std::vector<int64_t> got;
-      for (const Row& r : rows) got.push_back(r.GetInt64("id").value());
+      for (const ResultRow& r : rows) got.push_back(r.GetInt64("id").value());
       ASSERT_EQ(got, want);
     }
   }
@@ -715,9 +715,9 @@ TEST_P(RelationRandomTest, PreloadTopNMatchesBruteForce) {
       ASSERT_EQ(rows.size(), users_.size());
       for (size_t i = 0; i < rows.size(); ++i) {
         const std::vector<int64_t>& expect = want[i];
-        ASSERT_OK_AND_ASSIGN(std::span<const Row> kids, rows[i].Preloaded("posts"));
+        ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> kids, rows[i].Preloaded("posts"));
         std::vector<int64_t> got;
-        for (const Row& k : kids) got.push_back(k.GetInt64("id").value());
+        for (const ResultRow& k : kids) got.push_back(k.GetInt64("id").value());
         ASSERT_EQ(got, expect) << "user " << users_[i].key;
       }
     }

@@ -45,7 +45,7 @@ class WithCountTest : public RelationTest {
     EXPECT_TRUE(rows.ok()) << rows.status();
     std::vector<Value> out;
     if (!rows.ok()) return out;
-    for (const Row& r : *rows) {
+    for (const ResultRow& r : *rows) {
       absl::StatusOr<Value> v = r.Extra(name);
       EXPECT_TRUE(v.ok()) << v.status();
       out.push_back(v.ok() ? *v : Value("missing"));
@@ -251,7 +251,7 @@ TEST_F(WithCountTest, BelongsToCountsAndAggregates) {
           .WithAggregate("user", [](Query& u) { u.Max("score").As("owner_score"); })
           .Get());
   std::vector<Value> counts, scores;
-  for (const Row& p : posts) {
+  for (const ResultRow& p : posts) {
     counts.push_back(p.Extra("user_count").value());
     scores.push_back(p.Extra("owner_score").value());
   }
@@ -296,7 +296,7 @@ TEST(WithAggregateNotNullTest, MinMaxAtTheLimitsEveryStrategy) {
             .Get();
     EXPECT_TRUE(teams.ok()) << teams.status();
     if (!teams.ok()) return out;
-    for (const Row& t : *teams) out.emplace_back(*t.Extra("low"), *t.Extra("high"));
+    for (const ResultRow& t : *teams) out.emplace_back(*t.Extra("low"), *t.Extra("high"));
     return out;
   };
   using P = std::pair<Value, Value>;
