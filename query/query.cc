@@ -71,10 +71,10 @@ Query& Query::AddGroup(Connector connector, GroupFn group) {
   if (!sub.spec_.error.ok()) Fail(sub.spec_.error);
   const QuerySpec& s = sub.spec_;
   if (!s.order_by.empty() || s.limit.has_value() || s.offset.has_value() ||
-      s.aggregate.has_value() || !s.alias.empty()) {
+      s.aggregate.has_value() || !s.alias.empty() || !s.select.empty()) {
     Fail(errors::BadQuery(spec_.table,
                           "only conditions may be recorded inside a where group (found "
-                          "OrderBy, Limit, Offset, an aggregate or As)"));
+                          "OrderBy, Limit, Offset, an aggregate, As or Select)"));
   }
   if (!s.loads.empty() || s.group_limit.has_value() || !s.group_order_by.empty()) {
     Fail(errors::BadQuery(spec_.table,
@@ -398,6 +398,13 @@ Query& Query::GroupOrderBy(std::string column, absl::string_view direction) {
   return GroupOrderBy(std::move(column), *order);
 }
 
+// --- column selection ---
+
+Query& Query::SelectColumns(std::vector<std::string> columns) {
+  for (std::string& c : columns) spec_.select.push_back(std::move(c));
+  return *this;
+}
+
 // --- order and window ---
 
 Query& Query::OrderBy(std::string column, Order order) {
@@ -552,6 +559,7 @@ absl::Status Query::CompileInto(CompiledQuery* out) const {
     KIN_RETURN_IF_ERROR(CompiledQuery::CompileInto(*table, spec_, out, &context));
   }
   if (!spec_.loads.empty()) KIN_RETURN_IF_ERROR(internal::ValidateLoads(context, *table, spec_));
+  if (!spec_.select.empty()) KIN_RETURN_IF_ERROR(internal::SelectedColumns(*table, spec_).status());
   return absl::OkStatus();
 }
 
@@ -578,8 +586,9 @@ absl::StatusOr<ResultSet> Query::Get() const {
     }
   }
   q.Select(&ids);
-  if (spec_.loads.empty()) return ResultSet::Plain(q.table(), ids);
+  if (spec_.loads.empty() && spec_.select.empty()) return ResultSet::Plain(q.table(), ids);
   ResultSet rows = ResultSet::FromRowIds(q.table(), ids);
+  KIN_ASSIGN_OR_RETURN(rows.data().selected, internal::SelectedColumns(q.table(), spec_));
   KIN_RETURN_IF_ERROR(
       internal::AttachLoads(relation_context(), q.table(), spec_, ids, &rows.data()));
   return rows;
@@ -608,6 +617,7 @@ absl::StatusOr<Row> Query::First() const {
   KIN_RETURN_IF_ERROR(CompileInto(&q));
   KIN_RETURN_IF_ERROR(NoAggregate());
   if (!spec_.loads.empty()) return errors::LoadsNeedGet(spec_.table, "First");
+  if (!spec_.select.empty()) return errors::SelectNeedsGet(spec_.table, "First");
   return FirstRow(q, spec_, /*describe=*/false);
 }
 
@@ -617,6 +627,7 @@ absl::StatusOr<Row> Query::FirstOrFail() const {
   KIN_RETURN_IF_ERROR(CompileInto(&q));
   KIN_RETURN_IF_ERROR(NoAggregate());
   if (!spec_.loads.empty()) return errors::LoadsNeedGet(spec_.table, "FirstOrFail");
+  if (!spec_.select.empty()) return errors::SelectNeedsGet(spec_.table, "FirstOrFail");
   return FirstRow(q, spec_, /*describe=*/true);
 }
 
@@ -678,10 +689,11 @@ absl::StatusOr<Page> Query::Paginate(int64_t page, int64_t per_page) const {
   if (window_size.has_value()) total = std::min(total, *window_size);
 
   Page out;
-  if (spec_.loads.empty()) {
+  if (spec_.loads.empty() && spec_.select.empty()) {
     out.rows = ResultSet::Plain(q.table(), ids);
   } else {
     out.rows = ResultSet::FromRowIds(q.table(), ids);
+    KIN_ASSIGN_OR_RETURN(out.rows.data().selected, internal::SelectedColumns(q.table(), spec_));
     KIN_RETURN_IF_ERROR(
         internal::AttachLoads(relation_context(), q.table(), spec_, ids, &out.rows.data()));
   }

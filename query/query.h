@@ -275,6 +275,24 @@ class Query {
   // there); its other calls stay as recorded.
   Query& ApplyRelation(const RelationSpec& relation);
 
+  // --- column selection (Lucid select, Sequelize attributes) ---
+  // Restricts the columns the rows of Get and Paginate carry, and, inside a
+  // Preload callback, the columns of the preloaded rows: reading another
+  // column through the ResultRow is InvalidArgument "table 'posts': column
+  // 'body' was not selected (selected: id, title)". Calls add up; no call
+  // means every column. A Row copied out of a ResultRow is a plain handle
+  // and reads every column. Unknown columns are an error when the query
+  // runs (every run method). First / FirstOrFail return bare rows, so a
+  // query with a Select is InvalidArgument there (use Limit(1).Get());
+  // Count, Aggregate, Update and Delete ignore it. In WhereHas, WithCount
+  // and WithAggregate callbacks and where groups it is an error (their rows
+  // are only counted). Keys need not be selected for preloads to work.
+  template <typename... Columns>
+  Query& Select(const Columns&... columns) {
+    return SelectColumns(std::vector<std::string>{std::string(columns)...});
+  }
+  Query& SelectColumns(std::vector<std::string> columns);
+
   // --- order and window ---
   Query& OrderBy(std::string column, Order order = Order::kAsc);
   // direction "asc" or "desc" (any case); anything else is an error.

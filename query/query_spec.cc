@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "engine/errors.h"
 
 namespace kin {
@@ -135,6 +136,7 @@ std::string DescribeConditions(const std::vector<ConditionSpec>& conditions) {
 
 std::string DescribeSpec(const QuerySpec& spec) {
   std::string out = spec.table;
+  if (!spec.select.empty()) absl::StrAppend(&out, " select ", absl::StrJoin(spec.select, ", "));
   if (!spec.conditions.empty() || !spec.scope.empty()) {
     absl::StrAppend(&out, " where ", DescribeConditions(EffectiveConditions(spec)));
   }

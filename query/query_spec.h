@@ -113,6 +113,9 @@ struct QuerySpec {
   std::optional<int64_t> limit;   // >= 0 when set
   std::optional<int64_t> offset;  // >= 0 when set
   std::optional<AggregateSpec> aggregate;
+  // Select(...): the columns the returned rows carry, in the order given
+  // (duplicates allowed, ignored). Empty: every column.
+  std::vector<std::string> select;
   // As(alias): the name a recorded aggregate or count is reported under.
   // Empty when not given.
   std::string alias;

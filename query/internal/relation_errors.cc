@@ -78,6 +78,20 @@ absl::Status DuplicateExtra(absl::string_view table, absl::string_view name) {
                                                  "' is loaded twice (name each with As)"));
 }
 
+absl::Status SelectNeedsGet(absl::string_view table, absl::string_view method) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("query on '", table, "': ", method,
+                   " returns a bare row, which reads every column; with Select use "
+                   "Limit(1).Get()"));
+}
+
+absl::Status NotSelected(absl::string_view table, absl::string_view column,
+                         absl::string_view selected) {
+  return absl::InvalidArgumentError(absl::StrCat("table '", table, "': column '", column,
+                                                 "' was not selected (selected: ", selected,
+                                                 ")"));
+}
+
 absl::Status LoadsNeedGet(absl::string_view table, absl::string_view method) {
   return absl::InvalidArgumentError(
       absl::StrCat("query on '", table, "': ", method,

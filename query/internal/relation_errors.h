@@ -60,6 +60,13 @@ absl::Status DuplicateExtra(absl::string_view table, absl::string_view name);
 // InvalidArgument: "query on 'users': First returns a bare row without
 // preloads or extras; use Limit(1).Get()"
 absl::Status LoadsNeedGet(absl::string_view table, absl::string_view method);
+// InvalidArgument: "query on 'posts': First returns a bare row, which reads
+// every column; with Select use Limit(1).Get()"
+absl::Status SelectNeedsGet(absl::string_view table, absl::string_view method);
+// InvalidArgument: "table 'posts': column 'body' was not selected
+// (selected: id, title)"
+absl::Status NotSelected(absl::string_view table, absl::string_view column,
+                         absl::string_view selected);
 
 // `status` with "<use> on 'users.posts': " before its message, same code:
 // an error inside a related query, located.

@@ -462,6 +462,11 @@ absl::Status CheckRelatedSpec(const RelationSpec& relation, RelatedUse use,
                                           "nothing is loaded onto related rows that are only "
                                           "counted");
     }
+    if (!spec.select.empty()) {
+      return errors::NotAllowedInCallback(name, q, "Select",
+                                          "no column is returned from related rows that are "
+                                          "only counted");
+    }
   }
   if (spec.limit.has_value()) {
     if (preload) return errors::LimitInPreload(q);
@@ -1045,6 +1050,11 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
     preload.offsets.push_back(static_cast<uint32_t>(kids.size()));
   }
   preload.children = ResultSet::MakeData(hop.to(), kids, *data);
+  if (!sub.select.empty()) {
+    absl::StatusOr<std::vector<uint8_t>> selected = SelectedColumns(hop.to(), sub);
+    if (!selected.ok()) return errors::InRelatedQuery("Preload", hop.name(), selected.status());
+    preload.children->selected = *std::move(selected);
+  }
   KIN_RETURN_IF_ERROR(AttachLoadsImpl(context, hop.to(), sub, kids, preload.children.get()));
   data->preloads.push_back(std::move(preload));
   return absl::OkStatus();
@@ -1153,6 +1163,18 @@ absl::Status AttachLoadsImpl(const RelationContext& context, const Table& table,
 
 }  // namespace
 
+absl::StatusOr<std::vector<uint8_t>> SelectedColumns(const Table& table, const QuerySpec& spec) {
+  std::vector<uint8_t> out;
+  if (spec.select.empty()) return out;
+  out.assign(table.num_columns(), 0);
+  for (const std::string& name : spec.select) {
+    std::optional<ColumnId> c = table.FindColumn(name);
+    if (!c.has_value()) return errors::UnknownColumn(table.name(), name);
+    out[c->value] = 1;
+  }
+  return out;
+}
+
 absl::Status ValidateLoads(const RelationContext& context, const Table& table,
                            const QuerySpec& spec) {
   std::vector<absl::string_view> preloads;
@@ -1165,6 +1187,9 @@ absl::Status ValidateLoads(const RelationContext& context, const Table& table,
         return errors::DuplicatePreload(table.name(), load.relation);
       }
       preloads.push_back(load.relation);
+      if (absl::Status s = SelectedColumns(*r.to, load.query).status(); !s.ok()) {
+        return errors::InRelatedQuery("Preload", r.spec->QualifiedName(), s);
+      }
       absl::Status nested = ValidateLoads(context, *r.to, load.query);
       if (!nested.ok()) return errors::InRelatedQuery("Preload", r.spec->QualifiedName(), nested);
       continue;

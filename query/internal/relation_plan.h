@@ -217,6 +217,10 @@ class RelationFilter {
   std::string aggregate_;
 };
 
+// Per column of `table`, 1 when spec.select names it; empty when it names
+// none (every column). InvalidArgument for an unknown column.
+absl::StatusOr<std::vector<uint8_t>> SelectedColumns(const Table& table, const QuerySpec& spec);
+
 // Structural checks of spec.loads (recursively): relations exist, and each
 // related query follows CheckRelatedSpec; duplicate preloads and extras.
 absl::Status ValidateLoads(const RelationContext& context, const Table& table,
