@@ -757,6 +757,12 @@ void EncodeRelation(Writer& w, const RelationSpec& s) {
     w.String(key);
     w.Val(value);
   }
+  // From version 3: the relation's scope, in declaration order.
+  w.U32(static_cast<uint32_t>(s.scope.size()));
+  for (const auto& [column, value] : s.scope) {
+    w.String(column);
+    w.Val(value);
+  }
 }
 
 // What RelationCatalog::Resolve* guaranteed when the relation was declared,
@@ -774,6 +780,14 @@ absl::Status CheckRelation(const Engine& engine, const RelationSpec& s) {
         absl::StrCat("relation ", s.QualifiedName(), ": keys ",
                      QualifiedName(s.child_table(), s.foreign_key), " and ",
                      QualifiedName(s.parent_table(), s.local_key), " do not match"));
+  }
+  for (const auto& [column, value] : s.scope) {
+    KIN_ASSIGN_OR_RETURN(ColumnId c, child->GetColumn(column));
+    if (c == fk || value.is_null() || !ValueFitsType(value, child->column(c).type)) {
+      return absl::InvalidArgumentError(absl::StrCat("relation ", s.QualifiedName(),
+                                                     ": bad scope value for ",
+                                                     QualifiedName(s.child_table(), column)));
+    }
   }
   return absl::OkStatus();
 }
@@ -803,6 +817,20 @@ absl::Status DecodeRelation(Reader& r, const Engine& engine, RelationCatalog& ca
       r.Fail(absl::StrCat("meta key '", key, "' given twice"));
     }
   }
+  if (r.version() >= 3) {
+    uint32_t num_scope = r.U32("scope count");
+    if (!r.CheckCount("scope count", num_scope, kMinMetaEntryBytes)) return r.status();
+    for (uint32_t i = 0; i < num_scope && r.status().ok(); ++i) {
+      std::string column = r.String("scope column");
+      Value value = r.Val("scope value");
+      for (const auto& entry : s.scope) {
+        if (r.status().ok() && entry.first == column) {
+          r.Fail(absl::StrCat("scope column '", column, "' given twice"));
+        }
+      }
+      s.scope.emplace_back(std::move(column), std::move(value));
+    }
+  }
   KIN_RETURN_IF_ERROR(r.status());
   absl::Status ok = CheckRelation(engine, s);
   if (ok.ok()) ok = catalog.Add(std::move(s));
@@ -828,8 +856,10 @@ absl::Status EncodePayload(const Engine& engine, const RelationCatalog& relation
 absl::StatusOr<SnapshotContents> DecodePayload(absl::string_view payload, uint32_t version,
                                                const LoadOptions& options,
                                                absl::string_view label) {
-  // Versions differ only in how bulk blocks are laid out, which the Reader
-  // branches on; every version ever written stays readable.
+  // Versions differ in how bulk blocks are laid out (1 -> 2), and version 3
+  // adds each column's ordered-index flag and each relation's scope; the
+  // Reader branches on the version, and every version ever written stays
+  // readable.
   if (version < 1 || version > 3) {
     return BadSnapshot(label, absl::StrCat("no decoder for version ", version));
   }

@@ -4,7 +4,7 @@
 // that catches exceptions, so these functions may throw (cereal::Exception,
 // std::bad_alloc) and must only be called from there.
 //
-// Layout of format version 2 (u8/u32/u64/i64/f64 fixed-size little-endian
+// Layout of format version 3 (u8/u32/u64/i64/f64 fixed-size little-endian
 // integers and IEEE doubles; bool cells and flags are u8 0 or 1; enums are
 // u8 with their persisted numeric values; `pad` is 0 to 7 zero bytes up to
 // the next multiple of 8 from the payload's start, which lies at file offset
@@ -17,6 +17,7 @@
 //                order_count:u32 (column:u32 rows:u32[])*
 //   column_spec := name:str type:u8 nullable:u8 primary_key:u8
 //                auto_increment:u8 unique:u8 indexed:u8 has_default:u8 value?
+//                ordered:u8 (from version 3 on)
 //   cells     := i64[] | f64[] | u8[] | strings by column type
 //   strings   := count:u64 pad lengths:u32[count] bytes (all the strings'
 //                bytes back to back, sum(lengths) of them)
@@ -30,7 +31,10 @@
 //                parent_column :str on_delete:u8 on_update:u8)*
 //   relations := count:u32 (kind:u8 name table related_table foreign_key
 //                local_key inverse :str on_delete:u8 on_update:u8
-//                on_unlink:u8 meta_count:u32 (key:str value)*)*
+//                on_unlink:u8 meta_count:u32 (key:str value)*
+//                scope_count:u32 (column:str value)*)*
+//                (scope_count and its entries from version 3 on; version 2
+//                is the same without them and without column_spec's ordered)
 // The per-column `order` lists the rows of a secondary index key by key when
 // they are not in slot order (slot reuse, updated keys), so children keep
 // their order; it is omitted when slot order reproduces the index.

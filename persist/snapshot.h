@@ -21,16 +21,18 @@
 //       [](kin::Query& q) { q.Where("is_published", false); }));
 // A relation whose callback is not re-attached reads without a filter.
 //
-// File format (version 2, all integers little-endian):
+// File format (version 3, all integers little-endian):
 //   magic     8 bytes  89 4B 49 4E 0D 0A 1A 0A  ("\x89KIN\r\n\x1a\n")
-//   version   u32      format version (2)
+//   version   u32      format version (3; version 3 adds each column's
+//                      ordered-index flag and each relation's scope after
+//                      its meta, otherwise it is version 2)
 //   flags     u32      reserved, 0
 //   length    u64      payload bytes
 //   payload   length   cereal portable binary archive for the structure,
 //                      8-aligned raw blocks for columns (see payload.h)
 //   checksum  u64      XXH3-64 of the payload followed by the 24 header
 //                      bytes (version 1: of the header then the payload)
-// Version 1 files are still read.
+// Version 1 and 2 files are still read (their relations have no scope).
 // A reader checks magic, version, flags, length against the bytes present,
 // and the checksum before decoding a byte of the payload; the decoder then
 // checks every count against the bytes remaining before allocating, so a
@@ -74,7 +76,8 @@ namespace kin {
 
 // The format version this build writes. It reads every version from 1 up
 // to this one; a file with a higher version is a DataLoss error naming it.
-// Version 3 adds each column's ordered-index flag (ColumnSpec::ordered).
+// Version 3 adds each column's ordered-index flag (ColumnSpec::ordered) and
+// each relation's scope.
 inline constexpr uint32_t kSnapshotFormatVersion = 3;
 
 // Knobs for saving a snapshot file.

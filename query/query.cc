@@ -1,6 +1,8 @@
 #include "query/query.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -61,15 +63,18 @@ Query& Query::AddGroup(Connector connector, GroupFn group) {
   if (!EnterNested("a where group")) return *this;
   Query sub(*engine_, spec_.table, relations_);
   sub.context_ = Context::kGroup;
+  sub.recording_kind_ = "where group";
+  sub.recording_of_ = spec_.table;
   sub.nesting_ = nesting_ + 1;
   group(sub);
+  if (!sub.misuse_.ok()) Fail(sub.misuse_);
   if (!sub.spec_.error.ok()) Fail(sub.spec_.error);
   const QuerySpec& s = sub.spec_;
   if (!s.order_by.empty() || s.limit.has_value() || s.offset.has_value() ||
-      s.aggregate.has_value() || !s.alias.empty()) {
+      s.aggregate.has_value() || !s.alias.empty() || !s.select.empty()) {
     Fail(errors::BadQuery(spec_.table,
                           "only conditions may be recorded inside a where group (found "
-                          "OrderBy, Limit, Offset, an aggregate or As)"));
+                          "OrderBy, Limit, Offset, an aggregate, As or Select)"));
   }
   if (!s.loads.empty() || s.group_limit.has_value() || !s.group_order_by.empty()) {
     Fail(errors::BadQuery(spec_.table,
@@ -215,29 +220,64 @@ const RelationSpec* Query::FindRelation(absl::string_view method, absl::string_v
   return *found;
 }
 
-Query& Query::ApplyOnQuery(const QueryHook& on_query) {
-  if (!on_query) return *this;
+Query& Query::ApplyRelation(const RelationSpec& relation) {
+  // A HasMany's scope filters the children it reads (a BelongsTo's scope
+  // is on the rows it starts from: see RelationHop and RelationHandle).
+  if (relation.kind == RelationKind::kHasMany) {
+    for (const auto& [column, value] : relation.scope) {
+      ConditionSpec c;
+      c.kind = ConditionSpec::Kind::kCompare;
+      c.op = CompareOp::kEq;
+      c.column = column;
+      c.values.push_back(value);
+      spec_.scope.push_back(std::move(c));
+    }
+  }
+  if (!relation.on_query) return *this;
   std::vector<ConditionSpec> before = std::move(spec_.conditions);
+  std::vector<OrderSpec> order_before = std::move(spec_.order_by);
+  const std::optional<int64_t> limit_before = spec_.limit;
+  const std::optional<int64_t> offset_before = spec_.offset;
   spec_.conditions.clear();
-  on_query(*this);
+  spec_.order_by.clear();
+  spec_.limit.reset();
+  spec_.offset.reset();
+  // on_query records like any callback: a run method there is refused.
+  const absl::string_view kind_before = recording_kind_;
+  std::string of_before = std::move(recording_of_);
+  recording_kind_ = "on_query";
+  recording_of_ = relation.QualifiedName();
+  relation.on_query(*this);
+  recording_kind_ = kind_before;
+  recording_of_ = std::move(of_before);
+  if (!misuse_.ok()) Fail(misuse_);
   if (!spec_.conditions.empty()) {
     ConditionSpec group;
     group.kind = ConditionSpec::Kind::kGroup;
     group.group = std::move(spec_.conditions);
     spec_.scope.push_back(std::move(group));
   }
+  // Its window is the relation's, kept apart from the caller's own.
+  spec_.relation_order_by = std::move(spec_.order_by);
+  spec_.relation_limit = spec_.limit;
+  spec_.relation_offset = spec_.offset;
   spec_.conditions = std::move(before);
+  spec_.order_by = std::move(order_before);
+  spec_.limit = limit_before;
+  spec_.offset = offset_before;
   return *this;
 }
 
 QuerySpec Query::RelatedSpec(const RelationSpec& relation, Context context,
-                             const RelatedFn* callback) {
+                             absl::string_view method, const RelatedFn* callback) {
   Query sub(*engine_, relation.related_table, relations_);
   sub.context_ = context;
   sub.relation_ = &relation;
   sub.nesting_ = nesting_ + 1;
+  sub.recording_kind_ = method;
+  sub.recording_of_ = relation.QualifiedName();
   if (!EnterNested("a relation callback")) return std::move(sub.spec_);
-  sub.ApplyOnQuery(relation.on_query);
+  sub.ApplyRelation(relation);
   if (callback != nullptr) (*callback)(sub);
   if (!sub.misuse_.ok()) Fail(sub.misuse_);
   if (!sub.spec_.error.ok()) Fail(sub.spec_.error);
@@ -252,7 +292,7 @@ Query& Query::AddHas(Connector connector, absl::string_view method, std::string 
   c.kind = ConditionSpec::Kind::kRelation;
   c.op = op;
   c.values.push_back(Value(count));
-  c.subquery.push_back(RelatedSpec(*rel, Context::kWhereHas, callback));
+  c.subquery.push_back(RelatedSpec(*rel, Context::kWhereHas, method, callback));
   c.column = std::move(relation);
   return Add(connector, std::move(c));
 }
@@ -309,7 +349,7 @@ Query& Query::AddLoad(RelationLoadSpec::Kind kind, absl::string_view method,
                                                                    : Context::kWithAggregate;
   RelationLoadSpec load;
   load.kind = kind;
-  load.query = RelatedSpec(*rel, context, callback);
+  load.query = RelatedSpec(*rel, context, method, callback);
   load.relation = std::move(relation);
   spec_.loads.push_back(std::move(load));
   return *this;
@@ -356,6 +396,13 @@ Query& Query::GroupOrderBy(std::string column, absl::string_view direction) {
     return *this;
   }
   return GroupOrderBy(std::move(column), *order);
+}
+
+// --- column selection ---
+
+Query& Query::SelectColumns(std::vector<std::string> columns) {
+  for (std::string& c : columns) spec_.select.push_back(std::move(c));
+  return *this;
 }
 
 // --- order and window ---
@@ -424,6 +471,9 @@ Query& Query::Min(std::string column) {
 Query& Query::Max(std::string column) {
   return RecordAggregate(AggregateFunction::kMax, std::move(column));
 }
+Query& Query::CountDistinct(std::string column) {
+  return RecordAggregate(AggregateFunction::kCountDistinct, std::move(column));
+}
 Query& Query::As(std::string alias) {
   spec_.alias = std::move(alias);
   return *this;
@@ -455,14 +505,61 @@ absl::Status Query::CheckPlacement() const {
   return absl::OkStatus();
 }
 
+absl::Status Query::CheckRunnable(absl::string_view method) const {
+  if (recording_kind_.empty()) return absl::OkStatus();
+  absl::Status refused = errors::RunInCallback(method, recording_kind_, recording_of_,
+                                               relation_ != nullptr ? relation_->name : "");
+  if (misuse_.ok()) misuse_ = refused;
+  return refused;
+}
+
+namespace {
+
+bool HasRelationWindow(const QuerySpec& spec) {
+  return !spec.relation_order_by.empty() || spec.relation_limit.has_value() ||
+         spec.relation_offset.has_value();
+}
+
+// `spec` with the relation's window (a related query's on_query OrderBy /
+// Limit / Offset) folded in, as SQL's SELECT ... FROM (SELECT ... ORDER BY
+// r LIMIT rl OFFSET ro) ORDER BY c LIMIT cl OFFSET co would read: the
+// relation's order keys first, then the caller's window inside the
+// relation's.
+QuerySpec FoldRelationWindow(const QuerySpec& spec) {
+  QuerySpec out = spec;
+  out.order_by = spec.relation_order_by;
+  out.order_by.insert(out.order_by.end(), spec.order_by.begin(), spec.order_by.end());
+  out.relation_order_by.clear();
+  out.relation_limit.reset();
+  out.relation_offset.reset();
+  const int64_t ro = spec.relation_offset.value_or(0);
+  const int64_t co = spec.offset.value_or(0);
+  if (spec.relation_offset.has_value() || spec.offset.has_value()) {
+    out.offset = ro > INT64_MAX - co ? INT64_MAX : ro + co;
+  }
+  if (spec.relation_limit.has_value()) {
+    const int64_t remaining = std::max<int64_t>(0, *spec.relation_limit - co);
+    out.limit = spec.limit.has_value() ? std::min(remaining, *spec.limit) : remaining;
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::Status Query::CompileInto(CompiledQuery* out) const {
   KIN_RETURN_IF_ERROR(spec_.error);
   KIN_RETURN_IF_ERROR(CheckPlacement());
   const Table* table = engine_->FindTable(spec_.table);
   if (table == nullptr) return errors::UnknownTable(spec_.table);
   const internal::RelationContext context = relation_context();
-  KIN_RETURN_IF_ERROR(CompiledQuery::CompileInto(*table, spec_, out, &context));
+  if (HasRelationWindow(spec_)) {
+    KIN_RETURN_IF_ERROR(
+        CompiledQuery::CompileInto(*table, FoldRelationWindow(spec_), out, &context));
+  } else {
+    KIN_RETURN_IF_ERROR(CompiledQuery::CompileInto(*table, spec_, out, &context));
+  }
   if (!spec_.loads.empty()) KIN_RETURN_IF_ERROR(internal::ValidateLoads(context, *table, spec_));
+  if (!spec_.select.empty()) KIN_RETURN_IF_ERROR(internal::SelectedColumns(*table, spec_).status());
   return absl::OkStatus();
 }
 
@@ -475,6 +572,7 @@ absl::Status Query::NoAggregate() const {
 }
 
 absl::StatusOr<ResultSet> Query::Get() const {
+  KIN_RETURN_IF_ERROR(CheckRunnable("Get"));
   CompiledQuery q;
   KIN_RETURN_IF_ERROR(CompileInto(&q));
   KIN_RETURN_IF_ERROR(NoAggregate());
@@ -488,8 +586,9 @@ absl::StatusOr<ResultSet> Query::Get() const {
     }
   }
   q.Select(&ids);
-  if (spec_.loads.empty()) return ResultSet::Plain(q.table(), ids);
+  if (spec_.loads.empty() && spec_.select.empty()) return ResultSet::Plain(q.table(), ids);
   ResultSet rows = ResultSet::FromRowIds(q.table(), ids);
+  KIN_ASSIGN_OR_RETURN(rows.data().selected, internal::SelectedColumns(q.table(), spec_));
   KIN_RETURN_IF_ERROR(
       internal::AttachLoads(relation_context(), q.table(), spec_, ids, &rows.data()));
   return rows;
@@ -499,7 +598,10 @@ namespace {
 
 absl::StatusOr<Row> FirstRow(const CompiledQuery& q, const QuerySpec& spec, bool describe) {
   std::vector<RowId> ids;
-  q.Select(q.offset(), 1, &ids);
+  // First ignores the caller's Limit, not the relation's window.
+  const bool past_window =
+      spec.relation_limit.has_value() && *spec.relation_limit <= spec.offset.value_or(0);
+  if (!past_window) q.Select(q.offset(), 1, &ids);
   if (ids.empty()) {
     return errors::NoMatchingRow(q.table().name(),
                                  describe ? DescribeConditions(EffectiveConditions(spec)) : "");
@@ -510,28 +612,34 @@ absl::StatusOr<Row> FirstRow(const CompiledQuery& q, const QuerySpec& spec, bool
 }  // namespace
 
 absl::StatusOr<Row> Query::First() const {
+  KIN_RETURN_IF_ERROR(CheckRunnable("First"));
   CompiledQuery q;
   KIN_RETURN_IF_ERROR(CompileInto(&q));
   KIN_RETURN_IF_ERROR(NoAggregate());
   if (!spec_.loads.empty()) return errors::LoadsNeedGet(spec_.table, "First");
+  if (!spec_.select.empty()) return errors::SelectNeedsGet(spec_.table, "First");
   return FirstRow(q, spec_, /*describe=*/false);
 }
 
 absl::StatusOr<Row> Query::FirstOrFail() const {
+  KIN_RETURN_IF_ERROR(CheckRunnable("FirstOrFail"));
   CompiledQuery q;
   KIN_RETURN_IF_ERROR(CompileInto(&q));
   KIN_RETURN_IF_ERROR(NoAggregate());
   if (!spec_.loads.empty()) return errors::LoadsNeedGet(spec_.table, "FirstOrFail");
+  if (!spec_.select.empty()) return errors::SelectNeedsGet(spec_.table, "FirstOrFail");
   return FirstRow(q, spec_, /*describe=*/true);
 }
 
 absl::StatusOr<int64_t> Query::Count() const {
+  KIN_RETURN_IF_ERROR(CheckRunnable("Count"));
   CompiledQuery q;
   KIN_RETURN_IF_ERROR(CompileInto(&q));
   return static_cast<int64_t>(q.Count());
 }
 
 absl::StatusOr<Value> Query::Aggregate() const {
+  KIN_RETURN_IF_ERROR(CheckRunnable("Aggregate"));
   CompiledQuery q;
   KIN_RETURN_IF_ERROR(CompileInto(&q));
   return q.Aggregate();
@@ -539,6 +647,7 @@ absl::StatusOr<Value> Query::Aggregate() const {
 
 absl::StatusOr<Value> Query::Aggregate(AggregateFunction function,
                                        absl::string_view column) const {
+  KIN_RETURN_IF_ERROR(CheckRunnable("Aggregate"));
   KIN_RETURN_IF_ERROR(spec_.error);
   KIN_RETURN_IF_ERROR(CheckPlacement());
   KIN_ASSIGN_OR_RETURN(const Table* table, ResolveTable());
@@ -551,11 +660,7 @@ absl::StatusOr<Value> Query::Aggregate(AggregateFunction function,
 }
 
 absl::StatusOr<Page> Query::Paginate(int64_t page, int64_t per_page) const {
-  if (context_ == Context::kPreload) {
-    // The Preload that built this query reports it too (see RelatedSpec).
-    misuse_ = errors::PaginateInPreload(relation_->QualifiedName(), relation_->name);
-    return misuse_;
-  }
+  KIN_RETURN_IF_ERROR(CheckRunnable("Paginate"));
   if (page < 1) return errors::BadQueryArgument(spec_.table, "page", 1, page);
   if (per_page < 1) return errors::BadQueryArgument(spec_.table, "per_page", 1, per_page);
   CompiledQuery q;
@@ -567,15 +672,28 @@ absl::StatusOr<Page> Query::Paginate(int64_t page, int64_t per_page) const {
   const size_t per = static_cast<size_t>(per_page);
   const size_t skip = static_cast<size_t>(page - 1);
   // (page - 1) * per_page, saturated: a page that far is past any end.
-  const size_t offset = skip > SIZE_MAX / per ? SIZE_MAX : skip * per;
+  size_t offset = skip > SIZE_MAX / per ? SIZE_MAX : skip * per;
+  size_t take = per;
+  // A related query pages within its relation's window (on_query's Offset
+  // / Limit), and counts only the rows inside it.
+  const size_t window_offset = static_cast<size_t>(spec_.relation_offset.value_or(0));
+  std::optional<size_t> window_size;
+  if (spec_.relation_limit.has_value()) {
+    window_size = static_cast<size_t>(*spec_.relation_limit);
+    take = offset >= *window_size ? 0 : std::min(per, *window_size - offset);
+  }
+  offset = offset > SIZE_MAX - window_offset ? SIZE_MAX : offset + window_offset;
   std::vector<RowId> ids;
-  const size_t total = q.SelectAndCount(offset, per, &ids);
+  size_t total = q.SelectAndCount(offset, take, &ids);
+  total = total > window_offset ? total - window_offset : 0;
+  if (window_size.has_value()) total = std::min(total, *window_size);
 
   Page out;
-  if (spec_.loads.empty()) {
+  if (spec_.loads.empty() && spec_.select.empty()) {
     out.rows = ResultSet::Plain(q.table(), ids);
   } else {
     out.rows = ResultSet::FromRowIds(q.table(), ids);
+    KIN_ASSIGN_OR_RETURN(out.rows.data().selected, internal::SelectedColumns(q.table(), spec_));
     KIN_RETURN_IF_ERROR(
         internal::AttachLoads(relation_context(), q.table(), spec_, ids, &out.rows.data()));
   }
@@ -626,6 +744,7 @@ std::vector<Row> SelectedRows(const CompiledQuery& q) {
 }  // namespace
 
 absl::StatusOr<int64_t> Query::Update(const Attrs& attrs) {
+  KIN_RETURN_IF_ERROR(CheckRunnable("Update"));
   CompiledQuery q;
   KIN_RETURN_IF_ERROR(CompileInto(&q));
   KIN_RETURN_IF_ERROR(NoAggregate());
@@ -643,6 +762,7 @@ absl::StatusOr<int64_t> Query::Update(const Attrs& attrs) {
 }
 
 absl::StatusOr<int64_t> Query::Delete() {
+  KIN_RETURN_IF_ERROR(CheckRunnable("Delete"));
   CompiledQuery q;
   KIN_RETURN_IF_ERROR(CompileInto(&q));
   KIN_RETURN_IF_ERROR(NoAggregate());
@@ -660,6 +780,7 @@ absl::StatusOr<int64_t> Query::Delete() {
 }
 
 absl::StatusOr<std::string> Query::Explain() const {
+  KIN_RETURN_IF_ERROR(CheckRunnable("Explain"));
   CompiledQuery q;
   KIN_RETURN_IF_ERROR(CompileInto(&q));
   return q.Explain(spec_);

@@ -70,20 +70,30 @@
 //   pass over the foreign-key index for all rows, whatever their number.
 // - GroupLimit(n) / GroupOrderBy(column, order), only inside a Preload
 //   callback: each row keeps its first n related rows in GroupOrderBy order
-//   (else OrderBy order, else insertion order); ties keep insertion order.
-//   Given both GroupOrderBy and OrderBy, the kept rows are listed in OrderBy
-//   order. A plain Limit or Offset inside a Preload callback is an error
+//   (ties keep insertion order). Given both GroupOrderBy and OrderBy, the
+//   kept rows are listed in OrderBy order. A plain Limit or Offset inside a Preload callback is an error
 //   (FailedPrecondition): it would cap all parents' rows together (Lucid's
 //   known trap), so the message points to GroupLimit. Paginate inside one is
 //   an error too: paginate db.Related(parent, relation).Query() instead.
-//   GroupLimit / GroupOrderBy anywhere else: FailedPrecondition.
+//   GroupLimit / GroupOrderBy anywhere else: FailedPrecondition. GroupLimit
+//   without GroupOrderBy ranks by the related table's primary key,
+//   descending (the newest n, as Lucid's groupLimit); the kept rows are
+//   listed in OrderBy order when one is given, else in rank order.
 // - Has / WhereHas / DoesntHave / WhereDoesntHave and their And / Or forms
 //   are conditions: they join the other conditions with their connector and
 //   may sit in groups. Has(relation) means at least one related row;
 //   Has(relation, op, n) compares the number of related rows with n (op as
 //   for Where); the WhereHas forms count only the related rows the callback
 //   selects (its conditions; its OrderBy is ignored). DoesntHave means no
-//   (selected) related row. A row whose key is NULL has no related rows.
+//   (selected) related row. A WhereHas callback that records an aggregate
+//   (Count, CountDistinct, Sum, Avg, or Min / Max of a number column)
+//   compares that aggregate of the selected related rows instead of their
+//   number: WhereHas("posts", [](Query& q) { q.Sum("likes"); }, ">", 100)
+//   keeps users whose posts' likes sum past 100. As in SQL, an aggregate
+//   that is NULL (Sum / Avg / Min / Max of no values) passes no test; Min /
+//   Max of a string or bool column is an InvalidArgument. It is computed
+//   once per query for every row of the table (an int64 Sum overflow is the
+//   query's OutOfRange error). A row whose key is NULL has no related rows.
 //   Without a callback and on_query, the count comes from the index in O(1)
 //   per row; otherwise per row with an early stop, or by one scan of the
 //   related table when most rows are asked about (Explain() shows which).
@@ -95,7 +105,20 @@
 //   the others. Results have the types of Aggregate().
 // - The relation's on_query applies to all of the above. Its conditions are
 //   ANDed around the callback's, so an OrWhere in the callback cannot widen
-//   the relation.
+//   the relation. Its OrderBy / Limit / Offset are the relation's window:
+//   Preload applies them per parent (its order keys before the callback's;
+//   then GroupLimit, if any, within that window), a relation handle's Get()
+//   and Query() apply them, and counts (Has / WhereHas, WithCount, a
+//   handle's Count) and WithAggregate ignore them, as a scalar SQL subquery
+//   ignores the ORDER BY / LIMIT of the rows it counts.
+// - Callbacks only record. The Query handed to a Preload, Has / WhereHas /
+//   DoesntHave / WhereDoesntHave (every And / Or form), WithCount,
+//   WithAggregate or where-group callback, or to a relation's on_query, is
+//   a recording: its run methods (Get, First, FirstOrFail, Count,
+//   Aggregate, Paginate, Update, Delete, Explain) return FailedPrecondition
+//   "Update is not allowed in a Preload callback of users.posts: ..." and
+//   touch nothing, and the query owning the callback fails with the same
+//   error when it runs (even if the callback ignored the status).
 // - Errors (reported when the query runs, by every entry point): NotFound
 //   "table 'users': no relation named 'postz'"; FailedPrecondition for the
 //   misplaced calls above and for a query built without a catalog;
@@ -249,11 +272,35 @@ class Query {
   Query& WithCount(std::string relation, RelatedFn callback);
   Query& WithAggregate(std::string relation, RelatedFn callback);
 
-  // Runs a relation's on_query on this query and moves the conditions it
-  // recorded into the scope (ANDed around everything recorded later), so a
-  // later OrWhere cannot undo them. Its other calls (OrderBy, ...) stay as
-  // recorded. What every read a relation generates starts with.
-  Query& ApplyOnQuery(const QueryHook& on_query);
+  // What every read a relation generates starts with (this Query reads the
+  // relation's related table): a HasMany's scope (RelationScope) becomes
+  // equalities in the spec's scope; then the relation's on_query runs on
+  // this query,
+  // as a recording (a run method called there is refused, see "Callbacks
+  // only record" above), and moves the conditions it recorded into the
+  // scope (ANDed around everything recorded later), so a later OrWhere
+  // cannot undo them. The OrderBy / Limit / Offset it recorded go to
+  // QuerySpec::relation_order_by / relation_limit / relation_offset (see
+  // there); its other calls stay as recorded.
+  Query& ApplyRelation(const RelationSpec& relation);
+
+  // --- column selection (Lucid select, Sequelize attributes) ---
+  // Restricts the columns the rows of Get and Paginate carry, and, inside a
+  // Preload callback, the columns of the preloaded rows: reading another
+  // column through the ResultRow is InvalidArgument "table 'posts': column
+  // 'body' was not selected (selected: id, title)". Calls add up; no call
+  // means every column. A Row copied out of a ResultRow is a plain handle
+  // and reads every column. Unknown columns are an error when the query
+  // runs (every run method). First / FirstOrFail return bare rows, so a
+  // query with a Select is InvalidArgument there (use Limit(1).Get());
+  // Count, Aggregate, Update and Delete ignore it. In WhereHas, WithCount
+  // and WithAggregate callbacks and where groups it is an error (their rows
+  // are only counted). Keys need not be selected for preloads to work.
+  template <typename... Columns>
+  Query& Select(const Columns&... columns) {
+    return SelectColumns(std::vector<std::string>{std::string(columns)...});
+  }
+  Query& SelectColumns(std::vector<std::string> columns);
 
   // --- order and window ---
   Query& OrderBy(std::string column, Order order = Order::kAsc);
@@ -274,6 +321,10 @@ class Query {
   Query& Avg(std::string column);
   Query& Min(std::string column);
   Query& Max(std::string column);
+  // The number of distinct non-NULL values of `column` (SQL COUNT(DISTINCT
+  // column); doubles compare by value, 0.0 equals -0.0 and NaNs count once;
+  // strings bytewise). An int64, 0 for no rows; "*" is an error.
+  Query& CountDistinct(std::string column);
   // The name the recorded aggregate (or, for WithCount, the count) is
   // reported under. Has no effect on Get / First / Paginate.
   Query& As(std::string alias);
@@ -292,7 +343,8 @@ class Query {
   // recorded aggregate).
   [[nodiscard]] absl::StatusOr<int64_t> Count() const;
   // Runs the recorded aggregate over all matching rows; COUNT(*) when none
-  // was recorded. Results: Count → int64 (0 for no rows); Sum → the
+  // was recorded. Results: Count and CountDistinct → int64 (0 for no
+  // rows); Sum → the
   // column's type (int64 or double), OutOfRange on int64 overflow; Avg →
   // double; Min / Max → the column's type (bool and string too). NULL cells
   // are skipped; Sum / Avg / Min / Max of no values is NULL. Sum / Avg of a
@@ -346,7 +398,8 @@ class Query {
   const RelationSpec* FindRelation(absl::string_view method, absl::string_view relation);
   // The related rows' query: on_query applied, then `callback`. Errors are
   // recorded on this query.
-  QuerySpec RelatedSpec(const RelationSpec& relation, Context context, const RelatedFn* callback);
+  QuerySpec RelatedSpec(const RelationSpec& relation, Context context, absl::string_view method,
+                        const RelatedFn* callback);
   Query& AddHas(Connector connector, absl::string_view method, std::string relation,
                 const RelatedFn* callback, CompareOp op, int64_t count);
   Query& AddHasText(Connector connector, absl::string_view method, std::string relation,
@@ -355,6 +408,10 @@ class Query {
                  const RelatedFn* callback);
   // The context checks made when the query runs.
   absl::Status CheckPlacement() const;
+  // What every run method checks first: FailedPrecondition naming `method`
+  // while user code records into this Query (recording_kind_ set), also
+  // kept in misuse_ so that the query owning the callback fails with it.
+  absl::Status CheckRunnable(absl::string_view method) const;
   internal::RelationContext relation_context() const {
     // Every field spelled out: an application compiling this header with
     // -Wextra (kin.pc gives -I, not -isystem) gets no warning from it.
@@ -383,8 +440,13 @@ class Query {
   int nesting_ = 0;  // groups and relation callbacks around this query
   // The relation whose related rows this query reads (callbacks only).
   const RelationSpec* relation_ = nullptr;
-  // A misuse detected by a const run method (Paginate inside a Preload
-  // callback), for the Preload that owns this query to report.
+  // Non-empty while user code records into this Query: the callback kind
+  // ("Preload", "WhereHas", "WithCount", "WithAggregate", "where group",
+  // "on_query") and what it reads ("users.posts", or a group's table).
+  absl::string_view recording_kind_;
+  std::string recording_of_;
+  // A run method called while recording, for the query that owns this one
+  // to report (see CheckRunnable).
   mutable absl::Status misuse_;
   QuerySpec spec_;
 };

@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "engine/errors.h"
 
 namespace kin {
@@ -55,6 +56,8 @@ absl::string_view AggregateFunctionName(AggregateFunction f) {
       return "min";
     case AggregateFunction::kMax:
       return "max";
+    case AggregateFunction::kCountDistinct:
+      return "count distinct";
   }
   return "?";
 }
@@ -133,6 +136,7 @@ std::string DescribeConditions(const std::vector<ConditionSpec>& conditions) {
 
 std::string DescribeSpec(const QuerySpec& spec) {
   std::string out = spec.table;
+  if (!spec.select.empty()) absl::StrAppend(&out, " select ", absl::StrJoin(spec.select, ", "));
   if (!spec.conditions.empty() || !spec.scope.empty()) {
     absl::StrAppend(&out, " where ", DescribeConditions(EffectiveConditions(spec)));
   }
@@ -147,6 +151,16 @@ std::string DescribeSpec(const QuerySpec& spec) {
                     spec.aggregate->column, ")");
   }
   if (!spec.alias.empty()) absl::StrAppend(&out, " as ", spec.alias);
+  for (size_t i = 0; i < spec.relation_order_by.size(); ++i) {
+    absl::StrAppend(&out, i == 0 ? " on_query order by " : ", ", spec.relation_order_by[i].column,
+                    " ", OrderName(spec.relation_order_by[i].order));
+  }
+  if (spec.relation_limit.has_value()) {
+    absl::StrAppend(&out, " on_query limit ", *spec.relation_limit);
+  }
+  if (spec.relation_offset.has_value()) {
+    absl::StrAppend(&out, " on_query offset ", *spec.relation_offset);
+  }
   if (spec.group_limit.has_value()) absl::StrAppend(&out, " group limit ", *spec.group_limit);
   for (size_t i = 0; i < spec.group_order_by.size(); ++i) {
     absl::StrAppend(&out, i == 0 ? " group order by " : ", ", spec.group_order_by[i].column,

@@ -45,9 +45,10 @@ std::optional<CompareOp> ParseCompareOp(absl::string_view text);
 // group (Where with a callback) for other groupings.
 enum class Connector : uint8_t { kAnd, kOr };
 
-// Aggregate functions; the numbers are not persisted.
-enum class AggregateFunction : uint8_t { kCount, kSum, kAvg, kMin, kMax };
-// "count", "sum", "avg", "min", "max".
+// Aggregate functions; the numbers are not persisted. kCountDistinct counts
+// the distinct non-NULL values of a column (SQL COUNT(DISTINCT column)).
+enum class AggregateFunction : uint8_t { kCount, kSum, kAvg, kMin, kMax, kCountDistinct };
+// "count", "sum", "avg", "min", "max", "count distinct".
 absl::string_view AggregateFunctionName(AggregateFunction f);
 
 struct QuerySpec;
@@ -112,6 +113,9 @@ struct QuerySpec {
   std::optional<int64_t> limit;   // >= 0 when set
   std::optional<int64_t> offset;  // >= 0 when set
   std::optional<AggregateSpec> aggregate;
+  // Select(...): the columns the returned rows carry, in the order given
+  // (duplicates allowed, ignored). Empty: every column.
+  std::vector<std::string> select;
   // As(alias): the name a recorded aggregate or count is reported under.
   // Empty when not given.
   std::string alias;
@@ -120,6 +124,14 @@ struct QuerySpec {
   // Per-parent window of a preload (only valid in a Preload callback).
   std::optional<int64_t> group_limit;  // >= 0 when set
   std::vector<OrderSpec> group_order_by;
+  // The OrderBy / Limit / Offset a relation's on_query recorded, kept apart
+  // from the caller's (Query::ApplyRelation): a Preload applies them per
+  // parent (its order keys first), counts, Has / WhereHas and aggregates
+  // ignore them, and a relation handle's Query() folds them into order_by /
+  // limit / offset.
+  std::vector<OrderSpec> relation_order_by;
+  std::optional<int64_t> relation_limit;
+  std::optional<int64_t> relation_offset;
   // The first builder call that could not be recorded (an unknown operator
   // text, a negative limit, ...). Reported when the query runs, before any
   // name is resolved.

@@ -1,9 +1,14 @@
 #include "query/result_set.h"
 
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "engine/port.h"
+#include "engine/status_macros.h"
+#include "query/internal/relation_errors.h"
 
 namespace kin {
 
@@ -89,6 +94,40 @@ absl::StatusOr<std::span<const ResultRow>> ResultRow::Preloaded(
   }
   return absl::NotFoundError(absl::StrCat("relation '", relation, "' was not preloaded on '",
                                           table() == nullptr ? "" : table()->name(), "'"));
+}
+
+absl::Status ResultRow::CheckSelected(absl::string_view column) const {
+  if (set_ == nullptr || set_->selected.empty() || table() == nullptr) return absl::OkStatus();
+  std::optional<ColumnId> c = table()->FindColumn(column);
+  if (!c.has_value() || c->value >= set_->selected.size() || set_->selected[c->value] != 0) {
+    return absl::OkStatus();
+  }
+  std::vector<absl::string_view> names;
+  for (size_t i = 0; i < set_->selected.size(); ++i) {
+    if (set_->selected[i] != 0) names.push_back(table()->column(ColumnId(static_cast<uint32_t>(i))).name);
+  }
+  return errors::NotSelected(table()->name(), column, absl::StrJoin(names, ", "));
+}
+
+absl::StatusOr<Value> ResultRow::Get(absl::string_view column) const {
+  KIN_RETURN_IF_ERROR(CheckSelected(column));
+  return Row::Get(column);
+}
+absl::StatusOr<int64_t> ResultRow::GetInt64(absl::string_view column) const {
+  KIN_RETURN_IF_ERROR(CheckSelected(column));
+  return Row::GetInt64(column);
+}
+absl::StatusOr<double> ResultRow::GetDouble(absl::string_view column) const {
+  KIN_RETURN_IF_ERROR(CheckSelected(column));
+  return Row::GetDouble(column);
+}
+absl::StatusOr<bool> ResultRow::GetBool(absl::string_view column) const {
+  KIN_RETURN_IF_ERROR(CheckSelected(column));
+  return Row::GetBool(column);
+}
+absl::StatusOr<absl::string_view> ResultRow::GetString(absl::string_view column) const {
+  KIN_RETURN_IF_ERROR(CheckSelected(column));
+  return Row::GetString(column);
 }
 
 absl::StatusOr<Value> ResultRow::Extra(absl::string_view name) const {

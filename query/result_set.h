@@ -72,6 +72,9 @@ struct RowSetData {
   std::vector<ResultRow> rows;
   std::vector<Preload> preloads;
   std::vector<Extra> extras;
+  // Query::Select: per column of the rows' table, 1 when selected; empty
+  // when every column is.
+  std::vector<uint8_t> selected;
   // The result this level belongs to, shared by all its levels.
   RowSetRoot* root = nullptr;
 };
@@ -129,6 +132,15 @@ class ResultRow : public Row {
   }
   ~ResultRow() { Release(); }
 
+  // Row's reads, restricted to the columns the query selected (Query::
+  // Select): another column is InvalidArgument "table 'posts': column 'body'
+  // was not selected (selected: id, title)". Without a Select, Row's.
+  absl::StatusOr<Value> Get(absl::string_view column) const;
+  absl::StatusOr<int64_t> GetInt64(absl::string_view column) const;
+  absl::StatusOr<double> GetDouble(absl::string_view column) const;
+  absl::StatusOr<bool> GetBool(absl::string_view column) const;
+  absl::StatusOr<absl::string_view> GetString(absl::string_view column) const;
+
   // Children preloaded by the query that produced this row (empty list for a
   // parent without children). NotFound when the query had no such preload.
   absl::StatusOr<std::span<const ResultRow>> Preloaded(absl::string_view relation) const;
@@ -138,6 +150,10 @@ class ResultRow : public Row {
   absl::StatusOr<Value> Extra(absl::string_view name) const;
 
  private:
+  // OK unless the query selected columns and `column` is a known column not
+  // among them (an unknown one is left to Row's read to report).
+  absl::Status CheckSelected(absl::string_view column) const;
+
   void Hold() {
     holds_ = set_ != nullptr && set_->root != nullptr;
     if (holds_) set_->root->Ref();

@@ -103,7 +103,23 @@ absl::StatusOr<RelationHandle::Resolved> RelationHandle::Resolve(
   r.parent_table = b->parent;
   r.foreign_key = b->foreign_key;
   r.local_key = b->local_key;
+  for (const auto& [column, value] : s->scope) {
+    KIN_ASSIGN_OR_RETURN(ColumnId c, r.child->GetColumn(column));
+    r.scope.emplace_back(c, value);
+  }
   return r;
+}
+
+bool RelationHandle::InScope(const Resolved& r, RowId id) {
+  for (const auto& [c, v] : r.scope) {
+    if (r.child->GetValue(id, c) != v) return false;
+  }
+  return true;
+}
+
+Attrs RelationHandle::Stamp(const Resolved& r, Attrs attrs) {
+  for (const auto& [column, value] : r.spec->scope) attrs = WithColumn(attrs, column, value);
+  return attrs;
 }
 
 absl::StatusOr<Value> RelationHandle::SavedParentKey(const Resolved& r) const {
@@ -172,7 +188,7 @@ absl::Status RelationHandle::Unlink(const Resolved& r, const Row& child) {
 
 absl::StatusOr<Row> RelationHandle::InsertChild(const Resolved& r, const Value& key,
                                                 const Attrs& attrs) {
-  return engine_->Insert(r.child->name(), WithColumn(attrs, r.spec->foreign_key, key));
+  return engine_->Insert(r.child->name(), Stamp(r, WithColumn(attrs, r.spec->foreign_key, key)));
 }
 
 absl::StatusOr<std::optional<Row>> RelationHandle::FirstMatch(const Resolved& r,
@@ -189,6 +205,7 @@ absl::StatusOr<std::optional<Row>> RelationHandle::FirstMatch(const Resolved& r,
     want.emplace_back(c, AsStored(type, value));
   }
   for (RowId id : r.child->index(r.foreign_key)->Find(key)) {
+    if (!InScope(r, id)) continue;  // another scope's row on the same key
     bool all = true;
     for (const auto& [c, v] : want) {
       if (r.child->GetValue(id, c) != v) {
@@ -227,9 +244,9 @@ kin::Query RelationHandle::Query() const {
     kin::Query failed(*engine_, s.related_table, catalog_);
     failed.mutable_spec().error = valid;
     return failed;
-  } else {
+  } else if (InScope(*r, parent_.id())) {
     key = r->child->GetValue(parent_.id(), r->foreign_key);
-  }
+  }  // else outside a scoped BelongsTo's scope: no parent, as a NULL key
   kin::Query q(*engine_, s.related_table, catalog_);
   // on_query's conditions go in the scope, and so does the relation's
   // constraint: both are ANDed outside whatever the caller records, so an
@@ -245,13 +262,15 @@ kin::Query RelationHandle::Query() const {
     scope.values.push_back(std::move(key));
   }
   q.mutable_spec().scope.push_back(std::move(scope));
-  q.ApplyOnQuery(s.on_query);
+  // on_query's OrderBy / Limit / Offset stay the relation's window, which
+  // Query's row-returning runs apply to this one parent's rows.
+  q.ApplyRelation(s);
   return q;
 }
 
 absl::StatusOr<ResultSet> RelationHandle::Get() const {
   KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(std::nullopt, "get"));
-  if (r.spec->on_query) return Query().Get();
+  if (r.spec->on_query || !r.scope.empty()) return Query().Get();
   // Without on_query the answer is the index's list as it stands: skip
   // compiling a query (the hot path of lazy relation reads).
   if (r.spec->kind == RelationKind::kHasMany) {
@@ -283,7 +302,13 @@ absl::StatusOr<Row> RelationHandle::Find(const Value& id) const {
   if (id.is_null() || !ValueFitsType(id, pk.type)) {
     return errors::TypeMismatch(r.child->name(), pk.name, pk.type, id);
   }
-  KIN_ASSIGN_OR_RETURN(ResultSet rows, Query().Where(pk.name, id).Limit(1).Get());
+  // Membership, as Has and Count: on_query's window (its OrderBy / Limit /
+  // Offset) does not hide a child from Find.
+  kin::Query q = Query();
+  q.mutable_spec().relation_order_by.clear();
+  q.mutable_spec().relation_limit.reset();
+  q.mutable_spec().relation_offset.reset();
+  KIN_ASSIGN_OR_RETURN(ResultSet rows, q.Where(pk.name, id).Limit(1).Get());
   if (rows.empty()) {
     return absl::NotFoundError(absl::StrCat("relation '", r.spec->QualifiedName(), "': no '",
                                             r.child->name(), "' row with ", pk.name, " = ",
@@ -294,7 +319,7 @@ absl::StatusOr<Row> RelationHandle::Find(const Value& id) const {
 
 absl::StatusOr<int64_t> RelationHandle::Count() const {
   KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(RelationKind::kHasMany, "count"));
-  if (!r.spec->on_query) {
+  if (!r.spec->on_query && r.scope.empty()) {
     KIN_ASSIGN_OR_RETURN(Value key, SavedParentKey(r));
     if (key.is_null()) return 0;
     return static_cast<int64_t>(r.child->index(r.foreign_key)->Find(key).size());
@@ -315,6 +340,7 @@ absl::StatusOr<bool> RelationHandle::Has(const RowOrKey& child) const {
   KIN_ASSIGN_OR_RETURN(Value key, SavedParentKey(r));
   KIN_ASSIGN_OR_RETURN(Row row, ResolveChild(r, child));
   if (key.is_null() || r.child->GetValue(row.id(), r.foreign_key) != key) return false;
+  if (!InScope(r, row.id())) return false;
   if (!r.spec->on_query) return true;
   const std::string& pk = r.child->column(r.child->primary_key()).name;
   KIN_ASSIGN_OR_RETURN(int64_t n, Query().Where(pk, r.child->GetValue(row.id(), r.child->primary_key())).Count());
@@ -332,6 +358,13 @@ absl::StatusOr<bool> RelationHandle::HasAll(const std::vector<RowOrKey>& childre
 
 absl::StatusOr<std::span<const RowId>> RelationHandle::Children() const {
   KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(RelationKind::kHasMany, "children"));
+  if (!r.scope.empty()) {
+    // The index list holds every scope's rows on this key: handing it out
+    // would show another owner's children.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "relation '", r.spec->QualifiedName(),
+        "' has a scope: Children() is the raw foreign-key list, use Get() or Query()"));
+  }
   KIN_ASSIGN_OR_RETURN(Value key, SavedParentKey(r));
   if (key.is_null()) return std::span<const RowId>();
   return r.child->index(r.foreign_key)->Find(key);
@@ -385,7 +418,8 @@ absl::StatusOr<std::vector<Row>> RelationHandle::SaveMany(const std::vector<Reco
             continue;
           }
           KIN_ASSIGN_OR_RETURN(Row row, ResolveChild(r, std::get<Row>(record)));
-          KIN_RETURN_IF_ERROR(engine_->Update(row, {{r.spec->foreign_key, key}}).status());
+          KIN_RETURN_IF_ERROR(
+              engine_->Update(row, Stamp(r, {{r.spec->foreign_key, key}})).status());
           out.push_back(row);
         }
         return absl::OkStatus();
@@ -417,7 +451,7 @@ absl::StatusOr<Row> RelationHandle::UpdateOrCreate(const Attrs& search, const At
         KIN_ASSIGN_OR_RETURN(std::optional<Row> hit, FirstMatch(r, key, search));
         if (hit.has_value()) {
           out = *hit;
-          return engine_->Update(out, Without(update, r.spec->foreign_key)).status();
+          return engine_->Update(out, Stamp(r, Without(update, r.spec->foreign_key))).status();
         }
         KIN_ASSIGN_OR_RETURN(out, InsertChild(r, key, Merge(search, update)));
         return absl::OkStatus();
@@ -431,8 +465,16 @@ absl::StatusOr<std::vector<Row>> RelationHandle::SyncMany(const std::vector<std:
   std::vector<Row> out;
   KIN_RETURN_IF_ERROR(Write(
       RelationKind::kHasMany, op, [&](const Resolved& r, const Value& key) -> absl::Status {
-        if (keys.empty()) {
-          return absl::InvalidArgumentError(absl::StrCat(op, ": no key columns given"));
+        // Lucid combines an absent predicate with the foreign key alone,
+        // so every row of the batch "matches" the parent's first child.
+        // kin refuses instead: a batch sync needs a key per row.
+        bool named = !keys.empty();
+        for (const std::string& k : keys) named = named && !k.empty();
+        if (!named) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "relation '", r.spec->QualifiedName(), "': ", op,
+              " needs at least one key column to match rows on (kin does not match on the "
+              "foreign key alone)"));
         }
         std::vector<ColumnId> key_columns;
         for (const std::string& k : keys) {
@@ -447,7 +489,7 @@ absl::StatusOr<std::vector<Row>> RelationHandle::SyncMany(const std::vector<std:
           return t;
         };
         for (RowId id : r.child->index(r.foreign_key)->Find(key)) {
-          existing.emplace(tuple_of(id), id);
+          if (InScope(r, id)) existing.emplace(tuple_of(id), id);
         }
         out.reserve(rows.size());
         for (size_t i = 0; i < rows.size(); ++i) {
@@ -472,7 +514,7 @@ absl::StatusOr<std::vector<Row>> RelationHandle::SyncMany(const std::vector<std:
             Row row = r.child->GetRow(it->second);
             if (update) {
               KIN_RETURN_IF_ERROR(
-                  engine_->Update(row, Without(rows[i], r.spec->foreign_key)).status());
+                  engine_->Update(row, Stamp(r, Without(rows[i], r.spec->foreign_key))).status());
             }
             out.push_back(row);
             continue;
@@ -523,13 +565,15 @@ absl::StatusOr<int64_t> RelationHandle::Set(const std::vector<RowOrKey>& childre
         std::vector<RowId> current(now.begin(), now.end());
         for (RowId id : current) {
           if (wanted.contains(id.value) || !r.child->IsLive(id)) continue;
+          if (!InScope(r, id)) continue;  // another scope's row on the same key
           KIN_RETURN_IF_ERROR(Unlink(r, r.child->GetRow(id)));
           ++changed;
         }
         for (const Row& row : targets) {
           KIN_RETURN_IF_ERROR(row.CheckValid());  // an unlink may have cascaded to it
-          if (r.child->GetValue(row.id(), r.foreign_key) == key) continue;
-          KIN_RETURN_IF_ERROR(engine_->Update(row, {{r.spec->foreign_key, key}}).status());
+          if (r.child->GetValue(row.id(), r.foreign_key) == key && InScope(r, row.id())) continue;
+          KIN_RETURN_IF_ERROR(
+              engine_->Update(row, Stamp(r, {{r.spec->foreign_key, key}})).status());
           ++changed;
         }
         return absl::OkStatus();
@@ -547,8 +591,9 @@ absl::StatusOr<int64_t> RelationHandle::AddMany(const std::vector<RowOrKey>& chi
       RelationKind::kHasMany, "add", [&](const Resolved& r, const Value& key) -> absl::Status {
         for (const RowOrKey& c : children) {
           KIN_ASSIGN_OR_RETURN(Row row, ResolveChild(r, c));
-          if (r.child->GetValue(row.id(), r.foreign_key) == key) continue;
-          KIN_RETURN_IF_ERROR(engine_->Update(row, {{r.spec->foreign_key, key}}).status());
+          if (r.child->GetValue(row.id(), r.foreign_key) == key && InScope(r, row.id())) continue;
+          KIN_RETURN_IF_ERROR(
+              engine_->Update(row, Stamp(r, {{r.spec->foreign_key, key}})).status());
           ++changed;
         }
         return absl::OkStatus();
@@ -566,7 +611,9 @@ absl::StatusOr<int64_t> RelationHandle::RemoveMany(const std::vector<RowOrKey>& 
       RelationKind::kHasMany, "remove", [&](const Resolved& r, const Value& key) -> absl::Status {
         for (const RowOrKey& c : children) {
           KIN_ASSIGN_OR_RETURN(Row row, ResolveChild(r, c));
-          if (r.child->GetValue(row.id(), r.foreign_key) != key) continue;  // not ours
+          if (r.child->GetValue(row.id(), r.foreign_key) != key || !InScope(r, row.id())) {
+            continue;  // not ours
+          }
           KIN_RETURN_IF_ERROR(Unlink(r, row));
           ++changed;
         }
@@ -581,9 +628,10 @@ absl::StatusOr<int64_t> RelationHandle::Update(const Attrs& attrs) {
       RelationKind::kHasMany, "update", [&](const Resolved& r, const Value& key) -> absl::Status {
         std::span<const RowId> now = r.child->index(r.foreign_key)->Find(key);
         std::vector<RowId> ids(now.begin(), now.end());
+        const Attrs stamped = Stamp(r, attrs);
         for (RowId id : ids) {
-          if (!r.child->IsLive(id)) continue;
-          KIN_RETURN_IF_ERROR(engine_->Update(r.child->GetRow(id), attrs).status());
+          if (!r.child->IsLive(id) || !InScope(r, id)) continue;
+          KIN_RETURN_IF_ERROR(engine_->Update(r.child->GetRow(id), stamped).status());
           ++changed;
         }
         return absl::OkStatus();
@@ -599,6 +647,7 @@ absl::StatusOr<int64_t> RelationHandle::Delete() {
         std::vector<RowId> ids(now.begin(), now.end());
         for (RowId id : ids) {
           if (!r.child->IsLive(id)) continue;  // removed by a cascade
+          if (!InScope(r, id)) continue;       // another scope's row on the same key
           KIN_RETURN_IF_ERROR(engine_->Delete(r.child->GetRow(id)));
           ++changed;
         }
@@ -631,12 +680,15 @@ absl::Status RelationHandle::Associate(const Row& parent) {
         absl::StrCat("relation '", r.spec->QualifiedName(), "': the parent's ",
                      QualifiedName(r.parent_table->name(), r.spec->local_key), " is NULL"));
   }
-  return engine_->Update(child, {{r.spec->foreign_key, key}}).status();
+  return engine_->Update(child, Stamp(r, {{r.spec->foreign_key, key}})).status();
 }
 
 absl::Status RelationHandle::Dissociate() {
   KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(RelationKind::kBelongsTo, "dissociate"));
   KIN_ASSIGN_OR_RETURN(Row child, this->parent());
+  // Outside the scope the row has no parent through this relation: there
+  // is nothing to dissociate (and its key belongs to another relation).
+  if (!InScope(r, child.id())) return absl::OkStatus();
   if (!r.child->column(r.foreign_key).nullable) {
     return absl::FailedPreconditionError(
         absl::StrCat("relation '", r.spec->QualifiedName(), "': cannot dissociate, ",

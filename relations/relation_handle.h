@@ -4,7 +4,18 @@
 // HasMany reads: Get (all children, insertion order), Find (scoped to the
 // parent), Query (a builder pre-constrained to the parent), Count, Has,
 // HasAll, and the zero-copy Children span. The relation's on_query applies to
-// every read except Children() and to none of the writes.
+// every read except Children() and to none of the writes. An on_query's
+// OrderBy / Limit / Offset (the relation's window) applies to Get and to
+// what Query() returns (the caller's window inside it); Count, Has, HasAll
+// and Find ignore it: they ask about the relation's rows, so Count() may
+// exceed Get().size().
+//
+// A relation's scope (RelationScope) applies to every read and every write:
+// reads see only rows inside it, writes stamp its values on the rows they
+// insert or link, and Set / Remove / Update / Delete (and the matching of
+// FirstOrCreate, UpdateOrCreate and the batch syncs) touch only rows inside
+// it. Children() of a scoped relation is a FailedPrecondition (the index
+// list holds every scope's rows).
 //
 // HasMany writes, each one transaction that leaves nothing changed on
 // failure: Create, CreateMany, Save, SaveMany, FirstOrCreate, UpdateOrCreate,
@@ -79,10 +90,13 @@ class RelationHandle {
 
   // --- HasMany reads ---
   // The child with this primary key if it belongs to this parent (and passes
-  // on_query); NotFound otherwise, naming the key.
+  // on_query's conditions and the scope; the window does not hide it);
+  // NotFound otherwise, naming the key.
   absl::StatusOr<Row> Find(const Value& id) const;
-  // Number of children: O(1) from the index when there is no on_query and no
-  // filter.
+  // Number of children: O(1) from the index when there is no on_query, no
+  // scope and no filter. Ignores on_query's OrderBy / Limit / Offset (as
+  // WithCount does). `filter` records conditions only (see Query: running
+  // a query in it is a FailedPrecondition).
   absl::StatusOr<int64_t> Count() const;
   absl::StatusOr<int64_t> Count(const std::function<void(kin::Query&)>& filter) const;
   // Whether the row (or the row with that primary key) is a child of this
@@ -107,7 +121,11 @@ class RelationHandle {
   absl::StatusOr<Row> UpdateOrCreate(const Attrs& search, const Attrs& update);
   // For each row: the child whose `keys` columns equal the row's (the
   // predicate is combined with the foreign key), or a new child. Results in
-  // input order. InvalidArgument when a row lacks a key column.
+  // input order. InvalidArgument when a row lacks a key column, and when no
+  // key column is given (an empty list or an empty name): kin does not
+  // match on the foreign key alone, as Lucid does without a predicate
+  // (every row would pair with the parent's first child). Nothing changes
+  // on error.
   absl::StatusOr<std::vector<Row>> FetchOrCreateMany(absl::string_view key,
                                                      const std::vector<Attrs>& rows);
   absl::StatusOr<std::vector<Row>> FetchOrCreateMany(const std::vector<std::string>& keys,
@@ -130,16 +148,21 @@ class RelationHandle {
   absl::StatusOr<int64_t> Remove(const RowOrKey& child);
   absl::StatusOr<int64_t> RemoveMany(const std::vector<RowOrKey>& children);
   // Sets `attrs` on every child / deletes every child (seed 000's update and
-  // delete); returns the number of rows changed. on_query does not apply.
+  // delete); returns the number of rows changed. on_query does not apply;
+  // the scope does (rows outside it are not children, and `attrs` cannot
+  // move a row out of it: the scope's values replace any given).
   absl::StatusOr<int64_t> Update(const Attrs& attrs);
   absl::StatusOr<int64_t> Delete();
 
   // --- BelongsTo ---
   // The parent row, or nullopt when the foreign key is NULL or dangling.
   absl::StatusOr<std::optional<Row>> Parent() const;
-  // Points this child at `parent` (sets the foreign key).
+  // Points this child at `parent` (sets the foreign key, and stamps a
+  // scoped relation's values).
   absl::Status Associate(const Row& parent);
-  // Sets the foreign key to NULL (FailedPrecondition if it is NOT NULL).
+  // Sets the foreign key to NULL (FailedPrecondition if it is NOT NULL). A
+  // row outside a scoped relation's scope has no parent through it: nothing
+  // changes.
   absl::Status Dissociate();
 
  private:
@@ -149,7 +172,14 @@ class RelationHandle {
     ColumnId foreign_key;
     const Table* parent_table;
     ColumnId local_key;
+    // The relation's scope (RelationScope) on the child table's columns.
+    std::vector<std::pair<ColumnId, Value>> scope;
   };
+  // Whether the child row `id` is inside the relation's scope (always true
+  // without one).
+  static bool InScope(const Resolved& r, RowId id);
+  // `attrs` with the scope's values set (replacing any given for them).
+  static Attrs Stamp(const Resolved& r, Attrs attrs);
   // The relation's tables and key columns; with `want`, FailedPrecondition
   // when the relation is of the other kind.
   absl::StatusOr<Resolved> Resolve(std::optional<RelationKind> want,

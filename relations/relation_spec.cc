@@ -1,5 +1,8 @@
 #include "relations/relation_spec.h"
 
+#include <optional>
+#include <utility>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/errors.h"
@@ -21,7 +24,8 @@ bool RelationSpec::DeclarationEquals(const RelationSpec& o) const {
   return kind == o.kind && name == o.name && table == o.table &&
          related_table == o.related_table && foreign_key == o.foreign_key &&
          local_key == o.local_key && inverse == o.inverse && on_delete == o.on_delete &&
-         on_update == o.on_update && on_unlink == o.on_unlink && meta == o.meta;
+         on_update == o.on_update && on_unlink == o.on_unlink && meta == o.meta &&
+         scope == o.scope;
 }
 
 std::string Singular(absl::string_view table) {
@@ -43,11 +47,28 @@ struct KeyPair {
   ColumnId parent;
 };
 
-// Checks that both columns exist and have one indexable type.
+// Checks that both columns exist and have one indexable type. The parent's
+// key is checked first, since a default foreign key is derived from it: a
+// typo in a local key is reported as typed ("table 'users': no column named
+// 'uid' (local key of users.posts)"), not as a derived 'user_uid'.
+// `local_role` is "local key" (HasMany) or "owner key" (BelongsTo).
 absl::StatusOr<KeyPair> CheckKeys(const Table& child, absl::string_view foreign_key,
-                                  const Table& parent, absl::string_view local_key) {
-  KIN_ASSIGN_OR_RETURN(ColumnId fk, child.GetColumn(foreign_key));
-  KIN_ASSIGN_OR_RETURN(ColumnId lk, parent.GetColumn(local_key));
+                                  const Table& parent, absl::string_view local_key,
+                                  absl::string_view relation, absl::string_view local_role) {
+  std::optional<ColumnId> local = parent.FindColumn(local_key);
+  if (!local.has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat("table '", parent.name(),
+                                                   "': no column named '", local_key, "' (",
+                                                   local_role, " of ", relation, ")"));
+  }
+  std::optional<ColumnId> foreign = child.FindColumn(foreign_key);
+  if (!foreign.has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat("table '", child.name(),
+                                                   "': no column named '", foreign_key,
+                                                   "' (foreign key of ", relation, ")"));
+  }
+  const ColumnId fk = *foreign;
+  const ColumnId lk = *local;
   Type ft = child.column(fk).type;
   Type lt = parent.column(lk).type;
   if (ft != lt) {
@@ -63,6 +84,46 @@ absl::StatusOr<KeyPair> CheckKeys(const Table& child, absl::string_view foreign_
   return KeyPair{fk, lk};
 }
 
+// Checks a declared scope against the child table and returns it with each
+// value as the column stores it (an int64 given for a double column).
+absl::StatusOr<RelationScope> CheckScope(const Table& child, absl::string_view relation,
+                                         absl::string_view foreign_key, RelationScope scope) {
+  for (size_t i = 0; i < scope.size(); ++i) {
+    auto& [name, value] = scope[i];
+    std::optional<ColumnId> col = child.FindColumn(name);
+    if (!col.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat("table '", child.name(),
+                                                     "': no column named '", name,
+                                                     "' (scope of ", relation, ")"));
+    }
+    const ColumnSpec& spec = child.column(*col);
+    if (name == foreign_key) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "relation ", relation, ": the scope cannot name the foreign key ",
+          QualifiedName(child.name(), name), " (the parent sets it)"));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (scope[j].first == name) {
+        return absl::InvalidArgumentError(absl::StrCat("relation ", relation, ": the scope names ",
+                                                       QualifiedName(child.name(), name),
+                                                       " twice"));
+      }
+    }
+    if (value.is_null()) {
+      return absl::InvalidArgumentError(absl::StrCat("relation ", relation, ": scope value of ",
+                                                     QualifiedName(child.name(), name),
+                                                     " is NULL (a scope value must be a value)"));
+    }
+    if (!ValueFitsType(value, spec.type)) {
+      return errors::TypeMismatch(child.name(), name, spec.type, value);
+    }
+    if (spec.type == Type::kDouble && value.is_int64()) {
+      value = Value(static_cast<double>(value.AsInt64()));
+    }
+  }
+  return scope;
+}
+
 absl::Status NameTaken(absl::string_view table, absl::string_view name) {
   return absl::AlreadyExistsError(
       absl::StrCat("table '", table, "': relation '", name, "' already exists"));
@@ -75,6 +136,18 @@ absl::StatusOr<std::vector<RelationSpec>> RelationCatalog::ResolveHasMany(
     HasManyOptions options) const {
   KIN_ASSIGN_OR_RETURN(const Table* parent, engine.GetTable(parent_name));
   KIN_ASSIGN_OR_RETURN(const Table* child, engine.GetTable(child_name));
+  if (parent_name == child_name &&
+      (options.name.empty() || options.foreign_key.empty() ||
+       (options.create_inverse && options.inverse.empty()))) {
+    // The defaults would name both directions after the one table
+    // (employees.employees over employee_id, inverse employee): a reader
+    // cannot tell which side is the parent. Ask for the names instead.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "has many ", parent_name, " -> ", child_name,
+        ": a self-relation needs explicit names: HasManyOptions::name, ::foreign_key and "
+        "::inverse (or create_inverse = false), e.g. {.name = \"reports\", .foreign_key = "
+        "\"manager_id\", .inverse = \"manager\"}"));
+  }
   RelationSpec spec;
   spec.kind = RelationKind::kHasMany;
   spec.table = std::string(parent_name);
@@ -86,9 +159,19 @@ absl::StatusOr<std::vector<RelationSpec>> RelationCatalog::ResolveHasMany(
   spec.foreign_key = options.foreign_key.empty()
                          ? absl::StrCat(Singular(parent_name), "_", spec.local_key)
                          : std::move(options.foreign_key);
-  KIN_ASSIGN_OR_RETURN(KeyPair keys,
-                       CheckKeys(*child, spec.foreign_key, *parent, spec.local_key));
+  KIN_ASSIGN_OR_RETURN(KeyPair keys, CheckKeys(*child, spec.foreign_key, *parent, spec.local_key,
+                                                spec.QualifiedName(), "local key"));
   if (Find(spec.table, spec.name) != nullptr) return NameTaken(spec.table, spec.name);
+  KIN_ASSIGN_OR_RETURN(spec.scope, CheckScope(*child, spec.QualifiedName(), spec.foreign_key,
+                                              std::move(options.scope)));
+  if (!spec.scope.empty() &&
+      (options.on_delete != OnDelete::kNoAction || options.on_update != OnUpdate::kNoAction)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "relation ", spec.QualifiedName(),
+        ": a scoped relation cannot declare on_delete / on_update (the engine's foreign key "
+        "would act on every row of ", QualifiedName(spec.related_table, spec.foreign_key),
+        ", whatever its scope); delete the children through the relation instead"));
+  }
   spec.on_delete = options.on_delete;
   spec.on_update = options.on_update;
   spec.on_unlink = options.on_unlink;
@@ -115,6 +198,7 @@ absl::StatusOr<std::vector<RelationSpec>> RelationCatalog::ResolveHasMany(
     inv.related_table = spec.table;
     inv.foreign_key = spec.foreign_key;
     inv.local_key = spec.local_key;
+    inv.scope = spec.scope;
     inv.inverse = spec.name;
     spec.inverse = inv.name;
     const RelationSpec* existing = Find(inv.table, inv.name);
@@ -123,12 +207,13 @@ absl::StatusOr<std::vector<RelationSpec>> RelationCatalog::ResolveHasMany(
       // shares the inverse that is already there.
       bool same = existing->kind == RelationKind::kBelongsTo &&
                   existing->related_table == inv.related_table &&
-                  existing->foreign_key == inv.foreign_key && existing->local_key == inv.local_key;
+                  existing->foreign_key == inv.foreign_key && existing->local_key == inv.local_key &&
+                  existing->scope == inv.scope;
       if (!same) {
         return absl::AlreadyExistsError(absl::StrCat(
             "table '", inv.table, "': relation '", inv.name,
-            "' already exists with other keys; name the inverse with HasManyOptions::inverse "
-            "or set create_inverse = false"));
+            "' already exists with other keys or scope; name the inverse with "
+            "HasManyOptions::inverse or set create_inverse = false"));
       }
       out.push_back(std::move(spec));
       return out;
@@ -150,6 +235,12 @@ absl::StatusOr<RelationSpec> RelationCatalog::ResolveBelongsTo(const Engine& eng
                                                                BelongsToOptions options) const {
   KIN_ASSIGN_OR_RETURN(const Table* child, engine.GetTable(child_name));
   KIN_ASSIGN_OR_RETURN(const Table* parent, engine.GetTable(parent_name));
+  if (child_name == parent_name && (options.name.empty() || options.foreign_key.empty())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "belongs to ", child_name, " -> ", parent_name,
+        ": a self-relation needs explicit names: BelongsToOptions::name and ::foreign_key, "
+        "e.g. {.name = \"manager\", .foreign_key = \"manager_id\"}"));
+  }
   RelationSpec spec;
   spec.kind = RelationKind::kBelongsTo;
   spec.table = std::string(child_name);
@@ -160,8 +251,12 @@ absl::StatusOr<RelationSpec> RelationCatalog::ResolveBelongsTo(const Engine& eng
   spec.foreign_key = options.foreign_key.empty()
                          ? absl::StrCat(Singular(parent_name), "_", spec.local_key)
                          : std::move(options.foreign_key);
-  KIN_RETURN_IF_ERROR(CheckKeys(*child, spec.foreign_key, *parent, spec.local_key).status());
+  KIN_RETURN_IF_ERROR(CheckKeys(*child, spec.foreign_key, *parent, spec.local_key,
+                                spec.QualifiedName(), "owner key")
+                          .status());
   if (Find(spec.table, spec.name) != nullptr) return NameTaken(spec.table, spec.name);
+  KIN_ASSIGN_OR_RETURN(spec.scope, CheckScope(*child, spec.QualifiedName(), spec.foreign_key,
+                                              std::move(options.scope)));
   spec.meta = std::move(options.meta);
   spec.on_query = std::move(options.on_query);
   return spec;

@@ -45,6 +45,21 @@ absl::string_view OnUnlinkName(OnUnlink action);
 // preload, has/whereHas, withCount, withAggregate. Never to writes.
 using QueryHook = std::function<void(Query&)>;
 
+// A relation's scope (Sequelize's association `scope`, the owner-type
+// column of a polymorphic relation): column = value pairs of the child
+// table that every read filters on AND every write keeps: Create /
+// CreateMany / Save / Add / Set / FirstOrCreate ... stamp the values on
+// the rows they insert or link (replacing values given for those columns),
+// and Set / Remove / Update / Delete through the relation touch only rows
+// inside the scope. Two relations sharing one foreign key with different
+// scopes (comments.commentable_id with commentable = "post" and with
+// commentable = "video") never see or touch each other's rows. A BelongsTo
+// with a scope has a parent only while its row is inside the scope. The
+// scope is data: snapshots keep it. Validated when declared: each column
+// exists on the child table, is not the foreign key, is named once, and its
+// value is non-NULL and of the column's type.
+using RelationScope = std::vector<std::pair<std::string, Value>>;
+
 // Options of Database::HasMany. Every field has a default.
 struct HasManyOptions {
   // Relation name on the parent. Default: the child table's name.
@@ -56,6 +71,10 @@ struct HasManyOptions {
   // Default: the parent's primary key.
   std::string local_key;
   QueryHook on_query;
+  // See RelationScope. A scoped relation takes no on_delete / on_update
+  // (the engine's foreign keys cannot be conditional); its inverse carries
+  // the same scope.
+  RelationScope scope;
   // Free-form data for your own tooling; kin never reads it.
   std::map<std::string, Value> meta;
   // The BelongsTo declared on the child. Default name: Singular(parent
@@ -77,6 +96,8 @@ struct BelongsToOptions {
   // Parent column (Sequelize: targetKey). Default: the parent's primary key.
   std::string owner_key;
   QueryHook on_query;
+  // See RelationScope: columns of the child (this) table.
+  RelationScope scope;
   std::map<std::string, Value> meta;
 };
 
@@ -93,6 +114,8 @@ struct RelationSpec {
   OnUpdate on_update = OnUpdate::kNoAction;
   OnUnlink on_unlink = OnUnlink::kNullify;
   std::map<std::string, Value> meta;
+  // Columns of the child table, values as stored (see RelationScope).
+  RelationScope scope;
   QueryHook on_query;  // code: not persisted, re-attach after a load
 
   // The tables and key columns the names above resolve to, filled by

@@ -8,6 +8,7 @@
 #include <memory>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/errors.h"
@@ -1452,6 +1453,39 @@ absl::StatusOr<Value> CompiledQuery::AggregateImpl(Run&& run) const {
       });
       if (n == 0) return Value();
       return fn == AggregateFunction::kSum ? Value(sum) : Value(sum / static_cast<double>(n));
+    }
+    case AggregateFunction::kCountDistinct: {
+      // Values hashed as stored; a double by its bits once -0.0 is folded
+      // into 0.0 and every NaN into one NaN, so "distinct" means unequal
+      // values (and NaN counts once, as SQL's DISTINCT groups NULLs).
+      int64_t n = 0;
+      auto distinct = [&](auto* d, auto key) {
+        absl::flat_hash_set<decltype(key(d[0]))> seen;
+        each([&](uint32_t s) {
+          n += seen.insert(key(d[s])).second ? 1 : 0;
+          return true;
+        });
+      };
+      switch (a.type) {
+        case Type::kInt64:
+          distinct(static_cast<const int64_t*>(a.data), [](int64_t x) { return x; });
+          break;
+        case Type::kDouble:
+          distinct(static_cast<const double*>(a.data), [](double x) {
+            if (x == 0) x = 0.0;
+            if (std::isnan(x)) x = std::numeric_limits<double>::quiet_NaN();
+            return std::bit_cast<uint64_t>(x);
+          });
+          break;
+        case Type::kBool:
+          distinct(static_cast<const uint8_t*>(a.data), [](uint8_t x) { return x != 0; });
+          break;
+        case Type::kString:
+          distinct(static_cast<const std::string*>(a.data),
+                   [](const std::string& x) { return absl::string_view(x); });
+          break;
+      }
+      return Value(n);
     }
     case AggregateFunction::kMin:
     case AggregateFunction::kMax: {

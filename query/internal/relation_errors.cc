@@ -35,12 +35,19 @@ absl::Status OffsetInPreload(absl::string_view qualified_relation, absl::string_
                    relation, "\").Query()"));
 }
 
-absl::Status PaginateInPreload(absl::string_view qualified_relation, absl::string_view relation) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      "Preload on '", qualified_relation,
-      "': Paginate is not allowed inside a Preload callback; query the parent, then "
-      "db.Related(parent, \"",
-      relation, "\").Query().Paginate(page, per_page)"));
+absl::Status RunInCallback(absl::string_view method, absl::string_view kind, absl::string_view of,
+                           absl::string_view relation) {
+  const absl::string_view article = kind == "on_query" ? "an" : "a";
+  std::string hint;
+  if (method == "Paginate" && kind == "Preload") {
+    hint = absl::StrCat("; query the parent, then db.Related(parent, \"", relation,
+                        "\").Query().Paginate(page, per_page)");
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat(method, " is not allowed in ", article, " ", kind, " callback of ", of,
+                   ": a callback only records a query, which runs as part of the query that "
+                   "owns it",
+                   hint));
 }
 
 absl::Status NotAllowedInCallback(absl::string_view use, absl::string_view qualified_relation,
@@ -69,6 +76,20 @@ absl::Status DuplicatePreload(absl::string_view table, absl::string_view relatio
 absl::Status DuplicateExtra(absl::string_view table, absl::string_view name) {
   return absl::InvalidArgumentError(absl::StrCat("query on '", table, "': extra '", name,
                                                  "' is loaded twice (name each with As)"));
+}
+
+absl::Status SelectNeedsGet(absl::string_view table, absl::string_view method) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("query on '", table, "': ", method,
+                   " returns a bare row, which reads every column; with Select use "
+                   "Limit(1).Get()"));
+}
+
+absl::Status NotSelected(absl::string_view table, absl::string_view column,
+                         absl::string_view selected) {
+  return absl::InvalidArgumentError(absl::StrCat("table '", table, "': column '", column,
+                                                 "' was not selected (selected: ", selected,
+                                                 ")"));
 }
 
 absl::Status LoadsNeedGet(absl::string_view table, absl::string_view method) {

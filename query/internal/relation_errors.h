@@ -30,10 +30,14 @@ absl::Status LimitInPreload(absl::string_view qualified_relation);
 // inside a Preload callback; use GroupLimit with GroupOrderBy, or Offset on
 // db.Related(row, \"posts\").Query()"
 absl::Status OffsetInPreload(absl::string_view qualified_relation, absl::string_view relation);
-// FailedPrecondition: "Preload on 'users.posts': Paginate is not allowed
-// inside a Preload callback; query the parent, then
-// db.Related(parent, \"posts\").Query().Paginate(page, per_page)"
-absl::Status PaginateInPreload(absl::string_view qualified_relation, absl::string_view relation);
+
+// FailedPrecondition: "Update is not allowed in a Preload callback of
+// users.posts: a callback only records a query, which runs as part of the
+// query that owns it". `kind` is the callback ("Preload", "WhereHas",
+// "on_query", "where group", ...), `of` the relation (or table) it reads.
+// Paginate in a Preload callback adds where to paginate instead.
+absl::Status RunInCallback(absl::string_view method, absl::string_view kind, absl::string_view of,
+                           absl::string_view relation);
 
 // FailedPrecondition: "WhereHas on 'users.posts': Limit is not allowed in a
 // WhereHas callback (<why>)"; `use` is "WhereHas", "Preload", "WithCount"
@@ -56,6 +60,13 @@ absl::Status DuplicateExtra(absl::string_view table, absl::string_view name);
 // InvalidArgument: "query on 'users': First returns a bare row without
 // preloads or extras; use Limit(1).Get()"
 absl::Status LoadsNeedGet(absl::string_view table, absl::string_view method);
+// InvalidArgument: "query on 'posts': First returns a bare row, which reads
+// every column; with Select use Limit(1).Get()"
+absl::Status SelectNeedsGet(absl::string_view table, absl::string_view method);
+// InvalidArgument: "table 'posts': column 'body' was not selected
+// (selected: id, title)"
+absl::Status NotSelected(absl::string_view table, absl::string_view column,
+                         absl::string_view selected);
 
 // `status` with "<use> on 'users.posts': " before its message, same code:
 // an error inside a related query, located.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <limits>
 #include <optional>
 #include <utility>
@@ -373,6 +374,27 @@ absl::StatusOr<RelationHop> RelationHop::Resolve(const RelationContext& context,
   }
   hop.key_type_ = from_type;
   hop.from_validity_ = ValidityWords(from, hop.from_key_);
+  if (!has_many && !spec->scope.empty()) {
+    // A scoped BelongsTo (a polymorphic child's owner): a row outside the
+    // scope has no parent through this relation, exactly as a NULL key, so
+    // one mask of "key set and in scope" serves every strategy.
+    std::vector<std::pair<ColumnId, const Value*>> scope;
+    for (const auto& [column, value] : spec->scope) {
+      KIN_ASSIGN_OR_RETURN(ColumnId c, from.GetColumn(column));
+      scope.emplace_back(c, &value);
+    }
+    auto mask = std::make_shared<std::vector<uint64_t>>((from.slot_count() + 63) / 64, 0);
+    const uint64_t* valid = hop.from_validity_;
+    ForEachLive(from, [&](RowId r) {
+      if (valid != nullptr && !Bit(valid, r.value)) return;
+      for (const auto& [c, v] : scope) {
+        if (from.GetValue(r, c) != *v) return;
+      }
+      (*mask)[r.value >> 6] |= uint64_t{1} << (r.value & 63);
+    });
+    hop.from_validity_ = mask->data();
+    hop.from_mask_ = std::move(mask);
+  }
   hop.to_validity_ = ValidityWords(*to, hop.to_key_);
   if (from_type == Type::kInt64) {
     hop.from_ints_ = from.Int64Column(hop.from_key_).data();
@@ -442,6 +464,11 @@ absl::Status CheckRelatedSpec(const RelationSpec& relation, RelatedUse use,
                                           "nothing is loaded onto related rows that are only "
                                           "counted");
     }
+    if (!spec.select.empty()) {
+      return errors::NotAllowedInCallback(name, q, "Select",
+                                          "no column is returned from related rows that are "
+                                          "only counted");
+    }
   }
   if (spec.limit.has_value()) {
     if (preload) return errors::LimitInPreload(q);
@@ -464,10 +491,7 @@ absl::Status CheckRelatedSpec(const RelationSpec& relation, RelatedUse use,
       }
       break;
     case RelatedUse::kWhereHas:
-      if (spec.aggregate.has_value()) {
-        return errors::NotAllowedInCallback(name, q, aggregate,
-                                            "use WithAggregate for an aggregate of related rows");
-      }
+      // An aggregate there is compared instead of the count (RelationFilter).
       if (!spec.alias.empty()) {
         return errors::NotAllowedInCallback(name, q, "As", "a has condition has no name");
       }
@@ -501,6 +525,44 @@ absl::StatusOr<std::shared_ptr<RelationFilter>> RelationFilter::Compile(
   const QuerySpec& sub = condition.subquery[0];
   KIN_RETURN_IF_ERROR(CheckRelatedSpec(hop.spec(), RelatedUse::kWhereHas, sub));
   auto f = std::make_shared<RelationFilter>();
+  if (sub.aggregate.has_value()) {
+    // WhereHas(relation, q.Sum("likes"), ">", 100): the aggregate of each
+    // row's related rows, compared with the number.
+    CompiledQuery agg;
+    const RelationContext deferred = Deferred(context);
+    if (absl::Status s = CompiledQuery::CompileInto(hop.to(), sub, &agg, &deferred); !s.ok()) {
+      return errors::InRelatedQuery("WhereHas", hop.name(), s);
+    }
+    const CompiledAggregate& a = agg.aggregate();
+    const bool numeric = a.star || a.function == AggregateFunction::kCount ||
+                         a.function == AggregateFunction::kCountDistinct ||
+                         a.type == Type::kInt64 || a.type == Type::kDouble;
+    f->aggregate_ = absl::StrCat(AggregateFunctionName(sub.aggregate->function), "(",
+                                 sub.aggregate->column, ")");
+    if (!numeric) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "WhereHas on '", hop.name(), "': ", f->aggregate_, " is a ", TypeName(a.type),
+          ", it cannot be compared with the number ", condition.values[0].AsInt64()));
+    }
+    agg.PrepareRelations(ProbedRows(from.size(), hop));
+    f->by_slot_.assign(from.slot_count(), Value());
+    absl::Status failed;
+    ForEachLive(from, [&](RowId r) {
+      if (!failed.ok()) return;
+      absl::StatusOr<Value> v = agg.Aggregate(hop.Related(r));
+      if (!v.ok()) {
+        failed = errors::InRelatedQuery("WhereHas", hop.name(), v.status());
+        return;
+      }
+      f->by_slot_[r.value] = *std::move(v);
+    });
+    KIN_RETURN_IF_ERROR(failed);
+    f->hop_ = std::move(hop);
+    f->op_ = condition.op;
+    f->count_ = condition.values[0].AsInt64();
+    f->strategy_ = Strategy::kAggregate;
+    return f;
+  }
   KIN_ASSIGN_OR_RETURN(f->filter_, CompileFilter(context, hop, RelatedUse::kWhereHas, sub));
   f->hop_ = std::move(hop);
   f->op_ = condition.op;
@@ -515,6 +577,7 @@ absl::StatusOr<std::shared_ptr<RelationFilter>> RelationFilter::Compile(
 }
 
 void RelationFilter::Prepare(size_t rows) {
+  if (strategy_ == Strategy::kAggregate) return;  // computed when compiled
   strategy_ = filter_ == nullptr ? Strategy::kIndex : Strategy::kWalk;
   slots_.reset();
   counts_.clear();
@@ -556,9 +619,38 @@ bool RelationFilter::Passes(int64_t count) const {
   return false;
 }
 
+bool RelationFilter::PassesValue(const Value& value) const {
+  if (value.is_null()) return false;
+  if (value.is_int64()) return Passes(value.AsInt64());
+  const double x = value.AsDouble();
+  const double y = static_cast<double>(count_);
+  if (std::isnan(x)) return false;  // unordered: every comparison is false
+  switch (op_) {
+    case CompareOp::kEq:
+      return x == y;
+    case CompareOp::kNe:
+      return x != y;
+    case CompareOp::kLt:
+      return x < y;
+    case CompareOp::kLe:
+      return x <= y;
+    case CompareOp::kGt:
+      return x > y;
+    case CompareOp::kGe:
+      return x >= y;
+  }
+  return false;
+}
+
 size_t RelationFilter::Filter(const RowId* in, size_t n, RowId* out) const {
   size_t k = 0;
   switch (strategy_) {
+    case Strategy::kAggregate:
+      for (size_t i = 0; i < n; ++i) {
+        out[k] = in[i];
+        k += PassesValue(by_slot_[in[i].value]) ? 1 : 0;
+      }
+      return k;
     case Strategy::kIndex:
       for (size_t i = 0; i < n; ++i) {
         RowId id = in[i];
@@ -602,6 +694,10 @@ size_t RelationFilter::Filter(const RowId* in, size_t n, RowId* out) const {
 }
 
 std::string RelationFilter::Explain() const {
+  if (strategy_ == Strategy::kAggregate) {
+    return absl::StrCat(aggregate_, " of ", hop_.name(), " ", CompareOpSymbol(op_), " ", count_,
+                        " by walk");
+  }
   absl::string_view how = strategy_ == Strategy::kIndex       ? "by index"
                           : strategy_ == Strategy::kWalk      ? "by walk"
                           : strategy_ == Strategy::kIndexScan ? "by index scan"
@@ -656,7 +752,10 @@ void PackValues(std::vector<Value> values, bool int_result, RowSetData::Extra* e
 
 // Whether the aggregate's results are int64 (or NULL).
 bool IntResult(const CompiledAggregate& a) {
-  if (a.star || a.function == AggregateFunction::kCount) return true;
+  if (a.star || a.function == AggregateFunction::kCount ||
+      a.function == AggregateFunction::kCountDistinct) {
+    return true;
+  }
   return a.type == Type::kInt64 && a.function != AggregateFunction::kAvg;
 }
 
@@ -857,34 +956,63 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
                         const RelationLoadSpec& load, std::span<const RowId> rows,
                         RowSetData* data) {
   const QuerySpec& sub = load.query;
-  // Each parent's rows are ranked by GroupOrderBy (else OrderBy) to apply
-  // GroupLimit; when both are given, the kept rows are then shown in
-  // OrderBy order (stable: rank order breaks its ties).
-  QuerySpec rank;
-  rank.table = sub.table;
-  rank.scope = sub.scope;
-  rank.conditions = sub.conditions;
-  rank.order_by = sub.group_order_by.empty() ? sub.order_by : sub.group_order_by;
+  // Per parent, in up to three steps:
+  //  1. the relation's window, when its on_query recorded a Limit or
+  //     Offset: the filtered rows in `listed` order (on_query's OrderBy
+  //     keys, then the callback's), offset and limit applied per parent;
+  //  2. the group window (GroupLimit / GroupOrderBy): the rows ranked by
+  //     GroupOrderBy, else by primary key descending (Lucid's groupLimit
+  //     default: the newest n), the first GroupLimit kept;
+  //  3. when step 2 ranked them and `listed` is not empty, the kept rows
+  //     shown in `listed` order (stable: rank order breaks its ties).
+  // Without steps 1 and 2, one filtered select in `listed` order.
+  std::vector<OrderSpec> listed = sub.relation_order_by;
+  listed.insert(listed.end(), sub.order_by.begin(), sub.order_by.end());
+  const bool relation_window = sub.relation_limit.has_value() || sub.relation_offset.has_value();
+  const bool group_window = sub.group_limit.has_value() || !sub.group_order_by.empty();
+  auto compile = [&](std::vector<OrderSpec> order, bool filter, const RelationContext* ctx,
+                     CompiledQuery* out) -> absl::Status {
+    QuerySpec spec;
+    spec.table = sub.table;
+    if (filter) {
+      spec.scope = sub.scope;
+      spec.conditions = sub.conditions;
+    }
+    spec.order_by = std::move(order);
+    absl::Status s = CompiledQuery::CompileInto(hop.to(), spec, out, ctx);
+    return s.ok() ? s : errors::InRelatedQuery("Preload", hop.name(), s);
+  };
+  std::vector<OrderSpec> rank_order = sub.group_order_by;
+  if (group_window && rank_order.empty()) {
+    rank_order.push_back(
+        OrderSpec{hop.to().column(hop.to().primary_key()).name, Order::kDesc});
+  }
   // Preload walks: the filter's relation conditions see each row's list.
   RelationContext walk = context;
   walk.candidate_rows = ProbedRows(rows.size(), hop);
+  // `child` filters (step 1, else step 2, else the only select); `rank` is
+  // step 2 after step 1 (no filter: its input is filtered already).
   CompiledQuery child;
-  if (absl::Status s = CompiledQuery::CompileInto(hop.to(), rank, &child, &walk); !s.ok()) {
-    return errors::InRelatedQuery("Preload", hop.name(), s);
+  KIN_RETURN_IF_ERROR(compile(relation_window || !group_window ? listed : rank_order,
+                              /*filter=*/true, &walk, &child));
+  std::optional<CompiledQuery> rank;
+  if (relation_window && group_window) {
+    rank.emplace();
+    KIN_RETURN_IF_ERROR(compile(rank_order, /*filter=*/false, nullptr, &*rank));
   }
   std::optional<CompiledQuery> reorder;
-  if (!sub.group_order_by.empty() && !sub.order_by.empty()) {
-    QuerySpec order;
-    order.table = sub.table;
-    order.order_by = sub.order_by;
+  if (group_window && !listed.empty()) {
     reorder.emplace();
-    if (absl::Status s = CompiledQuery::CompileInto(hop.to(), order, &*reorder); !s.ok()) {
-      return errors::InRelatedQuery("Preload", hop.name(), s);
-    }
+    KIN_RETURN_IF_ERROR(compile(listed, /*filter=*/false, nullptr, &*reorder));
   }
+  const size_t relation_offset =
+      relation_window ? static_cast<size_t>(sub.relation_offset.value_or(0)) : 0;
+  std::optional<size_t> relation_limit;
+  if (sub.relation_limit.has_value()) relation_limit = static_cast<size_t>(*sub.relation_limit);
   std::optional<size_t> window;
   if (sub.group_limit.has_value()) window = static_cast<size_t>(*sub.group_limit);
-  const bool copy = child.predicate().always_true() && child.order().empty() && !window;
+  const bool copy = child.predicate().always_true() && child.order().empty() && !window &&
+                    !relation_window;
 
   RowSetData::Preload preload;
   preload.name = load.relation;
@@ -898,6 +1026,7 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
   // Probe every row's list first, then read them: the probes' cache misses
   // overlap instead of alternating with the lists' own.
   SortScratch scratch;  // per-parent sorts share it: no allocation per parent
+  std::vector<RowId> in_window;  // step 1's rows, when step 2 follows
   std::vector<std::span<const RowId>> lists(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) lists[i] = hop.Related(rows[i]);
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -907,7 +1036,15 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
       kids.insert(kids.end(), related.begin(), related.end());
     } else if (!related.empty()) {
       const size_t start = kids.size();
-      child.Select(related, 0, window, &kids, &scratch);
+      if (!relation_window) {
+        child.Select(related, 0, window, &kids, &scratch);
+      } else if (!rank.has_value()) {
+        child.Select(related, relation_offset, relation_limit, &kids, &scratch);
+      } else {
+        in_window.clear();
+        child.Select(related, relation_offset, relation_limit, &in_window, &scratch);
+        rank->Select(in_window, 0, window, &kids, &scratch);
+      }
       if (reorder.has_value()) {
         reorder->order().Sort(kids.data() + start, kids.size() - start, SIZE_MAX, &scratch);
       }
@@ -915,6 +1052,11 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
     preload.offsets.push_back(static_cast<uint32_t>(kids.size()));
   }
   preload.children = ResultSet::MakeData(hop.to(), kids, *data);
+  if (!sub.select.empty()) {
+    absl::StatusOr<std::vector<uint8_t>> selected = SelectedColumns(hop.to(), sub);
+    if (!selected.ok()) return errors::InRelatedQuery("Preload", hop.name(), selected.status());
+    preload.children->selected = *std::move(selected);
+  }
   KIN_RETURN_IF_ERROR(AttachLoadsImpl(context, hop.to(), sub, kids, preload.children.get()));
   data->preloads.push_back(std::move(preload));
   return absl::OkStatus();
@@ -979,8 +1121,12 @@ absl::Status RunAggregate(const RelationContext& context, const RelationHop& hop
   e.name = ExtraName(load);
   const bool filtered = !child.predicate().always_true();
   const bool visits = filtered || !child.aggregate().star;
-  const Plan plan =
-      ChoosePlan(rows.size(), hop, filtered ? &child : nullptr, visits, rows.size());
+  // CountDistinct keeps a set per row: its scan would hold one per key at
+  // once, so it always probes (the results are the same either way).
+  const Plan plan = child.aggregate().function == AggregateFunction::kCountDistinct
+                        ? Plan::kProbe
+                        : ChoosePlan(rows.size(), hop, filtered ? &child : nullptr, visits,
+                                     rows.size());
   child.PrepareRelations(VisitedRows(plan, rows.size(), hop, child));
   if (plan != Plan::kProbe) {
     KIN_RETURN_IF_ERROR(ScanAggregate(hop, child, rows, &e));
@@ -1019,6 +1165,18 @@ absl::Status AttachLoadsImpl(const RelationContext& context, const Table& table,
 
 }  // namespace
 
+absl::StatusOr<std::vector<uint8_t>> SelectedColumns(const Table& table, const QuerySpec& spec) {
+  std::vector<uint8_t> out;
+  if (spec.select.empty()) return out;
+  out.assign(table.num_columns(), 0);
+  for (const std::string& name : spec.select) {
+    std::optional<ColumnId> c = table.FindColumn(name);
+    if (!c.has_value()) return errors::UnknownColumn(table.name(), name);
+    out[c->value] = 1;
+  }
+  return out;
+}
+
 absl::Status ValidateLoads(const RelationContext& context, const Table& table,
                            const QuerySpec& spec) {
   std::vector<absl::string_view> preloads;
@@ -1031,6 +1189,9 @@ absl::Status ValidateLoads(const RelationContext& context, const Table& table,
         return errors::DuplicatePreload(table.name(), load.relation);
       }
       preloads.push_back(load.relation);
+      if (absl::Status s = SelectedColumns(*r.to, load.query).status(); !s.ok()) {
+        return errors::InRelatedQuery("Preload", r.spec->QualifiedName(), s);
+      }
       absl::Status nested = ValidateLoads(context, *r.to, load.query);
       if (!nested.ok()) return errors::InRelatedQuery("Preload", r.spec->QualifiedName(), nested);
       continue;

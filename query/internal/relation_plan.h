@@ -81,7 +81,9 @@ class RelationHop {
   std::string name() const { return spec_->QualifiedName(); }
 
   // The related rows of a live `from` row, in the related index's order
-  // (insertion order); empty for a NULL key or a key nothing matches.
+  // (insertion order); empty for a NULL key or a key nothing matches, and
+  // for a row outside a scoped BelongsTo's scope (RelationScope), which
+  // the hop treats as a NULL key everywhere (FromNull).
   std::span<const RowId> Related(RowId row) const {
     if (FromNull(row)) return {};
     if (key_type_ == Type::kInt64) return FindInt(from_ints_[row.value]);
@@ -141,6 +143,9 @@ class RelationHop {
   const std::string* to_strings_ = nullptr;
   const HashIndex* index_ = nullptr;         // on to_key_, when it has one
   std::shared_ptr<const LocalIndex> local_;  // otherwise
+  // A scoped BelongsTo: per from-slot, key not NULL and row inside the
+  // scope; from_validity_ points at it.
+  std::shared_ptr<const std::vector<uint64_t>> from_mask_;
 };
 
 template <typename F>
@@ -183,12 +188,20 @@ class RelationFilter {
   // Copies the rows of in[0, n) that pass into out (which may be `in`).
   size_t Filter(const RowId* in, size_t n, RowId* out) const;
 
-  // "count(users.posts) >= 5 by index", "... by walk", "... by scan of posts".
+  // "count(users.posts) >= 5 by index", "... by walk", "... by scan of posts",
+  // "sum(likes) of users.posts > 100 by walk".
   std::string Explain() const;
 
  private:
-  enum class Strategy : uint8_t { kIndex, kWalk, kScan, kIndexScan };
+  // kAggregate: a WhereHas callback recorded an aggregate (Sum("likes")),
+  // which is compared instead of the row count; computed when compiled, for
+  // every live row of from(), so that an error (an int64 Sum overflowing)
+  // is the query's error rather than a silently failing row.
+  enum class Strategy : uint8_t { kIndex, kWalk, kScan, kIndexScan, kAggregate };
   bool Passes(int64_t count) const;
+  // The SQL comparison of an aggregate's value: NULL (no related rows for
+  // Sum / Avg / Min / Max) never passes; numbers compare numerically.
+  bool PassesValue(const Value& value) const;
 
   RelationHop hop_;
   std::unique_ptr<CompiledQuery> filter_;  // nullptr: every related row counts
@@ -199,7 +212,14 @@ class RelationFilter {
   // kScan: the number of matching related rows per key slot.
   std::unique_ptr<KeySlots> slots_;
   std::vector<uint32_t> counts_;
+  // kAggregate: the aggregate per from-slot, and its text for Explain.
+  std::vector<Value> by_slot_;
+  std::string aggregate_;
 };
+
+// Per column of `table`, 1 when spec.select names it; empty when it names
+// none (every column). InvalidArgument for an unknown column.
+absl::StatusOr<std::vector<uint8_t>> SelectedColumns(const Table& table, const QuerySpec& spec);
 
 // Structural checks of spec.loads (recursively): relations exist, and each
 // related query follows CheckRelatedSpec; duplicate preloads and extras.

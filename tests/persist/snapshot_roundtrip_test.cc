@@ -216,6 +216,27 @@ TEST(SnapshotRoundTripTest, MetaOfEveryType) {
   EXPECT_EQ(user->kind, RelationKind::kBelongsTo);
 }
 
+// Format 3 saves each relation's scope (RelationScope): it is data, and a
+// scoped relation read without it would see another owner's rows.
+TEST(SnapshotRoundTripTest, RelationScopesAreSaved) {
+  World world = MakeWorld();
+  HasManyOptions drafts;
+  drafts.name = "unpublished";
+  drafts.scope = {{"is_published", false}, {"title", "orphan"}};
+  drafts.create_inverse = false;
+  ASSERT_OK_AND_ASSIGN(std::vector<RelationSpec> specs,
+                       world.relations.ResolveHasMany(world.engine, "users", "posts", drafts));
+  for (RelationSpec& spec : specs) ASSERT_OK(world.relations.Add(std::move(spec)));
+  ASSERT_OK_AND_ASSIGN(std::string bytes, EncodeSnapshot(world.engine, world.relations));
+  ASSERT_OK_AND_ASSIGN(SnapshotContents loaded, DecodeSnapshot(bytes));
+  EXPECT_EQ(loaded.format_version, 3u);
+  ExpectSameRelations(world.relations, loaded.relations);
+  const RelationSpec* got = loaded.relations.Find("users", "unpublished");
+  ASSERT_NE(got, nullptr);
+  EXPECT_EQ(got->scope, (RelationScope{{"is_published", Value(false)}, {"title", "orphan"}}));
+  EXPECT_TRUE(loaded.relations.Find("users", "posts")->scope.empty());
+}
+
 TEST(SnapshotRoundTripTest, ThroughStreamsBackToBack) {
   World world = MakeWorld();
   World small = test::MakeSmallWorld(3);

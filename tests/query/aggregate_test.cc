@@ -2,6 +2,7 @@
 // overflow, recorded aggregates with As(), and running a compiled aggregate
 // over a candidate span (as WithAggregate does per parent).
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -47,6 +48,39 @@ TEST_F(AggregateTest, Count) {
   Query limited(engine_, "t");
   limited.OrderBy("id").Limit(2).Offset(1);
   EXPECT_THAT(limited.Count(), IsOkAndHolds(5));
+}
+
+// SQL COUNT(DISTINCT column): distinct non-NULL values.
+TEST_F(AggregateTest, CountDistinct) {
+  EXPECT_THAT(Agg(AggregateFunction::kCountDistinct, "i"), IsOkAndHolds(Value(3)));  // 1 2 3
+  EXPECT_THAT(Agg(AggregateFunction::kCountDistinct, "d"), IsOkAndHolds(Value(3)));  // 1.5 2.5 -1
+  EXPECT_THAT(Agg(AggregateFunction::kCountDistinct, "b"), IsOkAndHolds(Value(2)));
+  EXPECT_THAT(Agg(AggregateFunction::kCountDistinct, "s"), IsOkAndHolds(Value(4)));
+  EXPECT_THAT(Agg(AggregateFunction::kCountDistinct, "nn_i"), IsOkAndHolds(Value(5)));
+  // No rows, or only NULLs: 0 (a count, never NULL).
+  EXPECT_THAT(Agg(AggregateFunction::kCountDistinct, "i", [](Query& q) { q.WhereNull("i"); }),
+              IsOkAndHolds(Value(0)));
+  EXPECT_THAT(Agg(AggregateFunction::kCountDistinct, "s", [](Query& q) { q.Where("id", 99); }),
+              IsOkAndHolds(Value(0)));
+  // Recorded, as WithAggregate records it.
+  Query q(engine_, "t");
+  q.Where("id", "<=", 2).OrWhere("id", 5).CountDistinct("d");
+  EXPECT_THAT(q.Aggregate(), IsOkAndHolds(Value(2)));  // 1.5, 2.5, 2.5
+  EXPECT_THAT(Agg(AggregateFunction::kCountDistinct, "*"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("needs a column")));
+  EXPECT_THAT(Agg(AggregateFunction::kCountDistinct, "nope"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no column named 'nope'")));
+}
+
+// -0.0 equals 0.0 and every NaN counts once.
+TEST_F(AggregateTest, CountDistinctDoubles) {
+  Engine engine;
+  ASSERT_OK(engine.CreateTable("m", Schema().Int64("id", PrimaryKey()).Double("x")));
+  for (double x : {0.0, -0.0, std::nan(""), -std::nan(""), 1.0, 1.0}) {
+    ASSERT_OK(engine.Insert("m", {{"x", x}}).status());
+  }
+  EXPECT_THAT(Query(engine, "m").Aggregate(AggregateFunction::kCountDistinct, "x"),
+              IsOkAndHolds(Value(3)));
 }
 
 TEST_F(AggregateTest, SumAndAvg) {

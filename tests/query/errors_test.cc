@@ -156,7 +156,7 @@ TEST_F(ErrorsTest, BadBuilderCalls) {
       {"order by in a group", [](Query& q) { q.Where([](Query& g) { g.Where("id", 1).OrderBy("id"); }); },
        kInvalid,
        "query on 'posts': only conditions may be recorded inside a where group (found OrderBy, "
-       "Limit, Offset, an aggregate or As)"},
+       "Limit, Offset, an aggregate, As or Select)"},
       {"bad call in a group", [](Query& q) { q.Where([](Query& g) { g.Where("id", "~", 1); }); },
        kInvalid, "posts.id: unknown operator '~'"},
       {"second aggregate", [](Query& q) { q.Max("id").Min("id"); }, kInvalid,

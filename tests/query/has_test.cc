@@ -4,6 +4,7 @@
 // shown by Explain, and bad input.
 
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -308,6 +309,70 @@ TEST_F(HasTest, StringAndNullLocalKeys) {
   ::kin::internal::SetRelationStrategyForTesting(::kin::internal::RelationStrategy::kAuto);
 }
 
+// A WhereHas may compare an aggregate of the related rows, not only their
+// number: SQL's WHERE (SELECT SUM(likes) FROM posts WHERE ...) > 100. A NULL
+// aggregate (no related rows, or only NULL cells) passes no test.
+TEST_F(HasTest, WhereHasComparesAnAggregate) {
+  // likes: alice 5 50 500 NULL 1 (sum 556), bob 200 3, carol 1000, dave none.
+  for (auto strategy : {::kin::internal::RelationStrategy::kAuto,
+                        ::kin::internal::RelationStrategy::kScan}) {
+    ::kin::internal::SetRelationStrategyForTesting(strategy);
+    EXPECT_THAT(Users([](Query& q) {
+                  q.WhereHas("posts", [](Query& p) { p.Sum("likes"); }, ">", 500);
+                }),
+                ElementsAre("alice", "carol"));
+    EXPECT_THAT(Users([](Query& q) {
+                  q.WhereHas("posts", [](Query& p) { p.Where("is_published", true).Sum("likes"); },
+                             ">", 100);
+                }),
+                ElementsAre("alice", "bob"));
+    // dave's sum is NULL: not < 300.
+    EXPECT_THAT(Users([](Query& q) {
+                  q.WhereHas("posts", [](Query& p) { p.Sum("likes"); }, "<", 300);
+                }),
+                ElementsAre("bob"));
+    EXPECT_THAT(Users([](Query& q) {
+                  q.WhereHas("posts", [](Query& p) { p.CountDistinct("is_published"); }, "=", 2);
+                }),
+                ElementsAre("alice", "bob"));
+    EXPECT_THAT(Users([](Query& q) {
+                  q.WhereHas("posts", [](Query& p) { p.Avg("likes"); }, ">", 139);
+                }),
+                ElementsAre("carol"));  // alice 139.0 exactly, bob 101.5
+    EXPECT_THAT(Users([](Query& q) {
+                  q.WhereHas("posts", [](Query& p) { p.Count("likes"); }, ">=", 4);
+                }),
+                ElementsAre("alice"));
+    // A condition like any other: ORed, grouped, negated by DoesntHave.
+    EXPECT_THAT(Users([](Query& q) {
+                  q.Where("name", "dave").OrWhereHas(
+                      "posts", [](Query& p) { p.Max("likes"); }, ">=", 1000);
+                }),
+                ElementsAre("carol", "dave"));
+    // WhereDoesntHave is the test `< 1`: no minimum is below 1, and dave's
+    // NULL minimum passes no test.
+    EXPECT_THAT(Users([](Query& q) {
+                  q.WhereDoesntHave("posts", [](Query& p) { p.Min("created_at"); });
+                }),
+                IsEmpty());
+  }
+  ::kin::internal::SetRelationStrategyForTesting(::kin::internal::RelationStrategy::kAuto);
+  Query q = db_.Query("users");
+  q.WhereHas("posts", [](Query& p) { p.Sum("likes"); }, ">", 500);
+  EXPECT_THAT(q.Explain(), IsOkAndHolds(HasSubstr("sum(likes) of users.posts > 500 by walk")));
+}
+
+TEST_F(HasTest, WhereHasAggregateOverflowIsTheQuerysError) {
+  Row eve = AddUser("eve");
+  AddPost(Id(eve), "e1", 0, false, std::numeric_limits<int64_t>::max());
+  AddPost(Id(eve), "e2", 0, false, 1);
+  const std::string before = db_.DebugString();
+  Query q = db_.Query("users");
+  q.WhereHas("posts", [](Query& p) { p.Sum("likes"); }, ">", 0);
+  EXPECT_THAT(q.Get(), StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("likes")));
+  EXPECT_EQ(db_.DebugString(), before);
+}
+
 TEST_F(HasTest, ExplainShowsTheStrategy) {
   // Many users with two posts each: the shape the cost estimate is for.
   for (int u = 0; u < 200; ++u) {
@@ -378,8 +443,14 @@ TEST_F(HasTest, BadInput) {
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("WhereHas on 'users.posts': Limit is not allowed in a WhereHas "
                                  "callback")));
-  EXPECT_THAT(run([](Query& q) { q.WhereHas("posts", [](Query& p) { p.Sum("likes"); }); }),
-              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("use WithAggregate")));
+  EXPECT_THAT(run([](Query& q) { q.WhereHas("posts", [](Query& p) { p.Max("title"); }); }),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "WhereHas on 'users.posts': max(title) is a string, it cannot be compared "
+                       "with the number 1"));
+  EXPECT_THAT(run([](Query& q) { q.WhereHas("posts", [](Query& p) { p.Sum("title"); }); }),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("title")));
+  EXPECT_THAT(run([](Query& q) { q.WhereHas("posts", [](Query& p) { p.Sum("likes").As("x"); }); }),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("As")));
   EXPECT_THAT(run([](Query& q) { q.WhereHas("posts", [](Query& p) { p.Preload("comments"); }); }),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("is not allowed in a WhereHas callback")));

@@ -86,14 +86,21 @@ TEST_F(PreloadTest, GroupLimitKeepsTheTopNOfEachParent) {
   EXPECT_THAT(PreloadedTitles(users[2]), IsEmpty());
 }
 
-TEST_F(PreloadTest, GroupLimitWithoutOrderKeepsInsertionOrderAndFilters) {
+// Lucid's groupLimit without groupOrderBy ranks by primary key descending:
+// the newest n rows, not the first n inserted.
+TEST_F(PreloadTest, GroupLimitWithoutGroupOrderByKeepsTheNewestByPrimaryKey) {
   ASSERT_OK_AND_ASSIGN(ResultSet users,
                        db_.Query("users")
                            .Preload("posts",
                                     [](Query& q) { q.Where("is_published", false).GroupLimit(1); })
                            .Get());
-  EXPECT_THAT(PreloadedTitles(users[0]), ElementsAre("a2"));
+  EXPECT_THAT(PreloadedTitles(users[0]), ElementsAre("a4"));
   EXPECT_THAT(PreloadedTitles(users[1]), ElementsAre("b2"));
+  // Kept rows are listed in rank order (id descending) without an OrderBy.
+  ASSERT_OK_AND_ASSIGN(
+      ResultSet two, db_.Query("users").Preload("posts", [](Query& q) { q.GroupLimit(2); }).Get());
+  EXPECT_THAT(PreloadedTitles(two[0]), ElementsAre("a4", "a3"));
+  EXPECT_THAT(PreloadedTitles(two[1]), ElementsAre("b2", "b1"));
   // GroupLimit(0) keeps nothing, and every parent still gets its list.
   ASSERT_OK_AND_ASSIGN(
       ResultSet zero,
@@ -112,13 +119,12 @@ TEST_F(PreloadTest, GroupOrderByRanksAndOrderByListsTheKeptRows) {
                                                      })
                                             .Get());
   EXPECT_THAT(PreloadedTitles(users[0]), ElementsAre("a1", "a3"));
-  // Without GroupOrderBy, OrderBy ranks: the two largest titles.
+  // Without GroupOrderBy the primary key ranks (descending, as Lucid), and
+  // OrderBy only lists the kept rows: the two newest, by title ascending.
   ASSERT_OK_AND_ASSIGN(
       ResultSet by_title,
-      db_.Query("users")
-          .Preload("posts", [](Query& q) { q.OrderBy("title", kDesc).GroupLimit(2); })
-          .Get());
-  EXPECT_THAT(PreloadedTitles(by_title[0]), ElementsAre("a4", "a3"));
+      db_.Query("users").Preload("posts", [](Query& q) { q.OrderBy("title").GroupLimit(2); }).Get());
+  EXPECT_THAT(PreloadedTitles(by_title[0]), ElementsAre("a3", "a4"));
 }
 
 TEST_F(PreloadTest, TopNTiesKeepInsertionOrder) {
@@ -325,8 +331,9 @@ TEST_F(PreloadTest, PaginateInsidePreloadIsAnError) {
   absl::Status inner;
   q.Preload("posts", [&](Query& p) { inner = p.Paginate(1, 10).status(); });
   const std::string message =
-      "Preload on 'users.posts': Paginate is not allowed inside a Preload callback; query the "
-      "parent, then db.Related(parent, \"posts\").Query().Paginate(page, per_page)";
+      "Paginate is not allowed in a Preload callback of users.posts: a callback only records a "
+      "query, which runs as part of the query that owns it; query the parent, then "
+      "db.Related(parent, \"posts\").Query().Paginate(page, per_page)";
   EXPECT_THAT(inner, StatusIs(absl::StatusCode::kFailedPrecondition, message));
   EXPECT_THAT(q.Get(), StatusIs(absl::StatusCode::kFailedPrecondition, message));
 }

@@ -125,6 +125,40 @@ TEST_F(WithCountTest, EveryAggregateAndItsType) {
   ::kin::internal::SetRelationStrategyForTesting(::kin::internal::RelationStrategy::kAuto);
 }
 
+// withAggregate('posts', (q) => q.countDistinct('likes').as('n')): distinct
+// non-NULL values per parent, 0 (not NULL) without related rows.
+TEST_F(WithCountTest, CountDistinctPerParent) {
+  for (auto strategy : {::kin::internal::RelationStrategy::kAuto,
+                        ::kin::internal::RelationStrategy::kScan,
+                        ::kin::internal::RelationStrategy::kWalk}) {
+    ::kin::internal::SetRelationStrategyForTesting(strategy);
+    EXPECT_THAT(Extras([](Query& q) {
+                  q.WithAggregate("posts",
+                                  [](Query& p) { p.CountDistinct("is_published").As("kinds"); });
+                }, "kinds"),
+                ElementsAre(Value(2), Value(1), Value(0)));
+    EXPECT_THAT(Extras([](Query& q) {
+                  q.WithAggregate("posts", [](Query& p) { p.CountDistinct("likes").As("n"); });
+                }, "n"),
+                ElementsAre(Value(2), Value(1), Value(0)));
+    EXPECT_THAT(Extras([](Query& q) {
+                  q.WithAggregate("posts", [](Query& p) {
+                    p.Where("is_published", true).CountDistinct("rating").As("n");
+                  });
+                }, "n"),
+                ElementsAre(Value(1), Value(0), Value(0)));
+  }
+  ::kin::internal::SetRelationStrategyForTesting(::kin::internal::RelationStrategy::kAuto);
+  EXPECT_THAT(Error([](Query& q) {
+                q.WithAggregate("posts", [](Query& p) { p.CountDistinct("*").As("n"); });
+              }),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("needs a column")));
+  EXPECT_THAT(Error([](Query& q) {
+                q.WithAggregate("posts", [](Query& p) { p.CountDistinct("nope").As("n"); });
+              }),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no column named 'nope'")));
+}
+
 TEST_F(WithCountTest, FilteredAggregatesAndCounts) {
   auto published = [](Query& p) { p.Where("is_published", true); };
   for (auto strategy : {::kin::internal::RelationStrategy::kAuto, ::kin::internal::RelationStrategy::kWalk,

@@ -1,5 +1,6 @@
 // Declaring HasMany / BelongsTo: defaults, options, inspection, errors.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -141,6 +142,71 @@ TEST_F(DeclareTest, BadDeclarationsFailAndChangeNothing) {
 
   EXPECT_EQ(db_.DebugString(), before);
   EXPECT_EQ(db_.relations().size(), relations);
+}
+
+// Errors name what the user typed: a mistyped local key is reported as
+// that column of the parent table, not as the foreign key derived from it
+// ('user_uid'), which the user never wrote.
+TEST_F(DeclareTest, ErrorsNameTheKeyAsTyped) {
+  const std::string before = db_.DebugString();
+  EXPECT_THAT(db_.HasMany("users", "posts", {.local_key = "uid"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "table 'users': no column named 'uid' (local key of users.posts)"));
+  EXPECT_THAT(db_.HasMany("users", "posts", {.foreign_key = "author_id"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "table 'posts': no column named 'author_id' (foreign key of users.posts)"));
+  // The derived default is named as such when it is the one missing.
+  EXPECT_THAT(db_.HasMany("users", "posts", {.local_key = "email"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "table 'posts': no column named 'user_email' (foreign key of "
+                       "users.posts)"));
+  EXPECT_THAT(db_.BelongsTo("posts", "users", {.owner_key = "uid"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "table 'users': no column named 'uid' (owner key of posts.user)"));
+  EXPECT_THAT(db_.BelongsTo("posts", "users", {.foreign_key = "writer_id"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "table 'posts': no column named 'writer_id' (foreign key of posts.user)"));
+  EXPECT_EQ(db_.DebugString(), before);
+  EXPECT_TRUE(db_.Relations("users").empty());
+  EXPECT_TRUE(db_.Relations("posts").empty());
+}
+
+// A self-relation with default names would call both directions after one
+// table (employees.employees over employee_id, inverse "employee"): kin
+// asks for the names instead of guessing which side is the parent.
+TEST_F(DeclareTest, SelfRelationNeedsExplicitNames) {
+  ASSERT_OK(db_.CreateTable("employees", Schema()
+                                             .Int64("id", PrimaryKey())
+                                             .Int64("manager_id")
+                                             .Int64("employee_id")
+                                             .String("name")));
+  const std::string before = db_.DebugString();
+  auto refused = StatusIs(absl::StatusCode::kInvalidArgument,
+                          HasSubstr("a self-relation needs explicit names"));
+  EXPECT_THAT(db_.HasMany("employees", "employees"), refused);
+  EXPECT_THAT(db_.HasMany("employees", "employees", {.name = "reports"}), refused);
+  EXPECT_THAT(db_.HasMany("employees", "employees",
+                          {.name = "reports", .foreign_key = "manager_id"}),
+              refused);
+  EXPECT_THAT(db_.BelongsTo("employees", "employees"), refused);
+  EXPECT_THAT(db_.BelongsTo("employees", "employees", {.name = "manager"}), refused);
+  EXPECT_EQ(db_.DebugString(), before);
+  EXPECT_TRUE(db_.Relations("employees").empty());
+  // Named, it works both ways.
+  ASSERT_OK(db_.HasMany("employees", "employees",
+                        {.name = "reports", .foreign_key = "manager_id", .inverse = "manager"}));
+  ASSERT_OK(db_.HasMany("employees", "employees",
+                        {.name = "mentees", .foreign_key = "employee_id",
+                         .create_inverse = false}));
+  ASSERT_OK_AND_ASSIGN(Row boss, db_.Insert("employees", {{"name", "boss"}}));
+  ASSERT_OK_AND_ASSIGN(Row dev, db_.Related(boss, "reports").Create({{"name", "dev"}}));
+  EXPECT_THAT(dev.GetInt64("manager_id"), IsOkAndHolds(1));
+  ASSERT_OK_AND_ASSIGN(std::optional<Row> manager, db_.Related(dev, "manager").Parent());
+  ASSERT_TRUE(manager.has_value());
+  EXPECT_EQ(manager->id(), boss.id());
+  ASSERT_OK_AND_ASSIGN(ResultSet with_reports, db_.Query("employees").Has("reports").Get());
+  ASSERT_EQ(with_reports.size(), 1u);
+  EXPECT_EQ(with_reports[0].id(), boss.id());
 }
 
 TEST_F(DeclareTest, InverseNameClashIsAnError) {

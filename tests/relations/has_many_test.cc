@@ -281,6 +281,34 @@ TEST_F(HasManyTest, FetchOrCreateManyAndUpdateOrCreateMany) {
   EXPECT_EQ(db_.DebugString(), before);
 }
 
+// kin chooses: no key columns is an error, not Lucid's match on the foreign
+// key alone (which would pair every row of the batch with one child).
+TEST_F(HasManyTest, FetchOrCreateManyWithoutKeyColumnsIsRefused) {
+  ASSERT_OK_AND_ASSIGN(Row post, db_.Related(alice_, "posts").Create({{"title", "kept"}}));
+  const std::string before = db_.DebugString();
+  auto posts = db_.Related(alice_, "posts");
+  auto refused = StatusIs(absl::StatusCode::kInvalidArgument,
+                          "relation 'users.posts': fetch or create many needs at least one key "
+                          "column to match rows on (kin does not match on the foreign key alone)");
+  EXPECT_THAT(posts.FetchOrCreateMany(std::vector<std::string>{}, {{{"title", "x"}}}), refused);
+  EXPECT_THAT(posts.FetchOrCreateMany("", {{{"title", "x"}}}), refused);
+  EXPECT_THAT(posts.UpdateOrCreateMany(std::vector<std::string>{}, {{{"title", "y"}}}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("update or create many needs at least one key column")));
+  EXPECT_THAT(posts.UpdateOrCreateMany(std::vector<std::string>{"slug", ""}, {{{"slug", "s"}}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("at least one key column")));
+  // Also with nothing to sync, and for an unsaved parent (not inserted).
+  EXPECT_THAT(posts.FetchOrCreateMany(std::vector<std::string>{}, {}), refused);
+  EXPECT_THAT(db_.Related(NewRow{"users", {{"email", "new@example.com"}}}, "posts")
+                  .FetchOrCreateMany(std::vector<std::string>{}, {{{"title", "z"}}}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(db_.DebugString(), before);
+  // An empty batch with a key is fine and returns nothing.
+  ASSERT_OK_AND_ASSIGN(std::vector<Row> none, posts.FetchOrCreateMany("slug", {}));
+  EXPECT_TRUE(none.empty());
+  EXPECT_TRUE(post.valid());
+}
+
 TEST_F(HasManyTest, SetReplacesTheChildren) {
   // Sequelize: post.setComments([c1, c2, c3]) / setComments([1, 2, 3]).
   ASSERT_OK_AND_ASSIGN(Row p1, db_.Related(alice_, "posts").Create({{"title", "1"}}));

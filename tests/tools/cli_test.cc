@@ -101,6 +101,24 @@ TEST_F(CliTest, Inspect) {
   EXPECT_THAT(r.out, HasSubstr("relation users.drafts: has many posts"));
 }
 
+TEST_F(CliTest, InspectShowsARelationsScope) {
+  World world = test::MakeWorld();
+  HasManyOptions drafts;
+  drafts.name = "unpublished";
+  drafts.scope = {{"is_published", false}};
+  drafts.create_inverse = false;
+  ASSERT_OK_AND_ASSIGN(std::vector<RelationSpec> specs,
+                       world.relations.ResolveHasMany(world.engine, "users", "posts", drafts));
+  for (RelationSpec& spec : specs) ASSERT_OK(world.relations.Add(std::move(spec)));
+  const std::string path = dir_ + "/scoped.kin";
+  ASSERT_OK(SaveSnapshotFile(world.engine, world.relations, path));
+  Result r = Kin({"inspect", path});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("relation users.unpublished: has many posts (posts.user_id -> "
+                               "users.id), on delete no action, on update no action, on unlink "
+                               "nullify, scope {\"is_published\": false}\n"));
+}
+
 TEST_F(CliTest, VerifyGoodFile) {
   Result r = Kin({"verify", world_path_});
   EXPECT_EQ(r.code, 0) << r.err;
