@@ -28,9 +28,9 @@ absl::Status Run() {
         q.GroupLimit(2).GroupOrderBy("created_at", kin::kDesc);
       })
       .Get());
-  for (const kin::Row& user : users) {
+  for (const kin::ResultRow& user : users) {
     KIN_ASSIGN_OR_RETURN(absl::string_view name, user.GetString("name"));
-    KIN_ASSIGN_OR_RETURN(std::span<const kin::Row> posts, user.Preloaded("posts"));
+    KIN_ASSIGN_OR_RETURN(std::span<const kin::ResultRow> posts, user.Preloaded("posts"));
     std::printf("%.*s: %zu newest posts\n", static_cast<int>(name.size()), name.data(),
                 posts.size());
     if (posts.size() != 2) return absl::InternalError("expected 2 posts");
