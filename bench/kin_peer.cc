@@ -7,7 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "bench/top_n.h"
-#include "engine/status_macros.h"
+#include "kin/status_macros.h"
 
 namespace kin::bench {
 namespace {

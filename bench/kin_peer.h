@@ -19,8 +19,8 @@
 #include <string>
 
 #include "bench/peer.h"
-#include "database.h"
-#include "engine/ids.h"
+#include "kin/database.h"
+#include "kin/ids.h"
 #include "engine/table.h"
 
 namespace kin::bench {

@@ -22,7 +22,7 @@
 #include "bench/leaderboard_peers.h"
 #include "bench/memory.h"
 #include "benchmark/benchmark.h"
-#include "database.h"
+#include "kin/database.h"
 
 namespace kin::bench {
 namespace {

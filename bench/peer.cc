@@ -1,6 +1,6 @@
 #include "bench/peer.h"
 
-#include "engine/status_macros.h"
+#include "kin/status_macros.h"
 
 namespace kin::bench {
 

@@ -27,7 +27,7 @@
 #include "engine/engine.h"
 #include "engine/hash_index.h"
 #include "persist/snapshot.h"
-#include "relations/relation_spec.h"
+#include "relations/relation_catalog.h"
 
 namespace kin {
 namespace {

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <utility>
 
-#include "engine/status_macros.h"
+#include "kin/status_macros.h"
 
 namespace kin::bench {
 namespace {

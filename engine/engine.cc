@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/errors.h"
-#include "engine/status_macros.h"
+#include "kin/status_macros.h"
 
 namespace kin {
 

@@ -36,49 +36,15 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "engine/row.h"
-#include "engine/row_batch.h"
-#include "engine/schema.h"
+#include "kin/row.h"
+#include "kin/row_batch.h"
+#include "kin/schema.h"
+#include "kin/transaction.h"
 #include "engine/table.h"
 #include "engine/undo_log.h"
-#include "engine/value.h"
+#include "kin/value.h"
 
 namespace kin {
-
-// What happens to child rows when their parent row is deleted. Persisted:
-// never renumber.
-enum class OnDelete : uint8_t {
-  kNoAction = 0,  // children keep pointing at the missing parent (Lucid's default)
-  kRestrict = 1,  // the delete fails while children exist
-  kCascade = 2,   // children are deleted too (recursively)
-  kSetNull = 3,   // children's foreign key becomes NULL
-};
-// What happens to child rows when their parent's key changes.
-enum class OnUpdate : uint8_t {
-  kNoAction = 0,
-  kRestrict = 1,
-  kCascade = 2,  // children's foreign key follows the new key
-};
-absl::string_view OnDeleteName(OnDelete a);
-absl::string_view OnUpdateName(OnUpdate a);
-
-// The kind of index CreateIndex adds. Persisted with the schema (as column
-// flags), never renumber.
-enum class IndexKind : uint8_t {
-  kHash = 0,     // key -> rows in insertion order: equality and IN (int64, string)
-  kOrdered = 1,  // key order, NULLs first: ranges, ORDER BY + LIMIT, Min/Max (any type)
-};
-
-struct ForeignKeySpec {
-  std::string child_table;
-  std::string child_column;
-  std::string parent_table;
-  std::string parent_column;
-  OnDelete on_delete = OnDelete::kNoAction;
-  OnUpdate on_update = OnUpdate::kNoAction;
-
-  friend bool operator==(const ForeignKeySpec&, const ForeignKeySpec&) = default;
-};
 
 class Engine {
  public:
@@ -237,32 +203,6 @@ class Engine {
   std::vector<Mark> marks_;
   uint64_t next_serial_ = 1;
   uint64_t table_epoch_;  // see table_epoch()
-};
-
-// Scoped transaction: rolls back on destruction unless committed.
-//
-//   kin::Transaction tx(db);
-//   KIN_RETURN_IF_ERROR(...);
-//   return tx.Commit();
-//
-// A Transaction remembers the savepoint it opened. Commit and Rollback close
-// exactly that one: while a transaction opened inside it is still open they
-// fail with FailedPrecondition (nothing changes; close the inner one
-// first), and after it was closed they fail too. The destructor rolls back
-// its savepoint and anything still open inside it.
-class Transaction {
- public:
-  explicit Transaction(Engine& engine);
-  ~Transaction();
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-  absl::Status Commit();
-  absl::Status Rollback();
-
- private:
-  Engine* engine_;
-  uint64_t serial_;
-  bool open_ = true;
 };
 
 }  // namespace kin

@@ -10,7 +10,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/status/status.h"
-#include "engine/value.h"
+#include "kin/value.h"
 
 namespace kin {
 

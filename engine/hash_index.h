@@ -28,8 +28,8 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/container/flat_hash_map.h"
-#include "engine/ids.h"
-#include "engine/value.h"
+#include "kin/ids.h"
+#include "kin/value.h"
 
 namespace kin {
 

@@ -27,8 +27,8 @@
 #include <variant>
 
 #include "absl/container/btree_set.h"
-#include "engine/ids.h"
-#include "engine/value.h"
+#include "kin/ids.h"
+#include "kin/value.h"
 
 namespace kin {
 

@@ -1,8 +1,8 @@
-#include "engine/row.h"
+#include "kin/row.h"
 
 #include "absl/strings/str_cat.h"
 #include "engine/errors.h"
-#include "engine/status_macros.h"
+#include "kin/status_macros.h"
 #include "engine/table.h"
 
 namespace kin {

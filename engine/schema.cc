@@ -1,4 +1,4 @@
-#include "engine/schema.h"
+#include "kin/schema.h"
 
 #include "absl/strings/str_cat.h"
 #include "engine/errors.h"

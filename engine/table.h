@@ -32,12 +32,13 @@
 #include "absl/status/statusor.h"
 #include "engine/bitmap.h"
 #include "engine/hash_index.h"
-#include "engine/ids.h"
+#include "kin/ids.h"
 #include "engine/ordered_index.h"
-#include "engine/row.h"
-#include "engine/schema.h"
+#include "kin/row.h"
+#include "kin/row_batch.h"
+#include "kin/schema.h"
 #include "engine/undo_log.h"
-#include "engine/value.h"
+#include "kin/value.h"
 
 namespace kin {
 
@@ -47,8 +48,7 @@ class RowBatch;
 // The raw state of a table, as snapshots save and load it. Indexes are not
 // part of it: they are rebuilt from the data.
 struct TableImage {
-  using ColumnData = std::variant<std::vector<int64_t>, std::vector<double>,
-                                  std::vector<uint8_t>, std::vector<std::string>>;
+  using ColumnData = ColumnValues;  // kin/row_batch.h
   std::vector<ColumnData> columns;   // one per schema column, slot_count long
   std::vector<Bitmap> validity;      // one per column; empty for NOT NULL
   Bitmap live;                       // slot_count bits

@@ -6,8 +6,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "engine/errors.h"
-#include "engine/row_batch.h"
-#include "engine/status_macros.h"
+#include "kin/row_batch.h"
+#include "kin/status_macros.h"
 #include "engine/table.h"
 
 namespace kin {

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/ids.h"
-#include "engine/value.h"
+#include "kin/ids.h"
+#include "kin/value.h"
 
 namespace kin {
 

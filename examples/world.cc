@@ -21,9 +21,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
-#include "engine/row_batch.h"
+#include "kin/row_batch.h"
 #include "examples/world_check.h"
-#include "kin.h"
+#include "kin/kin.h"
 
 namespace kin::examples {
 namespace {
@@ -197,7 +197,7 @@ struct Handles {
   ColumnId item_player, item_rarity, item_value, event_player;
 };
 
-absl::StatusOr<Handles> Resolve(const Engine& db) {
+absl::StatusOr<Handles> Resolve(const Database& db) {
   Handles h;
   KIN_ASSIGN_OR_RETURN(h.guilds, db.GetTable("guilds"));
   KIN_ASSIGN_OR_RETURN(h.players, db.GetTable("players"));
@@ -469,7 +469,7 @@ class World {
     // at a time: InsertMany, a batch of Attrs a call.
     std::vector<Attrs> batch;
     batch.reserve(kSeedBatch);
-    auto flush = [&](absl::string_view table) -> absl::Status {
+    auto flush = [&](std::string_view table) -> absl::Status {
       KIN_RETURN_IF_ERROR(db_.InsertMany(table, batch).status());
       batch.clear();
       return absl::OkStatus();
@@ -1065,7 +1065,7 @@ class World {
     AddCheck(
         absl::StrCat("the loaded world equals the live one (", db_.TableNames().size(), " tables, ",
                      FormatCount(counts_.guilds + counts_.players + counts_.items + counts_.events),
-                     " rows, ", db_.relations().size(), " relations)"),
+                     " rows, ", db_.Relations().size(), " relations)"),
         diffs.empty(), absl::StrJoin(diffs, "; "));
 
     // A resumed game must answer as the live one did: the on_query callback

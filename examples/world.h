@@ -59,7 +59,7 @@ struct WorldOptions {
   // and compare, every `cross_check_every` ticks and on the last one (0:
   // never). Not part of the tick's time.
   int cross_check_every = 10;
-  // Run Engine::CheckConsistency (every index against a full scan) at the
+  // Run Database::CheckConsistency (every index against a full scan) at the
   // end. Thorough but slow (about 2 s at scale 1); the snapshot comparison
   // already checks every index's contents and order against the loaded
   // world's, which are rebuilt from the data.
@@ -135,7 +135,7 @@ struct WorldTimings {
   std::vector<OpTiming> ops;    // in the order a tick runs them
   double cross_check_s = 0;     // the typed-span re-computations, all ticks
   int cross_checks = 0;         // ticks cross-checked
-  double consistency_s = 0;     // Engine::CheckConsistency at the end
+  double consistency_s = 0;     // Database::CheckConsistency at the end
   uint64_t snapshot_bytes = 0;
   double save_s = 0;
   double load_s = 0;

@@ -87,7 +87,7 @@ TableDigest DigestTable(const Table& t) {
 
 uint64_t DigestDeclarations(const Database& db) {
   Digest d;
-  for (const RelationSpec* r : db.relations().All()) {
+  for (const RelationSpec* r : db.Relations()) {
     d.Add(static_cast<uint64_t>(r->kind));
     for (const std::string* s :
          {&r->name, &r->table, &r->related_table, &r->foreign_key, &r->local_key, &r->inverse}) {
@@ -110,7 +110,7 @@ uint64_t DigestDeclarations(const Database& db) {
   return d.value();
 }
 
-std::vector<TableDigest> DigestTables(const Engine& db) {
+std::vector<TableDigest> DigestTables(const Database& db) {
   std::vector<TableDigest> out;
   for (const std::string& name : db.TableNames()) out.push_back(DigestTable(*db.FindTable(name)));
   return out;
@@ -152,12 +152,13 @@ std::vector<std::string> CompareWorlds(const Database& live,
     }
     if (x.indexes != y.indexes) diffs.push_back(what + "an index's key -> rows order differs");
   }
-  const std::vector<const RelationSpec*> ra = live.relations().All();
-  if (ra.size() != loaded.relations().size()) {
-    diffs.push_back(absl::StrCat(ra.size(), " relations vs ", loaded.relations().size()));
+  const std::vector<const RelationSpec*> ra = live.Relations();
+  if (ra.size() != loaded.Relations().size()) {
+    diffs.push_back(absl::StrCat(ra.size(), " relations vs ", loaded.Relations().size()));
   }
   for (const RelationSpec* r : ra) {
-    const RelationSpec* other = loaded.relations().Find(r->table, r->name);
+    absl::StatusOr<const RelationSpec*> found = loaded.GetRelation(r->table, r->name);
+    const RelationSpec* other = found.ok() ? *found : nullptr;
     if (other == nullptr || !r->DeclarationEquals(*other)) {
       diffs.push_back(absl::StrCat("relation '", r->QualifiedName(), "' differs"));
     }

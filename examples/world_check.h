@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "kin.h"
+#include "kin/kin.h"
 
 namespace kin::examples {
 
@@ -65,7 +65,7 @@ struct TableDigest {
 // Cost: one pass over every column, plus sorting each index's keys.
 TableDigest DigestTable(const Table& table);
 // Every table, in creation order.
-std::vector<TableDigest> DigestTables(const Engine& db);
+std::vector<TableDigest> DigestTables(const Database& db);
 // The relations' declarations (everything but on_query) and foreign keys.
 uint64_t DigestDeclarations(const Database& db);
 // All of it in one number.

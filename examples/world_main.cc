@@ -26,7 +26,7 @@ ABSL_FLAG(std::string, save, "",
           "keep the final snapshot at this path (default: a temporary file, removed)");
 ABSL_FLAG(bool, fsync, true, "fsync the snapshot when saving it");
 ABSL_FLAG(bool, check_consistency, false,
-          "also run Engine::CheckConsistency (every index against a full scan) at the end; "
+          "also run Database::CheckConsistency (every index against a full scan) at the end; "
           "slow: about 2 s at scale 1");
 ABSL_FLAG(int32_t, cross_check_every, 10,
           "re-run the tick's relation queries by hand on typed spans every N ticks (and on "

@@ -17,7 +17,7 @@
 #include "cereal/cereal.hpp"
 #include "engine/bitmap.h"
 #include "engine/errors.h"
-#include "engine/status_macros.h"
+#include "kin/status_macros.h"
 #include "engine/table.h"
 #include "persist/errors.h"
 

@@ -54,7 +54,7 @@
 #include "engine/engine.h"
 #include "persist/sink.h"
 #include "persist/snapshot.h"
-#include "relations/relation_spec.h"
+#include "relations/relation_catalog.h"
 
 namespace kin::internal {
 

@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cereal/details/helpers.hpp"
-#include "engine/status_macros.h"
+#include "kin/status_macros.h"
 #include "persist/envelope.h"
 #include "persist/errors.h"
 #include "persist/file_io.h"

@@ -70,7 +70,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "engine/engine.h"
-#include "relations/relation_spec.h"
+#include "kin/snapshot.h"
+#include "relations/relation_catalog.h"
 
 namespace kin {
 
@@ -79,26 +80,6 @@ namespace kin {
 // Version 3 adds each column's ordered-index flag (ColumnSpec::ordered) and
 // each relation's scope.
 inline constexpr uint32_t kSnapshotFormatVersion = 3;
-
-// Knobs for saving a snapshot file.
-struct SnapshotOptions {
-  // fsync the new file before renaming it over the target, and the directory
-  // after, so the save survives a power loss. Without it the save is still
-  // atomic against a crash of the program, just not of the machine.
-  bool fsync = true;
-};
-
-// Limits for loading untrusted snapshots. Going over one is a
-// ResourceExhausted error, reported before the memory is allocated.
-struct LoadOptions {
-  // Largest snapshot accepted, in bytes (envelope included). Loading holds
-  // the file in memory and needs up to about 8x its size more for the
-  // decoded tables (an empty string costs 32 bytes in memory and 4 in the
-  // file).
-  uint64_t max_bytes = uint64_t{16} << 30;  // 16 GiB
-  // Most row slots (live rows plus deleted, reusable slots) over all tables.
-  uint64_t max_rows = uint64_t{1} << 32;
-};
 
 // A loaded snapshot: the engine with its tables and foreign keys, and the
 // relation declarations (on_query unset).

@@ -1,4 +1,4 @@
-#include "query/query.h"
+#include "kin/query.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -6,8 +6,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "engine/engine.h"
 #include "engine/errors.h"
-#include "engine/status_macros.h"
+#include "engine/table.h"
+#include "kin/internal/database_access.h"
+#include "kin/status_macros.h"
 #include "query/internal/relation_errors.h"
 #include "query/internal/relation_plan.h"
 
@@ -15,7 +18,9 @@ namespace kin {
 
 using internal::CompiledQuery;
 
-Query::Query(Engine& engine, std::string table) : Query(engine, std::move(table), nullptr) {}
+Query::Query(Database& db, std::string table)
+    : Query(internal::DatabaseAccess::engine(db), std::move(table),
+            &internal::DatabaseAccess::catalog(db)) {}
 
 Query::Query(Engine& engine, std::string table, const RelationCatalog* relations)
     : engine_(&engine), relations_(relations) {

@@ -1,4 +1,4 @@
-#include "query/query_spec.h"
+#include "kin/query_spec.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"

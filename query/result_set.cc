@@ -1,4 +1,4 @@
-#include "query/result_set.h"
+#include "kin/result_set.h"
 
 #include <optional>
 #include <utility>
@@ -7,8 +7,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/port.h"
-#include "engine/status_macros.h"
+#include "kin/status_macros.h"
+#include "engine/table.h"
 #include "query/internal/relation_errors.h"
+#include "query/row_set.h"
 
 namespace kin {
 
@@ -49,6 +51,7 @@ ResultSet ResultSet::FromRowIds(const Table& table, std::span<const RowId> ids) 
   out.root_ = new internal::RowSetRoot;
   out.root_->data = std::make_unique<internal::RowSetData>();
   out.root_->data->root = out.root_;
+  out.rows_ = &out.root_->data->rows;
   AppendRows(table, ids, out.root_->data.get(), out.root_->data->rows);
   return out;
 }
@@ -60,6 +63,23 @@ ResultSet ResultSet::Plain(const Table& table, std::span<const RowId> ids) {
   return out;
 }
 
+void ResultRow::Hold() {
+  holds_ = set_ != nullptr && set_->root != nullptr;
+  if (holds_) set_->root->Ref();
+}
+
+void ResultRow::ReleaseHeld() {
+  set_->root->Unref();
+  holds_ = false;
+}
+
+void ResultSet::Unref() {
+  if (root_ != nullptr) root_->Unref();
+}
+
+internal::RowSetData& ResultSet::data() { return *root_->data; }
+const internal::RowSetData& ResultSet::data() const { return *root_->data; }
+
 std::vector<RowId> ResultSet::row_ids() const {
   std::vector<RowId> ids;
   ids.reserve(size());
@@ -70,7 +90,7 @@ std::vector<RowId> ResultSet::row_ids() const {
 absl::StatusOr<ExtraColumn> ResultSet::Extras(absl::string_view name) const {
   if (root_ != nullptr) {
     for (const internal::RowSetData::Extra& e : root_->data->extras) {
-      if (e.name == name) return ExtraColumn(e);
+      if (e.name == name) return ExtraColumn(&e.name, e.unboxed, e.values, e.ints, e.nulls);
     }
   }
   return absl::NotFoundError(absl::StrCat("no extra named '", name, "' on this result"));

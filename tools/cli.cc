@@ -15,7 +15,7 @@
 #include "engine/errors.h"
 #include "engine/table.h"
 #include "persist/snapshot.h"
-#include "relations/relation_spec.h"
+#include "relations/relation_catalog.h"
 
 namespace kin {
 

@@ -12,7 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/errors.h"
-#include "engine/status_macros.h"
+#include "kin/status_macros.h"
 #include "query/internal/relation_plan.h"
 
 namespace kin {

@@ -45,10 +45,10 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "engine/ids.h"
+#include "kin/ids.h"
 #include "engine/table.h"
-#include "engine/value.h"
-#include "query/query_spec.h"
+#include "kin/value.h"
+#include "kin/query_spec.h"
 
 namespace kin {
 

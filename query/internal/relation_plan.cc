@@ -11,9 +11,9 @@
 #include "engine/engine.h"
 #include "engine/errors.h"
 #include "engine/port.h"
-#include "engine/status_macros.h"
+#include "kin/status_macros.h"
 #include "query/internal/relation_errors.h"
-#include "query/result_set.h"
+#include "kin/result_set.h"
 
 namespace kin {
 namespace internal {

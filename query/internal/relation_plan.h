@@ -41,13 +41,14 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "engine/hash_index.h"
-#include "engine/ids.h"
-#include "engine/row.h"
+#include "kin/ids.h"
+#include "kin/row.h"
 #include "engine/table.h"
 #include "query/internal/compiled_query.h"
-#include "query/result_set.h"
-#include "query/query_spec.h"
-#include "relations/relation_spec.h"
+#include "kin/result_set.h"
+#include "query/row_set.h"
+#include "kin/query_spec.h"
+#include "relations/relation_catalog.h"
 
 namespace kin {
 namespace internal {

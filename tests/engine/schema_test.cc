@@ -1,7 +1,7 @@
 // kin::Schema: the fluent builder, column options, and Validate(), which
 // reports the first mistake naming the table and the column.
 
-#include "engine/schema.h"
+#include "kin/schema.h"
 
 #include <string>
 

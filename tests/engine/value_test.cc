@@ -1,7 +1,7 @@
 // kin::Value: construction from C++ literals, types, printing, ordering, and
 // the type names used by schemas read from data.
 
-#include "engine/value.h"
+#include "kin/value.h"
 
 #include <cstdint>
 #include <limits>

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "database.h"
+#include "kin/database.h"
 #include "examples/world_check.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -12,7 +12,7 @@
 
 #include "absl/strings/string_view.h"
 #include "engine/engine.h"
-#include "relations/relation_spec.h"
+#include "relations/relation_catalog.h"
 
 namespace kin::test {
 

@@ -10,7 +10,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "query/query.h"
+#include "kin/database.h"
+#include "kin/query.h"
 #include "tests/query/fixture.h"
 #include "tests/testing/printers.h"
 #include "tests/testing/status_matchers.h"
@@ -31,7 +32,7 @@ class AggregateTest : public ::testing::Test {
     if (filter) filter(q);
     return q.Aggregate(f, column);
   }
-  Engine engine_;
+  Database engine_;
 };
 
 // i = 1, 2, NULL, 3, 2; d = 1.5, 2.5, NULL, -1, 2.5; b = true, false, NULL,
@@ -74,7 +75,7 @@ TEST_F(AggregateTest, CountDistinct) {
 
 // -0.0 equals 0.0 and every NaN counts once.
 TEST_F(AggregateTest, CountDistinctDoubles) {
-  Engine engine;
+  Database engine;
   ASSERT_OK(engine.CreateTable("m", Schema().Int64("id", PrimaryKey()).Double("x")));
   for (double x : {0.0, -0.0, std::nan(""), -std::nan(""), 1.0, 1.0}) {
     ASSERT_OK(engine.Insert("m", {{"x", x}}).status());
@@ -166,7 +167,7 @@ TEST_F(AggregateTest, WithoutARecordedAggregateAggregateCounts) {
 
 // The next layer's use: compile once, run per parent over its children.
 TEST(AggregatePerParentTest, CompiledAggregateOverChildSpans) {
-  Engine engine;
+  Database engine;
   test::MakeBlogSchema(engine);
   for (int u = 1; u <= 3; ++u) {
     ASSERT_OK(engine.Insert("users", {{"id", u}, {"email", absl::StrCat(u)}}).status());

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "database.h"
+#include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/query/relation_fixture.h"

@@ -7,7 +7,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "query/query.h"
+#include "kin/database.h"
+#include "kin/query.h"
 #include "tests/query/fixture.h"
 #include "tests/testing/printers.h"
 #include "tests/testing/status_matchers.h"
@@ -64,7 +65,7 @@ class ErrorsTest : public ::testing::Test {
     EXPECT_EQ(engine_.DebugString(), before);
   }
 
-  Engine engine_;
+  Database engine_;
 };
 
 TEST_F(ErrorsTest, UnknownTable) {

@@ -1,9 +1,11 @@
 #include "tests/query/fixture.h"
 
+
 #include <cstdlib>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "kin/internal/database_access.h"
 
 namespace kin::test {
 
@@ -18,7 +20,7 @@ void Check(const absl::Status& s) {
 
 }  // namespace
 
-void MakeTypesTable(Engine& engine) {
+void MakeTypesTable(Database& engine) {
   Check(engine.CreateTable("t", Schema()
                                     .Int64("id", PrimaryKey())
                                     .Int64("i")
@@ -51,7 +53,7 @@ void MakeTypesTable(Engine& engine) {
   }
 }
 
-void MakeBlogSchema(Engine& engine) {
+void MakeBlogSchema(Database& engine) {
   Check(engine.CreateTable("users", Schema()
                                         .Int64("id", PrimaryKey())
                                         .String("email", Unique())
@@ -64,7 +66,7 @@ void MakeBlogSchema(Engine& engine) {
                                         .Int64("created_at")
                                         .Bool("is_published", Default(false))
                                         .Double("rating")));
-  Check(engine.AddForeignKey({.child_table = "posts",
+  Check(internal::DatabaseAccess::engine(engine).AddForeignKey({.child_table = "posts",
                               .child_column = "user_id",
                               .parent_table = "users",
                               .parent_column = "id"}));

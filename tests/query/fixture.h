@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "engine/engine.h"
-#include "query/query.h"
-#include "query/result_set.h"
+#include "kin/database.h"
+#include "kin/query.h"
+#include "kin/result_set.h"
 
 namespace kin::test {
 
@@ -24,12 +24,12 @@ namespace kin::test {
 //   5  | 2    | 2.5  | false | ""
 //
 // plus NOT NULL columns nn_i (= id * 10) and nn_s ("r" + id).
-void MakeTypesTable(Engine& engine);
+void MakeTypesTable(Database& engine);
 
 // users(id pk, email unique, name, score nullable) and posts(id pk,
 // user_id indexed, title, created_at, is_published default false, rating
 // nullable double) with a foreign key posts.user_id -> users.id.
-void MakeBlogSchema(Engine& engine);
+void MakeBlogSchema(Database& engine);
 
 // The int64 `column` of every row, in order (NULL as -1).
 std::vector<int64_t> Column(const ResultSet& rows, absl::string_view column = "id");

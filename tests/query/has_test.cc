@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "database.h"
+#include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "query/internal/relation_plan.h"

@@ -10,7 +10,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "query/query.h"
+#include "kin/database.h"
+#include "kin/query.h"
 #include "tests/query/fixture.h"
 #include "tests/testing/printers.h"
 #include "tests/testing/status_matchers.h"
@@ -32,7 +33,7 @@ std::vector<int64_t> Ids(Query& q) {
 class OrderTest : public ::testing::Test {
  protected:
   void SetUp() override { test::MakeTypesTable(engine_); }
-  Engine engine_;
+  Database engine_;
 };
 
 // Types table: i = 1, 2, NULL, 3, 2 (ids 1..5).
@@ -116,7 +117,7 @@ TEST_F(OrderTest, NanSortsAfterNumbers) {
 // A larger table: the partial-sort paths (small and large limits) agree
 // with a full stable sort.
 TEST(OrderLargeTest, PartialSortsMatchFullSort) {
-  Engine engine;
+  Database engine;
   ASSERT_OK(engine.CreateTable(
       "t", Schema().Int64("id", PrimaryKey()).Int64("k").String("s").Double("x")));
   std::mt19937 rng(7);
@@ -191,7 +192,7 @@ class AccessOrderTest : public ::testing::Test {
     ASSERT_OK(engine_.Delete(p11));                     // frees slot 1
     ASSERT_OK(post(13, 1).status());                    // reuses slot 1
   }
-  Engine engine_;
+  Database engine_;
 };
 
 TEST_F(AccessOrderTest, ScanIsSlotOrder) {

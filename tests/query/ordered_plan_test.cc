@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "engine/engine.h"
+#include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "query/query.h"
+#include "kin/query.h"
 #include "tests/testing/status_matchers.h"
 
 namespace kin {
@@ -60,7 +60,7 @@ class OrderedPlanTest : public ::testing::Test {
     return out;
   }
   Query Q() { return Query(e_, "players"); }
-  Engine e_;
+  Database e_;
 };
 
 TEST_F(OrderedPlanTest, NarrowRangeUsesIndex) {
@@ -115,8 +115,8 @@ TEST_F(OrderedPlanTest, EmptyTable) {
 // --- random queries against the brute force ---
 
 struct Twin {
-  Engine fast;  // ordered indexes
-  Engine slow;  // none: scans and sorts
+  Database fast;  // ordered indexes
+  Database slow;  // none: scans and sorts
 };
 
 Value RandomValue(std::mt19937& rng, int column) {

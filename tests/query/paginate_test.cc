@@ -8,7 +8,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "query/query.h"
+#include "kin/database.h"
+#include "kin/query.h"
 #include "tests/query/fixture.h"
 #include "tests/testing/printers.h"
 #include "tests/testing/status_matchers.h"
@@ -49,7 +50,7 @@ class PaginateTest : public ::testing::Test {
     return m;
   }
 
-  Engine engine_;
+  Database engine_;
 };
 
 TEST_F(PaginateTest, FirstMiddleLastAndPastTheEnd) {

@@ -6,7 +6,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "query/query.h"
+#include "kin/database.h"
+#include "kin/query.h"
+#include "query/row_set.h"
 #include "tests/query/fixture.h"
 #include "tests/testing/printers.h"
 #include "tests/testing/status_matchers.h"
@@ -54,7 +56,7 @@ class PlanTest : public ::testing::Test {
     return s.ok() ? *s : "";
   }
 
-  Engine engine_;
+  Database engine_;
 };
 
 TEST_F(PlanTest, EqualityOnPrimaryKeyProbesIt) {

@@ -13,7 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "query/query.h"
+#include "kin/database.h"
+#include "kin/query.h"
 #include "tests/testing/printers.h"
 #include "tests/testing/status_matchers.h"
 
@@ -317,7 +318,7 @@ class RandomQueryTest : public ::testing::Test {
     }
   }
 
-  Engine engine_;
+  Database engine_;
 };
 
 // The rows the query must return: the matching rows in `access` order,
@@ -345,7 +346,7 @@ std::vector<uint32_t> Slots(const std::vector<RowId>& ids) {
   return out;
 }
 
-void RunRandomQueries(RandomQueryTest* test, Engine& engine, uint32_t seed, int rows,
+void RunRandomQueries(RandomQueryTest* test, Database& engine, uint32_t seed, int rows,
                       int queries) {
   std::mt19937 rng(seed);
   test->MakeTable(rng, rows);

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "database.h"
+#include "kin/database.h"
 #include "gtest/gtest.h"
 #include "tests/testing/printers.h"
 #include "tests/testing/status_matchers.h"

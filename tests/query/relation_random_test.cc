@@ -22,7 +22,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "database.h"
+#include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "query/internal/relation_plan.h"

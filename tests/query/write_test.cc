@@ -7,7 +7,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "query/query.h"
+#include "kin/database.h"
+#include "kin/query.h"
+#include "kin/internal/database_access.h"
 #include "tests/query/fixture.h"
 #include "tests/testing/printers.h"
 #include "tests/testing/status_matchers.h"
@@ -63,7 +65,7 @@ class WriteTest : public ::testing::Test {
     return out;
   }
 
-  Engine engine_;
+  Database engine_;
 };
 
 TEST_F(WriteTest, UpdateReturnsCountAndSetsValues) {
@@ -171,8 +173,8 @@ TEST_F(WriteTest, DeleteHonoursOrderAndLimit) {
 }
 
 TEST_F(WriteTest, DeleteRestrictedChangesNothing) {
-  ASSERT_OK(engine_.RemoveForeignKey("posts", "user_id"));
-  ASSERT_OK(engine_.AddForeignKey({.child_table = "posts",
+  ASSERT_OK(internal::DatabaseAccess::engine(engine_).RemoveForeignKey("posts", "user_id"));
+  ASSERT_OK(internal::DatabaseAccess::engine(engine_).AddForeignKey({.child_table = "posts",
                                    .child_column = "user_id",
                                    .parent_table = "users",
                                    .parent_column = "id",
@@ -188,7 +190,7 @@ TEST_F(WriteTest, DeleteRestrictedChangesNothing) {
 TEST_F(WriteTest, DeleteWithCascadeCountsSelectedRows) {
   ASSERT_OK(engine_.CreateTable(
       "nodes", Schema().Int64("id", PrimaryKey()).Int64("parent_id").String("tag")));
-  ASSERT_OK(engine_.AddForeignKey({.child_table = "nodes",
+  ASSERT_OK(internal::DatabaseAccess::engine(engine_).AddForeignKey({.child_table = "nodes",
                                    .child_column = "parent_id",
                                    .parent_table = "nodes",
                                    .parent_column = "id",

@@ -1,6 +1,6 @@
 // The BelongsTo side: the parent of a child, Associate and Dissociate.
 
-#include "database.h"
+#include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/relations/fixture.h"

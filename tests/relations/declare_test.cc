@@ -4,7 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "database.h"
+#include "kin/database.h"
+#include "kin/internal/database_access.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/relations/fixture.h"
@@ -115,7 +116,7 @@ TEST_F(DeclareTest, BelongsToOnItsOwn) {
 TEST_F(DeclareTest, BadDeclarationsFailAndChangeNothing) {
   ASSERT_OK(db_.HasMany("users", "posts"));
   const std::string before = db_.DebugString();
-  const size_t relations = db_.relations().size();
+  const size_t relations = db_.Relations().size();
 
   EXPECT_THAT(db_.HasMany("users", "pots"),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("no table named 'pots'")));
@@ -141,7 +142,7 @@ TEST_F(DeclareTest, BadDeclarationsFailAndChangeNothing) {
   ASSERT_OK(db_.Rollback());
 
   EXPECT_EQ(db_.DebugString(), before);
-  EXPECT_EQ(db_.relations().size(), relations);
+  EXPECT_EQ(db_.Relations().size(), relations);
 }
 
 // Errors name what the user typed: a mistyped local key is reported as
@@ -247,7 +248,7 @@ TEST_F(DeclareTest, RelationReadsSurviveTablesDroppedAndRecreated) {
     return out;
   };
   EXPECT_THAT(titles(user), ElementsAre("x"));
-  ASSERT_OK(static_cast<Engine&>(db_).DropTable("tags"));  // the epoch moves on
+  ASSERT_OK(internal::DatabaseAccess::engine(db_).DropTable("tags"));  // the epoch moves on
   EXPECT_THAT(titles(user), ElementsAre("x"));
   ASSERT_OK(db_.DropTable("posts"));
   EXPECT_THAT(db_.Related(user, "posts").Get(),
@@ -258,12 +259,12 @@ TEST_F(DeclareTest, RelationReadsSurviveTablesDroppedAndRecreated) {
   EXPECT_THAT(titles(user), ElementsAre("y"));
   ASSERT_OK_AND_ASSIGN(const RelationSpec* spec, db_.GetRelation("users", "posts"));
   EXPECT_EQ(spec->binding.child, db_.FindTable("posts"));
-  EXPECT_EQ(spec->binding.epoch, db_.table_epoch());
+  EXPECT_EQ(spec->binding.epoch, internal::DatabaseAccess::engine(db_).table_epoch());
 
   // Behind the Database's back: the relation outlives its tables. The bound
   // pointers are stale (ASan would see a use after free); the epoch makes
   // reads resolve by name instead.
-  Engine& engine = db_;
+  Engine& engine = internal::DatabaseAccess::engine(db_);
   ASSERT_OK(engine.DropTable("posts"));
   ASSERT_OK(engine.CreateTable("posts", PostsSchema()));
   ASSERT_OK(engine.CreateIndex("posts", "user_id"));

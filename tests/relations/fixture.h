@@ -4,7 +4,7 @@
 #ifndef KIN_TESTS_RELATIONS_FIXTURE_H_
 #define KIN_TESTS_RELATIONS_FIXTURE_H_
 
-#include "database.h"
+#include "kin/database.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
 

@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "database.h"
+#include "kin/database.h"
 #include "gtest/gtest.h"
 #include "tests/relations/fixture.h"
 #include "tests/testing/status_matchers.h"

@@ -1,6 +1,6 @@
 // Referential actions declared on a relation and enforced by the engine.
 
-#include "database.h"
+#include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/relations/fixture.h"

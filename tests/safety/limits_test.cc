@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "database.h"
+#include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -49,17 +49,17 @@ TEST(CascadeDepthTest, AChainOfTwoThousandCascades) {
 
 TEST(CascadeDepthTest, AChainAtTheLimitCascadesAndOnePastItIsRefused) {
   {
-    Database db = Chain(static_cast<int64_t>(Engine::kMaxCascadeDepth), OnDelete::kCascade);
+    Database db = Chain(static_cast<int64_t>(Database::kMaxCascadeDepth), OnDelete::kCascade);
     ASSERT_OK_AND_ASSIGN(Row root, db.FindOrFail("categories", 1));
     ASSERT_OK(db.Delete(root));
     EXPECT_TRUE(db.FindTable("categories")->empty());
   }
-  Database db = Chain(static_cast<int64_t>(Engine::kMaxCascadeDepth) + 1, OnDelete::kCascade);
+  Database db = Chain(static_cast<int64_t>(Database::kMaxCascadeDepth) + 1, OnDelete::kCascade);
   ASSERT_OK_AND_ASSIGN(Row root, db.FindOrFail("categories", 1));
   const std::string before = db.DebugString();
   EXPECT_THAT(db.Delete(root),
               StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("cascade deeper than 100000 rows (Engine::kMaxCascadeDepth)")));
+                       HasSubstr("cascade deeper than 100000 rows (Database::kMaxCascadeDepth)")));
   EXPECT_EQ(db.DebugString(), before);
 }
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "database.h"
+#include "kin/database.h"
 #include "engine/errors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

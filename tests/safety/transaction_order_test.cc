@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "database.h"
-#include "engine/status_macros.h"
+#include "kin/database.h"
+#include "kin/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"

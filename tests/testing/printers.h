@@ -13,9 +13,9 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "engine/ids.h"
-#include "engine/row.h"
-#include "engine/value.h"
+#include "kin/ids.h"
+#include "kin/row.h"
+#include "kin/value.h"
 #include "gtest/gtest.h"
 
 namespace absl {

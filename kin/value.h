@@ -4,8 +4,8 @@
 // (attributes passed to writes, cells read through Row::Get, filter
 // arguments). Hot loops use the typed spans on Table instead.
 
-#ifndef KIN_ENGINE_VALUE_H_
-#define KIN_ENGINE_VALUE_H_
+#ifndef KIN_VALUE_H_
+#define KIN_VALUE_H_
 
 #include <cstdint>
 #include <optional>
@@ -107,4 +107,4 @@ using Attrs = std::vector<std::pair<std::string, Value>>;
 
 }  // namespace kin
 
-#endif  // KIN_ENGINE_VALUE_H_
+#endif  // KIN_VALUE_H_

@@ -1,12 +1,15 @@
-#include "relations/relation_handle.h"
+#include "kin/related.h"
 
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "engine/engine.h"
 #include "engine/errors.h"
-#include "engine/status_macros.h"
+#include "engine/table.h"
+#include "kin/status_macros.h"
+#include "relations/relation_catalog.h"
 
 namespace kin {
 

@@ -132,8 +132,8 @@
 // writes and may be run many times. Results follow ResultSet's rule.
 // Not thread-safe for concurrent runs with writes (see Engine).
 
-#ifndef KIN_QUERY_QUERY_H_
-#define KIN_QUERY_QUERY_H_
+#ifndef KIN_QUERY_H_
+#define KIN_QUERY_H_
 
 #include <cstdint>
 #include <span>
@@ -144,16 +144,19 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "engine/engine.h"
-#include "engine/row.h"
-#include "engine/table.h"
-#include "engine/value.h"
+#include "kin/row.h"
+#include "kin/value.h"
 #include "query/internal/compiled_query.h"
-#include "query/query_spec.h"
-#include "query/result_set.h"
-#include "relations/relation_spec.h"
+#include "kin/query_spec.h"
+#include "kin/result_set.h"
+#include "kin/relation.h"
 
 namespace kin {
+
+class Database;
+class Engine;           // engine/engine.h (internal)
+class RelationCatalog;  // relations/relation_catalog.h (internal)
+class Table;            // engine/table.h (internal)
 
 class Query {
  public:
@@ -162,12 +165,14 @@ class Query {
   // no recorded query can exhaust the stack when it is compiled.
   static constexpr int kMaxNesting = 64;
 
-  // A query on `table` of `engine`. The table is looked up when the query
-  // runs (NotFound then if absent). `engine` must outlive the query.
-  // Without a catalog the relation methods fail (FailedPrecondition).
-  Query(Engine& engine, std::string table);
-  // The same, aware of `relations` (both must outlive the query):
-  // Database::Query passes its catalog.
+  // A query on `table` of `db`, aware of its relations (as db.Query(table)).
+  // The table is looked up when the query runs (NotFound then if absent).
+  // `db` must outlive the query (and not move: a moved-from Database is an
+  // empty one).
+  Query(Database& db, std::string table);
+  // kin-internal: a query on an engine and catalog (relation handles, the
+  // planner's per-relation queries). Without a catalog the relation methods
+  // fail (FailedPrecondition).
   Query(Engine& engine, std::string table, const RelationCatalog* relations);
 
   // A callback that records a parenthesised group of conditions.
@@ -453,4 +458,4 @@ class Query {
 
 }  // namespace kin
 
-#endif  // KIN_QUERY_QUERY_H_
+#endif  // KIN_QUERY_H_

@@ -1,7 +1,7 @@
 // Strong ids for slots and columns.
 
-#ifndef KIN_ENGINE_IDS_H_
-#define KIN_ENGINE_IDS_H_
+#ifndef KIN_IDS_H_
+#define KIN_IDS_H_
 
 #include <cstdint>
 #include <utility>
@@ -44,4 +44,4 @@ struct ColumnId {
 
 }  // namespace kin
 
-#endif  // KIN_ENGINE_IDS_H_
+#endif  // KIN_IDS_H_

@@ -12,8 +12,8 @@
 // empty name or "*", which aggregates read as "every row") are reported by
 // Validate(), which Engine::CreateTable calls.
 
-#ifndef KIN_ENGINE_SCHEMA_H_
-#define KIN_ENGINE_SCHEMA_H_
+#ifndef KIN_SCHEMA_H_
+#define KIN_SCHEMA_H_
 
 #include <optional>
 #include <string>
@@ -23,8 +23,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "engine/ids.h"
-#include "engine/value.h"
+#include "kin/ids.h"
+#include "kin/value.h"
 
 namespace kin {
 
@@ -147,6 +147,41 @@ class Schema {
   std::string error_;  // deferred builder error (unknown type name)
 };
 
+// What happens to child rows when their parent row is deleted. Persisted:
+// never renumber.
+enum class OnDelete : uint8_t {
+  kNoAction = 0,  // children keep pointing at the missing parent (Lucid's default)
+  kRestrict = 1,  // the delete fails while children exist
+  kCascade = 2,   // children are deleted too (recursively)
+  kSetNull = 3,   // children's foreign key becomes NULL
+};
+// What happens to child rows when their parent's key changes.
+enum class OnUpdate : uint8_t {
+  kNoAction = 0,
+  kRestrict = 1,
+  kCascade = 2,  // children's foreign key follows the new key
+};
+absl::string_view OnDeleteName(OnDelete a);
+absl::string_view OnUpdateName(OnUpdate a);
+
+// The kind of index CreateIndex adds. Persisted with the schema (as column
+// flags), never renumber.
+enum class IndexKind : uint8_t {
+  kHash = 0,     // key -> rows in insertion order: equality and IN (int64, string)
+  kOrdered = 1,  // key order, NULLs first: ranges, ORDER BY + LIMIT, Min/Max (any type)
+};
+
+struct ForeignKeySpec {
+  std::string child_table;
+  std::string child_column;
+  std::string parent_table;
+  std::string parent_column;
+  OnDelete on_delete = OnDelete::kNoAction;
+  OnUpdate on_update = OnUpdate::kNoAction;
+
+  friend bool operator==(const ForeignKeySpec&, const ForeignKeySpec&) = default;
+};
+
 }  // namespace kin
 
-#endif  // KIN_ENGINE_SCHEMA_H_
+#endif  // KIN_SCHEMA_H_

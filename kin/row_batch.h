@@ -9,17 +9,21 @@
 // Columns left out get their default, NULL, or (an auto-increment primary
 // key) the next ids, as Insert does.
 
-#ifndef KIN_ENGINE_ROW_BATCH_H_
-#define KIN_ENGINE_ROW_BATCH_H_
+#ifndef KIN_ROW_BATCH_H_
+#define KIN_ROW_BATCH_H_
 
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
-#include "engine/table.h"
-
 namespace kin {
+
+// A column's cells, one per row: the alternative matches the column's type
+// (bool cells as uint8_t 0/1).
+using ColumnValues = std::variant<std::vector<int64_t>, std::vector<double>,
+                                  std::vector<uint8_t>, std::vector<std::string>>;
 
 class RowBatch {
  public:
@@ -61,10 +65,10 @@ class RowBatch {
   friend class Table;
   struct Column {
     std::string name;
-    TableImage::ColumnData data;
+    ColumnValues data;
     std::vector<bool> nulls;  // empty: no NULLs
   };
-  RowBatch& Add(std::string column, TableImage::ColumnData data) {
+  RowBatch& Add(std::string column, ColumnValues data) {
     std::vector<bool> nulls;
     for (auto it = pending_nulls_.begin(); it != pending_nulls_.end(); ++it) {
       if (it->first == column) {
@@ -85,4 +89,4 @@ class RowBatch {
 
 }  // namespace kin
 
-#endif  // KIN_ENGINE_ROW_BATCH_H_
+#endif  // KIN_ROW_BATCH_H_

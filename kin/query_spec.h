@@ -7,8 +7,8 @@
 // combines with Where / OrWhere and groups), Preload / WithCount /
 // WithAggregate as a RelationLoadSpec.
 
-#ifndef KIN_QUERY_QUERY_SPEC_H_
-#define KIN_QUERY_QUERY_SPEC_H_
+#ifndef KIN_QUERY_SPEC_H_
+#define KIN_QUERY_SPEC_H_
 
 #include <cstdint>
 #include <optional>
@@ -18,7 +18,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "engine/value.h"
+#include "kin/value.h"
 
 namespace kin {
 
@@ -167,4 +167,4 @@ std::string DescribeSpec(const QuerySpec& spec);
 
 }  // namespace kin
 
-#endif  // KIN_QUERY_QUERY_SPEC_H_
+#endif  // KIN_QUERY_SPEC_H_

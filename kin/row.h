@@ -9,8 +9,8 @@
 // query attached to a row (preloads, counts, aggregates) is read through
 // kin::ResultRow (query/result_set.h), the row type a ResultSet holds.
 
-#ifndef KIN_ENGINE_ROW_H_
-#define KIN_ENGINE_ROW_H_
+#ifndef KIN_ROW_H_
+#define KIN_ROW_H_
 
 #include <cstdint>
 #include <memory>
@@ -22,8 +22,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "engine/ids.h"
-#include "engine/value.h"
+#include "kin/ids.h"
+#include "kin/value.h"
 
 namespace kin {
 
@@ -74,4 +74,4 @@ class Row {
 
 }  // namespace kin
 
-#endif  // KIN_ENGINE_ROW_H_
+#endif  // KIN_ROW_H_

@@ -1,4 +1,4 @@
-#include "relations/relation_spec.h"
+#include "relations/relation_catalog.h"
 
 #include <optional>
 #include <utility>
@@ -6,7 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/errors.h"
-#include "engine/status_macros.h"
+#include "kin/status_macros.h"
 
 namespace kin {
 

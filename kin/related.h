@@ -30,8 +30,8 @@
 // the Database and the relation exist. Calling an operation of the other
 // relation kind is a FailedPrecondition naming the relation.
 
-#ifndef KIN_RELATIONS_RELATION_HANDLE_H_
-#define KIN_RELATIONS_RELATION_HANDLE_H_
+#ifndef KIN_RELATED_H_
+#define KIN_RELATED_H_
 
 #include <functional>
 #include <optional>
@@ -43,14 +43,16 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "engine/engine.h"
-#include "engine/row.h"
-#include "engine/value.h"
-#include "query/query.h"
-#include "query/result_set.h"
-#include "relations/relation_spec.h"
+#include "kin/row.h"
+#include "kin/value.h"
+#include "kin/query.h"
+#include "kin/result_set.h"
+#include "kin/relation.h"
 
 namespace kin {
+
+class Engine;           // engine/engine.h (internal)
+class RelationCatalog;  // relations/relation_catalog.h (internal)
 
 // A parent that is not saved yet (Lucid: an unsaved model). The first write
 // through the relation inserts it, in the same transaction as the write.
@@ -210,4 +212,4 @@ class RelationHandle {
 
 }  // namespace kin
 
-#endif  // KIN_RELATIONS_RELATION_HANDLE_H_
+#endif  // KIN_RELATED_H_

@@ -1,8 +1,8 @@
 // Project macros for absl::Status plumbing. Debian's abseil (20220623) has
 // no ABSL_RETURN_IF_ERROR / ASSIGN_OR_RETURN, so kin defines its own.
 
-#ifndef KIN_ENGINE_STATUS_MACROS_H_
-#define KIN_ENGINE_STATUS_MACROS_H_
+#ifndef KIN_STATUS_MACROS_H_
+#define KIN_STATUS_MACROS_H_
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -25,4 +25,4 @@
   if (!statusor.ok()) return statusor.status();          \
   lhs = std::move(statusor).value()
 
-#endif  // KIN_ENGINE_STATUS_MACROS_H_
+#endif  // KIN_STATUS_MACROS_H_

@@ -19,10 +19,9 @@
 // shows its new values. Moving a ResultSet keeps its rows valid; the set is
 // not copyable.
 
-#ifndef KIN_QUERY_RESULT_SET_H_
-#define KIN_QUERY_RESULT_SET_H_
+#ifndef KIN_RESULT_SET_H_
+#define KIN_RESULT_SET_H_
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -33,64 +32,17 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "engine/ids.h"
-#include "engine/row.h"
-#include "engine/table.h"
+#include "kin/ids.h"
+#include "kin/row.h"
+#include "kin/value.h"
 
 namespace kin {
 
 class ResultRow;
 
 namespace internal {
-
+struct RowSetData;  // query/row_set.h
 struct RowSetRoot;
-
-// Rows plus what a query attached to them: one level of a result (the top
-// rows, or the children of one preload).
-struct RowSetData {
-  struct Preload {
-    std::string name;
-    // Children of rows[i] are children->rows[offsets[i] .. offsets[i + 1]).
-    std::vector<uint32_t> offsets;
-    std::unique_ptr<RowSetData> children;
-  };
-  // One named value per row (a count, an aggregate). Int64 results are
-  // kept unboxed when `unboxed` is set, so a count over 100k parents builds
-  // no Value per row; otherwise `values` holds them.
-  struct Extra {
-    std::string name;
-    std::vector<Value> values;  // one per row, unless unboxed
-    bool unboxed = false;
-    std::vector<int64_t> ints;   // unboxed: one per row
-    std::vector<uint8_t> nulls;  // unboxed: 1 where the value is NULL; empty if none is
-    Value Get(size_t row) const {
-      if (!unboxed) return values[row];
-      if (!nulls.empty() && nulls[row] != 0) return Value();
-      return Value(ints[row]);
-    }
-  };
-  std::vector<ResultRow> rows;
-  std::vector<Preload> preloads;
-  std::vector<Extra> extras;
-  // Query::Select: per column of the rows' table, 1 when selected; empty
-  // when every column is.
-  std::vector<uint8_t> selected;
-  // The result this level belongs to, shared by all its levels.
-  RowSetRoot* root = nullptr;
-};
-
-// Owns a result's top level (and so every level) and counts its holders: the
-// ResultSet and every ResultRow copied out of it.
-struct RowSetRoot {
-  std::atomic<int64_t> refs{1};
-  std::unique_ptr<RowSetData> data;
-
-  void Ref() { refs.fetch_add(1, std::memory_order_relaxed); }
-  void Unref() {
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
-  }
-};
-
 }  // namespace internal
 
 // A row of a ResultSet: the Row handle plus what the query attached to it.
@@ -154,14 +106,12 @@ class ResultRow : public Row {
   // among them (an unknown one is left to Row's read to report).
   absl::Status CheckSelected(absl::string_view column) const;
 
-  void Hold() {
-    holds_ = set_ != nullptr && set_->root != nullptr;
-    if (holds_) set_->root->Ref();
-  }
+  // Take / drop a reference on the result this row belongs to (if any).
+  void Hold();
   void Release() {
-    if (holds_) set_->root->Unref();
-    holds_ = false;
+    if (holds_) ReleaseHeld();
   }
+  void ReleaseHeld();
 
   const internal::RowSetData* set_ = nullptr;
   uint32_t index_ = 0;
@@ -174,24 +124,33 @@ class ResultRow : public Row {
 // the ResultSet lives (moving the set keeps it valid).
 class ExtraColumn {
  public:
-  explicit ExtraColumn(const internal::RowSetData::Extra& extra) : extra_(&extra) {}
-
-  const std::string& name() const { return extra_->name; }
-  size_t size() const {
-    return extra_->unboxed ? extra_->ints.size() : extra_->values.size();
-  }
+  const std::string& name() const { return *name_; }
+  size_t size() const { return unboxed_ ? ints_.size() : values_.size(); }
   // Row i's value (NULL where an aggregate had no rows). REQUIRES: i < size().
-  Value operator[](size_t i) const { return extra_->Get(i); }
+  Value operator[](size_t i) const {
+    if (!unboxed_) return values_[i];
+    if (IsNull(i)) return Value();
+    return Value(ints_[i]);
+  }
   // True when the values are int64s or NULL, held unboxed: counts, and Sum /
   // Min / Max of an int64 column.
-  bool is_int64() const { return extra_->unboxed; }
+  bool is_int64() const { return unboxed_; }
   // Unchecked typed reads. REQUIRES: is_int64(), i < size(); Int64 also
   // !IsNull(i).
-  bool IsNull(size_t i) const { return !extra_->nulls.empty() && extra_->nulls[i] != 0; }
-  int64_t Int64(size_t i) const { return extra_->ints[i]; }
+  bool IsNull(size_t i) const { return !nulls_.empty() && nulls_[i] != 0; }
+  int64_t Int64(size_t i) const { return ints_[i]; }
 
  private:
-  const internal::RowSetData::Extra* extra_;
+  friend class ResultSet;
+  ExtraColumn(const std::string* name, bool unboxed, std::span<const Value> values,
+              std::span<const int64_t> ints, std::span<const uint8_t> nulls)
+      : name_(name), unboxed_(unboxed), values_(values), ints_(ints), nulls_(nulls) {}
+
+  const std::string* name_;
+  bool unboxed_;
+  std::span<const Value> values_;
+  std::span<const int64_t> ints_;
+  std::span<const uint8_t> nulls_;
 };
 
 class ResultSet {
@@ -215,21 +174,21 @@ class ResultSet {
   ResultSet(ResultSet&& other) noexcept
       : table_(other.table_),
         root_(std::exchange(other.root_, nullptr)),
+        rows_(std::exchange(other.rows_, nullptr)),
         plain_(std::move(other.plain_)) {}
   ResultSet& operator=(ResultSet&& other) noexcept {
     if (this != &other) {
-      if (root_ != nullptr) root_->Unref();
+      Unref();
       table_ = other.table_;
       root_ = std::exchange(other.root_, nullptr);
+      rows_ = std::exchange(other.rows_, nullptr);
       plain_ = std::move(other.plain_);
     }
     return *this;
   }
   ResultSet(const ResultSet&) = delete;
   ResultSet& operator=(const ResultSet&) = delete;
-  ~ResultSet() {
-    if (root_ != nullptr) root_->Unref();
-  }
+  ~ResultSet() { Unref(); }
 
   // The table the rows belong to (nullptr for a default-constructed set).
   const Table* table() const { return table_; }
@@ -250,21 +209,23 @@ class ResultSet {
 
   // For the layers that attach preloads and extras. REQUIRES: built by
   // FromRowIds (not Plain, not default-constructed), not moved from.
-  internal::RowSetData& data() { return *root_->data; }
-  const internal::RowSetData& data() const { return *root_->data; }
+  internal::RowSetData& data();
+  const internal::RowSetData& data() const;
 
   // One row per line ({id: 1, title: "a"}), for logs and test failures.
   std::string DebugString() const;
 
  private:
-  const std::vector<ResultRow>& all() const {
-    return root_ != nullptr ? root_->data->rows : plain_;
-  }
+  const std::vector<ResultRow>& all() const { return rows_ != nullptr ? *rows_ : plain_; }
+  void Unref();
 
   const Table* table_ = nullptr;
   // The rows live in root_->data->rows when the set can carry attachments,
   // else in plain_ (their set is null).
   internal::RowSetRoot* root_ = nullptr;  // one reference held
+  // &root_->data->rows (heap-allocated with the root, so a moved set keeps
+  // it), or nullptr for a plain set.
+  const std::vector<ResultRow>* rows_ = nullptr;
   std::vector<ResultRow> plain_;
 };
 
@@ -291,4 +252,4 @@ struct Page {
 
 }  // namespace kin
 
-#endif  // KIN_QUERY_RESULT_SET_H_
+#endif  // KIN_RESULT_SET_H_

@@ -1,0 +1,241 @@
+#include "kin/database.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "engine/engine.h"
+#include "engine/errors.h"
+#include "kin/internal/database_access.h"
+#include "kin/status_macros.h"
+#include "persist/snapshot.h"
+#include "relations/relation_catalog.h"
+
+namespace kin {
+
+namespace {
+
+// Public signatures take std::string_view; abseil's string_view is its own
+// type in Debian's build (ABSL_OPTION_USE_STD_STRING_VIEW 0).
+absl::string_view Sv(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+}  // namespace
+
+Database::Database()
+    : engine_(std::make_unique<Engine>()), relations_(std::make_unique<RelationCatalog>()) {}
+
+Database::~Database() = default;
+
+Database::Database(Database&& other) noexcept
+    : engine_(std::exchange(other.engine_, std::make_unique<Engine>())),
+      relations_(std::exchange(other.relations_, std::make_unique<RelationCatalog>())) {}
+
+Database& Database::operator=(Database&& other) noexcept {
+  if (this != &other) {
+    engine_ = std::exchange(other.engine_, std::make_unique<Engine>());
+    relations_ = std::exchange(other.relations_, std::make_unique<RelationCatalog>());
+  }
+  return *this;
+}
+
+Database internal::DatabaseAccess::Adopt(Engine engine, RelationCatalog relations) {
+  Database db;
+  *db.engine_ = std::move(engine);
+  *db.relations_ = std::move(relations);
+  db.relations_->Bind(*db.engine_);
+  return db;
+}
+
+Transaction::Transaction(Database& db) : Transaction(*db.engine_) {}
+
+absl::Status Database::CreateTable(std::string name, Schema schema) {
+  return engine_->CreateTable(std::move(name), std::move(schema));
+}
+
+absl::Status Database::CreateIndex(std::string_view table, std::string_view column,
+                                   IndexKind kind) {
+  return engine_->CreateIndex(Sv(table), Sv(column), kind);
+}
+
+std::vector<std::string> Database::TableNames() const { return engine_->TableNames(); }
+
+const Table* Database::FindTable(std::string_view table) const {
+  return engine_->FindTable(Sv(table));
+}
+
+absl::StatusOr<const Table*> Database::GetTable(std::string_view table) const {
+  return engine_->GetTable(Sv(table));
+}
+
+absl::StatusOr<Row> Database::Insert(std::string_view table, const Attrs& attrs) {
+  return engine_->Insert(Sv(table), attrs);
+}
+
+absl::StatusOr<std::vector<Row>> Database::InsertMany(std::string_view table,
+                                                      const std::vector<Attrs>& rows) {
+  return engine_->InsertMany(Sv(table), rows);
+}
+
+absl::StatusOr<size_t> Database::InsertBatch(std::string_view table, RowBatch batch) {
+  return engine_->InsertBatch(Sv(table), std::move(batch));
+}
+
+absl::StatusOr<bool> Database::Update(const Row& row, const Attrs& attrs) {
+  return engine_->Update(row, attrs);
+}
+
+absl::Status Database::Delete(const Row& row) { return engine_->Delete(row); }
+
+absl::StatusOr<Row> Database::FindOrFail(std::string_view table, const Value& key) const {
+  return engine_->FindOrFail(Sv(table), key);
+}
+
+absl::Status Database::CheckRow(const Row& row) const { return engine_->CheckRow(row); }
+
+absl::Status Database::Begin() { return engine_->Begin(); }
+absl::Status Database::Commit() { return engine_->Commit(); }
+absl::Status Database::Rollback() { return engine_->Rollback(); }
+int Database::transaction_depth() const { return engine_->transaction_depth(); }
+
+absl::Status Database::Atomically(const std::function<absl::Status()>& body) {
+  return engine_->Atomically(body);
+}
+
+std::vector<const RelationSpec*> Database::Relations() const { return relations_->All(); }
+
+std::vector<const RelationSpec*> Database::Relations(std::string_view table) const {
+  return relations_->ForTable(Sv(table));
+}
+
+absl::StatusOr<const RelationSpec*> Database::GetRelation(std::string_view table,
+                                                          std::string_view name) const {
+  return relations_->Get(Sv(table), Sv(name));
+}
+
+absl::Status Database::SetOnQuery(std::string_view table, std::string_view relation,
+                                  QueryHook hook) {
+  return relations_->SetOnQuery(Sv(table), Sv(relation), std::move(hook));
+}
+
+const std::vector<ForeignKeySpec>& Database::foreign_keys() const {
+  return engine_->foreign_keys();
+}
+
+RelationHandle Database::Related(const Row& row, std::string_view relation) {
+  return RelationHandle(engine_.get(), relations_.get(), row, std::string(relation));
+}
+
+RelationHandle Database::Related(NewRow row, std::string_view relation) {
+  return RelationHandle(engine_.get(), relations_.get(), std::move(row), std::string(relation));
+}
+
+std::string Database::DebugString() const { return engine_->DebugString(); }
+size_t Database::MemoryBytes() const { return engine_->MemoryBytes(); }
+absl::Status Database::CheckConsistency() const { return engine_->CheckConsistency(); }
+uint64_t Database::id() const { return engine_->id(); }
+
+absl::Status Database::HasMany(std::string_view parent_name, std::string_view child_name,
+                               HasManyOptions options) {
+  const absl::string_view parent = Sv(parent_name), child = Sv(child_name);
+  Engine& engine = *engine_;
+  RelationCatalog& relations = *relations_;
+  if (engine.transaction_depth() > 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("has many ", parent, " -> ", child,
+                     ": relations cannot be declared inside a transaction"));
+  }
+  KIN_ASSIGN_OR_RETURN(std::vector<RelationSpec> specs,
+                       relations.ResolveHasMany(engine, parent, child, std::move(options)));
+  const RelationSpec& has_many = specs.front();
+  if (has_many.on_delete != OnDelete::kNoAction || has_many.on_update != OnUpdate::kNoAction) {
+    KIN_RETURN_IF_ERROR(engine.AddForeignKey({.child_table = has_many.child_table(),
+                                       .child_column = has_many.foreign_key,
+                                       .parent_table = has_many.parent_table(),
+                                       .parent_column = has_many.local_key,
+                                       .on_delete = has_many.on_delete,
+                                       .on_update = has_many.on_update}));
+  } else {
+    KIN_RETURN_IF_ERROR(engine.CreateIndex(has_many.child_table(), has_many.foreign_key));
+  }
+  // Resolve checked the names, so these cannot fail.
+  for (RelationSpec& spec : specs) KIN_RETURN_IF_ERROR(relations.Add(std::move(spec)));
+  relations.Bind(engine);
+  return absl::OkStatus();
+}
+
+absl::Status Database::BelongsTo(std::string_view child_name, std::string_view parent_name,
+                                 BelongsToOptions options) {
+  const absl::string_view parent = Sv(parent_name), child = Sv(child_name);
+  Engine& engine = *engine_;
+  RelationCatalog& relations = *relations_;
+  if (engine.transaction_depth() > 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("belongs to ", child, " -> ", parent,
+                     ": relations cannot be declared inside a transaction"));
+  }
+  KIN_ASSIGN_OR_RETURN(RelationSpec spec,
+                       relations.ResolveBelongsTo(engine, child, parent, std::move(options)));
+  KIN_RETURN_IF_ERROR(engine.CreateIndex(spec.child_table(), spec.foreign_key));
+  KIN_RETURN_IF_ERROR(relations.Add(std::move(spec)));
+  relations.Bind(engine);
+  return absl::OkStatus();
+}
+
+kin::Query Database::Query(std::string_view table) {
+  return kin::Query(*this, std::string(table));
+}
+
+absl::Status Database::DropTable(std::string_view table_name) {
+  const absl::string_view table = Sv(table_name);
+  Engine& engine = *engine_;
+  RelationCatalog& relations = *relations_;
+  if (engine.FindTable(table) == nullptr) return errors::UnknownTable(table);
+  if (engine.transaction_depth() > 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "drop table '", table, "': schema changes are not allowed inside a transaction"));
+  }
+  // Foreign keys that relations did not create block the drop, as in Engine.
+  for (const ForeignKeySpec& fk : engine.foreign_keys()) {
+    if (fk.child_table != table && fk.parent_table != table) continue;
+    bool owned = false;
+    for (const RelationSpec* r : relations.All()) {
+      owned = owned || (r->kind == RelationKind::kHasMany && r->child_table() == fk.child_table &&
+                        r->foreign_key == fk.child_column);
+    }
+    if (!owned) return engine.DropTable(table);
+  }
+  std::vector<std::pair<std::string, std::string>> drop_fks;
+  for (const ForeignKeySpec& fk : engine.foreign_keys()) {
+    if (fk.child_table == table || fk.parent_table == table) {
+      drop_fks.emplace_back(fk.child_table, fk.child_column);
+    }
+  }
+  for (const auto& [t, c] : drop_fks) KIN_RETURN_IF_ERROR(engine.RemoveForeignKey(t, c));
+  relations.RemoveTable(table);
+  KIN_RETURN_IF_ERROR(engine.DropTable(table));
+  relations.Bind(engine);
+  return absl::OkStatus();
+}
+
+absl::Status SaveSnapshot(const Database& db, const std::string& path,
+                          const SnapshotOptions& options) {
+  return SaveSnapshotFile(internal::DatabaseAccess::engine(db), internal::DatabaseAccess::catalog(db), path, options);
+}
+
+absl::StatusOr<Database> LoadSnapshot(const std::string& path, const LoadOptions& options) {
+  KIN_ASSIGN_OR_RETURN(SnapshotContents contents, LoadSnapshotFile(path, options));
+  return internal::DatabaseAccess::Adopt(std::move(contents.engine), std::move(contents.relations));
+}
+
+absl::StatusOr<std::string> SaveSnapshotToString(const Database& db) {
+  return EncodeSnapshot(internal::DatabaseAccess::engine(db), internal::DatabaseAccess::catalog(db));
+}
+
+absl::StatusOr<Database> LoadSnapshotFromString(std::string_view bytes,
+                                                const LoadOptions& options) {
+  KIN_ASSIGN_OR_RETURN(SnapshotContents contents, DecodeSnapshot(Sv(bytes), options));
+  return internal::DatabaseAccess::Adopt(std::move(contents.engine), std::move(contents.relations));
+}
+
+}  // namespace kin

@@ -1,0 +1,187 @@
+// kin::Database: tables, writes, transactions and foreign-key actions, plus
+// relations, relation-aware queries and snapshots.
+//
+//   kin::Database db;
+//   KIN_RETURN_IF_ERROR(db.CreateTable("users", kin::Schema().Int64("id", kin::PrimaryKey())));
+//   KIN_RETURN_IF_ERROR(db.HasMany("users", "posts"));   // posts.user_id -> users.id
+//   KIN_ASSIGN_OR_RETURN(kin::Row user, db.FindOrFail("users", 1));
+//   KIN_ASSIGN_OR_RETURN(kin::Row post, db.Related(user, "posts").Create({{"title", "Hi"}}));
+//
+// A Database owns its storage engine and its relation catalog (both
+// internal). Every write goes through it, so every one is atomic: a failed
+// call (type error, NOT NULL, duplicate key, a restrict action) leaves the
+// database exactly as before. Begin/Commit/Rollback nest (an inner Begin is
+// a savepoint); kin::Transaction is the scoped form.
+//
+// Foreign keys with no referential action are not enforced: a child may
+// point at a missing parent (Lucid's behaviour). A relation declared with an
+// action is enforced on both sides, as SQLite's FOREIGN KEY.
+//
+// Handles: every call that takes a Row refuses a row of another Database
+// with InvalidArgument naming its table, and a row of a dropped table (even
+// if a table of that name was created again) with FailedPrecondition "stale
+// or deleted row". Moving a Database keeps its rows, result sets and
+// relation bindings valid (the engine does not move in memory).
+//
+// Not thread-safe: use one Database from one thread at a time.
+
+#ifndef KIN_DATABASE_H_
+#define KIN_DATABASE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "kin/query.h"
+#include "kin/related.h"
+#include "kin/relation.h"
+#include "kin/row.h"
+#include "kin/row_batch.h"
+#include "kin/schema.h"
+#include "kin/snapshot.h"
+#include "kin/transaction.h"
+#include "kin/value.h"
+
+namespace kin {
+
+class Engine;           // engine/engine.h (internal)
+class RelationCatalog;  // relations/relation_catalog.h (internal)
+class Table;            // engine/table.h (internal)
+namespace internal {
+class DatabaseAccess;   // kin/internal/database_access.h
+}  // namespace internal
+
+class Database {
+ public:
+  Database();
+  ~Database();
+  // The moved-to database takes the tables (rows, result sets and relation
+  // bindings stay valid); the moved-from one is empty and usable.
+  Database(Database&& other) noexcept;
+  Database& operator=(Database&& other) noexcept;
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // --- tables ---
+  // InvalidArgument for a bad schema, AlreadyExists for a taken name.
+  absl::Status CreateTable(std::string name, Schema schema);
+  // Drops the table and every relation declared on it or pointing at it.
+  // Foreign keys that no relation owns block it (FailedPrecondition).
+  absl::Status DropTable(std::string_view table);
+  // Adds an index on an existing column (filled from the rows present).
+  absl::Status CreateIndex(std::string_view table, std::string_view column,
+                           IndexKind kind = IndexKind::kHash);
+  std::vector<std::string> TableNames() const;
+  // The native read path (spans over columns, index probes): engine/table.h,
+  // which is internal and may change between releases. nullptr if absent.
+  const Table* FindTable(std::string_view table) const;
+  // NotFound "unknown table 'x'" if absent.
+  absl::StatusOr<const Table*> GetTable(std::string_view table) const;
+
+  // --- rows ---
+  absl::StatusOr<Row> Insert(std::string_view table, const Attrs& attrs);
+  // All or nothing; the error names the failing row's position.
+  absl::StatusOr<std::vector<Row>> InsertMany(std::string_view table,
+                                              const std::vector<Attrs>& rows);
+  // Appends the batch's rows (free slots are not reused), all or nothing,
+  // maintaining every index; returns the number of rows. The fast path for
+  // bulk loads: no Value per cell.
+  absl::StatusOr<size_t> InsertBatch(std::string_view table, RowBatch batch);
+  // Sets the given columns; returns whether any cell changed. Applies the
+  // on_update action of foreign keys whose parent column changed.
+  absl::StatusOr<bool> Update(const Row& row, const Attrs& attrs);
+  // Deletes the row and applies on_delete actions (cascades iterate: a
+  // chain up to kMaxCascadeDepth rows deep is fine; deeper is
+  // FailedPrecondition naming the limit, and nothing changes).
+  absl::Status Delete(const Row& row);
+  static constexpr size_t kMaxCascadeDepth = 100000;
+  // By primary key: NotFound when absent.
+  absl::StatusOr<Row> FindOrFail(std::string_view table, const Value& key) const;
+  // OK when `row` is a live row of this database. InvalidArgument "row of
+  // table 'users' does not belong to this database" for another database's
+  // row; FailedPrecondition for an empty handle, a deleted row or a row of
+  // a dropped table.
+  absl::Status CheckRow(const Row& row) const;
+
+  // --- transactions ---
+  // Raw savepoints. Commit/Rollback close the innermost one:
+  // FailedPrecondition when none is open, or when the innermost was opened
+  // by a kin::Transaction or by Atomically (close it there).
+  absl::Status Begin();
+  absl::Status Commit();
+  absl::Status Rollback();
+  int transaction_depth() const;
+  // Runs `body` inside a savepoint: rolled back if it returns an error. A
+  // body that leaves a transaction it opened still open is rolled back too,
+  // and reported as FailedPrecondition.
+  absl::Status Atomically(const std::function<absl::Status()>& body);
+
+  // --- relations ---
+  // Declares parent HasMany child (and, by default, the inverse BelongsTo on
+  // the child). Indexes the foreign key; registers referential actions.
+  // Errors: NotFound (table), InvalidArgument (column, key types, actions on
+  // a non-unique local key), AlreadyExists (relation name),
+  // FailedPrecondition inside a transaction. Nothing changes on error.
+  absl::Status HasMany(std::string_view parent, std::string_view child,
+                       HasManyOptions options = {});
+  // Declares child BelongsTo parent on its own.
+  absl::Status BelongsTo(std::string_view child, std::string_view parent,
+                         BelongsToOptions options = {});
+  // Every relation, or those declared on `table`, in declaration order.
+  std::vector<const RelationSpec*> Relations() const;
+  std::vector<const RelationSpec*> Relations(std::string_view table) const;
+  // NotFound "table 'users': no relation named 'post'".
+  absl::StatusOr<const RelationSpec*> GetRelation(std::string_view table,
+                                                  std::string_view name) const;
+  // Re-attaches a relation's on_query (callbacks are not saved in snapshots).
+  absl::Status SetOnQuery(std::string_view table, std::string_view relation, QueryHook hook);
+  // The engine's foreign keys (those relations with actions declared).
+  const std::vector<ForeignKeySpec>& foreign_keys() const;
+
+  // The relation `relation` of `row` (HasMany or BelongsTo). Errors (unknown
+  // relation, stale row, a row of another database) are reported by the
+  // handle's operations.
+  RelationHandle Related(const Row& row, std::string_view relation);
+  // The same for a parent that is not saved yet: the first write inserts it.
+  RelationHandle Related(NewRow row, std::string_view relation);
+
+  // A query over `table`, aware of its relations (Preload, Has, WithCount...).
+  kin::Query Query(std::string_view table);
+
+  // --- introspection ---
+  // Every table, row and relation, deterministic: equal strings mean equal
+  // databases (used to check that a failed operation changed nothing).
+  std::string DebugString() const;
+  size_t MemoryBytes() const;
+  // Internal invariants (indexes match columns, ...); OK or Internal.
+  absl::Status CheckConsistency() const;
+  // Unique among the databases of a process; moves with the database.
+  uint64_t id() const;
+
+ private:
+  friend class internal::DatabaseAccess;
+  friend class Transaction;
+
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<RelationCatalog> relations_;
+};
+
+// Saves the whole database to `path` atomically (temporary file, fsync,
+// rename, fsync of the directory): a crash leaves the old file or the new one.
+absl::Status SaveSnapshot(const Database& db, const std::string& path,
+                          const SnapshotOptions& options = {});
+absl::StatusOr<Database> LoadSnapshot(const std::string& path, const LoadOptions& options = {});
+// The same to and from bytes.
+absl::StatusOr<std::string> SaveSnapshotToString(const Database& db);
+absl::StatusOr<Database> LoadSnapshotFromString(std::string_view bytes,
+                                                const LoadOptions& options = {});
+
+}  // namespace kin
+
+#endif  // KIN_DATABASE_H_

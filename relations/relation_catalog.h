@@ -1,0 +1,81 @@
+// The relation catalog: the declared relations of a database (the specs of
+// kin/relation.h), validated against the engine's tables and bound to them.
+//
+// A relation links a parent table's local key (default: its primary key) to
+// a child table's foreign-key column (default: {singular parent}_{local key},
+// e.g. users → user_id). Declaring one indexes the foreign key, so child
+// lookups, counts and has(>= n) are index probes. By default the foreign key
+// is not a constraint (as in Lucid): a child may point at a missing parent.
+// Referential actions (on_delete, on_update) opt into engine enforcement.
+
+#ifndef KIN_RELATIONS_RELATION_CATALOG_H_
+#define KIN_RELATIONS_RELATION_CATALOG_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "engine/engine.h"
+#include "kin/relation.h"
+#include "kin/value.h"
+
+namespace kin {
+
+// The tables and key columns `spec` names in `engine`, checked as declaring
+// the relation checked them (RelationSpec::Binding, stamped with the
+// engine's table_epoch()). NotFound for a missing table, InvalidArgument
+// for a missing column, FailedPrecondition when the key types differ or the
+// foreign key is not indexed (tables dropped and re-created under the
+// relation through the Engine).
+absl::StatusOr<RelationSpec::Binding> BindSpec(const Engine& engine, const RelationSpec& spec);
+
+// The relations of a database, in declaration order.
+class RelationCatalog {
+ public:
+  // Resolves defaults and validates a HasMany against the engine's tables:
+  // unknown table or column (NotFound / InvalidArgument), foreign and local
+  // keys of different types, a name already used on that table
+  // (AlreadyExists). Returns the specs to add (the HasMany, then its inverse).
+  absl::StatusOr<std::vector<RelationSpec>> ResolveHasMany(
+      const Engine& engine, absl::string_view parent, absl::string_view child,
+      HasManyOptions options) const;
+  absl::StatusOr<RelationSpec> ResolveBelongsTo(const Engine& engine,
+                                                absl::string_view child,
+                                                absl::string_view parent,
+                                                BelongsToOptions options) const;
+
+  // Adds a resolved spec (used after Resolve*, and by snapshot loading).
+  // AlreadyExists when the name is taken on its table.
+  absl::Status Add(RelationSpec spec);
+
+  const RelationSpec* Find(absl::string_view table, absl::string_view name) const;
+  // NotFound: "table 'users': no relation named 'post'".
+  absl::StatusOr<const RelationSpec*> Get(absl::string_view table,
+                                          absl::string_view name) const;
+  // Relations declared on `table`, in declaration order.
+  std::vector<const RelationSpec*> ForTable(absl::string_view table) const;
+  std::vector<const RelationSpec*> All() const;
+  size_t size() const { return specs_.size(); }
+
+  // Attaches (or replaces, or clears with nullptr) a relation's on_query:
+  // how an application re-attaches callbacks after loading a snapshot.
+  absl::Status SetOnQuery(absl::string_view table, absl::string_view name, QueryHook hook);
+  // Removes every relation declared on or reading `table`.
+  void RemoveTable(absl::string_view table);
+  // Binds every relation to `engine` (BindSpec). Call after declaring
+  // relations, loading them or dropping a table; a relation that does not
+  // bind is left unbound, and each use resolves it again (and reports why).
+  void Bind(const Engine& engine);
+
+ private:
+  std::vector<std::unique_ptr<RelationSpec>> specs_;  // stable addresses
+};
+
+}  // namespace kin
+
+#endif  // KIN_RELATIONS_RELATION_CATALOG_H_
