@@ -357,7 +357,7 @@ absl::Status Engine::DeleteRow(Table& root, RowId root_id) {
     if (stack.size() >= kMaxCascadeDepth) {
       return absl::FailedPreconditionError(absl::StrCat(
           "table '", table.name(), "': cascade deeper than ", kMaxCascadeDepth,
-          " rows (Engine::kMaxCascadeDepth)"));
+          " rows (kMaxCascadeDepth)"));
     }
     Frame frame;
     KIN_RETURN_IF_ERROR(CollectChildren(table, id, &frame.pending));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kin/database.h"
+#include "kin/internal/database_access.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/query/relation_fixture.h"
@@ -394,7 +395,7 @@ TEST_F(PreloadTest, BadPreloadsAreErrorsWhenTheQueryRuns) {
 }
 
 TEST_F(PreloadTest, QueryWithoutCatalogCannotPreload) {
-  Query q(db_, "users");  // built without the relation catalog
+  Query q(::kin::internal::DatabaseAccess::engine(db_), "users", nullptr);  // no catalog
   q.Preload("posts");
   EXPECT_THAT(q.Get(), StatusIs(absl::StatusCode::kFailedPrecondition,
                                 HasSubstr("Preload needs the relations of a Database")));

@@ -248,7 +248,7 @@ TEST_F(DeclareTest, RelationReadsSurviveTablesDroppedAndRecreated) {
     return out;
   };
   EXPECT_THAT(titles(user), ElementsAre("x"));
-  ASSERT_OK(internal::DatabaseAccess::engine(db_).DropTable("tags"));  // the epoch moves on
+  ASSERT_OK(::kin::internal::DatabaseAccess::engine(db_).DropTable("tags"));  // the epoch moves on
   EXPECT_THAT(titles(user), ElementsAre("x"));
   ASSERT_OK(db_.DropTable("posts"));
   EXPECT_THAT(db_.Related(user, "posts").Get(),
@@ -259,12 +259,12 @@ TEST_F(DeclareTest, RelationReadsSurviveTablesDroppedAndRecreated) {
   EXPECT_THAT(titles(user), ElementsAre("y"));
   ASSERT_OK_AND_ASSIGN(const RelationSpec* spec, db_.GetRelation("users", "posts"));
   EXPECT_EQ(spec->binding.child, db_.FindTable("posts"));
-  EXPECT_EQ(spec->binding.epoch, internal::DatabaseAccess::engine(db_).table_epoch());
+  EXPECT_EQ(spec->binding.epoch, ::kin::internal::DatabaseAccess::engine(db_).table_epoch());
 
   // Behind the Database's back: the relation outlives its tables. The bound
   // pointers are stale (ASan would see a use after free); the epoch makes
   // reads resolve by name instead.
-  Engine& engine = internal::DatabaseAccess::engine(db_);
+  Engine& engine = ::kin::internal::DatabaseAccess::engine(db_);
   ASSERT_OK(engine.DropTable("posts"));
   ASSERT_OK(engine.CreateTable("posts", PostsSchema()));
   ASSERT_OK(engine.CreateIndex("posts", "user_id"));

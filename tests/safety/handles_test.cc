@@ -141,7 +141,7 @@ TEST(ForeignRowsTest, AMovedDatabaseKeepsItsRowsAndItsBoundRelations) {
   EXPECT_THAT(moved.Related(user, "posts").Count(), IsOkAndHolds(1));
   ASSERT_OK_AND_ASSIGN(const RelationSpec* spec, moved.GetRelation("users", "posts"));
   // The binding is stamped with the epoch alone, which moved with the tables.
-  EXPECT_EQ(spec->binding.epoch, internal::DatabaseAccess::engine(moved).table_epoch());
+  EXPECT_EQ(spec->binding.epoch, ::kin::internal::DatabaseAccess::engine(moved).table_epoch());
   // The moved-from database is empty and refuses the moved rows.
   EXPECT_THAT(a.Update(user, {{"name", "x"}}),  // NOLINT(bugprone-use-after-move)
               StatusIs(kInvalidArgument, HasSubstr("does not belong")));

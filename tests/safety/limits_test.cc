@@ -59,7 +59,7 @@ TEST(CascadeDepthTest, AChainAtTheLimitCascadesAndOnePastItIsRefused) {
   const std::string before = db.DebugString();
   EXPECT_THAT(db.Delete(root),
               StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("cascade deeper than 100000 rows (Database::kMaxCascadeDepth)")));
+                       HasSubstr("cascade deeper than 100000 rows (kMaxCascadeDepth)")));
   EXPECT_EQ(db.DebugString(), before);
 }
 
