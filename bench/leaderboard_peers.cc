@@ -9,6 +9,7 @@
 
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
+#include "engine/table.h"
 #include "kin/database.h"
 
 namespace kin::bench {

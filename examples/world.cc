@@ -21,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "engine/table.h"
 #include "kin/row_batch.h"
 #include "examples/world_check.h"
 #include "kin/kin.h"

@@ -146,7 +146,6 @@
 #include "absl/strings/string_view.h"
 #include "kin/row.h"
 #include "kin/value.h"
-#include "query/internal/compiled_query.h"
 #include "kin/query_spec.h"
 #include "kin/result_set.h"
 #include "kin/relation.h"
@@ -157,6 +156,11 @@ class Database;
 class Engine;           // engine/engine.h (internal)
 class RelationCatalog;  // relations/relation_catalog.h (internal)
 class Table;            // engine/table.h (internal)
+namespace internal {
+class CompiledQuery;  // query/internal/compiled_query.h
+class QueryAccess;    // query/internal/query_access.h
+struct RelationContext;
+}  // namespace internal
 
 class Query {
  public:
@@ -170,10 +174,6 @@ class Query {
   // `db` must outlive the query (and not move: a moved-from Database is an
   // empty one).
   Query(Database& db, std::string table);
-  // kin-internal: a query on an engine and catalog (relation handles, the
-  // planner's per-relation queries). Without a catalog the relation methods
-  // fail (FailedPrecondition).
-  Query(Engine& engine, std::string table, const RelationCatalog* relations);
 
   // A callback that records a parenthesised group of conditions.
   using GroupFn = absl::FunctionRef<void(Query&)>;
@@ -381,6 +381,19 @@ class Query {
   // "scan posts (1000 rows) | ...". Errors as Get().
   [[nodiscard]] absl::StatusOr<std::string> Explain() const;
 
+  // The recorded description of this query (kin/query_spec.h).
+  const QuerySpec& spec() const { return spec_; }
+
+ private:
+  // kin's own layers (relation handles, the planner, tests) reach the
+  // compiled plan and the engine through internal::QueryAccess.
+  friend class internal::QueryAccess;
+
+  // A query on an engine and catalog (relation handles, the planner's
+  // per-relation queries). Without a catalog the relation methods fail
+  // (FailedPrecondition).
+  Query(Engine& engine, std::string table, const RelationCatalog* relations);
+
   // Resolves the query against its table (see internal::CompiledQuery):
   // for the layers above, which run one compiled child query per parent.
   // Valid until the next write to the table.
@@ -388,13 +401,11 @@ class Query {
   // The table, NotFound when absent.
   [[nodiscard]] absl::StatusOr<const Table*> ResolveTable() const;
 
-  const QuerySpec& spec() const { return spec_; }
   QuerySpec& mutable_spec() { return spec_; }
   Engine& engine() const { return *engine_; }
   const RelationCatalog* relations() const { return relations_; }
   const std::string& table_name() const { return spec_.table; }
 
- private:
   // Where a Query object records: decides which calls are allowed.
   enum class Context : uint8_t { kTop, kGroup, kPreload, kWhereHas, kWithCount, kWithAggregate };
 
@@ -417,11 +428,7 @@ class Query {
   // while user code records into this Query (recording_kind_ set), also
   // kept in misuse_ so that the query owning the callback fails with it.
   absl::Status CheckRunnable(absl::string_view method) const;
-  internal::RelationContext relation_context() const {
-    // Every field spelled out: an application compiling this header with
-    // -Wextra (kin.pc gives -I, not -isystem) gets no warning from it.
-    return {engine_, relations_, std::nullopt};
-  }
+  internal::RelationContext relation_context() const;
 
   Query& Add(Connector connector, ConditionSpec condition);
   Query& AddCompare(Connector connector, std::string column, CompareOp op, Value value);

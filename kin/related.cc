@@ -9,6 +9,7 @@
 #include "engine/errors.h"
 #include "engine/table.h"
 #include "kin/status_macros.h"
+#include "query/internal/query_access.h"
 #include "relations/relation_catalog.h"
 
 namespace kin {
@@ -226,8 +227,8 @@ absl::StatusOr<std::optional<Row>> RelationHandle::FirstMatch(const Resolved& r,
 kin::Query RelationHandle::Query() const {
   absl::StatusOr<Resolved> r = Resolve(std::nullopt, "query");
   if (!r.ok()) {
-    kin::Query failed(*engine_, "", catalog_);
-    failed.mutable_spec().error = r.status();
+    kin::Query failed = internal::QueryAccess::Make(*engine_, "", catalog_);
+    internal::QueryAccess::mutable_spec(failed).error = r.status();
     return failed;
   }
   const RelationSpec& s = *r->spec;
@@ -238,19 +239,19 @@ kin::Query RelationHandle::Query() const {
   if (has_many) {
     absl::StatusOr<Value> k = SavedParentKey(*r);
     if (!k.ok()) {
-      kin::Query failed(*engine_, s.related_table, catalog_);
-      failed.mutable_spec().error = k.status();
+      kin::Query failed = internal::QueryAccess::Make(*engine_, s.related_table, catalog_);
+      internal::QueryAccess::mutable_spec(failed).error = k.status();
       return failed;
     }
     key = *std::move(k);
   } else if (absl::Status valid = engine_->CheckRow(parent_); !valid.ok()) {
-    kin::Query failed(*engine_, s.related_table, catalog_);
-    failed.mutable_spec().error = valid;
+    kin::Query failed = internal::QueryAccess::Make(*engine_, s.related_table, catalog_);
+    internal::QueryAccess::mutable_spec(failed).error = valid;
     return failed;
   } else if (InScope(*r, parent_.id())) {
     key = r->child->GetValue(parent_.id(), r->foreign_key);
   }  // else outside a scoped BelongsTo's scope: no parent, as a NULL key
-  kin::Query q(*engine_, s.related_table, catalog_);
+  kin::Query q = internal::QueryAccess::Make(*engine_, s.related_table, catalog_);
   // on_query's conditions go in the scope, and so does the relation's
   // constraint: both are ANDed outside whatever the caller records, so an
   // OrWhere can neither reach other parents' rows nor undo on_query. A NULL
@@ -264,7 +265,7 @@ kin::Query RelationHandle::Query() const {
     scope.op = CompareOp::kEq;
     scope.values.push_back(std::move(key));
   }
-  q.mutable_spec().scope.push_back(std::move(scope));
+  internal::QueryAccess::mutable_spec(q).scope.push_back(std::move(scope));
   // on_query's OrderBy / Limit / Offset stay the relation's window, which
   // Query's row-returning runs apply to this one parent's rows.
   q.ApplyRelation(s);
@@ -308,9 +309,9 @@ absl::StatusOr<Row> RelationHandle::Find(const Value& id) const {
   // Membership, as Has and Count: on_query's window (its OrderBy / Limit /
   // Offset) does not hide a child from Find.
   kin::Query q = Query();
-  q.mutable_spec().relation_order_by.clear();
-  q.mutable_spec().relation_limit.reset();
-  q.mutable_spec().relation_offset.reset();
+  internal::QueryAccess::mutable_spec(q).relation_order_by.clear();
+  internal::QueryAccess::mutable_spec(q).relation_limit.reset();
+  internal::QueryAccess::mutable_spec(q).relation_offset.reset();
   KIN_ASSIGN_OR_RETURN(ResultSet rows, q.Where(pk.name, id).Limit(1).Get());
   if (rows.empty()) {
     return absl::NotFoundError(absl::StrCat("relation '", r.spec->QualifiedName(), "': no '",

@@ -11,6 +11,7 @@
 #include "engine/table.h"
 #include "kin/internal/database_access.h"
 #include "kin/status_macros.h"
+#include "query/internal/compiled_query.h"
 #include "query/internal/relation_errors.h"
 #include "query/internal/relation_plan.h"
 
@@ -485,6 +486,11 @@ Query& Query::As(std::string alias) {
 }
 
 // --- running ---
+
+internal::RelationContext Query::relation_context() const {
+  // Every field spelled out: kin's own code builds with -Wextra.
+  return {engine_, relations_, std::nullopt};
+}
 
 absl::StatusOr<const Table*> Query::ResolveTable() const {
   return engine_->GetTable(spec_.table);

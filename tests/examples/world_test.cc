@@ -1,6 +1,7 @@
 // The world demo on a tiny world: the run is deterministic, its checks pass,
 // and the snapshot comparison it relies on does notice differences.
 
+#include "engine/table.h"
 #include "examples/world.h"
 
 #include <sstream>

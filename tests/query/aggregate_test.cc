@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "kin/database.h"
 #include "kin/query.h"
+#include "query/internal/query_access.h"
 #include "tests/query/fixture.h"
 #include "tests/testing/printers.h"
 #include "tests/testing/status_matchers.h"
@@ -188,7 +189,7 @@ TEST(AggregatePerParentTest, CompiledAggregateOverChildSpans) {
   }
   Query child(engine, "posts");
   child.Where("is_published", true).Max("created_at").As("last_post_at");
-  ASSERT_OK_AND_ASSIGN(internal::CompiledQuery compiled, child.Compile());
+  ASSERT_OK_AND_ASSIGN(internal::CompiledQuery compiled, internal::QueryAccess::Compile(child));
   const Table& posts = *engine.FindTable("posts");
   ColumnId fk = *posts.FindColumn("user_id");
   std::vector<Value> got;

@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "kin/database.h"
 #include "kin/query.h"
+#include "query/internal/query_access.h"
 #include "tests/query/fixture.h"
 #include "tests/testing/printers.h"
 #include "tests/testing/status_matchers.h"
@@ -57,7 +58,7 @@ class ErrorsTest : public ::testing::Test {
     EXPECT_THAT(make().Aggregate(), matcher);
     EXPECT_THAT(make().Paginate(1, 10), matcher);
     EXPECT_THAT(make().Explain(), matcher);
-    EXPECT_THAT(make().Compile(), matcher);
+    EXPECT_THAT(internal::QueryAccess::Compile(make()), matcher);
     Query u = make();
     EXPECT_THAT(u.Update({{"id", 99}}), matcher);
     Query d = make();

@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "kin/database.h"
 #include "kin/query.h"
+#include "query/internal/query_access.h"
 #include "tests/query/fixture.h"
 #include "tests/testing/printers.h"
 #include "tests/testing/status_matchers.h"
@@ -40,7 +41,7 @@ class FilterTest : public ::testing::Test {
       EXPECT_THAT(Column(*rows), ElementsAreArray(c.ids)) << c.name;
       EXPECT_THAT(q.Count(), test::IsOkAndHolds(static_cast<int64_t>(c.ids.size()))) << c.name;
       // The compiled predicate agrees row by row.
-      absl::StatusOr<internal::CompiledQuery> compiled = q.Compile();
+      absl::StatusOr<internal::CompiledQuery> compiled = internal::QueryAccess::Compile(q);
       ASSERT_OK(compiled) << c.name;
       std::vector<int64_t> matched;
       for (const Row& r : *engine_.FindTable("t")) {

@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "engine/table.h"
 #include "kin/database.h"
 #include "kin/internal/database_access.h"
+#include "query/internal/query_access.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "query/internal/relation_plan.h"
@@ -463,7 +465,7 @@ TEST_F(HasTest, BadInput) {
   EXPECT_THAT(q.First(), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(q.Delete(), StatusIs(absl::StatusCode::kNotFound));
   // Without a catalog.
-  Query bare(::kin::internal::DatabaseAccess::engine(db_), "users", nullptr);
+  Query bare = ::kin::internal::QueryAccess::Make(::kin::internal::DatabaseAccess::engine(db_), "users", nullptr);
   bare.Has("posts");
   EXPECT_THAT(bare.Get(), StatusIs(absl::StatusCode::kFailedPrecondition,
                                    HasSubstr("Has needs the relations of a Database")));

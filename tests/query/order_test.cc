@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "kin/database.h"
 #include "kin/query.h"
+#include "query/internal/query_access.h"
 #include "tests/query/fixture.h"
 #include "tests/testing/printers.h"
 #include "tests/testing/status_matchers.h"
@@ -163,7 +164,7 @@ TEST(OrderLargeTest, PartialSortsMatchFullSort) {
     Query check(engine, "t");
     for (const auto& [c, o] : keys.keys) check.OrderBy(c, o);
     ASSERT_OK_AND_ASSIGN(ResultSet rows, check.Get());
-    ASSERT_OK_AND_ASSIGN(internal::CompiledQuery compiled, check.Compile());
+    ASSERT_OK_AND_ASSIGN(internal::CompiledQuery compiled, internal::QueryAccess::Compile(check));
     for (size_t k = 1; k < rows.size(); ++k) {
       int c = compiled.order().Compare(rows[k - 1].id(), rows[k].id());
       ASSERT_LE(c, 0);

@@ -9,10 +9,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "engine/table.h"
 #include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kin/query.h"
+#include "query/internal/compiled_query.h"
 #include "tests/testing/status_matchers.h"
 
 namespace kin {

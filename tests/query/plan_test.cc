@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "kin/database.h"
 #include "kin/query.h"
+#include "query/internal/query_access.h"
 #include "query/row_set.h"
 #include "tests/query/fixture.h"
 #include "tests/testing/printers.h"
@@ -64,7 +65,7 @@ TEST_F(PlanTest, EqualityOnPrimaryKeyProbesIt) {
             "index probe posts.id = 7 (primary key, 1 rows) | filter: id = 7");
   Query q(engine_, "posts");
   q.Where("id", 7);
-  ASSERT_OK_AND_ASSIGN(internal::CompiledQuery c, q.Compile());
+  ASSERT_OK_AND_ASSIGN(internal::CompiledQuery c, internal::QueryAccess::Compile(q));
   EXPECT_EQ(c.access(), Access::kIndexEq);
   EXPECT_EQ(c.probe_rows().size(), 1u);
 }
@@ -149,7 +150,7 @@ TEST_F(PlanTest, CompiledQueryOverCandidateSpans) {
   // As a preload does: one compiled child query, run per parent.
   Query child(engine_, "posts");
   child.Where("is_published", false).OrderBy("created_at", kDesc).Limit(2);
-  ASSERT_OK_AND_ASSIGN(internal::CompiledQuery compiled, child.Compile());
+  ASSERT_OK_AND_ASSIGN(internal::CompiledQuery compiled, internal::QueryAccess::Compile(child));
   const Table& posts = *engine_.FindTable("posts");
   ColumnId fk = *posts.FindColumn("user_id");
   std::vector<std::vector<int64_t>> per_user;
@@ -241,7 +242,7 @@ TEST_F(PlanTest, ResultSetCarriesPreloadsAndExtras) {
   EXPECT_THAT(plain[0].Preloaded("posts"), StatusIs(absl::StatusCode::kNotFound));
   Query child(engine_, "posts");
   child.OrderBy("created_at", kDesc).Limit(2);
-  ASSERT_OK_AND_ASSIGN(internal::CompiledQuery compiled, child.Compile());
+  ASSERT_OK_AND_ASSIGN(internal::CompiledQuery compiled, internal::QueryAccess::Compile(child));
   const Table& posts = *engine_.FindTable("posts");
   ColumnId fk = *posts.FindColumn("user_id");
   internal::RowSetData::Preload preload;
@@ -275,7 +276,7 @@ TEST_F(PlanTest, QueryIsCheapToCopyAndSpecIsEditable) {
   copy.Where("created_at", "<", 10);
   EXPECT_THAT(base.Count(), IsOkAndHolds(10));
   EXPECT_THAT(copy.Count(), IsOkAndHolds(3));  // 1, 5, 9
-  copy.mutable_spec().conditions.pop_back();
+  internal::QueryAccess::mutable_spec(copy).conditions.pop_back();
   EXPECT_THAT(copy.Count(), IsOkAndHolds(10));
 }
 

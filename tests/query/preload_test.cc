@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "engine/table.h"
 #include "kin/database.h"
 #include "kin/internal/database_access.h"
+#include "query/internal/query_access.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/query/relation_fixture.h"
@@ -395,7 +397,7 @@ TEST_F(PreloadTest, BadPreloadsAreErrorsWhenTheQueryRuns) {
 }
 
 TEST_F(PreloadTest, QueryWithoutCatalogCannotPreload) {
-  Query q(::kin::internal::DatabaseAccess::engine(db_), "users", nullptr);  // no catalog
+  Query q = ::kin::internal::QueryAccess::Make(::kin::internal::DatabaseAccess::engine(db_), "users", nullptr);  // no catalog
   q.Preload("posts");
   EXPECT_THAT(q.Get(), StatusIs(absl::StatusCode::kFailedPrecondition,
                                 HasSubstr("Preload needs the relations of a Database")));

@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "kin/database.h"
 #include "kin/query.h"
+#include "query/internal/query_access.h"
 #include "tests/testing/printers.h"
 #include "tests/testing/status_matchers.h"
 
@@ -381,7 +382,7 @@ void RunRandomQueries(RandomQueryTest* test, Database& engine, uint32_t seed, in
     const QuerySpec& spec = q.spec();
     SCOPED_TRACE(absl::StrCat("seed ", seed, " query ", n, ": ", DescribeSpec(spec)));
 
-    ASSERT_OK_AND_ASSIGN(internal::CompiledQuery compiled, q.Compile());
+    ASSERT_OK_AND_ASSIGN(internal::CompiledQuery compiled, internal::QueryAccess::Compile(q));
     // The access order the contract promises: the probed key's index list
     // for an equality probe, else slot order.
     std::vector<RowId> access = t.LiveRowIds();

@@ -7,6 +7,7 @@
 #include <random>
 #include <vector>
 
+#include "engine/table.h"
 #include "kin/database.h"
 #include "gtest/gtest.h"
 #include "tests/relations/fixture.h"

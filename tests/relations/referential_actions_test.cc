@@ -1,5 +1,6 @@
 // Referential actions declared on a relation and enforced by the engine.
 
+#include "engine/table.h"
 #include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

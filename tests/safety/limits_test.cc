@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/table.h"
 #include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

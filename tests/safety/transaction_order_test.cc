@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "engine/table.h"
 #include "kin/database.h"
 #include "kin/status_macros.h"
 #include "gmock/gmock.h"
