@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/errors.h"
+#include "engine/string_view.h"
 #include "kin/status_macros.h"
 #include "engine/table.h"
 
@@ -17,7 +18,8 @@ absl::Status Row::CheckValid() const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Value> Row::Get(absl::string_view column) const {
+absl::StatusOr<Value> Row::Get(std::string_view column_name) const {
+  const absl::string_view column = internal::ToAbsl(column_name);
   KIN_RETURN_IF_ERROR(CheckValid());
   KIN_ASSIGN_OR_RETURN(ColumnId id, table_->GetColumn(column));
   return table_->GetValue(id_, id);
@@ -39,24 +41,28 @@ absl::StatusOr<ColumnId> Row::Typed(absl::string_view column, Type type) const {
   return id;
 }
 
-absl::StatusOr<int64_t> Row::GetInt64(absl::string_view column) const {
+absl::StatusOr<int64_t> Row::GetInt64(std::string_view column_name) const {
+  const absl::string_view column = internal::ToAbsl(column_name);
   KIN_ASSIGN_OR_RETURN(ColumnId id, Typed(column, Type::kInt64));
   return table_->Int64Column(id)[id_.value];
 }
 
-absl::StatusOr<double> Row::GetDouble(absl::string_view column) const {
+absl::StatusOr<double> Row::GetDouble(std::string_view column_name) const {
+  const absl::string_view column = internal::ToAbsl(column_name);
   KIN_ASSIGN_OR_RETURN(ColumnId id, Typed(column, Type::kDouble));
   return table_->DoubleColumn(id)[id_.value];
 }
 
-absl::StatusOr<bool> Row::GetBool(absl::string_view column) const {
+absl::StatusOr<bool> Row::GetBool(std::string_view column_name) const {
+  const absl::string_view column = internal::ToAbsl(column_name);
   KIN_ASSIGN_OR_RETURN(ColumnId id, Typed(column, Type::kBool));
   return table_->BoolColumn(id)[id_.value] != 0;
 }
 
-absl::StatusOr<absl::string_view> Row::GetString(absl::string_view column) const {
+absl::StatusOr<std::string_view> Row::GetString(std::string_view column_name) const {
+  const absl::string_view column = internal::ToAbsl(column_name);
   KIN_ASSIGN_OR_RETURN(ColumnId id, Typed(column, Type::kString));
-  return absl::string_view(table_->StringColumn(id)[id_.value]);
+  return std::string_view(table_->StringColumn(id)[id_.value]);
 }
 
 std::string Row::DebugString() const {

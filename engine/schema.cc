@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/errors.h"
+#include "engine/string_view.h"
 
 namespace kin {
 
@@ -47,12 +48,12 @@ Schema& Schema::Add(std::string name, Type type,
   return Column(std::move(spec));
 }
 
-Schema& Schema::Column(std::string name, absl::string_view type_name,
+Schema& Schema::Column(std::string name, std::string_view type_name,
                        std::initializer_list<ColumnOption> opts) {
-  std::optional<Type> type = ParseType(type_name);
+  std::optional<Type> type = ParseType(internal::ToAbsl(type_name));
   if (!type.has_value()) {
     if (error_.empty()) {
-      error_ = absl::StrCat("column '", name, "': unknown type '", type_name,
+      error_ = absl::StrCat("column '", name, "': unknown type '", internal::ToAbsl(type_name),
                             "' (expected int64, double, bool or string)");
     }
     type = Type::kInt64;

@@ -138,6 +138,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -187,9 +188,9 @@ class Query {
   Query& AndWhere(std::string column, Value value);
   Query& OrWhere(std::string column, Value value);
   // column <op> value; op is "=", "==", "!=", "<>", "<", "<=", ">", ">=".
-  Query& Where(std::string column, absl::string_view op, Value value);
-  Query& AndWhere(std::string column, absl::string_view op, Value value);
-  Query& OrWhere(std::string column, absl::string_view op, Value value);
+  Query& Where(std::string column, std::string_view op, Value value);
+  Query& AndWhere(std::string column, std::string_view op, Value value);
+  Query& OrWhere(std::string column, std::string_view op, Value value);
   Query& Where(std::string column, CompareOp op, Value value);
   Query& AndWhere(std::string column, CompareOp op, Value value);
   Query& OrWhere(std::string column, CompareOp op, Value value);
@@ -238,9 +239,9 @@ class Query {
   Query& AndHas(std::string relation);
   Query& OrHas(std::string relation);
   // The number of related rows <op> count.
-  Query& Has(std::string relation, absl::string_view op, int64_t count);
-  Query& AndHas(std::string relation, absl::string_view op, int64_t count);
-  Query& OrHas(std::string relation, absl::string_view op, int64_t count);
+  Query& Has(std::string relation, std::string_view op, int64_t count);
+  Query& AndHas(std::string relation, std::string_view op, int64_t count);
+  Query& OrHas(std::string relation, std::string_view op, int64_t count);
   Query& Has(std::string relation, CompareOp op, int64_t count);
   Query& AndHas(std::string relation, CompareOp op, int64_t count);
   Query& OrHas(std::string relation, CompareOp op, int64_t count);
@@ -252,10 +253,10 @@ class Query {
   Query& WhereHas(std::string relation, RelatedFn callback);
   Query& AndWhereHas(std::string relation, RelatedFn callback);
   Query& OrWhereHas(std::string relation, RelatedFn callback);
-  Query& WhereHas(std::string relation, RelatedFn callback, absl::string_view op, int64_t count);
-  Query& AndWhereHas(std::string relation, RelatedFn callback, absl::string_view op,
+  Query& WhereHas(std::string relation, RelatedFn callback, std::string_view op, int64_t count);
+  Query& AndWhereHas(std::string relation, RelatedFn callback, std::string_view op,
                      int64_t count);
-  Query& OrWhereHas(std::string relation, RelatedFn callback, absl::string_view op,
+  Query& OrWhereHas(std::string relation, RelatedFn callback, std::string_view op,
                     int64_t count);
   Query& WhereHas(std::string relation, RelatedFn callback, CompareOp op, int64_t count);
   Query& AndWhereHas(std::string relation, RelatedFn callback, CompareOp op, int64_t count);
@@ -272,7 +273,7 @@ class Query {
   // by GroupOrderBy keys (applied in the order given).
   Query& GroupLimit(int64_t n);
   Query& GroupOrderBy(std::string column, Order order = Order::kAsc);
-  Query& GroupOrderBy(std::string column, absl::string_view direction);
+  Query& GroupOrderBy(std::string column, std::string_view direction);
   Query& WithCount(std::string relation);
   Query& WithCount(std::string relation, RelatedFn callback);
   Query& WithAggregate(std::string relation, RelatedFn callback);
@@ -310,7 +311,7 @@ class Query {
   // --- order and window ---
   Query& OrderBy(std::string column, Order order = Order::kAsc);
   // direction "asc" or "desc" (any case); anything else is an error.
-  Query& OrderBy(std::string column, absl::string_view direction);
+  Query& OrderBy(std::string column, std::string_view direction);
   // At most n rows (n >= 0). Applies to Get, First (which takes 1),
   // Update and Delete; not to Count, Aggregate or Paginate.
   Query& Limit(int64_t n);
@@ -357,7 +358,7 @@ class Query {
   [[nodiscard]] absl::StatusOr<Value> Aggregate() const;
   // The same for an aggregate given here instead of recorded.
   [[nodiscard]] absl::StatusOr<Value> Aggregate(AggregateFunction function,
-                                                absl::string_view column) const;
+                                                std::string_view column) const;
   // Page `page` (1-based) of `per_page` rows, with meta. InvalidArgument
   // when page < 1 or per_page < 1, or with Limit / Offset set. A page past
   // the end is empty (meta still counts the total). Inside a Preload
@@ -419,7 +420,7 @@ class Query {
   Query& AddHas(Connector connector, absl::string_view method, std::string relation,
                 const RelatedFn* callback, CompareOp op, int64_t count);
   Query& AddHasText(Connector connector, absl::string_view method, std::string relation,
-                    const RelatedFn* callback, absl::string_view op, int64_t count);
+                    const RelatedFn* callback, std::string_view op, int64_t count);
   Query& AddLoad(RelationLoadSpec::Kind kind, absl::string_view method, std::string relation,
                  const RelatedFn* callback);
   // The context checks made when the query runs.
@@ -432,7 +433,7 @@ class Query {
 
   Query& Add(Connector connector, ConditionSpec condition);
   Query& AddCompare(Connector connector, std::string column, CompareOp op, Value value);
-  Query& AddCompareText(Connector connector, std::string column, absl::string_view op,
+  Query& AddCompareText(Connector connector, std::string column, std::string_view op,
                         Value value);
   Query& AddGroup(Connector connector, GroupFn group);
   // False, after recording the error, when a group or relation callback

@@ -536,7 +536,7 @@ absl::StatusOr<std::vector<Row>> RelationHandle::SyncMany(const std::vector<std:
   return out;
 }
 
-absl::StatusOr<std::vector<Row>> RelationHandle::FetchOrCreateMany(absl::string_view key,
+absl::StatusOr<std::vector<Row>> RelationHandle::FetchOrCreateMany(std::string_view key,
                                                                    const std::vector<Attrs>& rows) {
   std::string k(key);
   return SyncMany(std::vector<std::string>{k}, rows, false, "fetch or create many");
@@ -545,7 +545,7 @@ absl::StatusOr<std::vector<Row>> RelationHandle::FetchOrCreateMany(
     const std::vector<std::string>& keys, const std::vector<Attrs>& rows) {
   return SyncMany(keys, rows, false, "fetch or create many");
 }
-absl::StatusOr<std::vector<Row>> RelationHandle::UpdateOrCreateMany(absl::string_view key,
+absl::StatusOr<std::vector<Row>> RelationHandle::UpdateOrCreateMany(std::string_view key,
                                                                     const std::vector<Attrs>& rows) {
   std::string k(key);
   return SyncMany(std::vector<std::string>{k}, rows, true, "update or create many");

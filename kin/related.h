@@ -37,6 +37,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -128,12 +129,12 @@ class RelationHandle {
   // match on the foreign key alone, as Lucid does without a predicate
   // (every row would pair with the parent's first child). Nothing changes
   // on error.
-  absl::StatusOr<std::vector<Row>> FetchOrCreateMany(absl::string_view key,
+  absl::StatusOr<std::vector<Row>> FetchOrCreateMany(std::string_view key,
                                                      const std::vector<Attrs>& rows);
   absl::StatusOr<std::vector<Row>> FetchOrCreateMany(const std::vector<std::string>& keys,
                                                      const std::vector<Attrs>& rows);
   // Same, updating matched children with the row's other columns.
-  absl::StatusOr<std::vector<Row>> UpdateOrCreateMany(absl::string_view key,
+  absl::StatusOr<std::vector<Row>> UpdateOrCreateMany(std::string_view key,
                                                       const std::vector<Attrs>& rows);
   absl::StatusOr<std::vector<Row>> UpdateOrCreateMany(const std::vector<std::string>& keys,
                                                       const std::vector<Attrs>& rows);

@@ -27,6 +27,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -87,24 +88,24 @@ class ResultRow : public Row {
   // Row's reads, restricted to the columns the query selected (Query::
   // Select): another column is InvalidArgument "table 'posts': column 'body'
   // was not selected (selected: id, title)". Without a Select, Row's.
-  absl::StatusOr<Value> Get(absl::string_view column) const;
-  absl::StatusOr<int64_t> GetInt64(absl::string_view column) const;
-  absl::StatusOr<double> GetDouble(absl::string_view column) const;
-  absl::StatusOr<bool> GetBool(absl::string_view column) const;
-  absl::StatusOr<absl::string_view> GetString(absl::string_view column) const;
+  absl::StatusOr<Value> Get(std::string_view column) const;
+  absl::StatusOr<int64_t> GetInt64(std::string_view column) const;
+  absl::StatusOr<double> GetDouble(std::string_view column) const;
+  absl::StatusOr<bool> GetBool(std::string_view column) const;
+  absl::StatusOr<std::string_view> GetString(std::string_view column) const;
 
   // Children preloaded by the query that produced this row (empty list for a
   // parent without children). NotFound when the query had no such preload.
-  absl::StatusOr<std::span<const ResultRow>> Preloaded(absl::string_view relation) const;
+  absl::StatusOr<std::span<const ResultRow>> Preloaded(std::string_view relation) const;
   // A value a query attached (WithCount → "posts_count", WithAggregate →
   // its alias). NotFound when absent. (A loop over a large result reads an
   // extra faster through ResultSet::Extras.)
-  absl::StatusOr<Value> Extra(absl::string_view name) const;
+  absl::StatusOr<Value> Extra(std::string_view name) const;
 
  private:
   // OK unless the query selected columns and `column` is a known column not
   // among them (an unknown one is left to Row's read to report).
-  absl::Status CheckSelected(absl::string_view column) const;
+  absl::Status CheckSelected(std::string_view column) const;
 
   // Take / drop a reference on the result this row belongs to (if any).
   void Hold();
@@ -205,7 +206,7 @@ class ResultSet {
 
   // The extra `name` of every row (see ExtraColumn): NotFound "no extra
   // named 'x' on this result" when the query attached none.
-  absl::StatusOr<ExtraColumn> Extras(absl::string_view name) const;
+  absl::StatusOr<ExtraColumn> Extras(std::string_view name) const;
 
   // For the layers that attach preloads and extras. REQUIRES: built by
   // FromRowIds (not Plain, not default-constructed), not moved from.

@@ -47,13 +47,13 @@ class Row {
 
   // The cell in `column` (NULL when null). InvalidArgument for an unknown
   // column, FailedPrecondition for a stale row.
-  absl::StatusOr<Value> Get(absl::string_view column) const;
+  absl::StatusOr<Value> Get(std::string_view column) const;
   // Typed reads: InvalidArgument when the column has another type or the
   // cell is NULL. GetString's view is valid until the next write.
-  absl::StatusOr<int64_t> GetInt64(absl::string_view column) const;
-  absl::StatusOr<double> GetDouble(absl::string_view column) const;
-  absl::StatusOr<bool> GetBool(absl::string_view column) const;
-  absl::StatusOr<absl::string_view> GetString(absl::string_view column) const;
+  absl::StatusOr<int64_t> GetInt64(std::string_view column) const;
+  absl::StatusOr<double> GetDouble(std::string_view column) const;
+  absl::StatusOr<bool> GetBool(std::string_view column) const;
+  absl::StatusOr<std::string_view> GetString(std::string_view column) const;
 
   // {id: 1, email: "a@b"}: all columns, for logs and test failures.
   std::string DebugString() const;

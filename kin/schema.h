@@ -113,7 +113,7 @@ class Schema {
   // A column whose type is given by name ("int64", "double", "bool",
   // "string"), for schemas read from data files. An unknown name is
   // reported by Validate().
-  Schema& Column(std::string name, absl::string_view type_name,
+  Schema& Column(std::string name, std::string_view type_name,
                  std::initializer_list<ColumnOption> opts = {});
   // Adds a fully described column.
   Schema& Column(ColumnSpec spec);

@@ -51,6 +51,7 @@ class Value {
   Value(bool v) : rep_(v) {}                     // NOLINT
   Value(const char* v) : rep_(std::string(v)) {}  // NOLINT
   Value(std::string v) : rep_(std::move(v)) {}   // NOLINT
+  Value(std::string_view v) : rep_(std::string(v)) {}   // NOLINT
   Value(absl::string_view v) : rep_(std::string(v)) {}  // NOLINT
 
   bool is_null() const { return rep_.index() == 0; }

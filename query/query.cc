@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/engine.h"
 #include "engine/errors.h"
+#include "engine/string_view.h"
 #include "engine/table.h"
 #include "kin/internal/database_access.h"
 #include "kin/status_macros.h"
@@ -55,11 +56,11 @@ Query& Query::AddCompare(Connector connector, std::string column, CompareOp op, 
   return Add(connector, std::move(c));
 }
 
-Query& Query::AddCompareText(Connector connector, std::string column, absl::string_view op,
+Query& Query::AddCompareText(Connector connector, std::string column, std::string_view op,
                              Value value) {
-  std::optional<CompareOp> parsed = ParseCompareOp(op);
+  std::optional<CompareOp> parsed = ParseCompareOp(internal::ToAbsl(op));
   if (!parsed.has_value()) {
-    Fail(errors::UnknownOperator(spec_.table, column, op));
+    Fail(errors::UnknownOperator(spec_.table, column, internal::ToAbsl(op)));
     return *this;
   }
   return AddCompare(connector, std::move(column), *parsed, std::move(value));
@@ -129,13 +130,13 @@ Query& Query::AndWhere(std::string column, Value value) {
 Query& Query::OrWhere(std::string column, Value value) {
   return AddCompare(Connector::kOr, std::move(column), CompareOp::kEq, std::move(value));
 }
-Query& Query::Where(std::string column, absl::string_view op, Value value) {
+Query& Query::Where(std::string column, std::string_view op, Value value) {
   return AddCompareText(Connector::kAnd, std::move(column), op, std::move(value));
 }
-Query& Query::AndWhere(std::string column, absl::string_view op, Value value) {
+Query& Query::AndWhere(std::string column, std::string_view op, Value value) {
   return AddCompareText(Connector::kAnd, std::move(column), op, std::move(value));
 }
-Query& Query::OrWhere(std::string column, absl::string_view op, Value value) {
+Query& Query::OrWhere(std::string column, std::string_view op, Value value) {
   return AddCompareText(Connector::kOr, std::move(column), op, std::move(value));
 }
 Query& Query::Where(std::string column, CompareOp op, Value value) {
@@ -304,10 +305,10 @@ Query& Query::AddHas(Connector connector, absl::string_view method, std::string 
 }
 
 Query& Query::AddHasText(Connector connector, absl::string_view method, std::string relation,
-                         const RelatedFn* callback, absl::string_view op, int64_t count) {
-  std::optional<CompareOp> parsed = ParseCompareOp(op);
+                         const RelatedFn* callback, std::string_view op, int64_t count) {
+  std::optional<CompareOp> parsed = ParseCompareOp(internal::ToAbsl(op));
   if (!parsed.has_value()) {
-    Fail(errors::UnknownOperator(spec_.table, relation, op));
+    Fail(errors::UnknownOperator(spec_.table, relation, internal::ToAbsl(op)));
     return *this;
   }
   return AddHas(connector, method, std::move(relation), callback, *parsed, count);
@@ -317,7 +318,7 @@ Query& Query::AddHasText(Connector connector, absl::string_view method, std::str
   Query& Query::Prefix##Has(std::string relation) {                                          \
     return AddHas(connector, "Has", std::move(relation), nullptr, CompareOp::kGe, 1);        \
   }                                                                                         \
-  Query& Query::Prefix##Has(std::string relation, absl::string_view op, int64_t count) {     \
+  Query& Query::Prefix##Has(std::string relation, std::string_view op, int64_t count) {     \
     return AddHasText(connector, "Has", std::move(relation), nullptr, op, count);            \
   }                                                                                         \
   Query& Query::Prefix##Has(std::string relation, CompareOp op, int64_t count) {             \
@@ -330,7 +331,7 @@ Query& Query::AddHasText(Connector connector, absl::string_view method, std::str
     return AddHas(connector, "WhereHas", std::move(relation), &callback, CompareOp::kGe, 1);  \
   }                                                                                         \
   Query& Query::Prefix##WhereHas(std::string relation, RelatedFn callback,                   \
-                                 absl::string_view op, int64_t count) {                     \
+                                 std::string_view op, int64_t count) {                     \
     return AddHasText(connector, "WhereHas", std::move(relation), &callback, op, count);     \
   }                                                                                         \
   Query& Query::Prefix##WhereHas(std::string relation, RelatedFn callback, CompareOp op,     \
@@ -392,13 +393,13 @@ Query& Query::GroupOrderBy(std::string column, Order order) {
   return *this;
 }
 
-Query& Query::GroupOrderBy(std::string column, absl::string_view direction) {
-  std::optional<Order> order = ParseOrder(direction);
+Query& Query::GroupOrderBy(std::string column, std::string_view direction) {
+  std::optional<Order> order = ParseOrder(internal::ToAbsl(direction));
   if (!order.has_value()) {
     Fail(errors::BadQuery(spec_.table, absl::StrCat("group order by ", column,
                                                     ": direction must be \"asc\" or \"desc\", "
                                                     "got \"",
-                                                    direction, "\"")));
+                                                    internal::ToAbsl(direction), "\"")));
     return *this;
   }
   return GroupOrderBy(std::move(column), *order);
@@ -418,11 +419,11 @@ Query& Query::OrderBy(std::string column, Order order) {
   return *this;
 }
 
-Query& Query::OrderBy(std::string column, absl::string_view direction) {
-  std::optional<Order> order = ParseOrder(direction);
+Query& Query::OrderBy(std::string column, std::string_view direction) {
+  std::optional<Order> order = ParseOrder(internal::ToAbsl(direction));
   if (!order.has_value()) {
     Fail(errors::BadQuery(spec_.table, absl::StrCat("order by ", column, ": direction must be ",
-                                                    "\"asc\" or \"desc\", got \"", direction,
+                                                    "\"asc\" or \"desc\", got \"", internal::ToAbsl(direction),
                                                     "\"")));
     return *this;
   }
@@ -657,7 +658,7 @@ absl::StatusOr<Value> Query::Aggregate() const {
 }
 
 absl::StatusOr<Value> Query::Aggregate(AggregateFunction function,
-                                       absl::string_view column) const {
+                                       std::string_view column) const {
   KIN_RETURN_IF_ERROR(CheckRunnable("Aggregate"));
   KIN_RETURN_IF_ERROR(spec_.error);
   KIN_RETURN_IF_ERROR(CheckPlacement());

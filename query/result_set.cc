@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/port.h"
+#include "engine/string_view.h"
 #include "kin/status_macros.h"
 #include "engine/table.h"
 #include "query/internal/relation_errors.h"
@@ -87,7 +88,8 @@ std::vector<RowId> ResultSet::row_ids() const {
   return ids;
 }
 
-absl::StatusOr<ExtraColumn> ResultSet::Extras(absl::string_view name) const {
+absl::StatusOr<ExtraColumn> ResultSet::Extras(std::string_view extra_name) const {
+  const absl::string_view name = internal::ToAbsl(extra_name);
   if (root_ != nullptr) {
     for (const internal::RowSetData::Extra& e : root_->data->extras) {
       if (e.name == name) return ExtraColumn(&e.name, e.unboxed, e.values, e.ints, e.nulls);
@@ -103,7 +105,8 @@ std::string ResultSet::DebugString() const {
 }
 
 absl::StatusOr<std::span<const ResultRow>> ResultRow::Preloaded(
-    absl::string_view relation) const {
+    std::string_view relation_name) const {
+  const absl::string_view relation = internal::ToAbsl(relation_name);
   if (set_ != nullptr) {
     for (const internal::RowSetData::Preload& p : set_->preloads) {
       if (p.name != relation) continue;
@@ -116,7 +119,8 @@ absl::StatusOr<std::span<const ResultRow>> ResultRow::Preloaded(
                                           table() == nullptr ? "" : table()->name(), "'"));
 }
 
-absl::Status ResultRow::CheckSelected(absl::string_view column) const {
+absl::Status ResultRow::CheckSelected(std::string_view column_name) const {
+  const absl::string_view column = internal::ToAbsl(column_name);
   if (set_ == nullptr || set_->selected.empty() || table() == nullptr) return absl::OkStatus();
   std::optional<ColumnId> c = table()->FindColumn(column);
   if (!c.has_value() || c->value >= set_->selected.size() || set_->selected[c->value] != 0) {
@@ -129,28 +133,29 @@ absl::Status ResultRow::CheckSelected(absl::string_view column) const {
   return errors::NotSelected(table()->name(), column, absl::StrJoin(names, ", "));
 }
 
-absl::StatusOr<Value> ResultRow::Get(absl::string_view column) const {
+absl::StatusOr<Value> ResultRow::Get(std::string_view column) const {
   KIN_RETURN_IF_ERROR(CheckSelected(column));
   return Row::Get(column);
 }
-absl::StatusOr<int64_t> ResultRow::GetInt64(absl::string_view column) const {
+absl::StatusOr<int64_t> ResultRow::GetInt64(std::string_view column) const {
   KIN_RETURN_IF_ERROR(CheckSelected(column));
   return Row::GetInt64(column);
 }
-absl::StatusOr<double> ResultRow::GetDouble(absl::string_view column) const {
+absl::StatusOr<double> ResultRow::GetDouble(std::string_view column) const {
   KIN_RETURN_IF_ERROR(CheckSelected(column));
   return Row::GetDouble(column);
 }
-absl::StatusOr<bool> ResultRow::GetBool(absl::string_view column) const {
+absl::StatusOr<bool> ResultRow::GetBool(std::string_view column) const {
   KIN_RETURN_IF_ERROR(CheckSelected(column));
   return Row::GetBool(column);
 }
-absl::StatusOr<absl::string_view> ResultRow::GetString(absl::string_view column) const {
+absl::StatusOr<std::string_view> ResultRow::GetString(std::string_view column) const {
   KIN_RETURN_IF_ERROR(CheckSelected(column));
   return Row::GetString(column);
 }
 
-absl::StatusOr<Value> ResultRow::Extra(absl::string_view name) const {
+absl::StatusOr<Value> ResultRow::Extra(std::string_view extra_name) const {
+  const absl::string_view name = internal::ToAbsl(extra_name);
   if (set_ != nullptr) {
     for (const internal::RowSetData::Extra& e : set_->extras) {
       if (e.name == name) return e.Get(index_);

@@ -282,7 +282,7 @@ TEST_F(TableTest, LargeStrings) {
   std::string with_nul("a\0b\0c", 5);
   Row row = Add(big, with_nul);
   EXPECT_THAT(row.GetString("name"), IsOkAndHolds(big));
-  EXPECT_THAT(row.GetString("team"), IsOkAndHolds(absl::string_view(with_nul)));
+  EXPECT_THAT(row.GetString("team"), IsOkAndHolds(std::string_view(with_nul)));
   ASSERT_OK_AND_ASSIGN(std::span<const RowId> kids, table_->Children("team", with_nul));
   EXPECT_THAT(kids, ElementsAre(row.id()));
   EXPECT_GT(engine_.MemoryBytes(), big.size());

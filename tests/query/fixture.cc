@@ -72,7 +72,7 @@ void MakeBlogSchema(Database& engine) {
                               .parent_column = "id"}));
 }
 
-std::vector<int64_t> Column(const ResultSet& rows, absl::string_view column) {
+std::vector<int64_t> Column(const ResultSet& rows, std::string_view column) {
   std::vector<int64_t> out;
   for (const Row& r : rows) {
     absl::StatusOr<Value> v = r.Get(column);

@@ -32,7 +32,7 @@ void MakeTypesTable(Database& engine);
 void MakeBlogSchema(Database& engine);
 
 // The int64 `column` of every row, in order (NULL as -1).
-std::vector<int64_t> Column(const ResultSet& rows, absl::string_view column = "id");
+std::vector<int64_t> Column(const ResultSet& rows, std::string_view column = "id");
 
 }  // namespace kin::test
 

@@ -180,7 +180,7 @@ void AddRandomCondition(std::mt19937& rng, Query& a, Query& b) {
   }
 }
 
-std::vector<std::string> Rows(const Query& q, absl::string_view order_column) {
+std::vector<std::string> Rows(const Query& q, std::string_view order_column) {
   absl::StatusOr<ResultSet> rows = q.Get();
   EXPECT_TRUE(rows.ok()) << rows.status();
   std::vector<std::string> out;

@@ -421,12 +421,12 @@ class RelationRandomTest : public ::testing::TestWithParam<std::tuple<uint32_t, 
               : (bare ? q.DoesntHave(c.relation) : q.AndDoesntHave(c.relation));
           } else if (c.callback) {
             o ? q.OrWhereHas(c.relation, cb, c.op, c.n)
-              : (bare ? q.WhereHas(c.relation, cb, CompareOpSymbol(c.op), c.n)
+              : (bare ? q.WhereHas(c.relation, cb, std::string(CompareOpSymbol(c.op)), c.n)
                       : q.AndWhereHas(c.relation, cb, c.op, c.n));
           } else if (c.op == CompareOp::kGe && c.n == 1) {
             o ? q.OrHas(c.relation) : (bare ? q.Has(c.relation) : q.AndHas(c.relation));
           } else {
-            o ? q.OrHas(c.relation, CompareOpSymbol(c.op), c.n)
+            o ? q.OrHas(c.relation, std::string(CompareOpSymbol(c.op)), c.n)
               : (bare ? q.Has(c.relation, c.op, c.n) : q.AndHas(c.relation, c.op, c.n));
           }
           break;

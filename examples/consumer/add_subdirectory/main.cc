@@ -29,7 +29,7 @@ absl::Status Run() {
       })
       .Get());
   for (const kin::ResultRow& user : users) {
-    KIN_ASSIGN_OR_RETURN(absl::string_view name, user.GetString("name"));
+    KIN_ASSIGN_OR_RETURN(std::string_view name, user.GetString("name"));
     KIN_ASSIGN_OR_RETURN(std::span<const kin::ResultRow> posts, user.Preloaded("posts"));
     std::printf("%.*s: %zu newest posts\n", static_cast<int>(name.size()), name.data(),
                 posts.size());
