@@ -7,9 +7,15 @@
 
 // KIN_PREFETCH(addr): hint that *addr will be read soon. No effect on
 // behaviour; compiles to nothing on compilers without the builtin.
-#if defined(__GNUC__) || defined(__clang__)
+// Asked of the compiler itself (__has_builtin: GCC 10+, Clang) rather than
+// guessed from its name, so a compiler that defines __GNUC__ without the
+// builtin still builds.
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_prefetch)
 #define KIN_PREFETCH(addr) __builtin_prefetch(addr)
-#else
+#endif
+#endif
+#ifndef KIN_PREFETCH
 #define KIN_PREFETCH(addr) static_cast<void>(addr)
 #endif
 

@@ -10,12 +10,20 @@
 
 namespace kin {
 
+// Where snapshot files are read and written (kin-internal; see
+// persist/env.h).
+class Env;
+
 // Knobs for saving a snapshot file.
 struct SnapshotOptions {
   // fsync the new file before renaming it over the target, and the directory
   // after, so the save survives a power loss. Without it the save is still
   // atomic against a crash of the program, just not of the machine.
   bool fsync = true;
+  // The file system to save through; nullptr (the default) is the
+  // operating system's. kin's tests put an in-memory, fault-injecting one
+  // here.
+  Env* env = nullptr;
 };
 
 // Limits for loading untrusted snapshots. Going over one is a
@@ -28,6 +36,9 @@ struct LoadOptions {
   uint64_t max_bytes = uint64_t{16} << 30;  // 16 GiB
   // Most row slots (live rows plus deleted, reusable slots) over all tables.
   uint64_t max_rows = uint64_t{1} << 32;
+  // The file system to load files from; nullptr (the default) is the
+  // operating system's. Not used when decoding bytes or a stream.
+  Env* env = nullptr;
 };
 
 }  // namespace kin

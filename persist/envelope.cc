@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "persist/coding.h"
 #include "persist/errors.h"
 #include "persist/snapshot.h"
 #include "xxhash.h"
@@ -17,16 +18,6 @@ namespace {
 constexpr size_t kVersionOffset = 8;
 constexpr size_t kFlagsOffset = 12;
 constexpr size_t kLengthOffset = 16;
-
-// Fixed little-endian integers, whatever the host's byte order.
-void PutLittleEndian(char* out, uint64_t v, size_t bytes) {
-  for (size_t i = 0; i < bytes; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-}
-uint64_t GetLittleEndian(const char* in, size_t bytes) {
-  uint64_t v = 0;
-  for (size_t i = 0; i < bytes; ++i) v |= uint64_t{static_cast<unsigned char>(in[i])} << (8 * i);
-  return v;
-}
 
 // The checksum of a whole snapshot of `version` (see envelope.h).
 uint64_t Checksum(absl::string_view bytes, uint32_t version) {
@@ -47,8 +38,8 @@ uint64_t Checksum(absl::string_view bytes, uint32_t version) {
 std::string EncodeHeader(uint64_t payload_length) {
   std::string out(kHeaderSize, '\0');
   std::memcpy(out.data(), kMagic, sizeof(kMagic));
-  PutLittleEndian(out.data() + kVersionOffset, kSnapshotFormatVersion, 4);
-  PutLittleEndian(out.data() + kLengthOffset, payload_length, 8);
+  EncodeFixed32(out.data() + kVersionOffset, kSnapshotFormatVersion);
+  EncodeFixed64(out.data() + kLengthOffset, payload_length);
   return out;
 }
 
@@ -63,17 +54,17 @@ absl::StatusOr<EnvelopeHeader> CheckHeader(absl::string_view prefix, absl::strin
                                            kHeaderSize, "-byte header"));
   }
   EnvelopeHeader header;
-  header.version = static_cast<uint32_t>(GetLittleEndian(prefix.data() + kVersionOffset, 4));
+  header.version = DecodeFixed32(prefix.data() + kVersionOffset);
   if (header.version == 0 || header.version > kSnapshotFormatVersion) {
     return BadSnapshot(label, absl::StrCat("unsupported format version ", header.version,
                                            " (this build reads versions 1 to ",
                                            kSnapshotFormatVersion, ")"));
   }
-  uint32_t flags = static_cast<uint32_t>(GetLittleEndian(prefix.data() + kFlagsOffset, 4));
+  uint32_t flags = DecodeFixed32(prefix.data() + kFlagsOffset);
   if (flags != 0) {
     return BadSnapshot(label, absl::StrFormat("unsupported header flags 0x%x", flags));
   }
-  header.payload_length = GetLittleEndian(prefix.data() + kLengthOffset, 8);
+  header.payload_length = DecodeFixed64(prefix.data() + kLengthOffset);
   return header;
 }
 
@@ -110,7 +101,7 @@ absl::StatusOr<EnvelopeHeader> CheckEnvelope(absl::string_view bytes, uint64_t m
                                            " unexpected bytes after the end of the snapshot"));
   }
   size_t body = bytes.size() - kTrailerSize;
-  uint64_t stored = GetLittleEndian(bytes.data() + body, kTrailerSize);
+  uint64_t stored = DecodeFixed64(bytes.data() + body);
   uint64_t computed = checksum.has_value() ? *checksum : Checksum(bytes, header->version);
   if (stored != computed) {
     return BadSnapshot(label, absl::StrFormat("checksum mismatch (stored %016x, computed %016x): "
@@ -141,7 +132,7 @@ void ChecksumStream::Update(const char* data, size_t n) {
     data += part;
     n -= part;
     if (seen_ == kHeaderSize) {
-      version_ = static_cast<uint32_t>(GetLittleEndian(header_ + kVersionOffset, 4));
+      version_ = DecodeFixed32(header_ + kVersionOffset);
       if (version_ == 1) XXH3_64bits_update(state_, header_, kHeaderSize);
     }
   }

@@ -24,6 +24,10 @@ absl::Status NoSuchSnapshot(absl::string_view path) {
 
 absl::Status OsError(absl::string_view verb, absl::string_view path, absl::string_view what,
                      int error_number) {
+  return ErrnoError(absl::StrCat(verb, " ", FileLabel(path), ": ", what), error_number);
+}
+
+absl::Status ErrnoError(absl::string_view what, int error_number) {
   absl::StatusCode code;
   switch (error_number) {
     case ENOENT:
@@ -51,7 +55,22 @@ absl::Status OsError(absl::string_view verb, absl::string_view path, absl::strin
   // messages are lowercase throughout.
   std::string reason = std::strerror(error_number);
   if (!reason.empty()) reason[0] = absl::ascii_tolower(static_cast<unsigned char>(reason[0]));
-  return absl::Status(code, absl::StrCat(verb, " ", FileLabel(path), ": ", what, ": ", reason));
+  return absl::Status(code, absl::StrCat(what, ": ", reason));
+}
+
+absl::Status Annotate(const absl::Status& status, absl::string_view context) {
+  if (status.ok()) return status;
+  return absl::Status(status.code(), absl::StrCat(context, ": ", status.message()));
+}
+
+absl::Status SaveFailed(absl::string_view path, absl::string_view what,
+                        const absl::Status& cause) {
+  return Annotate(cause, absl::StrCat("save ", FileLabel(path), ": ", what));
+}
+
+absl::Status LoadFailed(absl::string_view path, absl::string_view what,
+                        const absl::Status& cause) {
+  return Annotate(cause, absl::StrCat("snapshot ", FileLabel(path), ": ", what));
 }
 
 }  // namespace kin::internal

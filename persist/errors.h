@@ -29,6 +29,20 @@ absl::Status NoSuchSnapshot(absl::string_view path);
 // EISDIR → FailedPrecondition; others as absl::ErrnoToStatusCode.
 absl::Status OsError(absl::string_view verb, absl::string_view path, absl::string_view what,
                      int error_number);
+// The same coding for a failed system call described by `what` (which
+// names the call and the file): "<what>: permission denied".
+absl::Status ErrnoError(absl::string_view what, int error_number);
+// `status` with `context` in front of its message ("<context>: <message>"),
+// keeping its code, so a low-level error (an Env's "write 'x.tmp': ...")
+// reads as what it meant to the caller ("save 'x': cannot write ...").
+absl::Status Annotate(const absl::Status& status, absl::string_view context);
+// A failed step of saving or loading file `path`, caused by an Env error:
+// "save 'w.kin': <what>: <cause's message>" / "snapshot 'w.kin': <what>:
+// <cause's message>", with the cause's code.
+absl::Status SaveFailed(absl::string_view path, absl::string_view what,
+                        const absl::Status& cause);
+absl::Status LoadFailed(absl::string_view path, absl::string_view what,
+                        const absl::Status& cause);
 
 }  // namespace kin::internal
 

@@ -1,14 +1,12 @@
 #include "persist/file_io.h"
 
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <cstdint>
+#include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "persist/errors.h"
@@ -16,28 +14,6 @@
 namespace kin::internal {
 
 namespace {
-
-// Closes a file descriptor on scope exit unless released.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  // Closes now, reporting close()'s errno (0 when fine): on some file
-  // systems a failed write-back is only reported here.
-  int Close() {
-    int fd = fd_;
-    fd_ = -1;
-    return ::close(fd) == 0 ? 0 : errno;
-  }
-
- private:
-  int fd_;
-};
 
 // Directory part and file part of `path` ("a/b.kin" → "a", "b.kin";
 // "b.kin" → ".", "b.kin").
@@ -48,92 +24,79 @@ std::pair<std::string, std::string> SplitPath(const std::string& path) {
   return {path.substr(0, slash), path.substr(slash + 1)};
 }
 
-int SyncDirectory(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return errno;
-  Fd closer(fd);
-  if (::fsync(fd) != 0) return errno;
-  return closer.Close();
-}
-
 // Distinguishes temporary files of one process's concurrent saves.
 std::atomic<uint64_t> temp_counter{0};
 
 }  // namespace
 
-absl::Status WriteFileAtomically(const std::string& path, bool sync,
-                                 absl::FunctionRef<absl::Status(int fd)> fill) {
+absl::Status WriteFileAtomically(Env* env, const std::string& path, bool sync,
+                                 absl::FunctionRef<absl::Status(WritableFile* file)> fill) {
   auto [dir, base] = SplitPath(path);
   if (base.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("save ", FileLabel(path), ": the path names a directory, not a file"));
   }
-  // O_EXCL: never write into someone else's file, even a stale temporary
-  // left by a crash (then try the next name). Mode 0666 lets the umask
-  // decide, as for any file the program creates.
+  // NewWritableFile never opens an existing file: a stale temporary left by
+  // a crash, or another process's, makes it try the next name. The pid
+  // keeps processes sharing a directory apart.
   std::string temp;
-  int fd = -1;
+  absl::StatusOr<std::unique_ptr<WritableFile>> created;
   absl::string_view prefix = dir == "/" ? "" : absl::string_view(dir);
-  for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
     temp = absl::StrCat(prefix, "/.", base, ".tmp-", ::getpid(), "-", temp_counter++);
-    fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0 && errno != EEXIST) break;
+    created = env->NewWritableFile(temp, WritableFileOptions{.permissions_from = path});
+    if (created.ok() || !absl::IsAlreadyExists(created.status())) break;
   }
-  if (fd < 0) {
-    return OsError("save", path, absl::StrCat("cannot create a temporary file in '", dir, "'"),
-                   errno);
+  if (!created.ok()) {
+    return SaveFailed(path, absl::StrCat("cannot create a temporary file in '", dir, "'"),
+                      created.status());
   }
-  Fd file(fd);
-  auto fail = [&](absl::string_view what, int error_number) {
-    ::unlink(temp.c_str());
-    return OsError("save", path, what, error_number);
+  std::unique_ptr<WritableFile> file = *std::move(created);
+  // The file is closed before it is removed (and its close error, if any,
+  // dropped: the first error is the one to report).
+  auto fail = [&](absl::string_view what, const absl::Status& cause) {
+    file.reset();
+    env->RemoveFile(temp).IgnoreError();
+    return what.empty() ? cause : SaveFailed(path, what, cause);
   };
-  // A save replacing a file keeps that file's permissions (a private save
-  // stays private).
-  struct stat target;
-  if (::stat(path.c_str(), &target) == 0 && S_ISREG(target.st_mode) &&
-      ::fchmod(fd, target.st_mode & 07777) != 0) {
-    return fail("cannot set the temporary file's permissions", errno);
+  if (absl::Status filled = fill(file.get()); !filled.ok()) return fail("", filled);
+  if (sync) {
+    if (absl::Status s = file->Sync(); !s.ok()) return fail("cannot flush the temporary file", s);
   }
-  if (absl::Status filled = fill(fd); !filled.ok()) {
-    ::unlink(temp.c_str());
-    return filled;
-  }
-  if (sync && ::fsync(fd) != 0) return fail("cannot flush the temporary file", errno);
-  if (int e = file.Close(); e != 0) return fail("cannot close the temporary file", e);
+  if (absl::Status s = file->Close(); !s.ok()) return fail("cannot close the temporary file", s);
   // The atomic step: until here `path` is untouched, after it it is whole.
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    return fail("cannot rename the temporary file over it", errno);
+  if (absl::Status s = env->RenameFile(temp, path); !s.ok()) {
+    return fail("cannot rename the temporary file over it", s);
   }
+  file.reset();
   // Makes the rename itself durable: without this a power loss can bring
   // back the old directory entry.
   if (sync) {
-    if (int e = SyncDirectory(dir); e != 0) {
-      return OsError("save", path,
-                     absl::StrCat("saved, but cannot flush directory '", dir,
-                                  "' (the save may not survive a power loss)"),
-                     e);
+    if (absl::Status s = env->SyncDirectory(dir); !s.ok()) {
+      return SaveFailed(path,
+                        absl::StrCat("saved, but cannot flush directory '", dir,
+                                     "' (the save may not survive a power loss)"),
+                        s);
     }
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<FileBytes> ReadWholeFile(
-    const std::string& path, uint64_t max_bytes,
+    Env* env, const std::string& path, uint64_t max_bytes,
     absl::FunctionRef<void(const char* data, size_t n, uint64_t file_size)> on_read) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return NoSuchSnapshot(path);
-    return OsError("snapshot", path, "cannot open", errno);
+  absl::StatusOr<std::unique_ptr<SequentialFile>> opened = env->NewSequentialFile(path);
+  if (!opened.ok()) {
+    if (absl::IsNotFound(opened.status())) return NoSuchSnapshot(path);
+    return LoadFailed(path, "cannot open", opened.status());
   }
-  Fd file(fd);
-  struct stat st;
-  if (::fstat(fd, &st) != 0) return OsError("snapshot", path, "cannot stat", errno);
-  if (!S_ISREG(st.st_mode)) {
-    return BadSnapshot(FileLabel(path), S_ISDIR(st.st_mode) ? "not a kin snapshot (a directory)"
-                                                            : "not a regular file");
+  SequentialFile& file = **opened;
+  if (file.type() != FileType::kRegular) {
+    return BadSnapshot(FileLabel(path), file.type() == FileType::kDirectory
+                                            ? "not a kin snapshot (a directory)"
+                                            : "not a regular file");
   }
-  uint64_t size = static_cast<uint64_t>(st.st_size);
+  uint64_t size = file.size();
   if (size > max_bytes) {
     return OverLimit(FileLabel(path), absl::StrCat(size, " bytes, over the limit of "
                                                    "LoadOptions::max_bytes (",
@@ -162,14 +125,11 @@ absl::StatusOr<FileBytes> ReadWholeFile(
   constexpr size_t kChunk = size_t{1} << 20;
   size_t done = 0;
   while (done < want) {
-    ssize_t n = ::read(fd, bytes.data_ + done, std::min(kChunk, want - done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return OsError("snapshot", path, "cannot read", errno);
-    }
-    if (n == 0) break;
-    on_read(bytes.data_ + done, static_cast<size_t>(n), size);
-    done += static_cast<size_t>(n);
+    absl::StatusOr<size_t> n = file.Read(bytes.data_ + done, std::min(kChunk, want - done));
+    if (!n.ok()) return LoadFailed(path, "cannot read", n.status());
+    if (*n == 0) break;
+    on_read(bytes.data_ + done, *n, size);
+    done += *n;
   }
   bytes.size_ = done;
   return bytes;

@@ -1,6 +1,5 @@
-// File plumbing for snapshots: an atomic replace-by-rename write and a
-// bounded whole-file read, with errno turned into Status. Internal to
-// //persist.
+// File protocols for snapshots, over an Env: an atomic replace-by-rename
+// write and a bounded whole-file read. Internal to //persist.
 
 #ifndef KIN_PERSIST_FILE_IO_H_
 #define KIN_PERSIST_FILE_IO_H_
@@ -13,16 +12,19 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "persist/env.h"
 
 namespace kin::internal {
 
 // Replaces `path` with what `fill` writes: creates ".NAME.tmp-PID-N" in the
-// same directory, calls fill(fd) on it, fsyncs it (if `sync`), renames it
-// over `path`, fsyncs the directory (if `sync`). Either the old file or the
-// new one is at `path` whatever happens; the temporary is removed on error,
-// including an error returned by `fill` (returned as it is).
-absl::Status WriteFileAtomically(const std::string& path, bool sync,
-                                 absl::FunctionRef<absl::Status(int fd)> fill);
+// same directory (with the permissions of the file it replaces), calls
+// fill(file) on it, fsyncs it (if `sync`), closes it, renames it over
+// `path`, fsyncs the directory (if `sync`). Either the old file or the new
+// one is at `path` whatever happens; the temporary is removed on error,
+// including an error returned by `fill` (returned as it is). Errors of
+// `env` are returned with "save '<path>': <step>" in front.
+absl::Status WriteFileAtomically(Env* env, const std::string& path, bool sync,
+                                 absl::FunctionRef<absl::Status(WritableFile* file)> fill);
 
 // A whole file's bytes, held in an anonymous mapping that asks for huge
 // pages: filling 70 MB then costs a few dozen page faults, not 17,000.
@@ -37,7 +39,7 @@ class FileBytes {
 
  private:
   friend absl::StatusOr<FileBytes> ReadWholeFile(
-      const std::string& path, uint64_t max_bytes,
+      Env* env, const std::string& path, uint64_t max_bytes,
       absl::FunctionRef<void(const char* data, size_t n, uint64_t file_size)> on_read);
 
   void* mapping_ = nullptr;
@@ -46,12 +48,13 @@ class FileBytes {
   size_t size_ = 0;
 };
 
-// The whole content of a regular file. NotFound when missing;
-// ResourceExhausted when larger than `max_bytes` (or out of memory). Reads
-// a chunk at a time, calling on_read(data, n, file_size) after each chunk
-// with the bytes just read, while they are still in the cache.
+// The whole content of a regular file, read through `env`. NotFound when
+// missing; DataLoss when not a regular file; ResourceExhausted when larger
+// than `max_bytes` (or out of memory). Reads a chunk at a time, calling
+// on_read(data, n, file_size) after each chunk with the bytes just read,
+// while they are still in the cache.
 absl::StatusOr<FileBytes> ReadWholeFile(
-    const std::string& path, uint64_t max_bytes,
+    Env* env, const std::string& path, uint64_t max_bytes,
     absl::FunctionRef<void(const char* data, size_t n, uint64_t file_size)> on_read);
 
 }  // namespace kin::internal

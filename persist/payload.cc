@@ -1,9 +1,7 @@
 #include "persist/payload.h"
 
 #include <algorithm>
-#include <array>
 #include <bit>
-#include <cstring>
 #include <iterator>
 #include <limits>
 #include <map>
@@ -19,6 +17,7 @@
 #include "engine/errors.h"
 #include "kin/status_macros.h"
 #include "engine/table.h"
+#include "persist/coding.h"
 #include "persist/errors.h"
 
 namespace kin::internal {
@@ -36,18 +35,6 @@ constexpr uint64_t kMinColumnSpecBytes = kMinStringBytes + 7;
 constexpr uint64_t kMinMetaEntryBytes = kMinStringBytes + 1;
 
 // --- writing ---
-
-// Bulk blocks are stored little-endian. On a little-endian host (x86-64,
-// ARM64) a block is its memory, written with one call; elsewhere each value
-// is byte-swapped on the way.
-constexpr bool kNativeLittleEndian = std::endian::native == std::endian::little;
-
-template <typename T>
-T SwapBytes(T v) {
-  auto u = std::bit_cast<std::array<char, sizeof(T)>>(v);
-  std::reverse(u.begin(), u.end());
-  return std::bit_cast<T>(u);
-}
 
 // A streambuf forwarding to the sink, so cereal's small writes and the bulk
 // blocks written straight to the sink keep their order (no put area: every
@@ -113,7 +100,8 @@ class Writer {
   void Strings(std::span<const std::string> cells, absl::string_view what) {
     U64(cells.size());
     sink_->Align8();
-    uint32_t lengths[4096];
+    // Encoded in place, 16 KiB at a time.
+    char lengths[4096 * sizeof(uint32_t)];
     size_t n = 0;
     for (const std::string& s : cells) {
       if (s.size() > std::numeric_limits<uint32_t>::max()) {
@@ -121,14 +109,14 @@ class Writer {
             what, ": a string of ", s.size(), " bytes, over the 4 GiB a snapshot cell holds")));
         return;
       }
-      uint32_t length = static_cast<uint32_t>(s.size());
-      lengths[n++] = kNativeLittleEndian ? length : SwapBytes(length);
-      if (n == std::size(lengths)) {
+      EncodeFixed32(lengths + n, static_cast<uint32_t>(s.size()));
+      n += sizeof(uint32_t);
+      if (n == sizeof(lengths)) {
         sink_->Write(lengths, sizeof(lengths));
         n = 0;
       }
     }
-    sink_->Write(lengths, n * sizeof(uint32_t));
+    sink_->Write(lengths, n);
     for (const std::string& s : cells) sink_->Write(s.data(), s.size());
   }
   void Val(const Value& v) {
@@ -157,12 +145,14 @@ class Writer {
   template <typename T>
   void Block(std::span<const T> v) {
     sink_->Align8();
-    if constexpr (kNativeLittleEndian || sizeof(T) == 1) {
+    // On a little-endian host a block is its memory, written with one call.
+    if constexpr (kHostIsLittleEndian || sizeof(T) == 1) {
       sink_->Write(v.data(), v.size() * sizeof(T));
     } else {
       for (T x : v) {
-        T swapped = SwapBytes(x);
-        sink_->Write(&swapped, sizeof(T));
+        char encoded[sizeof(T)];
+        EncodeFixed(encoded, x);
+        sink_->Write(encoded, sizeof(T));
       }
     }
   }
@@ -210,12 +200,7 @@ class LittleEndianIterator {
 
   LittleEndianIterator() = default;
   explicit LittleEndianIterator(const char* p) : p_(p) {}
-  T operator*() const {
-    T v;
-    std::memcpy(&v, p_, sizeof(T));
-    if constexpr (!kNativeLittleEndian && sizeof(T) > 1) v = SwapBytes(v);
-    return v;
-  }
+  T operator*() const { return DecodeFixed<T>(p_); }
   T operator[](difference_type i) const { return *(*this + i); }
   LittleEndianIterator& operator++() {
     p_ += sizeof(T);
@@ -388,7 +373,7 @@ class Reader {
     // Checked as it adds up, so the sum can never wrap.
     uint64_t total = 0;
     for (uint64_t i = 0; i < n; ++i) {
-      total += LoadU32(lengths + 4 * i);
+      total += DecodeFixed32(lengths + 4 * i);
       if (total > remaining()) {
         Fail(absl::StrCat(what, ": strings of ", total, "+ bytes do not fit the ", remaining(),
                           " bytes left"));
@@ -398,7 +383,7 @@ class Reader {
     const char* bytes = Block(total, 1);
     cells.reserve(n);
     for (uint64_t i = 0; i < n; ++i) {
-      uint32_t length = LoadU32(lengths + 4 * i);
+      uint32_t length = DecodeFixed32(lengths + 4 * i);
       cells.emplace_back(bytes, length);
       bytes += length;
     }
@@ -459,12 +444,6 @@ class Reader {
     }
     archive_(v);
     return v;
-  }
-
-  static uint32_t LoadU32(const char* p) {
-    uint32_t v;
-    std::memcpy(&v, p, sizeof(v));
-    return kNativeLittleEndian ? v : SwapBytes(v);
   }
 
   PayloadSource source_;

@@ -1,11 +1,9 @@
 #include "persist/sink.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <new>
 
+#include "persist/coding.h"
 #include "persist/errors.h"
 
 namespace kin::internal {
@@ -60,7 +58,7 @@ absl::Status Sink::Finish(absl::string_view header) {
   XXH3_64bits_update(hash_, header.data(), header.size());
   uint64_t sum = XXH3_64bits_digest(hash_);
   char trailer[8];
-  for (int i = 0; i < 8; ++i) trailer[i] = static_cast<char>((sum >> (8 * i)) & 0xff);
+  EncodeFixed64(trailer, sum);
   if (status_.ok()) status_ = Emit(trailer, sizeof(trailer));
   return status_;
 }
@@ -72,18 +70,11 @@ absl::Status StringSink::Emit(const char* data, size_t n) {
   return absl::OkStatus();
 }
 
-FdSink::~FdSink() = default;
+FileSink::~FileSink() = default;
 
-absl::Status FdSink::Emit(const char* data, size_t n) {
-  while (n > 0) {
-    ssize_t done = ::write(fd_, data, n);
-    if (done < 0) {
-      if (errno == EINTR) continue;
-      return OsError("save", path_, "cannot write the temporary file", errno);
-    }
-    data += done;
-    n -= static_cast<size_t>(done);
-  }
+absl::Status FileSink::Emit(const char* data, size_t n) {
+  absl::Status status = file_->Append(absl::string_view(data, n));
+  if (!status.ok()) return SaveFailed(target_, "cannot write the temporary file", status);
   return absl::OkStatus();
 }
 

@@ -1,4 +1,4 @@
-// Where an encoded payload goes: a buffer in memory or a file descriptor,
+// Where an encoded payload goes: a buffer in memory or a file,
 // hashed (XXH3-64, streaming) as the bytes pass, so a save never holds the
 // whole snapshot in memory and never reads it back for the checksum.
 // Internal to //persist.
@@ -11,9 +11,11 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "persist/env.h"
 #include "xxhash.h"
 
 namespace kin::internal {
@@ -83,18 +85,19 @@ class StringSink : public Sink {
   std::string* out_;
 };
 
-// write()s to a file descriptor; an OS error names `path`.
-class FdSink : public Sink {
+// Appends to a file (SaveSnapshotFile's temporary); a failed Append is
+// reported as a failed save of `target`.
+class FileSink : public Sink {
  public:
-  FdSink(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
-  ~FdSink() override;
+  FileSink(WritableFile* file, std::string target) : file_(file), target_(std::move(target)) {}
+  ~FileSink() override;
 
  protected:
   absl::Status Emit(const char* data, size_t n) override;
 
  private:
-  int fd_;
-  std::string path_;
+  WritableFile* file_;
+  std::string target_;
 };
 
 }  // namespace kin::internal

@@ -1,8 +1,5 @@
 #include "persist/snapshot.h"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <exception>
 #include <new>
 #include <optional>
@@ -11,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "cereal/details/helpers.hpp"
 #include "kin/status_macros.h"
+#include "persist/env.h"
 #include "persist/envelope.h"
 #include "persist/errors.h"
 #include "persist/file_io.h"
@@ -52,20 +50,8 @@ absl::StatusOr<SnapshotContents> Decode(absl::string_view bytes, const LoadOptio
   });
 }
 
-// Writes all of `bytes` at `offset` of `fd`.
-absl::Status WriteAt(int fd, absl::string_view bytes, off_t offset, const std::string& path) {
-  while (!bytes.empty()) {
-    ssize_t n = ::pwrite(fd, bytes.data(), bytes.size(), offset);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      return internal::OsError("save", path, "cannot write the temporary file",
-                               n < 0 ? errno : EIO);
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-    offset += n;
-  }
-  return absl::OkStatus();
-}
+// The Env that options name, or the POSIX one.
+Env* EnvOf(Env* env) { return env != nullptr ? env : Env::Default(); }
 
 }  // namespace
 
@@ -138,34 +124,35 @@ absl::Status SaveSnapshotFile(const Engine& engine, const RelationCatalog& relat
   // hashing as it goes, and writes the header last, when its length is
   // known: no copy of the snapshot in memory and no second pass for the
   // checksum. An encoding error removes the temporary, so it leaves no trace.
-  return internal::WriteFileAtomically(path, options.fsync, [&](int fd) -> absl::Status {
-    // A failed write is already worded for the file (OsError); an encoding
-    // failure is prefixed with it, as EncodeSnapshot's errors are.
-    absl::Status write_error;
-    absl::Status encoded = CatchExceptions("(encode)", [&]() -> absl::Status {
-      if (::lseek(fd, internal::kHeaderSize, SEEK_SET) < 0) {
-        write_error = internal::OsError("save", path, "cannot write the temporary file", errno);
-        return absl::OkStatus();
-      }
-      internal::FdSink sink(fd, path);
-      absl::Status status = internal::EncodePayload(engine, relations, &sink);
-      // The sink's error comes first: it is why the encoder stopped.
-      if (!sink.status().ok() || !status.ok()) {
-        write_error = sink.status();
-        return status;
-      }
-      std::string header = internal::EncodeHeader(sink.size());
-      write_error = sink.Finish(header);
-      if (write_error.ok()) write_error = WriteAt(fd, header, 0, path);
-      return absl::OkStatus();
-    });
-    if (!write_error.ok()) return write_error;
-    if (!encoded.ok()) {
-      return absl::Status(encoded.code(), absl::StrCat("save ", internal::FileLabel(path), ": ",
-                                                       encoded.message()));
-    }
-    return absl::OkStatus();
-  });
+  return internal::WriteFileAtomically(
+      EnvOf(options.env), path, options.fsync, [&](WritableFile* file) -> absl::Status {
+        // A failed write is already worded for the file (SaveFailed); an
+        // encoding failure is prefixed with it, as EncodeSnapshot's errors
+        // are.
+        absl::Status write_error;
+        absl::Status encoded = CatchExceptions("(encode)", [&]() -> absl::Status {
+          // Room for the header, overwritten last.
+          write_error = internal::SaveFailed(path, "cannot write the temporary file",
+                                             file->Append(std::string(internal::kHeaderSize, '\0')));
+          if (!write_error.ok()) return absl::OkStatus();
+          internal::FileSink sink(file, path);
+          absl::Status status = internal::EncodePayload(engine, relations, &sink);
+          // The sink's error comes first: it is why the encoder stopped.
+          if (!sink.status().ok() || !status.ok()) {
+            write_error = sink.status();
+            return status;
+          }
+          std::string header = internal::EncodeHeader(sink.size());
+          write_error = sink.Finish(header);
+          if (write_error.ok()) {
+            write_error = internal::SaveFailed(path, "cannot write the temporary file",
+                                               file->WriteAt(0, header));
+          }
+          return absl::OkStatus();
+        });
+        if (!write_error.ok()) return write_error;
+        return internal::Annotate(encoded, absl::StrCat("save ", internal::FileLabel(path)));
+      });
 }
 
 absl::StatusOr<SnapshotContents> LoadSnapshotFile(const std::string& path,
@@ -176,7 +163,7 @@ absl::StatusOr<SnapshotContents> LoadSnapshotFile(const std::string& path,
     std::optional<internal::ChecksumStream> checksum;
     KIN_ASSIGN_OR_RETURN(
         internal::FileBytes bytes,
-        internal::ReadWholeFile(path, options.max_bytes,
+        internal::ReadWholeFile(EnvOf(options.env), path, options.max_bytes,
                                 [&](const char* data, size_t n, uint64_t file_size) {
                                   if (!checksum.has_value()) checksum.emplace(file_size);
                                   checksum->Update(data, n);

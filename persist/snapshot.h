@@ -119,12 +119,14 @@ absl::Status WriteSnapshot(const Engine& engine, const RelationCatalog& relation
 // `path` holds either the previous snapshot or the new one, whole; the
 // temporary is removed on errors (a crash can leave one behind: it is never
 // read and may be deleted). A symlink at `path` is replaced, not followed.
+// Files are written through options.env (nullptr: the POSIX Env).
 // Codes: NotFound (no such directory), PermissionDenied, ResourceExhausted
 // (disk full, file size limit), FailedPrecondition (see above).
 absl::Status SaveSnapshotFile(const Engine& engine, const RelationCatalog& relations,
                               const std::string& path, const SnapshotOptions& options = {});
 
-// Loads a file written by SaveSnapshotFile. NotFound when it does not exist.
+// Loads a file written by SaveSnapshotFile, through options.env (nullptr:
+// the POSIX Env). NotFound when it does not exist.
 // The file is read (not mapped, so a file truncated or failing under the
 // reader is an error, never SIGBUS) and hashed as it arrives.
 [[nodiscard]] absl::StatusOr<SnapshotContents> LoadSnapshotFile(

@@ -1,0 +1,173 @@
+// Env::Default(): files through POSIX calls. The only file in persist/ that
+// calls open/read/write/fsync/rename on files.
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <memory>
+#include <new>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "persist/env.h"
+
+namespace kin {
+
+namespace {
+
+class PosixSequentialFile : public SequentialFile {
+ public:
+  PosixSequentialFile(int fd, std::string path, uint64_t size, FileType type)
+      : fd_(fd), path_(std::move(path)), size_(size), type_(type) {}
+  ~PosixSequentialFile() override { ::close(fd_); }
+
+  uint64_t size() const override { return size_; }
+  FileType type() const override { return type_; }
+
+  absl::StatusOr<size_t> Read(char* scratch, size_t n) override {
+    while (true) {
+      ssize_t done = ::read(fd_, scratch, n);
+      if (done >= 0) return static_cast<size_t>(done);
+      if (errno != EINTR) return FileError("read", path_, errno);
+    }
+  }
+
+ private:
+  const int fd_;
+  const std::string path_;
+  const uint64_t size_;
+  const FileType type_;
+};
+
+class PosixWritableFile : public WritableFile {
+ public:
+  PosixWritableFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~PosixWritableFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  absl::Status Append(absl::string_view data) override {
+    while (!data.empty()) {
+      ssize_t done = ::write(fd_, data.data(), data.size());
+      if (done < 0 && errno == EINTR) continue;
+      // write() returning 0 for a non-empty buffer would loop forever;
+      // report it as the I/O error it is.
+      if (done <= 0) return FileError("write", path_, done < 0 ? errno : EIO);
+      data.remove_prefix(static_cast<size_t>(done));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status WriteAt(uint64_t offset, absl::string_view data) override {
+    while (!data.empty()) {
+      ssize_t done = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
+      if (done < 0 && errno == EINTR) continue;
+      if (done <= 0) return FileError("write", path_, done < 0 ? errno : EIO);
+      data.remove_prefix(static_cast<size_t>(done));
+      offset += static_cast<uint64_t>(done);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Sync() override {
+    // EINTR is retried: the data is still to be flushed. Any other error
+    // leaves the data's durability unknown, which the caller must treat as
+    // a failed save.
+    while (::fsync(fd_) != 0) {
+      if (errno != EINTR) return FileError("fsync", path_, errno);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Close() override {
+    int fd = fd_;
+    fd_ = -1;
+    // Not retried on EINTR: Linux releases the descriptor whatever close()
+    // returns, and a retry could close a descriptor another thread just
+    // opened.
+    if (::close(fd) != 0) return FileError("close", path_, errno);
+    return absl::OkStatus();
+  }
+
+ private:
+  int fd_;
+  const std::string path_;
+};
+
+class PosixEnv : public Env {
+ public:
+  absl::StatusOr<std::unique_ptr<SequentialFile>> NewSequentialFile(
+      const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return FileError("open", path, errno);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      int error_number = errno;
+      ::close(fd);
+      return FileError("fstat", path, error_number);
+    }
+    FileType type = S_ISREG(st.st_mode)   ? FileType::kRegular
+                    : S_ISDIR(st.st_mode) ? FileType::kDirectory
+                                          : FileType::kOther;
+    return std::make_unique<PosixSequentialFile>(fd, path, static_cast<uint64_t>(st.st_size),
+                                                 type);
+  }
+
+  absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(
+      const std::string& path, const WritableFileOptions& options) override {
+    // Mode 0666: the umask decides, as for any file the program creates.
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) return FileError("open", path, errno);
+    auto file = std::make_unique<PosixWritableFile>(fd, path);
+    struct stat like;
+    if (!options.permissions_from.empty() &&
+        ::stat(options.permissions_from.c_str(), &like) == 0 && S_ISREG(like.st_mode) &&
+        ::fchmod(fd, like.st_mode & 07777) != 0) {
+      int error_number = errno;
+      file.reset();
+      ::unlink(path.c_str());
+      return FileError("fchmod", path, error_number);
+    }
+    return file;
+  }
+
+  absl::Status RenameFile(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      return FileError(absl::StrCat("rename '", from, "' to"), to, errno);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status RemoveFile(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) return FileError("unlink", path, errno);
+    return absl::OkStatus();
+  }
+
+  absl::Status SyncDirectory(const std::string& dir) override {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return FileError("open directory", dir, errno);
+    absl::Status status;
+    while (::fsync(fd) != 0) {
+      if (errno != EINTR) {
+        status = FileError("fsync directory", dir, errno);
+        break;
+      }
+    }
+    if (::close(fd) != 0 && status.ok()) status = FileError("close directory", dir, errno);
+    return status;
+  }
+};
+
+}  // namespace
+
+Env* Env::Default() {
+  // Never destroyed (built in static storage, as leveldb's SingletonEnv),
+  // so a save from a static destructor or a detached thread still finds it.
+  alignas(PosixEnv) static unsigned char storage[sizeof(PosixEnv)];
+  static Env* const env = ::new (storage) PosixEnv();
+  return env;
+}
+
+}  // namespace kin
