@@ -6,6 +6,8 @@
 #include <numeric>
 #include <utility>
 
+#include "absl/numeric/int128.h"
+
 namespace kin::bench {
 namespace {
 
@@ -23,7 +25,7 @@ class Rng {
   // Uniform in [0, n) by multiply-shift (Lemire); the bias is below 2^-40
   // for our sizes and, unlike a distribution object, it is portable.
   uint64_t Below(uint64_t n) {
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(Next()) * n) >> 64);
+    return absl::Uint128High64(absl::uint128(Next()) * n);
   }
   // Uniform in [0, 1) with 53 random bits.
   double Unit() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/numeric/int128.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -45,7 +46,7 @@ class Rng {
   explicit Rng(uint64_t seed) : gen_(seed) {}
   // Uniform in [0, n) (Lemire's multiply-shift). REQUIRES: n > 0.
   uint64_t Below(uint64_t n) {
-    return static_cast<uint64_t>((static_cast<unsigned __int128>(gen_()) * n) >> 64);
+    return absl::Uint128High64(absl::uint128(gen_()) * n);
   }
   // Uniform in [lo, hi]. REQUIRES: lo <= hi.
   int64_t Between(int64_t lo, int64_t hi) {
