@@ -24,9 +24,7 @@ class Rng {
   }
   // Uniform in [0, n) by multiply-shift (Lemire); the bias is below 2^-40
   // for our sizes and, unlike a distribution object, it is portable.
-  uint64_t Below(uint64_t n) {
-    return absl::Uint128High64(absl::uint128(Next()) * n);
-  }
+  uint64_t Below(uint64_t n) { return absl::Uint128High64(absl::uint128(Next()) * n); }
   // Uniform in [0, 1) with 53 random bits.
   double Unit() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
 
@@ -40,8 +38,8 @@ void Shuffle(std::vector<T>& v, Rng& rng) {
 }
 
 constexpr const char* kWords[] = {
-    "river",  "engine", "castle", "orbit",  "lantern", "meadow", "signal", "harbor",
-    "falcon", "quartz", "ember",  "glacier", "tunnel", "violet", "summit", "compass",
+    "river",  "engine", "castle", "orbit",   "lantern", "meadow", "signal", "harbor",
+    "falcon", "quartz", "ember",  "glacier", "tunnel",  "violet", "summit", "compass",
 };
 constexpr size_t kNumWords = sizeof(kWords) / sizeof(kWords[0]);
 
@@ -134,8 +132,8 @@ Dataset MakeDataset(const DatasetOptions& options) {
                           : static_cast<int64_t>(post_rng.Below(kPopularLikes + 1));
     d.post_is_published[i] = post_rng.Below(10) < 7 ? 1 : 0;
     const uint64_t w = post_rng.Next();
-    d.post_title[i] = std::string(kWords[w % kNumWords]) + " " +
-                      kWords[(w >> 8) % kNumWords] + " #" + std::to_string(id);
+    d.post_title[i] = std::string(kWords[w % kNumWords]) + " " + kWords[(w >> 8) % kNumWords] +
+                      " #" + std::to_string(id);
   }
   return d;
 }

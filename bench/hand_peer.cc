@@ -21,8 +21,7 @@ struct FileCloser {
 using File = std::unique_ptr<std::FILE, FileCloser>;
 
 absl::Status IoError(const std::string& path, const char* what) {
-  return absl::UnknownError("hand snapshot '" + path + "': " + what + ": " +
-                            std::strerror(errno));
+  return absl::UnknownError("hand snapshot '" + path + "': " + what + ": " + std::strerror(errno));
 }
 
 template <typename T>
@@ -163,7 +162,8 @@ absl::StatusOr<UserCounts> HandPeer::CountAll() {
   UserCounts out(users_.id.size());
   for (size_t u = 0; u < users_.id.size(); ++u) {
     auto it = posts_by_user_.find(users_.id[u]);
-    out[u] = {users_.id[u], it == posts_by_user_.end() ? 0 : static_cast<int64_t>(it->second.size())};
+    out[u] = {users_.id[u],
+              it == posts_by_user_.end() ? 0 : static_cast<int64_t>(it->second.size())};
   }
   return out;
 }

@@ -63,7 +63,7 @@ class HandPeer final : public Peer {
 
   Users users_;
   Posts posts_;
-  absl::flat_hash_map<int64_t, uint32_t> user_row_;                   // users.id → row
+  absl::flat_hash_map<int64_t, uint32_t> user_row_;                    // users.id → row
   absl::flat_hash_map<int64_t, std::vector<uint32_t>> posts_by_user_;  // user_id → post rows
 };
 

@@ -21,10 +21,9 @@ constexpr size_t kBatchRows = 65536;
 // --- loading and snapshots ---
 
 absl::Status KinPeerBase::LoadUsers(const Dataset& data) {
-  KIN_RETURN_IF_ERROR(db_.CreateTable("users", Schema()
-                                                   .Int64("id", PrimaryKey())
-                                                   .String("name", NotNull())
-                                                   .Int64("score", NotNull())));
+  KIN_RETURN_IF_ERROR(db_.CreateTable(
+      "users",
+      Schema().Int64("id", PrimaryKey()).String("name", NotNull()).Int64("score", NotNull())));
   KIN_RETURN_IF_ERROR(db_.CreateTable("posts", Schema()
                                                    .Int64("id", PrimaryKey())
                                                    .Int64("user_id", NotNull())
@@ -80,9 +79,7 @@ absl::Status KinPeerBase::Resolve() {
   return absl::OkStatus();
 }
 
-absl::Status KinPeerBase::SnapshotSave(const std::string& path) {
-  return SaveSnapshot(db_, path);
-}
+absl::Status KinPeerBase::SnapshotSave(const std::string& path) { return SaveSnapshot(db_, path); }
 
 absl::Status KinPeerBase::SnapshotLoad(const std::string& path) {
   KIN_ASSIGN_OR_RETURN(Database loaded, LoadSnapshot(path));
@@ -196,13 +193,11 @@ absl::StatusOr<GroupedPosts> KinPeer::Preload(std::span<const int64_t> user_ids)
 }
 
 absl::StatusOr<GroupedPosts> KinPeer::Top5() {
-  KIN_ASSIGN_OR_RETURN(ResultSet users, db_.Query("users")
-                                            .Preload("posts",
-                                                     [](Query& q) {
-                                                       q.GroupLimit(kTopN).GroupOrderBy(
-                                                           "created_at", kDesc);
-                                                     })
-                                            .Get());
+  KIN_ASSIGN_OR_RETURN(
+      ResultSet users,
+      db_.Query("users")
+          .Preload("posts", [](Query& q) { q.GroupLimit(kTopN).GroupOrderBy("created_at", kDesc); })
+          .Get());
   const std::span<const int64_t> ids = users_->Int64Column(user_id_);
   GroupedPosts out;
   out.reserve(users.size());
@@ -231,11 +226,11 @@ absl::StatusOr<UserIds> KinPeer::HasGe5() {
 }
 
 absl::StatusOr<UserMaxes> KinPeer::MaxPerParent() {
-  KIN_ASSIGN_OR_RETURN(ResultSet users,
-                       db_.Query("users")
-                           .WithAggregate("posts",
-                                          [](Query& q) { q.Max("created_at").As("last_post_at"); })
-                           .Get());
+  KIN_ASSIGN_OR_RETURN(
+      ResultSet users,
+      db_.Query("users")
+          .WithAggregate("posts", [](Query& q) { q.Max("created_at").As("last_post_at"); })
+          .Get());
   KIN_ASSIGN_OR_RETURN(ExtraColumn maxes, users.Extras("last_post_at"));
   if (!maxes.is_int64()) return absl::InternalError("max(created_at) is not an int64 extra");
   const std::span<const int64_t> ids = users_->Int64Column(user_id_);
@@ -249,13 +244,13 @@ absl::StatusOr<UserMaxes> KinPeer::MaxPerParent() {
 }
 
 absl::StatusOr<UserIds> KinPeer::WhereHas() {
-  KIN_ASSIGN_OR_RETURN(ResultSet users, db_.Query("users")
-                                            .WhereHas("posts",
-                                                      [](Query& q) {
-                                                        q.Where("is_published", true)
-                                                            .Where("likes", ">", kPopularLikes);
-                                                      })
-                                            .Get());
+  KIN_ASSIGN_OR_RETURN(
+      ResultSet users,
+      db_.Query("users")
+          .WhereHas(
+              "posts",
+              [](Query& q) { q.Where("is_published", true).Where("likes", ">", kPopularLikes); })
+          .Get());
   return UserIdsOf(users);
 }
 
@@ -343,8 +338,8 @@ absl::StatusOr<UserIds> KinNativePeer::HasGe5() {
   const Bitmap& live = users_->live();
   UserIds out;
   for (size_t u = 0; u < user_ids.size(); ++u) {
-    if (live.Get(u) && static_cast<int64_t>(posts_->Children(post_user_id_, user_ids[u]).size()) >=
-                           kMinPosts) {
+    if (live.Get(u) &&
+        static_cast<int64_t>(posts_->Children(post_user_id_, user_ids[u]).size()) >= kMinPosts) {
       out.push_back(user_ids[u]);
     }
   }

@@ -19,9 +19,9 @@
 #include <string>
 
 #include "bench/peer.h"
+#include "engine/table.h"
 #include "kin/database.h"
 #include "kin/ids.h"
-#include "engine/table.h"
 
 namespace kin::bench {
 
@@ -42,9 +42,9 @@ class KinPeerBase : public Peer {
   Database db_;
   const Table* users_ = nullptr;
   const Table* posts_ = nullptr;
-  ColumnId user_id_;          // users.id
-  ColumnId post_id_;          // posts.id
-  ColumnId post_user_id_;     // posts.user_id (indexed by the relation)
+  ColumnId user_id_;       // users.id
+  ColumnId post_id_;       // posts.id
+  ColumnId post_user_id_;  // posts.user_id (indexed by the relation)
   ColumnId post_created_at_;
   ColumnId post_likes_;
   ColumnId post_is_published_;

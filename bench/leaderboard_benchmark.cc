@@ -90,8 +90,8 @@ void Window(benchmark::State& state, Factory make) {
     rows += r.second.size();
     benchmark::DoNotOptimize(r);
   }
-  state.counters["rows"] = benchmark::Counter(static_cast<double>(rows),
-                                              benchmark::Counter::kAvgIterations);
+  state.counters["rows"] =
+      benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kAvgIterations);
 }
 
 void RangeFetch(benchmark::State& state, Factory make) {
@@ -180,7 +180,7 @@ void ScoreIndexMemory_Hand(benchmark::State& state) {
   state.counters["index_MB"] = static_cast<double>(bytes) / 1e6;
 }
 
-#define KIN_LEADERBOARD_BENCH(op)                                                  \
+#define KIN_LEADERBOARD_BENCH(op)                                                   \
   BENCHMARK_CAPTURE(op, Kin, &MakeKinLeaderboard)->Name("BM_" #op "_Kin");          \
   BENCHMARK_CAPTURE(op, Sqlite, &MakeSqliteLeaderboard)->Name("BM_" #op "_Sqlite"); \
   BENCHMARK_CAPTURE(op, Hand, &MakeHandLeaderboard)->Name("BM_" #op "_Hand")

@@ -81,15 +81,13 @@ class KinLeaderboard : public LeaderboardPeer {
   }
 
   std::vector<int64_t> Leaderboard(size_t n) override {
-    return Ids(Check(db_.Query("players")
-                         .OrderBy("score", kDesc)
-                         .Limit(static_cast<int64_t>(n))
-                         .Get()));
+    return Ids(
+        Check(db_.Query("players").OrderBy("score", kDesc).Limit(static_cast<int64_t>(n)).Get()));
   }
 
   std::vector<int64_t> GuildTop10(int64_t guild) override {
-    return Ids(Check(
-        db_.Query("players").Where("guild", guild).OrderBy("score", kDesc).Limit(10).Get()));
+    return Ids(
+        Check(db_.Query("players").Where("guild", guild).OrderBy("score", kDesc).Limit(10).Get()));
   }
 
   std::pair<int64_t, std::vector<int64_t>> Window(int64_t lo, int64_t hi) override {
@@ -161,8 +159,7 @@ class SqliteLeaderboard : public LeaderboardPeer {
     }
     Exec("COMMIT; ANALYZE;");
     top_ = Prepare("SELECT id FROM players ORDER BY score DESC LIMIT ?1");
-    guild_top_ = Prepare(
-        "SELECT id FROM players WHERE guild = ?1 ORDER BY score DESC LIMIT 10");
+    guild_top_ = Prepare("SELECT id FROM players WHERE guild = ?1 ORDER BY score DESC LIMIT 10");
     window_count_ = Prepare("SELECT COUNT(*) FROM players WHERE created_at BETWEEN ?1 AND ?2");
     window_ = Prepare("SELECT id FROM players WHERE created_at BETWEEN ?1 AND ?2");
     range_ = Prepare("SELECT id FROM players WHERE score BETWEEN ?1 AND ?2");
@@ -291,13 +288,13 @@ class HandLeaderboard : public LeaderboardPeer {
 
   std::pair<int64_t, std::vector<int64_t>> Window(int64_t lo, int64_t hi) override {
     int64_t count = 0;
-    for (auto it = by_created_.lower_bound({lo, 0});
-         it != by_created_.end() && it->first <= hi; ++it) {
+    for (auto it = by_created_.lower_bound({lo, 0}); it != by_created_.end() && it->first <= hi;
+         ++it) {
       ++count;
     }
     std::vector<int64_t> ids;
-    for (auto it = by_created_.lower_bound({lo, 0});
-         it != by_created_.end() && it->first <= hi; ++it) {
+    for (auto it = by_created_.lower_bound({lo, 0}); it != by_created_.end() && it->first <= hi;
+         ++it) {
       ids.push_back(players_.id[it->second]);
     }
     return {count, std::move(ids)};
@@ -305,8 +302,7 @@ class HandLeaderboard : public LeaderboardPeer {
 
   std::vector<int64_t> RangeFetch(int64_t lo, int64_t hi) override {
     std::vector<int64_t> ids;
-    for (auto it = by_score_.lower_bound({lo, 0}); it != by_score_.end() && it->first <= hi;
-         ++it) {
+    for (auto it = by_score_.lower_bound({lo, 0}); it != by_score_.end() && it->first <= hi; ++it) {
       ids.push_back(players_.id[it->second]);
     }
     return ids;
@@ -351,9 +347,7 @@ class HandLeaderboard : public LeaderboardPeer {
 
 }  // namespace
 
-std::unique_ptr<LeaderboardPeer> MakeKinLeaderboard() {
-  return std::make_unique<KinLeaderboard>();
-}
+std::unique_ptr<LeaderboardPeer> MakeKinLeaderboard() { return std::make_unique<KinLeaderboard>(); }
 std::unique_ptr<LeaderboardPeer> MakeSqliteLeaderboard() {
   return std::make_unique<SqliteLeaderboard>();
 }

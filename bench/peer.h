@@ -62,7 +62,7 @@ enum class Op {
   kSnapshotLoad,
 };
 inline constexpr Op kAllOps[] = {
-    Op::kLoad,     Op::kLookup,       Op::kPreload,  Op::kTop5,
+    Op::kLoad,     Op::kLookup,       Op::kPreload,      Op::kTop5,
     Op::kCountAll, Op::kHasGe5,       Op::kMaxPerParent, Op::kWhereHas,
     Op::kInsert,   Op::kSnapshotSave, Op::kSnapshotLoad,
 };

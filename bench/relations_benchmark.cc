@@ -119,8 +119,8 @@ absl::Status LoadFixture(const std::string& name) {
   Reports()[name] = r;
   f.instance = std::move(peer);
   f.peer = name;
-  std::fprintf(stderr, "# loaded %s (%s) in %.2f s\n", name.c_str(),
-               Describe(data.options).c_str(), r.seconds);
+  std::fprintf(stderr, "# loaded %s (%s) in %.2f s\n", name.c_str(), Describe(data.options).c_str(),
+               r.seconds);
   PrintHow(*f.instance);
   return absl::OkStatus();
 }
@@ -191,10 +191,10 @@ void BM_Load(benchmark::State& state, const std::string& name) {
   state.counters["heap_MB"] = Mb(r.heap_bytes);
   state.counters["rss_MB"] = Mb(r.rss_bytes);
   if (r.peak_known) state.counters["peak_rss_MB"] = Mb(r.peak_bytes);
-  state.counters["rows"] = benchmark::Counter(
-      static_cast<double>(Data().num_users() + Data().num_posts()) *
-          static_cast<double>(state.iterations()),
-      benchmark::Counter::kIsRate);
+  state.counters["rows"] =
+      benchmark::Counter(static_cast<double>(Data().num_users() + Data().num_posts()) *
+                             static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
 }
 
 void BM_Op(benchmark::State& state, const std::string& name, Op op) {
@@ -210,9 +210,7 @@ void BM_Op(benchmark::State& state, const std::string& name, Op op) {
     case Op::kLookup: {
       static const std::vector<int64_t> ids = SampleUserIds(data, kLookupSample, 1);
       size_t i = 0;
-      RunQuery(state, peer, op, 1, [&](Peer& p) {
-        return p.Lookup(ids[i++ % ids.size()]);
-      });
+      RunQuery(state, peer, op, 1, [&](Peer& p) { return p.Lookup(ids[i++ % ids.size()]); });
       break;
     }
     case Op::kPreload: {
@@ -255,9 +253,8 @@ void BM_Insert(benchmark::State& state, const std::string& name) {
     state.ResumeTiming();
     if (!Check(state, status)) return;
   }
-  state.counters["rows"] =
-      benchmark::Counter(static_cast<double>(data.num_posts() * state.iterations()),
-                         benchmark::Counter::kIsRate);
+  state.counters["rows"] = benchmark::Counter(
+      static_cast<double>(data.num_posts() * state.iterations()), benchmark::Counter::kIsRate);
 }
 
 int64_t FileBytes(const std::string& path) {
@@ -272,7 +269,7 @@ int64_t FileBytes(const std::string& path) {
 void SetSnapshotCounters(benchmark::State& state, int64_t bytes) {
   state.counters["file_MB"] = Mb(bytes);
   state.counters["MB"] = benchmark::Counter(Mb(bytes) * static_cast<double>(state.iterations()),
-                                              benchmark::Counter::kIsRate);
+                                            benchmark::Counter::kIsRate);
   state.SetBytesProcessed(bytes * state.iterations());
 }
 
@@ -338,7 +335,7 @@ void Register() {
           break;
         default:
           b = benchmark::RegisterBenchmark(bm.c_str(), BM_Op, name, op)
-                  ->Unit(op == Op::kLookup ? benchmark::kMicrosecond
+                  ->Unit(op == Op::kLookup    ? benchmark::kMicrosecond
                          : op == Op::kPreload ? benchmark::kMicrosecond
                                               : benchmark::kMillisecond);
       }
@@ -354,14 +351,13 @@ void PrintSummary() {
   if (Reports().empty()) return;
   std::fprintf(stderr, "\n# data set: %s\n", Describe(Options()).c_str());
   std::fprintf(stderr, "# memory held by the loaded data set, per peer (MB):\n");
-  std::fprintf(stderr, "# %-10s %10s %10s %12s %8s\n", "peer", "heap", "rss", "peak_rss",
-               "load_s");
+  std::fprintf(stderr, "# %-10s %10s %10s %12s %8s\n", "peer", "heap", "rss", "peak_rss", "load_s");
   for (const auto& [name, r] : Reports()) {
-    std::fprintf(stderr, "# %-10s %10.1f %10.1f %12s %8.2f\n", name.c_str(), Mb(r.heap_bytes),
-                 Mb(r.rss_bytes),
-                 r.peak_known ? std::to_string(static_cast<int64_t>(Mb(r.peak_bytes))).c_str()
-                              : "n/a",
-                 r.seconds);
+    std::fprintf(
+        stderr, "# %-10s %10.1f %10.1f %12s %8.2f\n", name.c_str(), Mb(r.heap_bytes),
+        Mb(r.rss_bytes),
+        r.peak_known ? std::to_string(static_cast<int64_t>(Mb(r.peak_bytes))).c_str() : "n/a",
+        r.seconds);
   }
 }
 

@@ -236,10 +236,7 @@ void BM_Snapshot_LoadStoredIndexes(benchmark::State& state) {
   state.counters["extra_bytes"] = static_cast<double>(stored.size());
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_Snapshot_LoadStoredIndexes)
-    ->Arg(1 << 17)
-    ->Arg(1 << 20)
-    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Snapshot_LoadStoredIndexes)->Arg(1 << 17)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace kin

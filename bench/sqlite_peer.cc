@@ -209,8 +209,8 @@ absl::Status SqlitePeer::InsertPosts(const Dataset& data) {
     sqlite3_bind_int64(s, 3, data.post_created_at[i]);
     sqlite3_bind_int64(s, 4, data.post_likes[i]);
     sqlite3_bind_int(s, 5, data.post_is_published[i]);
-    sqlite3_bind_text(s, 6, data.post_title[i].data(),
-                      static_cast<int>(data.post_title[i].size()), SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, data.post_title[i].data(), static_cast<int>(data.post_title[i].size()),
+                      SQLITE_STATIC);
     if (sqlite3_step(s) != SQLITE_DONE) {
       absl::Status err = Error("insert post");
       (void)Exec("ROLLBACK");

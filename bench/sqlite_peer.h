@@ -82,7 +82,7 @@ class SqlitePeer final : public Peer {
   Stmt has_ge5_;
   Stmt max_per_parent_;
   Stmt where_has_;
-  absl::flat_hash_map<size_t, Stmt> preload_;  // by number of ids
+  absl::flat_hash_map<size_t, Stmt> preload_;    // by number of ids
   absl::flat_hash_map<int, std::string> plans_;  // by Op
 };
 

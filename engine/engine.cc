@@ -109,10 +109,10 @@ absl::Status Engine::DropTable(absl::string_view name) {
   if (it == by_name_.end()) return errors::UnknownTable(name);
   for (const ForeignKeySpec& fk : foreign_keys_) {
     if (fk.child_table == name || fk.parent_table == name) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "table '", name, "' is used by the foreign key ",
-          QualifiedName(fk.child_table, fk.child_column), " -> ",
-          QualifiedName(fk.parent_table, fk.parent_column)));
+      return absl::FailedPreconditionError(
+          absl::StrCat("table '", name, "' is used by the foreign key ",
+                       QualifiedName(fk.child_table, fk.child_column), " -> ",
+                       QualifiedName(fk.parent_table, fk.parent_column)));
     }
   }
   Table* t = it->second;
@@ -177,8 +177,8 @@ absl::Status Engine::CreateIndex(absl::string_view table, absl::string_view colu
 absl::Status Engine::CheckRow(const Row& row) const {
   if (row.table() == nullptr) return absl::FailedPreconditionError("empty row handle");
   if (row.table()->owner() != id_) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "row of table '", row.table()->name(), "' does not belong to this database"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("row of table '", row.table()->name(), "' does not belong to this database"));
   }
   return row.CheckValid();
 }
@@ -226,7 +226,8 @@ absl::StatusOr<std::vector<Row>> Engine::InsertMany(absl::string_view table,
 absl::StatusOr<size_t> Engine::InsertBatch(absl::string_view table, RowBatch batch) {
   Table* t = MutableTable(table);
   if (t == nullptr) return errors::UnknownTable(table);
-  if (!HasChildChecks(*t)) return t->InsertBatch(std::move(batch), marks_.empty() ? nullptr : &log_);
+  if (!HasChildChecks(*t))
+    return t->InsertBatch(std::move(batch), marks_.empty() ? nullptr : &log_);
   size_t rows = 0;
   KIN_RETURN_IF_ERROR(Atomically([&]() -> absl::Status {
     const uint32_t first = static_cast<uint32_t>(t->slot_count());
@@ -274,8 +275,8 @@ absl::StatusOr<bool> Engine::Update(const Row& row, const Attrs& attrs) {
   return changed;
 }
 
-absl::Status Engine::ApplyUpdateActions(
-    Table& table, RowId id, const std::vector<std::pair<ColumnId, Value>>& old_keys) {
+absl::Status Engine::ApplyUpdateActions(Table& table, RowId id,
+                                        const std::vector<std::pair<ColumnId, Value>>& old_keys) {
   for (const ForeignKeySpec& fk : foreign_keys_) {
     if (fk.parent_table != table.name() || !Enforced(fk)) continue;
     ColumnId parent_column = *table.FindColumn(fk.parent_column);
@@ -288,11 +289,11 @@ absl::Status Engine::ApplyUpdateActions(
       std::vector<RowId> kids(found.begin(), found.end());
       if (kids.empty()) continue;
       if (fk.on_update != OnUpdate::kCascade) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "cannot change ", QualifiedName(table.name(), fk.parent_column), " from ",
-            errors::Quote(old), ": ", kids.size(), " row(s) of ",
-            QualifiedName(fk.child_table, fk.child_column), " reference it (on update ",
-            OnUpdateName(fk.on_update), ")"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("cannot change ", QualifiedName(table.name(), fk.parent_column), " from ",
+                         errors::Quote(old), ": ", kids.size(), " row(s) of ",
+                         QualifiedName(fk.child_table, fk.child_column),
+                         " reference it (on update ", OnUpdateName(fk.on_update), ")"));
       }
       Value now = table.GetValue(id, parent_column);
       for (RowId kid : kids) {
@@ -332,11 +333,11 @@ absl::Status Engine::CollectChildren(Table& table, RowId id, std::vector<Pending
     }
     if (kids.empty()) continue;
     if (fk.on_delete == OnDelete::kRestrict || fk.on_delete == OnDelete::kNoAction) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot delete from '", table.name(), "' the row with ", fk.parent_column, " = ",
-          errors::Quote(key), ": ", kids.size(), " row(s) of ",
-          QualifiedName(fk.child_table, fk.child_column), " reference it (on delete ",
-          OnDeleteName(fk.on_delete), ")"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot delete from '", table.name(), "' the row with ", fk.parent_column,
+                       " = ", errors::Quote(key), ": ", kids.size(), " row(s) of ",
+                       QualifiedName(fk.child_table, fk.child_column), " reference it (on delete ",
+                       OnDeleteName(fk.on_delete), ")"));
     }
     out->push_back({&fk, child, std::move(kids)});
   }
@@ -355,9 +356,9 @@ absl::Status Engine::DeleteRow(Table& root, RowId root_id) {
   std::vector<Frame> stack;
   auto visit = [&](Table& table, RowId id) -> absl::Status {
     if (stack.size() >= kMaxCascadeDepth) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "table '", table.name(), "': cascade deeper than ", kMaxCascadeDepth,
-          " rows (kMaxCascadeDepth)"));
+      return absl::FailedPreconditionError(absl::StrCat("table '", table.name(),
+                                                        "': cascade deeper than ", kMaxCascadeDepth,
+                                                        " rows (kMaxCascadeDepth)"));
     }
     Frame frame;
     KIN_RETURN_IF_ERROR(CollectChildren(table, id, &frame.pending));
@@ -451,11 +452,13 @@ absl::Status Engine::Rollback() {
 
 absl::Status Engine::CloseScoped(uint64_t serial, bool commit, absl::string_view what) {
   const int i = FindMark(serial);
-  if (i < 0) return absl::FailedPreconditionError(absl::StrCat(what, ": transaction already closed"));
+  if (i < 0)
+    return absl::FailedPreconditionError(absl::StrCat(what, ": transaction already closed"));
   const size_t inner = marks_.size() - 1 - static_cast<size_t>(i);
   if (inner > 0) {
     return absl::FailedPreconditionError(
-        absl::StrCat(what, ": ", inner, " transaction(s) opened inside this one are still open; "
+        absl::StrCat(what, ": ", inner,
+                     " transaction(s) opened inside this one are still open; "
                      "close them first"));
   }
   if (!commit) {
@@ -479,9 +482,9 @@ absl::Status Engine::Atomically(const std::function<absl::Status()>& body) {
   if (left_open > 0) {
     RollbackTo(static_cast<size_t>(i));
     if (!status.ok()) return status;
-    return absl::FailedPreconditionError(absl::StrCat(
-        "atomically: the body left ", left_open,
-        " transaction(s) open; everything it did was rolled back"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("atomically: the body left ", left_open,
+                     " transaction(s) open; everything it did was rolled back"));
   }
   KIN_RETURN_IF_ERROR(CloseScoped(serial, status.ok(), "atomically"));
   return status;
@@ -495,11 +498,11 @@ namespace {
 // key on delete cascade; row 4 of posts)"
 absl::Status MissingParent(const Table& child, const ForeignKeySpec& fk, const Value& key,
                            RowId row) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      QualifiedName(fk.child_table, fk.child_column), " = ", errors::Quote(key),
-      " names no row of ", QualifiedName(fk.parent_table, fk.parent_column),
-      " (enforced foreign key: on delete ", OnDeleteName(fk.on_delete), ", on update ",
-      OnUpdateName(fk.on_update), "; slot ", row.value, " of '", child.name(), "')"));
+  return absl::FailedPreconditionError(
+      absl::StrCat(QualifiedName(fk.child_table, fk.child_column), " = ", errors::Quote(key),
+                   " names no row of ", QualifiedName(fk.parent_table, fk.parent_column),
+                   " (enforced foreign key: on delete ", OnDeleteName(fk.on_delete), ", on update ",
+                   OnUpdateName(fk.on_update), "; slot ", row.value, " of '", child.name(), "')"));
 }
 
 }  // namespace
@@ -550,9 +553,8 @@ absl::Status Engine::AddForeignKey(const ForeignKeySpec& fk) {
   const ColumnSpec& ps = parent->column(parent_column);
   if (cs.type != ps.type) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "foreign key ", QualifiedName(fk.child_table, fk.child_column), " is ",
-        TypeName(cs.type), " but ", QualifiedName(fk.parent_table, fk.parent_column), " is ",
-        TypeName(ps.type)));
+        "foreign key ", QualifiedName(fk.child_table, fk.child_column), " is ", TypeName(cs.type),
+        " but ", QualifiedName(fk.parent_table, fk.parent_column), " is ", TypeName(ps.type)));
   }
   if (cs.type != Type::kInt64 && cs.type != Type::kString) {
     return absl::InvalidArgumentError(
@@ -566,9 +568,8 @@ absl::Status Engine::AddForeignKey(const ForeignKeySpec& fk) {
                      QualifiedName(fk.parent_table, fk.parent_column), " is neither"));
   }
   if (fk.on_delete == OnDelete::kSetNull && !cs.nullable) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("on delete set null: ", QualifiedName(fk.child_table, fk.child_column),
-                     " is NOT NULL"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "on delete set null: ", QualifiedName(fk.child_table, fk.child_column), " is NOT NULL"));
   }
   for (const ForeignKeySpec& other : foreign_keys_) {
     if (other.child_table == fk.child_table && other.child_column == fk.child_column &&
@@ -615,9 +616,8 @@ std::string Engine::DebugString() const {
   for (const auto& t : tables_) absl::StrAppend(&out, t->DebugString());
   for (const ForeignKeySpec& fk : foreign_keys_) {
     absl::StrAppend(&out, "foreign key ", QualifiedName(fk.child_table, fk.child_column), " -> ",
-                    QualifiedName(fk.parent_table, fk.parent_column),
-                    " on delete ", OnDeleteName(fk.on_delete), " on update ",
-                    OnUpdateName(fk.on_update), "\n");
+                    QualifiedName(fk.parent_table, fk.parent_column), " on delete ",
+                    OnDeleteName(fk.on_delete), " on update ", OnUpdateName(fk.on_update), "\n");
   }
   return out;
 }
@@ -649,8 +649,7 @@ absl::Status Engine::RestoreTable(std::string name, Schema schema, TableImage im
 
 // --- Transaction ---
 
-Transaction::Transaction(Engine& engine)
-    : engine_(&engine), serial_(engine.BeginScoped()) {}
+Transaction::Transaction(Engine& engine) : engine_(&engine), serial_(engine.BeginScoped()) {}
 
 Transaction::~Transaction() {
   if (!open_) return;

@@ -32,16 +32,16 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "engine/table.h"
+#include "engine/undo_log.h"
 #include "kin/row.h"
 #include "kin/row_batch.h"
 #include "kin/schema.h"
 #include "kin/transaction.h"
-#include "engine/table.h"
-#include "engine/undo_log.h"
 #include "kin/value.h"
 
 namespace kin {

@@ -53,11 +53,10 @@ absl::Status UnknownColumn(absl::string_view table, absl::string_view column) {
       absl::StrCat("table '", table, "': no column named '", Clip(column), "'"));
 }
 
-absl::Status TypeMismatch(absl::string_view table, absl::string_view column,
-                          Type expected, const Value& got) {
-  return absl::InvalidArgumentError(absl::StrCat(QualifiedName(table, column),
-                                                 ": expected ", TypeName(expected),
-                                                 ", got ", TypedQuote(got)));
+absl::Status TypeMismatch(absl::string_view table, absl::string_view column, Type expected,
+                          const Value& got) {
+  return absl::InvalidArgumentError(absl::StrCat(QualifiedName(table, column), ": expected ",
+                                                 TypeName(expected), ", got ", TypedQuote(got)));
 }
 
 absl::Status NullNotAllowed(absl::string_view table, absl::string_view column) {
@@ -66,8 +65,8 @@ absl::Status NullNotAllowed(absl::string_view table, absl::string_view column) {
 }
 
 absl::Status MissingValue(absl::string_view table, absl::string_view column) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      QualifiedName(table, column), ": missing value for a NOT NULL column"));
+  return absl::InvalidArgumentError(
+      absl::StrCat(QualifiedName(table, column), ": missing value for a NOT NULL column"));
 }
 
 absl::Status DuplicateAttribute(absl::string_view table, absl::string_view column) {
@@ -75,21 +74,19 @@ absl::Status DuplicateAttribute(absl::string_view table, absl::string_view colum
       absl::StrCat("table '", table, "': column '", column, "' given twice"));
 }
 
-absl::Status DuplicateKey(absl::string_view table, absl::string_view column,
-                          const Value& key) {
-  return absl::AlreadyExistsError(absl::StrCat(
-      QualifiedName(table, column), ": duplicate value ", Quote(key)));
+absl::Status DuplicateKey(absl::string_view table, absl::string_view column, const Value& key) {
+  return absl::AlreadyExistsError(
+      absl::StrCat(QualifiedName(table, column), ": duplicate value ", Quote(key)));
 }
 
-absl::Status RowNotFound(absl::string_view table, absl::string_view key_column,
-                         const Value& key) {
-  return absl::NotFoundError(absl::StrCat("table '", table, "': no row with ",
-                                          key_column, " = ", Quote(key)));
+absl::Status RowNotFound(absl::string_view table, absl::string_view key_column, const Value& key) {
+  return absl::NotFoundError(
+      absl::StrCat("table '", table, "': no row with ", key_column, " = ", Quote(key)));
 }
 
 absl::Status StaleRow(absl::string_view table, uint32_t slot) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      "table '", table, "': stale or deleted row (slot ", slot, ")"));
+  return absl::FailedPreconditionError(
+      absl::StrCat("table '", table, "': stale or deleted row (slot ", slot, ")"));
 }
 
 absl::Status UnknownOperator(absl::string_view table, absl::string_view column,
@@ -106,8 +103,7 @@ absl::Status NullComparison(absl::string_view table, absl::string_view column,
 }
 
 absl::Status WrongColumnType(absl::string_view table, absl::string_view column,
-                             absl::string_view operation, absl::string_view needs,
-                             Type actual) {
+                             absl::string_view operation, absl::string_view needs, Type actual) {
   return absl::InvalidArgumentError(absl::StrCat(QualifiedName(table, column), ": ", operation,
                                                  " needs ", needs, " column, not ",
                                                  TypeName(actual)));

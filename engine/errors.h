@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "kin/value.h"
 
 namespace kin {
@@ -39,8 +39,8 @@ absl::Status UnknownTable(absl::string_view table);
 // InvalidArgument: "table 'posts': no column named 'titel'"
 absl::Status UnknownColumn(absl::string_view table, absl::string_view column);
 // InvalidArgument: "posts.user_id: expected int64, got string \"abc\""
-absl::Status TypeMismatch(absl::string_view table, absl::string_view column,
-                          Type expected, const Value& got);
+absl::Status TypeMismatch(absl::string_view table, absl::string_view column, Type expected,
+                          const Value& got);
 // InvalidArgument: "posts.user_id: NULL for a NOT NULL column"
 absl::Status NullNotAllowed(absl::string_view table, absl::string_view column);
 // InvalidArgument: "posts.user_id: missing value for a NOT NULL column"
@@ -48,11 +48,9 @@ absl::Status MissingValue(absl::string_view table, absl::string_view column);
 // InvalidArgument: "table 'posts': column 'title' given twice"
 absl::Status DuplicateAttribute(absl::string_view table, absl::string_view column);
 // AlreadyExists: "users.email: duplicate value \"a@b\""
-absl::Status DuplicateKey(absl::string_view table, absl::string_view column,
-                          const Value& key);
+absl::Status DuplicateKey(absl::string_view table, absl::string_view column, const Value& key);
 // NotFound: "table 'users': no row with id = 7"
-absl::Status RowNotFound(absl::string_view table, absl::string_view key_column,
-                         const Value& key);
+absl::Status RowNotFound(absl::string_view table, absl::string_view key_column, const Value& key);
 // FailedPrecondition: "table 'users': stale or deleted row (slot 3)"
 absl::Status StaleRow(absl::string_view table, uint32_t slot);
 
@@ -66,8 +64,7 @@ absl::Status NullComparison(absl::string_view table, absl::string_view column,
                             absl::string_view what);
 // InvalidArgument: "posts.score: starts with needs a string column, not int64"
 absl::Status WrongColumnType(absl::string_view table, absl::string_view column,
-                             absl::string_view operation, absl::string_view needs,
-                             Type actual);
+                             absl::string_view operation, absl::string_view needs, Type actual);
 // InvalidArgument: "query on 'posts': page must be >= 1, got 0"
 absl::Status BadQueryArgument(absl::string_view table, absl::string_view what, int64_t min,
                               int64_t got);

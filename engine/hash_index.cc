@@ -44,8 +44,7 @@ void HashIndex::MakeSparse() {
 
 size_t HashIndex::num_keys() const {
   if (dense_mode_) return dense_count_;
-  return std::visit(
-      [&](const auto& m) { return unique_ ? m.one.size() : m.many.size(); }, maps_);
+  return std::visit([&](const auto& m) { return unique_ ? m.one.size() : m.many.size(); }, maps_);
 }
 
 std::span<const RowId> HashIndex::Find(int64_t key) const {
@@ -290,32 +289,39 @@ void HashIndex::Clear() {
   dense_count_ = 0;
   dense_mode_ = key_type_ == Type::kInt64;
   rows_ascending_ = true;
-  std::visit([](auto& m) { m.one.clear(); m.many.clear(); }, maps_);
+  std::visit(
+      [](auto& m) {
+        m.one.clear();
+        m.many.clear();
+      },
+      maps_);
 }
 
 void HashIndex::Reserve(size_t keys) {
   if (dense_mode_) return;  // sized by the keys themselves
-  std::visit([&](auto& m) { unique_ ? m.one.reserve(keys) : m.many.reserve(keys); },
-             maps_);
+  std::visit([&](auto& m) { unique_ ? m.one.reserve(keys) : m.many.reserve(keys); }, maps_);
 }
 
 size_t HashIndex::MemoryBytes() const {
-  size_t dense = dense_.capacity() * sizeof(RowId) +
-                 dense_many_.capacity() * sizeof(std::vector<RowId>);
+  size_t dense =
+      dense_.capacity() * sizeof(RowId) + dense_many_.capacity() * sizeof(std::vector<RowId>);
   for (const std::vector<RowId>& rows : dense_many_) dense += rows.capacity() * sizeof(RowId);
   return dense + std::visit(
-      [&](const auto& m) {
-        using K = typename std::decay_t<decltype(m.one)>::key_type;
-        size_t bytes = m.one.capacity() * (sizeof(K) + sizeof(RowId) + 1) +
-                       m.many.capacity() * (sizeof(K) + sizeof(std::vector<RowId>) + 1);
-        for (const auto& [k, v] : m.many) bytes += v.capacity() * sizeof(RowId);
-        if constexpr (std::is_same_v<K, std::string>) {
-          for (const auto& [k, v] : m.one) bytes += k.capacity() > 15 ? k.capacity() : 0;
-          for (const auto& [k, v] : m.many) bytes += k.capacity() > 15 ? k.capacity() : 0;
-        }
-        return bytes;
-      },
-      maps_);
+                     [&](const auto& m) {
+                       using K = typename std::decay_t<decltype(m.one)>::key_type;
+                       size_t bytes =
+                           m.one.capacity() * (sizeof(K) + sizeof(RowId) + 1) +
+                           m.many.capacity() * (sizeof(K) + sizeof(std::vector<RowId>) + 1);
+                       for (const auto& [k, v] : m.many) bytes += v.capacity() * sizeof(RowId);
+                       if constexpr (std::is_same_v<K, std::string>) {
+                         for (const auto& [k, v] : m.one)
+                           bytes += k.capacity() > 15 ? k.capacity() : 0;
+                         for (const auto& [k, v] : m.many)
+                           bytes += k.capacity() > 15 ? k.capacity() : 0;
+                       }
+                       return bytes;
+                     },
+                     maps_);
 }
 
 }  // namespace kin

@@ -177,7 +177,8 @@ std::string OrderedIndex::DebugString() const {
         using Entry = typename std::decay_t<decltype(set)>::value_type;
         const Entry* prev = nullptr;
         for (const Entry& e : set) {
-          bool same = prev != nullptr && !set.key_comp()(Entry(prev->first, 0), Entry(e.first, 0)) &&
+          bool same = prev != nullptr &&
+                      !set.key_comp()(Entry(prev->first, 0), Entry(e.first, 0)) &&
                       !set.key_comp()(Entry(e.first, 0), Entry(prev->first, 0));
           if (!same) {
             flush();

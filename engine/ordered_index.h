@@ -98,8 +98,7 @@ class OrderedIndex {
  private:
   template <typename Set, typename Key, typename F>
   static bool WalkSet(const Set& set, const std::optional<Key>& lo, bool lo_inc,
-                      const std::optional<Key>& hi, bool hi_inc, bool skip_nan, bool desc,
-                      F& f);
+                      const std::optional<Key>& hi, bool hi_inc, bool skip_nan, bool desc, F& f);
 
   ColumnId column_;
   Type type_;

@@ -3,8 +3,8 @@
 #include "absl/strings/str_cat.h"
 #include "engine/errors.h"
 #include "engine/string_view.h"
-#include "kin/status_macros.h"
 #include "engine/table.h"
+#include "kin/status_macros.h"
 
 namespace kin {
 
@@ -31,8 +31,8 @@ absl::StatusOr<ColumnId> Row::Typed(absl::string_view column, Type type) const {
   const ColumnSpec& spec = table_->column(id);
   if (spec.type != type) {
     return absl::InvalidArgumentError(absl::StrCat(QualifiedName(table_->name(), column),
-                                                   ": column is ", TypeName(spec.type),
-                                                   ", not ", TypeName(type)));
+                                                   ": column is ", TypeName(spec.type), ", not ",
+                                                   TypeName(type)));
   }
   if (table_->IsNull(id_, id)) {
     return absl::InvalidArgumentError(

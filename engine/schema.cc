@@ -39,8 +39,7 @@ void ColumnOption::ApplyTo(ColumnSpec& spec) const {
   }
 }
 
-Schema& Schema::Add(std::string name, Type type,
-                    std::initializer_list<ColumnOption> opts) {
+Schema& Schema::Add(std::string name, Type type, std::initializer_list<ColumnOption> opts) {
   ColumnSpec spec;
   spec.name = std::move(name);
   spec.type = type;
@@ -85,15 +84,13 @@ absl::Status Schema::Validate(absl::string_view table) const {
     return absl::InvalidArgumentError(absl::StrCat("table '", table, "': ", error_));
   }
   if (columns_.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("table '", table, "': schema has no columns"));
+    return absl::InvalidArgumentError(absl::StrCat("table '", table, "': schema has no columns"));
   }
   absl::flat_hash_map<absl::string_view, int> seen;
   int primary_keys = 0;
   for (const ColumnSpec& c : columns_) {
     if (c.name.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("table '", table, "': empty column name"));
+      return absl::InvalidArgumentError(absl::StrCat("table '", table, "': empty column name"));
     }
     if (c.name == "*") {
       // Count("*") and the aggregates read "*" as "every row": a column of
@@ -108,9 +105,9 @@ absl::Status Schema::Validate(absl::string_view table) const {
     if (c.primary_key) {
       ++primary_keys;
       if (c.type != Type::kInt64 && c.type != Type::kString) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            QualifiedName(table, c.name), ": primary key must be int64 or string, not ",
-            TypeName(c.type)));
+        return absl::InvalidArgumentError(
+            absl::StrCat(QualifiedName(table, c.name),
+                         ": primary key must be int64 or string, not ", TypeName(c.type)));
       }
     }
     // ColumnSpec is public, so the flag can arrive on any column; inserts
@@ -122,24 +119,23 @@ absl::Status Schema::Validate(absl::string_view table) const {
     if ((c.unique || c.indexed) && c.type != Type::kInt64 && c.type != Type::kString) {
       return absl::InvalidArgumentError(
           absl::StrCat(QualifiedName(table, c.name),
-                       ": only int64 and string columns can be indexed, not ",
-                       TypeName(c.type)));
+                       ": only int64 and string columns can be indexed, not ", TypeName(c.type)));
     }
     if (c.default_value.has_value()) {
       const Value& d = *c.default_value;
       if (d.is_null()) {
         if (!c.nullable) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              QualifiedName(table, c.name), ": default NULL for a NOT NULL column"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(QualifiedName(table, c.name), ": default NULL for a NOT NULL column"));
         }
       } else if (!ValueFitsType(d, c.type)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(QualifiedName(table, c.name), ": default expected ",
-                         TypeName(c.type), ", got ", d.TypedDebugString()));
+        return absl::InvalidArgumentError(absl::StrCat(QualifiedName(table, c.name),
+                                                       ": default expected ", TypeName(c.type),
+                                                       ", got ", d.TypedDebugString()));
       }
       if (c.primary_key || c.unique) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            QualifiedName(table, c.name), ": a key column cannot have a default"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(QualifiedName(table, c.name), ": a key column cannot have a default"));
       }
     }
   }

@@ -53,8 +53,7 @@ size_t ColumnDataIndex(Type type) {
   return 0;
 }
 
-Table::Table(std::string name, Schema schema)
-    : name_(std::move(name)), schema_(std::move(schema)) {
+Table::Table(std::string name, Schema schema) : name_(std::move(name)), schema_(std::move(schema)) {
   size_t n = schema_.size();
   columns_.reserve(n);
   validity_.resize(n);
@@ -127,13 +126,12 @@ Value Table::GetValue(RowId id, ColumnId column) const {
 namespace {
 
 template <typename T>
-absl::StatusOr<std::span<const T>> TypedColumn(const Table& t, absl::string_view name,
-                                               Type type) {
+absl::StatusOr<std::span<const T>> TypedColumn(const Table& t, absl::string_view name, Type type) {
   KIN_ASSIGN_OR_RETURN(ColumnId id, t.GetColumn(name));
   if (t.column(id).type != type) {
-    return absl::InvalidArgumentError(absl::StrCat(QualifiedName(t.name(), name),
-                                                   ": column is ", TypeName(t.column(id).type),
-                                                   ", not ", TypeName(type)));
+    return absl::InvalidArgumentError(absl::StrCat(QualifiedName(t.name(), name), ": column is ",
+                                                   TypeName(t.column(id).type), ", not ",
+                                                   TypeName(type)));
   }
   return std::span<const T>(std::get<std::vector<T>>(t.column_data(id)));
 }
@@ -149,8 +147,7 @@ absl::StatusOr<std::span<const double>> Table::DoubleColumn(absl::string_view co
 absl::StatusOr<std::span<const uint8_t>> Table::BoolColumn(absl::string_view column) const {
   return TypedColumn<uint8_t>(*this, column, Type::kBool);
 }
-absl::StatusOr<std::span<const std::string>> Table::StringColumn(
-    absl::string_view column) const {
+absl::StatusOr<std::span<const std::string>> Table::StringColumn(absl::string_view column) const {
   return TypedColumn<std::string>(*this, column, Type::kString);
 }
 
@@ -302,8 +299,7 @@ RowId Table::ApplyInsert(std::vector<internal::UndoEntry>* log) {
     generations_.push_back(0);
   }
   uint32_t generation_before = generations_[id.value];
-  if (id.value < min_generations_.size() &&
-      generations_[id.value] < min_generations_[id.value]) {
+  if (id.value < min_generations_.size() && generations_[id.value] < min_generations_[id.value]) {
     generations_[id.value] = min_generations_[id.value];
     any_nonzero_generation_ = true;
   }
@@ -422,8 +418,7 @@ void Table::Undo(const internal::UndoEntry& e) {
       // Handles to the undone row carry generations_[id]: keep any later
       // insert into this slot above it.
       if (min_generations_.size() <= id.value) min_generations_.resize(id.value + 1, 0);
-      min_generations_[id.value] =
-          std::max(min_generations_[id.value], generations_[id.value] + 1);
+      min_generations_[id.value] = std::max(min_generations_[id.value], generations_[id.value] + 1);
       if (e.reused_slot) {
         generations_[id.value] = e.generation;
         for (size_t i = 0; i < columns_.size(); ++i) {
@@ -597,8 +592,7 @@ absl::Status Table::Restore(TableImage image) {
       if (index_order[i].size() != expected) {
         for (uint32_t s : live_slots) {
           if (seen[s] == 0 && !IsNull(RowId(s), column)) {
-            return bad(
-                absl::StrCat("index order for column '", column_name, "' misses slot ", s));
+            return bad(absl::StrCat("index order for column '", column_name, "' misses slot ", s));
           }
         }
       }
@@ -643,18 +637,15 @@ absl::Status Table::Restore(TableImage image) {
 std::string Table::DebugString() const {
   std::string out = absl::StrCat("table ", name_, "\n");
   for (const ColumnSpec& c : schema_.columns()) {
-    absl::StrAppend(&out, "  column ", c.name, " ", TypeName(c.type),
-                    c.nullable ? " null" : " not-null", c.primary_key ? " pk" : "",
-                    c.auto_increment ? " auto" : "", c.unique ? " unique" : "",
-                    index(*schema_.Find(c.name)) != nullptr ? " indexed" : "",
-                    c.ordered ? " ordered" : "",
-                    c.default_value ? absl::StrCat(" default=", c.default_value->DebugString())
-                                    : "",
-                    "\n");
+    absl::StrAppend(
+        &out, "  column ", c.name, " ", TypeName(c.type), c.nullable ? " null" : " not-null",
+        c.primary_key ? " pk" : "", c.auto_increment ? " auto" : "", c.unique ? " unique" : "",
+        index(*schema_.Find(c.name)) != nullptr ? " indexed" : "", c.ordered ? " ordered" : "",
+        c.default_value ? absl::StrCat(" default=", c.default_value->DebugString()) : "", "\n");
   }
   absl::StrAppend(&out, "  slots=", slot_count(), " live=", live_count_,
-                  " next_auto=", next_auto_increment_, " free=[",
-                  absl::StrJoin(free_slots_, ","), "]\n");
+                  " next_auto=", next_auto_increment_, " free=[", absl::StrJoin(free_slots_, ","),
+                  "]\n");
   for (uint32_t s = 0; s < slot_count(); ++s) {
     absl::StrAppend(&out, "  slot ", s, " gen ", generations_[s]);
     if (live_.Get(s)) absl::StrAppend(&out, " ", GetRow(RowId(s)).DebugString());
@@ -664,11 +655,10 @@ std::string Table::DebugString() const {
     if (indexes_[i] == nullptr) continue;
     absl::StrAppend(&out, "  index ", schema_.columns()[i].name, ":");
     indexes_[i]->ForEachSorted([&](const Value& key, std::span<const RowId> rows) {
-      absl::StrAppend(&out, " ", key.DebugString(), "->[",
-                      absl::StrJoin(rows, ",", [](std::string* o, RowId r) {
-                        absl::StrAppend(o, r.value);
-                      }),
-                      "]");
+      absl::StrAppend(
+          &out, " ", key.DebugString(), "->[",
+          absl::StrJoin(rows, ",", [](std::string* o, RowId r) { absl::StrAppend(o, r.value); }),
+          "]");
     });
     absl::StrAppend(&out, "\n");
   }

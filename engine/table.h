@@ -27,17 +27,17 @@
 #include <variant>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "engine/bitmap.h"
 #include "engine/hash_index.h"
-#include "kin/ids.h"
 #include "engine/ordered_index.h"
+#include "engine/undo_log.h"
+#include "kin/ids.h"
 #include "kin/row.h"
 #include "kin/row_batch.h"
 #include "kin/schema.h"
-#include "engine/undo_log.h"
 #include "kin/value.h"
 
 namespace kin {
@@ -48,12 +48,12 @@ class RowBatch;
 // The raw state of a table, as snapshots save and load it. Indexes are not
 // part of it: they are rebuilt from the data.
 struct TableImage {
-  using ColumnData = ColumnValues;  // kin/row_batch.h
-  std::vector<ColumnData> columns;   // one per schema column, slot_count long
-  std::vector<Bitmap> validity;      // one per column; empty for NOT NULL
-  Bitmap live;                       // slot_count bits
-  std::vector<uint32_t> generations; // slot_count
-  std::vector<uint32_t> free_slots;  // the free list, bottom first
+  using ColumnData = ColumnValues;    // kin/row_batch.h
+  std::vector<ColumnData> columns;    // one per schema column, slot_count long
+  std::vector<Bitmap> validity;       // one per column; empty for NOT NULL
+  Bitmap live;                        // slot_count bits
+  std::vector<uint32_t> generations;  // slot_count
+  std::vector<uint32_t> free_slots;   // the free list, bottom first
   int64_t next_auto_increment = 1;
   // Optional, per column: the rows of a secondary (non-unique) index in the
   // order to index them, so each key keeps its rows' order (insertion order,
@@ -87,9 +87,7 @@ class Table {
   ColumnId primary_key() const { return schema_.primary_key(); }
 
   // Column by name: nullopt / InvalidArgument naming table and column.
-  std::optional<ColumnId> FindColumn(absl::string_view name) const {
-    return schema_.Find(name);
-  }
+  std::optional<ColumnId> FindColumn(absl::string_view name) const { return schema_.Find(name); }
   absl::StatusOr<ColumnId> GetColumn(absl::string_view name) const;
 
   // --- rows ---
@@ -170,13 +168,10 @@ class Table {
   }
   // The ordered index on a column (Ordered(), CreateIndex(kOrdered)), or
   // nullptr. Valid until the next write to the table.
-  const OrderedIndex* ordered_index(ColumnId column) const {
-    return ordered_[column.value].get();
-  }
+  const OrderedIndex* ordered_index(ColumnId column) const { return ordered_[column.value].get(); }
   // Checked: InvalidArgument for an unknown or unindexed column or a key of
   // the wrong type. A NULL key matches nothing.
-  absl::StatusOr<std::span<const RowId>> Children(absl::string_view column,
-                                                  const Value& key) const;
+  absl::StatusOr<std::span<const RowId>> Children(absl::string_view column, const Value& key) const;
 
   // --- iteration (slot order) ---
   class Iterator {
@@ -276,10 +271,10 @@ class Table {
   // guards handles, which never outlive this Table object.
   std::vector<uint32_t> min_generations_;
   std::vector<uint32_t> free_slots_;
-  bool any_nonzero_generation_ = false;  // see all_generations_zero()
-  std::vector<std::unique_ptr<HashIndex>> indexes_;  // per column, may be null
+  bool any_nonzero_generation_ = false;                 // see all_generations_zero()
+  std::vector<std::unique_ptr<HashIndex>> indexes_;     // per column, may be null
   std::vector<std::unique_ptr<OrderedIndex>> ordered_;  // per column, may be null
-  bool any_ordered_ = false;  // some column has an ordered index
+  bool any_ordered_ = false;                            // some column has an ordered index
   size_t live_count_ = 0;
   int64_t next_auto_increment_ = 1;
 

@@ -6,9 +6,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "engine/errors.h"
+#include "engine/table.h"
 #include "kin/row_batch.h"
 #include "kin/status_macros.h"
-#include "engine/table.h"
 
 namespace kin {
 
@@ -76,8 +76,9 @@ absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::
     }
     if (!c.nulls.empty()) {
       if (c.nulls.size() != len) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            QualifiedName(name_, c.name), ": ", c.nulls.size(), " NULL flags for ", len, " values"));
+        return absl::InvalidArgumentError(absl::StrCat(QualifiedName(name_, c.name), ": ",
+                                                       c.nulls.size(), " NULL flags for ", len,
+                                                       " values"));
       }
       if (!spec.nullable && std::find(c.nulls.begin(), c.nulls.end(), true) != c.nulls.end()) {
         return errors::NullNotAllowed(name_, c.name);
@@ -88,8 +89,9 @@ absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::
   for (const std::string& column : batch.null_columns_) {
     std::optional<ColumnId> id = schema_.Find(column);
     if (!id.has_value() || given[id->value] == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "table '", name_, "': Nulls() for column '", column, "', which the batch has no values for"));
+      return absl::InvalidArgumentError(absl::StrCat("table '", name_, "': Nulls() for column '",
+                                                     column,
+                                                     "', which the batch has no values for"));
     }
   }
   if (rows == 0) return 0;
@@ -160,8 +162,8 @@ absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::
     if (spec.nullable) {
       Bitmap& valid = validity_[i];
       valid.Reserve(first_slot + rows);
-      bool present = c != nullptr ||
-                     (spec.default_value.has_value() && !spec.default_value->is_null());
+      bool present =
+          c != nullptr || (spec.default_value.has_value() && !spec.default_value->is_null());
       for (size_t r = 0; r < rows; ++r) {
         valid.PushBack(present && (c == nullptr || c->nulls.empty() || !c->nulls[r]));
       }

@@ -24,8 +24,7 @@ std::string FormatDouble(double d) {
     std::from_chars(buf, r.ptr, back);
     if (back == d) return std::string(buf, r.ptr);
   }
-  std::to_chars_result r =
-      std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::general, 17);
+  std::to_chars_result r = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::general, 17);
   return std::string(buf, r.ptr);
 }
 

@@ -15,17 +15,17 @@
 #include <utility>
 #include <vector>
 
-#include "absl/numeric/int128.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/numeric/int128.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "engine/table.h"
-#include "kin/row_batch.h"
 #include "examples/world_check.h"
 #include "kin/kin.h"
+#include "kin/row_batch.h"
 
 namespace kin::examples {
 namespace {
@@ -45,9 +45,7 @@ class Rng {
  public:
   explicit Rng(uint64_t seed) : gen_(seed) {}
   // Uniform in [0, n) (Lemire's multiply-shift). REQUIRES: n > 0.
-  uint64_t Below(uint64_t n) {
-    return absl::Uint128High64(absl::uint128(gen_()) * n);
-  }
+  uint64_t Below(uint64_t n) { return absl::Uint128High64(absl::uint128(gen_()) * n); }
   // Uniform in [lo, hi]. REQUIRES: lo <= hi.
   int64_t Between(int64_t lo, int64_t hi) {
     return lo + static_cast<int64_t>(Below(static_cast<uint64_t>(hi - lo) + 1));
@@ -1094,8 +1092,8 @@ class World {
       return;
     }
     AddCheck(std::move(name), false,
-             absl::StrCat(it->second.count, " failures, the first: ",
-                          absl::StrJoin(it->second.first, "; ")));
+             absl::StrCat(it->second.count,
+                          " failures, the first: ", absl::StrJoin(it->second.first, "; ")));
   }
 
   static constexpr absl::string_view kCheckRollback = "rollback";

@@ -57,8 +57,7 @@ std::string FormatReport(const WorldReport& report) {
 
   absl::StrAppendFormat(&out, "\nWorld %19s %16s\n", "seeded", "after the ticks");
   auto size_row = [&](absl::string_view name, int64_t seeded, int64_t now) {
-    absl::StrAppendFormat(&out, "  %-8s %16s %16s\n", name, FormatCount(seeded),
-                          FormatCount(now));
+    absl::StrAppendFormat(&out, "  %-8s %16s %16s\n", name, FormatCount(seeded), FormatCount(now));
   };
   size_row("guilds", c.seeded_guilds, c.guilds);
   size_row("players", c.seeded_players, c.players);
@@ -76,8 +75,8 @@ std::string FormatReport(const WorldReport& report) {
                         t.tick_ms.size(), Sum(t.tick_ms) / 1e3, Median(t.tick_ms),
                         Worst(t.tick_ms));
   if (!t.tick_ms.empty()) {
-    absl::StrAppendFormat(&out, "  %-50s %6s %9s %8s %8s %7s\n", "each tick", "calls",
-                          "median ms", "worst ms", "total ms", "us/call");
+    absl::StrAppendFormat(&out, "  %-50s %6s %9s %8s %8s %7s\n", "each tick", "calls", "median ms",
+                          "worst ms", "total ms", "us/call");
   }
   for (const OpTiming& op : t.ops) {
     if (op.tick_ms.empty()) continue;
@@ -124,7 +123,8 @@ std::string FormatReport(const WorldReport& report) {
   const double mb = static_cast<double>(t.snapshot_bytes) / 1e6;
   absl::StrAppendFormat(&out, "\nSnapshot %s%s\n", report.snapshot_path,
                         report.snapshot_kept ? "" : " (temporary, removed; --save=PATH keeps it)");
-  absl::StrAppendFormat(&out, "  %s, saved in %.2f s (%.0f MB/s, atomic%s), loaded in %.2f s "
+  absl::StrAppendFormat(&out,
+                        "  %s, saved in %.2f s (%.0f MB/s, atomic%s), loaded in %.2f s "
                         "(%.0f MB/s)\n",
                         Megabytes(t.snapshot_bytes), t.save_s, PerSecond(mb, t.save_s),
                         o.fsync ? ", fsync" : "", t.load_s, PerSecond(mb, t.load_s));

@@ -141,20 +141,19 @@ absl::Status Database::HasMany(std::string_view parent_name, std::string_view ch
   Engine& engine = *engine_;
   RelationCatalog& relations = *relations_;
   if (engine.transaction_depth() > 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("has many ", parent, " -> ", child,
-                     ": relations cannot be declared inside a transaction"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "has many ", parent, " -> ", child, ": relations cannot be declared inside a transaction"));
   }
   KIN_ASSIGN_OR_RETURN(std::vector<RelationSpec> specs,
                        relations.ResolveHasMany(engine, parent, child, std::move(options)));
   const RelationSpec& has_many = specs.front();
   if (has_many.on_delete != OnDelete::kNoAction || has_many.on_update != OnUpdate::kNoAction) {
     KIN_RETURN_IF_ERROR(engine.AddForeignKey({.child_table = has_many.child_table(),
-                                       .child_column = has_many.foreign_key,
-                                       .parent_table = has_many.parent_table(),
-                                       .parent_column = has_many.local_key,
-                                       .on_delete = has_many.on_delete,
-                                       .on_update = has_many.on_update}));
+                                              .child_column = has_many.foreign_key,
+                                              .parent_table = has_many.parent_table(),
+                                              .parent_column = has_many.local_key,
+                                              .on_delete = has_many.on_delete,
+                                              .on_update = has_many.on_update}));
   } else {
     KIN_RETURN_IF_ERROR(engine.CreateIndex(has_many.child_table(), has_many.foreign_key));
   }
@@ -182,9 +181,7 @@ absl::Status Database::BelongsTo(std::string_view child_name, std::string_view p
   return absl::OkStatus();
 }
 
-kin::Query Database::Query(std::string_view table) {
-  return kin::Query(*this, std::string(table));
-}
+kin::Query Database::Query(std::string_view table) { return kin::Query(*this, std::string(table)); }
 
 absl::Status Database::DropTable(std::string_view table_name) {
   const absl::string_view table = Sv(table_name);
@@ -220,7 +217,8 @@ absl::Status Database::DropTable(std::string_view table_name) {
 
 absl::Status SaveSnapshot(const Database& db, const std::string& path,
                           const SnapshotOptions& options) {
-  return SaveSnapshotFile(internal::DatabaseAccess::engine(db), internal::DatabaseAccess::catalog(db), path, options);
+  return SaveSnapshotFile(internal::DatabaseAccess::engine(db),
+                          internal::DatabaseAccess::catalog(db), path, options);
 }
 
 absl::StatusOr<Database> LoadSnapshot(const std::string& path, const LoadOptions& options) {
@@ -229,7 +227,8 @@ absl::StatusOr<Database> LoadSnapshot(const std::string& path, const LoadOptions
 }
 
 absl::StatusOr<std::string> SaveSnapshotToString(const Database& db) {
-  return EncodeSnapshot(internal::DatabaseAccess::engine(db), internal::DatabaseAccess::catalog(db));
+  return EncodeSnapshot(internal::DatabaseAccess::engine(db),
+                        internal::DatabaseAccess::catalog(db));
 }
 
 absl::StatusOr<Database> LoadSnapshotFromString(std::string_view bytes,

@@ -54,7 +54,7 @@ class Engine;           // engine/engine.h (internal)
 class RelationCatalog;  // relations/relation_catalog.h (internal)
 class Table;            // engine/table.h (internal)
 namespace internal {
-class DatabaseAccess;   // kin/internal/database_access.h
+class DatabaseAccess;  // kin/internal/database_access.h
 }  // namespace internal
 
 class Database {

@@ -87,13 +87,13 @@ absl::StatusOr<Row> RelationHandle::parent() const {
   return parent_;
 }
 
-absl::StatusOr<RelationHandle::Resolved> RelationHandle::Resolve(
-    std::optional<RelationKind> want, absl::string_view op) const {
+absl::StatusOr<RelationHandle::Resolved> RelationHandle::Resolve(std::optional<RelationKind> want,
+                                                                 absl::string_view op) const {
   KIN_ASSIGN_OR_RETURN(const RelationSpec* s, spec());
   if (want.has_value() && s->kind != *want) {
     return absl::FailedPreconditionError(
-        absl::StrCat("relation '", s->QualifiedName(), "' is ", RelationKindName(s->kind),
-                     "; ", op, " needs a ", RelationKindName(*want), " relation"));
+        absl::StrCat("relation '", s->QualifiedName(), "' is ", RelationKindName(s->kind), "; ", op,
+                     " needs a ", RelationKindName(*want), " relation"));
   }
   const RelationSpec::Binding* b = &s->binding;
   RelationSpec::Binding fresh;
@@ -167,9 +167,9 @@ absl::StatusOr<Row> RelationHandle::ResolveChild(const Resolved& r, const RowOrK
   if (const Row* row = std::get_if<Row>(&child)) {
     KIN_RETURN_IF_ERROR(engine_->CheckRow(*row));
     if (row->table() != r.child) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("relation '", r.spec->QualifiedName(), "': a row of '",
-                       row->table()->name(), "' is not a '", r.child->name(), "' row"));
+      return absl::InvalidArgumentError(absl::StrCat("relation '", r.spec->QualifiedName(),
+                                                     "': a row of '", row->table()->name(),
+                                                     "' is not a '", r.child->name(), "' row"));
     }
     return *row;
   }
@@ -195,8 +195,7 @@ absl::StatusOr<Row> RelationHandle::InsertChild(const Resolved& r, const Value& 
   return engine_->Insert(r.child->name(), Stamp(r, WithColumn(attrs, r.spec->foreign_key, key)));
 }
 
-absl::StatusOr<std::optional<Row>> RelationHandle::FirstMatch(const Resolved& r,
-                                                              const Value& key,
+absl::StatusOr<std::optional<Row>> RelationHandle::FirstMatch(const Resolved& r, const Value& key,
                                                               const Attrs& search) const {
   std::vector<std::pair<ColumnId, Value>> want;
   for (const auto& [name, value] : search) {
@@ -347,7 +346,8 @@ absl::StatusOr<bool> RelationHandle::Has(const RowOrKey& child) const {
   if (!InScope(r, row.id())) return false;
   if (!r.spec->on_query) return true;
   const std::string& pk = r.child->column(r.child->primary_key()).name;
-  KIN_ASSIGN_OR_RETURN(int64_t n, Query().Where(pk, r.child->GetValue(row.id(), r.child->primary_key())).Count());
+  KIN_ASSIGN_OR_RETURN(
+      int64_t n, Query().Where(pk, r.child->GetValue(row.id(), r.child->primary_key())).Count());
   return n > 0;
 }
 
@@ -394,9 +394,9 @@ absl::StatusOr<std::vector<Row>> RelationHandle::CreateMany(const std::vector<At
                               for (size_t i = 0; i < rows.size(); ++i) {
                                 absl::StatusOr<Row> row = InsertChild(r, key, rows[i]);
                                 if (!row.ok()) {
-                                  return absl::Status(row.status().code(),
-                                                      absl::StrCat("row ", i, ": ",
-                                                                   row.status().message()));
+                                  return absl::Status(
+                                      row.status().code(),
+                                      absl::StrCat("row ", i, ": ", row.status().message()));
                                 }
                                 out.push_back(*row);
                               }
@@ -467,8 +467,8 @@ absl::StatusOr<std::vector<Row>> RelationHandle::SyncMany(const std::vector<std:
                                                           const std::vector<Attrs>& rows,
                                                           bool update, absl::string_view op) {
   std::vector<Row> out;
-  KIN_RETURN_IF_ERROR(Write(
-      RelationKind::kHasMany, op, [&](const Resolved& r, const Value& key) -> absl::Status {
+  KIN_RETURN_IF_ERROR(
+      Write(RelationKind::kHasMany, op, [&](const Resolved& r, const Value& key) -> absl::Status {
         // Lucid combines an absent predicate with the foreign key alone,
         // so every row of the batch "matches" the parent's first child.
         // kin refuses instead: a batch sync needs a key per row.
@@ -545,8 +545,8 @@ absl::StatusOr<std::vector<Row>> RelationHandle::FetchOrCreateMany(
     const std::vector<std::string>& keys, const std::vector<Attrs>& rows) {
   return SyncMany(keys, rows, false, "fetch or create many");
 }
-absl::StatusOr<std::vector<Row>> RelationHandle::UpdateOrCreateMany(std::string_view key,
-                                                                    const std::vector<Attrs>& rows) {
+absl::StatusOr<std::vector<Row>> RelationHandle::UpdateOrCreateMany(
+    std::string_view key, const std::vector<Attrs>& rows) {
   std::string k(key);
   return SyncMany(std::vector<std::string>{k}, rows, true, "update or create many");
 }
@@ -645,18 +645,19 @@ absl::StatusOr<int64_t> RelationHandle::Update(const Attrs& attrs) {
 
 absl::StatusOr<int64_t> RelationHandle::Delete() {
   int64_t changed = 0;
-  KIN_RETURN_IF_ERROR(Write(
-      RelationKind::kHasMany, "delete", [&](const Resolved& r, const Value& key) -> absl::Status {
-        std::span<const RowId> now = r.child->index(r.foreign_key)->Find(key);
-        std::vector<RowId> ids(now.begin(), now.end());
-        for (RowId id : ids) {
-          if (!r.child->IsLive(id)) continue;  // removed by a cascade
-          if (!InScope(r, id)) continue;       // another scope's row on the same key
-          KIN_RETURN_IF_ERROR(engine_->Delete(r.child->GetRow(id)));
-          ++changed;
-        }
-        return absl::OkStatus();
-      }));
+  KIN_RETURN_IF_ERROR(Write(RelationKind::kHasMany, "delete",
+                            [&](const Resolved& r, const Value& key) -> absl::Status {
+                              std::span<const RowId> now = r.child->index(r.foreign_key)->Find(key);
+                              std::vector<RowId> ids(now.begin(), now.end());
+                              for (RowId id : ids) {
+                                if (!r.child->IsLive(id)) continue;  // removed by a cascade
+                                if (!InScope(r, id))
+                                  continue;  // another scope's row on the same key
+                                KIN_RETURN_IF_ERROR(engine_->Delete(r.child->GetRow(id)));
+                                ++changed;
+                              }
+                              return absl::OkStatus();
+                            }));
   return changed;
 }
 
@@ -675,8 +676,8 @@ absl::Status RelationHandle::Associate(const Row& parent) {
   KIN_RETURN_IF_ERROR(engine_->CheckRow(parent));
   if (parent.table() != r.parent_table) {
     return absl::InvalidArgumentError(
-        absl::StrCat("relation '", r.spec->QualifiedName(), "': a row of '",
-                     parent.table()->name(), "' is not a '", r.parent_table->name(), "' row"));
+        absl::StrCat("relation '", r.spec->QualifiedName(), "': a row of '", parent.table()->name(),
+                     "' is not a '", r.parent_table->name(), "' row"));
   }
   Value key = r.parent_table->GetValue(parent.id(), r.local_key);
   if (key.is_null()) {

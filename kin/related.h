@@ -44,11 +44,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "kin/query.h"
+#include "kin/relation.h"
+#include "kin/result_set.h"
 #include "kin/row.h"
 #include "kin/value.h"
-#include "kin/query.h"
-#include "kin/result_set.h"
-#include "kin/relation.h"
 
 namespace kin {
 
@@ -71,8 +71,7 @@ using RowOrKey = std::variant<Row, Value>;
 
 class RelationHandle {
  public:
-  RelationHandle(Engine* engine, const RelationCatalog* catalog, Row parent,
-                 std::string relation);
+  RelationHandle(Engine* engine, const RelationCatalog* catalog, Row parent, std::string relation);
   RelationHandle(Engine* engine, const RelationCatalog* catalog, NewRow parent,
                  std::string relation);
 
@@ -185,8 +184,7 @@ class RelationHandle {
   static Attrs Stamp(const Resolved& r, Attrs attrs);
   // The relation's tables and key columns; with `want`, FailedPrecondition
   // when the relation is of the other kind.
-  absl::StatusOr<Resolved> Resolve(std::optional<RelationKind> want,
-                                   absl::string_view op) const;
+  absl::StatusOr<Resolved> Resolve(std::optional<RelationKind> want, absl::string_view op) const;
   // The parent's local-key value, inserting a NewRow parent first. Must run
   // inside a transaction; `saved` receives the parent row.
   absl::StatusOr<Value> ParentKey(const Resolved& r, Row* saved);

@@ -54,9 +54,7 @@ class ResultRow : public Row {
             const internal::RowSetData* set = nullptr, uint32_t index = 0)
       : Row(table, id, generation), set_(set), index_(index) {}
   // A copy keeps the result it came from alive (see the file comment).
-  ResultRow(const ResultRow& other) : Row(other), set_(other.set_), index_(other.index_) {
-    Hold();
-  }
+  ResultRow(const ResultRow& other) : Row(other), set_(other.set_), index_(other.index_) { Hold(); }
   ResultRow& operator=(const ResultRow& other) {
     if (this != &other) {
       Release();
@@ -169,8 +167,8 @@ class ResultSet {
   // parent as RowSetData::Preload::children): its rows belong to parent's
   // result. REQUIRES: live rows.
   static std::unique_ptr<internal::RowSetData> MakeData(const Table& table,
-                                                       std::span<const RowId> ids,
-                                                       const internal::RowSetData& parent);
+                                                        std::span<const RowId> ids,
+                                                        const internal::RowSetData& parent);
 
   ResultSet(ResultSet&& other) noexcept
       : table_(other.table_),
@@ -232,11 +230,11 @@ class ResultSet {
 
 // Pagination meta, as Lucid's paginator reports it.
 struct PageMeta {
-  int64_t total = 0;         // rows matching the query (all pages)
+  int64_t total = 0;  // rows matching the query (all pages)
   int64_t per_page = 0;
   int64_t current_page = 0;  // the page asked for (may be past the end)
   int64_t first_page = 1;
-  int64_t last_page = 1;     // ceil(total / per_page), at least 1
+  int64_t last_page = 1;        // ceil(total / per_page), at least 1
   bool has_pages = false;       // last_page > 1
   bool has_more_pages = false;  // current_page < last_page
   bool is_empty = true;         // this page holds no rows

@@ -22,8 +22,8 @@ namespace kin {
 
 // A column's cells, one per row: the alternative matches the column's type
 // (bool cells as uint8_t 0/1).
-using ColumnValues = std::variant<std::vector<int64_t>, std::vector<double>,
-                                  std::vector<uint8_t>, std::vector<std::string>>;
+using ColumnValues = std::variant<std::vector<int64_t>, std::vector<double>, std::vector<uint8_t>,
+                                  std::vector<std::string>>;
 
 class RowBatch {
  public:

@@ -20,9 +20,9 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "kin/ids.h"
 #include "kin/value.h"
 
@@ -50,9 +50,8 @@ struct ColumnSpec {
 
   friend bool operator==(const ColumnSpec& a, const ColumnSpec& b) {
     return a.name == b.name && a.type == b.type && a.nullable == b.nullable &&
-           a.primary_key == b.primary_key &&
-           a.auto_increment == b.auto_increment && a.unique == b.unique &&
-           a.indexed == b.indexed && a.ordered == b.ordered &&
+           a.primary_key == b.primary_key && a.auto_increment == b.auto_increment &&
+           a.unique == b.unique && a.indexed == b.indexed && a.ordered == b.ordered &&
            a.default_value == b.default_value;
   }
 };
@@ -60,8 +59,16 @@ struct ColumnSpec {
 // A modifier for a column in the Schema builder.
 class ColumnOption {
  public:
-  enum class Kind { kPrimaryKey, kManualPrimaryKey, kUnique, kIndexed, kNullable, kNotNull, kDefault,
-                    kOrdered };
+  enum class Kind {
+    kPrimaryKey,
+    kManualPrimaryKey,
+    kUnique,
+    kIndexed,
+    kNullable,
+    kNotNull,
+    kDefault,
+    kOrdered
+  };
   // Two constructors rather than a defaulted Value argument: moving a NULL
   // Value temporary trips GCC 12's -Wmaybe-uninitialized (a false positive
   // on std::variant) at -O1, i.e. under --config=asan with -Werror.

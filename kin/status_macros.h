@@ -7,10 +7,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-#define KIN_RETURN_IF_ERROR(expr)                  \
-  do {                                             \
-    ::absl::Status kin_status_ = (expr);           \
-    if (!kin_status_.ok()) return kin_status_;     \
+#define KIN_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::absl::Status kin_status_ = (expr);       \
+    if (!kin_status_.ok()) return kin_status_; \
   } while (0)
 
 #define KIN_CONCAT_INNER_(a, b) a##b

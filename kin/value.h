@@ -44,13 +44,12 @@ class Value {
   Value() = default;
   Value(std::nullptr_t) {}  // NOLINT: NULL literal reads naturally
   template <typename T,
-            std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>,
-                             int> = 0>
-  Value(T v) : rep_(static_cast<int64_t>(v)) {}  // NOLINT
-  Value(double v) : rep_(v) {}                   // NOLINT
-  Value(bool v) : rep_(v) {}                     // NOLINT
-  Value(const char* v) : rep_(std::string(v)) {}  // NOLINT
-  Value(std::string v) : rep_(std::move(v)) {}   // NOLINT
+            std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>, int> = 0>
+  Value(T v) : rep_(static_cast<int64_t>(v)) {}         // NOLINT
+  Value(double v) : rep_(v) {}                          // NOLINT
+  Value(bool v) : rep_(v) {}                            // NOLINT
+  Value(const char* v) : rep_(std::string(v)) {}        // NOLINT
+  Value(std::string v) : rep_(std::move(v)) {}          // NOLINT
   Value(std::string_view v) : rep_(std::string(v)) {}   // NOLINT
   Value(absl::string_view v) : rep_(std::string(v)) {}  // NOLINT
 
@@ -71,9 +70,7 @@ class Value {
   const std::string& AsString() const { return std::get<std::string>(rep_); }
 
   // Numeric view: int64 and double as double. REQUIRES: numeric.
-  double AsNumber() const {
-    return is_int64() ? static_cast<double>(AsInt64()) : AsDouble();
-  }
+  double AsNumber() const { return is_int64() ? static_cast<double>(AsInt64()) : AsDouble(); }
 
   // For messages and dumps: 42, 1.5, true, "text" (quoted, with ", \ and
   // control bytes escaped), NULL. Doubles print with as many digits as it
@@ -82,9 +79,7 @@ class Value {
   // "int64 42", "string \"abc\"", "NULL": the value with its type.
   std::string TypedDebugString() const;
 
-  friend bool operator==(const Value& a, const Value& b) {
-    return a.rep_ == b.rep_;
-  }
+  friend bool operator==(const Value& a, const Value& b) { return a.rep_ == b.rep_; }
   friend bool operator!=(const Value& a, const Value& b) { return !(a == b); }
 
   template <typename H>

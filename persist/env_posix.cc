@@ -111,8 +111,7 @@ class PosixEnv : public Env {
     FileType type = S_ISREG(st.st_mode)   ? FileType::kRegular
                     : S_ISDIR(st.st_mode) ? FileType::kDirectory
                                           : FileType::kOther;
-    return std::make_unique<PosixSequentialFile>(fd, path, static_cast<uint64_t>(st.st_size),
-                                                 type);
+    return std::make_unique<PosixSequentialFile>(fd, path, static_cast<uint64_t>(st.st_size), type);
   }
 
   absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(
@@ -122,9 +121,8 @@ class PosixEnv : public Env {
     if (fd < 0) return FileError("open", path, errno);
     auto file = std::make_unique<PosixWritableFile>(fd, path);
     struct stat like;
-    if (!options.permissions_from.empty() &&
-        ::stat(options.permissions_from.c_str(), &like) == 0 && S_ISREG(like.st_mode) &&
-        ::fchmod(fd, like.st_mode & 07777) != 0) {
+    if (!options.permissions_from.empty() && ::stat(options.permissions_from.c_str(), &like) == 0 &&
+        S_ISREG(like.st_mode) && ::fchmod(fd, like.st_mode & 07777) != 0) {
       int error_number = errno;
       file.reset();
       ::unlink(path.c_str());

@@ -56,9 +56,9 @@ absl::StatusOr<EnvelopeHeader> CheckHeader(absl::string_view prefix, absl::strin
   EnvelopeHeader header;
   header.version = DecodeFixed32(prefix.data() + kVersionOffset);
   if (header.version == 0 || header.version > kSnapshotFormatVersion) {
-    return BadSnapshot(label, absl::StrCat("unsupported format version ", header.version,
-                                           " (this build reads versions 1 to ",
-                                           kSnapshotFormatVersion, ")"));
+    return BadSnapshot(
+        label, absl::StrCat("unsupported format version ", header.version,
+                            " (this build reads versions 1 to ", kSnapshotFormatVersion, ")"));
   }
   uint32_t flags = DecodeFixed32(prefix.data() + kFlagsOffset);
   if (flags != 0) {
@@ -71,9 +71,9 @@ absl::StatusOr<EnvelopeHeader> CheckHeader(absl::string_view prefix, absl::strin
 absl::Status CheckClaimedSize(const EnvelopeHeader& header, uint64_t max_bytes,
                               absl::string_view label) {
   if (max_bytes < kEnvelopeSize || header.payload_length > max_bytes - kEnvelopeSize) {
-    return OverLimit(label, absl::StrCat("header announces a payload of ", header.payload_length,
-                                         " bytes, over the limit of LoadOptions::max_bytes (",
-                                         max_bytes, ")"));
+    return OverLimit(
+        label, absl::StrCat("header announces a payload of ", header.payload_length,
+                            " bytes, over the limit of LoadOptions::max_bytes (", max_bytes, ")"));
   }
   return absl::OkStatus();
 }
@@ -82,7 +82,8 @@ absl::StatusOr<EnvelopeHeader> CheckEnvelope(absl::string_view bytes, uint64_t m
                                              absl::string_view label,
                                              std::optional<uint64_t> checksum) {
   if (bytes.size() > max_bytes) {
-    return OverLimit(label, absl::StrCat(bytes.size(), " bytes, over the limit of "
+    return OverLimit(label, absl::StrCat(bytes.size(),
+                                         " bytes, over the limit of "
                                          "LoadOptions::max_bytes (",
                                          max_bytes, ")"));
   }
@@ -92,9 +93,9 @@ absl::StatusOr<EnvelopeHeader> CheckEnvelope(absl::string_view bytes, uint64_t m
   // as large as 2^64 - 1.
   uint64_t room = bytes.size() < kEnvelopeSize ? 0 : bytes.size() - kEnvelopeSize;
   if (bytes.size() < kEnvelopeSize || header->payload_length > room) {
-    return BadSnapshot(label, absl::StrCat("truncated: the header announces ",
-                                           header->payload_length, " payload bytes, only ",
-                                           room, " are present"));
+    return BadSnapshot(label,
+                       absl::StrCat("truncated: the header announces ", header->payload_length,
+                                    " payload bytes, only ", room, " are present"));
   }
   if (header->payload_length < room) {
     return BadSnapshot(label, absl::StrCat(room - header->payload_length,

@@ -25,8 +25,8 @@ namespace kin::internal {
 // PNG-style: the high-bit byte catches 7-bit transports, CR LF catches
 // newline translation, ^Z stops DOS `type`.
 inline constexpr char kMagic[8] = {'\x89', 'K', 'I', 'N', '\r', '\n', '\x1a', '\n'};
-inline constexpr size_t kHeaderSize = 24;   // magic, version, flags, length
-inline constexpr size_t kTrailerSize = 8;   // checksum
+inline constexpr size_t kHeaderSize = 24;  // magic, version, flags, length
+inline constexpr size_t kTrailerSize = 8;  // checksum
 inline constexpr size_t kEnvelopeSize = kHeaderSize + kTrailerSize;
 
 // The header of a snapshot of the current format version with a payload of

@@ -63,13 +63,11 @@ absl::Status Annotate(const absl::Status& status, absl::string_view context) {
   return absl::Status(status.code(), absl::StrCat(context, ": ", status.message()));
 }
 
-absl::Status SaveFailed(absl::string_view path, absl::string_view what,
-                        const absl::Status& cause) {
+absl::Status SaveFailed(absl::string_view path, absl::string_view what, const absl::Status& cause) {
   return Annotate(cause, absl::StrCat("save ", FileLabel(path), ": ", what));
 }
 
-absl::Status LoadFailed(absl::string_view path, absl::string_view what,
-                        const absl::Status& cause) {
+absl::Status LoadFailed(absl::string_view path, absl::string_view what, const absl::Status& cause) {
   return Annotate(cause, absl::StrCat("snapshot ", FileLabel(path), ": ", what));
 }
 

@@ -39,10 +39,8 @@ absl::Status Annotate(const absl::Status& status, absl::string_view context);
 // A failed step of saving or loading file `path`, caused by an Env error:
 // "save 'w.kin': <what>: <cause's message>" / "snapshot 'w.kin': <what>:
 // <cause's message>", with the cause's code.
-absl::Status SaveFailed(absl::string_view path, absl::string_view what,
-                        const absl::Status& cause);
-absl::Status LoadFailed(absl::string_view path, absl::string_view what,
-                        const absl::Status& cause);
+absl::Status SaveFailed(absl::string_view path, absl::string_view what, const absl::Status& cause);
+absl::Status LoadFailed(absl::string_view path, absl::string_view what, const absl::Status& cause);
 
 }  // namespace kin::internal
 

@@ -98,7 +98,8 @@ absl::StatusOr<FileBytes> ReadWholeFile(
   }
   uint64_t size = file.size();
   if (size > max_bytes) {
-    return OverLimit(FileLabel(path), absl::StrCat(size, " bytes, over the limit of "
+    return OverLimit(FileLabel(path), absl::StrCat(size,
+                                                   " bytes, over the limit of "
                                                    "LoadOptions::max_bytes (",
                                                    max_bytes, ")"));
   }
@@ -110,8 +111,8 @@ absl::StatusOr<FileBytes> ReadWholeFile(
     // Rounded to whole 2 MiB pages, plus one for aligning the start.
     constexpr size_t kHuge = size_t{2} << 20;
     size_t mapped = (want + kHuge - 1) / kHuge * kHuge + kHuge;
-    void* mapping = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                           -1, 0);
+    void* mapping =
+        ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mapping == MAP_FAILED) return OverLimit(FileLabel(path), "out of memory");
     bytes.mapping_ = mapping;
     bytes.mapped_ = mapped;

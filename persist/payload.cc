@@ -15,8 +15,8 @@
 #include "cereal/cereal.hpp"
 #include "engine/bitmap.h"
 #include "engine/errors.h"
-#include "kin/status_macros.h"
 #include "engine/table.h"
+#include "kin/status_macros.h"
 #include "persist/coding.h"
 #include "persist/errors.h"
 
@@ -258,8 +258,7 @@ class Reader {
  public:
   // REQUIRES: payload is not empty (the archive reads its endianness byte).
   Reader(absl::string_view payload, uint32_t version, absl::string_view label)
-      : source_(payload), stream_(&source_), archive_(stream_), version_(version),
-        label_(label) {}
+      : source_(payload), stream_(&source_), archive_(stream_), version_(version), label_(label) {}
 
   const absl::Status& status() const { return status_; }
   uint64_t remaining() const { return source_.remaining(); }
@@ -269,8 +268,8 @@ class Reader {
 
   void Fail(absl::string_view what) {
     if (!status_.ok()) return;
-    status_ = BadSnapshot(label_, context_.empty() ? std::string(what)
-                                                   : absl::StrCat(context_, ": ", what));
+    status_ = BadSnapshot(
+        label_, context_.empty() ? std::string(what) : absl::StrCat(context_, ": ", what));
   }
 
   uint8_t U8(absl::string_view what) { return Scalar<uint8_t>(what); }
@@ -306,8 +305,7 @@ class Reader {
   bool CheckCount(absl::string_view what, uint64_t n, uint64_t min_bytes) {
     if (!status_.ok()) return false;
     if (n > remaining() / min_bytes) {
-      Fail(absl::StrCat(what, ": count ", n, " does not fit the ", remaining(),
-                        " bytes left"));
+      Fail(absl::StrCat(what, ": count ", n, " does not fit the ", remaining(), " bytes left"));
       return false;
     }
     return true;
@@ -341,9 +339,7 @@ class Reader {
   }
 
   // `n` values of T, in place. REQUIRES: CheckCount(what, n, sizeof(T)).
-  const char* Block(uint64_t n, size_t size) {
-    return source_.Take(static_cast<size_t>(n * size));
-  }
+  const char* Block(uint64_t n, size_t size) { return source_.Take(static_cast<size_t>(n * size)); }
 
   template <typename T>
   std::vector<T> Array(absl::string_view what) {
@@ -541,7 +537,8 @@ ColumnSpec DecodeColumnSpec(Reader& r) {
   // Schema::Validate does not look at auto_increment, and the engine reads
   // such a column as int64 keys: anything else would misbehave later.
   if (r.status().ok() && c.auto_increment && !(c.primary_key && c.type == Type::kInt64)) {
-    r.Fail(absl::StrCat("column '", c.name, "': auto-increment on a column that is not an "
+    r.Fail(absl::StrCat("column '", c.name,
+                        "': auto-increment on a column that is not an "
                         "int64 primary key"));
   }
   return c;
@@ -618,8 +615,8 @@ bool DeadSlotsClean(const TableImage& image) {
 
 // Decodes one table and restores it into `engine`. `rows_left` is what is
 // left of LoadOptions::max_rows.
-absl::Status DecodeTable(Reader& r, Engine& engine, uint64_t& rows_left,
-                         const LoadOptions& options, absl::string_view label) {
+absl::Status DecodeTable(Reader& r, Engine& engine, uint64_t& rows_left, const LoadOptions& options,
+                         absl::string_view label) {
   r.SetContext("");
   std::string name = r.String("table name");
   KIN_RETURN_IF_ERROR(r.status());
@@ -755,10 +752,9 @@ absl::Status CheckRelation(const Engine& engine, const RelationSpec& s) {
   KIN_ASSIGN_OR_RETURN(ColumnId lk, parent->GetColumn(s.local_key));
   Type type = child->column(fk).type;
   if (type != parent->column(lk).type || (type != Type::kInt64 && type != Type::kString)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("relation ", s.QualifiedName(), ": keys ",
-                     QualifiedName(s.child_table(), s.foreign_key), " and ",
-                     QualifiedName(s.parent_table(), s.local_key), " do not match"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "relation ", s.QualifiedName(), ": keys ", QualifiedName(s.child_table(), s.foreign_key),
+        " and ", QualifiedName(s.parent_table(), s.local_key), " do not match"));
   }
   for (const auto& [column, value] : s.scope) {
     KIN_ASSIGN_OR_RETURN(ColumnId c, child->GetColumn(column));

@@ -67,8 +67,7 @@ absl::Status EncodePayload(const Engine& engine, const RelationCatalog& relation
 // allocated. DataLoss naming `label` on any inconsistency, ResourceExhausted
 // over `options.max_rows`. May throw.
 absl::StatusOr<SnapshotContents> DecodePayload(absl::string_view payload, uint32_t version,
-                                               const LoadOptions& options,
-                                               absl::string_view label);
+                                               const LoadOptions& options, absl::string_view label);
 
 }  // namespace kin::internal
 

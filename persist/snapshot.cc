@@ -55,8 +55,7 @@ Env* EnvOf(Env* env) { return env != nullptr ? env : Env::Default(); }
 
 }  // namespace
 
-absl::StatusOr<std::string> EncodeSnapshot(const Engine& engine,
-                                           const RelationCatalog& relations) {
+absl::StatusOr<std::string> EncodeSnapshot(const Engine& engine, const RelationCatalog& relations) {
   if (engine.transaction_depth() > 0) {
     return absl::FailedPreconditionError(
         "snapshot: a transaction is open; commit or roll it back before saving");
@@ -116,9 +115,9 @@ absl::StatusOr<SnapshotContents> ReadSnapshot(std::istream& in, const LoadOption
 absl::Status SaveSnapshotFile(const Engine& engine, const RelationCatalog& relations,
                               const std::string& path, const SnapshotOptions& options) {
   if (engine.transaction_depth() > 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "save ", internal::FileLabel(path),
-        ": snapshot: a transaction is open; commit or roll it back before saving"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("save ", internal::FileLabel(path),
+                     ": snapshot: a transaction is open; commit or roll it back before saving"));
   }
   // Streams the payload into the temporary file through the sink's buffer,
   // hashing as it goes, and writes the header last, when its length is
@@ -132,8 +131,9 @@ absl::Status SaveSnapshotFile(const Engine& engine, const RelationCatalog& relat
         absl::Status write_error;
         absl::Status encoded = CatchExceptions("(encode)", [&]() -> absl::Status {
           // Room for the header, overwritten last.
-          write_error = internal::SaveFailed(path, "cannot write the temporary file",
-                                             file->Append(std::string(internal::kHeaderSize, '\0')));
+          write_error =
+              internal::SaveFailed(path, "cannot write the temporary file",
+                                   file->Append(std::string(internal::kHeaderSize, '\0')));
           if (!write_error.ok()) return absl::OkStatus();
           internal::FileSink sink(file, path);
           absl::Status status = internal::EncodePayload(engine, relations, &sink);

@@ -98,8 +98,8 @@ struct SnapshotContents {
 
 // Decodes bytes produced by EncodeSnapshot. `bytes` must be exactly one
 // snapshot (trailing bytes are DataLoss).
-[[nodiscard]] absl::StatusOr<SnapshotContents> DecodeSnapshot(
-    absl::string_view bytes, const LoadOptions& options = {});
+[[nodiscard]] absl::StatusOr<SnapshotContents> DecodeSnapshot(absl::string_view bytes,
+                                                              const LoadOptions& options = {});
 
 // Writes one snapshot to `out`. Unknown error when the stream fails.
 absl::Status WriteSnapshot(const Engine& engine, const RelationCatalog& relations,
@@ -129,8 +129,8 @@ absl::Status SaveSnapshotFile(const Engine& engine, const RelationCatalog& relat
 // the POSIX Env). NotFound when it does not exist.
 // The file is read (not mapped, so a file truncated or failing under the
 // reader is an error, never SIGBUS) and hashed as it arrives.
-[[nodiscard]] absl::StatusOr<SnapshotContents> LoadSnapshotFile(
-    const std::string& path, const LoadOptions& options = {});
+[[nodiscard]] absl::StatusOr<SnapshotContents> LoadSnapshotFile(const std::string& path,
+                                                                const LoadOptions& options = {});
 
 }  // namespace kin
 

@@ -21,11 +21,10 @@ absl::string_view OnUnlinkName(OnUnlink action) {
 std::string RelationSpec::QualifiedName() const { return absl::StrCat(table, ".", name); }
 
 bool RelationSpec::DeclarationEquals(const RelationSpec& o) const {
-  return kind == o.kind && name == o.name && table == o.table &&
-         related_table == o.related_table && foreign_key == o.foreign_key &&
-         local_key == o.local_key && inverse == o.inverse && on_delete == o.on_delete &&
-         on_update == o.on_update && on_unlink == o.on_unlink && meta == o.meta &&
-         scope == o.scope;
+  return kind == o.kind && name == o.name && table == o.table && related_table == o.related_table &&
+         foreign_key == o.foreign_key && local_key == o.local_key && inverse == o.inverse &&
+         on_delete == o.on_delete && on_update == o.on_update && on_unlink == o.on_unlink &&
+         meta == o.meta && scope == o.scope;
 }
 
 std::string Singular(absl::string_view table) {
@@ -57,15 +56,15 @@ absl::StatusOr<KeyPair> CheckKeys(const Table& child, absl::string_view foreign_
                                   absl::string_view relation, absl::string_view local_role) {
   std::optional<ColumnId> local = parent.FindColumn(local_key);
   if (!local.has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat("table '", parent.name(),
-                                                   "': no column named '", local_key, "' (",
-                                                   local_role, " of ", relation, ")"));
+    return absl::InvalidArgumentError(absl::StrCat("table '", parent.name(), "': no column named '",
+                                                   local_key, "' (", local_role, " of ", relation,
+                                                   ")"));
   }
   std::optional<ColumnId> foreign = child.FindColumn(foreign_key);
   if (!foreign.has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat("table '", child.name(),
-                                                   "': no column named '", foreign_key,
-                                                   "' (foreign key of ", relation, ")"));
+    return absl::InvalidArgumentError(absl::StrCat("table '", child.name(), "': no column named '",
+                                                   foreign_key, "' (foreign key of ", relation,
+                                                   ")"));
   }
   const ColumnId fk = *foreign;
   const ColumnId lk = *local;
@@ -92,15 +91,14 @@ absl::StatusOr<RelationScope> CheckScope(const Table& child, absl::string_view r
     auto& [name, value] = scope[i];
     std::optional<ColumnId> col = child.FindColumn(name);
     if (!col.has_value()) {
-      return absl::InvalidArgumentError(absl::StrCat("table '", child.name(),
-                                                     "': no column named '", name,
-                                                     "' (scope of ", relation, ")"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "table '", child.name(), "': no column named '", name, "' (scope of ", relation, ")"));
     }
     const ColumnSpec& spec = child.column(*col);
     if (name == foreign_key) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "relation ", relation, ": the scope cannot name the foreign key ",
-          QualifiedName(child.name(), name), " (the parent sets it)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("relation ", relation, ": the scope cannot name the foreign key ",
+                       QualifiedName(child.name(), name), " (the parent sets it)"));
     }
     for (size_t j = 0; j < i; ++j) {
       if (scope[j].first == name) {
@@ -136,9 +134,8 @@ absl::StatusOr<std::vector<RelationSpec>> RelationCatalog::ResolveHasMany(
     HasManyOptions options) const {
   KIN_ASSIGN_OR_RETURN(const Table* parent, engine.GetTable(parent_name));
   KIN_ASSIGN_OR_RETURN(const Table* child, engine.GetTable(child_name));
-  if (parent_name == child_name &&
-      (options.name.empty() || options.foreign_key.empty() ||
-       (options.create_inverse && options.inverse.empty()))) {
+  if (parent_name == child_name && (options.name.empty() || options.foreign_key.empty() ||
+                                    (options.create_inverse && options.inverse.empty()))) {
     // The defaults would name both directions after the one table
     // (employees.employees over employee_id, inverse employee): a reader
     // cannot tell which side is the parent. Ask for the names instead.
@@ -153,14 +150,13 @@ absl::StatusOr<std::vector<RelationSpec>> RelationCatalog::ResolveHasMany(
   spec.table = std::string(parent_name);
   spec.related_table = std::string(child_name);
   spec.name = options.name.empty() ? std::string(child_name) : std::move(options.name);
-  spec.local_key = options.local_key.empty()
-                       ? parent->column(parent->primary_key()).name
-                       : std::move(options.local_key);
+  spec.local_key = options.local_key.empty() ? parent->column(parent->primary_key()).name
+                                             : std::move(options.local_key);
   spec.foreign_key = options.foreign_key.empty()
                          ? absl::StrCat(Singular(parent_name), "_", spec.local_key)
                          : std::move(options.foreign_key);
   KIN_ASSIGN_OR_RETURN(KeyPair keys, CheckKeys(*child, spec.foreign_key, *parent, spec.local_key,
-                                                spec.QualifiedName(), "local key"));
+                                               spec.QualifiedName(), "local key"));
   if (Find(spec.table, spec.name) != nullptr) return NameTaken(spec.table, spec.name);
   KIN_ASSIGN_OR_RETURN(spec.scope, CheckScope(*child, spec.QualifiedName(), spec.foreign_key,
                                               std::move(options.scope)));
@@ -169,7 +165,8 @@ absl::StatusOr<std::vector<RelationSpec>> RelationCatalog::ResolveHasMany(
     return absl::InvalidArgumentError(absl::StrCat(
         "relation ", spec.QualifiedName(),
         ": a scoped relation cannot declare on_delete / on_update (the engine's foreign key "
-        "would act on every row of ", QualifiedName(spec.related_table, spec.foreign_key),
+        "would act on every row of ",
+        QualifiedName(spec.related_table, spec.foreign_key),
         ", whatever its scope); delete the children through the relation instead"));
   }
   spec.on_delete = options.on_delete;
@@ -180,9 +177,11 @@ absl::StatusOr<std::vector<RelationSpec>> RelationCatalog::ResolveHasMany(
   bool actions = spec.on_delete != OnDelete::kNoAction || spec.on_update != OnUpdate::kNoAction;
   const ColumnSpec& local = parent->column(keys.parent);
   if (actions && !(local.primary_key || local.unique)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "relation ", spec.QualifiedName(), ": referential actions need a primary key or unique "
-        "local key; ", QualifiedName(spec.table, spec.local_key), " is neither"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("relation ", spec.QualifiedName(),
+                     ": referential actions need a primary key or unique "
+                     "local key; ",
+                     QualifiedName(spec.table, spec.local_key), " is neither"));
   }
   if (spec.on_delete == OnDelete::kSetNull && !child->column(keys.child).nullable) {
     return absl::InvalidArgumentError(
@@ -207,13 +206,13 @@ absl::StatusOr<std::vector<RelationSpec>> RelationCatalog::ResolveHasMany(
       // shares the inverse that is already there.
       bool same = existing->kind == RelationKind::kBelongsTo &&
                   existing->related_table == inv.related_table &&
-                  existing->foreign_key == inv.foreign_key && existing->local_key == inv.local_key &&
-                  existing->scope == inv.scope;
+                  existing->foreign_key == inv.foreign_key &&
+                  existing->local_key == inv.local_key && existing->scope == inv.scope;
       if (!same) {
-        return absl::AlreadyExistsError(absl::StrCat(
-            "table '", inv.table, "': relation '", inv.name,
-            "' already exists with other keys or scope; name the inverse with "
-            "HasManyOptions::inverse or set create_inverse = false"));
+        return absl::AlreadyExistsError(
+            absl::StrCat("table '", inv.table, "': relation '", inv.name,
+                         "' already exists with other keys or scope; name the inverse with "
+                         "HasManyOptions::inverse or set create_inverse = false"));
       }
       out.push_back(std::move(spec));
       return out;
@@ -280,8 +279,7 @@ absl::StatusOr<const RelationSpec*> RelationCatalog::Get(absl::string_view table
                                                          absl::string_view name) const {
   const RelationSpec* s = Find(table, name);
   if (s == nullptr) {
-    return absl::NotFoundError(
-        absl::StrCat("table '", table, "': no relation named '", name, "'"));
+    return absl::NotFoundError(absl::StrCat("table '", table, "': no relation named '", name, "'"));
   }
   return s;
 }

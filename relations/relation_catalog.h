@@ -41,11 +41,11 @@ class RelationCatalog {
   // unknown table or column (NotFound / InvalidArgument), foreign and local
   // keys of different types, a name already used on that table
   // (AlreadyExists). Returns the specs to add (the HasMany, then its inverse).
-  absl::StatusOr<std::vector<RelationSpec>> ResolveHasMany(
-      const Engine& engine, absl::string_view parent, absl::string_view child,
-      HasManyOptions options) const;
-  absl::StatusOr<RelationSpec> ResolveBelongsTo(const Engine& engine,
-                                                absl::string_view child,
+  absl::StatusOr<std::vector<RelationSpec>> ResolveHasMany(const Engine& engine,
+                                                           absl::string_view parent,
+                                                           absl::string_view child,
+                                                           HasManyOptions options) const;
+  absl::StatusOr<RelationSpec> ResolveBelongsTo(const Engine& engine, absl::string_view child,
                                                 absl::string_view parent,
                                                 BelongsToOptions options) const;
 
@@ -55,8 +55,7 @@ class RelationCatalog {
 
   const RelationSpec* Find(absl::string_view table, absl::string_view name) const;
   // NotFound: "table 'users': no relation named 'post'".
-  absl::StatusOr<const RelationSpec*> Get(absl::string_view table,
-                                          absl::string_view name) const;
+  absl::StatusOr<const RelationSpec*> Get(absl::string_view table, absl::string_view name) const;
   // Relations declared on `table`, in declaration order.
   std::vector<const RelationSpec*> ForTable(absl::string_view table) const;
   std::vector<const RelationSpec*> All() const;

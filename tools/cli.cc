@@ -202,20 +202,14 @@ void PrintRelation(const RelationSpec& r, std::ostream& out) {
         << OnUpdateName(r.on_update) << ", on unlink " << OnUnlinkName(r.on_unlink);
   }
   if (!r.scope.empty()) {
-    out << ", scope {"
-        << absl::StrJoin(r.scope, ", ",
-                         [](std::string* o, const auto& kv) {
-                           absl::StrAppend(o, JsonString(kv.first), ": ", JsonValue(kv.second));
-                         })
-        << "}";
+    out << ", scope {" << absl::StrJoin(r.scope, ", ", [](std::string* o, const auto& kv) {
+      absl::StrAppend(o, JsonString(kv.first), ": ", JsonValue(kv.second));
+    }) << "}";
   }
   if (!r.meta.empty()) {
-    out << ", meta {"
-        << absl::StrJoin(r.meta, ", ",
-                         [](std::string* o, const auto& kv) {
-                           absl::StrAppend(o, JsonString(kv.first), ": ", JsonValue(kv.second));
-                         })
-        << "}";
+    out << ", meta {" << absl::StrJoin(r.meta, ", ", [](std::string* o, const auto& kv) {
+      absl::StrAppend(o, JsonString(kv.first), ": ", JsonValue(kv.second));
+    }) << "}";
   }
   out << "\n";
 }

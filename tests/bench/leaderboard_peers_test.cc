@@ -2,11 +2,12 @@
 // before and after ticks of score updates (ties are absent by construction:
 // scores are random 40-bit keys with a fixed seed).
 
+#include "bench/leaderboard_peers.h"
+
 #include <algorithm>
 #include <memory>
 #include <vector>
 
-#include "bench/leaderboard_peers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -3,13 +3,13 @@
 // each is compared with a reference computed by the plainest loops over the
 // data set. Also after a snapshot round trip, and on a skewed data set.
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #include "bench/dataset.h"
 #include "bench/peer.h"
@@ -137,8 +137,8 @@ TEST_P(PeersEqualTest, AnswersSurviveASnapshotRoundTrip) {
     std::unique_ptr<Peer> peer = MakePeer(name);
     if (!peer->Supports(Op::kSnapshotSave) || !peer->Supports(Op::kSnapshotLoad)) continue;
     ASSERT_TRUE(peer->Load(data).ok()) << name;
-    const std::string path = testing::TempDir() + "peers_equal_" + name + "_" +
-                             std::to_string(getpid()) + ".snap";
+    const std::string path =
+        testing::TempDir() + "peers_equal_" + name + "_" + std::to_string(getpid()) + ".snap";
     absl::Status saved = peer->SnapshotSave(path);
     ASSERT_TRUE(saved.ok()) << name << ": " << saved;
     peer.reset();

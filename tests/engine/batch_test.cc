@@ -37,9 +37,9 @@ TEST_F(BatchTest, AppendsRowsWithDefaultsIdsAndIndexes) {
   ASSERT_OK_AND_ASSIGN(size_t n, engine_.InsertBatch("posts", std::move(batch)));
   EXPECT_EQ(n, 3u);
   EXPECT_EQ(posts().size(), 3u);
-  EXPECT_THAT(posts().Int64Column(ColumnId(0)), ElementsAre(1, 2, 3));  // auto-increment
+  EXPECT_THAT(posts().Int64Column(ColumnId(0)), ElementsAre(1, 2, 3));         // auto-increment
   EXPECT_THAT(posts().DoubleColumn(ColumnId(3)), ElementsAre(1.0, 2.0, 3.0));  // int64 → double
-  EXPECT_EQ(posts().GetValue(RowId(1), ColumnId(4)), Value(false));  // default
+  EXPECT_EQ(posts().GetValue(RowId(1), ColumnId(4)), Value(false));            // default
   EXPECT_EQ(posts().GetValue(RowId(1), ColumnId(5)), Value(0));
   EXPECT_THAT(posts().Children(ColumnId(1), int64_t{7}), ElementsAre(RowId(0), RowId(2)));
   ASSERT_OK_AND_ASSIGN(Row b, posts().FindOrFail(2));
@@ -52,8 +52,10 @@ TEST_F(BatchTest, AppendsRowsWithDefaultsIdsAndIndexes) {
 
 TEST_F(BatchTest, NullsAndExplicitKeys) {
   RowBatch batch;
-  batch.Int64("id", {10, 20}).Int64("user_id", {0, 5}).Nulls("user_id", {true, false}).Bool(
-      "is_published", {true, false});
+  batch.Int64("id", {10, 20})
+      .Int64("user_id", {0, 5})
+      .Nulls("user_id", {true, false})
+      .Bool("is_published", {true, false});
   ASSERT_OK(engine_.InsertBatch("posts", std::move(batch)).status());
   EXPECT_TRUE(posts().GetValue(RowId(0), ColumnId(1)).is_null());
   EXPECT_TRUE(posts().GetValue(RowId(0), ColumnId(2)).is_null());  // slug omitted → NULL
@@ -84,7 +86,8 @@ TEST_F(BatchTest, BadBatchesFailAndChangeNothing) {
         "posts.slug: duplicate value \"x\"");
   check(RowBatch().String("slug", {"new", "taken"}), absl::StatusCode::kAlreadyExists,
         "posts.slug: duplicate value \"taken\"");
-  check(RowBatch().Int64("id", {1}), absl::StatusCode::kAlreadyExists, "posts.id: duplicate value 1");
+  check(RowBatch().Int64("id", {1}), absl::StatusCode::kAlreadyExists,
+        "posts.id: duplicate value 1");
   check(RowBatch().Int64("likes", {1}).Nulls("likes", {true}), absl::StatusCode::kInvalidArgument,
         "posts.likes: NULL for a NOT NULL column");
   check(RowBatch().Int64("user_id", {1}).Nulls("slug", {true}), absl::StatusCode::kInvalidArgument,
@@ -93,7 +96,8 @@ TEST_F(BatchTest, BadBatchesFailAndChangeNothing) {
 }
 
 TEST_F(BatchTest, MissingNotNullColumnIsAnError) {
-  ASSERT_OK(engine_.CreateTable("tags", Schema().Int64("id", PrimaryKey()).String("name", NotNull())));
+  ASSERT_OK(
+      engine_.CreateTable("tags", Schema().Int64("id", PrimaryKey()).String("name", NotNull())));
   EXPECT_THAT(engine_.InsertBatch("tags", RowBatch().Int64("id", {1})),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("tags.name: missing value for a NOT NULL column")));
@@ -103,8 +107,9 @@ TEST_F(BatchTest, RollbackRestoresEverythingAndStalesHandles) {
   ASSERT_OK(engine_.Insert("posts", {{"slug", "keep"}, {"user_id", 7}}).status());
   const std::string before = engine_.DebugString();
   ASSERT_OK(engine_.Begin());
-  ASSERT_OK(engine_.InsertBatch("posts", RowBatch().Int64("user_id", {7, 7}).String("slug", {"p", "q"}))
-                .status());
+  ASSERT_OK(
+      engine_.InsertBatch("posts", RowBatch().Int64("user_id", {7, 7}).String("slug", {"p", "q"}))
+          .status());
   ASSERT_OK_AND_ASSIGN(Row q, posts().FindOrFail(3));
   ASSERT_OK(engine_.Update(q, {{"user_id", 9}}).status());
   ASSERT_OK(engine_.Rollback());

@@ -33,10 +33,9 @@ class EngineTest : public ::testing::Test {
                                                .Int64("score", Default(0))
                                                .Double("rating")
                                                .Bool("active", Default(true))));
-    ASSERT_OK(engine_.CreateTable("posts", Schema()
-                                               .Int64("id", PrimaryKey())
-                                               .Int64("user_id", Indexed())
-                                               .String("title", NotNull())));
+    ASSERT_OK(engine_.CreateTable(
+        "posts",
+        Schema().Int64("id", PrimaryKey()).Int64("user_id", Indexed()).String("title", NotNull())));
   }
 
   const Table& users() const { return *engine_.FindTable("users"); }
@@ -73,8 +72,7 @@ TEST_F(EngineTest, CreateTableErrors) {
   EXPECT_THAT(engine_.CreateTable("", Schema().Int64("id", PrimaryKey())),
               StatusIs(absl::StatusCode::kInvalidArgument, "table name is empty"));
   EXPECT_THAT(engine_.CreateTable("bad", Schema().Int64("id", PrimaryKey()).Int64("id")),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "table 'bad': duplicate column 'id'"));
+              StatusIs(absl::StatusCode::kInvalidArgument, "table 'bad': duplicate column 'id'"));
   EXPECT_THAT(engine_.TableNames(), ElementsAre("users", "posts"));
   // The existing table was not replaced.
   EXPECT_EQ(users().num_columns(), 6u);
@@ -103,8 +101,10 @@ TEST_F(EngineTest, DropTable) {
 }
 
 TEST_F(EngineTest, DropTableRefusedWhileAForeignKeyUsesIt) {
-  ASSERT_OK(engine_.AddForeignKey({.child_table = "posts", .child_column = "user_id",
-                                   .parent_table = "users", .parent_column = "id"}));
+  ASSERT_OK(engine_.AddForeignKey({.child_table = "posts",
+                                   .child_column = "user_id",
+                                   .parent_table = "users",
+                                   .parent_column = "id"}));
   std::string before = engine_.DebugString();
   EXPECT_THAT(engine_.DropTable("users"),
               StatusIs(absl::StatusCode::kFailedPrecondition,
@@ -120,12 +120,12 @@ TEST_F(EngineTest, DropTableRefusedWhileAForeignKeyUsesIt) {
 
 TEST_F(EngineTest, InsertFillsDefaultsAndNulls) {
   ASSERT_OK_AND_ASSIGN(Row ann, engine_.Insert("users", {{"email", "ann@example.com"}}));
-  EXPECT_THAT(ann.GetInt64("id"), IsOkAndHolds(1));               // auto-increment
+  EXPECT_THAT(ann.GetInt64("id"), IsOkAndHolds(1));  // auto-increment
   EXPECT_THAT(ann.GetString("email"), IsOkAndHolds("ann@example.com"));
-  EXPECT_THAT(ann.Get("name"), IsOkAndHolds(Value()));            // nullable: NULL
-  EXPECT_THAT(ann.GetInt64("score"), IsOkAndHolds(0));            // Default(0)
+  EXPECT_THAT(ann.Get("name"), IsOkAndHolds(Value()));  // nullable: NULL
+  EXPECT_THAT(ann.GetInt64("score"), IsOkAndHolds(0));  // Default(0)
   EXPECT_THAT(ann.Get("rating"), IsOkAndHolds(Value()));
-  EXPECT_THAT(ann.GetBool("active"), IsOkAndHolds(true));         // Default(true)
+  EXPECT_THAT(ann.GetBool("active"), IsOkAndHolds(true));  // Default(true)
   EXPECT_EQ(ann.DebugString(),
             "{id: 1, email: \"ann@example.com\", name: NULL, score: 0, rating: NULL, "
             "active: true}");
@@ -215,9 +215,9 @@ TEST_F(EngineTest, Int64IntoADoubleColumnIsStoredAsDouble) {
   ASSERT_OK_AND_ASSIGN(auto ratings, users().DoubleColumn("rating"));
   EXPECT_EQ(ratings[row.id().value], 3.0);
   // The reverse is refused: a double never silently becomes an int64.
-  EXPECT_THAT(engine_.Insert("users", {{"email", "b@x"}, {"score", 1.0}}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "users.score: expected int64, got double 1"));
+  EXPECT_THAT(
+      engine_.Insert("users", {{"email", "b@x"}, {"score", 1.0}}),
+      StatusIs(absl::StatusCode::kInvalidArgument, "users.score: expected int64, got double 1"));
 }
 
 TEST_F(EngineTest, InsertManyReturnsRowsInOrder) {
@@ -282,9 +282,9 @@ TEST_F(EngineTest, UpdateUniqueColumn) {
   EXPECT_THAT(engine_.Update(ann, {{"email", "ann@new"}}), IsOkAndHolds(true));
   // The old value is free again; the new one is taken.
   EXPECT_THAT(engine_.Update(bob, {{"email", "ann@x"}}), IsOkAndHolds(true));
-  EXPECT_THAT(engine_.Update(bob, {{"email", "ann@new"}}),
-              StatusIs(absl::StatusCode::kAlreadyExists,
-                       "users.email: duplicate value \"ann@new\""));
+  EXPECT_THAT(
+      engine_.Update(bob, {{"email", "ann@new"}}),
+      StatusIs(absl::StatusCode::kAlreadyExists, "users.email: duplicate value \"ann@new\""));
   EXPECT_THAT(bob.GetString("email"), IsOkAndHolds("ann@x"));
   const Table& t = users();
   EXPECT_EQ(t.index(*t.FindColumn("email"))->Find(absl::string_view("ann@new"))[0], ann.id());
@@ -361,8 +361,8 @@ TEST_F(EngineTest, EngineIsMovable) {
 TEST_F(EngineTest, MemoryBytesGrowsWithData) {
   size_t empty = engine_.MemoryBytes();
   for (int i = 0; i < 100; ++i) {
-    ASSERT_OK(engine_.Insert("posts", {{"user_id", i % 10}, {"title", std::string(40, 'x')}})
-                  .status());
+    ASSERT_OK(
+        engine_.Insert("posts", {{"user_id", i % 10}, {"title", std::string(40, 'x')}}).status());
   }
   EXPECT_GT(engine_.MemoryBytes(), empty + 100 * 40);
 }

@@ -120,8 +120,7 @@ TEST_F(ErrorsTest, UnknownTable) {
               StatusIs(kNotFound, "no table named 'usres'"));
   EXPECT_THAT(engine_.FindOrFail("usres", 1), StatusIs(kNotFound, "no table named 'usres'"));
   EXPECT_THAT(engine_.DropTable("usres"), StatusIs(kNotFound, "no table named 'usres'"));
-  EXPECT_THAT(engine_.CreateIndex("usres", "email"),
-              StatusIs(kNotFound, "no table named 'usres'"));
+  EXPECT_THAT(engine_.CreateIndex("usres", "email"), StatusIs(kNotFound, "no table named 'usres'"));
 }
 
 TEST_F(ErrorsTest, UnknownColumn) {

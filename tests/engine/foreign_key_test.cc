@@ -34,18 +34,12 @@ constexpr absl::StatusCode kFailedPrecondition = absl::StatusCode::kFailedPrecon
 class ForeignKeyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_OK(engine_.CreateTable("users", Schema()
-                                               .Int64("id", PrimaryKey())
-                                               .String("name", Unique())
-                                               .Int64("score")));
-    ASSERT_OK(engine_.CreateTable("posts", Schema()
-                                               .Int64("id", PrimaryKey())
-                                               .Int64("user_id")
-                                               .String("title")));
-    ASSERT_OK(engine_.CreateTable("comments", Schema()
-                                                  .Int64("id", PrimaryKey())
-                                                  .Int64("post_id", NotNull())
-                                                  .String("body")));
+    ASSERT_OK(engine_.CreateTable(
+        "users", Schema().Int64("id", PrimaryKey()).String("name", Unique()).Int64("score")));
+    ASSERT_OK(engine_.CreateTable(
+        "posts", Schema().Int64("id", PrimaryKey()).Int64("user_id").String("title")));
+    ASSERT_OK(engine_.CreateTable(
+        "comments", Schema().Int64("id", PrimaryKey()).Int64("post_id", NotNull()).String("body")));
   }
 
   // ann (1) has posts 1, 3; bob (2) has post 2; cy (3) has none.
@@ -101,10 +95,11 @@ TEST_F(ForeignKeyTest, AddForeignKeyIndexesTheChildColumn) {
   EXPECT_NE(posts.index(*posts.FindColumn("user_id")), nullptr);
   EXPECT_THAT(Kids("posts", "user_id", 1), ElementsAre(1, 3));  // existing rows indexed
   ASSERT_EQ(engine_.foreign_keys().size(), 1u);
-  EXPECT_EQ(engine_.foreign_keys()[0],
-            (ForeignKeySpec{.child_table = "posts", .child_column = "user_id",
-                            .parent_table = "users", .parent_column = "id",
-                            .on_delete = OnDelete::kCascade}));
+  EXPECT_EQ(engine_.foreign_keys()[0], (ForeignKeySpec{.child_table = "posts",
+                                                       .child_column = "user_id",
+                                                       .parent_table = "users",
+                                                       .parent_column = "id",
+                                                       .on_delete = OnDelete::kCascade}));
   EXPECT_THAT(engine_.DebugString(),
               HasSubstr("foreign key posts.user_id -> users.id on delete cascade on update "
                         "no action\n"));
@@ -120,8 +115,9 @@ TEST_F(ForeignKeyTest, AddForeignKeyErrors) {
               StatusIs(kInvalidArgument, "table 'posts': no column named 'usr_id'"));
   EXPECT_THAT(Link("posts", "user_id", "users", OnDelete::kCascade, OnUpdate::kNoAction, "uid"),
               StatusIs(kInvalidArgument, "table 'users': no column named 'uid'"));
-  EXPECT_THAT(Link("posts", "title", "users", OnDelete::kNoAction),
-              StatusIs(kInvalidArgument, "foreign key posts.title is string but users.id is int64"));
+  EXPECT_THAT(
+      Link("posts", "title", "users", OnDelete::kNoAction),
+      StatusIs(kInvalidArgument, "foreign key posts.title is string but users.id is int64"));
   // Actions need a parent column that identifies one row.
   EXPECT_THAT(Link("posts", "user_id", "users", OnDelete::kCascade, OnUpdate::kNoAction, "score"),
               StatusIs(kInvalidArgument,
@@ -145,9 +141,10 @@ TEST_F(ForeignKeyTest, AddForeignKeyErrors) {
 TEST_F(ForeignKeyTest, KeysMustBeInt64OrString) {
   ASSERT_OK(engine_.CreateTable("a", Schema().Int64("id", PrimaryKey()).Double("x")));
   ASSERT_OK(engine_.CreateTable("b", Schema().Int64("id", PrimaryKey()).Double("a_x")));
-  EXPECT_THAT(engine_.AddForeignKey({.child_table = "b", .child_column = "a_x",
-                                     .parent_table = "a", .parent_column = "x"}),
-              StatusIs(kInvalidArgument, "foreign key b.a_x: keys must be int64 or string, not double"));
+  EXPECT_THAT(
+      engine_.AddForeignKey(
+          {.child_table = "b", .child_column = "a_x", .parent_table = "a", .parent_column = "x"}),
+      StatusIs(kInvalidArgument, "foreign key b.a_x: keys must be int64 or string, not double"));
 }
 
 TEST_F(ForeignKeyTest, RemoveForeignKey) {
@@ -267,10 +264,8 @@ class TreeTest : public ForeignKeyTest {
  protected:
   void SetUp() override {
     ForeignKeyTest::SetUp();
-    ASSERT_OK(engine_.CreateTable("categories", Schema()
-                                                    .Int64("id", PrimaryKey())
-                                                    .Int64("parent_id")
-                                                    .String("name")));
+    ASSERT_OK(engine_.CreateTable(
+        "categories", Schema().Int64("id", PrimaryKey()).Int64("parent_id").String("name")));
   }
   // 1 root ─┬─ 2 ─┬─ 4
   //         │     └─ 5 ── 7
@@ -368,10 +363,8 @@ TEST_F(ForeignKeyTest, OnUpdateCascade) {
 
 TEST_F(ForeignKeyTest, OnUpdateCascadeByUniqueStringKey) {
   AddBlog();
-  ASSERT_OK(engine_.CreateTable("badges", Schema()
-                                              .Int64("id", PrimaryKey())
-                                              .String("user_name")
-                                              .String("label")));
+  ASSERT_OK(engine_.CreateTable(
+      "badges", Schema().Int64("id", PrimaryKey()).String("user_name").String("label")));
   ASSERT_OK(Link("badges", "user_name", "users", OnDelete::kCascade, OnUpdate::kCascade, "name"));
   ASSERT_OK(engine_.Insert("badges", {{"user_name", "bob"}, {"label", "gold"}}).status());
   ASSERT_OK(engine_.Update(Get("users", 2), {{"name", "robert"}}).status());
@@ -401,12 +394,14 @@ class UpdateChainTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_OK(engine_.CreateTable(
         "accounts", Schema().Int64("id", PrimaryKey()).String("handle", Unique(), NotNull())));
-    ASSERT_OK(engine_.CreateTable(
-        "profiles", Schema().Int64("id", PrimaryKey()).String("handle", Unique())));
+    ASSERT_OK(engine_.CreateTable("profiles",
+                                  Schema().Int64("id", PrimaryKey()).String("handle", Unique())));
     ASSERT_OK(engine_.CreateTable(
         "badges", Schema().Int64("id", PrimaryKey()).String("handle").String("label")));
-    ASSERT_OK(engine_.AddForeignKey({.child_table = "profiles", .child_column = "handle",
-                                     .parent_table = "accounts", .parent_column = "handle",
+    ASSERT_OK(engine_.AddForeignKey({.child_table = "profiles",
+                                     .child_column = "handle",
+                                     .parent_table = "accounts",
+                                     .parent_column = "handle",
                                      .on_update = OnUpdate::kCascade}));
     ASSERT_OK(engine_.Insert("accounts", {{"handle", "ann"}}).status());
     ASSERT_OK(engine_.Insert("profiles", {{"handle", "ann"}}).status());
@@ -414,8 +409,10 @@ class UpdateChainTest : public ::testing::Test {
     ASSERT_OK(engine_.Insert("badges", {{"handle", "ann"}, {"label", "silver"}}).status());
   }
   absl::Status LinkBadges(OnUpdate on_update) {
-    return engine_.AddForeignKey({.child_table = "badges", .child_column = "handle",
-                                  .parent_table = "profiles", .parent_column = "handle",
+    return engine_.AddForeignKey({.child_table = "badges",
+                                  .child_column = "handle",
+                                  .parent_table = "profiles",
+                                  .parent_column = "handle",
                                   .on_update = on_update});
   }
   std::string Handle(absl::string_view table, int64_t id) {

@@ -132,8 +132,7 @@ TEST(HashIndexTest, CompactSecondaryKeysStayDenseAndKeepPositions) {
   idx.InsertAt(Value(7), RowId(1007), 1);
   EXPECT_THAT(idx.Find(int64_t{7}), ElementsAre(RowId(7), RowId(1007), RowId(2007)));
   idx.InsertAt(Value(7), RowId(5000), 0);
-  EXPECT_THAT(idx.Find(int64_t{7}),
-              ElementsAre(RowId(5000), RowId(7), RowId(1007), RowId(2007)));
+  EXPECT_THAT(idx.Find(int64_t{7}), ElementsAre(RowId(5000), RowId(7), RowId(1007), RowId(2007)));
   for (RowId r : {RowId(5000), RowId(7), RowId(1007), RowId(2007)}) idx.Remove(Value(7), r);
   EXPECT_THAT(idx.Find(int64_t{7}), IsEmpty());
   EXPECT_EQ(idx.num_keys(), 999u);  // an emptied key is dropped
@@ -160,12 +159,12 @@ std::vector<int64_t> RandomKeys(std::mt19937_64& rng, size_t slots, int shape, b
         keys[s] = unique ? static_cast<int64_t>(s) + 1 : static_cast<int64_t>(rng() % 50);
         break;
       case 1:  // negative and far keys: hashed
-        keys[s] = unique ? static_cast<int64_t>(s) * -7919 - 1
-                         : static_cast<int64_t>(rng() % 60) - 30;
+        keys[s] =
+            unique ? static_cast<int64_t>(s) * -7919 - 1 : static_cast<int64_t>(rng() % 60) - 30;
         break;
       case 2:  // compact but spread: too sparse for a dense index
-        keys[s] = unique ? static_cast<int64_t>(s) * 100000 : static_cast<int64_t>(rng() % 40) *
-                                                                  100000;
+        keys[s] =
+            unique ? static_cast<int64_t>(s) * 100000 : static_cast<int64_t>(rng() % 40) * 100000;
         break;
       default:  // within reach of the rows, but two keys far apart (hashed)
         keys[s] = unique ? static_cast<int64_t>(s) * 2

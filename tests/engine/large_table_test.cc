@@ -22,9 +22,8 @@ constexpr int64_t kGroups = 1'000;
 
 TEST(LargeTableTest, MillionRows) {
   Engine engine;
-  ASSERT_OK(engine.CreateTable("events", Schema()
-                                             .Int64("id", PrimaryKey())
-                                             .Int64("group_id", Indexed())));
+  ASSERT_OK(engine.CreateTable("events",
+                               Schema().Int64("id", PrimaryKey()).Int64("group_id", Indexed())));
   // One Attrs reused for every row: only its value changes.
   Attrs attrs = {{"group_id", 0}};
   for (int64_t i = 0; i < kRows; ++i) {
@@ -65,9 +64,8 @@ TEST(LargeTableTest, MillionRows) {
 
 TEST(LargeTableTest, InsertManyTwentyThousandRowsAndRollback) {
   Engine engine;
-  ASSERT_OK(engine.CreateTable("events", Schema()
-                                             .Int64("id", PrimaryKey())
-                                             .Int64("group_id", Indexed())));
+  ASSERT_OK(engine.CreateTable("events",
+                               Schema().Int64("id", PrimaryKey()).Int64("group_id", Indexed())));
   std::vector<Attrs> batch;
   batch.reserve(20'000);
   for (int64_t i = 0; i < 20'000; ++i) batch.push_back({{"group_id", i % 100}});

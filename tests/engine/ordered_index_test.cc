@@ -1,6 +1,8 @@
 // Ordered indexes: contents after every write path, rollback equality,
 // bulk builds, bad input.
 
+#include "engine/ordered_index.h"
+
 #include <cmath>
 #include <random>
 #include <string>
@@ -8,7 +10,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/engine.h"
-#include "engine/ordered_index.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -127,11 +128,11 @@ TEST_F(OrderedIndexTest, UpdateAndDeleteMaintainIt) {
 }
 
 TEST_F(OrderedIndexTest, InsertManyAndBatch) {
-  ASSERT_OK(e_.InsertMany("players", {{{"id", 1}, {"score", 3}}, {{"id", 2}, {"score", 1}}})
-                .status());
+  ASSERT_OK(
+      e_.InsertMany("players", {{{"id", 1}, {"score", 3}}, {{"id", 2}, {"score", 1}}}).status());
   // Batch into a table with rows: per-row inserts.
-  ASSERT_OK(e_.InsertBatch("players", RowBatch().Int64("id", {3, 4}).Int64("score", {2, 0}))
-                .status());
+  ASSERT_OK(
+      e_.InsertBatch("players", RowBatch().Int64("id", {3, 4}).Int64("score", {2, 0})).status());
   EXPECT_EQ(Dump(e_, "players", "score"), "0->[3] 1->[1] 2->[2] 3->[0]");
   // Batch into an empty table: the bulk build.
   ASSERT_OK(e_.CreateTable("t", Schema().Int64("id", PrimaryKey()).String("s", Ordered())));
@@ -145,10 +146,8 @@ TEST_F(OrderedIndexTest, InsertManyAndBatch) {
 }
 
 TEST_F(OrderedIndexTest, CascadeDeleteMaintainsChildIndex) {
-  ASSERT_OK(e_.CreateTable("scores", Schema()
-                                         .Int64("id", PrimaryKey())
-                                         .Int64("player_id")
-                                         .Int64("points", Ordered())));
+  ASSERT_OK(e_.CreateTable(
+      "scores", Schema().Int64("id", PrimaryKey()).Int64("player_id").Int64("points", Ordered())));
   ASSERT_OK(e_.AddForeignKey({.child_table = "scores",
                               .child_column = "player_id",
                               .parent_table = "players",
@@ -185,10 +184,10 @@ TEST_F(OrderedIndexTest, RollbackRestoresDebugString) {
           break;
         case 2:
           if (row) {
-            ASSERT_OK(e_.Update(*row, {{"score", rng() % 3 == 0 ? Value()
-                                                                 : Value(int64_t(rng() % 9))},
-                                       {"name", absl::StrCat("m", rng() % 4)}})
-                          .status());
+            ASSERT_OK(
+                e_.Update(*row, {{"score", rng() % 3 == 0 ? Value() : Value(int64_t(rng() % 9))},
+                                 {"name", absl::StrCat("m", rng() % 4)}})
+                    .status());
           }
           break;
         case 3:

@@ -56,7 +56,7 @@ struct ModelRow {
 struct ModelTable {
   std::string name;
   std::vector<ModelColumn> columns;
-  std::map<int64_t, ModelRow> rows;               // by primary key
+  std::map<int64_t, ModelRow> rows;                // by primary key
   absl::flat_hash_map<int64_t, uint32_t> slot_of;  // by uid
   std::vector<uint32_t> free_slots;
   uint32_t slot_count = 0;
@@ -227,10 +227,9 @@ class RandomOpsTest : public ::testing::Test {
   static constexpr int kMaxDepth = 3;
 
   void SetUp() override {
-    ASSERT_OK(engine_.CreateTable("parents", Schema()
-                                                 .Int64("id", PrimaryKey())
-                                                 .String("name", Unique())
-                                                 .Int64("score", Default(0))));
+    ASSERT_OK(engine_.CreateTable(
+        "parents",
+        Schema().Int64("id", PrimaryKey()).String("name", Unique()).Int64("score", Default(0))));
     ASSERT_OK(engine_.CreateTable("children", Schema()
                                                   .Int64("id", PrimaryKey())
                                                   .Int64("parent_id", Indexed())
@@ -348,7 +347,8 @@ class RandomOpsTest : public ::testing::Test {
     if (codes.empty()) {
       EXPECT_OK(status) << what;
     } else {
-      EXPECT_THAT(status.code(), AnyOfArray(std::vector<absl::StatusCode>(codes.begin(), codes.end())))
+      EXPECT_THAT(status.code(),
+                  AnyOfArray(std::vector<absl::StatusCode>(codes.begin(), codes.end())))
           << what << ": " << status;
     }
     ++outcomes_[absl::StrCat(what, codes.empty() ? " ok" : " error")];
@@ -429,10 +429,10 @@ class RandomOpsTest : public ::testing::Test {
     ModelTable& table = model_.tables[t];
     std::optional<int64_t> pk = RandomPk(table);
     Attrs attrs = {{"nope", 1}};
-    absl::Status status = pk.has_value() && Chance(0.5)
-                              ? engine_.Update(engine_.FindOrFail(table.name, *pk).value(), attrs)
-                                    .status()
-                              : engine_.Insert(table.name, attrs).status();
+    absl::Status status =
+        pk.has_value() && Chance(0.5)
+            ? engine_.Update(engine_.FindOrFail(table.name, *pk).value(), attrs).status()
+            : engine_.Insert(table.name, attrs).status();
     ExpectOutcome(status, {absl::StatusCode::kInvalidArgument}, "unknown column");
   }
 
@@ -559,7 +559,7 @@ class RandomOpsTest : public ::testing::Test {
   Model model_;
   std::mt19937_64 rng_{20240607};
   std::vector<std::pair<Row, int64_t>> handles_;  // every row handed out, with its uid
-  std::vector<Saved> saved_;                       // one per open transaction
+  std::vector<Saved> saved_;                      // one per open transaction
   std::map<std::string, int> outcomes_;
 };
 
@@ -568,8 +568,8 @@ TEST_F(RandomOpsTest, MatchesTheModel) {
     ASSERT_NO_FATAL_FAILURE(Step()) << "op " << op;
     if (HasFailure()) FAIL() << "stopped at op " << op;
     if (op % kPhase == 0) {
-      SCOPED_TRACE(absl::StrCat("after op ", op, ", transaction depth ",
-                                engine_.transaction_depth()));
+      SCOPED_TRACE(
+          absl::StrCat("after op ", op, ", transaction depth ", engine_.transaction_depth()));
       ASSERT_NO_FATAL_FAILURE(Verify());
     }
   }

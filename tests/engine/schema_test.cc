@@ -158,12 +158,12 @@ TEST(SchemaValidateTest, EmptySchemaAndEmptyName) {
 }
 
 TEST(SchemaValidateTest, PrimaryKeyMustBeInt64OrString) {
-  EXPECT_THAT(Schema().Double("id", PrimaryKey()).Validate("users"),
-              StatusIs(kInvalidArgument,
-                       "users.id: primary key must be int64 or string, not double"));
-  EXPECT_THAT(Schema().Bool("id", PrimaryKey()).Validate("flags"),
-              StatusIs(kInvalidArgument,
-                       "flags.id: primary key must be int64 or string, not bool"));
+  EXPECT_THAT(
+      Schema().Double("id", PrimaryKey()).Validate("users"),
+      StatusIs(kInvalidArgument, "users.id: primary key must be int64 or string, not double"));
+  EXPECT_THAT(
+      Schema().Bool("id", PrimaryKey()).Validate("flags"),
+      StatusIs(kInvalidArgument, "flags.id: primary key must be int64 or string, not bool"));
 }
 
 TEST(SchemaValidateTest, OnlyInt64AndStringColumnsCanBeIndexed) {
@@ -185,10 +185,11 @@ TEST(SchemaValidateTest, DefaultOfWrongType) {
 }
 
 TEST(SchemaValidateTest, NullDefault) {
-  EXPECT_THAT(
-      Schema().Int64("id", PrimaryKey()).String("name", NotNull(), Default(nullptr))
-          .Validate("users"),
-      StatusIs(kInvalidArgument, "users.name: default NULL for a NOT NULL column"));
+  EXPECT_THAT(Schema()
+                  .Int64("id", PrimaryKey())
+                  .String("name", NotNull(), Default(nullptr))
+                  .Validate("users"),
+              StatusIs(kInvalidArgument, "users.name: default NULL for a NOT NULL column"));
   EXPECT_OK(Schema().Int64("id", PrimaryKey()).String("name", Default(nullptr)).Validate("u"));
 }
 
@@ -203,19 +204,18 @@ TEST(SchemaValidateTest, KeyColumnsHaveNoDefault) {
 // ColumnSpec is public, so auto_increment can be set where it makes no
 // sense: only an int64 primary key can auto-increment.
 TEST(SchemaValidateTest, AutoIncrementOnlyOnInt64PrimaryKey) {
-  EXPECT_THAT(Schema()
-                  .Column(ColumnSpec{.name = "id", .type = Type::kString,
-                                     .primary_key = true, .auto_increment = true})
-                  .Validate("users"),
-              StatusIs(kInvalidArgument,
-                       "users.id: only an int64 primary key can auto-increment"));
-  EXPECT_THAT(Schema()
-                  .Int64("id", PrimaryKey())
-                  .Column(ColumnSpec{.name = "seq", .type = Type::kInt64,
-                                     .auto_increment = true})
-                  .Validate("users"),
-              StatusIs(kInvalidArgument,
-                       "users.seq: only an int64 primary key can auto-increment"));
+  EXPECT_THAT(
+      Schema()
+          .Column(ColumnSpec{
+              .name = "id", .type = Type::kString, .primary_key = true, .auto_increment = true})
+          .Validate("users"),
+      StatusIs(kInvalidArgument, "users.id: only an int64 primary key can auto-increment"));
+  EXPECT_THAT(
+      Schema()
+          .Int64("id", PrimaryKey())
+          .Column(ColumnSpec{.name = "seq", .type = Type::kInt64, .auto_increment = true})
+          .Validate("users"),
+      StatusIs(kInvalidArgument, "users.seq: only an int64 primary key can auto-increment"));
 }
 
 TEST(SchemaValidateTest, CreateTableReportsValidateErrors) {

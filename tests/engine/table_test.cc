@@ -82,8 +82,7 @@ TEST_F(TableTest, FindByPrimaryKey) {
 
 TEST_F(TableTest, FindOrFailErrors) {
   Add("ann", "red");
-  EXPECT_THAT(table_->FindOrFail(7),
-              StatusIs(kNotFound, "table 'players': no row with id = 7"));
+  EXPECT_THAT(table_->FindOrFail(7), StatusIs(kNotFound, "table 'players': no row with id = 7"));
   EXPECT_THAT(table_->FindOrFail("1"),
               StatusIs(kInvalidArgument, "players.id: expected int64, got string \"1\""));
   EXPECT_THAT(table_->FindOrFail(1.0),
@@ -240,7 +239,7 @@ TEST_F(TableTest, StaleHandleAfterSlotReuse) {
   EXPECT_EQ(bob.DebugString(), "<stale row>");
 
   Row cy = Add("cy", "y");
-  ASSERT_EQ(cy.id(), slot);  // same slot...
+  ASSERT_EQ(cy.id(), slot);        // same slot...
   EXPECT_EQ(cy.generation(), 1u);  // ...new generation
   EXPECT_NE(cy, bob);
   // The old handle must not read or write the new row.
@@ -305,7 +304,8 @@ TEST_F(TableTest, ChildrenInInsertionOrder) {
   Add("f", "red");  // takes slot 3, before e's slot 4...
   Add("g", "red");  // ...and this one slot 1
   ASSERT_OK_AND_ASSIGN(red, table_->Children("team", "red"));
-  EXPECT_THAT(Names(red), ElementsAre("a", "c", "e", "f", "g"));  // ...but lists keep insertion order
+  EXPECT_THAT(Names(red),
+              ElementsAre("a", "c", "e", "f", "g"));  // ...but lists keep insertion order
   ASSERT_OK_AND_ASSIGN(std::span<const RowId> blue, table_->Children("team", "blue"));
   EXPECT_THAT(blue, IsEmpty());
   // The unchecked probe for hot loops.
@@ -338,7 +338,8 @@ TEST_F(TableTest, CreateIndexOnExistingData) {
   EXPECT_FALSE(index->unique());
   EXPECT_EQ(index->num_keys(), 3u);
   EXPECT_TRUE(table_->column(*table_->FindColumn("level")).indexed);
-  EXPECT_THAT(table_->Children("level", 3), IsOkAndHolds(ElementsAre(RowId(0), RowId(2), RowId(4))));
+  EXPECT_THAT(table_->Children("level", 3),
+              IsOkAndHolds(ElementsAre(RowId(0), RowId(2), RowId(4))));
   // New rows are indexed from now on.
   ASSERT_OK(engine_.Insert("players", {{"name", "q"}, {"level", 1}}).status());
   EXPECT_THAT(table_->Children("level", 1), IsOkAndHolds(ElementsAre(RowId(1), RowId(5))));

@@ -10,9 +10,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "engine/engine.h"
-#include "kin/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kin/status_macros.h"
 #include "tests/testing/printers.h"
 #include "tests/testing/status_matchers.h"
 
@@ -30,10 +30,9 @@ constexpr absl::StatusCode kFailedPrecondition = absl::StatusCode::kFailedPrecon
 class TransactionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_OK(engine_.CreateTable("users", Schema()
-                                               .Int64("id", PrimaryKey())
-                                               .String("email", Unique())
-                                               .Int64("score", Default(0))));
+    ASSERT_OK(engine_.CreateTable(
+        "users",
+        Schema().Int64("id", PrimaryKey()).String("email", Unique()).Int64("score", Default(0))));
     ASSERT_OK(engine_.CreateTable("posts", Schema()
                                                .Int64("id", PrimaryKey())
                                                .Int64("user_id", Indexed())
@@ -43,9 +42,10 @@ class TransactionTest : public ::testing::Test {
       ASSERT_OK(engine_.Insert("users", {{"email", absl::StrCat("u", i, "@x")}}).status());
     }
     for (int i = 1; i <= 6; ++i) {
-      ASSERT_OK(engine_.Insert("posts", {{"user_id", 1 + i % 3},
-                                         {"title", absl::StrCat("post ", i)},
-                                         {"rank", i * 0.5}})
+      ASSERT_OK(engine_
+                    .Insert("posts", {{"user_id", 1 + i % 3},
+                                      {"title", absl::StrCat("post ", i)},
+                                      {"rank", i * 0.5}})
                     .status());
     }
   }
@@ -97,8 +97,7 @@ TEST_F(TransactionTest, RollbackUndoesEverything) {
 
 TEST_F(TransactionTest, CommitOrRollbackWithoutTransactionFails) {
   EXPECT_THAT(engine_.Commit(), StatusIs(kFailedPrecondition, "commit: no open transaction"));
-  EXPECT_THAT(engine_.Rollback(),
-              StatusIs(kFailedPrecondition, "rollback: no open transaction"));
+  EXPECT_THAT(engine_.Rollback(), StatusIs(kFailedPrecondition, "rollback: no open transaction"));
   ASSERT_OK(engine_.Begin());
   ASSERT_OK(engine_.Commit());
   EXPECT_THAT(engine_.Commit(), StatusIs(kFailedPrecondition));
@@ -271,8 +270,10 @@ TEST_F(TransactionTest, SchemaChangesAreRefusedInsideATransaction) {
               StatusIs(kFailedPrecondition, HasSubstr("drop table 'posts'")));
   EXPECT_THAT(engine_.CreateIndex("posts", "title"),
               StatusIs(kFailedPrecondition, HasSubstr("create index on 'posts'")));
-  EXPECT_THAT(engine_.AddForeignKey({.child_table = "posts", .child_column = "user_id",
-                                     .parent_table = "users", .parent_column = "id"}),
+  EXPECT_THAT(engine_.AddForeignKey({.child_table = "posts",
+                                     .child_column = "user_id",
+                                     .parent_table = "users",
+                                     .parent_column = "id"}),
               StatusIs(kFailedPrecondition, HasSubstr("add foreign key")));
   EXPECT_THAT(engine_.RemoveForeignKey("posts", "user_id"),
               StatusIs(kFailedPrecondition, HasSubstr("remove foreign key")));
@@ -332,7 +333,8 @@ TEST_F(TransactionTest, RollbackRestoresChildOrder) {
   ColumnId user_id = *posts.FindColumn("user_id");
   auto kids = [&](int64_t user) {
     std::vector<int64_t> ids;
-    for (RowId r : posts.Children(user_id, user)) ids.push_back(posts.GetRow(r).GetInt64("id").value());
+    for (RowId r : posts.Children(user_id, user))
+      ids.push_back(posts.GetRow(r).GetInt64("id").value());
     return ids;
   };
   ASSERT_OK(engine_.Insert("posts", {{"user_id", 2}}).status());  // post 7
@@ -357,8 +359,9 @@ TEST_F(TransactionTest, RollbackOfALongMixedSequenceRestoresTheExactDump) {
   // Slot reuse: the pre-existing free slot, then new appends.
   ASSERT_OK(engine_.Insert("posts", {{"user_id", 1}, {"title", "reuse"}}).status());
   for (int i = 0; i < 20; ++i) {
-    ASSERT_OK(engine_.Insert("posts", {{"user_id", i % 4}, {"title", absl::StrCat("n", i)},
-                                       {"rank", i * 0.1}})
+    ASSERT_OK(engine_
+                  .Insert("posts",
+                          {{"user_id", i % 4}, {"title", absl::StrCat("n", i)}, {"rank", i * 0.1}})
                   .status());
   }
   // Explicit ids bump the counter; a pk update bumps it further.
@@ -384,10 +387,11 @@ TEST_F(TransactionTest, RollbackOfALongMixedSequenceRestoresTheExactDump) {
   for (int64_t id : {2, 4, 9, 11, 13, 20}) ASSERT_OK(engine_.Delete(Post(id)));
   ASSERT_OK(engine_.Delete(User(2)));
   for (int i = 0; i < 8; ++i) {
-    ASSERT_OK(engine_.Insert("posts", {{"user_id", 1}, {"title", absl::StrCat("again ", i)}})
-                  .status());
+    ASSERT_OK(
+        engine_.Insert("posts", {{"user_id", 1}, {"title", absl::StrCat("again ", i)}}).status());
   }
-  ASSERT_OK(engine_.Insert("users", {{"email", "u2@x"}}).status());  // takes the deleted user's slot and email
+  ASSERT_OK(engine_.Insert("users", {{"email", "u2@x"}})
+                .status());  // takes the deleted user's slot and email
   // Delete a row twice removed from its origin: inserted, updated, deleted.
   ASSERT_OK_AND_ASSIGN(Row temp, engine_.Insert("posts", {{"user_id", 3}, {"title", "temp"}}));
   ASSERT_OK(engine_.Update(temp, {{"user_id", 4}, {"title", std::string(100, 't')}}).status());

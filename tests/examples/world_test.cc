@@ -1,17 +1,17 @@
 // The world demo on a tiny world: the run is deterministic, its checks pass,
 // and the snapshot comparison it relies on does notice differences.
 
-#include "engine/table.h"
 #include "examples/world.h"
 
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "kin/database.h"
+#include "engine/table.h"
 #include "examples/world_check.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kin/database.h"
 #include "tests/testing/status_matchers.h"
 
 namespace kin::examples {

@@ -22,8 +22,8 @@ using ::testing::HasSubstr;
 Database Blog() {
   Database db;
   EXPECT_OK(db.CreateTable("users", Schema().Int64("id", PrimaryKey()).String("name")));
-  EXPECT_OK(db.CreateTable(
-      "posts", Schema().Int64("id", PrimaryKey()).Int64("user_id").String("title")));
+  EXPECT_OK(
+      db.CreateTable("posts", Schema().Int64("id", PrimaryKey()).Int64("user_id").String("title")));
   EXPECT_OK(db.HasMany("users", "posts"));
   for (int i = 1; i <= 3; ++i) {
     EXPECT_OK(db.Insert("users", {{"name", "u" + std::to_string(i)}}).status());

@@ -27,7 +27,8 @@ std::vector<std::string> QuotedIncludes(const std::string& text) {
   while (std::getline(lines, line)) {
     if (!absl::StartsWith(line, directive)) continue;
     const size_t end = line.find('"', directive.size());
-    if (end != std::string::npos) out.push_back(line.substr(directive.size(), end - directive.size()));
+    if (end != std::string::npos)
+      out.push_back(line.substr(directive.size(), end - directive.size()));
   }
   return out;
 }
@@ -59,8 +60,8 @@ TEST(PublicHeadersTest, KinHClosureIsExactlyTheKinDirectory) {
     for (const std::string& included : QuotedIncludes(text)) {
       // abseil is kin's one public dependency (Status, StatusOr).
       if (absl::StartsWith(included, "absl/")) continue;
-      const bool is_public = absl::StartsWith(included, "kin/") &&
-                             included.find('/', 4) == std::string::npos;
+      const bool is_public =
+          absl::StartsWith(included, "kin/") && included.find('/', 4) == std::string::npos;
       if (!is_public) {
         outside.push_back(header + " -> " + included);
         continue;

@@ -4,6 +4,8 @@
 // survive whole every time, and errors must name the operation and the file.
 // The POSIX Env's own errors are checked against the real file system.
 
+#include "persist/env.h"
+
 #include <cerrno>
 #include <memory>
 #include <string>
@@ -13,7 +15,6 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "persist/env.h"
 #include "persist/snapshot.h"
 #include "tests/persist/memory_env.h"
 #include "tests/persist/snapshot_test_util.h"
@@ -36,8 +37,8 @@ using ::testing::Not;
 constexpr char kPath[] = "mem/world.kin";
 
 // The operations a save performs, in the order it first performs them.
-constexpr FileOp kSaveOps[] = {FileOp::kCreate, FileOp::kAppend, FileOp::kWriteAt,
-                               FileOp::kSync,   FileOp::kClose,  FileOp::kRename,
+constexpr FileOp kSaveOps[] = {FileOp::kCreate,       FileOp::kAppend, FileOp::kWriteAt,
+                               FileOp::kSync,         FileOp::kClose,  FileOp::kRename,
                                FileOp::kSyncDirectory};
 
 absl::Status Save(MemoryEnv* env, const World& world, bool fsync = true) {
@@ -125,8 +126,7 @@ TEST_F(EnvSaveTest, FailureAtEachPointKeepsThePreviousFile) {
       // No temporary is left behind.
       EXPECT_THAT(env.FileNames(), ElementsAre(kPath));
       ASSERT_OK_AND_ASSIGN(SnapshotContents loaded, Load(&env));
-      EXPECT_EQ(loaded.engine.DebugString(),
-                (renamed ? after_ : before_).engine.DebugString());
+      EXPECT_EQ(loaded.engine.DebugString(), (renamed ? after_ : before_).engine.DebugString());
     }
   }
 }
@@ -136,10 +136,9 @@ TEST_F(EnvSaveTest, FailedCleanupKeepsTheFirstError) {
   ASSERT_OK(Save(&env, before_));
   env.FailNth(FileOp::kAppend, 2, ENOSPC);
   env.FailNth(FileOp::kRemove, 1, EIO);
-  EXPECT_THAT(Save(&env, after_),
-              StatusIs(absl::StatusCode::kResourceExhausted,
-                       AllOf(HasSubstr("cannot write the temporary file"),
-                             HasSubstr("no space left on device"))));
+  EXPECT_THAT(Save(&env, after_), StatusIs(absl::StatusCode::kResourceExhausted,
+                                           AllOf(HasSubstr("cannot write the temporary file"),
+                                                 HasSubstr("no space left on device"))));
   EXPECT_EQ(*env.Contents(kPath), previous_);
   EXPECT_EQ(env.FileNames().size(), 2u);  // the temporary could not be removed
 }
@@ -187,10 +186,10 @@ TEST_F(EnvSaveTest, LoadErrorsNameTheOperationAndFile) {
                                    AllOf(HasSubstr(kPath), HasSubstr("no such file"))));
   ASSERT_OK(Save(&env, before_));
   env.FailNth(FileOp::kRead, 1, EIO);
-  EXPECT_THAT(Load(&env), StatusIs(absl::ErrnoToStatusCode(EIO),
-                                   AllOf(HasSubstr(absl::StrCat("snapshot '", kPath,
-                                                                "': cannot read")),
-                                         HasSubstr("read 'mem/world.kin'"))));
+  EXPECT_THAT(Load(&env),
+              StatusIs(absl::ErrnoToStatusCode(EIO),
+                       AllOf(HasSubstr(absl::StrCat("snapshot '", kPath, "': cannot read")),
+                             HasSubstr("read 'mem/world.kin'"))));
   ASSERT_OK(Load(&env).status());
 }
 
@@ -200,10 +199,10 @@ TEST(PosixEnvTest, MissingDirectoryIsAClearError) {
   std::string dir = test::MakeTempDir("posix_env_missing");
   std::string path = dir + "/no/such/dir/file";
   Env* env = Env::Default();
-  EXPECT_THAT(env->NewWritableFile(path, {}).status(),
-              StatusIs(absl::StatusCode::kNotFound,
-                       AllOf(HasSubstr(absl::StrCat("open '", path, "'")),
-                             HasSubstr("no such file or directory"))));
+  EXPECT_THAT(
+      env->NewWritableFile(path, {}).status(),
+      StatusIs(absl::StatusCode::kNotFound, AllOf(HasSubstr(absl::StrCat("open '", path, "'")),
+                                                  HasSubstr("no such file or directory"))));
   EXPECT_THAT(env->NewSequentialFile(path).status(),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr(path)));
   EXPECT_THAT(env->SyncDirectory(dir + "/no"),
@@ -217,8 +216,7 @@ TEST(PosixEnvTest, MissingDirectoryIsAClearError) {
 TEST(PosixEnvTest, WriteOverwriteSyncRenameAndReadBack) {
   std::string dir = test::MakeTempDir("posix_env_files");
   Env* env = Env::Default();
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<WritableFile> file,
-                       env->NewWritableFile(dir + "/a", {}));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<WritableFile> file, env->NewWritableFile(dir + "/a", {}));
   ASSERT_OK(file->Append("hello, "));
   ASSERT_OK(file->Append("world"));
   ASSERT_OK(file->WriteAt(0, "J"));

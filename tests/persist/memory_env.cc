@@ -70,8 +70,7 @@ class MemorySequentialFile : public SequentialFile {
 
 class MemoryWritableFile : public WritableFile {
  public:
-  MemoryWritableFile(MemoryEnv* env, std::string path,
-                     std::shared_ptr<MemoryEnv::FileState> state)
+  MemoryWritableFile(MemoryEnv* env, std::string path, std::shared_ptr<MemoryEnv::FileState> state)
       : env_(env), path_(std::move(path)), state_(std::move(state)) {}
 
   absl::Status Append(absl::string_view data) override {

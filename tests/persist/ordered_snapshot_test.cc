@@ -6,12 +6,12 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "engine/engine.h"
 #include "engine/table.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "persist/snapshot.h"
-#include "engine/engine.h"
 #include "kin/query.h"
+#include "persist/snapshot.h"
 #include "query/internal/query_access.h"
 #include "relations/relation_catalog.h"
 #include "tests/testing/status_matchers.h"
@@ -55,7 +55,9 @@ TEST(OrderedSnapshotTest, RoundTripKeepsDefinitionsAndContents) {
   Query q = internal::QueryAccess::Make(loaded.engine, "players", nullptr);
   q.WhereBetween("score", 10, 11);
   EXPECT_THAT(*q.Explain(), StartsWith("index range players.score"));
-  EXPECT_EQ(*q.Count(), *internal::QueryAccess::Make(engine, "players", nullptr).WhereBetween("score", 10, 11).Count());
+  EXPECT_EQ(*q.Count(), *internal::QueryAccess::Make(engine, "players", nullptr)
+                             .WhereBetween("score", 10, 11)
+                             .Count());
   ASSERT_OK(loaded.engine.Insert("players", {{"score", 10}}).status());
   EXPECT_OK(loaded.engine.CheckConsistency());
 }

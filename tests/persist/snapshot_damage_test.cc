@@ -58,9 +58,8 @@ uint64_t GetU64(const std::string& bytes, size_t pos) {
 
 TEST(SnapshotDamageTest, MissingFile) {
   std::string path = test::MakeTempDir("missing") + "/nope.kin";
-  EXPECT_THAT(LoadSnapshotFile(path),
-              StatusIs(absl::StatusCode::kNotFound,
-                       AllOf(HasSubstr(path), HasSubstr("no such file"))));
+  EXPECT_THAT(LoadSnapshotFile(path), StatusIs(absl::StatusCode::kNotFound,
+                                               AllOf(HasSubstr(path), HasSubstr("no such file"))));
 }
 
 TEST(SnapshotDamageTest, NotASnapshot) {
@@ -154,8 +153,7 @@ TEST(SnapshotDamageTest, FlippedByteInABigFile) {
     test::WriteFileOrDie(path, damaged);
     EXPECT_THAT(LoadSnapshotFile(path), StatusIs(kDataLoss, HasSubstr(path))) << i;
     if (i != 16) {  // the length field: reported as truncation instead
-      EXPECT_THAT(LoadSnapshotFile(path), StatusIs(kDataLoss, HasSubstr("checksum mismatch")))
-          << i;
+      EXPECT_THAT(LoadSnapshotFile(path), StatusIs(kDataLoss, HasSubstr("checksum mismatch"))) << i;
     }
   }
   test::WriteFileOrDie(path, bytes);
@@ -291,15 +289,15 @@ TEST(SnapshotDamageTest, ForgedBadEnumsAndBooleans) {
   ASSERT_EQ(bytes[type], 4);
   f = bytes;
   f[type] = 0;
-  EXPECT_THAT(DecodeSnapshot(Reseal(f)),
-              StatusIs(kDataLoss, AllOf(HasSubstr("table 'users'"),
-                                        HasSubstr("unknown column type 0"))));
+  EXPECT_THAT(
+      DecodeSnapshot(Reseal(f)),
+      StatusIs(kDataLoss, AllOf(HasSubstr("table 'users'"), HasSubstr("unknown column type 0"))));
 }
 
 TEST(SnapshotDamageTest, ForgedBoolCell) {
   World w;
-  ASSERT_OK(w.engine.CreateTable("t", Schema().Int64("id", ManualPrimaryKey()).Bool("b",
-                                                                                  NotNull())));
+  ASSERT_OK(
+      w.engine.CreateTable("t", Schema().Int64("id", ManualPrimaryKey()).Bool("b", NotNull())));
   ASSERT_OK(w.engine.Insert("t", {{"id", int64_t{0x0123456789abcdef}}, {"b", true}}).status());
   std::string bytes = Encode(w);
   size_t cell = FindLast(bytes, "\xef\xcd\xab\x89\x67\x45\x23\x01") + 8 + 8;
@@ -324,8 +322,7 @@ TEST(SnapshotDamageTest, ForgedDuplicatePrimaryKey) {
 TEST(SnapshotDamageTest, ForgedNamesThatDoNotResolve) {
   World w;
   ASSERT_OK(w.engine.CreateTable("parentAAAA", Schema().Int64("id", PrimaryKey())));
-  ASSERT_OK(w.engine.CreateTable("kids", Schema().Int64("id", PrimaryKey())
-                                              .Int64("parent_id")));
+  ASSERT_OK(w.engine.CreateTable("kids", Schema().Int64("id", PrimaryKey()).Int64("parent_id")));
   ASSERT_OK(w.engine.AddForeignKey({.child_table = "kids",
                                     .child_column = "parent_id",
                                     .parent_table = "parentAAAA",
@@ -357,8 +354,7 @@ TEST(SnapshotDamageTest, ForgedNamesThatDoNotResolve) {
   second.foreign_key = "parent_id";
   second.name = "kidsCCCC";
   second.create_inverse = false;
-  ASSERT_OK_AND_ASSIGN(specs,
-                       w.relations.ResolveHasMany(w.engine, "parentAAAA", "kids", second));
+  ASSERT_OK_AND_ASSIGN(specs, w.relations.ResolveHasMany(w.engine, "parentAAAA", "kids", second));
   for (RelationSpec& s : specs) ASSERT_OK(w.relations.Add(std::move(s)));
   bytes = Encode(w);
   f = bytes;

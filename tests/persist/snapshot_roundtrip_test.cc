@@ -332,10 +332,10 @@ TEST(SnapshotRoundTripTest, RandomOperationsRoundTrip) {
     for (int op = 0; op < 3000; ++op) {
       uint64_t what = rng() % 10;
       if (what < 5 || ids.empty()) {
-        ASSERT_OK_AND_ASSIGN(Row row, w.engine.Insert("t", {{"owner", owner()},
-                                                            {"far", far()},
-                                                            {"tag", tag()},
-                                                            {"plain", int64_t(op)}}));
+        ASSERT_OK_AND_ASSIGN(
+            Row row,
+            w.engine.Insert(
+                "t", {{"owner", owner()}, {"far", far()}, {"tag", tag()}, {"plain", int64_t(op)}}));
         ids.push_back(row.Get("id")->AsInt64());
         continue;
       }
@@ -346,8 +346,8 @@ TEST(SnapshotRoundTripTest, RandomOperationsRoundTrip) {
         ids[i] = ids.back();
         ids.pop_back();
       } else {
-        ASSERT_OK(w.engine.Update(row, {{"owner", owner()}, {"tag", tag()}, {"far", far()}})
-                      .status());
+        ASSERT_OK(
+            w.engine.Update(row, {{"owner", owner()}, {"tag", tag()}, {"far", far()}}).status());
       }
     }
     ASSERT_OK_AND_ASSIGN(std::string bytes, EncodeSnapshot(w.engine, w.relations));

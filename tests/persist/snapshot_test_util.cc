@@ -63,8 +63,7 @@ World MakeWorld() {
                                    .Int64("created_at")
                                    .Bool("is_published", Default(false))),
         "posts");
-  Check(e.CreateTable("tags", Schema().String("name", ManualPrimaryKey()).String("note")),
-        "tags");
+  Check(e.CreateTable("tags", Schema().String("name", ManualPrimaryKey()).String("note")), "tags");
   Check(e.CreateTable("empty", Schema().Int64("id", ManualPrimaryKey()).Double("x")), "empty");
   Check(e.CreateIndex("posts", "created_at"), "index");
   Check(e.AddForeignKey({.child_table = "posts",
@@ -79,11 +78,16 @@ World MakeWorld() {
   Attrs users[] = {
       {{"email", "ada@example.com"}, {"score", 10}, {"ratio", 1.25}, {"admin", true}},
       {{"email", "bob@example.com"}, {"score", Value()}, {"nickname", Value()}},
-      {{"email", std::string("nul\0byte", 8)}, {"score", std::numeric_limits<int64_t>::min()},
-       {"ratio", -0.0}, {"active", false}, {"balance", kInf}},
+      {{"email", std::string("nul\0byte", 8)},
+       {"score", std::numeric_limits<int64_t>::min()},
+       {"ratio", -0.0},
+       {"active", false},
+       {"balance", kInf}},
       {{"email", "a much longer address that does not fit inline@example.com"},
-       {"score", std::numeric_limits<int64_t>::max()}, {"ratio", -kInf},
-       {"nickname", "\xc3\xa9t\xc3\xa9 \xe2\x98\x83"}, {"admin", false},
+       {"score", std::numeric_limits<int64_t>::max()},
+       {"ratio", -kInf},
+       {"nickname", "\xc3\xa9t\xc3\xa9 \xe2\x98\x83"},
+       {"admin", false},
        {"balance", 5e-324}},
       {{"email", ""}, {"ratio", std::nan("")}, {"balance", 1.0e300}},
       {{"email", "eve@example.com"}, {"score", -1}},
@@ -116,8 +120,8 @@ World MakeWorld() {
   posts.on_delete = OnDelete::kCascade;
   posts.on_update = OnUpdate::kCascade;
   posts.on_unlink = OnUnlink::kDelete;
-  posts.meta = {{"label", "Posts"},      {"limit", 50},       {"weight", 0.75},
-                {"visible", true},       {"nothing", Value()}, {"", "empty key"}};
+  posts.meta = {{"label", "Posts"}, {"limit", 50},        {"weight", 0.75},
+                {"visible", true},  {"nothing", Value()}, {"", "empty key"}};
   AddRelations(w, "users", "posts", std::move(posts));
   HasManyOptions drafts;
   drafts.name = "drafts";
@@ -128,8 +132,7 @@ World MakeWorld() {
 
 World MakeSmallWorld(int rows) {
   World w;
-  Check(w.engine.CreateTable("t", Schema().Int64("id", PrimaryKey()).String("s").Bool("b")),
-        "t");
+  Check(w.engine.CreateTable("t", Schema().Int64("id", PrimaryKey()).String("s").Bool("b")), "t");
   for (int i = 0; i < rows; ++i) {
     OrDie(w.engine.Insert("t", {{"s", absl::StrCat("v", i)}, {"b", i % 2 == 0}}), "insert");
   }

@@ -116,12 +116,12 @@ TEST_F(AggregateTest, MinAndMaxKeepTheColumnType) {
 }
 
 TEST_F(AggregateTest, TypeErrorsNameTheColumn) {
-  EXPECT_THAT(Agg(AggregateFunction::kSum, "s"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "t.s: sum needs a numeric column, not string"));
-  EXPECT_THAT(Agg(AggregateFunction::kAvg, "b"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "t.b: avg needs a numeric column, not bool"));
+  EXPECT_THAT(
+      Agg(AggregateFunction::kSum, "s"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "t.s: sum needs a numeric column, not string"));
+  EXPECT_THAT(
+      Agg(AggregateFunction::kAvg, "b"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "t.b: avg needs a numeric column, not bool"));
   EXPECT_THAT(Agg(AggregateFunction::kMin, "nope"),
               StatusIs(absl::StatusCode::kInvalidArgument, "table 't': no column named 'nope'"));
   EXPECT_THAT(Agg(AggregateFunction::kSum, "*"),
@@ -130,8 +130,8 @@ TEST_F(AggregateTest, TypeErrorsNameTheColumn) {
 
 TEST_F(AggregateTest, Int64SumOverflowIsAnError) {
   ASSERT_OK(engine_.CreateTable("big", Schema().Int64("id", PrimaryKey()).Int64("v")));
-  ASSERT_OK(engine_.Insert("big", {{"id", 1}, {"v", std::numeric_limits<int64_t>::max()}})
-                .status());
+  ASSERT_OK(
+      engine_.Insert("big", {{"id", 1}, {"v", std::numeric_limits<int64_t>::max()}}).status());
   ASSERT_OK(engine_.Insert("big", {{"id", 2}, {"v", 1}}).status());
   Query q(engine_, "big");
   EXPECT_THAT(q.Aggregate(AggregateFunction::kSum, "v"),
@@ -178,8 +178,8 @@ TEST(AggregatePerParentTest, CompiledAggregateOverChildSpans) {
     int64_t id, user, created;
     bool published;
   };
-  for (const P& p : std::vector<P>{{1, 1, 10, false}, {2, 1, 30, true}, {3, 2, 5, true},
-                                   {4, 1, 20, true}}) {
+  for (const P& p :
+       std::vector<P>{{1, 1, 10, false}, {2, 1, 30, true}, {3, 2, 5, true}, {4, 1, 20, true}}) {
     ASSERT_OK(engine
                   .Insert("posts", {{"id", p.id},
                                     {"user_id", p.user},

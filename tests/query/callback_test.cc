@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kin/database.h"
 #include "tests/query/relation_fixture.h"
 #include "tests/testing/status_matchers.h"
 
@@ -36,10 +36,12 @@ std::vector<RunMethod> RunMethods() {
       {"FirstOrFail", [](Query& q) { return q.FirstOrFail().status(); }},
       {"Count", [](Query& q) { return q.Count().status(); }},
       {"Aggregate", [](Query& q) { return q.Aggregate().status(); }},
-      {"Aggregate",
-       [](Query& q) { return q.Aggregate(AggregateFunction::kMax, "id").status(); }},
+      {"Aggregate", [](Query& q) { return q.Aggregate(AggregateFunction::kMax, "id").status(); }},
       {"Paginate", [](Query& q) { return q.Paginate(1, 10).status(); }},
-      {"Update", [](Query& q) { return q.Update({{"likes", 0}}).status(); }},
+      {"Update",
+       [](Query& q) {
+         return q.Update({{"likes", 0}}).status();
+       }},
       {"Delete", [](Query& q) { return q.Delete().status(); }},
       {"Explain", [](Query& q) { return q.Explain().status(); }},
   };
@@ -73,8 +75,7 @@ std::vector<CallbackKind> CallbackKinds() {
            p.Max("likes").As("most_likes");
          });
        }},
-      {"where group", "users",
-       [](Query& q, const Inside& f) { q.Where([&](Query& g) { f(g); }); }},
+      {"where group", "users", [](Query& q, const Inside& f) { q.Where([&](Query& g) { f(g); }); }},
       // Nested: a Preload callback inside a Preload callback names the
       // inner relation.
       {"Preload", "posts.comments",
@@ -145,8 +146,7 @@ TEST_F(CallbackTest, UpdateInWhereHasDoesNotRewriteOtherParentsRows) {
                                           "users.posts")));
   EXPECT_THAT(q.Get(), StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(db_.DebugString(), before);
-  ASSERT_OK_AND_ASSIGN(int64_t rewritten,
-                       db_.Query("posts").Where("title", "rewritten").Count());
+  ASSERT_OK_AND_ASSIGN(int64_t rewritten, db_.Query("posts").Where("title", "rewritten").Count());
   EXPECT_EQ(rewritten, 0);
 }
 
@@ -161,8 +161,8 @@ TEST_F(CallbackTest, RunMethodsInOnQueryAreRefusedOnEveryRead) {
       inner = method.run(q);
       q.Where("is_published", true);
     }));
-    const std::string expected = absl::StrCat(
-        method.name, " is not allowed in an on_query callback of users.published");
+    const std::string expected =
+        absl::StrCat(method.name, " is not allowed in an on_query callback of users.published");
     auto refused = StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(expected));
     EXPECT_THAT(db_.Query("users").Preload("published").Get(), refused);
     EXPECT_THAT(db_.Query("users").Has("published").Get(), refused);
@@ -202,12 +202,11 @@ TEST_F(CallbackTest, HandleCountFilterOnlyRecords) {
 // The same query object runs normally outside any callback, and a callback
 // that only records is unaffected.
 TEST_F(CallbackTest, RecordingCallbacksStillWork) {
-  ASSERT_OK_AND_ASSIGN(
-      ResultSet users,
-      db_.Query("users")
-          .WhereHas("posts", [](Query& p) { p.Where("is_published", true); })
-          .Preload("posts", [](Query& p) { p.OrderBy("created_at", kDesc); })
-          .Get());
+  ASSERT_OK_AND_ASSIGN(ResultSet users,
+                       db_.Query("users")
+                           .WhereHas("posts", [](Query& p) { p.Where("is_published", true); })
+                           .Preload("posts", [](Query& p) { p.OrderBy("created_at", kDesc); })
+                           .Get());
   ASSERT_EQ(users.size(), 2u);
   EXPECT_THAT(PreloadedTitles(users[0]), ::testing::ElementsAre("a2", "a1"));
   Query top = db_.Query("posts");

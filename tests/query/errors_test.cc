@@ -34,10 +34,9 @@ class ErrorsTest : public ::testing::Test {
     test::MakeTypesTable(engine_);
     test::MakeBlogSchema(engine_);
     ASSERT_OK(engine_.Insert("users", {{"id", 1}, {"email", "a@x"}}).status());
-    ASSERT_OK(engine_
-                  .Insert("posts", {{"id", 1}, {"user_id", 1}, {"title", "hello"},
-                                    {"created_at", 5}})
-                  .status());
+    ASSERT_OK(
+        engine_.Insert("posts", {{"id", 1}, {"user_id", 1}, {"title", "hello"}, {"created_at", 5}})
+            .status());
   }
 
   // Runs `c` through every entry point; each must fail with the same status
@@ -120,14 +119,19 @@ TEST_F(ErrorsTest, WrongValueTypes) {
        "posts.rating: expected double, got string \"high\""},
       {"int for bool", [](Query& q) { q.Where("is_published", 1); }, kInvalid,
        "posts.is_published: expected bool, got int64 1"},
-      {"in list member", [](Query& q) { q.WhereIn("id", {1, 2, "3"}); }, kInvalid,
-       "posts.id: expected int64, got string \"3\""},
-      {"not in list member", [](Query& q) { q.WhereNotIn("title", {"a", 2.5}); }, kInvalid,
-       "posts.title: expected string, got double 2.5"},
+      {"in list member",
+       [](Query& q) {
+         q.WhereIn("id", {1, 2, "3"});
+       },
+       kInvalid, "posts.id: expected int64, got string \"3\""},
+      {"not in list member",
+       [](Query& q) {
+         q.WhereNotIn("title", {"a", 2.5});
+       },
+       kInvalid, "posts.title: expected string, got double 2.5"},
       {"between bound", [](Query& q) { q.WhereBetween("created_at", 1, "z"); }, kInvalid,
        "posts.created_at: expected int64, got string \"z\""},
-      {"null ordering comparison", [](Query& q) { q.Where("created_at", "<", Value()); },
-       kInvalid,
+      {"null ordering comparison", [](Query& q) { q.Where("created_at", "<", Value()); }, kInvalid,
        "posts.created_at: cannot compare with NULL using '<' (use WhereNull or WhereNotNull)"},
       {"null between", [](Query& q) { q.WhereNotBetween("created_at", Value(), 3); }, kInvalid,
        "posts.created_at: cannot compare with NULL using 'not between' (use WhereNull or "
@@ -155,8 +159,8 @@ TEST_F(ErrorsTest, BadBuilderCalls) {
        "query on 'posts': limit must be >= 0, got -1"},
       {"negative offset", [](Query& q) { q.Offset(-5); }, kInvalid,
        "query on 'posts': offset must be >= 0, got -5"},
-      {"order by in a group", [](Query& q) { q.Where([](Query& g) { g.Where("id", 1).OrderBy("id"); }); },
-       kInvalid,
+      {"order by in a group",
+       [](Query& q) { q.Where([](Query& g) { g.Where("id", 1).OrderBy("id"); }); }, kInvalid,
        "query on 'posts': only conditions may be recorded inside a where group (found OrderBy, "
        "Limit, Offset, an aggregate, As or Select)"},
       {"bad call in a group", [](Query& q) { q.Where([](Query& g) { g.Where("id", "~", 1); }); },
@@ -173,8 +177,8 @@ TEST_F(ErrorsTest, BadBuilderCalls) {
       // in the order they were given.
       {"first of two", [](Query& q) { q.Where("nope", 1).Where("title", 5); }, kInvalid,
        "table 'posts': no column named 'nope'"},
-      {"first of two reversed", [](Query& q) { q.Where("title", 5).Where("nope", 1); },
-       kInvalid, "posts.title: expected string, got int64 5"},
+      {"first of two reversed", [](Query& q) { q.Where("title", 5).Where("nope", 1); }, kInvalid,
+       "posts.title: expected string, got int64 5"},
   };
   for (const BadCase& c : cases) ExpectFailsEverywhere("posts", c);
 }
@@ -217,8 +221,8 @@ TEST_F(ErrorsTest, BadUpdateAttributesChangeNothing) {
 TEST_F(ErrorsTest, FirstOnNoRows) {
   Query q(engine_, "posts");
   q.Where("user_id", 7).Where("created_at", ">", 3);
-  EXPECT_THAT(q.First(), StatusIs(absl::StatusCode::kNotFound,
-                                  "table 'posts': no row matches the query"));
+  EXPECT_THAT(q.First(),
+              StatusIs(absl::StatusCode::kNotFound, "table 'posts': no row matches the query"));
   EXPECT_THAT(q.FirstOrFail(),
               StatusIs(absl::StatusCode::kNotFound,
                        "table 'posts': no row matches user_id = 7 AND created_at > 3"));

@@ -65,12 +65,28 @@ TEST_F(FilterTest, Int64Column) {
       {"> 2", [](Query& q) { q.Where("i", ">", 2); }, {4}},
       {">= 2", [](Query& q) { q.Where("i", ">=", 2); }, {2, 4, 5}},
       {"CompareOp", [](Query& q) { q.Where("i", CompareOp::kGe, 2); }, {2, 4, 5}},
-      {"in", [](Query& q) { q.WhereIn("i", {1, 3}); }, {1, 4}},
-      {"in dup", [](Query& q) { q.WhereIn("i", {3, 1, 3, 1}); }, {1, 4}},
-      {"in with NULL", [](Query& q) { q.WhereIn("i", {1, Value()}); }, {1}},
+      {"in",
+       [](Query& q) {
+         q.WhereIn("i", {1, 3});
+       },
+       {1, 4}},
+      {"in dup",
+       [](Query& q) {
+         q.WhereIn("i", {3, 1, 3, 1});
+       },
+       {1, 4}},
+      {"in with NULL",
+       [](Query& q) {
+         q.WhereIn("i", {1, Value()});
+       },
+       {1}},
       {"in ()", [](Query& q) { q.WhereIn("i", {}); }, {}},
       {"not in", [](Query& q) { q.WhereNotIn("i", {1}); }, {2, 4, 5}},
-      {"not in with NULL", [](Query& q) { q.WhereNotIn("i", {1, Value()}); }, {}},
+      {"not in with NULL",
+       [](Query& q) {
+         q.WhereNotIn("i", {1, Value()});
+       },
+       {}},
       {"not in ()", [](Query& q) { q.WhereNotIn("i", {}); }, {1, 2, 3, 4, 5}},
       {"null", [](Query& q) { q.WhereNull("i"); }, {3}},
       {"not null", [](Query& q) { q.WhereNotNull("i"); }, {1, 2, 4, 5}},
@@ -94,8 +110,16 @@ TEST_F(FilterTest, DoubleColumn) {
       {"<=", [](Query& q) { q.Where("d", "<=", 1.5); }, {1, 4}},
       {">", [](Query& q) { q.Where("d", ">", 0); }, {1, 2, 5}},
       {">=", [](Query& q) { q.Where("d", ">=", 2.5); }, {2, 5}},
-      {"in", [](Query& q) { q.WhereIn("d", {1.5, -1}); }, {1, 4}},
-      {"not in", [](Query& q) { q.WhereNotIn("d", {1.5, -1}); }, {2, 5}},
+      {"in",
+       [](Query& q) {
+         q.WhereIn("d", {1.5, -1});
+       },
+       {1, 4}},
+      {"not in",
+       [](Query& q) {
+         q.WhereNotIn("d", {1.5, -1});
+       },
+       {2, 5}},
       {"null", [](Query& q) { q.WhereNull("d"); }, {3}},
       {"not null", [](Query& q) { q.WhereNotNull("d"); }, {1, 2, 4, 5}},
       {"between", [](Query& q) { q.WhereBetween("d", 1, 2); }, {1}},
@@ -113,7 +137,11 @@ TEST_F(FilterTest, BoolColumn) {
       {"< false", [](Query& q) { q.Where("b", "<", false); }, {}},
       {">= false", [](Query& q) { q.Where("b", ">=", false); }, {1, 2, 4, 5}},
       {"in", [](Query& q) { q.WhereIn("b", {true}); }, {1, 4}},
-      {"in both", [](Query& q) { q.WhereIn("b", {true, false}); }, {1, 2, 4, 5}},
+      {"in both",
+       [](Query& q) {
+         q.WhereIn("b", {true, false});
+       },
+       {1, 2, 4, 5}},
       {"not in", [](Query& q) { q.WhereNotIn("b", {true}); }, {2, 5}},
       {"null", [](Query& q) { q.WhereNull("b"); }, {3}},
       {"not null", [](Query& q) { q.WhereNotNull("b"); }, {1, 2, 4, 5}},
@@ -131,8 +159,16 @@ TEST_F(FilterTest, StringColumn) {
       {"<=", [](Query& q) { q.Where("s", "<=", "apple"); }, {1, 5}},
       {">", [](Query& q) { q.Where("s", ">", "apple"); }, {2, 4}},
       {">=", [](Query& q) { q.Where("s", ">=", "b"); }, {2}},
-      {"in", [](Query& q) { q.WhereIn("s", {"apple", ""}); }, {1, 5}},
-      {"not in", [](Query& q) { q.WhereNotIn("s", {"apple", ""}); }, {2, 4}},
+      {"in",
+       [](Query& q) {
+         q.WhereIn("s", {"apple", ""});
+       },
+       {1, 5}},
+      {"not in",
+       [](Query& q) {
+         q.WhereNotIn("s", {"apple", ""});
+       },
+       {2, 4}},
       {"null", [](Query& q) { q.WhereNull("s"); }, {3}},
       {"not null", [](Query& q) { q.WhereNotNull("s"); }, {1, 2, 4, 5}},
       {"between", [](Query& q) { q.WhereBetween("s", "apple", "apricot"); }, {1, 4}},
@@ -163,14 +199,23 @@ TEST_F(FilterTest, AndOrForms) {
   Run({
       {"and", [](Query& q) { q.Where("i", 2).AndWhere("d", 2.5); }, {2, 5}},
       {"and op", [](Query& q) { q.Where("i", ">=", 2).AndWhere("s", ">", ""); }, {2, 4}},
-      {"and CompareOp", [](Query& q) { q.Where("i", 2).AndWhere("nn_i", CompareOp::kLt, 50); },
+      {"and CompareOp",
+       [](Query& q) { q.Where("i", 2).AndWhere("nn_i", CompareOp::kLt, 50); },
        {2}},
       {"or", [](Query& q) { q.Where("i", 1).OrWhere("s", "banana"); }, {1, 2}},
       {"or op", [](Query& q) { q.Where("i", 1).OrWhere("d", "<", 0); }, {1, 4}},
       {"or CompareOp", [](Query& q) { q.Where("i", 1).OrWhere("d", CompareOp::kLt, 0); }, {1, 4}},
-      {"or in", [](Query& q) { q.Where("i", 1).OrWhereIn("s", {"", "banana"}); }, {1, 2, 5}},
+      {"or in",
+       [](Query& q) {
+         q.Where("i", 1).OrWhereIn("s", {"", "banana"});
+       },
+       {1, 2, 5}},
       {"and in", [](Query& q) { q.Where("i", 2).AndWhereIn("s", {""}); }, {5}},
-      {"or not in", [](Query& q) { q.WhereNull("i").OrWhereNotIn("i", {2, 3}); }, {1, 3}},
+      {"or not in",
+       [](Query& q) {
+         q.WhereNull("i").OrWhereNotIn("i", {2, 3});
+       },
+       {1, 3}},
       {"and not in", [](Query& q) { q.WhereNotNull("i").AndWhereNotIn("i", {2}); }, {1, 4}},
       {"or null", [](Query& q) { q.Where("i", 1).OrWhereNull("i"); }, {1, 3}},
       {"and null", [](Query& q) { q.WhereNull("s").AndWhereNull("b"); }, {3}},
@@ -178,14 +223,14 @@ TEST_F(FilterTest, AndOrForms) {
       {"and not null", [](Query& q) { q.Where("i", 2).AndWhereNotNull("s"); }, {2, 5}},
       {"or between", [](Query& q) { q.Where("i", 1).OrWhereBetween("d", 2, 3); }, {1, 2, 5}},
       {"and between", [](Query& q) { q.Where("i", 2).AndWhereBetween("nn_i", 0, 20); }, {2}},
-      {"or not between", [](Query& q) { q.WhereNull("i").OrWhereNotBetween("i", 1, 2); },
-       {3, 4}},
-      {"and not between", [](Query& q) { q.WhereNotNull("i").AndWhereNotBetween("i", 2, 2); },
+      {"or not between", [](Query& q) { q.WhereNull("i").OrWhereNotBetween("i", 1, 2); }, {3, 4}},
+      {"and not between",
+       [](Query& q) { q.WhereNotNull("i").AndWhereNotBetween("i", 2, 2); },
        {1, 4}},
-      {"or starts with", [](Query& q) { q.Where("i", 2).OrWhereStartsWith("s", "apr"); },
+      {"or starts with",
+       [](Query& q) { q.Where("i", 2).OrWhereStartsWith("s", "apr"); },
        {2, 4, 5}},
-      {"and starts with", [](Query& q) { q.Where("b", true).AndWhereStartsWith("s", "apr"); },
-       {4}},
+      {"and starts with", [](Query& q) { q.Where("b", true).AndWhereStartsWith("s", "apr"); }, {4}},
       {"or ends with", [](Query& q) { q.WhereNull("s").OrWhereEndsWith("s", "le"); }, {1, 3}},
       {"and ends with", [](Query& q) { q.Where("b", true).AndWhereEndsWith("s", "t"); }, {4}},
       {"or contains", [](Query& q) { q.WhereNull("s").OrWhereContains("s", "nan"); }, {2, 3}},
@@ -208,9 +253,7 @@ TEST_F(FilterTest, Groups) {
   Run({
       // (i = 1 OR i = 2) AND s = "" : 5
       {"group then and",
-       [](Query& q) {
-         q.Where([](Query& g) { g.Where("i", 1).OrWhere("i", 2); }).Where("s", "");
-       },
+       [](Query& q) { q.Where([](Query& g) { g.Where("i", 1).OrWhere("i", 2); }).Where("s", ""); },
        {5}},
       // i = 3 OR (b = false AND s = "banana")
       {"or group",
@@ -227,9 +270,8 @@ TEST_F(FilterTest, Groups) {
       {"nested",
        [](Query& q) {
          q.WhereNull("i").OrWhere([](Query& g) {
-           g.Where("b", true).Where([](Query& h) {
-             h.WhereStartsWith("s", "apr").OrWhere("d", ">", 1);
-           });
+           g.Where("b", true).Where(
+               [](Query& h) { h.WhereStartsWith("s", "apr").OrWhere("d", ">", 1); });
          });
        },
        {1, 3, 4}},
@@ -246,11 +288,11 @@ TEST_F(FilterTest, ThreeValuedLogicWithOr) {
   // Row 3 has NULL everywhere: every comparison is UNKNOWN, and
   // UNKNOWN OR TRUE is TRUE.
   Run({
-      {"unknown or true", [](Query& q) { q.Where("i", ">", 0).OrWhere("nn_i", 30); },
+      {"unknown or true",
+       [](Query& q) { q.Where("i", ">", 0).OrWhere("nn_i", 30); },
        {1, 2, 3, 4, 5}},
       {"unknown and true", [](Query& q) { q.Where("i", ">", 0).Where("nn_i", 30); }, {}},
-      {"not in with null or", [](Query& q) { q.WhereNotIn("i", {Value()}).OrWhereNull("i"); },
-       {3}},
+      {"not in with null or", [](Query& q) { q.WhereNotIn("i", {Value()}).OrWhereNull("i"); }, {3}},
   });
 }
 
@@ -262,8 +304,7 @@ TEST_F(FilterTest, SpecRecordsConditions) {
   EXPECT_EQ(spec.conditions[1].connector, Connector::kOr);
   EXPECT_EQ(spec.conditions[1].kind, ConditionSpec::Kind::kGroup);
   EXPECT_EQ(spec.conditions[1].group.size(), 2u);
-  EXPECT_EQ(DescribeConditions(spec.conditions),
-            "i = 1 OR (s IN (\"a\", \"b\") AND d IS NULL)");
+  EXPECT_EQ(DescribeConditions(spec.conditions), "i = 1 OR (s IN (\"a\", \"b\") AND d IS NULL)");
 }
 
 }  // namespace

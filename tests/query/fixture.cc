@@ -1,6 +1,5 @@
 #include "tests/query/fixture.h"
 
-
 #include <cstdlib>
 #include <iostream>
 
@@ -54,11 +53,9 @@ void MakeTypesTable(Database& engine) {
 }
 
 void MakeBlogSchema(Database& engine) {
-  Check(engine.CreateTable("users", Schema()
-                                        .Int64("id", PrimaryKey())
-                                        .String("email", Unique())
-                                        .String("name")
-                                        .Int64("score")));
+  Check(engine.CreateTable(
+      "users",
+      Schema().Int64("id", PrimaryKey()).String("email", Unique()).String("name").Int64("score")));
   Check(engine.CreateTable("posts", Schema()
                                         .Int64("id", PrimaryKey())
                                         .Int64("user_id", Indexed())
@@ -67,9 +64,9 @@ void MakeBlogSchema(Database& engine) {
                                         .Bool("is_published", Default(false))
                                         .Double("rating")));
   Check(internal::DatabaseAccess::engine(engine).AddForeignKey({.child_table = "posts",
-                              .child_column = "user_id",
-                              .parent_table = "users",
-                              .parent_column = "id"}));
+                                                                .child_column = "user_id",
+                                                                .parent_table = "users",
+                                                                .parent_column = "id"}));
 }
 
 std::vector<int64_t> Column(const ResultSet& rows, std::string_view column) {

@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "engine/table.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "kin/database.h"
 #include "kin/internal/database_access.h"
 #include "query/internal/query_access.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "query/internal/relation_plan.h"
 #include "tests/query/relation_fixture.h"
 #include "tests/testing/status_matchers.h"
@@ -111,7 +111,8 @@ TEST_F(HasTest, WhereHasWithCountOperator) {
               ElementsAre("bob", "carol", "dave"));
   // A filter on a NULL-able column: NULL likes never pass likes > 10.
   EXPECT_THAT(Users([](Query& q) {
-                q.WhereHas("posts", [](Query& p) { p.Where("likes", ">", 10); }, "=", 2);
+                q.WhereHas(
+                    "posts", [](Query& p) { p.Where("likes", ">", 10); }, "=", 2);
               }),
               ElementsAre("alice"));
 }
@@ -167,16 +168,16 @@ TEST_F(HasTest, AndOrFormsOfEveryVariant) {
   };
   for (const Case& c : cases) EXPECT_EQ(Users(c.build), c.want) << c.name;
   // AND binds tighter than OR, as for every condition: a OR (b AND c).
-  EXPECT_THAT(Users([](Query& q) {
-                q.Where("name", "dave").OrHas("posts").Where("score", ">", 15);
-              }),
-              ElementsAre("bob", "dave"));
+  EXPECT_THAT(
+      Users([](Query& q) { q.Where("name", "dave").OrHas("posts").Where("score", ">", 15); }),
+      ElementsAre("bob", "dave"));
 }
 
 TEST_F(HasTest, InsideWhereGroups) {
   EXPECT_THAT(Users([](Query& q) {
-                q.Where([](Query& g) { g.Has("posts", ">", 3).OrWhereNull("score"); })
-                    .Where("name", "!=", "carol");
+                q.Where([](Query& g) {
+                   g.Has("posts", ">", 3).OrWhereNull("score");
+                 }).Where("name", "!=", "carol");
               }),
               ElementsAre("alice"));
   EXPECT_THAT(Users([](Query& q) {
@@ -217,10 +218,9 @@ TEST_F(HasTest, BelongsToHasAndOrphans) {
   // Posts whose user exists: not the NULL one, not the orphan.
   EXPECT_EQ(posts([](Query& q) { q.Has("user"); }).size(), 8u);
   EXPECT_THAT(posts([](Query& q) { q.DoesntHave("user"); }), ElementsAre("nobody", "orphan"));
-  EXPECT_THAT(posts([](Query& q) {
-                q.WhereHas("user", [](Query& u) { u.Where("score", ">=", 20); });
-              }),
-              ElementsAre("b1", "b2"));
+  EXPECT_THAT(
+      posts([](Query& q) { q.WhereHas("user", [](Query& u) { u.Where("score", ">=", 20); }); }),
+      ElementsAre("b1", "b2"));
   EXPECT_THAT(posts([](Query& q) { q.Has("user", ">", 1); }), IsEmpty());
 }
 
@@ -237,10 +237,9 @@ TEST_F(HasTest, NestedWhereHasAndHasOnPreloadedChildren) {
                 });
               }),
               ElementsAre("alice", "bob"));
-  EXPECT_THAT(Users([](Query& q) {
-                q.WhereHas("posts", [](Query& p) { p.Has("comments", ">=", 2); });
-              }),
-              ElementsAre("bob"));
+  EXPECT_THAT(
+      Users([](Query& q) { q.WhereHas("posts", [](Query& p) { p.Has("comments", ">=", 2); }); }),
+      ElementsAre("bob"));
   // Has as a filter of preloaded children.
   ASSERT_OK_AND_ASSIGN(
       ResultSet users,
@@ -255,10 +254,9 @@ TEST_F(HasTest, NestedWhereHasAndHasOnPreloadedChildren) {
 }
 
 TEST_F(HasTest, StringAndNullLocalKeys) {
-  ASSERT_OK(db_.CreateTable("teams", Schema()
-                                         .Int64("id", PrimaryKey())
-                                         .String("code", Unique())
-                                         .String("name", NotNull())));
+  ASSERT_OK(db_.CreateTable(
+      "teams",
+      Schema().Int64("id", PrimaryKey()).String("code", Unique()).String("name", NotNull())));
   ASSERT_OK(db_.CreateTable("players", Schema()
                                            .Int64("id", PrimaryKey())
                                            .String("team_code")
@@ -272,8 +270,8 @@ TEST_F(HasTest, StringAndNullLocalKeys) {
   ASSERT_OK(db_.Insert("teams", {{"code", "red"}, {"name", "Reds"}}).status());
   ASSERT_OK(db_.Insert("teams", {{"code", "blue"}, {"name", "Blues"}}).status());
   ASSERT_OK(db_.Insert("teams", {{"code", Value()}, {"name", "Nameless"}}).status());
-  ASSERT_OK(db_.Insert("players", {{"team_code", "red"}, {"team_name", "Reds"}, {"level", 5}})
-                .status());
+  ASSERT_OK(
+      db_.Insert("players", {{"team_code", "red"}, {"team_name", "Reds"}, {"level", 5}}).status());
   ASSERT_OK(db_.Insert("players", {{"team_code", "red"}, {"team_name", "Blues"}}).status());
   ASSERT_OK(db_.Insert("players", {{"team_code", Value()}, {"team_name", "Nameless"}}).status());
   ASSERT_OK(db_.Insert("players", {{"team_code", "green"}, {"team_name", "Greens"}}).status());
@@ -284,19 +282,17 @@ TEST_F(HasTest, StringAndNullLocalKeys) {
     EXPECT_TRUE(rows.ok()) << rows.status();
     return rows.ok() ? Strings(*rows, "name") : std::vector<std::string>{};
   };
-  for (auto strategy : {::kin::internal::RelationStrategy::kWalk, ::kin::internal::RelationStrategy::kScan,
-                        ::kin::internal::RelationStrategy::kIndexScan,
-                        ::kin::internal::RelationStrategy::kAuto}) {
+  for (auto strategy :
+       {::kin::internal::RelationStrategy::kWalk, ::kin::internal::RelationStrategy::kScan,
+        ::kin::internal::RelationStrategy::kIndexScan, ::kin::internal::RelationStrategy::kAuto}) {
     ::kin::internal::SetRelationStrategyForTesting(strategy);
     SCOPED_TRACE(static_cast<int>(strategy));
     EXPECT_THAT(teams([](Query& q) { q.Has("players"); }), ElementsAre("Reds"));
     // A NULL local key has no related rows, whatever the players say.
-    EXPECT_THAT(teams([](Query& q) { q.DoesntHave("players"); }),
-                ElementsAre("Blues", "Nameless"));
-    EXPECT_THAT(teams([](Query& q) {
-                  q.WhereHas("players", [](Query& p) { p.Where("level", ">", 2); });
-                }),
-                ElementsAre("Reds"));
+    EXPECT_THAT(teams([](Query& q) { q.DoesntHave("players"); }), ElementsAre("Blues", "Nameless"));
+    EXPECT_THAT(
+        teams([](Query& q) { q.WhereHas("players", [](Query& p) { p.Where("level", ">", 2); }); }),
+        ElementsAre("Reds"));
     Query players = db_.Query("players");
     players.Has("named_team").OrderBy("id");
     ASSERT_OK_AND_ASSIGN(ResultSet named, players.Get());
@@ -317,51 +313,58 @@ TEST_F(HasTest, StringAndNullLocalKeys) {
 // aggregate (no related rows, or only NULL cells) passes no test.
 TEST_F(HasTest, WhereHasComparesAnAggregate) {
   // likes: alice 5 50 500 NULL 1 (sum 556), bob 200 3, carol 1000, dave none.
-  for (auto strategy : {::kin::internal::RelationStrategy::kAuto,
-                        ::kin::internal::RelationStrategy::kScan}) {
+  for (auto strategy :
+       {::kin::internal::RelationStrategy::kAuto, ::kin::internal::RelationStrategy::kScan}) {
     ::kin::internal::SetRelationStrategyForTesting(strategy);
     EXPECT_THAT(Users([](Query& q) {
-                  q.WhereHas("posts", [](Query& p) { p.Sum("likes"); }, ">", 500);
+                  q.WhereHas(
+                      "posts", [](Query& p) { p.Sum("likes"); }, ">", 500);
                 }),
                 ElementsAre("alice", "carol"));
     EXPECT_THAT(Users([](Query& q) {
-                  q.WhereHas("posts", [](Query& p) { p.Where("is_published", true).Sum("likes"); },
-                             ">", 100);
+                  q.WhereHas(
+                      "posts", [](Query& p) { p.Where("is_published", true).Sum("likes"); }, ">",
+                      100);
                 }),
                 ElementsAre("alice", "bob"));
     // dave's sum is NULL: not < 300.
     EXPECT_THAT(Users([](Query& q) {
-                  q.WhereHas("posts", [](Query& p) { p.Sum("likes"); }, "<", 300);
+                  q.WhereHas(
+                      "posts", [](Query& p) { p.Sum("likes"); }, "<", 300);
                 }),
                 ElementsAre("bob"));
     EXPECT_THAT(Users([](Query& q) {
-                  q.WhereHas("posts", [](Query& p) { p.CountDistinct("is_published"); }, "=", 2);
+                  q.WhereHas(
+                      "posts", [](Query& p) { p.CountDistinct("is_published"); }, "=", 2);
                 }),
                 ElementsAre("alice", "bob"));
     EXPECT_THAT(Users([](Query& q) {
-                  q.WhereHas("posts", [](Query& p) { p.Avg("likes"); }, ">", 139);
+                  q.WhereHas(
+                      "posts", [](Query& p) { p.Avg("likes"); }, ">", 139);
                 }),
                 ElementsAre("carol"));  // alice 139.0 exactly, bob 101.5
     EXPECT_THAT(Users([](Query& q) {
-                  q.WhereHas("posts", [](Query& p) { p.Count("likes"); }, ">=", 4);
+                  q.WhereHas(
+                      "posts", [](Query& p) { p.Count("likes"); }, ">=", 4);
                 }),
                 ElementsAre("alice"));
     // A condition like any other: ORed, grouped, negated by DoesntHave.
     EXPECT_THAT(Users([](Query& q) {
-                  q.Where("name", "dave").OrWhereHas(
-                      "posts", [](Query& p) { p.Max("likes"); }, ">=", 1000);
+                  q.Where("name", "dave")
+                      .OrWhereHas(
+                          "posts", [](Query& p) { p.Max("likes"); }, ">=", 1000);
                 }),
                 ElementsAre("carol", "dave"));
     // WhereDoesntHave is the test `< 1`: no minimum is below 1, and dave's
     // NULL minimum passes no test.
-    EXPECT_THAT(Users([](Query& q) {
-                  q.WhereDoesntHave("posts", [](Query& p) { p.Min("created_at"); });
-                }),
-                IsEmpty());
+    EXPECT_THAT(
+        Users([](Query& q) { q.WhereDoesntHave("posts", [](Query& p) { p.Min("created_at"); }); }),
+        IsEmpty());
   }
   ::kin::internal::SetRelationStrategyForTesting(::kin::internal::RelationStrategy::kAuto);
   Query q = db_.Query("users");
-  q.WhereHas("posts", [](Query& p) { p.Sum("likes"); }, ">", 500);
+  q.WhereHas(
+      "posts", [](Query& p) { p.Sum("likes"); }, ">", 500);
   EXPECT_THAT(q.Explain(), IsOkAndHolds(HasSubstr("sum(likes) of users.posts > 500 by walk")));
 }
 
@@ -371,7 +374,8 @@ TEST_F(HasTest, WhereHasAggregateOverflowIsTheQuerysError) {
   AddPost(Id(eve), "e2", 0, false, 1);
   const std::string before = db_.DebugString();
   Query q = db_.Query("users");
-  q.WhereHas("posts", [](Query& p) { p.Sum("likes"); }, ">", 0);
+  q.WhereHas(
+      "posts", [](Query& p) { p.Sum("likes"); }, ">", 0);
   EXPECT_THAT(q.Get(), StatusIs(absl::StatusCode::kOutOfRange, HasSubstr("likes")));
   EXPECT_EQ(db_.DebugString(), before);
 }
@@ -407,8 +411,7 @@ TEST_F(HasTest, ExplainShowsTheStrategy) {
   ::kin::internal::SetRelationStrategyForTesting(::kin::internal::RelationStrategy::kWalk);
   EXPECT_THAT(plan([&](Query& q) { q.WhereHas("posts", likes); }), HasSubstr("by walk"));
   ::kin::internal::SetRelationStrategyForTesting(::kin::internal::RelationStrategy::kScan);
-  EXPECT_THAT(plan([](Query& q) { q.Where("id", 1).Has("posts"); }),
-              HasSubstr("by scan of posts"));
+  EXPECT_THAT(plan([](Query& q) { q.Where("id", 1).Has("posts"); }), HasSubstr("by scan of posts"));
   ::kin::internal::SetRelationStrategyForTesting(::kin::internal::RelationStrategy::kAuto);
 }
 
@@ -465,7 +468,8 @@ TEST_F(HasTest, BadInput) {
   EXPECT_THAT(q.First(), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_THAT(q.Delete(), StatusIs(absl::StatusCode::kNotFound));
   // Without a catalog.
-  Query bare = ::kin::internal::QueryAccess::Make(::kin::internal::DatabaseAccess::engine(db_), "users", nullptr);
+  Query bare = ::kin::internal::QueryAccess::Make(::kin::internal::DatabaseAccess::engine(db_),
+                                                  "users", nullptr);
   bare.Has("posts");
   EXPECT_THAT(bare.Get(), StatusIs(absl::StatusCode::kFailedPrecondition,
                                    HasSubstr("Has needs the relations of a Database")));

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kin/database.h"
 #include "tests/query/relation_fixture.h"
 #include "tests/testing/status_matchers.h"
 
@@ -115,15 +115,14 @@ TEST_F(OnQueryWindowTest, PreloadCallbackFiltersBeforeTheWindowAndRefinesIt) {
   // GroupLimit ranks within the window (primary key descending by
   // default); the kept rows are listed in on_query's order.
   ASSERT_OK_AND_ASSIGN(
-      ResultSet one,
-      db_.Query("users").Preload("recent", [](Query& p) { p.GroupLimit(1); }).Get());
+      ResultSet one, db_.Query("users").Preload("recent", [](Query& p) { p.GroupLimit(1); }).Get());
   EXPECT_THAT(PreloadedTitles(one[0], "recent"), ElementsAre("a3"));
   EXPECT_THAT(PreloadedTitles(one[1], "recent"), ElementsAre("b2"));
-  ASSERT_OK_AND_ASSIGN(ResultSet ranked,
-                       db_.Query("users")
-                           .Preload("older",
-                                    [](Query& p) { p.GroupLimit(1).GroupOrderBy("likes", kDesc); })
-                           .Get());
+  ASSERT_OK_AND_ASSIGN(
+      ResultSet ranked,
+      db_.Query("users")
+          .Preload("older", [](Query& p) { p.GroupLimit(1).GroupOrderBy("likes", kDesc); })
+          .Get());
   EXPECT_THAT(PreloadedTitles(ranked[0], "older"), ElementsAre("a1"));
   // A Limit of the callback itself is still Lucid's trap: an error.
   EXPECT_THAT(db_.Query("users").Preload("recent", [](Query& p) { p.Limit(1); }).Get(),

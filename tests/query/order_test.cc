@@ -59,9 +59,9 @@ TEST_F(OrderTest, NullPlacementForEveryType) {
     std::vector<int64_t> ids;
   };
   std::vector<Case> cases = {
-      {"d", kAsc, {3, 4, 1, 2, 5}},    {"d", kDesc, {2, 5, 1, 4, 3}},
-      {"b", kAsc, {3, 2, 5, 1, 4}},    {"b", kDesc, {1, 4, 2, 5, 3}},
-      {"s", kAsc, {3, 5, 1, 4, 2}},    {"s", kDesc, {2, 4, 1, 5, 3}},
+      {"d", kAsc, {3, 4, 1, 2, 5}},     {"d", kDesc, {2, 5, 1, 4, 3}},
+      {"b", kAsc, {3, 2, 5, 1, 4}},     {"b", kDesc, {1, 4, 2, 5, 3}},
+      {"s", kAsc, {3, 5, 1, 4, 2}},     {"s", kDesc, {2, 4, 1, 5, 3}},
       {"nn_s", kDesc, {5, 4, 3, 2, 1}}, {"nn_i", kAsc, {1, 2, 3, 4, 5}},
   };
   for (const Case& c : cases) {
@@ -184,14 +184,14 @@ class AccessOrderTest : public ::testing::Test {
     ASSERT_OK(engine_.Insert("users", {{"id", 1}, {"email", "a@x"}}).status());
     ASSERT_OK(engine_.Insert("users", {{"id", 2}, {"email", "b@x"}}).status());
     auto post = [&](int64_t id, int64_t user) {
-      return engine_.Insert("posts", {{"id", id}, {"user_id", user}, {"title", "t"},
-                                      {"created_at", 100}});
+      return engine_.Insert("posts",
+                            {{"id", id}, {"user_id", user}, {"title", "t"}, {"created_at", 100}});
     };
-    ASSERT_OK(post(10, 1).status());                    // slot 0
-    ASSERT_OK_AND_ASSIGN(Row p11, post(11, 2));         // slot 1
-    ASSERT_OK(post(12, 1).status());                    // slot 2
-    ASSERT_OK(engine_.Delete(p11));                     // frees slot 1
-    ASSERT_OK(post(13, 1).status());                    // reuses slot 1
+    ASSERT_OK(post(10, 1).status());             // slot 0
+    ASSERT_OK_AND_ASSIGN(Row p11, post(11, 2));  // slot 1
+    ASSERT_OK(post(12, 1).status());             // slot 2
+    ASSERT_OK(engine_.Delete(p11));              // frees slot 1
+    ASSERT_OK(post(13, 1).status());             // reuses slot 1
   }
   Database engine_;
 };

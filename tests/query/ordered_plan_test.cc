@@ -10,9 +10,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/table.h"
-#include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kin/database.h"
 #include "kin/query.h"
 #include "query/internal/compiled_query.h"
 #include "tests/testing/status_matchers.h"
@@ -131,8 +131,7 @@ Value RandomValue(std::mt19937& rng, int column) {
       return Value(static_cast<double>(rng() % 40) / 4);
     }
     case 2:
-      return Value(absl::StrCat(std::string(1, static_cast<char>('a' + rng() % 5)),
-                                rng() % 7));
+      return Value(absl::StrCat(std::string(1, static_cast<char>('a' + rng() % 5)), rng() % 7));
     default:
       return Value(rng() % 2 == 0);
   }

@@ -151,9 +151,8 @@ TEST_F(PaginateTest, BadArguments) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("Limit or Offset")));
   Query bad_column(engine_, "items");
   bad_column.OrderBy("rnak");
-  EXPECT_THAT(bad_column.Paginate(1, 10),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "table 'items': no column named 'rnak'"));
+  EXPECT_THAT(bad_column.Paginate(1, 10), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                   "table 'items': no column named 'rnak'"));
 }
 
 }  // namespace

@@ -49,7 +49,8 @@ class PlanTest : public ::testing::Test {
     }
   }
 
-  std::string Explain(const std::function<void(Query&)>& build, const std::string& table = "posts") {
+  std::string Explain(const std::function<void(Query&)>& build,
+                      const std::string& table = "posts") {
     Query q(engine_, table);
     build(q);
     absl::StatusOr<std::string> s = q.Explain();
@@ -88,7 +89,9 @@ TEST_F(PlanTest, SmallestProbeWins) {
 }
 
 TEST_F(PlanTest, InOnIndexedColumn) {
-  EXPECT_THAT(Explain([](Query& q) { q.WhereIn("id", {3, 1, 2, 3}); }),
+  EXPECT_THAT(Explain([](Query& q) {
+                q.WhereIn("id", {3, 1, 2, 3});
+              }),
               StartsWith("index probe posts.id IN (1, 2, 3) (primary key, 3 rows)"));
   Query q(engine_, "posts");
   q.WhereIn("id", {30, 10, 20}).OrderBy("created_at", kDesc);
@@ -106,7 +109,10 @@ TEST_F(PlanTest, ScansWhenNoIndexedEqualityIsAndedAtTheTop) {
       {"unindexed column", [](Query& q) { q.Where("created_at", 5); }},
       {"range on indexed column", [](Query& q) { q.Where("id", ">", 5); }},
       {"not equal", [](Query& q) { q.Where("user_id", "!=", 2); }},
-      {"not in", [](Query& q) { q.WhereNotIn("id", {1, 2}); }},
+      {"not in",
+       [](Query& q) {
+         q.WhereNotIn("id", {1, 2});
+       }},
       {"or-ed equality", [](Query& q) { q.Where("user_id", 2).OrWhere("created_at", 1); }},
       {"equality inside an or group",
        [](Query& q) { q.Where([](Query& g) { g.Where("id", 1).OrWhere("id", 2); }); }},
@@ -126,8 +132,12 @@ TEST_F(PlanTest, GroupWithOneAndTermIsFlattenedAndCanProbe) {
 
 TEST_F(PlanTest, ExplainShowsTheWholeSpec) {
   EXPECT_EQ(Explain([](Query& q) {
-              q.Where("user_id", 1).WhereStartsWith("title", "post 1").OrderBy("created_at", kDesc)
-                  .OrderBy("id").Offset(2).Limit(5);
+              q.Where("user_id", 1)
+                  .WhereStartsWith("title", "post 1")
+                  .OrderBy("created_at", kDesc)
+                  .OrderBy("id")
+                  .Offset(2)
+                  .Limit(5);
             }),
             "index probe posts.user_id = 1 (secondary index, 10 rows) | filter: user_id = 1 AND "
             "title starts with \"post 1\" | order by created_at desc, id asc | offset 2 | limit 5");
@@ -139,7 +149,9 @@ TEST_F(PlanTest, ProbeAndScanGiveTheSameRows) {
   probe.Where("user_id", 2).Where("is_published", true).OrderBy("created_at", kDesc);
   ASSERT_OK_AND_ASSIGN(ResultSet a, probe.Get());
   Query scan(engine_, "posts");
-  scan.Where("user_id", ">=", 2).Where("user_id", "<=", 2).Where("is_published", true)
+  scan.Where("user_id", ">=", 2)
+      .Where("user_id", "<=", 2)
+      .Where("is_published", true)
       .OrderBy("created_at", kDesc);
   ASSERT_OK_AND_ASSIGN(ResultSet b, scan.Get());
   EXPECT_THAT(Column(a), ElementsAre(33, 21, 9));
@@ -162,8 +174,8 @@ TEST_F(PlanTest, CompiledQueryOverCandidateSpans) {
     per_user.push_back(keys);
   }
   // user 1: posts 4, 8, ..., 40; unpublished excludes multiples of 3.
-  EXPECT_THAT(per_user, ElementsAre(ElementsAre(40, 32), ElementsAre(37, 29),
-                                    ElementsAre(38, 34), ElementsAre(35, 31)));
+  EXPECT_THAT(per_user, ElementsAre(ElementsAre(40, 32), ElementsAre(37, 29), ElementsAre(38, 34),
+                                    ElementsAre(35, 31)));
   // An explicit window (GroupLimit) overrides the spec's.
   std::vector<RowId> ids;
   compiled.Select(posts.Children(fk, 1), 1, 3, &ids);
@@ -200,8 +212,8 @@ TEST_F(PlanTest, ResultSetIterationAndRowGetters) {
   EXPECT_THAT(r.Get("email"), IsOkAndHolds(Value("u4@x")));
   EXPECT_THAT(r.GetString("name"), IsOkAndHolds("even"));
   EXPECT_THAT(r.GetInt64("score"), IsOkAndHolds(40));
-  EXPECT_THAT(r.GetString("score"), StatusIs(absl::StatusCode::kInvalidArgument,
-                                             HasSubstr("users.score")));
+  EXPECT_THAT(r.GetString("score"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("users.score")));
   EXPECT_THAT(rows[1].GetString("name"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("NULL")));
   EXPECT_THAT(rows[1].Get("name"), IsOkAndHolds(Value()));

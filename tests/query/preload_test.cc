@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "engine/table.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "kin/database.h"
 #include "kin/internal/database_access.h"
 #include "query/internal/query_access.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "tests/query/relation_fixture.h"
 #include "tests/testing/status_matchers.h"
 
@@ -63,13 +63,12 @@ TEST_F(PreloadTest, EveryParentCarriesItsChildrenInInsertionOrder) {
 
 // Lucid: preload('posts', (q) => q.where('is_published', true).orderBy('created_at', 'desc'))
 TEST_F(PreloadTest, CallbackFiltersAndOrdersTheChildren) {
-  ASSERT_OK_AND_ASSIGN(ResultSet users, db_.Query("users")
-                                            .Preload("posts",
-                                                     [](Query& q) {
-                                                       q.Where("is_published", true)
-                                                           .OrderBy("created_at", kDesc);
-                                                     })
-                                            .Get());
+  ASSERT_OK_AND_ASSIGN(
+      ResultSet users,
+      db_.Query("users")
+          .Preload("posts",
+                   [](Query& q) { q.Where("is_published", true).OrderBy("created_at", kDesc); })
+          .Get());
   EXPECT_THAT(PreloadedTitles(users[0]), ElementsAre("a3", "a1"));
   EXPECT_THAT(PreloadedTitles(users[1]), ElementsAre("b1"));
   EXPECT_THAT(PreloadedTitles(users[2]), IsEmpty());
@@ -77,13 +76,11 @@ TEST_F(PreloadTest, CallbackFiltersAndOrdersTheChildren) {
 
 // Lucid: preload('posts', (q) => q.groupLimit(5).groupOrderBy('created_at', 'desc'))
 TEST_F(PreloadTest, GroupLimitKeepsTheTopNOfEachParent) {
-  ASSERT_OK_AND_ASSIGN(ResultSet users, db_.Query("users")
-                                            .Preload("posts",
-                                                     [](Query& q) {
-                                                       q.GroupLimit(2).GroupOrderBy("created_at",
-                                                                                    kDesc);
-                                                     })
-                                            .Get());
+  ASSERT_OK_AND_ASSIGN(
+      ResultSet users,
+      db_.Query("users")
+          .Preload("posts", [](Query& q) { q.GroupLimit(2).GroupOrderBy("created_at", kDesc); })
+          .Get());
   EXPECT_THAT(PreloadedTitles(users[0]), ElementsAre("a3", "a1"));
   EXPECT_THAT(PreloadedTitles(users[1]), ElementsAre("b1", "b2"));
   EXPECT_THAT(PreloadedTitles(users[2]), IsEmpty());
@@ -92,11 +89,11 @@ TEST_F(PreloadTest, GroupLimitKeepsTheTopNOfEachParent) {
 // Lucid's groupLimit without groupOrderBy ranks by primary key descending:
 // the newest n rows, not the first n inserted.
 TEST_F(PreloadTest, GroupLimitWithoutGroupOrderByKeepsTheNewestByPrimaryKey) {
-  ASSERT_OK_AND_ASSIGN(ResultSet users,
-                       db_.Query("users")
-                           .Preload("posts",
-                                    [](Query& q) { q.Where("is_published", false).GroupLimit(1); })
-                           .Get());
+  ASSERT_OK_AND_ASSIGN(
+      ResultSet users,
+      db_.Query("users")
+          .Preload("posts", [](Query& q) { q.Where("is_published", false).GroupLimit(1); })
+          .Get());
   EXPECT_THAT(PreloadedTitles(users[0]), ElementsAre("a4"));
   EXPECT_THAT(PreloadedTitles(users[1]), ElementsAre("b2"));
   // Kept rows are listed in rank order (id descending) without an OrderBy.
@@ -106,27 +103,26 @@ TEST_F(PreloadTest, GroupLimitWithoutGroupOrderByKeepsTheNewestByPrimaryKey) {
   EXPECT_THAT(PreloadedTitles(two[1]), ElementsAre("b2", "b1"));
   // GroupLimit(0) keeps nothing, and every parent still gets its list.
   ASSERT_OK_AND_ASSIGN(
-      ResultSet zero,
-      db_.Query("users").Preload("posts", [](Query& q) { q.GroupLimit(0); }).Get());
+      ResultSet zero, db_.Query("users").Preload("posts", [](Query& q) { q.GroupLimit(0); }).Get());
   for (const ResultRow& u : zero) EXPECT_THAT(PreloadedTitles(u), IsEmpty());
 }
 
 TEST_F(PreloadTest, GroupOrderByRanksAndOrderByListsTheKeptRows) {
   // The two most recent of each user, listed by title descending.
-  ASSERT_OK_AND_ASSIGN(ResultSet users, db_.Query("users")
-                                            .Preload("posts",
-                                                     [](Query& q) {
-                                                       q.GroupLimit(2)
-                                                           .GroupOrderBy("created_at", "desc")
-                                                           .OrderBy("title");
-                                                     })
-                                            .Get());
+  ASSERT_OK_AND_ASSIGN(
+      ResultSet users,
+      db_.Query("users")
+          .Preload(
+              "posts",
+              [](Query& q) { q.GroupLimit(2).GroupOrderBy("created_at", "desc").OrderBy("title"); })
+          .Get());
   EXPECT_THAT(PreloadedTitles(users[0]), ElementsAre("a1", "a3"));
   // Without GroupOrderBy the primary key ranks (descending, as Lucid), and
   // OrderBy only lists the kept rows: the two newest, by title ascending.
-  ASSERT_OK_AND_ASSIGN(
-      ResultSet by_title,
-      db_.Query("users").Preload("posts", [](Query& q) { q.OrderBy("title").GroupLimit(2); }).Get());
+  ASSERT_OK_AND_ASSIGN(ResultSet by_title,
+                       db_.Query("users")
+                           .Preload("posts", [](Query& q) { q.OrderBy("title").GroupLimit(2); })
+                           .Get());
   EXPECT_THAT(PreloadedTitles(by_title[0]), ElementsAre("a3", "a4"));
 }
 
@@ -135,24 +131,21 @@ TEST_F(PreloadTest, TopNTiesKeepInsertionOrder) {
   for (const char* t : {"d1", "d2", "d3", "d4", "d5"}) AddPost(Id(dave), t, 7);
   AddPost(Id(dave), "d6", 9);
   for (int run = 0; run < 3; ++run) {
-    ASSERT_OK_AND_ASSIGN(ResultSet users, db_.Query("users")
-                                              .Where("name", "dave")
-                                              .Preload("posts",
-                                                       [](Query& q) {
-                                                         q.GroupLimit(4).GroupOrderBy(
-                                                             "created_at", kDesc);
-                                                       })
-                                              .Get());
+    ASSERT_OK_AND_ASSIGN(
+        ResultSet users,
+        db_.Query("users")
+            .Where("name", "dave")
+            .Preload("posts", [](Query& q) { q.GroupLimit(4).GroupOrderBy("created_at", kDesc); })
+            .Get());
     EXPECT_THAT(PreloadedTitles(users[0]), ElementsAre("d6", "d1", "d2", "d3"));
   }
   // Ascending too: equal keys in insertion order.
-  ASSERT_OK_AND_ASSIGN(ResultSet asc, db_.Query("users")
-                                          .Where("name", "dave")
-                                          .Preload("posts",
-                                                   [](Query& q) {
-                                                     q.GroupLimit(3).GroupOrderBy("created_at");
-                                                   })
-                                          .Get());
+  ASSERT_OK_AND_ASSIGN(
+      ResultSet asc,
+      db_.Query("users")
+          .Where("name", "dave")
+          .Preload("posts", [](Query& q) { q.GroupLimit(3).GroupOrderBy("created_at"); })
+          .Get());
   EXPECT_THAT(PreloadedTitles(asc[0]), ElementsAre("d1", "d2", "d3"));
 }
 
@@ -186,9 +179,9 @@ TEST_F(PreloadTest, NullForeignKeysAndOrphansBelongToNobody) {
   EXPECT_THAT(PreloadedTitles(users[1]), ElementsAre("b1", "b2"));
   EXPECT_THAT(PreloadedTitles(users[2]), IsEmpty());
   // From the other side: BelongsTo preload gives no parent for either.
-  ASSERT_OK_AND_ASSIGN(ResultSet posts,
-                       db_.Query("posts").WhereIn("title", {"no owner", "orphan", "b1"})
-                           .Preload("user").Get());
+  ASSERT_OK_AND_ASSIGN(
+      ResultSet posts,
+      db_.Query("posts").WhereIn("title", {"no owner", "orphan", "b1"}).Preload("user").Get());
   ASSERT_EQ(posts.size(), 3u);
   EXPECT_THAT(Names(posts[0].Preloaded("user").value()), ElementsAre("bob"));
   EXPECT_THAT(posts[1].Preloaded("user").value(), IsEmpty());
@@ -214,17 +207,17 @@ TEST_F(PreloadTest, NestedPreloadsInsideTheCallback) {
   AddComment(a1, "first", 1);
   AddComment(a3, "hi", 5);
   AddComment(a1, "second", 3);
-  ASSERT_OK_AND_ASSIGN(
-      ResultSet users,
-      db_.Query("users")
-          .Where("name", "alice")
-          .Preload("posts",
-                   [](Query& q) {
-                     q.Where("is_published", true)
-                         .Preload("comments", [](Query& c) { c.OrderBy("score", kDesc); })
-                         .Preload("user");
-                   })
-          .Get());
+  ASSERT_OK_AND_ASSIGN(ResultSet users,
+                       db_.Query("users")
+                           .Where("name", "alice")
+                           .Preload("posts",
+                                    [](Query& q) {
+                                      q.Where("is_published", true)
+                                          .Preload("comments",
+                                                   [](Query& c) { c.OrderBy("score", kDesc); })
+                                          .Preload("user");
+                                    })
+                           .Get());
   ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> alice_posts, users[0].Preloaded("posts"));
   ASSERT_EQ(alice_posts.size(), 2u);
   ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> c1, alice_posts[0].Preloaded("comments"));
@@ -236,12 +229,12 @@ TEST_F(PreloadTest, NestedPreloadsInsideTheCallback) {
 }
 
 TEST_F(PreloadTest, SeveralRelationsOnOneQuery) {
-  ASSERT_OK_AND_ASSIGN(ResultSet users, db_.Query("users")
-                                            .Preload("posts")
-                                            .Preload("published",
-                                                     [](Query& q) { q.OrderBy("created_at"); })
-                                            .WithCount("posts")
-                                            .Get());
+  ASSERT_OK_AND_ASSIGN(ResultSet users,
+                       db_.Query("users")
+                           .Preload("posts")
+                           .Preload("published", [](Query& q) { q.OrderBy("created_at"); })
+                           .WithCount("posts")
+                           .Get());
   EXPECT_THAT(PreloadedTitles(users[0], "posts"), ElementsAre("a1", "a2", "a3", "a4"));
   // "published" carries its on_query (is_published = true).
   EXPECT_THAT(PreloadedTitles(users[0], "published"), ElementsAre("a1", "a3"));
@@ -251,23 +244,19 @@ TEST_F(PreloadTest, SeveralRelationsOnOneQuery) {
 TEST_F(PreloadTest, OnQueryAppliesAndCannotBeWidenedByOrWhere) {
   // The callback's OrWhere is ANDed with on_query, not with its last
   // condition: unpublished a2 stays out.
-  ASSERT_OK_AND_ASSIGN(ResultSet users, db_.Query("users")
-                                            .Where("name", "alice")
-                                            .Preload("published",
-                                                     [](Query& q) {
-                                                       q.Where("title", "a2").OrWhere("title",
-                                                                                      "a3");
-                                                     })
-                                            .Get());
+  ASSERT_OK_AND_ASSIGN(
+      ResultSet users,
+      db_.Query("users")
+          .Where("name", "alice")
+          .Preload("published", [](Query& q) { q.Where("title", "a2").OrWhere("title", "a3"); })
+          .Get());
   EXPECT_THAT(PreloadedTitles(users[0], "published"), ElementsAre("a3"));
 }
 
 TEST_F(PreloadTest, ParentFiltersOrderAndPaginationStillApply) {
-  ASSERT_OK_AND_ASSIGN(ResultSet users, db_.Query("users")
-                                            .WhereNotNull("score")
-                                            .OrderBy("score", kDesc)
-                                            .Preload("posts")
-                                            .Get());
+  ASSERT_OK_AND_ASSIGN(
+      ResultSet users,
+      db_.Query("users").WhereNotNull("score").OrderBy("score", kDesc).Preload("posts").Get());
   EXPECT_THAT(Names(users), ElementsAre("bob", "alice"));
   EXPECT_THAT(PreloadedTitles(users[0]), ElementsAre("b1", "b2"));
   // Paginating the parents preloads the page's rows.
@@ -295,8 +284,8 @@ TEST_F(PreloadTest, RelatedQueryCanPreloadAndPaginate) {
 }
 
 TEST_F(PreloadTest, ResultsStayReadableWhileTheDatabaseIsUnmodified) {
-  ASSERT_OK_AND_ASSIGN(ResultSet users, db_.Query("users").Preload("posts").WithCount("posts")
-                                            .Get());
+  ASSERT_OK_AND_ASSIGN(ResultSet users,
+                       db_.Query("users").Preload("posts").WithCount("posts").Get());
   ResultSet moved = std::move(users);
   for (int i = 0; i < 3; ++i) {
     EXPECT_THAT(PreloadedTitles(moved[1]), ElementsAre("b1", "b2"));
@@ -370,8 +359,8 @@ TEST_F(PreloadTest, GroupLimitOutsidePreloadIsAnError) {
 TEST_F(PreloadTest, BadPreloadsAreErrorsWhenTheQueryRuns) {
   Query unknown = db_.Query("users");
   unknown.Preload("postz");
-  EXPECT_THAT(unknown.Get(), StatusIs(absl::StatusCode::kNotFound,
-                                      "table 'users': no relation named 'postz'"));
+  EXPECT_THAT(unknown.Get(),
+              StatusIs(absl::StatusCode::kNotFound, "table 'users': no relation named 'postz'"));
   Query column = db_.Query("users");
   column.Preload("posts", [](Query& p) { p.Where("titel", "x"); });
   EXPECT_THAT(column.Get(), StatusIs(absl::StatusCode::kInvalidArgument,
@@ -387,17 +376,18 @@ TEST_F(PreloadTest, BadPreloadsAreErrorsWhenTheQueryRuns) {
                                     "query on 'users': relation 'posts' is preloaded twice"));
   Query aggregate = db_.Query("users");
   aggregate.Preload("posts", [](Query& p) { p.Max("created_at"); });
-  EXPECT_THAT(aggregate.Get(), StatusIs(absl::StatusCode::kFailedPrecondition,
-                                        HasSubstr("use WithAggregate")));
+  EXPECT_THAT(aggregate.Get(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("use WithAggregate")));
   // First returns a bare row: preloads would be silently lost.
   Query first = db_.Query("users");
   first.Preload("posts");
-  EXPECT_THAT(first.First(), StatusIs(absl::StatusCode::kInvalidArgument,
-                                      HasSubstr("use Limit(1).Get()")));
+  EXPECT_THAT(first.First(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("use Limit(1).Get()")));
 }
 
 TEST_F(PreloadTest, QueryWithoutCatalogCannotPreload) {
-  Query q = ::kin::internal::QueryAccess::Make(::kin::internal::DatabaseAccess::engine(db_), "users", nullptr);  // no catalog
+  Query q = ::kin::internal::QueryAccess::Make(::kin::internal::DatabaseAccess::engine(db_),
+                                               "users", nullptr);  // no catalog
   q.Preload("posts");
   EXPECT_THAT(q.Get(), StatusIs(absl::StatusCode::kFailedPrecondition,
                                 HasSubstr("Preload needs the relations of a Database")));

@@ -191,8 +191,8 @@ class RandomQueryTest : public ::testing::Test {
     std::vector<RowId> live = engine_.FindTable("t")->LiveRowIds();
     for (int k = 0; k < rows / 10; ++k) {
       RowId id = live[rng() % live.size()];
-      ASSERT_OK(engine_.Update(engine_.FindTable("t")->GetRow(id), {{"i", RandomInt(rng)}})
-                    .status());
+      ASSERT_OK(
+          engine_.Update(engine_.FindTable("t")->GetRow(id), {{"i", RandomInt(rng)}}).status());
     }
   }
 
@@ -216,9 +216,7 @@ class RandomQueryTest : public ::testing::Test {
     static const double kValues[] = {-1.5, 0, 0.5, 1, 2.25};
     return Null(rng) ? Value() : Value(kValues[rng() % 5]);
   }
-  static Value RandomBool(std::mt19937& rng) {
-    return Null(rng) ? Value() : Value(rng() % 2 == 0);
-  }
+  static Value RandomBool(std::mt19937& rng) { return Null(rng) ? Value() : Value(rng() % 2 == 0); }
   static Value RandomString(std::mt19937& rng) {
     return Null(rng) ? Value() : Value(Strings()[rng() % Strings().size()]);
   }
@@ -324,16 +322,14 @@ class RandomQueryTest : public ::testing::Test {
 
 // The rows the query must return: the matching rows in `access` order,
 // stably sorted by the keys, then the window.
-std::vector<RowId> Expected(const Table& t, const QuerySpec& spec,
-                            const std::vector<RowId>& access, size_t offset,
-                            std::optional<size_t> limit) {
+std::vector<RowId> Expected(const Table& t, const QuerySpec& spec, const std::vector<RowId>& access,
+                            size_t offset, std::optional<size_t> limit) {
   std::vector<RowId> rows;
   for (RowId id : access) {
     if (EvalList(t, id, spec.conditions) == TV::kTrue) rows.push_back(id);
   }
-  std::stable_sort(rows.begin(), rows.end(), [&](RowId a, RowId b) {
-    return CompareRows(t, a, b, spec.order_by) < 0;
-  });
+  std::stable_sort(rows.begin(), rows.end(),
+                   [&](RowId a, RowId b) { return CompareRows(t, a, b, spec.order_by) < 0; });
   std::vector<RowId> out;
   for (size_t k = offset; k < rows.size() && (!limit.has_value() || out.size() < *limit); ++k) {
     out.push_back(rows[k]);
@@ -417,8 +413,7 @@ void RunRandomQueries(RandomQueryTest* test, Database& engine, uint32_t seed, in
     compiled.Select(candidates, &from_span);
     ASSERT_THAT(Slots(from_span),
                 ElementsAreArray(Slots(Expected(t, spec, candidates, offset, limit))));
-    ASSERT_EQ(compiled.Count(candidates),
-              Expected(t, spec, candidates, 0, std::nullopt).size());
+    ASSERT_EQ(compiled.Count(candidates), Expected(t, spec, candidates, 0, std::nullopt).size());
 
     // An aggregate over the matching rows.
     if (n % 4 == 0) {

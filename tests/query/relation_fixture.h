@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "kin/database.h"
 #include "gtest/gtest.h"
+#include "kin/database.h"
 #include "tests/testing/printers.h"
 #include "tests/testing/status_matchers.h"
 
@@ -29,10 +29,8 @@ namespace kin::test {
 class RelationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_OK(db_.CreateTable("users", Schema()
-                                           .Int64("id", PrimaryKey())
-                                           .String("name", NotNull())
-                                           .Int64("score")));
+    ASSERT_OK(db_.CreateTable(
+        "users", Schema().Int64("id", PrimaryKey()).String("name", NotNull()).Int64("score")));
     ASSERT_OK(db_.CreateTable("posts", Schema()
                                            .Int64("id", PrimaryKey())
                                            .Int64("user_id")

@@ -22,9 +22,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kin/database.h"
 #include "query/internal/relation_plan.h"
 #include "tests/testing/printers.h"
 #include "tests/testing/status_matchers.h"
@@ -190,8 +190,8 @@ class RelationRandomTest : public ::testing::TestWithParam<std::tuple<uint32_t, 
                                            .Double("rating")
                                            .Bool("is_published", NotNull())
                                            .String("tag", NotNull())));
-    ASSERT_OK(db_.CreateTable(
-        "comments", Schema().Int64("id", PrimaryKey()).Int64("post_id", NotNull())));
+    ASSERT_OK(db_.CreateTable("comments",
+                              Schema().Int64("id", PrimaryKey()).Int64("post_id", NotNull())));
     const bool strings = mode_ == KeyMode::kString;
     const std::string fk = strings ? "user_handle" : "user_id";
     const std::string local = strings ? "handle" : "id";
@@ -215,10 +215,13 @@ class RelationRandomTest : public ::testing::TestWithParam<std::tuple<uint32_t, 
   }
   // The three foreign-key columns of a post of user k (NULL: no user).
   Attrs OwnerAttrs(std::optional<int64_t> k) const {
-    if (!k.has_value()) return {{"user_k", Value()}, {"user_id", Value()}, {"user_handle", Value()}};
+    if (!k.has_value())
+      return {{"user_k", Value()}, {"user_id", Value()}, {"user_handle", Value()}};
     return {{"user_k", *k}, {"user_id", IdOf(*k)}, {"user_handle", HandleOf(*k)}};
   }
-  void TearDown() override { ::kin::internal::SetRelationStrategyForTesting(RelationStrategy::kAuto); }
+  void TearDown() override {
+    ::kin::internal::SetRelationStrategyForTesting(RelationStrategy::kAuto);
+  }
 
   int64_t Uniform(int64_t lo, int64_t hi) {
     return std::uniform_int_distribution<int64_t>(lo, hi)(rng_);
@@ -509,7 +512,8 @@ TEST_P(RelationRandomTest, BelongsToHasMatchesBruteForce) {
     for (RelationStrategy strategy : kStrategies) {
       ::kin::internal::SetRelationStrategyForTesting(strategy);
       Query q = db_.Query("posts");
-      q.WhereHas("user", [&](Query& u) { u.Where("score", ">", min_score); }, op, n);
+      q.WhereHas(
+          "user", [&](Query& u) { u.Where("score", ">", min_score); }, op, n);
       SCOPED_TRACE(absl::StrCat("round ", round, " strategy ", static_cast<int>(strategy), ": ",
                                 DescribeSpec(q.spec())));
       ASSERT_OK_AND_ASSIGN(ResultSet rows, q.Get());
@@ -606,31 +610,30 @@ TEST_P(RelationRandomTest, CountsAndAggregatesMatchBruteForce) {
       q.WithCount(relation, [&](Query& p) {
          ApplyPostConds(filter, p);
          p.As("n");
-       })
-          .WithAggregate(relation, [&](Query& p) {
-            ApplyPostConds(filter, p);
-            switch (fn) {
-              case AggregateFunction::kCount:
-                p.Count(star ? "*" : column);
-                break;
-              case AggregateFunction::kSum:
-                p.Sum(column);
-                break;
-              case AggregateFunction::kAvg:
-                p.Avg(column);
-                break;
-              case AggregateFunction::kMin:
-                p.Min(column);
-                break;
-              case AggregateFunction::kMax:
-                p.Max(column);
-                break;
-              case AggregateFunction::kCountDistinct:
-                p.CountDistinct(column);
-                break;
-            }
-            p.As("agg");
-          });
+       }).WithAggregate(relation, [&](Query& p) {
+        ApplyPostConds(filter, p);
+        switch (fn) {
+          case AggregateFunction::kCount:
+            p.Count(star ? "*" : column);
+            break;
+          case AggregateFunction::kSum:
+            p.Sum(column);
+            break;
+          case AggregateFunction::kAvg:
+            p.Avg(column);
+            break;
+          case AggregateFunction::kMin:
+            p.Min(column);
+            break;
+          case AggregateFunction::kMax:
+            p.Max(column);
+            break;
+          case AggregateFunction::kCountDistinct:
+            p.CountDistinct(column);
+            break;
+        }
+        p.As("agg");
+      });
       SCOPED_TRACE(absl::StrCat("round ", round, " strategy ", static_cast<int>(strategy), ": ",
                                 DescribeSpec(q.spec())));
       ASSERT_OK_AND_ASSIGN(ResultSet rows, q.Get());
@@ -724,17 +727,17 @@ TEST_P(RelationRandomTest, PreloadTopNMatchesBruteForce) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    SeedsAndKeys, RelationRandomTest,
-    ::testing::Combine(::testing::Values(1u, 2u),
-                       ::testing::Values(KeyMode::kCompact, KeyMode::kSparse, KeyMode::kString)),
-    [](const ::testing::TestParamInfo<std::tuple<uint32_t, KeyMode>>& info) {
-      const KeyMode mode = std::get<1>(info.param);
-      return absl::StrCat("Seed", std::get<0>(info.param),
-                          mode == KeyMode::kCompact  ? "Compact"
-                          : mode == KeyMode::kSparse ? "Sparse"
-                                                     : "String");
-    });
+INSTANTIATE_TEST_SUITE_P(SeedsAndKeys, RelationRandomTest,
+                         ::testing::Combine(::testing::Values(1u, 2u),
+                                            ::testing::Values(KeyMode::kCompact, KeyMode::kSparse,
+                                                              KeyMode::kString)),
+                         [](const ::testing::TestParamInfo<std::tuple<uint32_t, KeyMode>>& info) {
+                           const KeyMode mode = std::get<1>(info.param);
+                           return absl::StrCat("Seed", std::get<0>(info.param),
+                                               mode == KeyMode::kCompact  ? "Compact"
+                                               : mode == KeyMode::kSparse ? "Sparse"
+                                                                          : "String");
+                         });
 
 }  // namespace
 }  // namespace kin::test

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kin/database.h"
 #include "tests/query/relation_fixture.h"
 #include "tests/testing/status_matchers.h"
 

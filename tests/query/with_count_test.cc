@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kin/database.h"
 #include "query/internal/relation_plan.h"
 #include "tests/query/relation_fixture.h"
 #include "tests/testing/status_matchers.h"
@@ -106,8 +106,9 @@ TEST_F(WithCountTest, EveryAggregateAndItsType) {
       {"max bool", [](Query& p) { p.Max("is_published"); }, {true, false, Value()}},
       {"min bool", [](Query& p) { p.Min("is_published"); }, {false, false, Value()}},
   };
-  for (auto strategy : {::kin::internal::RelationStrategy::kAuto, ::kin::internal::RelationStrategy::kWalk,
-                        ::kin::internal::RelationStrategy::kScan}) {
+  for (auto strategy :
+       {::kin::internal::RelationStrategy::kAuto, ::kin::internal::RelationStrategy::kWalk,
+        ::kin::internal::RelationStrategy::kScan}) {
     ::kin::internal::SetRelationStrategyForTesting(strategy);
     for (const Case& c : cases) {
       EXPECT_EQ(Extras(
@@ -128,24 +129,30 @@ TEST_F(WithCountTest, EveryAggregateAndItsType) {
 // withAggregate('posts', (q) => q.countDistinct('likes').as('n')): distinct
 // non-NULL values per parent, 0 (not NULL) without related rows.
 TEST_F(WithCountTest, CountDistinctPerParent) {
-  for (auto strategy : {::kin::internal::RelationStrategy::kAuto,
-                        ::kin::internal::RelationStrategy::kScan,
-                        ::kin::internal::RelationStrategy::kWalk}) {
+  for (auto strategy :
+       {::kin::internal::RelationStrategy::kAuto, ::kin::internal::RelationStrategy::kScan,
+        ::kin::internal::RelationStrategy::kWalk}) {
     ::kin::internal::SetRelationStrategyForTesting(strategy);
-    EXPECT_THAT(Extras([](Query& q) {
-                  q.WithAggregate("posts",
-                                  [](Query& p) { p.CountDistinct("is_published").As("kinds"); });
-                }, "kinds"),
+    EXPECT_THAT(Extras(
+                    [](Query& q) {
+                      q.WithAggregate(
+                          "posts", [](Query& p) { p.CountDistinct("is_published").As("kinds"); });
+                    },
+                    "kinds"),
                 ElementsAre(Value(2), Value(1), Value(0)));
-    EXPECT_THAT(Extras([](Query& q) {
-                  q.WithAggregate("posts", [](Query& p) { p.CountDistinct("likes").As("n"); });
-                }, "n"),
+    EXPECT_THAT(Extras(
+                    [](Query& q) {
+                      q.WithAggregate("posts", [](Query& p) { p.CountDistinct("likes").As("n"); });
+                    },
+                    "n"),
                 ElementsAre(Value(2), Value(1), Value(0)));
-    EXPECT_THAT(Extras([](Query& q) {
-                  q.WithAggregate("posts", [](Query& p) {
-                    p.Where("is_published", true).CountDistinct("rating").As("n");
-                  });
-                }, "n"),
+    EXPECT_THAT(Extras(
+                    [](Query& q) {
+                      q.WithAggregate("posts", [](Query& p) {
+                        p.Where("is_published", true).CountDistinct("rating").As("n");
+                      });
+                    },
+                    "n"),
                 ElementsAre(Value(1), Value(0), Value(0)));
   }
   ::kin::internal::SetRelationStrategyForTesting(::kin::internal::RelationStrategy::kAuto);
@@ -161,8 +168,9 @@ TEST_F(WithCountTest, CountDistinctPerParent) {
 
 TEST_F(WithCountTest, FilteredAggregatesAndCounts) {
   auto published = [](Query& p) { p.Where("is_published", true); };
-  for (auto strategy : {::kin::internal::RelationStrategy::kAuto, ::kin::internal::RelationStrategy::kWalk,
-                        ::kin::internal::RelationStrategy::kScan, ::kin::internal::RelationStrategy::kIndexScan}) {
+  for (auto strategy :
+       {::kin::internal::RelationStrategy::kAuto, ::kin::internal::RelationStrategy::kWalk,
+        ::kin::internal::RelationStrategy::kScan, ::kin::internal::RelationStrategy::kIndexScan}) {
     ::kin::internal::SetRelationStrategyForTesting(strategy);
     SCOPED_TRACE(static_cast<int>(strategy));
     EXPECT_THAT(Extras([&](Query& q) { q.WithCount("posts", published); }, "posts_count"),
@@ -215,13 +223,12 @@ TEST_F(WithCountTest, SeveralExtrasWithParentsFilteredAndOrdered) {
 }
 
 TEST_F(WithCountTest, ExtraColumnReadsEveryRowAtOnce) {
-  ASSERT_OK_AND_ASSIGN(
-      ResultSet users,
-      db_.Query("users")
-          .WithCount("posts")
-          .WithAggregate("posts", [](Query& p) { p.Max("created_at").As("last"); })
-          .WithAggregate("posts", [](Query& p) { p.Avg("likes").As("avg_likes"); })
-          .Get());
+  ASSERT_OK_AND_ASSIGN(ResultSet users,
+                       db_.Query("users")
+                           .WithCount("posts")
+                           .WithAggregate("posts", [](Query& p) { p.Max("created_at").As("last"); })
+                           .WithAggregate("posts", [](Query& p) { p.Avg("likes").As("avg_likes"); })
+                           .Get());
   ASSERT_OK_AND_ASSIGN(ExtraColumn counts, users.Extras("posts_count"));
   EXPECT_EQ(counts.name(), "posts_count");
   ASSERT_EQ(counts.size(), 3u);
@@ -269,10 +276,8 @@ TEST(WithAggregateNotNullTest, MinMaxAtTheLimitsEveryStrategy) {
   constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
   Database db;
   ASSERT_OK(db.CreateTable("teams", Schema().Int64("id", PrimaryKey())));
-  ASSERT_OK(db.CreateTable("scores", Schema()
-                                         .Int64("id", PrimaryKey())
-                                         .Int64("team_id")
-                                         .Int64("points", NotNull())));
+  ASSERT_OK(db.CreateTable(
+      "scores", Schema().Int64("id", PrimaryKey()).Int64("team_id").Int64("points", NotNull())));
   ASSERT_OK(db.HasMany("teams", "scores"));
   for (int i = 0; i < 6; ++i) ASSERT_OK(db.Insert("teams", {}).status());
   // Team 1: only the limits. Team 2: one ordinary value. Team 3: none.
@@ -301,8 +306,9 @@ TEST(WithAggregateNotNullTest, MinMaxAtTheLimitsEveryStrategy) {
   };
   using P = std::pair<Value, Value>;
   for (int round = 0; round < 2; ++round) {
-    for (auto strategy : {::kin::internal::RelationStrategy::kAuto, ::kin::internal::RelationStrategy::kWalk,
-                          ::kin::internal::RelationStrategy::kScan}) {
+    for (auto strategy :
+         {::kin::internal::RelationStrategy::kAuto, ::kin::internal::RelationStrategy::kWalk,
+          ::kin::internal::RelationStrategy::kScan}) {
       ::kin::internal::SetRelationStrategyForTesting(strategy);
       EXPECT_THAT(run(), ElementsAre(P(Value(kMin), Value(kMax)), P(Value(-5), Value(-5)),
                                      P(Value(), Value()),
@@ -321,12 +327,12 @@ TEST_F(WithCountTest, SumOverflowIsAnError) {
   Row big = AddUser("big");
   AddPost(Id(big), "x", 0, false, std::numeric_limits<int64_t>::max());
   AddPost(Id(big), "y", 0, false, 1);
-  for (auto strategy : {::kin::internal::RelationStrategy::kWalk, ::kin::internal::RelationStrategy::kScan}) {
+  for (auto strategy :
+       {::kin::internal::RelationStrategy::kWalk, ::kin::internal::RelationStrategy::kScan}) {
     ::kin::internal::SetRelationStrategyForTesting(strategy);
-    EXPECT_THAT(Error([](Query& q) {
-                  q.WithAggregate("posts", [](Query& p) { p.Sum("likes").As("s"); });
-                }),
-                StatusIs(absl::StatusCode::kOutOfRange, "posts.likes: sum overflows int64"));
+    EXPECT_THAT(
+        Error([](Query& q) { q.WithAggregate("posts", [](Query& p) { p.Sum("likes").As("s"); }); }),
+        StatusIs(absl::StatusCode::kOutOfRange, "posts.likes: sum overflows int64"));
     // The same data without the big parent is fine, and the order of the
     // rows does not matter (exact 128-bit sums).
     EXPECT_THAT(Extras(
@@ -342,31 +348,28 @@ TEST_F(WithCountTest, SumOverflowIsAnError) {
 }
 
 TEST_F(WithCountTest, BadInput) {
-  EXPECT_THAT(Error([](Query& q) {
-                q.WithAggregate("posts", [](Query& p) { p.Max("created_at"); });
-              }),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "WithAggregate on 'users.posts' needs As(alias)"));
+  EXPECT_THAT(
+      Error([](Query& q) { q.WithAggregate("posts", [](Query& p) { p.Max("created_at"); }); }),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "WithAggregate on 'users.posts' needs As(alias)"));
   EXPECT_THAT(Error([](Query& q) { q.WithAggregate("posts", [](Query& p) { p.As("x"); }); }),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "WithAggregate on 'users.posts' needs an aggregate: Count, Sum, Avg, Min "
                        "or Max"));
-  EXPECT_THAT(Error([](Query& q) {
-                q.WithAggregate("posts", [](Query& p) { p.Sum("title").As("x"); });
-              }),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "WithAggregate on 'users.posts': posts.title: sum needs a numeric "
-                       "column, not string"));
+  EXPECT_THAT(
+      Error([](Query& q) { q.WithAggregate("posts", [](Query& p) { p.Sum("title").As("x"); }); }),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "WithAggregate on 'users.posts': posts.title: sum needs a numeric "
+               "column, not string"));
   EXPECT_THAT(Error([](Query& q) {
                 q.WithAggregate("posts", [](Query& p) { p.Avg("is_published").As("x"); });
               }),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("posts.is_published: avg needs a numeric column, not bool")));
-  EXPECT_THAT(Error([](Query& q) {
-                q.WithAggregate("posts", [](Query& p) { p.Max("nope").As("x"); });
-              }),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "WithAggregate on 'users.posts': table 'posts': no column named 'nope'"));
+  EXPECT_THAT(
+      Error([](Query& q) { q.WithAggregate("posts", [](Query& p) { p.Max("nope").As("x"); }); }),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               "WithAggregate on 'users.posts': table 'posts': no column named 'nope'"));
   EXPECT_THAT(Error([](Query& q) { q.WithCount("postz"); }),
               StatusIs(absl::StatusCode::kNotFound, "table 'users': no relation named 'postz'"));
   EXPECT_THAT(Error([](Query& q) { q.WithCount("posts", [](Query& p) { p.Sum("likes"); }); }),

@@ -8,8 +8,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kin/database.h"
-#include "kin/query.h"
 #include "kin/internal/database_access.h"
+#include "kin/query.h"
 #include "tests/query/fixture.h"
 #include "tests/testing/printers.h"
 #include "tests/testing/status_matchers.h"
@@ -174,11 +174,12 @@ TEST_F(WriteTest, DeleteHonoursOrderAndLimit) {
 
 TEST_F(WriteTest, DeleteRestrictedChangesNothing) {
   ASSERT_OK(internal::DatabaseAccess::engine(engine_).RemoveForeignKey("posts", "user_id"));
-  ASSERT_OK(internal::DatabaseAccess::engine(engine_).AddForeignKey({.child_table = "posts",
-                                   .child_column = "user_id",
-                                   .parent_table = "users",
-                                   .parent_column = "id",
-                                   .on_delete = OnDelete::kRestrict}));
+  ASSERT_OK(
+      internal::DatabaseAccess::engine(engine_).AddForeignKey({.child_table = "posts",
+                                                               .child_column = "user_id",
+                                                               .parent_table = "users",
+                                                               .parent_column = "id",
+                                                               .on_delete = OnDelete::kRestrict}));
   ASSERT_OK(engine_.Insert("users", {{"id", 4}, {"email", "u4@x"}}).status());
   std::string before = engine_.DebugString();
   Query q(engine_, "users");
@@ -190,11 +191,12 @@ TEST_F(WriteTest, DeleteRestrictedChangesNothing) {
 TEST_F(WriteTest, DeleteWithCascadeCountsSelectedRows) {
   ASSERT_OK(engine_.CreateTable(
       "nodes", Schema().Int64("id", PrimaryKey()).Int64("parent_id").String("tag")));
-  ASSERT_OK(internal::DatabaseAccess::engine(engine_).AddForeignKey({.child_table = "nodes",
-                                   .child_column = "parent_id",
-                                   .parent_table = "nodes",
-                                   .parent_column = "id",
-                                   .on_delete = OnDelete::kCascade}));
+  ASSERT_OK(
+      internal::DatabaseAccess::engine(engine_).AddForeignKey({.child_table = "nodes",
+                                                               .child_column = "parent_id",
+                                                               .parent_table = "nodes",
+                                                               .parent_column = "id",
+                                                               .on_delete = OnDelete::kCascade}));
   // 1 ← 2 ← 3, and 4 on its own; 1, 2 and 4 are tagged.
   ASSERT_OK(engine_.Insert("nodes", {{"id", 1}, {"tag", "x"}}).status());
   ASSERT_OK(engine_.Insert("nodes", {{"id", 2}, {"parent_id", 1}, {"tag", "x"}}).status());

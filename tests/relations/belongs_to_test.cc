@@ -1,8 +1,8 @@
 // The BelongsTo side: the parent of a child, Associate and Dissociate.
 
-#include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kin/database.h"
 #include "tests/relations/fixture.h"
 #include "tests/testing/status_matchers.h"
 
@@ -49,9 +49,9 @@ TEST_F(BelongsToTest, BadInput) {
   EXPECT_THAT(db_.Related(post, "user").Associate(comment),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("a row of 'comments' is not a 'users' row")));
-  EXPECT_THAT(db_.Related(comment, "post").Dissociate(),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("comments.post_id is NOT NULL")));
+  EXPECT_THAT(
+      db_.Related(comment, "post").Dissociate(),
+      StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("comments.post_id is NOT NULL")));
   EXPECT_THAT(db_.Related(post, "user").Count(),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("is belongs to")));
   EXPECT_THAT(db_.Related(alice_, "posts").Associate(post),

@@ -4,10 +4,10 @@
 #include <string>
 #include <vector>
 
-#include "kin/database.h"
-#include "kin/internal/database_access.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kin/database.h"
+#include "kin/internal/database_access.h"
 #include "tests/relations/fixture.h"
 #include "tests/testing/status_matchers.h"
 
@@ -55,10 +55,8 @@ TEST_F(DeclareTest, SingularRule) {
 }
 
 TEST_F(DeclareTest, CustomKeysNameMetaAndInverse) {
-  ASSERT_OK(db_.CreateTable("articles", Schema()
-                                            .Int64("id", PrimaryKey())
-                                            .Int64("author_id")
-                                            .String("title")));
+  ASSERT_OK(db_.CreateTable("articles",
+                            Schema().Int64("id", PrimaryKey()).Int64("author_id").String("title")));
   ASSERT_OK(db_.HasMany("users", "articles",
                         {.name = "writings",
                          .foreign_key = "author_id",
@@ -73,13 +71,10 @@ TEST_F(DeclareTest, CustomKeysNameMetaAndInverse) {
 }
 
 TEST_F(DeclareTest, StringLocalKeySuchAsAUuid) {
-  ASSERT_OK(db_.CreateTable("accounts", Schema()
-                                            .Int64("id", PrimaryKey())
-                                            .String("uuid", Unique())));
-  ASSERT_OK(db_.CreateTable("sessions", Schema()
-                                            .Int64("id", PrimaryKey())
-                                            .String("account_uuid")
-                                            .String("device")));
+  ASSERT_OK(
+      db_.CreateTable("accounts", Schema().Int64("id", PrimaryKey()).String("uuid", Unique())));
+  ASSERT_OK(db_.CreateTable(
+      "sessions", Schema().Int64("id", PrimaryKey()).String("account_uuid").String("device")));
   ASSERT_OK(db_.HasMany("accounts", "sessions", {.local_key = "uuid"}));
   ASSERT_OK_AND_ASSIGN(const RelationSpec* r, db_.GetRelation("accounts", "sessions"));
   EXPECT_EQ(r->foreign_key, "account_uuid");
@@ -91,9 +86,9 @@ TEST_F(DeclareTest, StringLocalKeySuchAsAUuid) {
 
 TEST_F(DeclareTest, RelationsAreListedInDeclarationOrder) {
   ASSERT_OK(db_.HasMany("users", "posts"));
-  ASSERT_OK(db_.HasMany("users", "posts",
-                        {.name = "drafts",
-                         .on_query = [](Query& q) { q.Where("is_published", false); }}));
+  ASSERT_OK(db_.HasMany("users", "posts", {.name = "drafts", .on_query = [](Query& q) {
+                                             q.Where("is_published", false);
+                                           }}));
   std::vector<std::string> names;
   for (const RelationSpec* r : db_.Relations("users")) names.push_back(r->name);
   EXPECT_THAT(names, ElementsAre("posts", "drafts"));
@@ -133,8 +128,11 @@ TEST_F(DeclareTest, BadDeclarationsFailAndChangeNothing) {
               StatusIs(absl::StatusCode::kAlreadyExists,
                        HasSubstr("table 'users': relation 'posts' already exists")));
   EXPECT_THAT(db_.HasMany("users", "posts",
-                          {.name = "scored", .foreign_key = "user_id", .local_key = "score",
-                           .create_inverse = false, .on_delete = OnDelete::kCascade}),
+                          {.name = "scored",
+                           .foreign_key = "user_id",
+                           .local_key = "score",
+                           .create_inverse = false,
+                           .on_delete = OnDelete::kCascade}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("neither")));
   ASSERT_OK(db_.Begin());
   EXPECT_THAT(db_.HasMany("users", "posts", {.name = "again"}),
@@ -176,19 +174,17 @@ TEST_F(DeclareTest, ErrorsNameTheKeyAsTyped) {
 // table (employees.employees over employee_id, inverse "employee"): kin
 // asks for the names instead of guessing which side is the parent.
 TEST_F(DeclareTest, SelfRelationNeedsExplicitNames) {
-  ASSERT_OK(db_.CreateTable("employees", Schema()
-                                             .Int64("id", PrimaryKey())
-                                             .Int64("manager_id")
-                                             .Int64("employee_id")
-                                             .String("name")));
+  ASSERT_OK(db_.CreateTable(
+      "employees",
+      Schema().Int64("id", PrimaryKey()).Int64("manager_id").Int64("employee_id").String("name")));
   const std::string before = db_.DebugString();
   auto refused = StatusIs(absl::StatusCode::kInvalidArgument,
                           HasSubstr("a self-relation needs explicit names"));
   EXPECT_THAT(db_.HasMany("employees", "employees"), refused);
   EXPECT_THAT(db_.HasMany("employees", "employees", {.name = "reports"}), refused);
-  EXPECT_THAT(db_.HasMany("employees", "employees",
-                          {.name = "reports", .foreign_key = "manager_id"}),
-              refused);
+  EXPECT_THAT(
+      db_.HasMany("employees", "employees", {.name = "reports", .foreign_key = "manager_id"}),
+      refused);
   EXPECT_THAT(db_.BelongsTo("employees", "employees"), refused);
   EXPECT_THAT(db_.BelongsTo("employees", "employees", {.name = "manager"}), refused);
   EXPECT_EQ(db_.DebugString(), before);
@@ -196,9 +192,9 @@ TEST_F(DeclareTest, SelfRelationNeedsExplicitNames) {
   // Named, it works both ways.
   ASSERT_OK(db_.HasMany("employees", "employees",
                         {.name = "reports", .foreign_key = "manager_id", .inverse = "manager"}));
-  ASSERT_OK(db_.HasMany("employees", "employees",
-                        {.name = "mentees", .foreign_key = "employee_id",
-                         .create_inverse = false}));
+  ASSERT_OK(
+      db_.HasMany("employees", "employees",
+                  {.name = "mentees", .foreign_key = "employee_id", .create_inverse = false}));
   ASSERT_OK_AND_ASSIGN(Row boss, db_.Insert("employees", {{"name", "boss"}}));
   ASSERT_OK_AND_ASSIGN(Row dev, db_.Related(boss, "reports").Create({{"name", "dev"}}));
   EXPECT_THAT(dev.GetInt64("manager_id"), IsOkAndHolds(1));
@@ -215,10 +211,9 @@ TEST_F(DeclareTest, InverseNameClashIsAnError) {
   ASSERT_OK(db_.HasMany("users", "posts"));
   // "user" on posts already means users via user_id; editors → posts would
   // need another inverse name.
-  ASSERT_OK(db_.HasMany("editors", "posts",
-                        {.foreign_key = "user_id", .inverse = "editor"}));
-  EXPECT_THAT(db_.HasMany("editors", "posts", {.name = "edited", .foreign_key = "user_id",
-                                               .inverse = "user"}),
+  ASSERT_OK(db_.HasMany("editors", "posts", {.foreign_key = "user_id", .inverse = "editor"}));
+  EXPECT_THAT(db_.HasMany("editors", "posts",
+                          {.name = "edited", .foreign_key = "user_id", .inverse = "user"}),
               StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("with other keys")));
 }
 

@@ -4,17 +4,14 @@
 #ifndef KIN_TESTS_RELATIONS_FIXTURE_H_
 #define KIN_TESTS_RELATIONS_FIXTURE_H_
 
-#include "kin/database.h"
 #include "gtest/gtest.h"
+#include "kin/database.h"
 #include "tests/testing/status_matchers.h"
 
 namespace kin::test {
 
 inline Schema UsersSchema() {
-  return Schema()
-      .Int64("id", PrimaryKey())
-      .String("email", Unique())
-      .Int64("score", Default(0));
+  return Schema().Int64("id", PrimaryKey()).String("email", Unique()).Int64("score", Default(0));
 }
 
 inline Schema PostsSchema() {

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "engine/table.h"
-#include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kin/database.h"
 #include "tests/relations/fixture.h"
 #include "tests/testing/status_matchers.h"
 
@@ -65,8 +65,8 @@ TEST_F(HasManyTest, QueryIsPreConstrainedToTheParent) {
       db_.Related(alice_, "posts").Query().OrderBy("created_at", kDesc).Limit(5).Get());
   EXPECT_THAT(Titles(latest), ElementsAre("a8", "a7", "a6", "a5", "a4"));
   // Pagination works on a lazy related query.
-  ASSERT_OK_AND_ASSIGN(Page page,
-                       db_.Related(alice_, "posts").Query().OrderBy("created_at", kDesc).Paginate(2, 3));
+  ASSERT_OK_AND_ASSIGN(
+      Page page, db_.Related(alice_, "posts").Query().OrderBy("created_at", kDesc).Paginate(2, 3));
   EXPECT_THAT(Titles(page.rows), ElementsAre("a5", "a4", "a3"));
   EXPECT_EQ(page.meta.total, 8);
   EXPECT_EQ(page.meta.last_page, 3);
@@ -103,8 +103,8 @@ TEST_F(HasManyTest, HasAndHasAllByRowOrKey) {
   EXPECT_TRUE(rel.HasAll(mine).value());
   EXPECT_FALSE(rel.HasAll(mixed).value());
   EXPECT_TRUE(rel.HasAll({}).value());
-  EXPECT_THAT(rel.Has(Value(404)),
-              StatusIs(absl::StatusCode::kNotFound, HasSubstr("table 'posts': no row with id = 404")));
+  EXPECT_THAT(rel.Has(Value(404)), StatusIs(absl::StatusCode::kNotFound,
+                                            HasSubstr("table 'posts': no row with id = 404")));
   EXPECT_THAT(rel.Has(alice_), StatusIs(absl::StatusCode::kInvalidArgument,
                                         HasSubstr("a row of 'users' is not a 'posts' row")));
 }
@@ -121,14 +121,13 @@ TEST_F(HasManyTest, ChildrenSpanIsZeroCopyAndInInsertionOrder) {
 }
 
 TEST_F(HasManyTest, OnQueryAppliesToReadsButNotToWrites) {
-  ASSERT_OK(db_.HasMany("users", "posts",
-                        {.name = "published",
-                         .on_query = [](Query& q) { q.Where("is_published", true); }}));
+  ASSERT_OK(db_.HasMany("users", "posts", {.name = "published", .on_query = [](Query& q) {
+                                             q.Where("is_published", true);
+                                           }}));
   auto published = db_.Related(alice_, "published");
   // Writes ignore on_query: an unpublished post is created and kept.
   ASSERT_OK_AND_ASSIGN(Row draft, published.Create({{"title", "draft"}}));
-  ASSERT_OK_AND_ASSIGN(Row live,
-                       published.Create({{"title", "live"}, {"is_published", true}}));
+  ASSERT_OK_AND_ASSIGN(Row live, published.Create({{"title", "live"}, {"is_published", true}}));
   EXPECT_FALSE(draft.GetBool("is_published").value());
   // Reads apply it.
   EXPECT_THAT(Titles(published.Get().value()), ElementsAre("live"));
@@ -148,17 +147,17 @@ TEST_F(HasManyTest, OnQueryAppliesToReadsButNotToWrites) {
 
 TEST_F(HasManyTest, CreateSetsTheForeignKeyFromTheParent) {
   // Seed 000 create / Lucid create: post.user_id is set to user.id.
-  ASSERT_OK_AND_ASSIGN(Row post, db_.Related(alice_, "posts")
-                                     .Create({{"title", "My New Post"}, {"user_id", 999}}));
+  ASSERT_OK_AND_ASSIGN(
+      Row post, db_.Related(alice_, "posts").Create({{"title", "My New Post"}, {"user_id", 999}}));
   EXPECT_EQ(post.GetInt64("user_id").value(), Id(alice_));
   EXPECT_EQ(post.GetString("title").value(), "My New Post");
 }
 
 TEST_F(HasManyTest, CreateManyIsAllOrNothing) {
-  ASSERT_OK_AND_ASSIGN(std::vector<Row> posts,
-                       db_.Related(alice_, "posts")
-                           .CreateMany({{{"title", "Post 1"}}, {{"title", "Post 2"}},
-                                        {{"title", "Post 3"}}}));
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<Row> posts,
+      db_.Related(alice_, "posts")
+          .CreateMany({{{"title", "Post 1"}}, {{"title", "Post 2"}}, {{"title", "Post 3"}}}));
   EXPECT_EQ(posts.size(), 3u);
   const std::string before = db_.DebugString();
   EXPECT_THAT(db_.Related(alice_, "posts")
@@ -209,13 +208,14 @@ TEST_F(HasManyTest, FirstOrCreate) {
   ASSERT_OK_AND_ASSIGN(Row created, rel.FirstOrCreate({{"slug", "hello-world"}},
                                                       {{"title", "Hello, world"}, {"body", ""}}));
   EXPECT_EQ(created.GetString("title").value(), "Hello, world");
-  ASSERT_OK_AND_ASSIGN(Row found, rel.FirstOrCreate({{"slug", "hello-world"}},
-                                                    {{"title", "ignored"}}));
+  ASSERT_OK_AND_ASSIGN(Row found,
+                       rel.FirstOrCreate({{"slug", "hello-world"}}, {{"title", "ignored"}}));
   EXPECT_EQ(found, created);
   EXPECT_EQ(found.GetString("title").value(), "Hello, world");
   // Another parent's row with the same slug does not match: the predicate is
   // combined with the foreign key.
-  ASSERT_OK_AND_ASSIGN(Row bobs, db_.Related(bob_, "posts").FirstOrCreate({{"slug", "hello-world"}}));
+  ASSERT_OK_AND_ASSIGN(Row bobs,
+                       db_.Related(bob_, "posts").FirstOrCreate({{"slug", "hello-world"}}));
   EXPECT_NE(bobs, created);
   EXPECT_EQ(db_.FindTable("posts")->size(), 2u);
   EXPECT_THAT(rel.FirstOrCreate({{"slgu", "x"}}),
@@ -224,12 +224,12 @@ TEST_F(HasManyTest, FirstOrCreate) {
 
 TEST_F(HasManyTest, UpdateOrCreate) {
   auto rel = db_.Related(alice_, "posts");
-  ASSERT_OK_AND_ASSIGN(Row created, rel.UpdateOrCreate({{"slug", "hello-world"}},
-                                                       {{"title", "Updated title"},
-                                                        {"body", "Updated body"}}));
+  ASSERT_OK_AND_ASSIGN(Row created,
+                       rel.UpdateOrCreate({{"slug", "hello-world"}},
+                                          {{"title", "Updated title"}, {"body", "Updated body"}}));
   EXPECT_EQ(created.GetString("slug").value(), "hello-world");
-  ASSERT_OK_AND_ASSIGN(Row updated, rel.UpdateOrCreate({{"slug", "hello-world"}},
-                                                       {{"title", "Second"}}));
+  ASSERT_OK_AND_ASSIGN(Row updated,
+                       rel.UpdateOrCreate({{"slug", "hello-world"}}, {{"title", "Second"}}));
   EXPECT_EQ(updated, created);
   EXPECT_EQ(updated.GetString("title").value(), "Second");
   EXPECT_EQ(updated.GetString("body").value(), "Updated body");
@@ -238,11 +238,9 @@ TEST_F(HasManyTest, UpdateOrCreate) {
 
 TEST_F(HasManyTest, FetchOrCreateManyAndUpdateOrCreateMany) {
   ASSERT_OK(db_.CreateTable("projects", Schema().Int64("id", PrimaryKey()).String("name")));
-  ASSERT_OK(db_.CreateTable("tags", Schema()
-                                        .Int64("id", PrimaryKey())
-                                        .Int64("project_id")
-                                        .String("slug")
-                                        .String("label")));
+  ASSERT_OK(db_.CreateTable(
+      "tags",
+      Schema().Int64("id", PrimaryKey()).Int64("project_id").String("slug").String("label")));
   ASSERT_OK(db_.HasMany("projects", "tags"));
   ASSERT_OK_AND_ASSIGN(Row project, db_.Insert("projects", {{"name", "kin"}}));
   ASSERT_OK_AND_ASSIGN(Row other, db_.Insert("projects", {{"name", "other"}}));
@@ -261,10 +259,11 @@ TEST_F(HasManyTest, FetchOrCreateManyAndUpdateOrCreateMany) {
   EXPECT_EQ(fetched[1].GetString("label").value(), "Beta");
   EXPECT_EQ(tags.Count().value(), 2);
 
-  ASSERT_OK_AND_ASSIGN(std::vector<Row> synced,
-                       tags.UpdateOrCreateMany("slug", {{{"slug", "alpha"}, {"label", "Alpha (updated)"}},
-                                                        {{"slug", "beta"}, {"label", "Beta (updated)"}},
-                                                        {{"slug", "gamma"}, {"label", "Gamma"}}}));
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<Row> synced,
+      tags.UpdateOrCreateMany("slug", {{{"slug", "alpha"}, {"label", "Alpha (updated)"}},
+                                       {{"slug", "beta"}, {"label", "Beta (updated)"}},
+                                       {{"slug", "gamma"}, {"label", "Gamma"}}}));
   ASSERT_EQ(synced.size(), 3u);
   EXPECT_EQ(synced[0].GetString("label").value(), "Alpha (updated)");
   EXPECT_EQ(synced[1].GetString("label").value(), "Beta (updated)");
@@ -274,9 +273,9 @@ TEST_F(HasManyTest, FetchOrCreateManyAndUpdateOrCreateMany) {
 
   // Bad input changes nothing.
   const std::string before = db_.DebugString();
-  EXPECT_THAT(tags.UpdateOrCreateMany("slug", {{{"slug", "delta"}}, {{"label", "no key"}}}),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("row 1 has no value for key 'slug'")));
+  EXPECT_THAT(
+      tags.UpdateOrCreateMany("slug", {{{"slug", "delta"}}, {{"label", "no key"}}}),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("row 1 has no value for key 'slug'")));
   EXPECT_THAT(tags.FetchOrCreateMany("slgu", {{{"slug", "delta"}}}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no column named 'slgu'")));
   EXPECT_EQ(db_.DebugString(), before);
@@ -329,7 +328,8 @@ TEST_F(HasManyTest, SetReplacesTheChildren) {
 
 TEST_F(HasManyTest, UnlinkingANotNullForeignKeyIsAClearErrorUnlessItDeletes) {
   ASSERT_OK_AND_ASSIGN(Row post, db_.Related(alice_, "posts").Create({{"title", "p"}}));
-  ASSERT_OK(db_.Related(post, "comments").CreateMany({{{"body", "c1"}}, {{"body", "c2"}}}).status());
+  ASSERT_OK(
+      db_.Related(post, "comments").CreateMany({{{"body", "c1"}}, {{"body", "c2"}}}).status());
   const std::string before = db_.DebugString();
   EXPECT_THAT(db_.Related(post, "comments").Set({}),
               StatusIs(absl::StatusCode::kFailedPrecondition,
@@ -337,9 +337,9 @@ TEST_F(HasManyTest, UnlinkingANotNullForeignKeyIsAClearErrorUnlessItDeletes) {
                                  "on_unlink = OnUnlink::kDelete")));
   EXPECT_EQ(db_.DebugString(), before);
 
-  ASSERT_OK(db_.HasMany("posts", "comments",
-                        {.name = "thread", .create_inverse = false,
-                         .on_unlink = OnUnlink::kDelete}));
+  ASSERT_OK(
+      db_.HasMany("posts", "comments",
+                  {.name = "thread", .create_inverse = false, .on_unlink = OnUnlink::kDelete}));
   ASSERT_OK_AND_ASSIGN(Row first, db_.Related(post, "thread").Find(1));
   ASSERT_OK_AND_ASSIGN(int64_t removed, db_.Related(post, "thread").Remove(first));
   EXPECT_EQ(removed, 1);
@@ -377,8 +377,8 @@ TEST_F(HasManyTest, AddAndRemoveByRowOrKey) {
   EXPECT_THAT(rel.AddMany(bad),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("no row with id = 12345")));
   EXPECT_THAT(rel.Remove(Value(12345)), StatusIs(absl::StatusCode::kNotFound));
-  EXPECT_THAT(rel.Add(Value("abc")), StatusIs(absl::StatusCode::kInvalidArgument,
-                                              HasSubstr("posts.id: expected int64")));
+  EXPECT_THAT(rel.Add(Value("abc")),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("posts.id: expected int64")));
   EXPECT_EQ(db_.DebugString(), before);
 }
 
@@ -404,10 +404,9 @@ TEST_F(HasManyTest, UpdateAndDeleteOverTheRelation) {
 }
 
 TEST_F(HasManyTest, FailedWritesRollBackCompletely) {
-  ASSERT_OK(db_.CreateTable("badges", Schema()
-                                          .Int64("id", PrimaryKey())
-                                          .Int64("user_id", NotNull())
-                                          .String("code", Unique())));
+  ASSERT_OK(db_.CreateTable(
+      "badges",
+      Schema().Int64("id", PrimaryKey()).Int64("user_id", NotNull()).String("code", Unique())));
   ASSERT_OK(db_.HasMany("users", "badges"));
   auto badges = db_.Related(alice_, "badges");
   ASSERT_OK(badges.Create({{"code", "gold"}}).status());
@@ -425,9 +424,9 @@ TEST_F(HasManyTest, FailedWritesRollBackCompletely) {
 }
 
 TEST_F(HasManyTest, BadInputNamesTheProblem) {
-  EXPECT_THAT(db_.Related(alice_, "postz").Get(),
-              StatusIs(absl::StatusCode::kNotFound,
-                       HasSubstr("table 'users': no relation named 'postz'")));
+  EXPECT_THAT(
+      db_.Related(alice_, "postz").Get(),
+      StatusIs(absl::StatusCode::kNotFound, HasSubstr("table 'users': no relation named 'postz'")));
   EXPECT_THAT(db_.Related(alice_, "postz").Create({{"title", "x"}}),
               StatusIs(absl::StatusCode::kNotFound));
   // A BelongsTo relation has no Create.

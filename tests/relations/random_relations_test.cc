@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "engine/table.h"
-#include "kin/database.h"
 #include "gtest/gtest.h"
+#include "kin/database.h"
 #include "tests/relations/fixture.h"
 #include "tests/testing/status_matchers.h"
 
@@ -155,8 +155,7 @@ TEST(RandomRelationsTest, MatchesABruteForceModel) {
           got.push_back(posts->Int64Column(posts->primary_key())[id.value]);
         }
         ASSERT_EQ(got, model.children[i + 1]) << "user " << i + 1 << " at step " << step;
-        ASSERT_EQ(db.Related(users[i], "posts").Count().value(),
-                  static_cast<int64_t>(got.size()));
+        ASSERT_EQ(db.Related(users[i], "posts").Count().value(), static_cast<int64_t>(got.size()));
       }
     }
   }

@@ -1,9 +1,9 @@
 // Referential actions declared on a relation and enforced by the engine.
 
 #include "engine/table.h"
-#include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kin/database.h"
 #include "tests/relations/fixture.h"
 #include "tests/testing/status_matchers.h"
 
@@ -17,13 +17,14 @@ class ActionsTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_OK(db_.CreateTable("users", UsersSchema()));
     ASSERT_OK(db_.CreateTable("posts", PostsSchema()));
-    ASSERT_OK(db_.CreateTable(
-        "comments", Schema().Int64("id", PrimaryKey()).Int64("post_id").String("body")));
+    ASSERT_OK(db_.CreateTable("comments",
+                              Schema().Int64("id", PrimaryKey()).Int64("post_id").String("body")));
   }
   void Seed() {
     user_ = db_.Insert("users", {{"email", "a"}}).value();
     post_ = db_.Related(user_, "posts").Create({{"title", "p"}}).value();
-    ASSERT_OK(db_.Related(post_, "comments").CreateMany({{{"body", "1"}}, {{"body", "2"}}}).status());
+    ASSERT_OK(
+        db_.Related(post_, "comments").CreateMany({{{"body", "1"}}, {{"body", "2"}}}).status());
   }
   Database db_;
   Row user_;
@@ -55,9 +56,10 @@ TEST_F(ActionsTest, RestrictRefusesAndChangesNothing) {
   Seed();
   const std::string before = db_.DebugString();
   // The cascade reaches the post, whose comments restrict: all undone.
-  EXPECT_THAT(db_.Delete(user_),
-              StatusIs(absl::StatusCode::kFailedPrecondition,
-                       HasSubstr("2 row(s) of comments.post_id reference it (on delete restrict)")));
+  EXPECT_THAT(
+      db_.Delete(user_),
+      StatusIs(absl::StatusCode::kFailedPrecondition,
+               HasSubstr("2 row(s) of comments.post_id reference it (on delete restrict)")));
   EXPECT_EQ(db_.DebugString(), before);
 }
 
@@ -79,8 +81,8 @@ TEST_F(ActionsTest, OnUpdateCascadeFollowsTheNewKey) {
 }
 
 TEST_F(ActionsTest, ActionsInTheCatalogMatchTheEngine) {
-  ASSERT_OK(db_.HasMany("users", "posts", {.on_delete = OnDelete::kCascade,
-                                           .on_update = OnUpdate::kRestrict}));
+  ASSERT_OK(db_.HasMany("users", "posts",
+                        {.on_delete = OnDelete::kCascade, .on_update = OnUpdate::kRestrict}));
   ASSERT_EQ(db_.foreign_keys().size(), 1u);
   EXPECT_EQ(db_.foreign_keys()[0].child_column, "user_id");
   EXPECT_EQ(db_.foreign_keys()[0].on_delete, OnDelete::kCascade);

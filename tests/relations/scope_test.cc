@@ -9,23 +9,22 @@
 #include <string>
 #include <vector>
 
-#include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kin/database.h"
 #include "query/internal/relation_plan.h"
 #include "tests/testing/status_matchers.h"
 
 namespace kin::test {
 namespace {
 
+using ::kin::internal::RelationStrategy;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::kin::internal::RelationStrategy;
 
 constexpr RelationStrategy kStrategies[] = {RelationStrategy::kAuto, RelationStrategy::kWalk,
-                                            RelationStrategy::kScan,
-                                            RelationStrategy::kIndexScan};
+                                            RelationStrategy::kScan, RelationStrategy::kIndexScan};
 
 class ScopeTest : public ::testing::Test {
  protected:
@@ -38,10 +37,9 @@ class ScopeTest : public ::testing::Test {
                                               .String("commentable")
                                               .String("body")
                                               .Int64("likes", Default(0))));
-    ASSERT_OK(db_.HasMany("posts", "comments",
-                          {.foreign_key = "commentable_id",
-                           .scope = {{"commentable", "post"}},
-                           .inverse = "post"}));
+    ASSERT_OK(db_.HasMany(
+        "posts", "comments",
+        {.foreign_key = "commentable_id", .scope = {{"commentable", "post"}}, .inverse = "post"}));
     ASSERT_OK(db_.HasMany("videos", "comments",
                           {.foreign_key = "commentable_id",
                            .scope = {{"commentable", "video"}},
@@ -58,10 +56,9 @@ class ScopeTest : public ::testing::Test {
 
   absl::StatusOr<Row> Comment(int64_t owner, const std::string& type, const std::string& body,
                               int64_t likes) {
-    return db_.Insert("comments", {{"commentable_id", owner},
-                                   {"commentable", type},
-                                   {"body", body},
-                                   {"likes", likes}});
+    return db_.Insert(
+        "comments",
+        {{"commentable_id", owner}, {"commentable", type}, {"body", body}, {"likes", likes}});
   }
 
   template <typename Rows>
@@ -72,8 +69,7 @@ class ScopeTest : public ::testing::Test {
   }
 
   std::vector<std::string> AllBodies(const std::string& type) {
-    return Bodies(
-        db_.Query("comments").Where("commentable", type).OrderBy("id").Get().value());
+    return Bodies(db_.Query("comments").Where("commentable", type).OrderBy("id").Get().value());
   }
 
   Database db_;
@@ -119,35 +115,30 @@ TEST_F(ScopeTest, QueryReadsKeepOwnersApartWithEveryStrategy) {
   for (RelationStrategy strategy : kStrategies) {
     SCOPED_TRACE(static_cast<int>(strategy));
     ::kin::internal::SetRelationStrategyForTesting(strategy);
-    ASSERT_OK_AND_ASSIGN(ResultSet posts, db_.Query("posts")
-                                              .Preload("comments")
-                                              .WithCount("comments")
-                                              .WithAggregate("comments",
-                                                             [](Query& q) {
-                                                               q.Max("likes").As("top");
-                                                             })
-                                              .Get());
+    ASSERT_OK_AND_ASSIGN(ResultSet posts,
+                         db_.Query("posts")
+                             .Preload("comments")
+                             .WithCount("comments")
+                             .WithAggregate("comments", [](Query& q) { q.Max("likes").As("top"); })
+                             .Get());
     ASSERT_EQ(posts.size(), 2u);
     EXPECT_THAT(Bodies(posts[0].Preloaded("comments").value()), ElementsAre("pc1", "pc2"));
     EXPECT_THAT(posts[0].Extra("comments_count"), IsOkAndHolds(Value(2)));
     EXPECT_THAT(posts[0].Extra("top"), IsOkAndHolds(Value(7)));
     EXPECT_THAT(posts[1].Extra("comments_count"), IsOkAndHolds(Value(0)));
     EXPECT_THAT(posts[1].Extra("top"), IsOkAndHolds(Value()));
-    ASSERT_OK_AND_ASSIGN(ResultSet liked,
-                         db_.Query("posts")
-                             .WhereHas("comments", [](Query& q) { q.Where("likes", ">", 50); })
-                             .Get());
+    ASSERT_OK_AND_ASSIGN(
+        ResultSet liked,
+        db_.Query("posts").WhereHas("comments", [](Query& q) { q.Where("likes", ">", 50); }).Get());
     EXPECT_THAT(liked, IsEmpty());  // only video 1's comment has 100 likes
     ASSERT_OK_AND_ASSIGN(ResultSet two, db_.Query("videos").Has("comments", "=", 2).Get());
     EXPECT_EQ(two.size(), 1u);
     // The inverse side: each comment's owner through its own scope.
-    ASSERT_OK_AND_ASSIGN(ResultSet comments, db_.Query("comments")
-                                                 .Preload("post")
-                                                 .WithCount("post")
-                                                 .OrderBy("id")
-                                                 .Get());
+    ASSERT_OK_AND_ASSIGN(
+        ResultSet comments,
+        db_.Query("comments").Preload("post").WithCount("post").OrderBy("id").Get());
     ASSERT_EQ(comments.size(), 4u);
-    EXPECT_EQ(comments[0].Preloaded("post").value().size(), 1u);  // pc1
+    EXPECT_EQ(comments[0].Preloaded("post").value().size(), 1u);    // pc1
     EXPECT_THAT(comments[1].Preloaded("post").value(), IsEmpty());  // vc1
     EXPECT_THAT(comments[1].Extra("post_count"), IsOkAndHolds(Value(0)));
     EXPECT_THAT(comments[2].Extra("post_count"), IsOkAndHolds(Value(1)));
@@ -184,12 +175,14 @@ TEST_F(ScopeTest, FirstOrCreateAndSyncManyMatchOnlyInsideTheScope) {
   ASSERT_OK_AND_ASSIGN(Row made, db_.Related(post_, "comments").FirstOrCreate({{"body", "vc1"}}));
   EXPECT_NE(made.id(), vc1_.id());
   EXPECT_THAT(made.GetString("commentable"), IsOkAndHolds("post"));
-  ASSERT_OK_AND_ASSIGN(Row updated, db_.Related(post_, "comments")
-                                        .UpdateOrCreate({{"body", "vc2"}}, {{"likes", 9}}));
+  ASSERT_OK_AND_ASSIGN(
+      Row updated,
+      db_.Related(post_, "comments").UpdateOrCreate({{"body", "vc2"}}, {{"likes", 9}}));
   EXPECT_NE(updated.id(), vc2_.id());
-  ASSERT_OK_AND_ASSIGN(auto synced, db_.Related(post_, "comments")
-                                        .UpdateOrCreateMany("body", {{{"body", "pc1"}, {"likes", 50}},
-                                                                     {{"body", "vc1"}, {"likes", 51}}}));
+  ASSERT_OK_AND_ASSIGN(auto synced,
+                       db_.Related(post_, "comments")
+                           .UpdateOrCreateMany("body", {{{"body", "pc1"}, {"likes", 50}},
+                                                        {{"body", "vc1"}, {"likes", 51}}}));
   EXPECT_EQ(synced[0].id(), pc1_.id());
   EXPECT_THAT(vc1_.GetInt64("likes"), IsOkAndHolds(100));  // untouched
   EXPECT_THAT(db_.Related(video_, "comments").Count(), IsOkAndHolds(video_comments));
@@ -221,8 +214,10 @@ TEST_F(ScopeTest, SetRemoveUpdateDeleteTouchOnlyTheScope) {
 // so the shared key's other rows stay.
 TEST_F(ScopeTest, UnlinkDeleteAndParentDeleteKeepOtherScopes) {
   ASSERT_OK(db_.HasMany("videos", "comments",
-                        {.name = "clips", .foreign_key = "commentable_id",
-                         .scope = {{"commentable", "video"}}, .create_inverse = false,
+                        {.name = "clips",
+                         .foreign_key = "commentable_id",
+                         .scope = {{"commentable", "video"}},
+                         .create_inverse = false,
                          .on_unlink = OnUnlink::kDelete}));
   ASSERT_OK_AND_ASSIGN(int64_t n, db_.Related(video_, "clips").Set({vc2_}));
   EXPECT_EQ(n, 1);
@@ -273,8 +268,11 @@ TEST_F(ScopeTest, BadScopesAreRefusedAndChangeNothing) {
   const std::string before = db_.DebugString();
   auto declare = [&](RelationScope scope, OnDelete on_delete = OnDelete::kNoAction) {
     return db_.HasMany("videos", "comments",
-                       {.name = "notes", .foreign_key = "commentable_id", .scope = std::move(scope),
-                        .create_inverse = false, .on_delete = on_delete});
+                       {.name = "notes",
+                        .foreign_key = "commentable_id",
+                        .scope = std::move(scope),
+                        .create_inverse = false,
+                        .on_delete = on_delete});
   };
   EXPECT_THAT(declare({{"kind", "x"}}),
               StatusIs(absl::StatusCode::kInvalidArgument,
@@ -293,8 +291,10 @@ TEST_F(ScopeTest, BadScopesAreRefusedAndChangeNothing) {
                        HasSubstr("a scoped relation cannot declare on_delete")));
   // A second scope under an existing inverse name needs its own inverse.
   EXPECT_THAT(db_.HasMany("videos", "comments",
-                          {.name = "notes", .foreign_key = "commentable_id",
-                           .scope = {{"commentable", "clip"}}, .inverse = "video"}),
+                          {.name = "notes",
+                           .foreign_key = "commentable_id",
+                           .scope = {{"commentable", "clip"}},
+                           .inverse = "video"}),
               StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("other keys or scope")));
   EXPECT_EQ(db_.DebugString(), before);
   EXPECT_EQ(db_.Relations("videos").size(), 1u);

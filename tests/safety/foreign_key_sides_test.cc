@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kin/database.h"
 #include "tests/persist/snapshot_test_util.h"
 #include "tests/testing/status_matchers.h"
 
@@ -25,8 +25,8 @@ class ForeignKeySidesTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_OK(db_.CreateTable("users", Schema().Int64("id", PrimaryKey()).String("name")));
-    ASSERT_OK(db_.CreateTable(
-        "posts", Schema().Int64("id", PrimaryKey()).Int64("user_id").String("title")));
+    ASSERT_OK(db_.CreateTable("posts",
+                              Schema().Int64("id", PrimaryKey()).Int64("user_id").String("title")));
     ASSERT_OK(db_.HasMany("users", "posts", {.on_delete = OnDelete::kCascade}));
     ASSERT_OK_AND_ASSIGN(ann_, db_.Insert("users", {{"name", "ann"}}));
     ASSERT_OK(db_.Insert("posts", {{"user_id", 1}, {"title", "a"}}).status());
@@ -56,7 +56,9 @@ TEST_F(ForeignKeySidesTest, InsertManyIsCheckedAsAWholeAndRefusedAsAWhole) {
   // A parent inserted in the same call is fine, whatever the order.
   ASSERT_OK(db_.CreateTable("nodes", Schema().Int64("id", PrimaryKey()).Int64("parent_id")));
   ASSERT_OK(db_.HasMany("nodes", "nodes",
-                        {.name = "children", .foreign_key = "parent_id", .inverse = "parent",
+                        {.name = "children",
+                         .foreign_key = "parent_id",
+                         .inverse = "parent",
                          .on_delete = OnDelete::kCascade}));
   EXPECT_OK(db_.InsertMany("nodes", {{{"id", 2}, {"parent_id", 1}}, {{"id", 1}}}).status());
   EXPECT_OK(db_.Insert("nodes", {{"id", 3}, {"parent_id", 3}}).status());  // itself
@@ -119,9 +121,9 @@ TEST_F(ForeignKeySidesTest, DeclaringOverRowsThatBreakTheKeyIsRefused) {
   ASSERT_OK(db_.Insert("likes", {{"user_id", 1}}).status());
   ASSERT_OK(db_.Insert("likes", {{"user_id", 42}}).status());
   const std::string before = db_.DebugString();
-  EXPECT_THAT(db_.HasMany("users", "likes", {.on_delete = OnDelete::kCascade}),
-              StatusIs(kFailedPrecondition,
-                       HasSubstr("likes.user_id = 42 names no row of users.id")));
+  EXPECT_THAT(
+      db_.HasMany("users", "likes", {.on_delete = OnDelete::kCascade}),
+      StatusIs(kFailedPrecondition, HasSubstr("likes.user_id = 42 names no row of users.id")));
   EXPECT_EQ(db_.DebugString(), before);
   EXPECT_THAT(db_.GetRelation("users", "likes"), StatusIs(absl::StatusCode::kNotFound));
   // Without an action the relation is Lucid's and accepts the dangling row.

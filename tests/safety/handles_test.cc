@@ -7,10 +7,10 @@
 #include <utility>
 #include <vector>
 
-#include "kin/database.h"
-#include "kin/internal/database_access.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kin/database.h"
+#include "kin/internal/database_access.h"
 #include "tests/testing/status_matchers.h"
 
 namespace kin::test {
@@ -25,8 +25,8 @@ constexpr auto kFailedPrecondition = absl::StatusCode::kFailedPrecondition;
 Database Blog(int n) {
   Database db;
   EXPECT_OK(db.CreateTable("users", Schema().Int64("id", PrimaryKey()).String("name")));
-  EXPECT_OK(db.CreateTable(
-      "posts", Schema().Int64("id", PrimaryKey()).Int64("user_id").String("title")));
+  EXPECT_OK(
+      db.CreateTable("posts", Schema().Int64("id", PrimaryKey()).Int64("user_id").String("title")));
   EXPECT_OK(db.HasMany("users", "posts"));
   for (int i = 1; i <= n; ++i) {
     EXPECT_OK(db.Insert("users", {{"name", "u" + std::to_string(i)}}).status());
@@ -88,11 +88,9 @@ TEST(ForeignRowsTest, EveryEntryPointRefusesARowOfAnotherDatabase) {
   ExpectEveryHandleCallFails(b, a_user, a_post, kInvalidArgument,
                              "does not belong to this database");
   EXPECT_THAT(b.Related(a_user, "posts").Get(),
-              StatusIs(kInvalidArgument,
-                       "row of table 'users' does not belong to this database"));
+              StatusIs(kInvalidArgument, "row of table 'users' does not belong to this database"));
   EXPECT_THAT(b.Related(a_post, "user").Get(),
-              StatusIs(kInvalidArgument,
-                       "row of table 'posts' does not belong to this database"));
+              StatusIs(kInvalidArgument, "row of table 'posts' does not belong to this database"));
   EXPECT_EQ(a.DebugString(), a_before);
   EXPECT_EQ(b.DebugString(), b_before);
 }
@@ -171,8 +169,8 @@ TEST(DroppedTableTest, ARecreatedTableIsNotReachedThroughOldHandles) {
   ASSERT_OK(db.DropTable("posts"));
   ASSERT_OK(db.DropTable("users"));
   ASSERT_OK(db.CreateTable("users", Schema().Int64("id", PrimaryKey()).String("name")));
-  ASSERT_OK(db.CreateTable(
-      "posts", Schema().Int64("id", PrimaryKey()).Int64("user_id").String("title")));
+  ASSERT_OK(
+      db.CreateTable("posts", Schema().Int64("id", PrimaryKey()).Int64("user_id").String("title")));
   ASSERT_OK(db.HasMany("users", "posts"));
   for (int i = 1; i <= 3; ++i) {
     ASSERT_OK(db.Insert("users", {{"name", "new"}}).status());
@@ -181,8 +179,7 @@ TEST(DroppedTableTest, ARecreatedTableIsNotReachedThroughOldHandles) {
   const std::string before = db.DebugString();
   // Same names, same slots: the old handles must not read or write them.
   EXPECT_THAT(old_user.Get("name"), StatusIs(kFailedPrecondition, HasSubstr("stale")));
-  ExpectEveryHandleCallFails(db, old_user, old_post, kFailedPrecondition,
-                             "stale or deleted row");
+  ExpectEveryHandleCallFails(db, old_user, old_post, kFailedPrecondition, "stale or deleted row");
   EXPECT_EQ(db.DebugString(), before);
 }
 

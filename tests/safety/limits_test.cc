@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "engine/table.h"
-#include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kin/database.h"
 #include "tests/testing/status_matchers.h"
 
 namespace kin::test {
@@ -23,9 +23,9 @@ Database Chain(int64_t n, OnDelete action) {
   Database db;
   EXPECT_OK(db.CreateTable("categories",
                            Schema().Int64("id", PrimaryKey()).Int64("parent_id").String("name")));
-  EXPECT_OK(db.HasMany("categories", "categories",
-                       {.name = "children", .foreign_key = "parent_id", .inverse = "parent",
-                        .on_delete = action}));
+  EXPECT_OK(db.HasMany(
+      "categories", "categories",
+      {.name = "children", .foreign_key = "parent_id", .inverse = "parent", .on_delete = action}));
   std::vector<int64_t> ids(n);
   std::vector<int64_t> parents(n);
   std::vector<bool> no_parent(n, false);
@@ -35,7 +35,9 @@ Database Chain(int64_t n, OnDelete action) {
   }
   no_parent[0] = true;
   RowBatch batch;
-  batch.Int64("id", std::move(ids)).Int64("parent_id", std::move(parents)).Nulls("parent_id", no_parent);
+  batch.Int64("id", std::move(ids))
+      .Int64("parent_id", std::move(parents))
+      .Nulls("parent_id", no_parent);
   EXPECT_THAT(db.InsertBatch("categories", std::move(batch)), IsOkAndHolds(static_cast<size_t>(n)));
   return db;
 }
@@ -71,7 +73,9 @@ TEST(CascadeDepthTest, DeepCascadeOrderMatchesTheRecursiveOrder) {
   Database db;
   ASSERT_OK(db.CreateTable("nodes", Schema().Int64("id", PrimaryKey()).Int64("parent_id")));
   ASSERT_OK(db.HasMany("nodes", "nodes",
-                       {.name = "children", .foreign_key = "parent_id", .inverse = "parent",
+                       {.name = "children",
+                        .foreign_key = "parent_id",
+                        .inverse = "parent",
                         .on_delete = OnDelete::kCascade}));
   ASSERT_OK(db.Insert("nodes", {{"id", 1}}).status());
   ASSERT_OK(db.Insert("nodes", {{"id", 2}, {"parent_id", 1}}).status());

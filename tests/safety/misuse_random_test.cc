@@ -13,9 +13,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/table.h"
-#include "kin/database.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kin/database.h"
 #include "tests/testing/status_matchers.h"
 
 namespace kin::test {
@@ -77,10 +77,8 @@ class MisuseRun {
 
   static void Create(Database& db) {
     ASSERT_OK(db.CreateTable("users", Schema().Int64("id", PrimaryKey()).Int64("score")));
-    ASSERT_OK(db.CreateTable("posts", Schema()
-                                          .Int64("id", PrimaryKey())
-                                          .Int64("user_id")
-                                          .String("title")));
+    ASSERT_OK(db.CreateTable("posts",
+                             Schema().Int64("id", PrimaryKey()).Int64("user_id").String("title")));
     ASSERT_OK(db.HasMany("users", "posts", {.on_delete = OnDelete::kCascade}));
   }
 
@@ -113,10 +111,10 @@ class MisuseRun {
     ++calls_;
     if (s.ok()) return;
     ++errors_;
-    EXPECT_THAT(s.code(), ::testing::AnyOf(absl::StatusCode::kInvalidArgument,
-                                           absl::StatusCode::kFailedPrecondition,
-                                           absl::StatusCode::kNotFound,
-                                           absl::StatusCode::kAlreadyExists))
+    EXPECT_THAT(
+        s.code(),
+        ::testing::AnyOf(absl::StatusCode::kInvalidArgument, absl::StatusCode::kFailedPrecondition,
+                         absl::StatusCode::kNotFound, absl::StatusCode::kAlreadyExists))
         << Where() << ": " << s;
     EXPECT_FALSE(s.message().empty()) << Where();
     EXPECT_EQ(dbs_[0].DebugString(), before0) << Where() << ": " << s;
@@ -196,8 +194,7 @@ class MisuseRun {
   void QueryAndKeep() {
     Database& db = AnyDb();
     Check([&]() -> absl::Status {
-      absl::StatusOr<ResultSet> users =
-          db.Query("users").Preload("posts").WithCount("posts").Get();
+      absl::StatusOr<ResultSet> users = db.Query("users").Preload("posts").WithCount("posts").Get();
       if (!users.ok()) return users.status();
       for (const ResultRow& u : *users) {
         if (kept_.size() < 50) kept_.push_back(u);  // copies outlive the set
@@ -257,14 +254,14 @@ class MisuseRun {
     Check([&]() -> absl::Status { return db.DropTable(Pick(2) == 0 ? "posts" : "users"); });
     if (db.FindTable("posts") == nullptr) {
       Check([&] {
-        return db.CreateTable("posts", Schema()
-                                           .Int64("id", PrimaryKey())
-                                           .Int64("user_id")
-                                           .String("title"));
+        return db.CreateTable("posts",
+                              Schema().Int64("id", PrimaryKey()).Int64("user_id").String("title"));
       });
     }
     if (db.FindTable("users") == nullptr) {
-      Check([&] { return db.CreateTable("users", Schema().Int64("id", PrimaryKey()).Int64("score")); });
+      Check([&] {
+        return db.CreateTable("users", Schema().Int64("id", PrimaryKey()).Int64("score"));
+      });
     }
     if (!db.GetRelation("users", "posts").ok() && db.FindTable("users") != nullptr &&
         db.FindTable("posts") != nullptr) {
@@ -279,7 +276,7 @@ class MisuseRun {
       return db.Atomically([&]() -> absl::Status {
         absl::Status s = db.Insert("users", {{"score", 1}}).status();
         if (!s.ok()) return s;
-        if (what == 0) return db.Begin();               // left open: reported
+        if (what == 0) return db.Begin();                                 // left open: reported
         if (what == 1 && !txs_.empty()) return txs_.back().tx->Commit();  // refused
         return absl::OkStatus();
       });

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
-#include "kin/database.h"
 #include "engine/errors.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kin/database.h"
 #include "tests/testing/status_matchers.h"
 
 namespace kin::test {
@@ -58,8 +58,8 @@ class NanTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_OK(db_.CreateTable("owners", Schema().Int64("id", PrimaryKey())));
-    ASSERT_OK(db_.CreateTable(
-        "t", Schema().Int64("id", PrimaryKey()).Int64("owner_id").Double("x")));
+    ASSERT_OK(
+        db_.CreateTable("t", Schema().Int64("id", PrimaryKey()).Int64("owner_id").Double("x")));
     ASSERT_OK(db_.HasMany("owners", "t"));
     ASSERT_OK(db_.Insert("owners", {}).status());
     ASSERT_OK(db_.Insert("owners", {}).status());
@@ -88,12 +88,11 @@ TEST_F(NanTest, MinAndMaxAgreeWithOrderByWhateverTheRowOrder) {
     EXPECT_EQ(min.AsDouble(), 1.0);
     EXPECT_EQ(First(kAsc), 1.0);
     // The per-parent aggregate follows the same rule.
-    ASSERT_OK_AND_ASSIGN(
-        ResultSet owners,
-        db_.Query("owners")
-            .WithAggregate("t", [](Query& q) { q.Max("x").As("max_x"); })
-            .WithAggregate("t", [](Query& q) { q.Min("x").As("min_x"); })
-            .Get());
+    ASSERT_OK_AND_ASSIGN(ResultSet owners,
+                         db_.Query("owners")
+                             .WithAggregate("t", [](Query& q) { q.Max("x").As("max_x"); })
+                             .WithAggregate("t", [](Query& q) { q.Min("x").As("min_x"); })
+                             .Get());
     EXPECT_TRUE(std::isnan(owners[0].Extra("max_x").value().AsDouble()));
     EXPECT_EQ(owners[0].Extra("min_x").value().AsDouble(), 1.0);
     EXPECT_TRUE(owners[1].Extra("max_x").value().is_null());
@@ -113,8 +112,8 @@ TEST(MessagesTest, AHugeDuplicateKeyIsQuotedInALine) {
   const std::string huge(64 << 20, 'a');
   ASSERT_OK(db.Insert("t", {{"k", huge}}).status());
   absl::Status dup = db.Insert("t", {{"k", huge}}).status();
-  EXPECT_THAT(dup, StatusIs(absl::StatusCode::kAlreadyExists,
-                            HasSubstr("t.k: duplicate value \"aaaa")));
+  EXPECT_THAT(dup,
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("t.k: duplicate value \"aaaa")));
   EXPECT_THAT(dup.message(), HasSubstr("... (67108864 bytes)"));
   EXPECT_THAT(dup.message().size(), Lt(200u));
   absl::Status wrong = db.Insert("t", {{"id", huge}}).status();
@@ -137,9 +136,9 @@ TEST(MessagesTest, QuotingCutsAtACharacterBoundary) {
 
 TEST(SchemaTest, AColumnNamedStarIsRefused) {
   Database db;
-  EXPECT_THAT(db.CreateTable("t", Schema().Int64("id", PrimaryKey()).Int64("*")),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "table 't': '*' is not a valid column name"));
+  EXPECT_THAT(
+      db.CreateTable("t", Schema().Int64("id", PrimaryKey()).Int64("*")),
+      StatusIs(absl::StatusCode::kInvalidArgument, "table 't': '*' is not a valid column name"));
   EXPECT_EQ(db.FindTable("t"), nullptr);
 }
 

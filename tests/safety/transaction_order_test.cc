@@ -6,10 +6,10 @@
 #include <string>
 
 #include "engine/table.h"
-#include "kin/database.h"
-#include "kin/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kin/database.h"
+#include "kin/status_macros.h"
 #include "tests/testing/status_matchers.h"
 
 namespace kin::test {
@@ -24,7 +24,9 @@ class TransactionOrderTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_OK(db_.CreateTable("items", Schema().Int64("id", PrimaryKey()).String("name")));
   }
-  absl::Status Add(const std::string& name) { return db_.Insert("items", {{"name", name}}).status(); }
+  absl::Status Add(const std::string& name) {
+    return db_.Insert("items", {{"name", name}}).status();
+  }
   size_t Count() { return db_.FindTable("items")->size(); }
 
   Database db_;

@@ -13,10 +13,10 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "gtest/gtest.h"
 #include "kin/ids.h"
 #include "kin/row.h"
 #include "kin/value.h"
-#include "gtest/gtest.h"
 
 namespace absl {
 inline void PrintTo(string_view s, std::ostream* os) {
@@ -26,9 +26,7 @@ inline void PrintTo(string_view s, std::ostream* os) {
 
 namespace kin {
 
-inline void PrintTo(const Value& value, std::ostream* os) {
-  *os << value.TypedDebugString();
-}
+inline void PrintTo(const Value& value, std::ostream* os) { *os << value.TypedDebugString(); }
 
 inline void PrintTo(const Row& row, std::ostream* os) { *os << row.DebugString(); }
 

@@ -101,8 +101,7 @@ class IsOkAndHoldsMatcherImpl : public ::testing::MatcherInterface<StatusOrType>
 
   template <typename InnerMatcher>
   explicit IsOkAndHoldsMatcherImpl(InnerMatcher&& inner)
-      : inner_(::testing::SafeMatcherCast<const value_type&>(
-            std::forward<InnerMatcher>(inner))) {}
+      : inner_(::testing::SafeMatcherCast<const value_type&>(std::forward<InnerMatcher>(inner))) {}
 
   void DescribeTo(std::ostream* os) const override {
     *os << "is OK and has a value that ";
@@ -194,8 +193,8 @@ internal::IsOkAndHoldsMatcher<std::decay_t<InnerMatcher>> IsOkAndHolds(InnerMatc
 
 #define KIN_TEST_CONCAT_INNER_(a, b) a##b
 #define KIN_TEST_CONCAT_(a, b) KIN_TEST_CONCAT_INNER_(a, b)
-#define KIN_TEST_ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, rexpr)                 \
-  auto statusor = (rexpr);                                                         \
+#define KIN_TEST_ASSERT_OK_AND_ASSIGN_IMPL_(statusor, lhs, rexpr)              \
+  auto statusor = (rexpr);                                                     \
   if (!statusor.ok()) FAIL() << #rexpr << " is not OK: " << statusor.status(); \
   lhs = std::move(statusor).value()
 

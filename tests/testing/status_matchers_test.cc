@@ -55,9 +55,9 @@ TEST(StatusIsTest, MatchesCodeAndMessage) {
 }
 
 TEST(StatusIsTest, DescribesItself) {
-  EXPECT_EQ(DescribeMatcher<absl::Status>(
-                StatusIs(absl::StatusCode::kNotFound, HasSubstr("users"))),
-            "has status code NOT_FOUND and a message that has substring \"users\"");
+  EXPECT_EQ(
+      DescribeMatcher<absl::Status>(StatusIs(absl::StatusCode::kNotFound, HasSubstr("users"))),
+      "has status code NOT_FOUND and a message that has substring \"users\"");
   Matcher<absl::Status> m = StatusIs(absl::StatusCode::kNotFound);
   ::testing::StringMatchResultListener listener;
   EXPECT_FALSE(m.MatchAndExplain(absl::InternalError("boom"), &listener));
@@ -102,8 +102,7 @@ TEST(MacrosTest, PassOnOk) {
 }
 
 TEST(MacrosTest, FailuresNameTheExpressionAndStatus) {
-  EXPECT_NONFATAL_FAILURE(EXPECT_OK(Half(3)),
-                          "Half(3) is not OK: INVALID_ARGUMENT: odd number 3");
+  EXPECT_NONFATAL_FAILURE(EXPECT_OK(Half(3)), "Half(3) is not OK: INVALID_ARGUMENT: odd number 3");
   EXPECT_FATAL_FAILURE(ASSERT_OK(absl::NotFoundError("no table")),
                        "is not OK: NOT_FOUND: no table");
   EXPECT_FATAL_FAILURE(

@@ -122,8 +122,7 @@ TEST_F(CliTest, InspectShowsARelationsScope) {
 TEST_F(CliTest, VerifyGoodFile) {
   Result r = Kin({"verify", world_path_});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(r.out, absl::StrCat("ok: ", world_path_,
-                                " (format version ", kSnapshotFormatVersion,
+  EXPECT_EQ(r.out, absl::StrCat("ok: ", world_path_, " (format version ", kSnapshotFormatVersion,
                                 ", 4 tables, 18 rows, 3 relations)\n"));
   EXPECT_THAT(r.err, IsEmpty());
 }

@@ -12,10 +12,10 @@ namespace {
 
 absl::Status Run() {
   kin::Database db;
-  KIN_RETURN_IF_ERROR(db.CreateTable("users", kin::Schema()
-      .Int64("id", kin::PrimaryKey()).String("name")));
-  KIN_RETURN_IF_ERROR(db.CreateTable("posts", kin::Schema()
-      .Int64("id", kin::PrimaryKey()).Int64("user_id").Int64("created_at")));
+  KIN_RETURN_IF_ERROR(
+      db.CreateTable("users", kin::Schema().Int64("id", kin::PrimaryKey()).String("name")));
+  KIN_RETURN_IF_ERROR(db.CreateTable(
+      "posts", kin::Schema().Int64("id", kin::PrimaryKey()).Int64("user_id").Int64("created_at")));
   KIN_RETURN_IF_ERROR(db.HasMany("users", "posts"));  // posts.user_id -> users.id
 
   KIN_ASSIGN_OR_RETURN(kin::Row ada, db.Insert("users", {{"name", "ada"}}));
@@ -23,11 +23,12 @@ absl::Status Run() {
     KIN_RETURN_IF_ERROR(db.Related(ada, "posts").Create({{"created_at", t}}).status());
   }
 
-  KIN_ASSIGN_OR_RETURN(kin::ResultSet users, db.Query("users")
-      .Preload("posts", [](kin::Query& q) {
-        q.GroupLimit(2).GroupOrderBy("created_at", kin::kDesc);
-      })
-      .Get());
+  KIN_ASSIGN_OR_RETURN(
+      kin::ResultSet users,
+      db.Query("users")
+          .Preload("posts",
+                   [](kin::Query& q) { q.GroupLimit(2).GroupOrderBy("created_at", kin::kDesc); })
+          .Get());
   for (const kin::ResultRow& user : users) {
     KIN_ASSIGN_OR_RETURN(std::string_view name, user.GetString("name"));
     KIN_ASSIGN_OR_RETURN(std::span<const kin::ResultRow> posts, user.Preloaded("posts"));
@@ -41,8 +42,7 @@ absl::Status Run() {
   if (loaded.DebugString() != db.DebugString()) {
     return absl::InternalError("snapshot round trip changed the database");
   }
-  std::printf("kin %s: snapshot of %zu bytes round-trips\n", KIN_VERSION_STRING,
-              bytes.size());
+  std::printf("kin %s: snapshot of %zu bytes round-trips\n", KIN_VERSION_STRING, bytes.size());
   return absl::OkStatus();
 }
 
