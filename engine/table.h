@@ -79,8 +79,8 @@ class Table {
   uint64_t owner() const { return owner_; }
   // True once the table was dropped. A dropped table keeps its name and
   // schema but no rows, and its object lives as long as its engine, so that
-  // old Row and ResultSet handles read "stale or deleted row" instead of
-  // freed memory (or a re-created table's rows).
+  // old Row handles (and anything built on them) read "stale or deleted
+  // row" instead of freed memory (or a re-created table's rows).
   bool dropped() const { return dropped_; }
   size_t num_columns() const { return schema_.size(); }
   const ColumnSpec& column(ColumnId id) const { return schema_.column(id); }
@@ -103,8 +103,8 @@ class Table {
   }
   const Bitmap& live() const { return live_; }
   // True while every slot's generation is 0 (no row of this table was ever
-  // deleted or rolled back): result sets then build their handles without
-  // reading generations(), one cache miss less per row. Conservative: it
+  // deleted or rolled back): callers building many Row handles can then
+  // skip reading generations(), one cache miss less per row. Conservative: it
   // stays false once any generation may have been non-zero.
   bool all_generations_zero() const { return !any_nonzero_generation_; }
 
