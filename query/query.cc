@@ -12,8 +12,9 @@
 #include "kin/internal/database_access.h"
 #include "kin/status_macros.h"
 #include "query/internal/compiled_query.h"
+#include "query/internal/has_filter.h"
+#include "query/internal/loads.h"
 #include "query/internal/relation_errors.h"
-#include "query/internal/relation_plan.h"
 
 namespace kin {
 
@@ -488,8 +489,9 @@ Query& Query::As(std::string alias) {
 // --- running ---
 
 internal::RelationContext Query::relation_context() const {
-  // Every field spelled out: kin's own code builds with -Wextra.
-  return {engine_, relations_, std::nullopt};
+  // Every field spelled out: kin's own code builds with -Wextra. Relation
+  // conditions compile through has_filter.h, the layer above the planner.
+  return {engine_, relations_, std::nullopt, &internal::RelationFilter::CompileTest};
 }
 
 absl::StatusOr<const Table*> Query::ResolveTable() const {
