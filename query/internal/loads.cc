@@ -1,6 +1,7 @@
 #include "query/internal/loads.h"
 
 #include <algorithm>
+#include <atomic>
 #include <optional>
 #include <string>
 #include <utility>
@@ -130,9 +131,6 @@ absl::Status ScanAggregate(const RelationHop& hop, const CompiledQuery& child,
   return absl::OkStatus();
 }
 
-absl::Status AttachLoadsImpl(const RelationContext& context, const Table& table,
-                             const QuerySpec& spec, std::span<const RowId> rows,
-                             RowSetData* data);
 
 // A Preload's related query, compiled into up to three steps run per
 // parent:
@@ -245,8 +243,9 @@ void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop,
 }
 
 absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
-                        const RelationLoadSpec& load, std::span<const RowId> rows,
+                        const PlannedLoad& planned, std::span<const RowId> rows,
                         RowSetData* data) {
+  const RelationLoadSpec& load = *planned.load;
   const QuerySpec& sub = load.query;
   PreloadSteps steps;
   KIN_RETURN_IF_ERROR(CompilePreloadSteps(context, hop, sub, rows.size(), &steps));
@@ -257,12 +256,9 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
   std::vector<RowId> kids;
   RunPreloadSteps(steps, hop, rows, &preload.offsets, &kids);
   preload.children = ResultSet::MakeData(hop.to(), kids, *data);
-  if (!sub.select.empty()) {
-    absl::StatusOr<std::vector<uint8_t>> selected = SelectedColumns(hop.to(), sub);
-    if (!selected.ok()) return errors::InRelatedQuery("Preload", hop.name(), selected.status());
-    preload.children->selected = *std::move(selected);
-  }
-  KIN_RETURN_IF_ERROR(AttachLoadsImpl(context, hop.to(), sub, kids, preload.children.get()));
+  preload.children->selected = planned.selected;
+  KIN_RETURN_IF_ERROR(
+      RunLoads(context, hop.to(), *planned.children, kids, preload.children.get()));
   data->preloads.push_back(std::move(preload));
   return absl::OkStatus();
 }
@@ -348,26 +344,6 @@ absl::Status RunAggregate(const RelationContext& context, const RelationHop& hop
   return absl::OkStatus();
 }
 
-absl::Status AttachLoadsImpl(const RelationContext& context, const Table& table,
-                             const QuerySpec& spec, std::span<const RowId> rows,
-                             RowSetData* data) {
-  for (const RelationLoadSpec& load : spec.loads) {
-    KIN_ASSIGN_OR_RETURN(RelationHop hop, RelationHop::Resolve(context, table, load.relation));
-    switch (load.kind) {
-      case RelationLoadSpec::Kind::kPreload:
-        KIN_RETURN_IF_ERROR(RunPreload(context, hop, load, rows, data));
-        break;
-      case RelationLoadSpec::Kind::kCount:
-        KIN_RETURN_IF_ERROR(RunCount(context, hop, load, rows, data));
-        break;
-      case RelationLoadSpec::Kind::kAggregate:
-        KIN_RETURN_IF_ERROR(RunAggregate(context, hop, load, rows, data));
-        break;
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<std::vector<uint8_t>> SelectedColumns(const Table& table, const QuerySpec& spec) {
@@ -382,23 +358,45 @@ absl::StatusOr<std::vector<uint8_t>> SelectedColumns(const Table& table, const Q
   return out;
 }
 
-absl::Status ValidateLoads(const RelationContext& context, const Table& table,
-                           const QuerySpec& spec) {
+namespace {
+
+std::atomic<int64_t> g_relation_lookups{0};
+
+// Plans one Preload: its children's columns and loads.
+absl::Status PlanPreload(const RelationContext& context, PlannedLoad* p) {
+  const RelationLoadSpec& load = *p->load;
+  absl::StatusOr<std::vector<uint8_t>> selected = SelectedColumns(*p->to, load.query);
+  if (!selected.ok()) {
+    return errors::InRelatedQuery("Preload", p->relation->QualifiedName(), selected.status());
+  }
+  p->selected = *std::move(selected);
+  p->children = std::make_unique<LoadLevel>();
+  absl::Status nested = PlanLoads(context, *p->to, load.query, p->children.get());
+  if (!nested.ok()) return errors::InRelatedQuery("Preload", p->relation->QualifiedName(), nested);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status PlanLoads(const RelationContext& context, const Table& table,
+                       const QuerySpec& spec, LoadLevel* out) {
+  out->loads.clear();
   std::vector<absl::string_view> preloads;
   std::vector<std::string> extras;
   for (const RelationLoadSpec& load : spec.loads) {
+    g_relation_lookups.fetch_add(1, std::memory_order_relaxed);
     KIN_ASSIGN_OR_RETURN(ResolvedLoad r, ResolveLoad(context, table, load));
     KIN_RETURN_IF_ERROR(CheckRelatedSpec(*r.spec, UseOf(load.kind), load.query));
+    PlannedLoad& p = out->loads.emplace_back();
+    p.load = &load;
+    p.relation = r.spec;
+    p.to = r.to;
     if (load.kind == RelationLoadSpec::Kind::kPreload) {
       if (std::find(preloads.begin(), preloads.end(), load.relation) != preloads.end()) {
         return errors::DuplicatePreload(table.name(), load.relation);
       }
       preloads.push_back(load.relation);
-      if (absl::Status s = SelectedColumns(*r.to, load.query).status(); !s.ok()) {
-        return errors::InRelatedQuery("Preload", r.spec->QualifiedName(), s);
-      }
-      absl::Status nested = ValidateLoads(context, *r.to, load.query);
-      if (!nested.ok()) return errors::InRelatedQuery("Preload", r.spec->QualifiedName(), nested);
+      KIN_RETURN_IF_ERROR(PlanPreload(context, &p));
       continue;
     }
     std::string name = ExtraName(load);
@@ -410,10 +408,75 @@ absl::Status ValidateLoads(const RelationContext& context, const Table& table,
   return absl::OkStatus();
 }
 
-absl::Status AttachLoads(const RelationContext& context, const Table& table,
-                         const QuerySpec& spec, std::span<const RowId> rows, RowSetData* data) {
-  KIN_RETURN_IF_ERROR(ValidateLoads(context, table, spec));
-  return AttachLoadsImpl(context, table, spec, rows, data);
+absl::Status ValidateLoads(const RelationContext& context, const Table& table,
+                           const QuerySpec& spec) {
+  LoadLevel level;
+  return PlanLoads(context, table, spec, &level);
+}
+
+absl::Status RunLoads(const RelationContext& context, const Table& table,
+                      const LoadLevel& level, std::span<const RowId> rows, RowSetData* data) {
+  for (const PlannedLoad& p : level.loads) {
+    KIN_ASSIGN_OR_RETURN(RelationHop hop, RelationHop::Make(table, *p.relation, *p.to));
+    switch (p.load->kind) {
+      case RelationLoadSpec::Kind::kPreload:
+        KIN_RETURN_IF_ERROR(RunPreload(context, hop, p, rows, data));
+        break;
+      case RelationLoadSpec::Kind::kCount:
+        KIN_RETURN_IF_ERROR(RunCount(context, hop, *p.load, rows, data));
+        break;
+      case RelationLoadSpec::Kind::kAggregate:
+        KIN_RETURN_IF_ERROR(RunAggregate(context, hop, *p.load, rows, data));
+        break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// The to-side key a load probes per row: "posts.user_id".
+std::string ProbedKey(const PlannedLoad& p) {
+  const RelationSpec& r = *p.relation;
+  return QualifiedName(p.to->name(),
+                       r.kind == RelationKind::kHasMany ? r.foreign_key : r.local_key);
+}
+
+void ExplainLevel(const LoadLevel& level, const std::string& prefix, std::string* out) {
+  for (const PlannedLoad& p : level.loads) {
+    const RelationLoadSpec& load = *p.load;
+    const QuerySpec& q = load.query;
+    const std::string path = absl::StrCat(prefix, p.relation->QualifiedName());
+    if (load.kind != RelationLoadSpec::Kind::kPreload) {
+      const bool count = load.kind == RelationLoadSpec::Kind::kCount;
+      absl::StrAppend(out, " | ", count ? "with count " : "with aggregate ", path, " as ",
+                      ExtraName(load), ": index probe ", ProbedKey(p),
+                      " per row or one scan of ", p.to->name(), ", by cost");
+    } else {
+      absl::StrAppend(out, " | preload ", path, ": index probe ", ProbedKey(p), " per row");
+    }
+    if (!q.conditions.empty() || !q.scope.empty()) {
+      absl::StrAppend(out, " (filter: ", DescribeConditions(EffectiveConditions(q)), ")");
+    }
+    for (size_t i = 0; i < q.order_by.size(); ++i) {
+      absl::StrAppend(out, i == 0 ? " (order by " : ", ", q.order_by[i].column, " ",
+                      OrderName(q.order_by[i].order), i + 1 == q.order_by.size() ? ")" : "");
+    }
+    if (q.group_limit.has_value()) absl::StrAppend(out, " (group limit ", *q.group_limit, ")");
+    if (p.children != nullptr) ExplainLevel(*p.children, absl::StrCat(path, " > "), out);
+  }
+}
+
+}  // namespace
+
+std::string ExplainLoads(const LoadLevel& level) {
+  std::string out;
+  ExplainLevel(level, "", &out);
+  return out;
+}
+
+int64_t RelationLookupsForTesting() {
+  return g_relation_lookups.load(std::memory_order_relaxed);
 }
 
 }  // namespace internal

@@ -119,6 +119,13 @@ absl::StatusOr<RelationHop> RelationHop::Resolve(const RelationContext& context,
   }
   KIN_ASSIGN_OR_RETURN(const RelationSpec* spec, context.relations->Get(from.name(), relation));
   KIN_ASSIGN_OR_RETURN(const Table* to, context.engine->GetTable(spec->related_table));
+  return Make(from, *spec, *to);
+}
+
+absl::StatusOr<RelationHop> RelationHop::Make(const Table& from, const RelationSpec& relation,
+                                              const Table& related) {
+  const RelationSpec* spec = &relation;
+  const Table* to = &related;
   const bool has_many = spec->kind == RelationKind::kHasMany;
   RelationHop hop;
   hop.spec_ = spec;

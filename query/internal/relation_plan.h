@@ -75,6 +75,10 @@ class RelationHop {
   // unique nor indexed), which is indexed here by one scan.
   static absl::StatusOr<RelationHop> Resolve(const RelationContext& context, const Table& from,
                                              absl::string_view relation);
+  // The same for a relation already looked up: `relation` of `from`, whose
+  // related table is `to`. The errors past the lookup, as Resolve.
+  static absl::StatusOr<RelationHop> Make(const Table& from, const RelationSpec& relation,
+                                          const Table& to);
 
   const RelationSpec& spec() const { return *spec_; }
   const Table& from() const { return *from_; }
