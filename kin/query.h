@@ -160,6 +160,7 @@ class Table;            // engine/table.h (internal)
 namespace internal {
 class CompiledQuery;  // query/internal/compiled_query.h
 class QueryAccess;    // query/internal/query_access.h
+class QueryPlan;      // query/internal/query_plan.h
 struct RelationContext;
 }  // namespace internal
 
@@ -442,7 +443,8 @@ class Query {
   Query& AddValues(Connector connector, ConditionSpec::Kind kind, std::string column,
                    absl::InlinedVector<Value, 2> values);
   Query& RecordAggregate(AggregateFunction function, std::string column);
-  absl::Status CompileInto(internal::CompiledQuery* out) const;
+  // Checks, compiles and plans the query (its loads included) into `out`.
+  absl::Status BuildPlan(internal::QueryPlan* out) const;
   // Keeps the first builder error.
   void Fail(absl::Status status);
   absl::Status NoAggregate() const;

@@ -13,12 +13,15 @@
 #include "kin/internal/database_access.h"
 #include "kin/status_macros.h"
 #include "query/internal/compiled_query.h"
+#include "query/internal/has_filter.h"
+#include "query/internal/loads.h"
+#include "query/internal/query_plan.h"
 #include "query/internal/relation_errors.h"
-#include "query/internal/relation_plan.h"
 
 namespace kin {
 
 using internal::CompiledQuery;
+using internal::QueryPlan;
 
 Query::Query(Database& db, std::string table)
     : Query(internal::DatabaseAccess::engine(db), std::move(table),
@@ -489,8 +492,9 @@ Query& Query::As(std::string alias) {
 // --- running ---
 
 internal::RelationContext Query::relation_context() const {
-  // Every field spelled out: kin's own code builds with -Wextra.
-  return {engine_, relations_, std::nullopt};
+  // Every field spelled out: kin's own code builds with -Wextra. Relation
+  // conditions compile through has_filter.h, the layer above the planner.
+  return {engine_, relations_, std::nullopt, &internal::RelationFilter::CompileTest};
 }
 
 absl::StatusOr<const Table*> Query::ResolveTable() const {
@@ -498,9 +502,9 @@ absl::StatusOr<const Table*> Query::ResolveTable() const {
 }
 
 absl::StatusOr<CompiledQuery> Query::Compile() const {
-  CompiledQuery q;
-  KIN_RETURN_IF_ERROR(CompileInto(&q));
-  return q;
+  QueryPlan plan;
+  KIN_RETURN_IF_ERROR(BuildPlan(&plan));
+  return std::move(plan.mutable_query());
 }
 
 absl::Status Query::CheckPlacement() const {
@@ -558,21 +562,16 @@ QuerySpec FoldRelationWindow(const QuerySpec& spec) {
 
 }  // namespace
 
-absl::Status Query::CompileInto(CompiledQuery* out) const {
+absl::Status Query::BuildPlan(QueryPlan* out) const {
   KIN_RETURN_IF_ERROR(spec_.error);
   KIN_RETURN_IF_ERROR(CheckPlacement());
   const Table* table = engine_->FindTable(spec_.table);
   if (table == nullptr) return errors::UnknownTable(spec_.table);
   const internal::RelationContext context = relation_context();
   if (HasRelationWindow(spec_)) {
-    KIN_RETURN_IF_ERROR(
-        CompiledQuery::CompileInto(*table, FoldRelationWindow(spec_), out, &context));
-  } else {
-    KIN_RETURN_IF_ERROR(CompiledQuery::CompileInto(*table, spec_, out, &context));
+    return QueryPlan::Build(context, *table, spec_, FoldRelationWindow(spec_), out);
   }
-  if (!spec_.loads.empty()) KIN_RETURN_IF_ERROR(internal::ValidateLoads(context, *table, spec_));
-  if (!spec_.select.empty()) KIN_RETURN_IF_ERROR(internal::SelectedColumns(*table, spec_).status());
-  return absl::OkStatus();
+  return QueryPlan::Build(context, *table, spec_, spec_, out);
 }
 
 absl::Status Query::NoAggregate() const {
@@ -585,25 +584,10 @@ absl::Status Query::NoAggregate() const {
 
 absl::StatusOr<ResultSet> Query::Get() const {
   KIN_RETURN_IF_ERROR(CheckRunnable("Get"));
-  CompiledQuery q;
-  KIN_RETURN_IF_ERROR(CompileInto(&q));
+  QueryPlan plan;
+  KIN_RETURN_IF_ERROR(BuildPlan(&plan));
   KIN_RETURN_IF_ERROR(NoAggregate());
-  std::vector<RowId> ids;
-  // Sized up front when the count is known: every row, or a probe's rows.
-  if (!q.limit().has_value()) {
-    if (q.access() != CompiledQuery::Access::kScan) {
-      ids.reserve(q.probe_rows().size());
-    } else if (q.predicate().always_true()) {
-      ids.reserve(q.table().size());
-    }
-  }
-  q.Select(&ids);
-  if (spec_.loads.empty() && spec_.select.empty()) return ResultSet::Plain(q.table(), ids);
-  ResultSet rows = ResultSet::FromRowIds(q.table(), ids);
-  KIN_ASSIGN_OR_RETURN(rows.data().selected, internal::SelectedColumns(q.table(), spec_));
-  KIN_RETURN_IF_ERROR(
-      internal::AttachLoads(relation_context(), q.table(), spec_, ids, &rows.data()));
-  return rows;
+  return plan.Get();
 }
 
 namespace {
@@ -625,8 +609,9 @@ absl::StatusOr<Row> FirstRow(const CompiledQuery& q, const QuerySpec& spec, bool
 
 absl::StatusOr<Row> Query::First() const {
   KIN_RETURN_IF_ERROR(CheckRunnable("First"));
-  CompiledQuery q;
-  KIN_RETURN_IF_ERROR(CompileInto(&q));
+  QueryPlan plan;
+  KIN_RETURN_IF_ERROR(BuildPlan(&plan));
+  const CompiledQuery& q = plan.query();
   KIN_RETURN_IF_ERROR(NoAggregate());
   if (!spec_.loads.empty()) return errors::LoadsNeedGet(spec_.table, "First");
   if (!spec_.select.empty()) return errors::SelectNeedsGet(spec_.table, "First");
@@ -635,8 +620,9 @@ absl::StatusOr<Row> Query::First() const {
 
 absl::StatusOr<Row> Query::FirstOrFail() const {
   KIN_RETURN_IF_ERROR(CheckRunnable("FirstOrFail"));
-  CompiledQuery q;
-  KIN_RETURN_IF_ERROR(CompileInto(&q));
+  QueryPlan plan;
+  KIN_RETURN_IF_ERROR(BuildPlan(&plan));
+  const CompiledQuery& q = plan.query();
   KIN_RETURN_IF_ERROR(NoAggregate());
   if (!spec_.loads.empty()) return errors::LoadsNeedGet(spec_.table, "FirstOrFail");
   if (!spec_.select.empty()) return errors::SelectNeedsGet(spec_.table, "FirstOrFail");
@@ -645,15 +631,17 @@ absl::StatusOr<Row> Query::FirstOrFail() const {
 
 absl::StatusOr<int64_t> Query::Count() const {
   KIN_RETURN_IF_ERROR(CheckRunnable("Count"));
-  CompiledQuery q;
-  KIN_RETURN_IF_ERROR(CompileInto(&q));
+  QueryPlan plan;
+  KIN_RETURN_IF_ERROR(BuildPlan(&plan));
+  const CompiledQuery& q = plan.query();
   return static_cast<int64_t>(q.Count());
 }
 
 absl::StatusOr<Value> Query::Aggregate() const {
   KIN_RETURN_IF_ERROR(CheckRunnable("Aggregate"));
-  CompiledQuery q;
-  KIN_RETURN_IF_ERROR(CompileInto(&q));
+  QueryPlan plan;
+  KIN_RETURN_IF_ERROR(BuildPlan(&plan));
+  const CompiledQuery& q = plan.query();
   return q.Aggregate();
 }
 
@@ -675,8 +663,9 @@ absl::StatusOr<Page> Query::Paginate(int64_t page, int64_t per_page) const {
   KIN_RETURN_IF_ERROR(CheckRunnable("Paginate"));
   if (page < 1) return errors::BadQueryArgument(spec_.table, "page", 1, page);
   if (per_page < 1) return errors::BadQueryArgument(spec_.table, "per_page", 1, per_page);
-  CompiledQuery q;
-  KIN_RETURN_IF_ERROR(CompileInto(&q));
+  QueryPlan plan;
+  KIN_RETURN_IF_ERROR(BuildPlan(&plan));
+  const CompiledQuery& q = plan.query();
   KIN_RETURN_IF_ERROR(NoAggregate());
   if (spec_.limit.has_value() || spec_.offset.has_value()) {
     return errors::BadQuery(spec_.table, "Paginate cannot be combined with Limit or Offset");
@@ -701,14 +690,7 @@ absl::StatusOr<Page> Query::Paginate(int64_t page, int64_t per_page) const {
   if (window_size.has_value()) total = std::min(total, *window_size);
 
   Page out;
-  if (spec_.loads.empty() && spec_.select.empty()) {
-    out.rows = ResultSet::Plain(q.table(), ids);
-  } else {
-    out.rows = ResultSet::FromRowIds(q.table(), ids);
-    KIN_ASSIGN_OR_RETURN(out.rows.data().selected, internal::SelectedColumns(q.table(), spec_));
-    KIN_RETURN_IF_ERROR(
-        internal::AttachLoads(relation_context(), q.table(), spec_, ids, &out.rows.data()));
-  }
+  KIN_ASSIGN_OR_RETURN(out.rows, plan.MakeResult(ids));
   PageMeta& m = out.meta;
   m.total = static_cast<int64_t>(total);
   m.per_page = per_page;
@@ -757,8 +739,9 @@ std::vector<Row> SelectedRows(const CompiledQuery& q) {
 
 absl::StatusOr<int64_t> Query::Update(const Attrs& attrs) {
   KIN_RETURN_IF_ERROR(CheckRunnable("Update"));
-  CompiledQuery q;
-  KIN_RETURN_IF_ERROR(CompileInto(&q));
+  QueryPlan plan;
+  KIN_RETURN_IF_ERROR(BuildPlan(&plan));
+  const CompiledQuery& q = plan.query();
   KIN_RETURN_IF_ERROR(NoAggregate());
   KIN_RETURN_IF_ERROR(CheckAttrs(q.table(), attrs));
   std::vector<Row> rows = SelectedRows(q);
@@ -775,8 +758,9 @@ absl::StatusOr<int64_t> Query::Update(const Attrs& attrs) {
 
 absl::StatusOr<int64_t> Query::Delete() {
   KIN_RETURN_IF_ERROR(CheckRunnable("Delete"));
-  CompiledQuery q;
-  KIN_RETURN_IF_ERROR(CompileInto(&q));
+  QueryPlan plan;
+  KIN_RETURN_IF_ERROR(BuildPlan(&plan));
+  const CompiledQuery& q = plan.query();
   KIN_RETURN_IF_ERROR(NoAggregate());
   std::vector<Row> rows = SelectedRows(q);
   if (rows.empty()) return 0;
@@ -793,9 +777,9 @@ absl::StatusOr<int64_t> Query::Delete() {
 
 absl::StatusOr<std::string> Query::Explain() const {
   KIN_RETURN_IF_ERROR(CheckRunnable("Explain"));
-  CompiledQuery q;
-  KIN_RETURN_IF_ERROR(CompileInto(&q));
-  return q.Explain(spec_);
+  QueryPlan plan;
+  KIN_RETURN_IF_ERROR(BuildPlan(&plan));
+  return plan.Explain();
 }
 
 }  // namespace kin

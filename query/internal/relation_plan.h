@@ -1,5 +1,6 @@
-// Relation-aware query execution: the Has / WhereHas count tests, Preload,
-// WithCount and WithAggregate, run on the foreign-key indexes and columns.
+// Relation hops and the machinery shared by relation-aware execution: the
+// Has / WhereHas count tests (has_filter.h) and the Preload, WithCount and
+// WithAggregate loads (loads.h), run on the foreign-key indexes and columns.
 //
 // A relation is a hop from rows of one table to the related rows of another:
 // a HasMany parent's children (the child foreign-key index, insertion order)
@@ -29,8 +30,11 @@
 #ifndef KIN_QUERY_INTERNAL_RELATION_PLAN_H_
 #define KIN_QUERY_INTERNAL_RELATION_PLAN_H_
 
+#include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -41,13 +45,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "engine/hash_index.h"
-#include "kin/ids.h"
-#include "kin/row.h"
 #include "engine/table.h"
-#include "query/internal/compiled_query.h"
-#include "kin/result_set.h"
-#include "query/row_set.h"
+#include "kin/ids.h"
 #include "kin/query_spec.h"
+#include "query/internal/columns.h"
+#include "query/internal/compiled_query.h"
 #include "relations/relation_catalog.h"
 
 namespace kin {
@@ -73,6 +75,10 @@ class RelationHop {
   // unique nor indexed), which is indexed here by one scan.
   static absl::StatusOr<RelationHop> Resolve(const RelationContext& context, const Table& from,
                                              absl::string_view relation);
+  // The same for a relation already looked up: `relation` of `from`, whose
+  // related table is `to`. The errors past the lookup, as Resolve.
+  static absl::StatusOr<RelationHop> Make(const Table& from, const RelationSpec& relation,
+                                          const Table& to);
 
   const RelationSpec& spec() const { return *spec_; }
   const Table& from() const { return *from_; }
@@ -167,71 +173,229 @@ enum class RelatedUse : uint8_t { kWhereHas, kPreload, kWithCount, kWithAggregat
 // OK. Does not resolve column names.
 absl::Status CheckRelatedSpec(const RelationSpec& relation, RelatedUse use, const QuerySpec& spec);
 
-// The count test of a kRelation condition (Has / WhereHas / DoesntHave),
-// evaluated on rows of `from`. Lives in an Atom of the compiled predicate.
-class KeySlots;  // relation_plan.cc: per-key slots for scans
+// --- shared by the relation tests (has_filter.h) and loads (loads.h) ---
 
-class RelationFilter {
- public:
-  RelationFilter() = default;
-  ~RelationFilter();
+// Calls f(RowId) for every live row of `table`, in slot order.
+template <typename F>
+inline void ForEachLive(const Table& table, F&& f) {
+  if (table.size() == table.slot_count()) {
+    // No dead slots (the common case between deletes): a plain counted loop
+    // the compiler can unroll, with no bit walking.
+    const uint32_t n = static_cast<uint32_t>(table.slot_count());
+    for (uint32_t r = 0; r < n; ++r) f(RowId(r));
+    return;
+  }
+  const std::vector<uint64_t>& words = table.live().words();
+  for (size_t w = 0; w < words.size(); ++w) {
+    uint64_t bits = words[w];
+    const uint32_t base = static_cast<uint32_t>(w * 64);
+    while (bits != 0) {
+      f(RowId(base + static_cast<uint32_t>(std::countr_zero(bits))));
+      bits &= bits - 1;
+    }
+  }
+}
 
-  // Resolves the relation and compiles its filter. Errors: unknown relation
-  // (NotFound), a bad related query (see CheckRelatedSpec), column and type
-  // errors of the filter, a count that is not an int64.
-  static absl::StatusOr<std::shared_ptr<RelationFilter>> Compile(const RelationContext& context,
-                                                                 const Table& from,
-                                                                 const ConditionSpec& condition);
+// Calls f(RowId) for every row of `to` that passes `filter` (every live row
+// when null), in the filter's access order.
+template <typename F>
+inline void ForEachMatching(const Table& to, const CompiledQuery* filter, F&& f) {
+  if (filter == nullptr) {
+    ForEachLive(to, f);
+    return;
+  }
+  filter->ForEachMatchBlock([&](const RowId* ids, size_t n) {
+    for (size_t i = 0; i < n; ++i) f(ids[i]);
+    return true;
+  });
+}
 
-  // Picks the strategy for about `rows` evaluations; a scan runs here, once.
-  void Prepare(size_t rows);
-
-  // Copies the rows of in[0, n) that pass into out (which may be `in`).
-  size_t Filter(const RowId* in, size_t n, RowId* out) const;
-
-  // "count(users.posts) >= 5 by index", "... by walk", "... by scan of posts",
-  // "sum(likes) of users.posts > 100 by walk".
-  std::string Explain() const;
-
- private:
-  // kAggregate: a WhereHas callback recorded an aggregate (Sum("likes")),
-  // which is compared instead of the row count; computed when compiled, for
-  // every live row of from(), so that an error (an int64 Sum overflowing)
-  // is the query's error rather than a silently failing row.
-  enum class Strategy : uint8_t { kIndex, kWalk, kScan, kIndexScan, kAggregate };
-  bool Passes(int64_t count) const;
-  // The SQL comparison of an aggregate's value: NULL (no related rows for
-  // Sum / Avg / Min / Max) never passes; numbers compare numerically.
-  bool PassesValue(const Value& value) const;
-
-  RelationHop hop_;
-  std::unique_ptr<CompiledQuery> filter_;  // nullptr: every related row counts
-  CompareOp op_ = CompareOp::kGe;
-  int64_t count_ = 1;
-  int64_t cap_ = 2;  // counting past this cannot change the answer
-  Strategy strategy_ = Strategy::kIndex;
-  // kScan: the number of matching related rows per key slot.
-  std::unique_ptr<KeySlots> slots_;
-  std::vector<uint32_t> counts_;
-  // kAggregate: the aggregate per from-slot, and its text for Explain.
-  std::vector<Value> by_slot_;
-  std::string aggregate_;
+// How the related rows of many rows are counted or aggregated.
+enum class HopPlan : uint8_t {
+  kProbe,      // an index probe per row (walking the list when it visits)
+  kIndexScan,  // one pass over the index's entries (counts only)
+  kTableScan,  // one pass over the related table
 };
 
-// Per column of `table`, 1 when spec.select names it; empty when it names
-// none (every column). InvalidArgument for an unknown column.
-absl::StatusOr<std::vector<uint8_t>> SelectedColumns(const Table& table, const QuerySpec& spec);
+// The cheapest plan for `rows` rows, whose keys take `key_rows` rows to
+// slot. `filter` selects the related rows (nullptr: all; a scan reads what
+// its access path yields); `visits` says whether a probe must read the
+// related rows (a filter or an aggregate column) rather than only its
+// list's size. The cost constants come from the relations benchmark.
+HopPlan ChooseHopPlan(size_t rows, const RelationHop& hop, const CompiledQuery* filter,
+                      bool visits, size_t key_rows);
 
-// Structural checks of spec.loads (recursively): relations exist, and each
-// related query follows CheckRelatedSpec; duplicate preloads and extras.
-absl::Status ValidateLoads(const RelationContext& context, const Table& table,
-                           const QuerySpec& spec);
+// About how many related rows probing `rows` rows' lists visits.
+size_t ProbedRows(size_t rows, const RelationHop& hop);
 
-// Runs spec.loads for `rows` (rows of `table`, in the order of data->rows)
-// and attaches them to `data`: a Preload per relation (children sets built
-// recursively with their own loads), an Extra per count or aggregate.
-absl::Status AttachLoads(const RelationContext& context, const Table& table,
-                         const QuerySpec& spec, std::span<const RowId> rows, RowSetData* data);
+// The related rows the plan will visit: per probed row its list, else what
+// the filter's access path yields.
+size_t VisitedRows(HopPlan plan, size_t rows, const RelationHop& hop, const CompiledQuery& filter);
+
+// Dense slots for the keys of a set of `from` rows, so that a scan of the
+// related table can accumulate per key: key - min when the int64 keys are
+// compact, else a hash map from key to slot.
+class KeySlots {
+ public:
+  // Slots for the keys of `rows`.
+  KeySlots(const RelationHop& hop, std::span<const RowId> rows) : hop_(&hop) {
+    Build(rows.size(), [&](auto&& f) {
+      for (RowId r : rows) f(r);
+    });
+  }
+  // Slots for the keys of every live row of hop.from().
+  explicit KeySlots(const RelationHop& hop) : hop_(&hop) {
+    Build(hop.from().size(), [&](auto&& f) { ForEachLive(hop.from(), f); });
+  }
+
+  size_t size() const { return size_; }
+  bool dense() const { return mode_ == Mode::kDense; }
+  int64_t min() const { return min_; }
+
+  // The slot of a key; -1 when no from row has it.
+  int64_t Slot(int64_t key) const {
+    if (mode_ == Mode::kDense) return Dense(key);
+    auto it = ints_.find(key);
+    return it == ints_.end() ? int64_t{-1} : static_cast<int64_t>(it->second);
+  }
+  int64_t Slot(absl::string_view key) const {
+    auto it = strings_.find(key);
+    return it == strings_.end() ? int64_t{-1} : static_cast<int64_t>(it->second);
+  }
+
+  // The slot of a from row's key; -1 for a NULL key or one without a slot.
+  int64_t FromSlot(RowId row) const {
+    if (hop_->FromNull(row)) return -1;
+    switch (mode_) {
+      case Mode::kDense:
+        return Dense(hop_->FromInt(row));
+      case Mode::kInt: {
+        auto it = ints_.find(hop_->FromInt(row));
+        return it == ints_.end() ? int64_t{-1} : static_cast<int64_t>(it->second);
+      }
+      case Mode::kString: {
+        auto it = strings_.find(hop_->FromString(row));
+        return it == strings_.end() ? int64_t{-1} : static_cast<int64_t>(it->second);
+      }
+    }
+    return -1;
+  }
+
+  // The slot of a related row's key; -1 when no from row has that key.
+  int64_t ToSlot(RowId row) const {
+    if (hop_->ToNull(row)) return -1;
+    switch (mode_) {
+      case Mode::kDense:
+        return Dense(hop_->ToInt(row));
+      case Mode::kInt: {
+        auto it = ints_.find(hop_->ToInt(row));
+        return it == ints_.end() ? int64_t{-1} : static_cast<int64_t>(it->second);
+      }
+      case Mode::kString: {
+        auto it = strings_.find(hop_->ToString(row));
+        return it == strings_.end() ? int64_t{-1} : static_cast<int64_t>(it->second);
+      }
+    }
+    return -1;
+  }
+
+ private:
+  enum class Mode : uint8_t { kDense, kInt, kString };
+
+  // `each(f)` calls f(RowId) for each of the `n` rows.
+  template <typename Each>
+  void Build(size_t n, Each&& each) {
+    const RelationHop& hop = *hop_;
+    if (hop.key_type() == Type::kString) {
+      mode_ = Mode::kString;
+      strings_.reserve(n);
+      each([&](RowId r) {
+        if (!hop.FromNull(r)) {
+          strings_.try_emplace(hop.FromString(r), static_cast<uint32_t>(strings_.size()));
+        }
+      });
+      size_ = strings_.size();
+      return;
+    }
+    bool any = false;
+    int64_t lo = std::numeric_limits<int64_t>::max();
+    int64_t hi = std::numeric_limits<int64_t>::min();
+    each([&](RowId r) {
+      if (hop.FromNull(r)) return;
+      const int64_t k = hop.FromInt(r);
+      lo = std::min(lo, k);
+      hi = std::max(hi, k);
+      any = true;
+    });
+    const uint64_t span = any ? static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo) : 0;
+    if (span < 4 * static_cast<uint64_t>(n) + 4096) {
+      mode_ = Mode::kDense;
+      min_ = any ? lo : 0;
+      size_ = any ? static_cast<size_t>(span) + 1 : 0;
+      return;
+    }
+    mode_ = Mode::kInt;
+    ints_.reserve(n);
+    each([&](RowId r) {
+      if (!hop.FromNull(r)) ints_.try_emplace(hop.FromInt(r), static_cast<uint32_t>(ints_.size()));
+    });
+    size_ = ints_.size();
+  }
+
+  int64_t Dense(int64_t key) const {
+    const uint64_t off = static_cast<uint64_t>(key) - static_cast<uint64_t>(min_);
+    return off < size_ ? static_cast<int64_t>(off) : -1;
+  }
+
+  const RelationHop* hop_;
+  Mode mode_ = Mode::kDense;
+  int64_t min_ = 0;
+  size_t size_ = 0;
+  absl::flat_hash_map<int64_t, uint32_t> ints_;
+  absl::flat_hash_map<absl::string_view, uint32_t> strings_;
+};
+
+// Calls add(slot, RowId) for every row of the related table that passes
+// `filter` (every live row when null) and whose key has a slot.
+template <typename Add>
+inline void ScanRelated(const RelationHop& hop, const CompiledQuery* filter, const KeySlots& slots,
+                 Add&& add) {
+  if (slots.dense()) {
+    // The hot case, kept free of calls: compact int64 keys.
+    const int64_t* keys = hop.to_ints();
+    const uint64_t* valid = hop.to_validity();
+    const uint64_t min = static_cast<uint64_t>(slots.min());
+    const uint64_t size = slots.size();
+    ForEachMatching(hop.to(), filter, [&](RowId r) {
+      if (valid != nullptr && !Bit(valid, r.value)) return;
+      const uint64_t off = static_cast<uint64_t>(keys[r.value]) - min;
+      if (off < size) add(static_cast<size_t>(off), r);
+    });
+    return;
+  }
+  ForEachMatching(hop.to(), filter, [&](RowId r) {
+    int64_t s = slots.ToSlot(r);
+    if (s >= 0) add(static_cast<size_t>(s), r);
+  });
+}
+
+// Per slot, the number of related rows, from the index's list sizes.
+void IndexCounts(const RelationHop& hop, const KeySlots& slots, uint32_t* counts);
+
+// `context` for a related query whose nested relation conditions choose
+// their strategy later (PrepareRelations), once the plan is known.
+RelationContext DeferredContext(const RelationContext& context);
+
+// The related table's rows passing `spec`'s conditions, compiled with its
+// relation conditions deferred; nullptr when every row passes. Errors are
+// wrapped as errors::InRelatedQuery for `use`.
+absl::StatusOr<std::unique_ptr<CompiledQuery>> CompileRelatedFilter(const RelationContext& context,
+                                                                    const RelationHop& hop,
+                                                                    RelatedUse use,
+                                                                    const QuerySpec& spec);
+
+// "WhereHas", "Preload", "WithCount", "WithAggregate".
+absl::string_view RelatedUseName(RelatedUse use);
 
 }  // namespace internal
 }  // namespace kin

@@ -8,7 +8,9 @@
 #include "gtest/gtest.h"
 #include "kin/database.h"
 #include "kin/query.h"
+#include "query/internal/loads.h"
 #include "query/internal/query_access.h"
+#include "query/internal/query_plan.h"
 #include "query/row_set.h"
 #include "tests/query/fixture.h"
 #include "tests/testing/printers.h"
@@ -290,6 +292,49 @@ TEST_F(PlanTest, QueryIsCheapToCopyAndSpecIsEditable) {
   EXPECT_THAT(copy.Count(), IsOkAndHolds(3));  // 1, 5, 9
   internal::QueryAccess::mutable_spec(copy).conditions.pop_back();
   EXPECT_THAT(copy.Count(), IsOkAndHolds(10));
+}
+
+TEST_F(PlanTest, ExplainListsEveryLoad) {
+  ASSERT_OK(engine_.HasMany("users", "posts"));
+  Query q(engine_, "users");
+  q.Where("id", 1)
+      .Preload("posts",
+               [](Query& p) { p.Where("created_at", ">", 4).OrderBy("created_at", "desc").Preload("user"); })
+      .WithCount("posts");
+  ASSERT_OK_AND_ASSIGN(std::string text, q.Explain());
+  EXPECT_THAT(text, StartsWith("index probe users.id = 1 (primary key, 1 rows) | filter: id = 1"));
+  EXPECT_THAT(text, HasSubstr(" | preload users.posts: index probe posts.user_id per row "
+                              "(filter: created_at > 4) (order by created_at desc)"));
+  EXPECT_THAT(text, HasSubstr(" | preload users.posts > posts.user: index probe users.id per row"));
+  EXPECT_THAT(text, HasSubstr(" | with count users.posts as posts_count: index probe "
+                              "posts.user_id per row or one scan of posts, by cost"));
+  // Loads are listed in the order they were recorded, nested ones after
+  // their preload.
+  EXPECT_LT(text.find("preload users.posts:"), text.find("posts.user:"));
+  EXPECT_LT(text.find("posts.user:"), text.find("with count"));
+}
+
+TEST_F(PlanTest, GetBuildsOnePlanAndResolvesEachRelationOnce) {
+  ASSERT_OK(engine_.HasMany("users", "posts"));
+  Query q(engine_, "users");
+  q.Preload("posts", [](Query& p) { p.Preload("user"); }).WithCount("posts");
+  const int64_t builds = internal::QueryPlan::BuildsForTesting();
+  const int64_t lookups = internal::RelationLookupsForTesting();
+  ASSERT_OK_AND_ASSIGN(ResultSet users, q.Get());
+  EXPECT_EQ(internal::QueryPlan::BuildsForTesting() - builds, 1);
+  // users.posts twice (the preload and the count), posts.user once.
+  EXPECT_EQ(internal::RelationLookupsForTesting() - lookups, 3);
+  ASSERT_EQ(users.size(), 4u);
+  EXPECT_THAT(users[0].Extra("posts_count"), IsOkAndHolds(Value(10)));
+  ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> posts, users[0].Preloaded("posts"));
+  ASSERT_EQ(posts.size(), 10u);
+  ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> owner, posts[0].Preloaded("user"));
+  ASSERT_EQ(owner.size(), 1u);
+  EXPECT_THAT(owner[0].GetInt64("id"), IsOkAndHolds(1));
+  // Paginate builds one plan too.
+  const int64_t before_page = internal::QueryPlan::BuildsForTesting();
+  ASSERT_OK(q.Paginate(1, 2).status());
+  EXPECT_EQ(internal::QueryPlan::BuildsForTesting() - before_page, 1);
 }
 
 }  // namespace

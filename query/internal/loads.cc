@@ -1,0 +1,483 @@
+#include "query/internal/loads.h"
+
+#include <algorithm>
+#include <atomic>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "engine/engine.h"
+#include "engine/errors.h"
+#include "engine/port.h"
+#include "kin/result_set.h"
+#include "kin/status_macros.h"
+#include "query/internal/aggregate.h"
+#include "query/internal/compiled_query.h"
+#include "query/internal/relation_errors.h"
+#include "query/internal/relation_plan.h"
+
+namespace kin {
+namespace internal {
+
+namespace {
+
+RelatedUse UseOf(RelationLoadSpec::Kind kind) {
+  switch (kind) {
+    case RelationLoadSpec::Kind::kPreload:
+      return RelatedUse::kPreload;
+    case RelationLoadSpec::Kind::kCount:
+      return RelatedUse::kWithCount;
+    case RelationLoadSpec::Kind::kAggregate:
+      return RelatedUse::kWithAggregate;
+  }
+  return RelatedUse::kPreload;
+}
+
+// The name an extra is attached under.
+std::string ExtraName(const RelationLoadSpec& load) {
+  if (load.kind == RelationLoadSpec::Kind::kCount && load.query.alias.empty()) {
+    return absl::StrCat(load.relation, "_count");
+  }
+  return load.query.alias;
+}
+
+struct ResolvedLoad {
+  const RelationSpec* spec;
+  const Table* to;
+};
+
+absl::StatusOr<ResolvedLoad> ResolveLoad(const RelationContext& context, const Table& table,
+                                         const RelationLoadSpec& load) {
+  if (context.relations == nullptr || context.engine == nullptr) {
+    absl::string_view method = load.kind == RelationLoadSpec::Kind::kPreload ? "Preload"
+                               : load.kind == RelationLoadSpec::Kind::kCount ? "WithCount"
+                                                                             : "WithAggregate";
+    return errors::NoRelationCatalog(table.name(), method);
+  }
+  KIN_ASSIGN_OR_RETURN(const RelationSpec* spec, context.relations->Get(table.name(), load.relation));
+  KIN_ASSIGN_OR_RETURN(const Table* to, context.engine->GetTable(spec->related_table));
+  return ResolvedLoad{spec, to};
+}
+
+// Packs per-row aggregate results: unboxed when every value is an int64 or
+// NULL (and `int_result` says the aggregate yields int64).
+void PackValues(std::vector<Value> values, bool int_result, RowSetData::Extra* e) {
+  if (!int_result) {
+    e->values = std::move(values);
+    return;
+  }
+  e->unboxed = true;
+  e->ints.resize(values.size());
+  bool any_null = false;
+  for (const Value& v : values) any_null = any_null || v.is_null();
+  if (any_null) e->nulls.assign(values.size(), 0);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (values[i].is_null()) {
+      e->nulls[i] = 1;
+    } else {
+      e->ints[i] = values[i].AsInt64();
+    }
+  }
+}
+
+// One scan of the related table, accumulating the aggregate per key of
+// `rows`; then one result per row. The same results as CompiledQuery::
+// Aggregate over each row's related rows (double sums may differ in the
+// last bits: the rows are added in slot order, not index order).
+absl::Status ScanAggregate(const RelationHop& hop, const CompiledQuery& child,
+                           std::span<const RowId> rows, RowSetData::Extra* e) {
+  const CompiledAggregate& a = child.aggregate();
+  const CompiledQuery* filter = child.predicate().always_true() ? nullptr : &child;
+  const KeySlots slots(hop, rows);
+  // Without a filter or NULLs, a row has an int64 Min / Max exactly when
+  // its index list is non-empty: the accumulator need not flag the keys it
+  // saw (one store less per related row).
+  const bool presence = filter != nullptr || (!a.star && a.validity != nullptr);
+  Accumulator acc(hop.to(), a, slots.size(), presence);
+  acc.Accumulate([&](auto&& add) {
+    ScanRelated(hop, filter, slots, [&](size_t s, RowId r) { add(s, r.value); });
+  });
+  const size_t m = rows.size();
+  if (!a.yields_int64()) {
+    e->values.resize(m);
+    for (size_t i = 0; i < m; ++i) {
+      const int64_t s = slots.FromSlot(rows[i]);
+      if (s < 0) continue;
+      KIN_ASSIGN_OR_RETURN(e->values[i], acc.Result(static_cast<size_t>(s)));
+    }
+    return absl::OkStatus();
+  }
+  e->unboxed = true;
+  e->ints.assign(m, 0);
+  const Value empty = acc.EmptyResult();
+  for (size_t i = 0; i < m; ++i) {
+    const int64_t s = slots.FromSlot(rows[i]);
+    std::optional<int64_t> v;
+    if (s >= 0) {
+      KIN_ASSIGN_OR_RETURN(v, acc.IntResult(static_cast<size_t>(s), [&] {
+                             return !hop.Related(rows[i]).empty();
+                           }));
+    } else if (!empty.is_null()) {
+      v = empty.AsInt64();
+    }
+    if (v.has_value()) {
+      e->ints[i] = *v;
+      continue;
+    }
+    if (e->nulls.empty()) e->nulls.assign(m, 0);
+    e->nulls[i] = 1;
+  }
+  return absl::OkStatus();
+}
+
+
+// A Preload's related query, compiled into up to three steps run per
+// parent:
+//  1. the relation's window, when its on_query recorded a Limit or
+//     Offset: the filtered rows in `listed` order (on_query's OrderBy
+//     keys, then the callback's), offset and limit applied per parent;
+//  2. the group window (GroupLimit / GroupOrderBy): the rows ranked by
+//     GroupOrderBy, else by primary key descending (Lucid's groupLimit
+//     default: the newest n), the first GroupLimit kept;
+//  3. when step 2 ranked them and `listed` is not empty, the kept rows
+//     shown in `listed` order (stable: rank order breaks its ties).
+// Without steps 1 and 2, one filtered select in `listed` order.
+struct PreloadSteps {
+  // Filters (step 1, else step 2, else the only select).
+  CompiledQuery child;
+  // Step 2 after step 1 (no filter: its input is filtered already).
+  std::optional<CompiledQuery> rank;
+  std::optional<CompiledQuery> reorder;  // step 3
+  bool relation_window = false;
+  size_t relation_offset = 0;
+  std::optional<size_t> relation_limit;
+  std::optional<size_t> window;  // GroupLimit
+  // Every related row, in index order: nothing to filter, order or cut.
+  bool copy = false;
+};
+
+absl::Status CompilePreloadSteps(const RelationContext& context, const RelationHop& hop,
+                                 const QuerySpec& sub, size_t num_rows, PreloadSteps* out) {
+  std::vector<OrderSpec> listed = sub.relation_order_by;
+  listed.insert(listed.end(), sub.order_by.begin(), sub.order_by.end());
+  out->relation_window = sub.relation_limit.has_value() || sub.relation_offset.has_value();
+  const bool group_window = sub.group_limit.has_value() || !sub.group_order_by.empty();
+  auto compile = [&](std::vector<OrderSpec> order, bool filter, const RelationContext* ctx,
+                     CompiledQuery* q) -> absl::Status {
+    QuerySpec spec;
+    spec.table = sub.table;
+    if (filter) {
+      spec.scope = sub.scope;
+      spec.conditions = sub.conditions;
+    }
+    spec.order_by = std::move(order);
+    absl::Status s = CompiledQuery::CompileInto(hop.to(), spec, q, ctx);
+    return s.ok() ? s : errors::InRelatedQuery("Preload", hop.name(), s);
+  };
+  std::vector<OrderSpec> rank_order = sub.group_order_by;
+  if (group_window && rank_order.empty()) {
+    rank_order.push_back(OrderSpec{hop.to().column(hop.to().primary_key()).name, Order::kDesc});
+  }
+  // Preload walks: the filter's relation conditions see each row's list.
+  RelationContext walk = context;
+  walk.candidate_rows = ProbedRows(num_rows, hop);
+  KIN_RETURN_IF_ERROR(compile(out->relation_window || !group_window ? listed : rank_order,
+                              /*filter=*/true, &walk, &out->child));
+  if (out->relation_window && group_window) {
+    out->rank.emplace();
+    KIN_RETURN_IF_ERROR(compile(rank_order, /*filter=*/false, nullptr, &*out->rank));
+  }
+  if (group_window && !listed.empty()) {
+    out->reorder.emplace();
+    KIN_RETURN_IF_ERROR(compile(listed, /*filter=*/false, nullptr, &*out->reorder));
+  }
+  if (out->relation_window) out->relation_offset = static_cast<size_t>(sub.relation_offset.value_or(0));
+  if (sub.relation_limit.has_value()) out->relation_limit = static_cast<size_t>(*sub.relation_limit);
+  if (sub.group_limit.has_value()) out->window = static_cast<size_t>(*sub.group_limit);
+  out->copy = out->child.predicate().always_true() && out->child.order().empty() &&
+              !out->window && !out->relation_window;
+  return absl::OkStatus();
+}
+
+// Runs `steps` for every row: the related rows into `kids`, parent after
+// parent, and each parent's end into `offsets`.
+void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop,
+                     std::span<const RowId> rows, std::vector<uint32_t>* offsets,
+                     std::vector<RowId>* kids) {
+  const double per_row = hop.AverageFanout();
+  kids->reserve(static_cast<size_t>(
+      static_cast<double>(rows.size()) *
+      (steps.window.has_value() ? std::min(per_row, static_cast<double>(*steps.window))
+                                : per_row)));
+  // Probe every row's list first, then read them: the probes' cache misses
+  // overlap instead of alternating with the lists' own.
+  SortScratch scratch;  // per-parent sorts share it: no allocation per parent
+  std::vector<RowId> in_window;  // step 1's rows, when step 2 follows
+  std::vector<std::span<const RowId>> lists(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) lists[i] = hop.Related(rows[i]);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (i + 4 < rows.size() && !lists[i + 4].empty()) KIN_PREFETCH(lists[i + 4].data());
+    std::span<const RowId> related = lists[i];
+    if (steps.copy) {
+      kids->insert(kids->end(), related.begin(), related.end());
+    } else if (!related.empty()) {
+      const size_t start = kids->size();
+      if (!steps.relation_window) {
+        steps.child.Select(related, 0, steps.window, kids, &scratch);
+      } else if (!steps.rank.has_value()) {
+        steps.child.Select(related, steps.relation_offset, steps.relation_limit, kids, &scratch);
+      } else {
+        in_window.clear();
+        steps.child.Select(related, steps.relation_offset, steps.relation_limit, &in_window,
+                           &scratch);
+        steps.rank->Select(in_window, 0, steps.window, kids, &scratch);
+      }
+      if (steps.reorder.has_value()) {
+        steps.reorder->order().Sort(kids->data() + start, kids->size() - start, SIZE_MAX,
+                                    &scratch);
+      }
+    }
+    offsets->push_back(static_cast<uint32_t>(kids->size()));
+  }
+}
+
+absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
+                        const PlannedLoad& planned, std::span<const RowId> rows,
+                        RowSetData* data) {
+  const RelationLoadSpec& load = *planned.load;
+  const QuerySpec& sub = load.query;
+  PreloadSteps steps;
+  KIN_RETURN_IF_ERROR(CompilePreloadSteps(context, hop, sub, rows.size(), &steps));
+  RowSetData::Preload preload;
+  preload.name = load.relation;
+  preload.offsets.reserve(rows.size() + 1);
+  preload.offsets.push_back(0);
+  std::vector<RowId> kids;
+  RunPreloadSteps(steps, hop, rows, &preload.offsets, &kids);
+  preload.children = ResultSet::MakeData(hop.to(), kids, *data);
+  preload.children->selected = planned.selected;
+  KIN_RETURN_IF_ERROR(
+      RunLoads(context, hop.to(), *planned.children, kids, preload.children.get()));
+  data->preloads.push_back(std::move(preload));
+  return absl::OkStatus();
+}
+
+absl::Status RunCount(const RelationContext& context, const RelationHop& hop,
+                      const RelationLoadSpec& load, std::span<const RowId> rows,
+                      RowSetData* data) {
+  KIN_ASSIGN_OR_RETURN(std::unique_ptr<CompiledQuery> filter,
+                       CompileRelatedFilter(context, hop, RelatedUse::kWithCount, load.query));
+  RowSetData::Extra e;
+  e.name = ExtraName(load);
+  e.unboxed = true;
+  e.ints.resize(rows.size());
+  const bool filtered = filter != nullptr;
+  const HopPlan plan = ChooseHopPlan(rows.size(), hop, filter.get(), filtered, rows.size());
+  if (filtered) filter->PrepareRelations(VisitedRows(plan, rows.size(), hop, *filter));
+  if (plan != HopPlan::kProbe) {
+    const KeySlots slots(hop, rows);
+    std::vector<uint32_t> counts(slots.size(), 0);
+    if (plan == HopPlan::kIndexScan) {
+      IndexCounts(hop, slots, counts.data());
+    } else {
+      ScanRelated(hop, filter.get(), slots, [&](size_t s, RowId) { ++counts[s]; });
+    }
+    if (slots.dense() && hop.FromDenseReady()) {
+      // The hot case inline: compact NOT NULL int64 keys.
+      const uint64_t min = static_cast<uint64_t>(slots.min());
+      for (size_t i = 0; i < rows.size(); ++i) {
+        const uint64_t off = static_cast<uint64_t>(hop.FromInt(rows[i])) - min;
+        e.ints[i] = off < slots.size() ? counts[off] : 0;
+      }
+    } else {
+      for (size_t i = 0; i < rows.size(); ++i) {
+        int64_t s = slots.FromSlot(rows[i]);
+        e.ints[i] = s < 0 ? 0 : counts[static_cast<size_t>(s)];
+      }
+    }
+  } else if (filtered) {
+    for (size_t i = 0; i < rows.size(); ++i) {
+      e.ints[i] = static_cast<int64_t>(filter->Count(hop.Related(rows[i])));
+    }
+  } else {
+    for (size_t i = 0; i < rows.size(); ++i) {
+      e.ints[i] = static_cast<int64_t>(hop.Related(rows[i]).size());
+    }
+  }
+  data->extras.push_back(std::move(e));
+  return absl::OkStatus();
+}
+
+absl::Status RunAggregate(const RelationContext& context, const RelationHop& hop,
+                          const RelationLoadSpec& load, std::span<const RowId> rows,
+                          RowSetData* data) {
+  CompiledQuery child;
+  const RelationContext deferred = DeferredContext(context);
+  if (absl::Status s = CompiledQuery::CompileInto(hop.to(), load.query, &child, &deferred);
+      !s.ok()) {
+    return errors::InRelatedQuery("WithAggregate", hop.name(), s);
+  }
+  RowSetData::Extra e;
+  e.name = ExtraName(load);
+  const bool filtered = !child.predicate().always_true();
+  const bool visits = filtered || !child.aggregate().star;
+  // CountDistinct keeps a set per row: its scan would hold one per key at
+  // once, so it always probes (the results are the same either way).
+  const HopPlan plan = child.aggregate().function == AggregateFunction::kCountDistinct
+                        ? HopPlan::kProbe
+                        : ChooseHopPlan(rows.size(), hop, filtered ? &child : nullptr, visits,
+                                     rows.size());
+  child.PrepareRelations(VisitedRows(plan, rows.size(), hop, child));
+  if (plan != HopPlan::kProbe) {
+    KIN_RETURN_IF_ERROR(ScanAggregate(hop, child, rows, &e));
+  } else {
+    std::vector<Value> values;
+    values.reserve(rows.size());
+    for (RowId r : rows) {
+      KIN_ASSIGN_OR_RETURN(Value v, child.Aggregate(hop.Related(r)));
+      values.push_back(std::move(v));
+    }
+    PackValues(std::move(values), child.aggregate().yields_int64(), &e);
+  }
+  data->extras.push_back(std::move(e));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<uint8_t>> SelectedColumns(const Table& table, const QuerySpec& spec) {
+  std::vector<uint8_t> out;
+  if (spec.select.empty()) return out;
+  out.assign(table.num_columns(), 0);
+  for (const std::string& name : spec.select) {
+    std::optional<ColumnId> c = table.FindColumn(name);
+    if (!c.has_value()) return errors::UnknownColumn(table.name(), name);
+    out[c->value] = 1;
+  }
+  return out;
+}
+
+namespace {
+
+std::atomic<int64_t> g_relation_lookups{0};
+
+// Plans one Preload: its children's columns and loads.
+absl::Status PlanPreload(const RelationContext& context, PlannedLoad* p) {
+  const RelationLoadSpec& load = *p->load;
+  absl::StatusOr<std::vector<uint8_t>> selected = SelectedColumns(*p->to, load.query);
+  if (!selected.ok()) {
+    return errors::InRelatedQuery("Preload", p->relation->QualifiedName(), selected.status());
+  }
+  p->selected = *std::move(selected);
+  p->children = std::make_unique<LoadLevel>();
+  absl::Status nested = PlanLoads(context, *p->to, load.query, p->children.get());
+  if (!nested.ok()) return errors::InRelatedQuery("Preload", p->relation->QualifiedName(), nested);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status PlanLoads(const RelationContext& context, const Table& table,
+                       const QuerySpec& spec, LoadLevel* out) {
+  out->loads.clear();
+  std::vector<absl::string_view> preloads;
+  std::vector<std::string> extras;
+  for (const RelationLoadSpec& load : spec.loads) {
+    g_relation_lookups.fetch_add(1, std::memory_order_relaxed);
+    KIN_ASSIGN_OR_RETURN(ResolvedLoad r, ResolveLoad(context, table, load));
+    KIN_RETURN_IF_ERROR(CheckRelatedSpec(*r.spec, UseOf(load.kind), load.query));
+    PlannedLoad& p = out->loads.emplace_back();
+    p.load = &load;
+    p.relation = r.spec;
+    p.to = r.to;
+    if (load.kind == RelationLoadSpec::Kind::kPreload) {
+      if (std::find(preloads.begin(), preloads.end(), load.relation) != preloads.end()) {
+        return errors::DuplicatePreload(table.name(), load.relation);
+      }
+      preloads.push_back(load.relation);
+      KIN_RETURN_IF_ERROR(PlanPreload(context, &p));
+      continue;
+    }
+    std::string name = ExtraName(load);
+    if (std::find(extras.begin(), extras.end(), name) != extras.end()) {
+      return errors::DuplicateExtra(table.name(), name);
+    }
+    extras.push_back(std::move(name));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateLoads(const RelationContext& context, const Table& table,
+                           const QuerySpec& spec) {
+  LoadLevel level;
+  return PlanLoads(context, table, spec, &level);
+}
+
+absl::Status RunLoads(const RelationContext& context, const Table& table,
+                      const LoadLevel& level, std::span<const RowId> rows, RowSetData* data) {
+  for (const PlannedLoad& p : level.loads) {
+    KIN_ASSIGN_OR_RETURN(RelationHop hop, RelationHop::Make(table, *p.relation, *p.to));
+    switch (p.load->kind) {
+      case RelationLoadSpec::Kind::kPreload:
+        KIN_RETURN_IF_ERROR(RunPreload(context, hop, p, rows, data));
+        break;
+      case RelationLoadSpec::Kind::kCount:
+        KIN_RETURN_IF_ERROR(RunCount(context, hop, *p.load, rows, data));
+        break;
+      case RelationLoadSpec::Kind::kAggregate:
+        KIN_RETURN_IF_ERROR(RunAggregate(context, hop, *p.load, rows, data));
+        break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// The to-side key a load probes per row: "posts.user_id".
+std::string ProbedKey(const PlannedLoad& p) {
+  const RelationSpec& r = *p.relation;
+  return QualifiedName(p.to->name(),
+                       r.kind == RelationKind::kHasMany ? r.foreign_key : r.local_key);
+}
+
+void ExplainLevel(const LoadLevel& level, const std::string& prefix, std::string* out) {
+  for (const PlannedLoad& p : level.loads) {
+    const RelationLoadSpec& load = *p.load;
+    const QuerySpec& q = load.query;
+    const std::string path = absl::StrCat(prefix, p.relation->QualifiedName());
+    if (load.kind != RelationLoadSpec::Kind::kPreload) {
+      const bool count = load.kind == RelationLoadSpec::Kind::kCount;
+      absl::StrAppend(out, " | ", count ? "with count " : "with aggregate ", path, " as ",
+                      ExtraName(load), ": index probe ", ProbedKey(p),
+                      " per row or one scan of ", p.to->name(), ", by cost");
+    } else {
+      absl::StrAppend(out, " | preload ", path, ": index probe ", ProbedKey(p), " per row");
+    }
+    if (!q.conditions.empty() || !q.scope.empty()) {
+      absl::StrAppend(out, " (filter: ", DescribeConditions(EffectiveConditions(q)), ")");
+    }
+    for (size_t i = 0; i < q.order_by.size(); ++i) {
+      absl::StrAppend(out, i == 0 ? " (order by " : ", ", q.order_by[i].column, " ",
+                      OrderName(q.order_by[i].order), i + 1 == q.order_by.size() ? ")" : "");
+    }
+    if (q.group_limit.has_value()) absl::StrAppend(out, " (group limit ", *q.group_limit, ")");
+    if (p.children != nullptr) ExplainLevel(*p.children, absl::StrCat(path, " > "), out);
+  }
+}
+
+}  // namespace
+
+std::string ExplainLoads(const LoadLevel& level) {
+  std::string out;
+  ExplainLevel(level, "", &out);
+  return out;
+}
+
+int64_t RelationLookupsForTesting() {
+  return g_relation_lookups.load(std::memory_order_relaxed);
+}
+
+}  // namespace internal
+}  // namespace kin

@@ -1,0 +1,420 @@
+#include "query/internal/planner.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "engine/errors.h"
+#include "kin/status_macros.h"
+#include "query/internal/columns.h"
+
+namespace kin {
+namespace internal {
+
+absl::Status QueryPlanner::CompileInto(const Table& table, const QuerySpec& spec,
+                                       CompiledQuery* out, const RelationContext* relations) {
+  KIN_RETURN_IF_ERROR(spec.error);
+  *out = CompiledQuery();
+  CompiledQuery& q = *out;
+  q.table_ = &table;
+  if (spec.scope.empty()) {
+    KIN_RETURN_IF_ERROR(
+        CompiledPredicate::Compile(table, spec.conditions, relations, &q.predicate_));
+  } else {
+    KIN_RETURN_IF_ERROR(
+        CompiledPredicate::Compile(table, EffectiveConditions(spec), relations, &q.predicate_));
+  }
+  KIN_RETURN_IF_ERROR(CompiledOrder::Compile(table, spec.order_by, &q.order_));
+  if (spec.aggregate.has_value()) {
+    KIN_RETURN_IF_ERROR(CompiledAggregate::Compile(table, *spec.aggregate, &q.aggregate_));
+    q.has_aggregate_ = true;
+  }
+  if (spec.limit.has_value()) {
+    if (*spec.limit < 0) return errors::BadQueryArgument(table.name(), "limit", 0, *spec.limit);
+    q.limit_ = static_cast<size_t>(*spec.limit);
+  }
+  if (spec.offset.has_value()) {
+    if (*spec.offset < 0) return errors::BadQueryArgument(table.name(), "offset", 0, *spec.offset);
+    q.offset_ = static_cast<size_t>(*spec.offset);
+  }
+  ChooseAccess(&q);
+  // A plan run over candidate spans (a related query per parent) never
+  // uses its own access path: do not spend a walk of the index on it.
+  if (relations == nullptr || !relations->candidate_rows.has_value()) {
+    ChooseRange(&q);
+    ChooseWalk(&q);
+  }
+  // Relation tests choose their strategy knowing how many rows they will
+  // be asked about: what the caller says, else the access path's bound.
+  q.PrepareRelations(relations != nullptr && relations->candidate_rows.has_value()
+                         ? *relations->candidate_rows
+                         : q.AccessRows());
+  return absl::OkStatus();
+}
+
+
+// An equality or IN on an indexed column, ANDed at the top level, is
+// answered by the index; the smallest candidate list wins (an equality on
+// a tie).
+void QueryPlanner::ChooseAccess(CompiledQuery* q) {
+  const CompiledPredicate& p = q->predicate_;
+  if (!p.conjunctive()) return;
+  const Table& t = *q->table_;
+  size_t best = SIZE_MAX;
+  int best_atom = -1;
+  bool best_in = false;
+  std::span<const RowId> best_span;
+  for (int i : p.TopLevelAtoms()) {
+    const Atom& a = p.atoms()[i];
+    const HashIndex* index = t.index(a.column);
+    if (index == nullptr) continue;
+    if ((a.kind == Atom::Kind::kCmpInt64 || a.kind == Atom::Kind::kCmpString) &&
+        a.op == CompareOp::kEq) {
+      std::span<const RowId> rows = a.kind == Atom::Kind::kCmpInt64
+                                        ? index->Find(a.i0)
+                                        : index->Find(absl::string_view(a.s0));
+      if (rows.size() < best || (best_in && rows.size() == best)) {
+        best = rows.size();
+        best_atom = i;
+        best_in = false;
+        best_span = rows;
+      }
+    } else if ((a.kind == Atom::Kind::kInInt64 || a.kind == Atom::Kind::kInString) &&
+               !a.negate) {
+      size_t total = 0;
+      if (a.kind == Atom::Kind::kInInt64) {
+        for (int64_t k : a.ints) total += index->Find(k).size();
+      } else {
+        for (const std::string& k : a.strings) total += index->Find(absl::string_view(k)).size();
+      }
+      if (total < best) {
+        best = total;
+        best_atom = i;
+        best_in = true;
+      }
+    }
+  }
+  if (best_atom < 0) return;
+  q->probe_atom_ = best_atom;
+  q->residual_empty_ = p.num_nodes() == 1;
+  if (!best_in) {
+    q->access_ = CompiledQuery::Access::kIndexEq;
+    q->probe_span_ = best_span;
+    return;
+  }
+  q->access_ = CompiledQuery::Access::kIndexIn;
+  const Atom& a = p.atoms()[best_atom];
+  const HashIndex* index = t.index(a.column);
+  q->probe_rows_.reserve(best);
+  auto add = [&](std::span<const RowId> rows) {
+    q->probe_rows_.insert(q->probe_rows_.end(), rows.begin(), rows.end());
+  };
+  if (a.kind == Atom::Kind::kInInt64) {
+    for (int64_t k : a.ints) add(index->Find(k));
+  } else {
+    for (const std::string& k : a.strings) add(index->Find(absl::string_view(k)));
+  }
+  std::sort(q->probe_rows_.begin(), q->probe_rows_.end());
+}
+
+
+// The key interval a top-level atom selects on an ordered index, or
+// nullopt when it is not a range (!=, NOT BETWEEN, IN, a NaN operand,
+// which matches nothing and has no place in the key order).
+std::optional<OrderedRange> QueryPlanner::AtomRange(const Atom& a) {
+  using K = Atom::Kind;
+  OrderedRange r;
+  auto cmp = [&](Value v) -> std::optional<OrderedRange> {
+    switch (a.op) {
+      case CompareOp::kEq:
+        r.lo = v;
+        r.hi = std::move(v);
+        break;
+      case CompareOp::kNe:
+        return std::nullopt;
+      case CompareOp::kLt:
+      case CompareOp::kLe:
+        r.hi = std::move(v);
+        r.hi_inclusive = a.op == CompareOp::kLe;
+        break;
+      case CompareOp::kGt:
+      case CompareOp::kGe:
+        r.lo = std::move(v);
+        r.lo_inclusive = a.op == CompareOp::kGe;
+        break;
+    }
+    return r;
+  };
+  auto between = [&](Value lo, Value hi) -> std::optional<OrderedRange> {
+    if (a.negate) return std::nullopt;
+    r.lo = std::move(lo);
+    r.hi = std::move(hi);
+    return r;
+  };
+  switch (a.kind) {
+    case K::kCmpInt64:
+      return cmp(Value(a.i0));
+    case K::kCmpDouble:
+      if (std::isnan(a.d0)) return std::nullopt;
+      return cmp(Value(a.d0));
+    case K::kCmpBool:
+      return cmp(Value(a.i0 != 0));
+    case K::kCmpString:
+      return cmp(Value(a.s0));
+    case K::kBetweenInt64:
+      return between(Value(a.i0), Value(a.i1));
+    case K::kBetweenDouble:
+      if (std::isnan(a.d0) || std::isnan(a.d1)) return std::nullopt;
+      return between(Value(a.d0), Value(a.d1));
+    case K::kBetweenBool:
+      return between(Value(a.i0 != 0), Value(a.i1 != 0));
+    case K::kBetweenString:
+      return between(Value(a.s0), Value(a.s1));
+    case K::kStartsWith: {
+      // [prefix, the next string after every extension of prefix): drop
+      // trailing 0xff bytes and bump the last remaining byte.
+      r.lo = Value(a.s0);
+      std::string end = a.s0;
+      while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+      if (!end.empty()) {
+        end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+        r.hi = Value(std::move(end));
+        r.hi_inclusive = false;
+      }
+      return r;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+
+// Narrows `into` to its intersection with `r` (same column, same type).
+void QueryPlanner::Intersect(OrderedRange* into, const OrderedRange& r) {
+  if (r.lo.has_value()) {
+    int c = into->lo.has_value() ? CompareValues(*r.lo, *into->lo) : 1;
+    if (c > 0 || (c == 0 && !r.lo_inclusive)) {
+      into->lo = r.lo;
+      into->lo_inclusive = r.lo_inclusive && (c != 0 || into->lo_inclusive);
+    }
+  }
+  if (r.hi.has_value()) {
+    int c = into->hi.has_value() ? CompareValues(*r.hi, *into->hi) : -1;
+    if (c < 0 || (c == 0 && !r.hi_inclusive)) {
+      into->hi = r.hi;
+      into->hi_inclusive = r.hi_inclusive && (c != 0 || into->hi_inclusive);
+    }
+  }
+}
+
+
+// Rows of `index` in `range`, counting at most `cap` (then returns cap):
+// the selectivity estimate, exact below the cap. absl's btree has no
+// rank, so counting along the range is the honest way; the cap bounds
+// its cost by the cost of the alternative (a probe or a scan).
+size_t QueryPlanner::CountRange(const OrderedIndex& index, const OrderedRange& range, size_t cap) {
+  size_t n = 0;
+  index.Walk(range, /*desc=*/false, /*with_nulls=*/false, [&](RowId, bool) {
+    return ++n < cap;
+  });
+  return n;
+}
+
+// Ordered-index ranges, chosen against what ChooseAccess picked. Costs in
+// row visits: a scan visits every row (cheap, sequential), a probe its
+// rows, a range its rows (in key order, so about kRangeScanDivisor times a
+// scanned row each). The best range: per ordered column, the intersection
+// of its ANDed range atoms.
+void QueryPlanner::ChooseRange(CompiledQuery* q) {
+  const CompiledPredicate& p = q->predicate_;
+  if (!p.conjunctive()) return;
+  const Table& t = *q->table_;
+  const size_t n = t.size();
+  const size_t probe = q->access_ == CompiledQuery::Access::kScan ? SIZE_MAX : q->AccessRows();
+  const OrderedIndex* best_index = nullptr;
+  OrderedRange best_range;
+  size_t best_rows = SIZE_MAX;
+  int best_atom = -1;
+  bool best_single = false;
+  absl::InlinedVector<int, 4> top = p.TopLevelAtoms();
+  for (size_t i = 0; i < top.size(); ++i) {
+    const Atom& a = p.atoms()[top[i]];
+    const OrderedIndex* index = t.ordered_index(a.column);
+    if (index == nullptr) continue;
+    std::optional<OrderedRange> r = AtomRange(a);
+    if (!r.has_value()) continue;
+    bool seen_before = false;
+    for (size_t j = 0; j < i && !seen_before; ++j) {
+      const Atom& b = p.atoms()[top[j]];
+      seen_before = b.column == a.column && AtomRange(b).has_value();
+    }
+    if (seen_before) continue;  // folded into the first atom's range
+    int atoms = 1;
+    for (size_t j = i + 1; j < top.size(); ++j) {
+      const Atom& b = p.atoms()[top[j]];
+      if (b.column != a.column) continue;
+      std::optional<OrderedRange> rb = AtomRange(b);
+      if (!rb.has_value()) continue;
+      Intersect(&*r, *rb);
+      ++atoms;
+    }
+    size_t cap = std::min(std::max<size_t>(n / CompiledQuery::kRangeScanDivisor, 64),
+                          std::min(probe, best_rows));
+    size_t rows = CountRange(*index, *r, cap);
+    if (rows >= cap) continue;
+    best_index = index;
+    best_range = std::move(*r);
+    best_rows = rows;
+    best_atom = top[i];
+    best_single = atoms == 1;
+  }
+  if (best_index == nullptr) return;
+  q->access_ = CompiledQuery::Access::kIndexRange;
+  q->ordered_ = best_index;
+  q->range_ = std::move(best_range);
+  q->range_rows_ = best_rows;
+  q->range_exact_ = true;
+  q->probe_atom_ = best_single ? best_atom : -1;
+  q->residual_empty_ = best_single && p.num_nodes() == 1;
+  q->probe_span_ = {};
+  q->probe_rows_.clear();
+}
+
+// A walk costs about window * table / matches row visits.
+void QueryPlanner::ChooseWalk(CompiledQuery* q) {
+  if (q->order_.empty() || !q->limit_.has_value() || q->has_aggregate_) return;
+  const Table& t = *q->table_;
+  const size_t n = t.size();
+  const CompiledOrder::Key& key = q->order_.keys()[0];
+  const OrderedIndex* index = t.ordered_index(key.column);
+  if (index == nullptr) return;
+  const size_t window = SaturatingAdd(q->offset_, *q->limit_);
+  if (q->access_ == CompiledQuery::Access::kIndexRange && q->ordered_ == index) {
+    // The range is on the order column: walk it in order.
+    q->access_ = CompiledQuery::Access::kOrderedWalk;
+    q->walk_desc_ = key.desc;
+    return;
+  }
+  if (q->access_ != CompiledQuery::Access::kScan) {
+    // A probe or range of k rows sorts k rows; a walk meets about one
+    // match every n / k entries (assuming independent columns) and needs
+    // `window` of them.
+    const double k = static_cast<double>(std::max<size_t>(q->AccessRows(), 1));
+    const double walk = static_cast<double>(window) * static_cast<double>(n) / k;
+    if (walk >= k * 4) return;
+  }
+  q->access_ = CompiledQuery::Access::kOrderedWalk;
+  q->ordered_ = index;
+  q->range_ = OrderedRange();
+  q->walk_desc_ = key.desc;
+  q->probe_atom_ = -1;
+  q->residual_empty_ = false;
+  q->probe_span_ = {};
+  q->probe_rows_.clear();
+}
+
+absl::StatusOr<CompiledQuery> CompiledQuery::Compile(const Table& table, const QuerySpec& spec,
+                                                     const RelationContext* relations) {
+  CompiledQuery q;
+  KIN_RETURN_IF_ERROR(QueryPlanner::CompileInto(table, spec, &q, relations));
+  return q;
+}
+
+absl::Status CompiledQuery::CompileInto(const Table& table, const QuerySpec& spec,
+                                        CompiledQuery* out, const RelationContext* relations) {
+  return QueryPlanner::CompileInto(table, spec, out, relations);
+}
+
+// --- Explain ---
+
+namespace {
+
+std::string DescribeRange(const OrderedRange& r) {
+  if (r.lo.has_value() && r.hi.has_value() && r.lo_inclusive && r.hi_inclusive &&
+      *r.lo == *r.hi) {
+    return absl::StrCat(" = ", r.lo->DebugString());
+  }
+  std::string out;
+  if (r.lo.has_value()) {
+    absl::StrAppend(&out, r.lo_inclusive ? " >= " : " > ", r.lo->DebugString());
+  }
+  if (r.hi.has_value()) {
+    absl::StrAppend(&out, r.lo.has_value() ? " AND" : "", r.hi_inclusive ? " <= " : " < ",
+                    r.hi->DebugString());
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string CompiledQuery::ExplainAccess() const {
+  const Table& t = *table_;
+  if (IndexedMinMax().has_value()) {
+    return absl::StrCat("ordered index ",
+                        QualifiedName(t.name(), t.column(aggregate_.column).name), " ",
+                        aggregate_.function == AggregateFunction::kMin ? "first" : "last",
+                        " entry (O(log n))");
+  }
+  if (access_ == Access::kScan) {
+    return absl::StrCat("scan ", t.name(), " (", t.size(), " rows)");
+  }
+  if (access_ == Access::kIndexRange) {
+    return absl::StrCat("index range ", QualifiedName(t.name(), t.column(ordered_->column()).name),
+                        DescribeRange(range_), " (ordered index, ", range_rows_, " rows)");
+  }
+  if (access_ == Access::kOrderedWalk) {
+    return absl::StrCat("ordered walk ", QualifiedName(t.name(), t.column(ordered_->column()).name),
+                        DescribeRange(range_), walk_desc_ ? " desc" : " asc",
+                        " (ordered index, stops after ",
+                        limit_.has_value() ? SaturatingAdd(offset_, *limit_) : t.size(),
+                        " rows)");
+  }
+  const Atom& a = predicate_.atoms()[probe_atom_];
+  const ColumnSpec& column = t.column(a.column);
+  std::string keys;
+  if (access_ == Access::kIndexEq) {
+    keys = absl::StrCat(" = ", a.kind == Atom::Kind::kCmpInt64 ? Value(a.i0).DebugString()
+                                                               : Value(a.s0).DebugString());
+  } else {
+    keys = " IN (";
+    size_t n = a.kind == Atom::Kind::kInInt64 ? a.ints.size() : a.strings.size();
+    for (size_t i = 0; i < n; ++i) {
+      absl::StrAppend(&keys, i == 0 ? "" : ", ",
+                      a.kind == Atom::Kind::kInInt64 ? Value(a.ints[i]).DebugString()
+                                                     : Value(a.strings[i]).DebugString());
+    }
+    absl::StrAppend(&keys, ")");
+  }
+  absl::string_view kind = column.primary_key ? "primary key"
+                           : column.unique    ? "unique index"
+                                              : "secondary index";
+  return absl::StrCat("index probe ", QualifiedName(t.name(), column.name), keys, " (", kind,
+                      ", ", probe_rows().size(), " rows)");
+}
+
+std::string CompiledQuery::Explain(const QuerySpec& spec) const {
+  std::string out = ExplainAccess();
+  if (!spec.conditions.empty() || !spec.scope.empty()) {
+    absl::StrAppend(&out, " | filter: ", DescribeConditions(EffectiveConditions(spec)));
+  }
+  for (size_t i = 0; i < spec.order_by.size(); ++i) {
+    absl::StrAppend(&out, i == 0 ? " | order by " : ", ", spec.order_by[i].column, " ",
+                    OrderName(spec.order_by[i].order));
+  }
+  if (spec.offset.has_value()) absl::StrAppend(&out, " | offset ", *spec.offset);
+  if (spec.limit.has_value()) absl::StrAppend(&out, " | limit ", *spec.limit);
+  if (spec.aggregate.has_value()) {
+    absl::StrAppend(&out, " | ", AggregateFunctionName(spec.aggregate->function), "(",
+                    spec.aggregate->column, ")");
+  }
+  if (!spec.alias.empty()) absl::StrAppend(&out, " as ", spec.alias);
+  for (const Atom& a : predicate_.atoms()) {
+    if (a.kind == Atom::Kind::kRelation) absl::StrAppend(&out, " | relation: ", a.relation->Explain());
+  }
+  return out;
+}
+
+}  // namespace internal
+}  // namespace kin

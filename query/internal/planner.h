@@ -1,0 +1,44 @@
+// The planner: compiles a QuerySpec into a CompiledQuery (each stage
+// resolved by its own compiler: predicate.h, order.h, aggregate.h) and
+// chooses its access path from the indexes the table has; writes Explain's
+// text for the plan it chose. Running the plan is compiled_query.cc's.
+
+#ifndef KIN_QUERY_INTERNAL_PLANNER_H_
+#define KIN_QUERY_INTERNAL_PLANNER_H_
+
+#include <cstddef>
+#include <optional>
+
+#include "absl/status/status.h"
+#include "engine/ordered_index.h"
+#include "engine/table.h"
+#include "kin/query_spec.h"
+#include "query/internal/compiled_query.h"
+#include "query/internal/predicate.h"
+
+namespace kin {
+namespace internal {
+
+class QueryPlanner {
+ public:
+  // See CompiledQuery::CompileInto.
+  static absl::Status CompileInto(const Table& table, const QuerySpec& spec, CompiledQuery* out,
+                                  const RelationContext* relations);
+
+ private:
+  // An equality or IN on a hash-indexed column, ANDed at the top level.
+  static void ChooseAccess(CompiledQuery* q);
+  // A range of an ordered index, when cheaper than what ChooseAccess picked.
+  static void ChooseRange(CompiledQuery* q);
+  // An ordered walk, when ORDER BY's first key is indexed and a window
+  // bounds the rows wanted.
+  static void ChooseWalk(CompiledQuery* q);
+  static std::optional<OrderedRange> AtomRange(const Atom& a);
+  static void Intersect(OrderedRange* into, const OrderedRange& r);
+  static size_t CountRange(const OrderedIndex& index, const OrderedRange& range, size_t cap);
+};
+
+}  // namespace internal
+}  // namespace kin
+
+#endif  // KIN_QUERY_INTERNAL_PLANNER_H_
