@@ -94,6 +94,7 @@ class Accumulator {
   // Group g's value: NULL for Sum / Avg / Min / Max of no (non-NULL)
   // values; OutOfRange when an int64 Sum overflows (the sum is exact in 128
   // bits, so whether it does never depends on the order rows came in).
+  // REQUIRES: presence tracked, for an int64 Min / Max.
   absl::StatusOr<Value> Result(size_t g) const;
   // The same without building a Value. REQUIRES: yields_int64(). nullopt
   // stands for NULL. Untracked int64 Min / Max: a group still at the
@@ -101,7 +102,9 @@ class Accumulator {
   template <typename NonEmpty>
   absl::StatusOr<std::optional<int64_t>> IntResult(size_t g, NonEmpty&& nonempty) const;
   // The value of a group no row was added to: 0 for counts, else NULL.
-  Value EmptyResult() const { return mode_ == Mode::kCount || mode_ == Mode::kDistinct ? Value(int64_t{0}) : Value(); }
+  Value EmptyResult() const {
+    return mode_ == Mode::kCount || mode_ == Mode::kDistinct ? Value(int64_t{0}) : Value();
+  }
 
  private:
   enum class Mode : uint8_t { kCount, kSumInt, kSumDouble, kDistinct, kMinMaxInt, kMinMaxSlot };
@@ -191,11 +194,14 @@ void Accumulator::Accumulate(Feed&& feed) {
 template <typename Run>
 void Accumulator::AccumulateDistinct(Run&& run) {
   auto words = [&](auto* d, auto key) {
-    run([&, d](size_t g, uint32_t s) { counts_[g] += distinct_words_[g].insert(key(d[s])).second; });
+    run([&, d](size_t g, uint32_t s) {
+      counts_[g] += distinct_words_[g].insert(key(d[s])).second;
+    });
   };
   switch (a_->type) {
     case Type::kInt64:
-      words(static_cast<const int64_t*>(a_->data), [](int64_t x) { return static_cast<uint64_t>(x); });
+      words(static_cast<const int64_t*>(a_->data),
+            [](int64_t x) { return static_cast<uint64_t>(x); });
       return;
     case Type::kDouble:
       words(static_cast<const double*>(a_->data), [](double x) {

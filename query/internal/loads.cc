@@ -192,8 +192,12 @@ absl::Status CompilePreloadSteps(const RelationContext& context, const RelationH
     out->reorder.emplace();
     KIN_RETURN_IF_ERROR(compile(listed, /*filter=*/false, nullptr, &*out->reorder));
   }
-  if (out->relation_window) out->relation_offset = static_cast<size_t>(sub.relation_offset.value_or(0));
-  if (sub.relation_limit.has_value()) out->relation_limit = static_cast<size_t>(*sub.relation_limit);
+  if (out->relation_window) {
+    out->relation_offset = static_cast<size_t>(sub.relation_offset.value_or(0));
+  }
+  if (sub.relation_limit.has_value()) {
+    out->relation_limit = static_cast<size_t>(*sub.relation_limit);
+  }
   if (sub.group_limit.has_value()) out->window = static_cast<size_t>(*sub.group_limit);
   out->copy = out->child.predicate().always_true() && out->child.order().empty() &&
               !out->window && !out->relation_window;

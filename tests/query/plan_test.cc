@@ -299,7 +299,9 @@ TEST_F(PlanTest, ExplainListsEveryLoad) {
   Query q(engine_, "users");
   q.Where("id", 1)
       .Preload("posts",
-               [](Query& p) { p.Where("created_at", ">", 4).OrderBy("created_at", "desc").Preload("user"); })
+               [](Query& p) {
+                 p.Where("created_at", ">", 4).OrderBy("created_at", "desc").Preload("user");
+               })
       .WithCount("posts");
   ASSERT_OK_AND_ASSIGN(std::string text, q.Explain());
   EXPECT_THAT(text, StartsWith("index probe users.id = 1 (primary key, 1 rows) | filter: id = 1"));
