@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cassert>
+#include <cstring>
 #include <limits>
 
 #include "absl/container/flat_hash_map.h"
@@ -27,6 +28,14 @@ TableImage::ColumnData EmptyColumn(Type type) {
       return std::vector<std::string>();
   }
   return std::vector<int64_t>();
+}
+
+// The first 8 bytes of `name`, zero-padded: with the length, enough to tell
+// apart most column names without touching their strings.
+uint64_t NamePrefix(absl::string_view name) {
+  uint64_t prefix = 0;
+  std::memcpy(&prefix, name.data(), std::min<size_t>(name.size(), sizeof(prefix)));
+  return prefix;
 }
 
 // An int64 given for a double column is stored as double.
@@ -72,10 +81,29 @@ Table::Table(std::string name, Schema schema) : name_(std::move(name)), schema_(
       any_ordered_ = true;
     }
   }
+  if (n <= kMaxLinearColumns) {
+    name_keys_.reserve(n);
+    for (const ColumnSpec& c : schema_.columns()) {
+      name_keys_.push_back({NamePrefix(c.name), c.name.size()});
+    }
+  }
+}
+
+std::optional<ColumnId> Table::FindColumn(absl::string_view name) const {
+  if (name_keys_.empty()) return schema_.Find(name);
+  const uint64_t prefix = NamePrefix(name);
+  for (size_t i = 0; i < name_keys_.size(); ++i) {
+    const NameKey& key = name_keys_[i];
+    if (key.prefix != prefix || key.size != name.size()) continue;
+    if (name.size() <= sizeof(prefix) || schema_.columns()[i].name == name) {
+      return ColumnId(static_cast<uint32_t>(i));
+    }
+  }
+  return std::nullopt;
 }
 
 absl::StatusOr<ColumnId> Table::GetColumn(absl::string_view name) const {
-  std::optional<ColumnId> id = schema_.Find(name);
+  std::optional<ColumnId> id = FindColumn(name);
   if (!id.has_value()) return errors::UnknownColumn(name_, name);
   return *id;
 }
@@ -284,6 +312,7 @@ void Table::IndexRow(RowId id) {
 }
 
 RowId Table::ApplyInsert(std::vector<internal::UndoEntry>* log) {
+  ++write_version_;
   bool reused = !free_slots_.empty();
   RowId id;
   if (reused) {
@@ -335,23 +364,36 @@ absl::Status Table::PrepareUpdate(RowId id, const Attrs& attrs) {
   for (size_t i = 0; i < schema_.size(); ++i) {
     const Value* given = given_[i];
     if (given == nullptr) continue;
-    KIN_RETURN_IF_ERROR(CheckType(ColumnId(i), *given));
-    Value v = Coerce(schema_.columns()[i].type, *given);
-    if (v == GetValue(id, ColumnId(i))) continue;
-    const HashIndex* idx = indexes_[i].get();
-    if (idx != nullptr && idx->unique() && !v.is_null()) {
-      std::span<const RowId> hit = idx->Find(v);
-      if (!hit.empty() && hit.front() != id) {
-        return errors::DuplicateKey(name_, schema_.columns()[i].name, v);
-      }
-    }
-    changes_.emplace_back(ColumnId(i), std::move(v));
+    KIN_RETURN_IF_ERROR(PrepareChange(id, ColumnId(static_cast<uint32_t>(i)), *given));
   }
+  return absl::OkStatus();
+}
+
+absl::Status Table::PrepareUpdateCell(RowId id, ColumnId column, const Value& value) {
+  assert(column.value < schema_.size() && "Table::PrepareUpdateCell: column out of range");
+  if (!IsLive(id)) return errors::StaleRow(name_, id.value);
+  changes_.clear();
+  return PrepareChange(id, column, value);
+}
+
+absl::Status Table::PrepareChange(RowId id, ColumnId column, const Value& given) {
+  KIN_RETURN_IF_ERROR(CheckType(column, given));
+  Value v = Coerce(schema_.column(column).type, given);
+  if (v == GetValue(id, column)) return absl::OkStatus();
+  const HashIndex* idx = indexes_[column.value].get();
+  if (idx != nullptr && idx->unique() && !v.is_null()) {
+    std::span<const RowId> hit = idx->Find(v);
+    if (!hit.empty() && hit.front() != id) {
+      return errors::DuplicateKey(name_, schema_.column(column).name, v);
+    }
+  }
+  changes_.emplace_back(column, std::move(v));
   return absl::OkStatus();
 }
 
 bool Table::ApplyUpdate(RowId id, std::vector<internal::UndoEntry>* log) {
   if (changes_.empty()) return false;
+  ++write_version_;
   internal::UndoEntry e;
   e.kind = internal::UndoEntry::Kind::kUpdate;
   e.table = this;
@@ -379,6 +421,7 @@ bool Table::ApplyUpdate(RowId id, std::vector<internal::UndoEntry>* log) {
 
 void Table::Delete(RowId id, std::vector<internal::UndoEntry>* log) {
   assert(IsLive(id) && "Table::Delete: row not live");
+  ++write_version_;
   internal::UndoEntry e;
   e.kind = internal::UndoEntry::Kind::kDelete;
   e.table = this;
@@ -402,6 +445,7 @@ void Table::Delete(RowId id, std::vector<internal::UndoEntry>* log) {
 }
 
 void Table::Undo(const internal::UndoEntry& e) {
+  ++write_version_;
   RowId id = e.row;
   switch (e.kind) {
     case internal::UndoEntry::Kind::kInsert: {
@@ -495,6 +539,7 @@ void Table::EnsureOrderedIndex(ColumnId column) {
 }
 
 void Table::Drop() {
+  ++write_version_;
   for (size_t i = 0; i < columns_.size(); ++i) {
     columns_[i] = EmptyColumn(schema_.columns()[i].type);
     validity_[i] = Bitmap();
@@ -513,6 +558,7 @@ void Table::Drop() {
 }
 
 absl::Status Table::Restore(TableImage image) {
+  ++write_version_;  // conservative: also on a refused batch or load
   auto bad = [&](absl::string_view what) {
     return absl::DataLossError(absl::StrCat("table '", name_, "': ", what));
   };
