@@ -30,12 +30,12 @@ TableImage::ColumnData EmptyColumn(Type type) {
   return std::vector<int64_t>();
 }
 
-// The first 8 bytes of `name`, zero-padded: with the length, enough to tell
-// apart most column names without touching their strings.
-uint64_t NamePrefix(absl::string_view name) {
-  uint64_t prefix = 0;
-  std::memcpy(&prefix, name.data(), std::min<size_t>(name.size(), sizeof(prefix)));
-  return prefix;
+// FindColumn's table slot for `name`: its length, first and last byte.
+size_t NameSlot(absl::string_view name) {
+  if (name.empty()) return 0;
+  const auto first = static_cast<unsigned char>(name.front());
+  const auto last = static_cast<unsigned char>(name.back());
+  return (name.size() * 7 + first * 3 + last) & 63;
 }
 
 // An int64 given for a double column is stored as double.
@@ -83,19 +83,34 @@ Table::Table(std::string name, Schema schema) : name_(std::move(name)), schema_(
   }
   if (n <= kMaxLinearColumns) {
     name_keys_.reserve(n);
-    for (const ColumnSpec& c : schema_.columns()) {
-      name_keys_.push_back({NamePrefix(c.name), c.name.size()});
+    for (size_t i = 0; i < n; ++i) {
+      const std::string& name = schema_.columns()[i].name;
+      name_keys_.push_back(
+          {static_cast<uint32_t>(name.size()), static_cast<uint32_t>(names_.size())});
+      names_ += name;
+      uint8_t& slot = name_slots_[NameSlot(name)];
+      slot = slot == 0 ? static_cast<uint8_t>(i + 1) : kNameCollision;
     }
   }
 }
 
 std::optional<ColumnId> Table::FindColumn(absl::string_view name) const {
   if (name_keys_.empty()) return schema_.Find(name);
-  const uint64_t prefix = NamePrefix(name);
+  const uint8_t slot = name_slots_[NameSlot(name)];
+  if (slot == 0) return std::nullopt;
+  if (slot != kNameCollision) {
+    const NameKey key = name_keys_[slot - 1];
+    if (key.size == name.size() &&
+        std::memcmp(names_.data() + key.offset, name.data(), key.size) == 0) {
+      return ColumnId(slot - 1u);
+    }
+    return std::nullopt;
+  }
   for (size_t i = 0; i < name_keys_.size(); ++i) {
-    const NameKey& key = name_keys_[i];
-    if (key.prefix != prefix || key.size != name.size()) continue;
-    if (name.size() <= sizeof(prefix) || schema_.columns()[i].name == name) {
+    const NameKey key = name_keys_[i];
+    if (key.size != name.size()) continue;
+    // size 0: memcmp may not be given a default string_view's nullptr.
+    if (key.size == 0 || std::memcmp(names_.data() + key.offset, name.data(), key.size) == 0) {
       return ColumnId(static_cast<uint32_t>(i));
     }
   }

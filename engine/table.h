@@ -271,18 +271,25 @@ class Table {
 
   std::string name_;
   Schema schema_;
-  // FindColumn's index for small schemas: per column, its name's length and
-  // first 8 bytes. A linear scan over these beats hashing the name (the
-  // bulk of a Row::GetInt64("col") before) up to kMaxLinearColumns columns;
-  // wider tables (empty name_keys_) use the schema's hash map. Immutable
-  // after construction, so concurrent const reads stay safe (a mutable
-  // last-name cache would not be).
+  // FindColumn's index for small schemas, cheaper than hashing the whole
+  // name (about half of a Row::GetInt64("col") before; see
+  // bench/row_read_benchmark.cc): a 64-entry table keyed by the name's
+  // length, first and last byte (NameSlot) holds the only column that can
+  // have that name (1 + its id), 0 for none, or kNameCollision when several
+  // columns share the slot (then a scan of lengths). One compare of the
+  // name's bytes confirms. Up to kMaxLinearColumns columns; wider tables
+  // (empty name_keys_) use the schema's hash map. Immutable after
+  // construction, so concurrent const reads stay safe (a mutable last-name
+  // cache would not be).
   struct NameKey {
-    uint64_t prefix;
-    size_t size;
+    uint32_t size;
+    uint32_t offset;  // in names_
   };
-  static constexpr size_t kMaxLinearColumns = 24;
+  static constexpr size_t kMaxLinearColumns = 32;
+  static constexpr uint8_t kNameCollision = 0xff;
   std::vector<NameKey> name_keys_;
+  std::string names_;  // every column name end to end
+  uint8_t name_slots_[64] = {};
   uint64_t write_version_ = 0;  // see write_version()
   uint64_t owner_ = 0;
   bool dropped_ = false;
