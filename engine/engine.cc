@@ -245,6 +245,20 @@ absl::StatusOr<Row> Engine::FindOrFail(absl::string_view table, const Value& key
 }
 
 absl::StatusOr<bool> Engine::Update(const Row& row, const Attrs& attrs) {
+  return UpdateWith(row, [&](Table& t) { return t.PrepareUpdate(row.id(), attrs); });
+}
+
+absl::StatusOr<bool> Engine::UpdateCell(const Row& row, ColumnId column, const Value& value) {
+  KIN_RETURN_IF_ERROR(CheckRow(row));
+  if (column.value >= row.table()->num_columns()) {
+    return absl::InvalidArgumentError(absl::StrCat("table '", row.table()->name(),
+                                                   "': no column with id ", column.value));
+  }
+  return UpdateWith(row, [&](Table& t) { return t.PrepareUpdateCell(row.id(), column, value); });
+}
+
+template <typename Prepare>
+absl::StatusOr<bool> Engine::UpdateWith(const Row& row, const Prepare& prepare) {
   KIN_RETURN_IF_ERROR(CheckRow(row));
   Table* t = MutableTable(row.table()->name());
   bool is_parent = false;
@@ -252,12 +266,12 @@ absl::StatusOr<bool> Engine::Update(const Row& row, const Attrs& attrs) {
     is_parent = is_parent || (fk.parent_table == t->name() && Enforced(fk));
   }
   if (!is_parent && !HasChildChecks(*t)) {
-    KIN_RETURN_IF_ERROR(t->PrepareUpdate(row.id(), attrs));
+    KIN_RETURN_IF_ERROR(prepare(*t));
     return t->ApplyUpdate(row.id(), marks_.empty() ? nullptr : &log_);
   }
   bool changed = false;
   KIN_RETURN_IF_ERROR(Atomically([&]() -> absl::Status {
-    KIN_RETURN_IF_ERROR(t->PrepareUpdate(row.id(), attrs));
+    KIN_RETURN_IF_ERROR(prepare(*t));
     std::vector<std::pair<ColumnId, Value>> old_keys;
     for (const auto& [column, value] : t->changes_) {
       old_keys.emplace_back(column, t->GetValue(row.id(), column));

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cassert>
+#include <cstring>
 #include <limits>
 
 #include "absl/container/flat_hash_map.h"
@@ -27,6 +28,14 @@ TableImage::ColumnData EmptyColumn(Type type) {
       return std::vector<std::string>();
   }
   return std::vector<int64_t>();
+}
+
+// FindColumn's table slot for `name`: its length, first and last byte.
+size_t NameSlot(absl::string_view name) {
+  if (name.empty()) return 0;
+  const auto first = static_cast<unsigned char>(name.front());
+  const auto last = static_cast<unsigned char>(name.back());
+  return (name.size() * 7 + first * 3 + last) & 63;
 }
 
 // An int64 given for a double column is stored as double.
@@ -72,10 +81,44 @@ Table::Table(std::string name, Schema schema) : name_(std::move(name)), schema_(
       any_ordered_ = true;
     }
   }
+  if (n <= kMaxLinearColumns) {
+    name_keys_.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      const std::string& name = schema_.columns()[i].name;
+      name_keys_.push_back(
+          {static_cast<uint32_t>(name.size()), static_cast<uint32_t>(names_.size())});
+      names_ += name;
+      uint8_t& slot = name_slots_[NameSlot(name)];
+      slot = slot == 0 ? static_cast<uint8_t>(i + 1) : kNameCollision;
+    }
+  }
+}
+
+std::optional<ColumnId> Table::FindColumn(absl::string_view name) const {
+  if (name_keys_.empty()) return schema_.Find(name);
+  const uint8_t slot = name_slots_[NameSlot(name)];
+  if (slot == 0) return std::nullopt;
+  if (slot != kNameCollision) {
+    const NameKey key = name_keys_[slot - 1];
+    if (key.size == name.size() &&
+        std::memcmp(names_.data() + key.offset, name.data(), key.size) == 0) {
+      return ColumnId(slot - 1u);
+    }
+    return std::nullopt;
+  }
+  for (size_t i = 0; i < name_keys_.size(); ++i) {
+    const NameKey key = name_keys_[i];
+    if (key.size != name.size()) continue;
+    // size 0: memcmp may not be given a default string_view's nullptr.
+    if (key.size == 0 || std::memcmp(names_.data() + key.offset, name.data(), key.size) == 0) {
+      return ColumnId(static_cast<uint32_t>(i));
+    }
+  }
+  return std::nullopt;
 }
 
 absl::StatusOr<ColumnId> Table::GetColumn(absl::string_view name) const {
-  std::optional<ColumnId> id = schema_.Find(name);
+  std::optional<ColumnId> id = FindColumn(name);
   if (!id.has_value()) return errors::UnknownColumn(name_, name);
   return *id;
 }
@@ -284,6 +327,7 @@ void Table::IndexRow(RowId id) {
 }
 
 RowId Table::ApplyInsert(std::vector<internal::UndoEntry>* log) {
+  ++write_version_;
   bool reused = !free_slots_.empty();
   RowId id;
   if (reused) {
@@ -335,23 +379,36 @@ absl::Status Table::PrepareUpdate(RowId id, const Attrs& attrs) {
   for (size_t i = 0; i < schema_.size(); ++i) {
     const Value* given = given_[i];
     if (given == nullptr) continue;
-    KIN_RETURN_IF_ERROR(CheckType(ColumnId(i), *given));
-    Value v = Coerce(schema_.columns()[i].type, *given);
-    if (v == GetValue(id, ColumnId(i))) continue;
-    const HashIndex* idx = indexes_[i].get();
-    if (idx != nullptr && idx->unique() && !v.is_null()) {
-      std::span<const RowId> hit = idx->Find(v);
-      if (!hit.empty() && hit.front() != id) {
-        return errors::DuplicateKey(name_, schema_.columns()[i].name, v);
-      }
-    }
-    changes_.emplace_back(ColumnId(i), std::move(v));
+    KIN_RETURN_IF_ERROR(PrepareChange(id, ColumnId(static_cast<uint32_t>(i)), *given));
   }
+  return absl::OkStatus();
+}
+
+absl::Status Table::PrepareUpdateCell(RowId id, ColumnId column, const Value& value) {
+  assert(column.value < schema_.size() && "Table::PrepareUpdateCell: column out of range");
+  if (!IsLive(id)) return errors::StaleRow(name_, id.value);
+  changes_.clear();
+  return PrepareChange(id, column, value);
+}
+
+absl::Status Table::PrepareChange(RowId id, ColumnId column, const Value& given) {
+  KIN_RETURN_IF_ERROR(CheckType(column, given));
+  Value v = Coerce(schema_.column(column).type, given);
+  if (v == GetValue(id, column)) return absl::OkStatus();
+  const HashIndex* idx = indexes_[column.value].get();
+  if (idx != nullptr && idx->unique() && !v.is_null()) {
+    std::span<const RowId> hit = idx->Find(v);
+    if (!hit.empty() && hit.front() != id) {
+      return errors::DuplicateKey(name_, schema_.column(column).name, v);
+    }
+  }
+  changes_.emplace_back(column, std::move(v));
   return absl::OkStatus();
 }
 
 bool Table::ApplyUpdate(RowId id, std::vector<internal::UndoEntry>* log) {
   if (changes_.empty()) return false;
+  ++write_version_;
   internal::UndoEntry e;
   e.kind = internal::UndoEntry::Kind::kUpdate;
   e.table = this;
@@ -379,6 +436,7 @@ bool Table::ApplyUpdate(RowId id, std::vector<internal::UndoEntry>* log) {
 
 void Table::Delete(RowId id, std::vector<internal::UndoEntry>* log) {
   assert(IsLive(id) && "Table::Delete: row not live");
+  ++write_version_;
   internal::UndoEntry e;
   e.kind = internal::UndoEntry::Kind::kDelete;
   e.table = this;
@@ -402,6 +460,7 @@ void Table::Delete(RowId id, std::vector<internal::UndoEntry>* log) {
 }
 
 void Table::Undo(const internal::UndoEntry& e) {
+  ++write_version_;
   RowId id = e.row;
   switch (e.kind) {
     case internal::UndoEntry::Kind::kInsert: {
@@ -495,6 +554,7 @@ void Table::EnsureOrderedIndex(ColumnId column) {
 }
 
 void Table::Drop() {
+  ++write_version_;
   for (size_t i = 0; i < columns_.size(); ++i) {
     columns_[i] = EmptyColumn(schema_.columns()[i].type);
     validity_[i] = Bitmap();
@@ -513,6 +573,7 @@ void Table::Drop() {
 }
 
 absl::Status Table::Restore(TableImage image) {
+  ++write_version_;  // conservative: also on a refused batch or load
   auto bad = [&](absl::string_view what) {
     return absl::DataLossError(absl::StrCat("table '", name_, "': ", what));
   };

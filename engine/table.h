@@ -87,7 +87,8 @@ class Table {
   ColumnId primary_key() const { return schema_.primary_key(); }
 
   // Column by name: nullopt / InvalidArgument naming table and column.
-  std::optional<ColumnId> FindColumn(absl::string_view name) const { return schema_.Find(name); }
+  // FindColumn is on every Row::Get*("name") call: see name_keys_.
+  std::optional<ColumnId> FindColumn(absl::string_view name) const;
   absl::StatusOr<ColumnId> GetColumn(absl::string_view name) const;
 
   // --- rows ---
@@ -102,6 +103,13 @@ class Table {
     return any_nonzero_generation_ ? generations_[id.value] : 0;
   }
   const Bitmap& live() const { return live_; }
+  // Bumped by every write to the table's rows (insert, update, delete,
+  // undo, batch, drop, snapshot load). Pointers into the storage taken at
+  // one version stay valid while it is unchanged, which is how kin::Each
+  // (kin/column.h) keeps raw pointers across a loop yet never reads freed
+  // memory when the loop body writes: it watches this counter by address
+  // (the Table object never moves) and re-reads the storage when it moves.
+  const uint64_t& write_version() const { return write_version_; }
   // True while every slot's generation is 0 (no row of this table was ever
   // deleted or rolled back): callers building many Row handles can then
   // skip reading generations(), one cache miss less per row. Conservative: it
@@ -223,6 +231,9 @@ class Table {
   // Inserts the prepared row_. Returns the slot.
   RowId ApplyInsert(std::vector<internal::UndoEntry>* log);
   absl::Status PrepareUpdate(RowId id, const Attrs& attrs);
+  // The same for one cell given by id (typed writes: no name lookup).
+  // REQUIRES: column < num_columns().
+  absl::Status PrepareUpdateCell(RowId id, ColumnId column, const Value& value);
   // Applies the prepared changes_; returns true if any cell changed.
   bool ApplyUpdate(RowId id, std::vector<internal::UndoEntry>* log);
   void Delete(RowId id, std::vector<internal::UndoEntry>* log);
@@ -243,6 +254,9 @@ class Table {
 
   absl::Status CheckType(ColumnId column, const Value& v) const;
   absl::Status ResolveAttrs(const Attrs& attrs);
+  // Checks `given` for `column` of live row `id` and, when it changes the
+  // cell, appends it to changes_ (PrepareUpdate's step per column).
+  absl::Status PrepareChange(RowId id, ColumnId column, const Value& given);
   void WriteCell(RowId id, ColumnId column, const Value& v);
   void ClearCell(RowId id, ColumnId column);
   void IndexRow(RowId id);
@@ -257,6 +271,26 @@ class Table {
 
   std::string name_;
   Schema schema_;
+  // FindColumn's index for small schemas, cheaper than hashing the whole
+  // name (about half of a Row::GetInt64("col") before; see
+  // bench/row_read_benchmark.cc): a 64-entry table keyed by the name's
+  // length, first and last byte (NameSlot) holds the only column that can
+  // have that name (1 + its id), 0 for none, or kNameCollision when several
+  // columns share the slot (then a scan of lengths). One compare of the
+  // name's bytes confirms. Up to kMaxLinearColumns columns; wider tables
+  // (empty name_keys_) use the schema's hash map. Immutable after
+  // construction, so concurrent const reads stay safe (a mutable last-name
+  // cache would not be).
+  struct NameKey {
+    uint32_t size;
+    uint32_t offset;  // in names_
+  };
+  static constexpr size_t kMaxLinearColumns = 32;
+  static constexpr uint8_t kNameCollision = 0xff;
+  std::vector<NameKey> name_keys_;
+  std::string names_;  // every column name end to end
+  uint8_t name_slots_[64] = {};
+  uint64_t write_version_ = 0;  // see write_version()
   uint64_t owner_ = 0;
   bool dropped_ = false;
   std::vector<TableImage::ColumnData> columns_;

@@ -48,6 +48,7 @@ absl::Status CheckUnique(const Table& table, const ColumnSpec& spec, const HashI
 }  // namespace
 
 absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::UndoEntry>* log) {
+  ++write_version_;  // conservative: also on a refused batch or load
   const size_t n_cols = schema_.size();
   std::vector<RowBatch::Column*> given(n_cols, nullptr);
   size_t rows = 0;
@@ -223,6 +224,7 @@ absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::
 }
 
 void Table::UndoBatch(const internal::UndoEntry& e) {
+  ++write_version_;
   const uint32_t first = e.row.value;
   const uint32_t end = first + e.batch_size;
   // The batch's rows sit at the end of every index list (later writes were

@@ -31,13 +31,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "kin/column.h"
 #include "kin/query.h"
 #include "kin/related.h"
 #include "kin/relation.h"
@@ -109,6 +113,57 @@ class Database {
   // a dropped table.
   absl::Status CheckRow(const Row& row) const;
 
+  // --- typed columns (kin/column.h): the path for hot loops ---
+  // The column `column` of `table` as a typed handle, resolved and
+  // type-checked once: NotFound for an unknown table, InvalidArgument for an
+  // unknown column or a column of another type ("players.score: column is
+  // int64, not double"). One function per type rather than one template, so
+  // the call reads like Row::GetInt64 and needs no `template` keyword in
+  // generic code.
+  absl::StatusOr<Column<int64_t>> Int64Column(std::string_view table,
+                                              std::string_view column) const;
+  absl::StatusOr<Column<double>> DoubleColumn(std::string_view table,
+                                              std::string_view column) const;
+  absl::StatusOr<Column<bool>> BoolColumn(std::string_view table, std::string_view column) const;
+  absl::StatusOr<Column<std::string_view>> StringColumn(std::string_view table,
+                                                        std::string_view column) const;
+
+  // Sets one cell through a handle: exactly Update(row, {{name, value}})
+  // (type and NOT NULL checks, unique keys, indexes, foreign-key checks and
+  // actions, undone by a rollback, nothing changed on error) without the
+  // name lookup. Errors as Update's, plus FailedPrecondition for an empty or
+  // stale handle and InvalidArgument for a handle of another table or
+  // database. Unlike Update it does not report whether the cell changed.
+  template <typename T>
+  absl::Status Set(const Row& row, const Column<T>& column, std::type_identity_t<T> value) {
+    return SetCell(row, column.table(), column.id(), Value(value));
+  }
+  // The same, writing NULL: InvalidArgument for a NOT NULL column.
+  template <typename T>
+  absl::Status SetNull(const Row& row, const Column<T>& column) {
+    return SetCell(row, column.table(), column.id(), Value());
+  }
+
+  // Typed iteration over the live rows of `table` in slot order: elements
+  // are std::tuple<Row, T...>, so
+  //   KIN_ASSIGN_OR_RETURN(auto range, db.Each("players", score, gold));
+  //   for (auto [row, s, g] : range) { ... }
+  // Rows with a NULL in any of the columns are skipped; writes inside the
+  // loop are safe (see kin::EachRange). NotFound for an unknown table,
+  // FailedPrecondition for an empty or stale handle, InvalidArgument for a
+  // handle of another table or database. Keep the range in a variable: in
+  // C++20, `for (... : *db.Each(...))` destroys the StatusOr holding the
+  // range before the loop starts.
+  template <typename... T>
+  absl::StatusOr<EachRange<T...>> Each(std::string_view table,
+                                       const Column<T>&... columns) const {
+    absl::StatusOr<const Table*> t =
+        EachTable(table, std::initializer_list<std::pair<const Table*, ColumnId>>{
+                             {columns.table(), columns.id()}...});
+    if (!t.ok()) return t.status();
+    return EachRange<T...>(*t, columns...);
+  }
+
   // --- transactions ---
   // Raw savepoints. Commit/Rollback close the innermost one:
   // FailedPrecondition when none is open, or when the innermost was opened
@@ -167,6 +222,16 @@ class Database {
  private:
   friend class internal::DatabaseAccess;
   friend class Transaction;
+
+  template <typename T>
+  static Column<T> MakeColumn(const Table* table, ColumnId id) {
+    return Column<T>(table, id);
+  }
+  absl::Status SetCell(const Row& row, const Table* table, ColumnId column, const Value& value);
+  // The table Each iterates, after checking the handles against it.
+  absl::StatusOr<const Table*> EachTable(
+      std::string_view table,
+      std::initializer_list<std::pair<const Table*, ColumnId>> columns) const;
 
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<RelationCatalog> relations_;

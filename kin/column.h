@@ -1,0 +1,261 @@
+// Typed column handles and typed iteration: the path for hot loops.
+//
+//   KIN_ASSIGN_OR_RETURN(kin::Column<int64_t> score, db.Int64Column("players", "score"));
+//   KIN_ASSIGN_OR_RETURN(kin::Column<std::string_view> name,
+//                        db.StringColumn("players", "name"));
+//   KIN_ASSIGN_OR_RETURN(int64_t s, score.Get(player));       // no name lookup
+//   KIN_RETURN_IF_ERROR(db.Set(player, score, s + 10));        // as Update
+//   KIN_ASSIGN_OR_RETURN(auto players, db.Each("players", score, name));
+//   for (auto [row, s, n] : players) { /* int64_t s, std::string_view n */ }
+//
+// A Column<T> names one column of one table, resolved and type-checked once
+// by Database::Int64Column / DoubleColumn / BoolColumn / StringColumn (T is
+// int64_t, double, bool or std::string_view). It is 16 bytes and freely
+// copyable; reads through it do no name lookup and build no kin::Value.
+//
+// Validity: a handle stays valid while its table exists. After DropTable
+// (even once a table of that name is created again) every call through it
+// returns FailedPrecondition "stale column handle", and never reads freed
+// memory: a dropped table's small object lives as long as its Database.
+// Resolve the column again after re-creating a table.
+//
+// Not thread-safe for writes, as Database: concurrent reads are safe.
+
+#ifndef KIN_COLUMN_H_
+#define KIN_COLUMN_H_
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "kin/ids.h"
+#include "kin/row.h"
+
+namespace kin {
+
+class Database;
+class Table;  // engine/table.h (internal)
+
+template <typename T>
+class Column;
+
+namespace column_internal {
+
+template <typename T>
+inline constexpr bool kIsColumnType =
+    std::is_same_v<T, int64_t> || std::is_same_v<T, double> || std::is_same_v<T, bool> ||
+    std::is_same_v<T, std::string_view>;
+
+// Raw pointers into a table's storage at one write version, filled out of
+// line (kin/column.cc) so that this header names no engine type. Valid until
+// the table's write_version moves; kin::Each re-reads them when it does.
+struct TableStorage {
+  const uint64_t* live = nullptr;         // live bitmap words
+  const uint32_t* generations = nullptr;  // nullptr while every generation is 0
+  uint32_t slot_count = 0;
+};
+struct ColumnStorage {
+  const void* cells = nullptr;         // int64_t, double, uint8_t or std::string per slot
+  const uint64_t* validity = nullptr;  // bit set = not NULL; nullptr: no NULL cells
+};
+
+// The write counter of `table` (Table::write_version()): its address is
+// stable for the table's life.
+const uint64_t* WriteVersion(const Table* table);
+void Load(const Table* table, TableStorage* out);
+void Load(const Table* table, ColumnId column, ColumnStorage* out);
+
+template <typename T>
+T Cell(const ColumnStorage& c, uint32_t slot) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return static_cast<const uint8_t*>(c.cells)[slot] != 0;
+  } else if constexpr (std::is_same_v<T, std::string_view>) {
+    return std::string_view(static_cast<const std::string*>(c.cells)[slot]);
+  } else {
+    return static_cast<const T*>(c.cells)[slot];
+  }
+}
+
+}  // namespace column_internal
+
+// A resolved, typed column. Default-constructed: empty, every call is
+// FailedPrecondition.
+template <typename T>
+class Column {
+  static_assert(column_internal::kIsColumnType<T>,
+                "kin::Column<T>: T is int64_t, double, bool or std::string_view");
+
+ public:
+  using value_type = T;
+
+  Column() = default;
+
+  // The cell of `row`. Errors, as Row::GetInt64 and friends:
+  // FailedPrecondition for an empty or stale handle (this one or the row),
+  // InvalidArgument for a row of another table or another database, and
+  // InvalidArgument "players.score: value is NULL" for a NULL cell. A
+  // string_view is valid until the next write to the table. Cost: a few
+  // nanoseconds over a raw span read (bench/row_read_benchmark.cc).
+  absl::StatusOr<T> Get(const Row& row) const;
+  // The cell, or nullopt when it is NULL; the same errors otherwise.
+  absl::StatusOr<std::optional<T>> GetNullable(const Row& row) const;
+  // Whether the cell is NULL; the same errors as Get except for NULL.
+  absl::StatusOr<bool> IsNull(const Row& row) const;
+
+  // OK while the handle's table exists; FailedPrecondition when the handle
+  // is empty or its table was dropped.
+  absl::Status CheckValid() const;
+  // The table and column (engine/table.h), for kin's own layers.
+  const Table* table() const { return table_; }
+  ColumnId id() const { return id_; }
+
+  friend bool operator==(const Column& a, const Column& b) {
+    return a.table_ == b.table_ && a.id_ == b.id_;
+  }
+  friend bool operator!=(const Column& a, const Column& b) { return !(a == b); }
+
+ private:
+  friend class Database;
+  Column(const Table* table, ColumnId id) : table_(table), id_(id) {}
+
+  // The error Get reports for `row` when the fast check fails.
+  absl::Status ReadError(const Row& row, bool null_is_error) const;
+
+  const Table* table_ = nullptr;
+  ColumnId id_;
+};
+
+extern template class Column<int64_t>;
+extern template class Column<double>;
+extern template class Column<bool>;
+extern template class Column<std::string_view>;
+
+// Typed iteration over a table's live rows: Database::Each returns one.
+// Each element is a std::tuple<Row, T...> (structured-bindable), built on
+// the fly: no allocation per row, no name lookup, no kin::Value.
+//
+// NULLs: a row whose cell is NULL in any of the columns is skipped, as an
+// EnTT view skips entities without one of its components. Read nullable
+// columns you need to see NULL in with Column::GetNullable(row).
+//
+// Writes during the loop are allowed and safe (for example db.Set on the
+// current row, db.Delete, db.Insert): the range watches the table's write
+// counter and, when it moved, re-reads the storage before the next row, so
+// it never reads freed memory. Rows are visited in slot order from where
+// the loop stands: a row deleted ahead is skipped, a row inserted into a
+// slot ahead is visited (an insert may reuse an earlier free slot, which is
+// not). A string_view already bound may dangle after a write to its cell or
+// an insert. A dropped table ends the loop.
+template <typename... T>
+class EachRange {
+ public:
+  using value_type = std::tuple<Row, T...>;
+
+  class iterator {
+   public:
+    using value_type = std::tuple<Row, T...>;
+    using difference_type = std::ptrdiff_t;
+    using iterator_category = std::input_iterator_tag;
+
+    iterator() = default;
+    value_type operator*() const { return Deref(std::index_sequence_for<T...>()); }
+    iterator& operator++() {
+      if (*range_->version_ != range_->seen_version_) {
+        Seek(slot_ + 1);  // the loop wrote to the table: re-read its storage
+      } else if (pending_ != 0) {
+        slot_ = (slot_ & ~uint32_t{63}) + static_cast<uint32_t>(std::countr_zero(pending_));
+        pending_ &= pending_ - 1;
+      } else {
+        Seek(((slot_ >> 6) + 1) << 6);
+      }
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& a, const iterator& b) { return a.slot_ == b.slot_; }
+    friend bool operator!=(const iterator& a, const iterator& b) { return a.slot_ != b.slot_; }
+
+   private:
+    friend class EachRange;
+    iterator(EachRange* range, uint32_t slot) : range_(range), slot_(slot) {}
+
+    template <size_t... I>
+    value_type Deref(std::index_sequence<I...>) const {
+      const uint32_t* g = range_->table_storage_.generations;
+      return value_type(Row(range_->table_, RowId(slot_), g == nullptr ? 0 : g[slot_]),
+                        column_internal::Cell<T>(range_->columns_[I], slot_)...);
+    }
+    // The slots of 64-slot word `word` to visit: live, and not NULL in any
+    // of the columns. Bits past slot_count are zero (Bitmap's invariant).
+    uint64_t Candidates(uint32_t word) const {
+      uint64_t bits = range_->table_storage_.live[word];
+      for (size_t i = 0; i < sizeof...(T); ++i) {
+        const uint64_t* validity = range_->columns_[i].validity;
+        if (validity != nullptr) bits &= validity[word];
+      }
+      return bits;
+    }
+    // Moves to the first candidate slot at or after `from` (re-reading the
+    // storage if the table was written), or to kEnd.
+    void Seek(uint32_t from) {
+      if (*range_->version_ != range_->seen_version_) range_->Reload();
+      const uint32_t slot_count = range_->table_storage_.slot_count;
+      const uint32_t words = (slot_count + 63) >> 6;
+      uint32_t word = from >> 6;
+      uint64_t bits = from < slot_count ? Candidates(word) & (~uint64_t{0} << (from & 63)) : 0;
+      while (bits == 0) {
+        if (++word >= words) {
+          slot_ = kEnd;
+          pending_ = 0;
+          return;
+        }
+        bits = Candidates(word);
+      }
+      slot_ = (word << 6) + static_cast<uint32_t>(std::countr_zero(bits));
+      pending_ = bits & (bits - 1);
+    }
+
+    EachRange* range_ = nullptr;
+    uint32_t slot_ = kEnd;
+    uint64_t pending_ = 0;  // candidates after slot_ in slot_'s word
+  };
+
+  iterator begin() {
+    Reload();
+    iterator it(this, 0);
+    it.Seek(0);
+    return it;
+  }
+  iterator end() { return iterator(this, kEnd); }
+
+ private:
+  friend class Database;
+  static constexpr uint32_t kEnd = UINT32_MAX;
+
+  EachRange(const Table* table, const Column<T>&... columns)
+      : table_(table), ids_{columns.id()...}, version_(column_internal::WriteVersion(table)) {}
+
+  void Reload() {
+    seen_version_ = *version_;
+    column_internal::Load(table_, &table_storage_);
+    for (size_t i = 0; i < sizeof...(T); ++i) column_internal::Load(table_, ids_[i], &columns_[i]);
+  }
+
+  const Table* table_;
+  ColumnId ids_[sizeof...(T) + 1];  // + 1: no zero-length array for Each(table)
+  const uint64_t* version_;
+  uint64_t seen_version_ = 0;
+  column_internal::TableStorage table_storage_;
+  column_internal::ColumnStorage columns_[sizeof...(T) + 1];
+};
+
+}  // namespace kin
+
+#endif  // KIN_COLUMN_H_
