@@ -251,8 +251,8 @@ absl::StatusOr<bool> Engine::Update(const Row& row, const Attrs& attrs) {
 absl::StatusOr<bool> Engine::UpdateCell(const Row& row, ColumnId column, const Value& value) {
   KIN_RETURN_IF_ERROR(CheckRow(row));
   if (column.value >= row.table()->num_columns()) {
-    return absl::InvalidArgumentError(absl::StrCat("table '", row.table()->name(),
-                                                   "': no column with id ", column.value));
+    return absl::InvalidArgumentError(
+        absl::StrCat("table '", row.table()->name(), "': no column with id ", column.value));
   }
   return UpdateWith(row, [&](Table& t) { return t.PrepareUpdateCell(row.id(), column, value); });
 }

@@ -43,9 +43,8 @@ std::string ColumnName(const Table& table, ColumnId column) {
 // FailedPrecondition: "players.score: stale column handle (table 'players'
 // was dropped)".
 absl::Status StaleColumn(const Table& table, ColumnId column) {
-  return absl::FailedPreconditionError(absl::StrCat(ColumnName(table, column),
-                                                    ": stale column handle (table '",
-                                                    table.name(), "' was dropped)"));
+  return absl::FailedPreconditionError(absl::StrCat(
+      ColumnName(table, column), ": stale column handle (table '", table.name(), "' was dropped)"));
 }
 
 // The one check of the hot path: `row` is a live row of `table` (the same
@@ -57,15 +56,14 @@ bool LiveRowOf(const Table* table, const Row& row) {
 
 template <typename T>
 absl::StatusOr<Column<T>> Resolve(const Engine& engine, std::string_view table_name,
-                                  std::string_view column_name, Column<T> (*make)(const Table*,
-                                                                                  ColumnId)) {
+                                  std::string_view column_name,
+                                  Column<T> (*make)(const Table*, ColumnId)) {
   KIN_ASSIGN_OR_RETURN(const Table* table, engine.GetTable(internal::ToAbsl(table_name)));
   KIN_ASSIGN_OR_RETURN(ColumnId id, table->GetColumn(internal::ToAbsl(column_name)));
   const Type type = table->column(id).type;
   if (type != kTypeOf<T>) {
     return absl::InvalidArgumentError(absl::StrCat(ColumnName(*table, id), ": column is ",
-                                                   TypeName(type), ", not ",
-                                                   TypeName(kTypeOf<T>)));
+                                                   TypeName(type), ", not ", TypeName(kTypeOf<T>)));
   }
   return make(table, id);
 }
@@ -133,14 +131,14 @@ absl::Status Column<T>::ReadError(const Row& row, bool null_is_error) const {
   KIN_RETURN_IF_ERROR(CheckValid());
   if (row.table() == nullptr) return absl::FailedPreconditionError("empty row handle");
   if (row.table()->owner() != table_->owner()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(ColumnName(*table_, id_), ": row of table '", row.table()->name(),
-                     "' does not belong to this database"));
+    return absl::InvalidArgumentError(absl::StrCat(ColumnName(*table_, id_), ": row of table '",
+                                                   row.table()->name(),
+                                                   "' does not belong to this database"));
   }
   KIN_RETURN_IF_ERROR(row.CheckValid());
   if (row.table() != table_) {
-    return absl::InvalidArgumentError(absl::StrCat(ColumnName(*table_, id_), ": row of table '",
-                                                   row.table()->name(), "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(ColumnName(*table_, id_), ": row of table '", row.table()->name(), "'"));
   }
   if (null_is_error && table_->IsNull(row.id(), id_)) {
     return absl::InvalidArgumentError(absl::StrCat(ColumnName(*table_, id_), ": value is NULL"));
@@ -188,8 +186,8 @@ absl::Status Database::SetCell(const Row& row, const Table* table, ColumnId colu
         absl::StrCat(ColumnName(*table, column), ": column of another database"));
   }
   if (row.table() != table) {
-    return absl::InvalidArgumentError(absl::StrCat(ColumnName(*table, column), ": row of table '",
-                                                   row.table()->name(), "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(ColumnName(*table, column), ": row of table '", row.table()->name(), "'"));
   }
   return engine_->UpdateCell(row, column, value).status();
 }

@@ -155,8 +155,7 @@ class Database {
   // C++20, `for (... : *db.Each(...))` destroys the StatusOr holding the
   // range before the loop starts.
   template <typename... T>
-  absl::StatusOr<EachRange<T...>> Each(std::string_view table,
-                                       const Column<T>&... columns) const {
+  absl::StatusOr<EachRange<T...>> Each(std::string_view table, const Column<T>&... columns) const {
     absl::StatusOr<const Table*> t =
         EachTable(table, std::initializer_list<std::pair<const Table*, ColumnId>>{
                              {columns.table(), columns.id()}...});

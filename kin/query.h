@@ -71,12 +71,11 @@
 // - GroupLimit(n) / GroupOrderBy(column, order), only inside a Preload
 //   callback: each row keeps its first n related rows in GroupOrderBy order
 //   (ties keep insertion order). Given both GroupOrderBy and OrderBy, the
-//   kept rows are listed in OrderBy order. A plain Limit or Offset inside a Preload callback is an error
-//   (FailedPrecondition): it would cap all parents' rows together (Lucid's
-//   known trap), so the message points to GroupLimit. Paginate inside one is
-//   an error too: paginate db.Related(parent, relation).Query() instead.
-//   GroupLimit / GroupOrderBy anywhere else: FailedPrecondition. GroupLimit
-//   without GroupOrderBy ranks by the related table's primary key,
+//   kept rows are listed in OrderBy order. A plain Limit or Offset inside a Preload callback is an
+//   error (FailedPrecondition): it would cap all parents' rows together (Lucid's known trap), so
+//   the message points to GroupLimit. Paginate inside one is an error too: paginate
+//   db.Related(parent, relation).Query() instead. GroupLimit / GroupOrderBy anywhere else:
+//   FailedPrecondition. GroupLimit without GroupOrderBy ranks by the related table's primary key,
 //   descending (the newest n, as Lucid's groupLimit); the kept rows are
 //   listed in OrderBy order when one is given, else in rank order.
 // - Has / WhereHas / DoesntHave / WhereDoesntHave and their And / Or forms
@@ -145,11 +144,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "kin/query_spec.h"
+#include "kin/relation.h"
+#include "kin/result_set.h"
 #include "kin/row.h"
 #include "kin/value.h"
-#include "kin/query_spec.h"
-#include "kin/result_set.h"
-#include "kin/relation.h"
 
 namespace kin {
 
@@ -255,10 +254,8 @@ class Query {
   Query& AndWhereHas(std::string relation, RelatedFn callback);
   Query& OrWhereHas(std::string relation, RelatedFn callback);
   Query& WhereHas(std::string relation, RelatedFn callback, std::string_view op, int64_t count);
-  Query& AndWhereHas(std::string relation, RelatedFn callback, std::string_view op,
-                     int64_t count);
-  Query& OrWhereHas(std::string relation, RelatedFn callback, std::string_view op,
-                    int64_t count);
+  Query& AndWhereHas(std::string relation, RelatedFn callback, std::string_view op, int64_t count);
+  Query& OrWhereHas(std::string relation, RelatedFn callback, std::string_view op, int64_t count);
   Query& WhereHas(std::string relation, RelatedFn callback, CompareOp op, int64_t count);
   Query& AndWhereHas(std::string relation, RelatedFn callback, CompareOp op, int64_t count);
   Query& OrWhereHas(std::string relation, RelatedFn callback, CompareOp op, int64_t count);
@@ -434,8 +431,7 @@ class Query {
 
   Query& Add(Connector connector, ConditionSpec condition);
   Query& AddCompare(Connector connector, std::string column, CompareOp op, Value value);
-  Query& AddCompareText(Connector connector, std::string column, std::string_view op,
-                        Value value);
+  Query& AddCompareText(Connector connector, std::string column, std::string_view op, Value value);
   Query& AddGroup(Connector connector, GroupFn group);
   // False, after recording the error, when a group or relation callback
   // would nest deeper than kMaxNesting.

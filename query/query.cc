@@ -155,60 +155,57 @@ Query& Query::Where(GroupFn group) { return AddGroup(Connector::kAnd, group); }
 Query& Query::AndWhere(GroupFn group) { return AddGroup(Connector::kAnd, group); }
 Query& Query::OrWhere(GroupFn group) { return AddGroup(Connector::kOr, group); }
 
-#define KIN_VALUES_FORMS_(Name, kind)                                                     \
-  Query& Query::Where##Name(std::string column, std::vector<Value> values) {              \
+#define KIN_VALUES_FORMS_(Name, kind)                                                        \
+  Query& Query::Where##Name(std::string column, std::vector<Value> values) {                 \
     return AddValues(Connector::kAnd, kind, std::move(column), ToValues(std::move(values))); \
-  }                                                                                       \
-  Query& Query::AndWhere##Name(std::string column, std::vector<Value> values) {           \
+  }                                                                                          \
+  Query& Query::AndWhere##Name(std::string column, std::vector<Value> values) {              \
     return AddValues(Connector::kAnd, kind, std::move(column), ToValues(std::move(values))); \
-  }                                                                                       \
-  Query& Query::OrWhere##Name(std::string column, std::vector<Value> values) {            \
-    return AddValues(Connector::kOr, kind, std::move(column), ToValues(std::move(values))); \
+  }                                                                                          \
+  Query& Query::OrWhere##Name(std::string column, std::vector<Value> values) {               \
+    return AddValues(Connector::kOr, kind, std::move(column), ToValues(std::move(values)));  \
   }
 KIN_VALUES_FORMS_(In, ConditionSpec::Kind::kIn)
 KIN_VALUES_FORMS_(NotIn, ConditionSpec::Kind::kNotIn)
 #undef KIN_VALUES_FORMS_
 
-#define KIN_NULL_FORMS_(Name, kind)                                     \
-  Query& Query::Where##Name(std::string column) {                       \
-    return AddValues(Connector::kAnd, kind, std::move(column), {});     \
-  }                                                                     \
-  Query& Query::AndWhere##Name(std::string column) {                    \
-    return AddValues(Connector::kAnd, kind, std::move(column), {});     \
-  }                                                                     \
-  Query& Query::OrWhere##Name(std::string column) {                     \
-    return AddValues(Connector::kOr, kind, std::move(column), {});      \
+#define KIN_NULL_FORMS_(Name, kind)                                 \
+  Query& Query::Where##Name(std::string column) {                   \
+    return AddValues(Connector::kAnd, kind, std::move(column), {}); \
+  }                                                                 \
+  Query& Query::AndWhere##Name(std::string column) {                \
+    return AddValues(Connector::kAnd, kind, std::move(column), {}); \
+  }                                                                 \
+  Query& Query::OrWhere##Name(std::string column) {                 \
+    return AddValues(Connector::kOr, kind, std::move(column), {});  \
   }
 KIN_NULL_FORMS_(Null, ConditionSpec::Kind::kNull)
 KIN_NULL_FORMS_(NotNull, ConditionSpec::Kind::kNotNull)
 #undef KIN_NULL_FORMS_
 
-#define KIN_RANGE_FORMS_(Name, kind)                                                   \
-  Query& Query::Where##Name(std::string column, Value low, Value high) {               \
-    return AddValues(Connector::kAnd, kind, std::move(column),                         \
-                     {std::move(low), std::move(high)});                               \
-  }                                                                                    \
-  Query& Query::AndWhere##Name(std::string column, Value low, Value high) {            \
-    return AddValues(Connector::kAnd, kind, std::move(column),                         \
-                     {std::move(low), std::move(high)});                               \
-  }                                                                                    \
-  Query& Query::OrWhere##Name(std::string column, Value low, Value high) {             \
-    return AddValues(Connector::kOr, kind, std::move(column),                          \
-                     {std::move(low), std::move(high)});                               \
+#define KIN_RANGE_FORMS_(Name, kind)                                                               \
+  Query& Query::Where##Name(std::string column, Value low, Value high) {                           \
+    return AddValues(Connector::kAnd, kind, std::move(column), {std::move(low), std::move(high)}); \
+  }                                                                                                \
+  Query& Query::AndWhere##Name(std::string column, Value low, Value high) {                        \
+    return AddValues(Connector::kAnd, kind, std::move(column), {std::move(low), std::move(high)}); \
+  }                                                                                                \
+  Query& Query::OrWhere##Name(std::string column, Value low, Value high) {                         \
+    return AddValues(Connector::kOr, kind, std::move(column), {std::move(low), std::move(high)});  \
   }
 KIN_RANGE_FORMS_(Between, ConditionSpec::Kind::kBetween)
 KIN_RANGE_FORMS_(NotBetween, ConditionSpec::Kind::kNotBetween)
 #undef KIN_RANGE_FORMS_
 
-#define KIN_STRING_FORMS_(Name, kind)                                                  \
-  Query& Query::Where##Name(std::string column, std::string text) {                    \
+#define KIN_STRING_FORMS_(Name, kind)                                                     \
+  Query& Query::Where##Name(std::string column, std::string text) {                       \
     return AddValues(Connector::kAnd, kind, std::move(column), {Value(std::move(text))}); \
-  }                                                                                    \
-  Query& Query::AndWhere##Name(std::string column, std::string text) {                 \
+  }                                                                                       \
+  Query& Query::AndWhere##Name(std::string column, std::string text) {                    \
     return AddValues(Connector::kAnd, kind, std::move(column), {Value(std::move(text))}); \
-  }                                                                                    \
-  Query& Query::OrWhere##Name(std::string column, std::string text) {                  \
-    return AddValues(Connector::kOr, kind, std::move(column), {Value(std::move(text))}); \
+  }                                                                                       \
+  Query& Query::OrWhere##Name(std::string column, std::string text) {                     \
+    return AddValues(Connector::kOr, kind, std::move(column), {Value(std::move(text))});  \
   }
 KIN_STRING_FORMS_(StartsWith, ConditionSpec::Kind::kStartsWith)
 KIN_STRING_FORMS_(EndsWith, ConditionSpec::Kind::kEndsWith)
@@ -317,41 +314,41 @@ Query& Query::AddHasText(Connector connector, absl::string_view method, std::str
   return AddHas(connector, method, std::move(relation), callback, *parsed, count);
 }
 
-#define KIN_HAS_FORMS_(Prefix, connector)                                                   \
-  Query& Query::Prefix##Has(std::string relation) {                                          \
-    return AddHas(connector, "Has", std::move(relation), nullptr, CompareOp::kGe, 1);        \
-  }                                                                                         \
-  Query& Query::Prefix##Has(std::string relation, std::string_view op, int64_t count) {     \
-    return AddHasText(connector, "Has", std::move(relation), nullptr, op, count);            \
-  }                                                                                         \
-  Query& Query::Prefix##Has(std::string relation, CompareOp op, int64_t count) {             \
-    return AddHas(connector, "Has", std::move(relation), nullptr, op, count);                \
-  }                                                                                         \
-  Query& Query::Prefix##DoesntHave(std::string relation) {                                   \
-    return AddHas(connector, "DoesntHave", std::move(relation), nullptr, CompareOp::kLt, 1); \
-  }                                                                                         \
-  Query& Query::Prefix##WhereHas(std::string relation, RelatedFn callback) {                 \
-    return AddHas(connector, "WhereHas", std::move(relation), &callback, CompareOp::kGe, 1);  \
-  }                                                                                         \
-  Query& Query::Prefix##WhereHas(std::string relation, RelatedFn callback,                   \
-                                 std::string_view op, int64_t count) {                     \
-    return AddHasText(connector, "WhereHas", std::move(relation), &callback, op, count);     \
-  }                                                                                         \
-  Query& Query::Prefix##WhereHas(std::string relation, RelatedFn callback, CompareOp op,     \
-                                 int64_t count) {                                           \
-    return AddHas(connector, "WhereHas", std::move(relation), &callback, op, count);         \
-  }                                                                                         \
-  Query& Query::Prefix##WhereDoesntHave(std::string relation, RelatedFn callback) {          \
-    return AddHas(connector, "WhereDoesntHave", std::move(relation), &callback,              \
-                  CompareOp::kLt, 1);                                                       \
+#define KIN_HAS_FORMS_(Prefix, connector)                                                       \
+  Query& Query::Prefix##Has(std::string relation) {                                             \
+    return AddHas(connector, "Has", std::move(relation), nullptr, CompareOp::kGe, 1);           \
+  }                                                                                             \
+  Query& Query::Prefix##Has(std::string relation, std::string_view op, int64_t count) {         \
+    return AddHasText(connector, "Has", std::move(relation), nullptr, op, count);               \
+  }                                                                                             \
+  Query& Query::Prefix##Has(std::string relation, CompareOp op, int64_t count) {                \
+    return AddHas(connector, "Has", std::move(relation), nullptr, op, count);                   \
+  }                                                                                             \
+  Query& Query::Prefix##DoesntHave(std::string relation) {                                      \
+    return AddHas(connector, "DoesntHave", std::move(relation), nullptr, CompareOp::kLt, 1);    \
+  }                                                                                             \
+  Query& Query::Prefix##WhereHas(std::string relation, RelatedFn callback) {                    \
+    return AddHas(connector, "WhereHas", std::move(relation), &callback, CompareOp::kGe, 1);    \
+  }                                                                                             \
+  Query& Query::Prefix##WhereHas(std::string relation, RelatedFn callback, std::string_view op, \
+                                 int64_t count) {                                               \
+    return AddHasText(connector, "WhereHas", std::move(relation), &callback, op, count);        \
+  }                                                                                             \
+  Query& Query::Prefix##WhereHas(std::string relation, RelatedFn callback, CompareOp op,        \
+                                 int64_t count) {                                               \
+    return AddHas(connector, "WhereHas", std::move(relation), &callback, op, count);            \
+  }                                                                                             \
+  Query& Query::Prefix##WhereDoesntHave(std::string relation, RelatedFn callback) {             \
+    return AddHas(connector, "WhereDoesntHave", std::move(relation), &callback, CompareOp::kLt, \
+                  1);                                                                           \
   }
 KIN_HAS_FORMS_(, Connector::kAnd)
 KIN_HAS_FORMS_(And, Connector::kAnd)
 KIN_HAS_FORMS_(Or, Connector::kOr)
 #undef KIN_HAS_FORMS_
 
-Query& Query::AddLoad(RelationLoadSpec::Kind kind, absl::string_view method,
-                      std::string relation, const RelatedFn* callback) {
+Query& Query::AddLoad(RelationLoadSpec::Kind kind, absl::string_view method, std::string relation,
+                      const RelatedFn* callback) {
   const RelationSpec* rel = FindRelation(method, relation);
   if (rel == nullptr) return *this;
   const Context context = kind == RelationLoadSpec::Kind::kPreload ? Context::kPreload
@@ -426,8 +423,8 @@ Query& Query::OrderBy(std::string column, std::string_view direction) {
   std::optional<Order> order = ParseOrder(internal::ToAbsl(direction));
   if (!order.has_value()) {
     Fail(errors::BadQuery(spec_.table, absl::StrCat("order by ", column, ": direction must be ",
-                                                    "\"asc\" or \"desc\", got \"", internal::ToAbsl(direction),
-                                                    "\"")));
+                                                    "\"asc\" or \"desc\", got \"",
+                                                    internal::ToAbsl(direction), "\"")));
     return *this;
   }
   return OrderBy(std::move(column), *order);
@@ -456,10 +453,10 @@ Query& Query::Offset(int64_t n) {
 Query& Query::RecordAggregate(AggregateFunction function, std::string column) {
   if (spec_.aggregate.has_value()) {
     Fail(errors::BadQuery(
-        spec_.table, absl::StrCat("a second aggregate ", AggregateFunctionName(function), "(",
-                                  column, ") after ",
-                                  AggregateFunctionName(spec_.aggregate->function), "(",
-                                  spec_.aggregate->column, ")")));
+        spec_.table,
+        absl::StrCat("a second aggregate ", AggregateFunctionName(function), "(", column,
+                     ") after ", AggregateFunctionName(spec_.aggregate->function), "(",
+                     spec_.aggregate->column, ")")));
     return *this;
   }
   spec_.aggregate = AggregateSpec{function, std::move(column)};
@@ -497,9 +494,7 @@ internal::RelationContext Query::relation_context() const {
   return {engine_, relations_, std::nullopt, &internal::RelationFilter::CompileTest};
 }
 
-absl::StatusOr<const Table*> Query::ResolveTable() const {
-  return engine_->GetTable(spec_.table);
-}
+absl::StatusOr<const Table*> Query::ResolveTable() const { return engine_->GetTable(spec_.table); }
 
 absl::StatusOr<CompiledQuery> Query::Compile() const {
   QueryPlan plan;
@@ -577,9 +572,9 @@ absl::Status Query::BuildPlan(QueryPlan* out) const {
 absl::Status Query::NoAggregate() const {
   if (!spec_.aggregate.has_value()) return absl::OkStatus();
   return errors::BadQuery(
-      spec_.table, absl::StrCat("the query records ",
-                                AggregateFunctionName(spec_.aggregate->function), "(",
-                                spec_.aggregate->column, "): run it with Aggregate()"));
+      spec_.table,
+      absl::StrCat("the query records ", AggregateFunctionName(spec_.aggregate->function), "(",
+                   spec_.aggregate->column, "): run it with Aggregate()"));
 }
 
 absl::StatusOr<ResultSet> Query::Get() const {
@@ -645,8 +640,7 @@ absl::StatusOr<Value> Query::Aggregate() const {
   return q.Aggregate();
 }
 
-absl::StatusOr<Value> Query::Aggregate(AggregateFunction function,
-                                       std::string_view column) const {
+absl::StatusOr<Value> Query::Aggregate(AggregateFunction function, std::string_view column) const {
   KIN_RETURN_IF_ERROR(CheckRunnable("Aggregate"));
   KIN_RETURN_IF_ERROR(spec_.error);
   KIN_RETURN_IF_ERROR(CheckPlacement());

@@ -163,13 +163,13 @@ std::string DescribeSpec(const QuerySpec& spec) {
   }
   if (spec.group_limit.has_value()) absl::StrAppend(&out, " group limit ", *spec.group_limit);
   for (size_t i = 0; i < spec.group_order_by.size(); ++i) {
-    absl::StrAppend(&out, i == 0 ? " group order by " : ", ", spec.group_order_by[i].column,
-                    " ", OrderName(spec.group_order_by[i].order));
+    absl::StrAppend(&out, i == 0 ? " group order by " : ", ", spec.group_order_by[i].column, " ",
+                    OrderName(spec.group_order_by[i].order));
   }
   for (const RelationLoadSpec& load : spec.loads) {
     absl::string_view kind = load.kind == RelationLoadSpec::Kind::kPreload ? "preload"
                              : load.kind == RelationLoadSpec::Kind::kCount ? "with count"
-                                                                          : "with aggregate";
+                                                                           : "with aggregate";
     absl::StrAppend(&out, " ", kind, " ", load.relation, " (", DescribeSpec(load.query), ")");
   }
   return out;

@@ -8,8 +8,8 @@
 #include "absl/strings/str_join.h"
 #include "engine/port.h"
 #include "engine/string_view.h"
-#include "kin/status_macros.h"
 #include "engine/table.h"
+#include "kin/status_macros.h"
 #include "query/internal/relation_errors.h"
 #include "query/row_set.h"
 
@@ -18,8 +18,8 @@ namespace kin {
 namespace {
 
 // Appends a handle per id to `rows`, each pointing at `set` (may be null).
-void AppendRows(const Table& table, std::span<const RowId> ids,
-                const internal::RowSetData* set, std::vector<ResultRow>& rows) {
+void AppendRows(const Table& table, std::span<const RowId> ids, const internal::RowSetData* set,
+                std::vector<ResultRow>& rows) {
   rows.reserve(ids.size());
   // Children of many parents are scattered over the table: fetch their
   // generations a few rows ahead so the misses overlap. While no slot was
@@ -38,8 +38,8 @@ void AppendRows(const Table& table, std::span<const RowId> ids,
 }  // namespace
 
 std::unique_ptr<internal::RowSetData> ResultSet::MakeData(const Table& table,
-                                                         std::span<const RowId> ids,
-                                                         const internal::RowSetData& parent) {
+                                                          std::span<const RowId> ids,
+                                                          const internal::RowSetData& parent) {
   auto data = std::make_unique<internal::RowSetData>();
   data->root = parent.root;
   AppendRows(table, ids, data.get(), data->rows);
@@ -128,7 +128,8 @@ absl::Status ResultRow::CheckSelected(std::string_view column_name) const {
   }
   std::vector<absl::string_view> names;
   for (size_t i = 0; i < set_->selected.size(); ++i) {
-    if (set_->selected[i] != 0) names.push_back(table()->column(ColumnId(static_cast<uint32_t>(i))).name);
+    if (set_->selected[i] != 0)
+      names.push_back(table()->column(ColumnId(static_cast<uint32_t>(i))).name);
   }
   return errors::NotSelected(table()->name(), column, absl::StrJoin(names, ", "));
 }
@@ -165,9 +166,9 @@ absl::StatusOr<Value> ResultRow::Extra(std::string_view extra_name) const {
 }
 
 std::string PageMeta::DebugString() const {
-  return absl::StrCat("{total: ", total, ", per_page: ", per_page,
-                      ", current_page: ", current_page, ", first_page: ", first_page,
-                      ", last_page: ", last_page, ", has_pages: ", has_pages ? "true" : "false",
+  return absl::StrCat("{total: ", total, ", per_page: ", per_page, ", current_page: ", current_page,
+                      ", first_page: ", first_page, ", last_page: ", last_page,
+                      ", has_pages: ", has_pages ? "true" : "false",
                       ", has_more_pages: ", has_more_pages ? "true" : "false",
                       ", is_empty: ", is_empty ? "true" : "false", "}");
 }

@@ -128,12 +128,12 @@ class Accumulator {
   const CompiledAggregate* a_;
   Mode mode_ = Mode::kCount;
   bool track_presence_ = true;
-  PerGroup<int64_t> counts_;        // kCount, kSum*, kDistinct
+  PerGroup<int64_t> counts_;         // kCount, kSum*, kDistinct
   PerGroup<absl::int128> int_sums_;  // kSumInt
-  PerGroup<double> double_sums_;    // kSumDouble
-  PerGroup<int64_t> best_ints_;     // kMinMaxInt
-  PerGroup<uint32_t> best_slots_;   // kMinMaxSlot
-  PerGroup<uint8_t> any_;           // kMinMaxSlot, kMinMaxInt when tracked
+  PerGroup<double> double_sums_;     // kSumDouble
+  PerGroup<int64_t> best_ints_;      // kMinMaxInt
+  PerGroup<uint32_t> best_slots_;    // kMinMaxSlot
+  PerGroup<uint8_t> any_;            // kMinMaxSlot, kMinMaxInt when tracked
   // kDistinct: values as stored; a double by its bits once -0.0 is folded
   // into 0.0 and every NaN into one NaN, so "distinct" means unequal values
   // (and NaN counts once, as SQL's DISTINCT groups NULLs).
@@ -278,8 +278,7 @@ void Accumulator::AccumulateMinMaxSlot(Run&& run) {
 }
 
 template <typename NonEmpty>
-absl::StatusOr<std::optional<int64_t>> Accumulator::IntResult(size_t g,
-                                                              NonEmpty&& nonempty) const {
+absl::StatusOr<std::optional<int64_t>> Accumulator::IntResult(size_t g, NonEmpty&& nonempty) const {
   switch (mode_) {
     case Mode::kCount:
     case Mode::kDistinct:

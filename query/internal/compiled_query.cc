@@ -234,8 +234,8 @@ void CompiledQuery::Select(std::span<const RowId> candidates, std::vector<RowId>
 void CompiledQuery::Select(std::span<const RowId> candidates, size_t offset,
                            std::optional<size_t> limit, std::vector<RowId>* out,
                            SortScratch* scratch) const {
-  SelectImpl([&](auto&& sink) { ForEachMatch(candidates, -1, sink); }, offset, limit, false,
-             out, scratch);
+  SelectImpl([&](auto&& sink) { ForEachMatch(candidates, -1, sink); }, offset, limit, false, out,
+             scratch);
 }
 
 size_t CompiledQuery::Count() const {
@@ -257,8 +257,7 @@ void CompiledQuery::PrepareRelations(size_t rows) {
   }
 }
 
-void CompiledQuery::ForEachMatchBlock(
-    absl::FunctionRef<bool(const RowId*, size_t)> sink) const {
+void CompiledQuery::ForEachMatchBlock(absl::FunctionRef<bool(const RowId*, size_t)> sink) const {
   ForEachMatch([&](const RowId* ids, size_t n) { return sink(ids, n); });
 }
 

@@ -61,9 +61,9 @@ namespace internal {
 class CompiledQuery {
  public:
   enum class Access : uint8_t {
-    kScan,     // every live slot, in slot order
-    kIndexEq,  // one key's rows from a hash index, in the index's order
-    kIndexIn,  // the rows of several keys, merged into slot order
+    kScan,         // every live slot, in slot order
+    kIndexEq,      // one key's rows from a hash index, in the index's order
+    kIndexIn,      // the rows of several keys, merged into slot order
     kIndexRange,   // a key range of an ordered index, in key order (ties by slot)
     kOrderedWalk,  // an ordered index walked in ORDER BY order, stopping early
   };
@@ -85,8 +85,7 @@ class CompiledQuery {
                                                const RelationContext* relations = nullptr);
   // The same into `out` (replacing its contents), sparing a move of the
   // plan on hot paths. On error `out` is unspecified (do not run it).
-  static absl::Status CompileInto(const Table& table, const QuerySpec& spec,
-                                  CompiledQuery* out,
+  static absl::Status CompileInto(const Table& table, const QuerySpec& spec, CompiledQuery* out,
                                   const RelationContext* relations = nullptr);
 
   // An empty plan, to be filled by CompileInto. REQUIRES: not run before.
@@ -112,7 +111,7 @@ class CompiledQuery {
   size_t AccessRows() const {
     if (access_ == Access::kIndexRange) return range_rows_;
     return access_ == Access::kScan || access_ == Access::kOrderedWalk ? table_->size()
-                                                                        : probe_rows().size();
+                                                                       : probe_rows().size();
   }
   // The ordered index of a kIndexRange or kOrderedWalk access, else null.
   const OrderedIndex* ordered_index() const { return ordered_; }
@@ -131,8 +130,7 @@ class CompiledQuery {
   void Select(size_t offset, std::optional<size_t> limit, std::vector<RowId>* out) const;
   // Select with an explicit window that also returns how many rows match in
   // all (one pass; it never stops early). Paginate uses it.
-  size_t SelectAndCount(size_t offset, std::optional<size_t> limit,
-                        std::vector<RowId>* out) const;
+  size_t SelectAndCount(size_t offset, std::optional<size_t> limit, std::vector<RowId>* out) const;
   // Matching rows (ignores order, offset and limit, as SQL's COUNT(*)).
   size_t Count() const;
   // Calls `sink(ids, n)` with the matching rows of the access path, block
@@ -203,16 +201,16 @@ class CompiledQuery {
   std::optional<size_t> limit_;
 
   Access access_ = Access::kScan;
-  int probe_atom_ = -1;                 // the atom the index answers
-  bool residual_empty_ = false;         // the probe answers the whole filter
-  std::span<const RowId> probe_span_;   // kIndexEq
-  std::vector<RowId> probe_rows_;       // kIndexIn, sorted by slot
+  int probe_atom_ = -1;                // the atom the index answers
+  bool residual_empty_ = false;        // the probe answers the whole filter
+  std::span<const RowId> probe_span_;  // kIndexEq
+  std::vector<RowId> probe_rows_;      // kIndexIn, sorted by slot
   // kIndexRange / kOrderedWalk.
   const OrderedIndex* ordered_ = nullptr;
-  OrderedRange range_;          // the keys to visit (unbounded: every key)
-  size_t range_rows_ = 0;       // rows in range_ (kIndexRange), exact if range_exact_
+  OrderedRange range_;     // the keys to visit (unbounded: every key)
+  size_t range_rows_ = 0;  // rows in range_ (kIndexRange), exact if range_exact_
   bool range_exact_ = false;
-  bool walk_desc_ = false;      // kOrderedWalk: descending
+  bool walk_desc_ = false;  // kOrderedWalk: descending
 };
 
 }  // namespace internal

@@ -19,8 +19,8 @@ absl::StatusOr<std::shared_ptr<RelationFilter>> RelationFilter::Compile(
   KIN_ASSIGN_OR_RETURN(RelationHop hop, RelationHop::Resolve(context, from, condition.column));
   if (condition.values.size() != 1 || !condition.values[0].is_int64() ||
       condition.subquery.size() != 1) {
-    return errors::BadQuery(from.name(), absl::StrCat("malformed condition on relation '",
-                                                      condition.column, "'"));
+    return errors::BadQuery(
+        from.name(), absl::StrCat("malformed condition on relation '", condition.column, "'"));
   }
   const QuerySpec& sub = condition.subquery[0];
   KIN_RETURN_IF_ERROR(CheckRelatedSpec(hop.spec(), RelatedUse::kWhereHas, sub));
@@ -36,7 +36,7 @@ absl::StatusOr<std::shared_ptr<RelationFilter>> RelationFilter::Compile(
                        CompileRelatedFilter(context, f->hop_, RelatedUse::kWhereHas, sub));
   // Counting up to count + 1 decides every operator: any larger count
   // compares the same way.
-  f->cap_ = f->count_ < 0 ? 0
+  f->cap_ = f->count_ < 0                                      ? 0
             : f->count_ == std::numeric_limits<int64_t>::max() ? f->count_
                                                                : f->count_ + 1;
   f->strategy_ = f->filter_ == nullptr ? Strategy::kIndex : Strategy::kWalk;
@@ -62,10 +62,10 @@ absl::Status RelationFilter::CompileAggregate(const RelationContext& context,
   }
   const CompiledAggregate& a = agg.aggregate();
   const bool numeric = a.star || a.function == AggregateFunction::kCount ||
-                       a.function == AggregateFunction::kCountDistinct ||
-                       a.type == Type::kInt64 || a.type == Type::kDouble;
-  aggregate_ = absl::StrCat(AggregateFunctionName(sub.aggregate->function), "(",
-                            sub.aggregate->column, ")");
+                       a.function == AggregateFunction::kCountDistinct || a.type == Type::kInt64 ||
+                       a.type == Type::kDouble;
+  aggregate_ =
+      absl::StrCat(AggregateFunctionName(sub.aggregate->function), "(", sub.aggregate->column, ")");
   if (!numeric) {
     return absl::InvalidArgumentError(
         absl::StrCat("WhereHas on '", hop.name(), "': ", aggregate_, " is a ", TypeName(a.type),

@@ -55,7 +55,8 @@ absl::StatusOr<ResolvedLoad> ResolveLoad(const RelationContext& context, const T
                                                                              : "WithAggregate";
     return errors::NoRelationCatalog(table.name(), method);
   }
-  KIN_ASSIGN_OR_RETURN(const RelationSpec* spec, context.relations->Get(table.name(), load.relation));
+  KIN_ASSIGN_OR_RETURN(const RelationSpec* spec,
+                       context.relations->Get(table.name(), load.relation));
   KIN_ASSIGN_OR_RETURN(const Table* to, context.engine->GetTable(spec->related_table));
   return ResolvedLoad{spec, to};
 }
@@ -115,9 +116,8 @@ absl::Status ScanAggregate(const RelationHop& hop, const CompiledQuery& child,
     const int64_t s = slots.FromSlot(rows[i]);
     std::optional<int64_t> v;
     if (s >= 0) {
-      KIN_ASSIGN_OR_RETURN(v, acc.IntResult(static_cast<size_t>(s), [&] {
-                             return !hop.Related(rows[i]).empty();
-                           }));
+      KIN_ASSIGN_OR_RETURN(
+          v, acc.IntResult(static_cast<size_t>(s), [&] { return !hop.Related(rows[i]).empty(); }));
     } else if (!empty.is_null()) {
       v = empty.AsInt64();
     }
@@ -130,7 +130,6 @@ absl::Status ScanAggregate(const RelationHop& hop, const CompiledQuery& child,
   }
   return absl::OkStatus();
 }
-
 
 // A Preload's related query, compiled into up to three steps run per
 // parent:
@@ -199,24 +198,23 @@ absl::Status CompilePreloadSteps(const RelationContext& context, const RelationH
     out->relation_limit = static_cast<size_t>(*sub.relation_limit);
   }
   if (sub.group_limit.has_value()) out->window = static_cast<size_t>(*sub.group_limit);
-  out->copy = out->child.predicate().always_true() && out->child.order().empty() &&
-              !out->window && !out->relation_window;
+  out->copy = out->child.predicate().always_true() && out->child.order().empty() && !out->window &&
+              !out->relation_window;
   return absl::OkStatus();
 }
 
 // Runs `steps` for every row: the related rows into `kids`, parent after
 // parent, and each parent's end into `offsets`.
-void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop,
-                     std::span<const RowId> rows, std::vector<uint32_t>* offsets,
-                     std::vector<RowId>* kids) {
+void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop, std::span<const RowId> rows,
+                     std::vector<uint32_t>* offsets, std::vector<RowId>* kids) {
   const double per_row = hop.AverageFanout();
-  kids->reserve(static_cast<size_t>(
-      static_cast<double>(rows.size()) *
-      (steps.window.has_value() ? std::min(per_row, static_cast<double>(*steps.window))
-                                : per_row)));
+  kids->reserve(static_cast<size_t>(static_cast<double>(rows.size()) *
+                                    (steps.window.has_value()
+                                         ? std::min(per_row, static_cast<double>(*steps.window))
+                                         : per_row)));
   // Probe every row's list first, then read them: the probes' cache misses
   // overlap instead of alternating with the lists' own.
-  SortScratch scratch;  // per-parent sorts share it: no allocation per parent
+  SortScratch scratch;           // per-parent sorts share it: no allocation per parent
   std::vector<RowId> in_window;  // step 1's rows, when step 2 follows
   std::vector<std::span<const RowId>> lists(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) lists[i] = hop.Related(rows[i]);
@@ -238,8 +236,7 @@ void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop,
         steps.rank->Select(in_window, 0, steps.window, kids, &scratch);
       }
       if (steps.reorder.has_value()) {
-        steps.reorder->order().Sort(kids->data() + start, kids->size() - start, SIZE_MAX,
-                                    &scratch);
+        steps.reorder->order().Sort(kids->data() + start, kids->size() - start, SIZE_MAX, &scratch);
       }
     }
     offsets->push_back(static_cast<uint32_t>(kids->size()));
@@ -247,8 +244,7 @@ void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop,
 }
 
 absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
-                        const PlannedLoad& planned, std::span<const RowId> rows,
-                        RowSetData* data) {
+                        const PlannedLoad& planned, std::span<const RowId> rows, RowSetData* data) {
   const RelationLoadSpec& load = *planned.load;
   const QuerySpec& sub = load.query;
   PreloadSteps steps;
@@ -261,15 +257,13 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
   RunPreloadSteps(steps, hop, rows, &preload.offsets, &kids);
   preload.children = ResultSet::MakeData(hop.to(), kids, *data);
   preload.children->selected = planned.selected;
-  KIN_RETURN_IF_ERROR(
-      RunLoads(context, hop.to(), *planned.children, kids, preload.children.get()));
+  KIN_RETURN_IF_ERROR(RunLoads(context, hop.to(), *planned.children, kids, preload.children.get()));
   data->preloads.push_back(std::move(preload));
   return absl::OkStatus();
 }
 
 absl::Status RunCount(const RelationContext& context, const RelationHop& hop,
-                      const RelationLoadSpec& load, std::span<const RowId> rows,
-                      RowSetData* data) {
+                      const RelationLoadSpec& load, std::span<const RowId> rows, RowSetData* data) {
   KIN_ASSIGN_OR_RETURN(std::unique_ptr<CompiledQuery> filter,
                        CompileRelatedFilter(context, hop, RelatedUse::kWithCount, load.query));
   RowSetData::Extra e;
@@ -328,10 +322,10 @@ absl::Status RunAggregate(const RelationContext& context, const RelationHop& hop
   const bool visits = filtered || !child.aggregate().star;
   // CountDistinct keeps a set per row: its scan would hold one per key at
   // once, so it always probes (the results are the same either way).
-  const HopPlan plan = child.aggregate().function == AggregateFunction::kCountDistinct
-                        ? HopPlan::kProbe
-                        : ChooseHopPlan(rows.size(), hop, filtered ? &child : nullptr, visits,
-                                     rows.size());
+  const HopPlan plan =
+      child.aggregate().function == AggregateFunction::kCountDistinct
+          ? HopPlan::kProbe
+          : ChooseHopPlan(rows.size(), hop, filtered ? &child : nullptr, visits, rows.size());
   child.PrepareRelations(VisitedRows(plan, rows.size(), hop, child));
   if (plan != HopPlan::kProbe) {
     KIN_RETURN_IF_ERROR(ScanAggregate(hop, child, rows, &e));
@@ -382,8 +376,8 @@ absl::Status PlanPreload(const RelationContext& context, PlannedLoad* p) {
 
 }  // namespace
 
-absl::Status PlanLoads(const RelationContext& context, const Table& table,
-                       const QuerySpec& spec, LoadLevel* out) {
+absl::Status PlanLoads(const RelationContext& context, const Table& table, const QuerySpec& spec,
+                       LoadLevel* out) {
   out->loads.clear();
   std::vector<absl::string_view> preloads;
   std::vector<std::string> extras;
@@ -418,8 +412,8 @@ absl::Status ValidateLoads(const RelationContext& context, const Table& table,
   return PlanLoads(context, table, spec, &level);
 }
 
-absl::Status RunLoads(const RelationContext& context, const Table& table,
-                      const LoadLevel& level, std::span<const RowId> rows, RowSetData* data) {
+absl::Status RunLoads(const RelationContext& context, const Table& table, const LoadLevel& level,
+                      std::span<const RowId> rows, RowSetData* data) {
   for (const PlannedLoad& p : level.loads) {
     KIN_ASSIGN_OR_RETURN(RelationHop hop, RelationHop::Make(table, *p.relation, *p.to));
     switch (p.load->kind) {
@@ -454,8 +448,8 @@ void ExplainLevel(const LoadLevel& level, const std::string& prefix, std::string
     if (load.kind != RelationLoadSpec::Kind::kPreload) {
       const bool count = load.kind == RelationLoadSpec::Kind::kCount;
       absl::StrAppend(out, " | ", count ? "with count " : "with aggregate ", path, " as ",
-                      ExtraName(load), ": index probe ", ProbedKey(p),
-                      " per row or one scan of ", p.to->name(), ", by cost");
+                      ExtraName(load), ": index probe ", ProbedKey(p), " per row or one scan of ",
+                      p.to->name(), ", by cost");
     } else {
       absl::StrAppend(out, " | preload ", path, ": index probe ", ProbedKey(p), " per row");
     }
@@ -479,9 +473,7 @@ std::string ExplainLoads(const LoadLevel& level) {
   return out;
 }
 
-int64_t RelationLookupsForTesting() {
-  return g_relation_lookups.load(std::memory_order_relaxed);
-}
+int64_t RelationLookupsForTesting() { return g_relation_lookups.load(std::memory_order_relaxed); }
 
 }  // namespace internal
 }  // namespace kin

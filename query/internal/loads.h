@@ -58,8 +58,8 @@ struct LoadLevel {
 // relations exist, each related query follows CheckRelatedSpec, no
 // duplicate preloads or extras, selected columns exist. The first problem,
 // in the order the loads were recorded.
-absl::Status PlanLoads(const RelationContext& context, const Table& table,
-                       const QuerySpec& spec, LoadLevel* out);
+absl::Status PlanLoads(const RelationContext& context, const Table& table, const QuerySpec& spec,
+                       LoadLevel* out);
 
 // The checks of PlanLoads, without keeping the plan.
 absl::Status ValidateLoads(const RelationContext& context, const Table& table,
@@ -69,8 +69,8 @@ absl::Status ValidateLoads(const RelationContext& context, const Table& table,
 // and attaches the results to `data`: a Preload per relation (children
 // sets built recursively with their own loads), an Extra per count or
 // aggregate.
-absl::Status RunLoads(const RelationContext& context, const Table& table,
-                      const LoadLevel& level, std::span<const RowId> rows, RowSetData* data);
+absl::Status RunLoads(const RelationContext& context, const Table& table, const LoadLevel& level,
+                      std::span<const RowId> rows, RowSetData* data);
 
 // " | preload users.posts: index probe posts.user_id per row (order by
 // created_at desc)" per load; a preload's own loads follow it, named by

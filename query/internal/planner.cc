@@ -54,7 +54,6 @@ absl::Status QueryPlanner::CompileInto(const Table& table, const QuerySpec& spec
   return absl::OkStatus();
 }
 
-
 // An equality or IN on an indexed column, ANDed at the top level, is
 // answered by the index; the smallest candidate list wins (an equality on
 // a tie).
@@ -81,8 +80,7 @@ void QueryPlanner::ChooseAccess(CompiledQuery* q) {
         best_in = false;
         best_span = rows;
       }
-    } else if ((a.kind == Atom::Kind::kInInt64 || a.kind == Atom::Kind::kInString) &&
-               !a.negate) {
+    } else if ((a.kind == Atom::Kind::kInInt64 || a.kind == Atom::Kind::kInString) && !a.negate) {
       size_t total = 0;
       if (a.kind == Atom::Kind::kInInt64) {
         for (int64_t k : a.ints) total += index->Find(k).size();
@@ -118,7 +116,6 @@ void QueryPlanner::ChooseAccess(CompiledQuery* q) {
   }
   std::sort(q->probe_rows_.begin(), q->probe_rows_.end());
 }
-
 
 // The key interval a top-level atom selects on an ordered index, or
 // nullopt when it is not a range (!=, NOT BETWEEN, IN, a NaN operand,
@@ -190,7 +187,6 @@ std::optional<OrderedRange> QueryPlanner::AtomRange(const Atom& a) {
   }
 }
 
-
 // Narrows `into` to its intersection with `r` (same column, same type).
 void QueryPlanner::Intersect(OrderedRange* into, const OrderedRange& r) {
   if (r.lo.has_value()) {
@@ -209,16 +205,13 @@ void QueryPlanner::Intersect(OrderedRange* into, const OrderedRange& r) {
   }
 }
 
-
 // Rows of `index` in `range`, counting at most `cap` (then returns cap):
 // the selectivity estimate, exact below the cap. absl's btree has no
 // rank, so counting along the range is the honest way; the cap bounds
 // its cost by the cost of the alternative (a probe or a scan).
 size_t QueryPlanner::CountRange(const OrderedIndex& index, const OrderedRange& range, size_t cap) {
   size_t n = 0;
-  index.Walk(range, /*desc=*/false, /*with_nulls=*/false, [&](RowId, bool) {
-    return ++n < cap;
-  });
+  index.Walk(range, /*desc=*/false, /*with_nulls=*/false, [&](RowId, bool) { return ++n < cap; });
   return n;
 }
 
@@ -332,8 +325,7 @@ absl::Status CompiledQuery::CompileInto(const Table& table, const QuerySpec& spe
 namespace {
 
 std::string DescribeRange(const OrderedRange& r) {
-  if (r.lo.has_value() && r.hi.has_value() && r.lo_inclusive && r.hi_inclusive &&
-      *r.lo == *r.hi) {
+  if (r.lo.has_value() && r.hi.has_value() && r.lo_inclusive && r.hi_inclusive && *r.lo == *r.hi) {
     return absl::StrCat(" = ", r.lo->DebugString());
   }
   std::string out;
@@ -352,9 +344,8 @@ std::string DescribeRange(const OrderedRange& r) {
 std::string CompiledQuery::ExplainAccess() const {
   const Table& t = *table_;
   if (IndexedMinMax().has_value()) {
-    return absl::StrCat("ordered index ",
-                        QualifiedName(t.name(), t.column(aggregate_.column).name), " ",
-                        aggregate_.function == AggregateFunction::kMin ? "first" : "last",
+    return absl::StrCat("ordered index ", QualifiedName(t.name(), t.column(aggregate_.column).name),
+                        " ", aggregate_.function == AggregateFunction::kMin ? "first" : "last",
                         " entry (O(log n))");
   }
   if (access_ == Access::kScan) {
@@ -368,8 +359,7 @@ std::string CompiledQuery::ExplainAccess() const {
     return absl::StrCat("ordered walk ", QualifiedName(t.name(), t.column(ordered_->column()).name),
                         DescribeRange(range_), walk_desc_ ? " desc" : " asc",
                         " (ordered index, stops after ",
-                        limit_.has_value() ? SaturatingAdd(offset_, *limit_) : t.size(),
-                        " rows)");
+                        limit_.has_value() ? SaturatingAdd(offset_, *limit_) : t.size(), " rows)");
   }
   const Atom& a = predicate_.atoms()[probe_atom_];
   const ColumnSpec& column = t.column(a.column);
@@ -390,8 +380,8 @@ std::string CompiledQuery::ExplainAccess() const {
   absl::string_view kind = column.primary_key ? "primary key"
                            : column.unique    ? "unique index"
                                               : "secondary index";
-  return absl::StrCat("index probe ", QualifiedName(t.name(), column.name), keys, " (", kind,
-                      ", ", probe_rows().size(), " rows)");
+  return absl::StrCat("index probe ", QualifiedName(t.name(), column.name), keys, " (", kind, ", ",
+                      probe_rows().size(), " rows)");
 }
 
 std::string CompiledQuery::Explain(const QuerySpec& spec) const {
@@ -411,7 +401,8 @@ std::string CompiledQuery::Explain(const QuerySpec& spec) const {
   }
   if (!spec.alias.empty()) absl::StrAppend(&out, " as ", spec.alias);
   for (const Atom& a : predicate_.atoms()) {
-    if (a.kind == Atom::Kind::kRelation) absl::StrAppend(&out, " | relation: ", a.relation->Explain());
+    if (a.kind == Atom::Kind::kRelation)
+      absl::StrAppend(&out, " | relation: ", a.relation->Explain());
   }
   return out;
 }

@@ -18,8 +18,7 @@ namespace {
 // Copies the rows of in[0, n) that are not NULL (when `validity` is set) and
 // pass `test(slot)` into out; out may be in. Branch-free on the write.
 template <typename F>
-inline size_t FilterLoop(const uint64_t* validity, const RowId* in, size_t n, RowId* out,
-                         F test) {
+inline size_t FilterLoop(const uint64_t* validity, const RowId* in, size_t n, RowId* out, F test) {
   size_t k = 0;
   if (validity == nullptr) {
     for (size_t i = 0; i < n; ++i) {
@@ -61,11 +60,9 @@ template <typename T>
 size_t BetweenLoop(bool negate, const T* d, const T& lo, const T& hi, const uint64_t* v,
                    const RowId* in, size_t n, RowId* out) {
   if (negate) {
-    return FilterLoop(v, in, n, out,
-                      [d, &lo, &hi](uint32_t s) { return d[s] < lo || d[s] > hi; });
+    return FilterLoop(v, in, n, out, [d, &lo, &hi](uint32_t s) { return d[s] < lo || d[s] > hi; });
   }
-  return FilterLoop(v, in, n, out,
-                    [d, &lo, &hi](uint32_t s) { return lo <= d[s] && d[s] <= hi; });
+  return FilterLoop(v, in, n, out, [d, &lo, &hi](uint32_t s) { return lo <= d[s] && d[s] <= hi; });
 }
 
 template <typename T, typename K>
@@ -138,7 +135,8 @@ size_t FilterIn(const Atom& a, const RowId* in, size_t n, RowId* out) {
       const uint8_t* d = static_cast<const uint8_t*>(a.data);
       const int64_t mask = a.i0;
       if (a.negate) {
-        return FilterLoop(v, in, n, out, [d, mask](uint32_t s) { return ((mask >> d[s]) & 1) == 0; });
+        return FilterLoop(v, in, n, out,
+                          [d, mask](uint32_t s) { return ((mask >> d[s]) & 1) == 0; });
       }
       return FilterLoop(v, in, n, out, [d, mask](uint32_t s) { return ((mask >> d[s]) & 1) != 0; });
     }
@@ -152,20 +150,20 @@ size_t FilterBetween(const Atom& a, const RowId* in, size_t n, RowId* out) {
   const uint64_t* v = a.validity;
   switch (a.kind) {
     case Atom::Kind::kBetweenInt64:
-      return BetweenLoop<int64_t>(a.negate, static_cast<const int64_t*>(a.data), a.i0, a.i1, v,
-                                  in, n, out);
+      return BetweenLoop<int64_t>(a.negate, static_cast<const int64_t*>(a.data), a.i0, a.i1, v, in,
+                                  n, out);
     case Atom::Kind::kBetweenDouble:
-      return BetweenLoop<double>(a.negate, static_cast<const double*>(a.data), a.d0, a.d1, v, in,
-                                 n, out);
+      return BetweenLoop<double>(a.negate, static_cast<const double*>(a.data), a.d0, a.d1, v, in, n,
+                                 out);
     case Atom::Kind::kBetweenBool: {
       const uint8_t lo = static_cast<uint8_t>(a.i0);
       const uint8_t hi = static_cast<uint8_t>(a.i1);
-      return BetweenLoop<uint8_t>(a.negate, static_cast<const uint8_t*>(a.data), lo, hi, v, in,
-                                  n, out);
+      return BetweenLoop<uint8_t>(a.negate, static_cast<const uint8_t*>(a.data), lo, hi, v, in, n,
+                                  out);
     }
     default:
-      return BetweenLoop<std::string>(a.negate, static_cast<const std::string*>(a.data), a.s0,
-                                      a.s1, v, in, n, out);
+      return BetweenLoop<std::string>(a.negate, static_cast<const std::string*>(a.data), a.s0, a.s1,
+                                      v, in, n, out);
   }
 }
 
@@ -191,8 +189,7 @@ size_t Atom::Filter(const RowId* in, size_t n, RowId* out) const {
       return CompareLoop<uint8_t>(op, static_cast<const uint8_t*>(data), x, v, in, n, out);
     }
     case Kind::kCmpString:
-      return CompareLoop<std::string>(op, static_cast<const std::string*>(data), s0, v, in, n,
-                                      out);
+      return CompareLoop<std::string>(op, static_cast<const std::string*>(data), s0, v, in, n, out);
     case Kind::kInInt64:
     case Kind::kInDouble:
     case Kind::kInBool:
@@ -246,8 +243,7 @@ absl::InlinedVector<int, 4> CompiledPredicate::TopLevelAtoms() const {
   return out;
 }
 
-size_t CompiledPredicate::FilterBlock(const RowId* in, size_t n, RowId* out,
-                                      int skip_atom) const {
+size_t CompiledPredicate::FilterBlock(const RowId* in, size_t n, RowId* out, int skip_atom) const {
   if (root_ < 0) return CopyRows(in, n, out);
   const Range& g = groups_[root_];
   if (g.end - g.begin == 1) return FilterTerm(terms_[g.begin], in, n, out, skip_atom);
@@ -284,7 +280,6 @@ size_t CompiledPredicate::FilterTerm(const Range& term, const RowId* in, size_t 
   if (src != out) return CopyRows(in, k, out);
   return k;
 }
-
 
 void CompiledPredicate::Filter(std::span<const RowId> candidates, std::vector<RowId>* out) const {
   if (root_ < 0) {
@@ -610,8 +605,7 @@ class PredicateCompiler {
 
 absl::Status CompiledPredicate::Compile(const Table& table,
                                         const std::vector<ConditionSpec>& conditions,
-                                        const RelationContext* relations,
-                                        CompiledPredicate* out) {
+                                        const RelationContext* relations, CompiledPredicate* out) {
   *out = CompiledPredicate();
   return PredicateCompiler(table, out, relations).CompileRoot(conditions);
 }

@@ -186,15 +186,14 @@ class CompiledPredicate {
   }
   bool EvalGroup(int group, RowId id) const;
   // FilterBlock of a predicate that is one AND-term.
-  size_t FilterTerm(const Range& term, const RowId* in, size_t n, RowId* out,
-                    int skip_atom) const;
+  size_t FilterTerm(const Range& term, const RowId* in, size_t n, RowId* out, int skip_atom) const;
 
   // Inline storage: a typical query compiles without allocating here.
   absl::InlinedVector<Atom, 2> atoms_;
   absl::InlinedVector<NodeRef, 4> nodes_;  // the terms' nodes, term after term
   absl::InlinedVector<Range, 2> terms_;    // a term: nodes_[begin, end), ANDed
   absl::InlinedVector<Range, 1> groups_;   // a group: terms_[begin, end), ORed
-  int root_ = -1;               // index into groups_, -1 when no conditions
+  int root_ = -1;                          // index into groups_, -1 when no conditions
 };
 
 }  // namespace internal

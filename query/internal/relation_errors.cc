@@ -14,10 +14,9 @@ absl::Status GroupOutsidePreload(absl::string_view where, absl::string_view meth
                                  absl::string_view relation) {
   absl::string_view plain = method == "GroupLimit" ? "Limit" : "OrderBy";
   absl::string_view arg = method == "GroupLimit" ? "n" : "column";
-  return absl::FailedPreconditionError(
-      absl::StrCat(where, ": ", method, " is only allowed inside a Preload callback; use ", plain,
-                   " on a related query (db.Related(row, \"", relation, "\").Query().", plain,
-                   "(", arg, "))"));
+  return absl::FailedPreconditionError(absl::StrCat(
+      where, ": ", method, " is only allowed inside a Preload callback; use ", plain,
+      " on a related query (db.Related(row, \"", relation, "\").Query().", plain, "(", arg, "))"));
 }
 
 absl::Status LimitInPreload(absl::string_view qualified_relation) {
@@ -88,8 +87,7 @@ absl::Status SelectNeedsGet(absl::string_view table, absl::string_view method) {
 absl::Status NotSelected(absl::string_view table, absl::string_view column,
                          absl::string_view selected) {
   return absl::InvalidArgumentError(absl::StrCat("table '", table, "': column '", column,
-                                                 "' was not selected (selected: ", selected,
-                                                 ")"));
+                                                 "' was not selected (selected: ", selected, ")"));
 }
 
 absl::Status LoadsNeedGet(absl::string_view table, absl::string_view method) {

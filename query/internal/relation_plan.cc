@@ -32,7 +32,7 @@ constexpr double kVisitCost = 40;
 constexpr double kScanRowCost = 6;          // every row accumulates
 constexpr double kScanFilteredRowCost = 3;  // the filter drops most rows
 constexpr double kIndexEntryCost = 5;
-constexpr double kKeyCost = 1;              // a row's key slotted
+constexpr double kKeyCost = 1;  // a row's key slotted
 constexpr double kNever = 1e300;
 
 }  // namespace
@@ -51,8 +51,8 @@ absl::string_view RelatedUseName(RelatedUse use) {
   return "?";
 }
 
-HopPlan ChooseHopPlan(size_t rows, const RelationHop& hop, const CompiledQuery* filter,
-                      bool visits, size_t key_rows) {
+HopPlan ChooseHopPlan(size_t rows, const RelationHop& hop, const CompiledQuery* filter, bool visits,
+                      size_t key_rows) {
   const bool filtered = filter != nullptr;
   switch (g_forced_strategy) {
     case RelationStrategy::kWalk:
@@ -68,8 +68,7 @@ HopPlan ChooseHopPlan(size_t rows, const RelationHop& hop, const CompiledQuery* 
   const double keys = static_cast<double>(key_rows) * kKeyCost;
   const double probe = n * (kProbeCost + (visits ? hop.AverageFanout() * kVisitCost : 0));
   const double scan_rows = static_cast<double>(filtered ? filter->AccessRows() : hop.to().size());
-  const double table_scan =
-      scan_rows * (filtered ? kScanFilteredRowCost : kScanRowCost) + keys;
+  const double table_scan = scan_rows * (filtered ? kScanFilteredRowCost : kScanRowCost) + keys;
   const double index_scan =
       visits ? kNever : static_cast<double>(hop.num_keys()) * kIndexEntryCost + keys;
   if (probe <= table_scan && probe <= index_scan) return HopPlan::kProbe;
@@ -97,8 +96,10 @@ RelationContext DeferredContext(const RelationContext& context) {
   return out;
 }
 
-absl::StatusOr<std::unique_ptr<CompiledQuery>> CompileRelatedFilter(
-    const RelationContext& context, const RelationHop& hop, RelatedUse use, const QuerySpec& spec) {
+absl::StatusOr<std::unique_ptr<CompiledQuery>> CompileRelatedFilter(const RelationContext& context,
+                                                                    const RelationHop& hop,
+                                                                    RelatedUse use,
+                                                                    const QuerySpec& spec) {
   auto compiled = std::make_unique<CompiledQuery>();
   const RelationContext deferred = DeferredContext(context);
   absl::Status s = CompiledQuery::CompileInto(hop.to(), spec, compiled.get(), &deferred);
@@ -111,8 +112,7 @@ void SetRelationStrategyForTesting(RelationStrategy strategy) { g_forced_strateg
 
 // --- RelationHop ---
 
-absl::StatusOr<RelationHop> RelationHop::Resolve(const RelationContext& context,
-                                                 const Table& from,
+absl::StatusOr<RelationHop> RelationHop::Resolve(const RelationContext& context, const Table& from,
                                                  absl::string_view relation) {
   if (context.relations == nullptr || context.engine == nullptr) {
     return errors::NoRelationCatalog(from.name(), absl::StrCat("relation '", relation, "'"));
@@ -214,8 +214,7 @@ double RelationHop::AverageFanout() const {
 
 // --- structural rules ---
 
-absl::Status CheckRelatedSpec(const RelationSpec& relation, RelatedUse use,
-                              const QuerySpec& spec) {
+absl::Status CheckRelatedSpec(const RelationSpec& relation, RelatedUse use, const QuerySpec& spec) {
   KIN_RETURN_IF_ERROR(spec.error);
   const std::string q = relation.QualifiedName();
   const absl::string_view name = RelatedUseName(use);

@@ -106,7 +106,8 @@ class RelationHop {
   absl::string_view FromString(RowId row) const { return from_strings_[row.value]; }
   absl::string_view ToString(RowId row) const { return to_strings_[row.value]; }
   bool FromNull(RowId row) const {
-    return from_validity_ != nullptr && ((from_validity_[row.value >> 6] >> (row.value & 63)) & 1) == 0;
+    return from_validity_ != nullptr &&
+           ((from_validity_[row.value >> 6] >> (row.value & 63)) & 1) == 0;
   }
   bool ToNull(RowId row) const {
     return to_validity_ != nullptr && ((to_validity_[row.value >> 6] >> (row.value & 63)) & 1) == 0;
@@ -222,8 +223,8 @@ enum class HopPlan : uint8_t {
 // its access path yields); `visits` says whether a probe must read the
 // related rows (a filter or an aggregate column) rather than only its
 // list's size. The cost constants come from the relations benchmark.
-HopPlan ChooseHopPlan(size_t rows, const RelationHop& hop, const CompiledQuery* filter,
-                      bool visits, size_t key_rows);
+HopPlan ChooseHopPlan(size_t rows, const RelationHop& hop, const CompiledQuery* filter, bool visits,
+                      size_t key_rows);
 
 // About how many related rows probing `rows` rows' lists visits.
 size_t ProbedRows(size_t rows, const RelationHop& hop);
@@ -359,7 +360,7 @@ class KeySlots {
 // `filter` (every live row when null) and whose key has a slot.
 template <typename Add>
 inline void ScanRelated(const RelationHop& hop, const CompiledQuery* filter, const KeySlots& slots,
-                 Add&& add) {
+                        Add&& add) {
   if (slots.dense()) {
     // The hot case, kept free of calls: compact int64 keys.
     const int64_t* keys = hop.to_ints();

@@ -31,8 +31,8 @@ Database Players() {
                                           .Int64("gold")
                                           .Double("speed")
                                           .Bool("alive", Default(true))));
-  EXPECT_OK(db.Insert("players", {{"name", "ann"}, {"score", 10}, {"gold", 5}, {"speed", 1.5}})
-                .status());
+  EXPECT_OK(
+      db.Insert("players", {{"name", "ann"}, {"score", 10}, {"gold", 5}, {"speed", 1.5}}).status());
   EXPECT_OK(db.Insert("players", {{"name", "bob"}, {"score", 20}, {"speed", 2.5}}).status());
   EXPECT_OK(db.Insert("players", {{"name", "cyd"}, {"score", 30}, {"gold", 7}, {"alive", false}})
                 .status());
@@ -69,8 +69,8 @@ TEST(ColumnTest, NullCells) {
   ASSERT_OK_AND_ASSIGN(Column<double> speed, db.DoubleColumn("players", "speed"));
   const Row ann = PlayerRow(db, 1);
   const Row bob = PlayerRow(db, 2);
-  EXPECT_THAT(gold.Get(bob), StatusIs(absl::StatusCode::kInvalidArgument,
-                                      "players.gold: value is NULL"));
+  EXPECT_THAT(gold.Get(bob),
+              StatusIs(absl::StatusCode::kInvalidArgument, "players.gold: value is NULL"));
   EXPECT_THAT(gold.IsNull(bob), IsOkAndHolds(true));
   EXPECT_THAT(gold.IsNull(ann), IsOkAndHolds(false));
   EXPECT_THAT(gold.GetNullable(bob), IsOkAndHolds(std::optional<int64_t>()));
@@ -86,18 +86,18 @@ TEST(ColumnTest, ResolutionErrorsNameWhatWasWrong) {
   EXPECT_THAT(db.Int64Column("players", "scroe"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("table 'players': no column named 'scroe'")));
-  EXPECT_THAT(db.DoubleColumn("players", "score"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "players.score: column is int64, not double"));
-  EXPECT_THAT(db.StringColumn("players", "alive"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "players.alive: column is bool, not string"));
-  EXPECT_THAT(db.BoolColumn("players", "name"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "players.name: column is string, not bool"));
-  EXPECT_THAT(db.Int64Column("players", "speed"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       "players.speed: column is double, not int64"));
+  EXPECT_THAT(
+      db.DoubleColumn("players", "score"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "players.score: column is int64, not double"));
+  EXPECT_THAT(
+      db.StringColumn("players", "alive"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "players.alive: column is bool, not string"));
+  EXPECT_THAT(
+      db.BoolColumn("players", "name"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "players.name: column is string, not bool"));
+  EXPECT_THAT(
+      db.Int64Column("players", "speed"),
+      StatusIs(absl::StatusCode::kInvalidArgument, "players.speed: column is double, not int64"));
 }
 
 TEST(ColumnTest, EmptyHandlesAndRows) {
@@ -105,8 +105,8 @@ TEST(ColumnTest, EmptyHandlesAndRows) {
   ASSERT_OK_AND_ASSIGN(Column<int64_t> score, db.Int64Column("players", "score"));
   EXPECT_THAT(Column<int64_t>().Get(PlayerRow(db, 1)),
               StatusIs(absl::StatusCode::kFailedPrecondition, "empty column handle"));
-  EXPECT_THAT(score.Get(Row()), StatusIs(absl::StatusCode::kFailedPrecondition,
-                                         "empty row handle"));
+  EXPECT_THAT(score.Get(Row()),
+              StatusIs(absl::StatusCode::kFailedPrecondition, "empty row handle"));
   EXPECT_THAT(score.IsNull(Row()), StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
@@ -115,13 +115,13 @@ TEST(ColumnTest, StaleRow) {
   ASSERT_OK_AND_ASSIGN(Column<int64_t> score, db.Int64Column("players", "score"));
   const Row bob = PlayerRow(db, 2);
   ASSERT_OK(db.Delete(bob));
-  EXPECT_THAT(score.Get(bob), StatusIs(absl::StatusCode::kFailedPrecondition,
-                                       HasSubstr("stale or deleted row")));
+  EXPECT_THAT(score.Get(bob),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("stale or deleted row")));
   // The slot is reused by the next insert: the old handle stays stale.
   ASSERT_OK_AND_ASSIGN(Row dan, db.Insert("players", {{"name", "dan"}, {"score", 40}}));
   ASSERT_EQ(dan.id(), bob.id());
-  EXPECT_THAT(score.Get(bob), StatusIs(absl::StatusCode::kFailedPrecondition,
-                                       HasSubstr("stale or deleted row")));
+  EXPECT_THAT(score.Get(bob),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("stale or deleted row")));
   EXPECT_THAT(score.GetNullable(bob), StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_THAT(score.Get(dan), IsOkAndHolds(40));
 }
@@ -131,8 +131,8 @@ TEST(ColumnTest, RowOfAnotherTable) {
   ASSERT_OK(db.CreateTable("items", Schema().Int64("id", PrimaryKey()).Int64("score")));
   ASSERT_OK_AND_ASSIGN(Row item, db.Insert("items", {{"score", 1}}));
   ASSERT_OK_AND_ASSIGN(Column<int64_t> score, db.Int64Column("players", "score"));
-  EXPECT_THAT(score.Get(item), StatusIs(absl::StatusCode::kInvalidArgument,
-                                        "players.score: row of table 'items'"));
+  EXPECT_THAT(score.Get(item),
+              StatusIs(absl::StatusCode::kInvalidArgument, "players.score: row of table 'items'"));
 }
 
 TEST(ColumnTest, RowOfAnotherDatabase) {
@@ -160,8 +160,8 @@ TEST(ColumnTest, DroppedAndRecreatedTable) {
   ASSERT_OK_AND_ASSIGN(Column<int64_t> score, db.Int64Column("players", "score"));
   const Row ann = PlayerRow(db, 1);
   ASSERT_OK(db.DropTable("players"));
-  EXPECT_THAT(score.Get(ann), StatusIs(absl::StatusCode::kFailedPrecondition,
-                                       HasSubstr("stale column handle")));
+  EXPECT_THAT(score.Get(ann),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("stale column handle")));
   EXPECT_THAT(score.CheckValid(), StatusIs(absl::StatusCode::kFailedPrecondition,
                                            HasSubstr("players.score: stale column handle")));
   EXPECT_THAT(db.Each("players", score), StatusIs(absl::StatusCode::kNotFound));
@@ -174,12 +174,12 @@ TEST(ColumnTest, DroppedAndRecreatedTable) {
   ASSERT_OK(same.CreateTable("players", Schema().Int64("id", PrimaryKey()).Int64("score")));
   ASSERT_OK_AND_ASSIGN(Row fresh, same.Insert("players", {{"score", 9}}));
   const std::string before = same.DebugString();
-  EXPECT_THAT(old_score.Get(fresh), StatusIs(absl::StatusCode::kFailedPrecondition,
-                                             HasSubstr("stale column handle")));
-  EXPECT_THAT(same.Set(fresh, old_score, 1), StatusIs(absl::StatusCode::kFailedPrecondition,
-                                                      HasSubstr("stale column handle")));
-  EXPECT_THAT(same.Each("players", old_score), StatusIs(absl::StatusCode::kFailedPrecondition,
-                                                        HasSubstr("stale column handle")));
+  EXPECT_THAT(old_score.Get(fresh),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("stale column handle")));
+  EXPECT_THAT(same.Set(fresh, old_score, 1),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("stale column handle")));
+  EXPECT_THAT(same.Each("players", old_score),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("stale column handle")));
   EXPECT_EQ(same.DebugString(), before);
   ASSERT_OK_AND_ASSIGN(Column<int64_t> new_score, same.Int64Column("players", "score"));
   EXPECT_THAT(new_score.Get(fresh), IsOkAndHolds(9));
@@ -202,8 +202,7 @@ TEST(ColumnTest, SetWritesAndRollbackUndoes) {
   EXPECT_THAT(ann.GetString("name"), IsOkAndHolds(std::string_view("anna")));
   EXPECT_THAT(gold.IsNull(ann), IsOkAndHolds(true));
   // The unique index follows the new name.
-  EXPECT_THAT(db.Insert("players", {{"name", "anna"}}),
-              StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(db.Insert("players", {{"name", "anna"}}), StatusIs(absl::StatusCode::kAlreadyExists));
   ASSERT_OK(db.Rollback());
   EXPECT_EQ(db.DebugString(), before);
   EXPECT_OK(db.CheckConsistency());
@@ -260,8 +259,8 @@ TEST(ColumnTest, SetRowOfAnotherTableIsRefused) {
   ASSERT_OK_AND_ASSIGN(Row item, db.Insert("items", {{"score", 1}}));
   ASSERT_OK_AND_ASSIGN(Column<int64_t> score, db.Int64Column("players", "score"));
   const std::string before = db.DebugString();
-  EXPECT_THAT(db.Set(item, score, 5), StatusIs(absl::StatusCode::kInvalidArgument,
-                                               "players.score: row of table 'items'"));
+  EXPECT_THAT(db.Set(item, score, 5),
+              StatusIs(absl::StatusCode::kInvalidArgument, "players.score: row of table 'items'"));
   EXPECT_THAT(db.Set(Row(), score, 5), StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(db.DebugString(), before);
 }
@@ -410,7 +409,6 @@ TEST(EachTest, DropInsideTheLoopEndsIt) {
   }
   EXPECT_EQ(n, 1);
 }
-
 
 // Row::Get*("name") resolves names by length and an 8-byte prefix on tables
 // of up to 24 columns, by hash beyond: both must find exactly the column.
