@@ -217,6 +217,9 @@ absl::StatusOr<std::vector<Row>> Engine::InsertMany(absl::string_view table,
     // After all rows, so that a row may name a later one of the same call.
     return CheckParents(*t, ids);
   }));
+  // Row by row, an early large key may have made an index sparse that the
+  // whole set of keys fits dense.
+  t->DensifyIndexes(ids.size());
   std::vector<Row> out;
   out.reserve(ids.size());
   for (RowId id : ids) out.push_back(t->GetRow(id));

@@ -42,6 +42,38 @@ void HashIndex::MakeSparse() {
   dense_mode_ = false;
 }
 
+void HashIndex::DensifyIfCompact() {
+  if (dense_mode_ || key_type_ != Type::kInt64) return;
+  Maps<int64_t>& m = std::get<Maps<int64_t>>(maps_);
+  const size_t keys = unique_ ? m.one.size() : m.many.size();
+  if (keys == 0) {
+    dense_mode_ = true;
+    return;
+  }
+  int64_t lo = std::numeric_limits<int64_t>::max();
+  int64_t hi = std::numeric_limits<int64_t>::min();
+  auto bounds = [&](const auto& map) {
+    for (const auto& entry : map) {
+      lo = std::min(lo, entry.first);
+      hi = std::max(hi, entry.first);
+    }
+  };
+  unique_ ? bounds(m.one) : bounds(m.many);
+  if (lo < 0 || static_cast<uint64_t>(hi) >= DenseSpan(keys)) return;
+  const size_t span = static_cast<size_t>(hi) + 1;
+  if (unique_) {
+    dense_.assign(span, RowId(kAbsent));
+    for (const auto& [k, row] : m.one) dense_[static_cast<size_t>(k)] = row;
+    m.one = {};
+  } else {
+    dense_many_.resize(span);
+    for (auto& [k, rows] : m.many) dense_many_[static_cast<size_t>(k)] = std::move(rows);
+    m.many = {};
+  }
+  dense_count_ = keys;
+  dense_mode_ = true;
+}
+
 size_t HashIndex::num_keys() const {
   if (dense_mode_) return dense_count_;
   return std::visit([&](const auto& m) { return unique_ ? m.one.size() : m.many.size(); }, maps_);

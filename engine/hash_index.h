@@ -88,6 +88,16 @@ class HashIndex {
   // stored per-key order).
   bool rows_ascending() const { return rows_ascending_; }
 
+  // Whether the index is in dense mode (int64 keys only): for tests and
+  // memory accounting, the answers are the same either way.
+  bool dense() const { return dense_mode_; }
+  // Converts a hashed int64 index to dense when its keys fit the bound
+  // Build applies (what a bulk build of the same rows would choose); no-op
+  // otherwise. Bulk paths call it last, since a key that arrived early and
+  // large may have made the index sparse although the final key set is
+  // compact. Per-key row order is kept. O(keys + rows) when it converts.
+  void DensifyIfCompact();
+
   void Clear();
   void Reserve(size_t keys);
   size_t MemoryBytes() const;

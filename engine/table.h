@@ -242,6 +242,15 @@ class Table {
   // on error.
   absl::StatusOr<size_t> InsertBatch(RowBatch batch, std::vector<internal::UndoEntry>* log);
   void UndoBatch(const internal::UndoEntry& entry);
+  // Ends a bulk insert of `added_rows` rows: every hash index in the layout
+  // a snapshot load of the same rows builds (HashIndex::DensifyIfCompact).
+  // Checked only where the insert is a quarter of the index's keys or more,
+  // so the O(keys) check stays amortized O(rows); a smaller insert moves
+  // the dense bound too little to change the layout Build would pick.
+  void DensifyIndexes(size_t added_rows);
+  // Indexes the batch's rows [first_slot, first_slot + rows) into `index`,
+  // which is empty, in one bulk build.
+  void BuildIndexFromBatch(HashIndex& index, ColumnId column, uint32_t first_slot, size_t rows);
   void EnsureIndex(ColumnId column);
   // Adds an ordered index on `column` built from the rows (no-op if there
   // is one) and marks the schema.

@@ -1,6 +1,7 @@
 // Table::InsertBatch and its undo: the columnar bulk path (see row_batch.h).
 
 #include <algorithm>
+#include <cassert>
 #include <limits>
 
 #include "absl/container/flat_hash_set.h"
@@ -194,11 +195,18 @@ absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::
     HashIndex* idx = indexes_[i].get();
     if (idx == nullptr) continue;
     ColumnId column(static_cast<uint32_t>(i));
+    if (idx->num_keys() == 0) {
+      // Into an empty index: one bulk build over the batch's rows, which
+      // also picks the layout from the final key set.
+      BuildIndexFromBatch(*idx, column, first_slot, rows);
+      continue;
+    }
     if (idx->unique()) idx->Reserve(idx->num_keys() + rows);
     for (uint32_t slot = first_slot; slot < first_slot + rows; ++slot) {
       if (!IsNull(RowId(slot), column)) idx->Add(GetValue(RowId(slot), column), RowId(slot));
     }
   }
+  DensifyIndexes(rows);
   for (size_t i = 0; i < n_cols && any_ordered_; ++i) {
     OrderedIndex* ordered = ordered_[i].get();
     if (ordered == nullptr) continue;
@@ -221,6 +229,34 @@ absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::
     log->push_back(std::move(e));
   }
   return rows;
+}
+
+void Table::BuildIndexFromBatch(HashIndex& index, ColumnId column, uint32_t first_slot,
+                                size_t rows) {
+  std::vector<uint32_t> slots;
+  slots.reserve(rows);
+  for (uint32_t slot = first_slot; slot < first_slot + rows; ++slot) {
+    if (!IsNull(RowId(slot), column)) slots.push_back(slot);
+  }
+  std::visit(
+      [&](const auto& cells) {
+        using T = typename std::decay_t<decltype(cells)>::value_type;
+        if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, std::string>) {
+          // Keys were checked unique above: no duplicate to report.
+          [[maybe_unused]] std::optional<RowId> duplicate =
+              index.Build(std::span<const T>(cells), slots);
+          assert(!duplicate.has_value() && "Table::InsertBatch: duplicate key after the check");
+        }
+      },
+      columns_[column.value]);
+}
+
+void Table::DensifyIndexes(size_t added_rows) {
+  for (const std::unique_ptr<HashIndex>& idx : indexes_) {
+    if (idx != nullptr && !idx->dense() && 4 * added_rows >= idx->num_keys()) {
+      idx->DensifyIfCompact();
+    }
+  }
 }
 
 void Table::UndoBatch(const internal::UndoEntry& e) {
