@@ -91,9 +91,9 @@ Dataset MakeDataset(const DatasetOptions& options) {
   d.user_name.resize(num_users);
   d.user_score.resize(num_users);
   for (size_t i = 0; i < num_users; ++i) {
-    const int64_t id = static_cast<int64_t>(i) + 1;
+    const int64_t id = (static_cast<int64_t>(i) + 1) * std::max<int64_t>(options.id_stride, 1);
     d.user_id[i] = id;
-    d.user_name[i] = "user_" + std::to_string(id);
+    d.user_name[i] = "user_" + std::to_string(static_cast<int64_t>(i) + 1);
     d.user_score[i] = static_cast<int64_t>(user_rng.Below(10'000));
   }
 
@@ -111,7 +111,7 @@ Dataset MakeDataset(const DatasetOptions& options) {
     for (size_t i = 0; i < num_posts; ++i) d.post_user_id[i] = by_rank[zipf.Draw(owner_rng)];
   } else {
     for (size_t i = 0; i < num_posts; ++i) {
-      d.post_user_id[i] = static_cast<int64_t>(owner_rng.Below(num_users)) + 1;
+      d.post_user_id[i] = d.user_id[owner_rng.Below(num_users)];
     }
   }
 
@@ -150,9 +150,9 @@ std::vector<int64_t> SampleUserIds(const Dataset& data, size_t n, uint64_t seed)
 
 std::string Describe(const DatasetOptions& options) {
   char buf[128];
-  std::snprintf(buf, sizeof(buf), "users=%lld posts=%lld skew=%g",
+  std::snprintf(buf, sizeof(buf), "users=%lld posts=%lld skew=%g id_stride=%lld",
                 static_cast<long long>(options.users), static_cast<long long>(options.posts),
-                options.skew);
+                options.skew, static_cast<long long>(options.id_stride));
   return buf;
 }
 

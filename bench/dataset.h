@@ -5,13 +5,12 @@
 //   users(id, name, score)
 //   posts(id, user_id, created_at, likes, is_published, title)
 //
-// Ids are 1..users and 1..posts; posts are listed (and inserted) in id order,
-// so "insertion order" and "post id ascending" are the same thing. Each
-// post's user_id is drawn uniformly over the users, or from a Zipf-like
-// distribution when skew > 0 (a fixed pseudo-random user gets rank 1, so the
-// heavy users are spread over the id range). created_at is a shuffled
-// permutation of distinct timestamps: unique, and uncorrelated with the id, so
-// "most recent" really needs the created_at column.
+// Ids are 1..users (times DatasetOptions::id_stride) and 1..posts; posts are listed (and inserted)
+// in id order, so "insertion order" and "post id ascending" are the same thing. Each post's user_id
+// is drawn uniformly over the users, or from a Zipf-like distribution when skew > 0 (a fixed
+// pseudo-random user gets rank 1, so the heavy users are spread over the id range). created_at is a
+// shuffled permutation of distinct timestamps: unique, and uncorrelated with the id, so "most
+// recent" really needs the created_at column.
 //
 // The generator uses its own PRNG and integer-only reductions, never
 // std::*_distribution (whose output differs between standard libraries).
@@ -32,8 +31,16 @@ struct DatasetOptions {
   // 0: user_id uniform over the users. s > 0: P(rank k) ∝ 1 / k^s (Zipf); 1.0
   // gives the busiest user about 8% of all posts at the default size.
   double skew = 0.0;
+  // User ids are n * id_stride for n in 1..users (post user_ids follow):
+  // 1 gives compact ids, kSparseIdStride ids no dense array can cover, as
+  // hashed or externally assigned keys are.
+  int64_t id_stride = 1;
   uint64_t seed = 20240607;
 };
+
+// The stride of the sparse-ids data set (--sparse-ids): a prime, so the ids
+// share no pattern with hash functions or powers of two.
+inline constexpr int64_t kSparseIdStride = 1'000'003;
 
 // The WhereHas predicate: a published post with more than this many likes.
 // likes is 0..100 for about 98% of posts and 101..1000 otherwise, so the
@@ -70,7 +77,8 @@ Dataset MakeDataset(const DatasetOptions& options);
 // a shuffled order, when n >= num_users()).
 std::vector<int64_t> SampleUserIds(const Dataset& data, size_t n, uint64_t seed);
 
-// "users=100000 posts=1000000 skew=0": for logs and benchmark context.
+// "users=100000 posts=1000000 skew=0 id_stride=1": for logs and benchmark
+// context.
 std::string Describe(const DatasetOptions& options);
 
 }  // namespace kin::bench

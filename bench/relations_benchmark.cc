@@ -3,10 +3,13 @@
 // (see bench/peer.h for the operations and their answers).
 //
 //   bazel run --config=opt //bench:relations_benchmark --
-//       [--users=100000] [--posts=1000000] [--skew=0] [benchmark flags]
+//       [--users=100000] [--posts=1000000] [--skew=0] [--sparse-ids]
+//       [benchmark flags]
 //
 // --skew=s > 0 draws post owners from a Zipf(s) distribution instead of
-// uniformly. Each peer is loaded once and kept while its benchmarks run (one
+// uniformly. --sparse-ids (or KIN_BENCH_SPARSE_IDS=1 in the environment)
+// makes user ids n * 1000003 instead of 1..users, so per-parent work
+// cannot lean on compact keys. Each peer is loaded once and kept while its benchmarks run (one
 // peer resident at a time, so memory is measured peer by peer); the load is
 // timed by BM_Load_<Peer>, which also reports the memory the loaded data set
 // holds (heap_MB: malloc'd bytes, rss_MB / peak_rss_MB: resident growth).
@@ -361,9 +364,14 @@ void PrintSummary() {
   }
 }
 
-// Parses and removes --users=, --posts=, --skew= (Google Benchmark leaves
-// flags it does not know in argv). Returns false on a bad value.
+// Parses and removes --users=, --posts=, --skew=, --sparse-ids (Google
+// Benchmark leaves flags it does not know in argv), after the environment's
+// KIN_BENCH_SPARSE_IDS. Returns false on a bad value.
 bool ParseSizeFlags(int* argc, char** argv) {
+  if (const char* env = std::getenv("KIN_BENCH_SPARSE_IDS");
+      env != nullptr && std::strcmp(env, "") != 0 && std::strcmp(env, "0") != 0) {
+    Options().id_stride = kSparseIdStride;
+  }
   int out = 1;
   for (int i = 1; i < *argc; ++i) {
     const char* a = argv[i];
@@ -375,6 +383,8 @@ bool ParseSizeFlags(int* argc, char** argv) {
     } else if (std::strncmp(a, "--posts=", 8) == 0) {
       Options().posts = std::strtoll(a + 8, &end, 10);
       ok = *end == '\0' && Options().posts >= 0;
+    } else if (std::strcmp(a, "--sparse-ids") == 0) {
+      Options().id_stride = kSparseIdStride;
     } else if (std::strncmp(a, "--skew=", 7) == 0) {
       Options().skew = std::strtod(a + 7, &end);
       ok = *end == '\0' && Options().skew >= 0;

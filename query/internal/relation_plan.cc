@@ -173,6 +173,10 @@ absl::StatusOr<RelationHop> RelationHop::Make(const Table& from, const RelationS
     hop.to_strings_ = to->StringColumn(hop.to_key_).data();
   }
   hop.index_ = to->index(hop.to_key_);
+  if (const HashIndex* from_index = from.index(hop.from_key_);
+      from_index != nullptr && from_index->unique()) {
+    hop.from_index_ = from_index;
+  }
   if (hop.index_ == nullptr) {
     // A BelongsTo owner key without an index: index it here, once, in slot
     // order (which is the order a scan would return the rows in).

@@ -118,8 +118,16 @@ class RelationHop {
   // The to-side int64 key column. REQUIRES: key_type() is kInt64.
   const int64_t* to_ints() const { return to_ints_; }
 
+  // The unique index on the from-side key (a HasMany's parent key is
+  // usually the primary key), or nullptr: maps a key to its one from row.
+  const HashIndex* from_unique_index() const { return from_index_; }
+
   // Keys with related rows (for the cost estimate).
   size_t num_keys() const;
+  // Calls f(key, std::span<const RowId> rows) for every to-side key and its
+  // related rows, in no particular order: O(keys + rows), no probe.
+  template <typename F>
+  void ForEachKeyRows(F&& f) const;
   // Calls f(key, n) for every to-side key and its number of related rows,
   // in no particular order: O(keys). `key` is an int64_t or an
   // absl::string_view, by key_type().
@@ -150,6 +158,7 @@ class RelationHop {
   const std::string* from_strings_ = nullptr;
   const std::string* to_strings_ = nullptr;
   const HashIndex* index_ = nullptr;         // on to_key_, when it has one
+  const HashIndex* from_index_ = nullptr;    // on from_key_, when unique
   std::shared_ptr<const LocalIndex> local_;  // otherwise
   // A scoped BelongsTo: per from-slot, key not NULL and row inside the
   // scope; from_validity_ points at it.
@@ -157,13 +166,20 @@ class RelationHop {
 };
 
 template <typename F>
-void RelationHop::ForEachKeyCount(F&& f) const {
+void RelationHop::ForEachKeyRows(F&& f) const {
   if (index_ != nullptr) {
-    index_->ForEachKey([&](auto key, std::span<const RowId> rows) { f(key, rows.size()); });
+    index_->ForEachKey(f);
     return;
   }
-  for (const auto& [key, rows] : local_->ints) f(key, rows.size());
-  for (const auto& [key, rows] : local_->strings) f(absl::string_view(key), rows.size());
+  for (const auto& [key, rows] : local_->ints) f(key, std::span<const RowId>(rows));
+  for (const auto& [key, rows] : local_->strings) {
+    f(absl::string_view(key), std::span<const RowId>(rows));
+  }
+}
+
+template <typename F>
+void RelationHop::ForEachKeyCount(F&& f) const {
+  ForEachKeyRows([&](auto key, std::span<const RowId> rows) { f(key, rows.size()); });
 }
 
 // Which callback a related query came from: decides what it may record.
@@ -235,7 +251,11 @@ size_t VisitedRows(HopPlan plan, size_t rows, const RelationHop& hop, const Comp
 
 // Dense slots for the keys of a set of `from` rows, so that a scan of the
 // related table can accumulate per key: key - min when the int64 keys are
-// compact, else a hash map from key to slot.
+// compact; else, when the from key is unique and indexed (a parent's
+// primary key) and the rows are a good part of the table, the from row's
+// own slot, so per-parent state is an array whatever the keys look like
+// and reading a parent's result needs no probe; else a hash map from key to
+// slot.
 class KeySlots {
  public:
   // Slots for the keys of `rows`.
@@ -256,10 +276,12 @@ class KeySlots {
   // The slot of a key; -1 when no from row has it.
   int64_t Slot(int64_t key) const {
     if (mode_ == Mode::kDense) return Dense(key);
+    if (mode_ == Mode::kRow) return RowOf(hop_->from_unique_index()->Find(key));
     auto it = ints_.find(key);
     return it == ints_.end() ? int64_t{-1} : static_cast<int64_t>(it->second);
   }
   int64_t Slot(absl::string_view key) const {
+    if (mode_ == Mode::kRow) return RowOf(hop_->from_unique_index()->Find(key));
     auto it = strings_.find(key);
     return it == strings_.end() ? int64_t{-1} : static_cast<int64_t>(it->second);
   }
@@ -270,6 +292,8 @@ class KeySlots {
     switch (mode_) {
       case Mode::kDense:
         return Dense(hop_->FromInt(row));
+      case Mode::kRow:
+        return row.value;
       case Mode::kInt: {
         auto it = ints_.find(hop_->FromInt(row));
         return it == ints_.end() ? int64_t{-1} : static_cast<int64_t>(it->second);
@@ -288,6 +312,9 @@ class KeySlots {
     switch (mode_) {
       case Mode::kDense:
         return Dense(hop_->ToInt(row));
+      case Mode::kRow:
+        return hop_->key_type() == Type::kInt64 ? Slot(hop_->ToInt(row))
+                                                : Slot(hop_->ToString(row));
       case Mode::kInt: {
         auto it = ints_.find(hop_->ToInt(row));
         return it == ints_.end() ? int64_t{-1} : static_cast<int64_t>(it->second);
@@ -301,13 +328,28 @@ class KeySlots {
   }
 
  private:
-  enum class Mode : uint8_t { kDense, kInt, kString };
+  enum class Mode : uint8_t { kDense, kRow, kInt, kString };
+
+  // Whether slots can be the from rows' own (Mode::kRow) for `n` rows: a
+  // unique index finds a key's row, and an array over every from slot is
+  // not much larger than one over the rows.
+  bool RowSlotsFit(size_t n) const {
+    return hop_->from_unique_index() != nullptr && 4 * n >= hop_->from().slot_count();
+  }
+  void UseRowSlots() {
+    mode_ = Mode::kRow;
+    size_ = hop_->from().slot_count();
+  }
+  static int64_t RowOf(std::span<const RowId> found) {
+    return found.empty() ? int64_t{-1} : static_cast<int64_t>(found[0].value);
+  }
 
   // `each(f)` calls f(RowId) for each of the `n` rows.
   template <typename Each>
   void Build(size_t n, Each&& each) {
     const RelationHop& hop = *hop_;
     if (hop.key_type() == Type::kString) {
+      if (RowSlotsFit(n)) return UseRowSlots();
       mode_ = Mode::kString;
       strings_.reserve(n);
       each([&](RowId r) {
@@ -335,6 +377,7 @@ class KeySlots {
       size_ = any ? static_cast<size_t>(span) + 1 : 0;
       return;
     }
+    if (RowSlotsFit(n)) return UseRowSlots();
     mode_ = Mode::kInt;
     ints_.reserve(n);
     each([&](RowId r) {
@@ -371,6 +414,23 @@ inline void ScanRelated(const RelationHop& hop, const CompiledQuery* filter, con
       if (valid != nullptr && !Bit(valid, r.value)) return;
       const uint64_t off = static_cast<uint64_t>(keys[r.value]) - min;
       if (off < size) add(static_cast<size_t>(off), r);
+    });
+    return;
+  }
+  if (filter == nullptr) {
+    // Every related row accumulates: each key's slot found once, through
+    // the related index's entries, instead of a probe per related row;
+    // then the scan reads an array (and adds in slot order, as above).
+    constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
+    std::vector<uint32_t> slot_of(hop.to().slot_count(), kNone);
+    hop.ForEachKeyRows([&](auto key, std::span<const RowId> rows) {
+      const int64_t s = slots.Slot(key);
+      if (s < 0) return;
+      for (RowId r : rows) slot_of[r.value] = static_cast<uint32_t>(s);
+    });
+    ForEachLive(hop.to(), [&](RowId r) {
+      const uint32_t s = slot_of[r.value];
+      if (s != kNone) add(static_cast<size_t>(s), r);
     });
     return;
   }

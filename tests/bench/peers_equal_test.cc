@@ -108,13 +108,20 @@ void ExpectAnswers(Peer& peer, const Dataset& data, const Reference& ref) {
   }
 }
 
-class PeersEqualTest : public testing::TestWithParam<double> {
+// A data set's shape: owner skew and user id stride.
+struct Shape {
+  double skew = 0;
+  int64_t id_stride = 1;
+};
+
+class PeersEqualTest : public testing::TestWithParam<Shape> {
  protected:
-  static Dataset Make(double skew) {
+  static Dataset Make(Shape shape) {
     DatasetOptions options;
     options.users = 500;
     options.posts = 5000;
-    options.skew = skew;
+    options.skew = shape.skew;
+    options.id_stride = shape.id_stride;
     return MakeDataset(options);
   }
 };
@@ -173,12 +180,24 @@ TEST(DatasetTest, DeterministicAndShaped) {
   int busiest = 0;
   for (const auto& [u, n] : per_user) busiest = std::max(busiest, n);
   EXPECT_GT(busiest, 5000 / 20);  // Zipf(1) over 500: the top user has ~15%
+
+  // Sparse ids: the same owners, each id times the stride.
+  options.skew = 0;
+  options.id_stride = kSparseIdStride;
+  const Dataset sparse = MakeDataset(options);
+  ASSERT_EQ(sparse.post_user_id.size(), a.post_user_id.size());
+  for (size_t i = 0; i < a.post_user_id.size(); ++i) {
+    ASSERT_EQ(sparse.post_user_id[i], a.post_user_id[i] * kSparseIdStride);
+  }
+  EXPECT_EQ(sparse.user_id.back(), 500 * kSparseIdStride);
 }
 
-INSTANTIATE_TEST_SUITE_P(UniformAndSkewed, PeersEqualTest, testing::Values(0.0, 1.0),
-                         [](const testing::TestParamInfo<double>& info) {
-                           return info.param == 0.0 ? std::string("Uniform")
-                                                    : std::string("Skewed");
+INSTANTIATE_TEST_SUITE_P(Shapes, PeersEqualTest,
+                         testing::Values(Shape{0.0, 1}, Shape{1.0, 1}, Shape{0.0, kSparseIdStride},
+                                         Shape{1.0, kSparseIdStride}),
+                         [](const testing::TestParamInfo<Shape>& info) {
+                           return std::string(info.param.skew == 0.0 ? "Uniform" : "Skewed") +
+                                  (info.param.id_stride == 1 ? "" : "SparseIds");
                          });
 
 }  // namespace
