@@ -63,6 +63,14 @@ std::string LoadedLayout(const Engine& engine) {
   return Layout(loaded->engine);
 }
 
+// The layout is `want`, a load of the same data builds the same one, and
+// the indexes hold exactly the rows.
+void ExpectLayout(const Engine& engine, const std::string& want) {
+  EXPECT_EQ(Layout(engine), want);
+  EXPECT_EQ(Layout(engine), LoadedLayout(engine));
+  EXPECT_OK(engine.CheckConsistency());
+}
+
 RowBatch Batch(std::vector<int64_t> user_ids, int64_t first_like) {
   std::vector<int64_t> likes(user_ids.size());
   for (size_t i = 0; i < likes.size(); ++i) likes[i] = first_like + static_cast<int64_t>(i);
@@ -74,20 +82,16 @@ RowBatch Batch(std::vector<int64_t> user_ids, int64_t first_like) {
 TEST(BulkIndexLayoutTest, InsertBatchBuildsWhatALoadBuilds) {
   Engine engine = MakeEngine();
   ASSERT_OK(engine.InsertBatch("posts", Batch(UserIds(25'000, kUsers, 1, 7), 0)).status());
-  EXPECT_EQ(Layout(engine), "id:dense user_id:dense likes:dense ");
-  EXPECT_EQ(Layout(engine), LoadedLayout(engine));
-  EXPECT_OK(engine.CheckConsistency());
+  ExpectLayout(engine, "id:dense user_id:dense likes:dense ");
 }
 
 TEST(BulkIndexLayoutTest, ASecondBatchIntoAHashedIndexEndsDense) {
   Engine engine = MakeEngine();
   // A first batch of one large key: hashed, as a load of it would be too.
   ASSERT_OK(engine.InsertBatch("posts", Batch({kUsers}, 0)).status());
-  EXPECT_EQ(Layout(engine), LoadedLayout(engine));
+  ExpectLayout(engine, "id:dense user_id:hashed likes:dense ");
   ASSERT_OK(engine.InsertBatch("posts", Batch(UserIds(25'000, kUsers, 1, 11), 1)).status());
-  EXPECT_EQ(Layout(engine), "id:dense user_id:dense likes:dense ");
-  EXPECT_EQ(Layout(engine), LoadedLayout(engine));
-  EXPECT_OK(engine.CheckConsistency());
+  ExpectLayout(engine, "id:dense user_id:dense likes:dense ");
 }
 
 TEST(BulkIndexLayoutTest, InsertManyBuildsWhatALoadBuilds) {
@@ -98,16 +102,13 @@ TEST(BulkIndexLayoutTest, InsertManyBuildsWhatALoadBuilds) {
     rows.push_back({{"user_id", users[i]}, {"likes", static_cast<int64_t>(i)}});
   }
   ASSERT_OK(engine.InsertMany("posts", rows).status());
-  EXPECT_EQ(Layout(engine), "id:dense user_id:dense likes:dense ");
-  EXPECT_EQ(Layout(engine), LoadedLayout(engine));
-  EXPECT_OK(engine.CheckConsistency());
+  ExpectLayout(engine, "id:dense user_id:dense likes:dense ");
 }
 
 TEST(BulkIndexLayoutTest, SparseKeysStayHashedAsALoadLeavesThem) {
   Engine engine = MakeEngine();
   ASSERT_OK(engine.InsertBatch("posts", Batch(UserIds(12'000, kUsers, 1'000'003, 17), 0)).status());
-  EXPECT_EQ(Layout(engine), "id:dense user_id:hashed likes:dense ");
-  EXPECT_EQ(Layout(engine), LoadedLayout(engine));
+  ExpectLayout(engine, "id:dense user_id:hashed likes:dense ");
 }
 
 TEST(BulkIndexLayoutTest, RollbackRestoresTheExactState) {
