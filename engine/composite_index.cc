@@ -134,11 +134,7 @@ std::string CompositeIndex::DebugString() const {
   std::string out;
   std::vector<uint32_t> group;
   std::string key;
-  auto flush = [&]() {
-    if (group.empty()) return;
-    absl::StrAppend(&out, out.empty() ? "" : " ", key, "->[", absl::StrJoin(group, ","), "]");
-    group.clear();
-  };
+  auto flush = [&]() { AppendKeyGroup(&out, key, &group); };
   uint32_t prev = 0;
   bool first = true;
   for (uint32_t s : slots_) {

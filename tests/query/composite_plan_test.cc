@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "kin/database.h"
 #include "kin/query.h"
+#include "tests/query/fixture.h"
 #include "tests/testing/status_matchers.h"
 
 namespace kin {
@@ -37,10 +38,7 @@ Schema Players(bool guild_index) {
 std::vector<int64_t> Ids(const Query& q) {
   absl::StatusOr<ResultSet> rows = q.Get();
   EXPECT_TRUE(rows.ok()) << rows.status();
-  std::vector<int64_t> out;
-  if (!rows.ok()) return out;
-  for (const ResultRow& r : *rows) out.push_back(r.Get("id")->AsInt64());
-  return out;
+  return rows.ok() ? test::Column(*rows) : std::vector<int64_t>{};
 }
 
 std::string Explain(const Query& q) {
