@@ -71,6 +71,10 @@ class KinLeaderboard : public LeaderboardPeer {
                                          .Int64("score", NotNull(), Ordered())
                                          .Int64("created_at", NotNull(), Ordered())
                                          .Int64("guild", NotNull(), Indexed())));
+    // GuildTop10 walks (guild, score) within one guild, as SQLite walks its
+    // players(guild, score); created before the rows so the batch builds it
+    // in bulk.
+    Check(db_.CreateIndex("players", {"guild", "score"}, IndexKind::kOrdered));
     Check(db_.InsertBatch("players", RowBatch()
                                          .Int64("id", p.id)
                                          .Int64("score", p.score)

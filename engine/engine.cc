@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include <algorithm>
 #include <atomic>
 #include <utility>
 
@@ -169,6 +170,39 @@ absl::Status Engine::CreateIndex(absl::string_view table, absl::string_view colu
                                                    TypeName(type)));
   }
   t->EnsureIndex(id);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::CreateIndex(absl::string_view table,
+                                 std::span<const absl::string_view> columns, IndexKind kind) {
+  KIN_RETURN_IF_ERROR(CheckNoTransaction(absl::StrCat("create index on '", table, "'")));
+  Table* t = MutableTable(table);
+  if (t == nullptr) return errors::UnknownTable(table);
+  if (kind != IndexKind::kOrdered) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("table '", table,
+                     "': a composite index must be ordered (IndexKind::kOrdered); hash indexes "
+                     "take one column"));
+  }
+  if (columns.size() < CompositeIndex::kMinColumns ||
+      columns.size() > CompositeIndex::kMaxColumns) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "table '", table, "': a composite index needs 2 or 3 columns, got ", columns.size()));
+  }
+  std::vector<ColumnId> ids;
+  for (absl::string_view name : columns) {
+    KIN_ASSIGN_OR_RETURN(ColumnId id, t->GetColumn(name));
+    if (std::find(ids.begin(), ids.end(), id) != ids.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("table '", table, "': composite index names column '", name, "' twice"));
+    }
+    ids.push_back(id);
+  }
+  if (const CompositeIndex* existing = t->FindCompositeIndex(ids); existing != nullptr) {
+    return absl::AlreadyExistsError(absl::StrCat("table '", table, "': composite index ",
+                                                 t->CompositeName(*existing), " already exists"));
+  }
+  t->AddCompositeIndex(std::move(ids));
   return absl::OkStatus();
 }
 

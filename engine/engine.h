@@ -82,6 +82,14 @@ class Engine {
   // (schema changes are not transactional); nothing changes on error.
   absl::Status CreateIndex(absl::string_view table, absl::string_view column,
                            IndexKind kind = IndexKind::kHash);
+  // Adds a composite ordered index on 2 or 3 columns (CompositeIndex),
+  // built from the rows. NotFound for an unknown table; InvalidArgument for
+  // an unknown or repeated column, a column count other than 2 or 3, or
+  // kHash; AlreadyExists when an index on these columns (in this order)
+  // exists; FailedPrecondition inside a transaction. Nothing changes on
+  // error.
+  absl::Status CreateIndex(absl::string_view table, std::span<const absl::string_view> columns,
+                           IndexKind kind);
 
   // --- rows ---
   absl::StatusOr<Row> Insert(absl::string_view table, const Attrs& attrs);

@@ -21,6 +21,12 @@ size_t BtreeBytes(size_t n) {
 
 }  // namespace
 
+void AppendKeyGroup(std::string* out, absl::string_view key, std::vector<uint32_t>* slots) {
+  if (slots->empty()) return;
+  absl::StrAppend(out, out->empty() ? "" : " ", key, "->[", absl::StrJoin(*slots, ","), "]");
+  slots->clear();
+}
+
 OrderedIndex::OrderedIndex(ColumnId column, Type type) : column_(column), type_(type) {
   switch (type) {
     case Type::kInt64:
@@ -162,11 +168,7 @@ std::string OrderedIndex::DebugString() const {
   std::string out;
   std::vector<uint32_t> group;
   std::string key;
-  auto flush = [&]() {
-    if (group.empty()) return;
-    absl::StrAppend(&out, out.empty() ? "" : " ", key, "->[", absl::StrJoin(group, ","), "]");
-    group.clear();
-  };
+  auto flush = [&]() { AppendKeyGroup(&out, key, &group); };
   if (!nulls_.empty()) {
     key = "NULL";
     group.assign(nulls_.begin(), nulls_.end());

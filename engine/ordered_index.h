@@ -25,8 +25,10 @@
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 #include "absl/container/btree_set.h"
+#include "absl/strings/string_view.h"
 #include "kin/ids.h"
 #include "kin/value.h"
 
@@ -105,6 +107,10 @@ class OrderedIndex {
   std::variant<Int64Set, DoubleSet, StringSet> keys_;
   absl::btree_set<uint32_t> nulls_;
 };
+
+// DebugString's groups: appends "key->[slots]" to `out` (after a space
+// unless `out` is empty) and clears `slots`; nothing when `slots` is empty.
+void AppendKeyGroup(std::string* out, absl::string_view key, std::vector<uint32_t>* slots);
 
 // --- implementation of the templates ---
 

@@ -147,6 +147,32 @@ absl::Status Schema::Validate(absl::string_view table) const {
     return absl::InvalidArgumentError(
         absl::StrCat("table '", table, "': more than one primary key"));
   }
+  for (size_t i = 0; i < composites_.size(); ++i) {
+    const std::vector<ColumnId>& index = composites_[i];
+    if (index.size() < 2 || index.size() > 3) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "table '", table, "': a composite index needs 2 or 3 columns, not ", index.size()));
+    }
+    for (size_t j = 0; j < index.size(); ++j) {
+      if (index[j].value >= columns_.size()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "table '", table, "': composite index names column number ", index[j].value));
+      }
+      for (size_t k = 0; k < j; ++k) {
+        if (index[k] == index[j]) {
+          return absl::InvalidArgumentError(absl::StrCat("table '", table,
+                                                         "': composite index repeats column '",
+                                                         columns_[index[j].value].name, "'"));
+        }
+      }
+    }
+    for (size_t k = 0; k < i; ++k) {
+      if (composites_[k] == index) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("table '", table, "': composite index defined twice"));
+      }
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -81,6 +81,11 @@ Table::Table(std::string name, Schema schema) : name_(std::move(name)), schema_(
       any_ordered_ = true;
     }
   }
+  in_composite_.assign(n, 0);
+  for (const std::vector<ColumnId>& columns : schema_.composite_indexes()) {
+    composites_.push_back(std::make_unique<CompositeIndex>(this, columns));
+    for (ColumnId c : columns) in_composite_[c.value] = 1;
+  }
   if (n <= kMaxLinearColumns) {
     name_keys_.reserve(n);
     for (size_t i = 0; i < n; ++i) {
@@ -324,6 +329,7 @@ void Table::IndexRow(RowId id) {
   if (any_ordered_) {
     for (size_t i = 0; i < ordered_.size(); ++i) OrderedInsert(id, ColumnId(i));
   }
+  CompositeInsertRow(id);
 }
 
 RowId Table::ApplyInsert(std::vector<internal::UndoEntry>* log) {
@@ -421,8 +427,10 @@ bool Table::ApplyUpdate(RowId id, std::vector<internal::UndoEntry>* log) {
     HashIndex* idx = indexes_[column.value].get();
     if (idx != nullptr && !old.is_null()) position = idx->Remove(old, id);
     OrderedErase(id, column);
+    CompositeErase(id, column);
     WriteCell(id, column, value);
     OrderedInsert(id, column);
+    CompositeInsert(id, column);
     if (idx != nullptr && !value.is_null()) idx->Add(value, id);
     if (column == primary_key() && pk.auto_increment && value.AsInt64() >= next_auto_increment_ &&
         value.AsInt64() < std::numeric_limits<int64_t>::max()) {
@@ -441,6 +449,7 @@ void Table::Delete(RowId id, std::vector<internal::UndoEntry>* log) {
   e.kind = internal::UndoEntry::Kind::kDelete;
   e.table = this;
   e.row = id;
+  CompositeEraseRow(id);
   for (size_t i = 0; i < columns_.size(); ++i) {
     ColumnId column(static_cast<uint32_t>(i));
     Value old = GetValue(id, column);
@@ -464,6 +473,7 @@ void Table::Undo(const internal::UndoEntry& e) {
   RowId id = e.row;
   switch (e.kind) {
     case internal::UndoEntry::Kind::kInsert: {
+      CompositeEraseRow(id);
       for (size_t i = 0; i < columns_.size(); ++i) {
         ColumnId column(static_cast<uint32_t>(i));
         if (indexes_[i] != nullptr && !IsNull(id, column)) {
@@ -508,6 +518,7 @@ void Table::Undo(const internal::UndoEntry& e) {
         }
         OrderedInsert(id, cell.column);
       }
+      CompositeInsertRow(id);
       live_.Set(id.value, true);
       ++live_count_;
       break;
@@ -522,8 +533,10 @@ void Table::Undo(const internal::UndoEntry& e) {
           idx->Remove(GetValue(id, it->column), id);
         }
         OrderedErase(id, it->column);
+        CompositeErase(id, it->column);
         WriteCell(id, it->column, it->old_value);
         OrderedInsert(id, it->column);
+        CompositeInsert(id, it->column);
         if (idx != nullptr && !it->old_value.is_null()) {
           idx->InsertAt(it->old_value, id, it->index_position);
         }
@@ -553,6 +566,23 @@ void Table::EnsureOrderedIndex(ColumnId column) {
   any_ordered_ = true;
 }
 
+void Table::AddCompositeIndex(std::vector<ColumnId> columns) {
+  schema_.AddCompositeIndex(columns);
+  for (ColumnId c : columns) in_composite_[c.value] = 1;
+  auto idx = std::make_unique<CompositeIndex>(this, std::move(columns));
+  idx->Build();
+  composites_.push_back(std::move(idx));
+}
+
+const CompositeIndex* Table::FindCompositeIndex(std::span<const ColumnId> columns) const {
+  for (const auto& c : composites_) {
+    if (std::equal(c->columns().begin(), c->columns().end(), columns.begin(), columns.end())) {
+      return c.get();
+    }
+  }
+  return nullptr;
+}
+
 void Table::Drop() {
   ++write_version_;
   for (size_t i = 0; i < columns_.size(); ++i) {
@@ -561,6 +591,7 @@ void Table::Drop() {
     indexes_[i].reset();
     ordered_[i].reset();
   }
+  composites_.clear();
   live_ = Bitmap();
   // Old handles compare their generation only after the live bit, which is
   // now clear for every slot: they all read as stale.
@@ -684,6 +715,7 @@ absl::Status Table::Restore(TableImage image) {
   for (auto& ordered : ordered_) {
     if (ordered != nullptr) ordered->Build(*this);
   }
+  for (auto& composite : composites_) composite->Build();
   const ColumnSpec& pk = schema_.column(primary_key());
   if (pk.auto_increment) {
     for (int64_t key : Int64Column(primary_key())) {
@@ -694,6 +726,15 @@ absl::Status Table::Restore(TableImage image) {
 }
 
 // --- introspection ---
+
+std::string Table::CompositeName(const CompositeIndex& index) const {
+  return absl::StrCat("(",
+                      absl::StrJoin(index.columns(), ", ",
+                                    [&](std::string* out, ColumnId c) {
+                                      absl::StrAppend(out, schema_.column(c).name);
+                                    }),
+                      ")");
+}
 
 std::string Table::DebugString() const {
   std::string out = absl::StrCat("table ", name_, "\n");
@@ -728,6 +769,9 @@ std::string Table::DebugString() const {
     absl::StrAppend(&out, "  ordered index ", schema_.columns()[i].name, ": ",
                     ordered_[i]->DebugString(), "\n");
   }
+  for (const auto& c : composites_) {
+    absl::StrAppend(&out, "  composite index ", CompositeName(*c), ": ", c->DebugString(), "\n");
+  }
   return out;
 }
 
@@ -749,6 +793,7 @@ size_t Table::MemoryBytes() const {
     if (indexes_[i] != nullptr) bytes += indexes_[i]->MemoryBytes();
     if (ordered_[i] != nullptr) bytes += ordered_[i]->MemoryBytes();
   }
+  for (const auto& c : composites_) bytes += c->MemoryBytes();
   return bytes;
 }
 
@@ -793,6 +838,14 @@ absl::Status Table::CheckConsistency() const {
     if (fresh.DebugString() != ordered_[i]->DebugString()) {
       return absl::InternalError(absl::StrCat(QualifiedName(name_, schema_.columns()[i].name),
                                               ": ordered index differs from the rows"));
+    }
+  }
+  for (const auto& c : composites_) {
+    CompositeIndex fresh(this, c->columns());
+    fresh.Build();
+    if (fresh.DebugString() != c->DebugString()) {
+      return absl::InternalError(
+          absl::StrCat(name_, ": composite index ", CompositeName(*c), " differs from the rows"));
     }
   }
   return absl::OkStatus();

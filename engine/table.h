@@ -18,6 +18,7 @@
 #ifndef KIN_ENGINE_TABLE_H_
 #define KIN_ENGINE_TABLE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -31,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "engine/bitmap.h"
+#include "engine/composite_index.h"
 #include "engine/hash_index.h"
 #include "engine/ordered_index.h"
 #include "engine/undo_log.h"
@@ -177,6 +179,14 @@ class Table {
   // The ordered index on a column (Ordered(), CreateIndex(kOrdered)), or
   // nullptr. Valid until the next write to the table.
   const OrderedIndex* ordered_index(ColumnId column) const { return ordered_[column.value].get(); }
+  // The composite ordered indexes (CreateIndex with a column list), in
+  // creation order, and the one on exactly `columns` (in that order), or
+  // nullptr. Valid until the next write to the table.
+  std::span<const std::unique_ptr<CompositeIndex>> composite_indexes() const { return composites_; }
+  const CompositeIndex* FindCompositeIndex(std::span<const ColumnId> columns) const;
+  // "(guild, score)": the index's column names, as DebugString and Explain
+  // print them.
+  std::string CompositeName(const CompositeIndex& index) const;
   // Checked: InvalidArgument for an unknown or unindexed column or a key of
   // the wrong type. A NULL key matches nothing.
   absl::StatusOr<std::span<const RowId>> Children(absl::string_view column, const Value& key) const;
@@ -255,6 +265,10 @@ class Table {
   // Adds an ordered index on `column` built from the rows (no-op if there
   // is one) and marks the schema.
   void EnsureOrderedIndex(ColumnId column);
+  // Adds a composite ordered index on `columns` built from the rows and
+  // records it in the schema. REQUIRES: valid (2 or 3 distinct columns)
+  // and not already present.
+  void AddCompositeIndex(std::vector<ColumnId> columns);
   // Frees every row and index (DropTable); see dropped().
   void Drop();
   // Replaces the state (snapshot load). Validates sizes and key uniqueness,
@@ -276,6 +290,32 @@ class Table {
   }
   void OrderedInsert(RowId id, ColumnId column) {
     if (ordered_[column.value] != nullptr) ordered_[column.value]->Insert(*this, id);
+  }
+
+  // Composite indexes read every one of their cells: CompositeErase before
+  // a cell of `column` changes, CompositeInsert after; the *Row forms for a
+  // whole row (insert, delete and their undo), with all its cells in place.
+  void CompositeErase(RowId id, ColumnId column) {
+    if (in_composite_[column.value] == 0) return;
+    for (const auto& c : composites_) {
+      if (std::find(c->columns().begin(), c->columns().end(), column) != c->columns().end()) {
+        c->Erase(id);
+      }
+    }
+  }
+  void CompositeInsert(RowId id, ColumnId column) {
+    if (in_composite_[column.value] == 0) return;
+    for (const auto& c : composites_) {
+      if (std::find(c->columns().begin(), c->columns().end(), column) != c->columns().end()) {
+        c->Insert(id);
+      }
+    }
+  }
+  void CompositeEraseRow(RowId id) {
+    for (const auto& c : composites_) c->Erase(id);
+  }
+  void CompositeInsertRow(RowId id) {
+    for (const auto& c : composites_) c->Insert(id);
   }
 
   std::string name_;
@@ -318,6 +358,8 @@ class Table {
   std::vector<std::unique_ptr<HashIndex>> indexes_;     // per column, may be null
   std::vector<std::unique_ptr<OrderedIndex>> ordered_;  // per column, may be null
   bool any_ordered_ = false;                            // some column has an ordered index
+  std::vector<std::unique_ptr<CompositeIndex>> composites_;
+  std::vector<uint8_t> in_composite_;  // per column: 1 if some composite index reads it
   size_t live_count_ = 0;
   int64_t next_auto_increment_ = 1;
 

@@ -219,6 +219,15 @@ absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::
       }
     }
   }
+  for (const auto& composite : composites_) {
+    if (composite->size() == 0) {
+      composite->Build();  // bulk, as the ordered indexes above
+    } else {
+      for (uint32_t slot = first_slot; slot < first_slot + rows; ++slot) {
+        composite->Insert(RowId(slot));
+      }
+    }
+  }
   if (log != nullptr) {
     internal::UndoEntry e;
     e.kind = internal::UndoEntry::Kind::kBatch;
@@ -266,6 +275,7 @@ void Table::UndoBatch(const internal::UndoEntry& e) {
   // The batch's rows sit at the end of every index list (later writes were
   // undone first), so removing them back to front is O(1) each.
   for (uint32_t slot = end; slot-- > first;) {
+    CompositeEraseRow(RowId(slot));
     for (size_t i = 0; i < indexes_.size(); ++i) {
       ColumnId column(static_cast<uint32_t>(i));
       if (indexes_[i] != nullptr && !IsNull(RowId(slot), column)) {

@@ -58,6 +58,20 @@ absl::Status Database::CreateIndex(std::string_view table, std::string_view colu
   return engine_->CreateIndex(Sv(table), Sv(column), kind);
 }
 
+absl::Status Database::CreateIndex(std::string_view table,
+                                   std::initializer_list<std::string_view> columns,
+                                   IndexKind kind) {
+  std::vector<absl::string_view> names;
+  for (std::string_view c : columns) names.push_back(Sv(c));
+  return engine_->CreateIndex(Sv(table), names, kind);
+}
+
+absl::Status Database::CreateIndex(std::string_view table, std::span<const std::string> columns,
+                                   IndexKind kind) {
+  std::vector<absl::string_view> names(columns.begin(), columns.end());
+  return engine_->CreateIndex(Sv(table), names, kind);
+}
+
 std::vector<std::string> Database::TableNames() const { return engine_->TableNames(); }
 
 const Table* Database::FindTable(std::string_view table) const {

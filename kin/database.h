@@ -33,6 +33,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -81,6 +82,21 @@ class Database {
   // Adds an index on an existing column (filled from the rows present).
   absl::Status CreateIndex(std::string_view table, std::string_view column,
                            IndexKind kind = IndexKind::kHash);
+  // Adds a composite ordered index over 2 or 3 columns of any type, in
+  // lexicographic order with NULLs first in each component, for example
+  // CreateIndex("players", {"guild", "score"}, IndexKind::kOrdered). The
+  // planner walks it for an equality prefix then OrderBy + Limit or a range
+  // on the next column (see kin/query.h). Maintained by every write, undone
+  // by rollback, saved in snapshots (format 4) and rebuilt on load.
+  // Errors, the database unchanged: NotFound for an unknown table;
+  // InvalidArgument for an unknown or repeated column, fewer than 2 or more
+  // than 3 columns, or kind kHash (composite indexes are ordered only);
+  // AlreadyExists when the table has an index on these columns in this
+  // order; FailedPrecondition inside a transaction. Cost O(n log n).
+  absl::Status CreateIndex(std::string_view table, std::initializer_list<std::string_view> columns,
+                           IndexKind kind);
+  absl::Status CreateIndex(std::string_view table, std::span<const std::string> columns,
+                           IndexKind kind);
   std::vector<std::string> TableNames() const;
   // The native read path (spans over columns, index probes): engine/table.h,
   // which is internal and may change between releases. nullptr if absent.

@@ -55,8 +55,13 @@
 //   OrderBy whose first key has an ordered index, with a Limit, walks the
 //   index in order and stops after offset + limit matches (unless a probe or
 //   range is expected to be cheaper); Min / Max of such a column with no
-//   filter read one end of it. Otherwise the table is scanned. Explain()
-//   shows the choice.
+//   filter read one end of it. A composite ordered index (CreateIndex(table,
+//   {a, b[, c]}, kOrdered)) serves an equality prefix ANDed at the top level
+//   on its leading columns followed by OrderBy(next column) + Limit (a walk
+//   of the prefix that stops after offset + limit matches, ties by slot) or
+//   by a range on the next column (rows then come in index order); the
+//   other conditions filter its rows. Otherwise the table is scanned.
+//   Explain() shows the choice (and names a composite index's columns).
 // - Count, Aggregate and Paginate's total count every matching row,
 //   ignoring OrderBy / Limit / Offset (as SQL's COUNT(*)).
 //

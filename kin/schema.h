@@ -138,17 +138,25 @@ class Schema {
   void MarkIndexed(ColumnId id) { columns_[id.value].indexed = true; }
   // Marks a column as carrying an ordered index (Engine::CreateIndex).
   void MarkOrdered(ColumnId id) { columns_[id.value].ordered = true; }
+  // Composite ordered indexes (CreateIndex with a list of 2 or 3 columns),
+  // each as its columns in key order, in creation order. Validate() checks
+  // them (known, distinct columns, 2 or 3 of them, no index twice).
+  const std::vector<std::vector<ColumnId>>& composite_indexes() const { return composites_; }
+  void AddCompositeIndex(std::vector<ColumnId> columns) {
+    composites_.push_back(std::move(columns));
+  }
   // The primary key column. REQUIRES: Validate() passed.
   ColumnId primary_key() const { return primary_key_; }
 
   friend bool operator==(const Schema& a, const Schema& b) {
-    return a.columns_ == b.columns_ && a.error_ == b.error_;
+    return a.columns_ == b.columns_ && a.composites_ == b.composites_ && a.error_ == b.error_;
   }
 
  private:
   Schema& Add(std::string name, Type type, std::initializer_list<ColumnOption> opts);
 
   std::vector<ColumnSpec> columns_;
+  std::vector<std::vector<ColumnId>> composites_;
   absl::flat_hash_map<std::string, ColumnId> by_name_;
   ColumnId primary_key_;
   std::string error_;  // deferred builder error (unknown type name)

@@ -520,6 +520,13 @@ void EncodeTable(Writer& w, const Table& t) {
     w.U32(column);
     w.Array(std::span<const uint32_t>(order));
   }
+  // Version 4 on: composite index definitions (rebuilt from the rows).
+  const auto& composites = t.schema().composite_indexes();
+  w.U32(static_cast<uint32_t>(composites.size()));
+  for (const std::vector<ColumnId>& columns : composites) {
+    w.U32(static_cast<uint32_t>(columns.size()));
+    for (ColumnId c : columns) w.U32(c.value);
+  }
 }
 
 ColumnSpec DecodeColumnSpec(Reader& r) {
@@ -679,6 +686,25 @@ absl::Status DecodeTable(Reader& r, Engine& engine, uint64_t& rows_left, const L
     }
     image.index_order[column] = std::move(order);
   }
+  if (r.version() >= 4 && r.status().ok()) {
+    // Each definition is at least its count and two columns (12 bytes).
+    uint32_t num_composites = r.U32("composite index count");
+    if (r.CheckCount("composite index count", num_composites, 12)) {
+      for (uint32_t i = 0; i < num_composites && r.status().ok(); ++i) {
+        uint32_t width = r.U32("composite index width");
+        if (r.status().ok() && (width < 2 || width > 3)) {
+          r.Fail(absl::StrCat("composite index of ", width, " columns"));
+          break;
+        }
+        std::vector<ColumnId> columns;
+        for (uint32_t j = 0; j < width && r.status().ok(); ++j) {
+          columns.push_back(ColumnId(r.U32("composite index column")));
+        }
+        // Schema::Validate (in RestoreTable) checks the columns.
+        schema.AddCompositeIndex(std::move(columns));
+      }
+    }
+  }
   KIN_RETURN_IF_ERROR(r.status());
   if (!DeadSlotsClean(image)) {
     r.Fail("a deleted slot holds data");
@@ -831,11 +857,12 @@ absl::Status EncodePayload(const Engine& engine, const RelationCatalog& relation
 absl::StatusOr<SnapshotContents> DecodePayload(absl::string_view payload, uint32_t version,
                                                const LoadOptions& options,
                                                absl::string_view label) {
-  // Versions differ in how bulk blocks are laid out (1 -> 2), and version 3
-  // adds each column's ordered-index flag and each relation's scope; the
+  // Versions differ in how bulk blocks are laid out (1 -> 2), version 3
+  // adds each column's ordered-index flag and each relation's scope, and
+  // version 4 each table's composite index definitions; the
   // Reader branches on the version, and every version ever written stays
   // readable.
-  if (version < 1 || version > 3) {
+  if (version < 1 || version > 4) {
     return BadSnapshot(label, absl::StrCat("no decoder for version ", version));
   }
   if (payload.empty()) return BadSnapshot(label, "empty payload");

@@ -4,7 +4,7 @@
 // that catches exceptions, so these functions may throw (cereal::Exception,
 // std::bad_alloc) and must only be called from there.
 //
-// Layout of format version 3 (u8/u32/u64/i64/f64 fixed-size little-endian
+// Layout of format version 4 (u8/u32/u64/i64/f64 fixed-size little-endian
 // integers and IEEE doubles; bool cells and flags are u8 0 or 1; enums are
 // u8 with their persisted numeric values; `pad` is 0 to 7 zero bytes up to
 // the next multiple of 8 from the payload's start, which lies at file offset
@@ -15,6 +15,8 @@
 //                generations:u32[] free_slots:u32[] next_auto_increment:i64
 //                (cells validity?)* per column, validity only if nullable
 //                order_count:u32 (column:u32 rows:u32[])*
+//                composite_count:u32 (width:u32 column:u32*)* (from version 4
+//                on: composite ordered indexes, width 2 or 3)
 //   column_spec := name:str type:u8 nullable:u8 primary_key:u8
 //                auto_increment:u8 unique:u8 indexed:u8 has_default:u8 value?
 //                ordered:u8 (from version 3 on)

@@ -40,7 +40,7 @@ void CompiledQuery::ForEachRangeMatch(Sink&& sink) const {
     if (k > 0 && !sink(static_cast<const RowId*>(buf), k)) go_on = false;
     return go_on;
   };
-  ordered_->Walk(range_, /*desc=*/false, /*with_nulls=*/false, [&](RowId id, bool) {
+  WalkIndex(/*desc=*/false, /*with_nulls=*/false, [&](RowId id, bool) {
     buf[n++] = id;
     return n < kBlock || flush();
   });
@@ -65,12 +65,16 @@ size_t CompiledQuery::WalkSelect(size_t offset, std::optional<size_t> limit, boo
   auto close_group = [&]() {
     const size_t n = out->size() - group_start;
     if (n > 1) {
-      if (walk_desc_) std::reverse(out->begin() + group_start, out->end());
+      if (walk_sort_groups_) {
+        std::sort(out->begin() + group_start, out->end());
+      } else if (walk_desc_) {
+        std::reverse(out->begin() + group_start, out->end());
+      }
       if (more_keys) order_.Sort(out->data() + group_start, n);
     }
     group_start = out->size();
   };
-  ordered_->Walk(range_, walk_desc_, /*with_nulls=*/!bounded, [&](RowId id, bool new_key) {
+  WalkIndex(walk_desc_, /*with_nulls=*/!bounded, [&](RowId id, bool new_key) {
     if (new_key) {
       close_group();
       if (!count_all && out->size() - base >= want) return false;
@@ -136,7 +140,8 @@ void CompiledQuery::ForEachMatch(std::span<const RowId> candidates, int skip_ato
 template <typename Sink>
 void CompiledQuery::ForEachMatch(Sink&& sink) const {
   if (access_ == Access::kIndexRange ||
-      (access_ == Access::kOrderedWalk && (range_.lo.has_value() || range_.hi.has_value()))) {
+      (access_ == Access::kOrderedWalk &&
+       (composite_ != nullptr || range_.lo.has_value() || range_.hi.has_value()))) {
     ForEachRangeMatch(sink);
     return;
   }
@@ -167,8 +172,8 @@ void CompiledQuery::ForEachMatch(Sink&& sink) const {
 
 template <typename Run>
 size_t CompiledQuery::SelectImpl(Run&& run, size_t offset, std::optional<size_t> limit,
-                                 bool count_all, std::vector<RowId>* out,
-                                 SortScratch* scratch) const {
+                                 bool count_all, std::vector<RowId>* out, SortScratch* scratch,
+                                 bool access_path) const {
   if (order_.empty()) {
     // Rows come in access order: skip `offset`, stop after `limit` (unless
     // every match must be counted).
@@ -198,6 +203,11 @@ size_t CompiledQuery::SelectImpl(Run&& run, size_t offset, std::optional<size_t>
     return true;
   });
   const size_t total = out->size() - start;
+  if (access_path && access_ == Access::kIndexRange && composite_ != nullptr) {
+    // A composite range yields rows in index order; the stable sort below
+    // breaks ties by input order, and the brute force's is slot order.
+    std::sort(out->begin() + static_cast<ptrdiff_t>(start), out->end());
+  }
   const size_t keep = limit.has_value() ? std::min(total, SaturatingAdd(offset, *limit)) : total;
   order_.Sort(out->data() + start, total, keep, scratch);
   if (offset >= keep) {
@@ -218,13 +228,15 @@ void CompiledQuery::Select(size_t offset, std::optional<size_t> limit,
     WalkSelect(offset, limit, false, out);
     return;
   }
-  SelectImpl([&](auto&& sink) { ForEachMatch(sink); }, offset, limit, false, out);
+  SelectImpl([&](auto&& sink) { ForEachMatch(sink); }, offset, limit, false, out, nullptr,
+             /*access_path=*/true);
 }
 
 size_t CompiledQuery::SelectAndCount(size_t offset, std::optional<size_t> limit,
                                      std::vector<RowId>* out) const {
   if (access_ == Access::kOrderedWalk) return WalkSelect(offset, limit, true, out);
-  return SelectImpl([&](auto&& sink) { ForEachMatch(sink); }, offset, limit, true, out);
+  return SelectImpl([&](auto&& sink) { ForEachMatch(sink); }, offset, limit, true, out, nullptr,
+                    /*access_path=*/true);
 }
 
 void CompiledQuery::Select(std::span<const RowId> candidates, std::vector<RowId>* out) const {

@@ -113,8 +113,11 @@ class CompiledQuery {
     return access_ == Access::kScan || access_ == Access::kOrderedWalk ? table_->size()
                                                                        : probe_rows().size();
   }
-  // The ordered index of a kIndexRange or kOrderedWalk access, else null.
+  // The ordered index of a kIndexRange or kOrderedWalk access, else null
+  // (also null when the access uses a composite index).
   const OrderedIndex* ordered_index() const { return ordered_; }
+  // The composite index of a kIndexRange or kOrderedWalk access, else null.
+  const CompositeIndex* composite_index() const { return composite_; }
   // Lets each relation condition choose its strategy for about `rows`
   // evaluations (a scan strategy runs its scan here). Compile does it for
   // RelationContext::candidate_rows, else AccessRows().
@@ -175,9 +178,11 @@ class CompiledQuery {
   void ForEachMatch(std::span<const RowId> candidates, int skip_atom, Sink&& sink) const;
   // Returns the number of matching rows seen (all of them when
   // `count_all`, else possibly fewer: an unordered window stops early).
+  // `access_path`: `run` yields the access path's rows (not candidates).
   template <typename Run>
   size_t SelectImpl(Run&& run, size_t offset, std::optional<size_t> limit, bool count_all,
-                    std::vector<RowId>* out, SortScratch* scratch = nullptr) const;
+                    std::vector<RowId>* out, SortScratch* scratch = nullptr,
+                    bool access_path = false) const;
   template <typename Run>
   absl::StatusOr<Value> AggregateImpl(Run&& run) const;
   // kIndexRange (and a bounded kOrderedWalk): the matching rows of range_
@@ -191,6 +196,16 @@ class CompiledQuery {
                     std::vector<RowId>* out) const;
   // Min / Max of an ordered column with no filter: one end of the index.
   std::optional<Value> IndexedMinMax() const;
+  // Walks the access path's index (ordered_, or composite_ with its
+  // prefix) over range_: f(RowId, bool new_key) as OrderedIndex::Walk.
+  template <typename F>
+  void WalkIndex(bool desc, bool with_nulls, F&& f) const {
+    if (composite_ != nullptr) {
+      composite_->Walk(composite_prefix_, range_, desc, f);
+    } else {
+      ordered_->Walk(range_, desc, with_nulls, f);
+    }
+  }
 
   const Table* table_ = nullptr;
   CompiledPredicate predicate_;
@@ -211,6 +226,15 @@ class CompiledQuery {
   size_t range_rows_ = 0;  // rows in range_ (kIndexRange), exact if range_exact_
   bool range_exact_ = false;
   bool walk_desc_ = false;  // kOrderedWalk: descending
+  // kIndexRange / kOrderedWalk over a composite index (ordered_ null): the
+  // rows whose first components equal composite_prefix_ and whose next
+  // component is in range_. The filter is always applied in full.
+  const CompositeIndex* composite_ = nullptr;
+  std::vector<Value> composite_prefix_;
+  // A composite walk whose index has components after the walked one: rows
+  // tied on the walked key come in the order of those components, so each
+  // tied group is put back in slot order before the ORDER BY tie-break.
+  bool walk_sort_groups_ = false;
 };
 
 }  // namespace internal

@@ -45,6 +45,7 @@ absl::Status QueryPlanner::CompileInto(const Table& table, const QuerySpec& spec
   if (relations == nullptr || !relations->candidate_rows.has_value()) {
     ChooseRange(&q);
     ChooseWalk(&q);
+    ChooseComposite(&q);
   }
   // Relation tests choose their strategy knowing how many rows they will
   // be asked about: what the caller says, else the access path's bound.
@@ -308,6 +309,126 @@ void QueryPlanner::ChooseWalk(CompiledQuery* q) {
   q->probe_rows_.clear();
 }
 
+std::optional<OrderedRange> QueryPlanner::ColumnRange(const CompiledPredicate& p,
+                                                      std::span<const int> top, ColumnId column,
+                                                      size_t* atoms) {
+  std::optional<OrderedRange> out;
+  *atoms = 0;
+  for (int i : top) {
+    const Atom& a = p.atoms()[i];
+    if (a.column != column) continue;
+    std::optional<OrderedRange> r = AtomRange(a);
+    if (!r.has_value()) continue;
+    if (out.has_value()) {
+      Intersect(&*out, *r);
+    } else {
+      out = std::move(r);
+    }
+    ++*atoms;
+  }
+  return out;
+}
+
+// Candidates per composite index (columns c0, c1[, c2]): the longest run of
+// leading columns with an equality (a point range) is the prefix; the next
+// column may carry a range. With OrderBy(that next column) + Limit the index
+// is walked within the prefix (and range) and stops after offset + limit
+// matches; otherwise it is a range of the index. Costs as elsewhere, in row
+// visits: the rows the index selects are a subset of what a probe or range
+// on one of its own columns yields, so against such a path (or a scan) the
+// walk is taken without counting; against a probe on another column, and
+// for ranges, the index's rows are counted with that path's rows as the cap
+// (exact below it, and never costing more than the alternative).
+void QueryPlanner::ChooseComposite(CompiledQuery* q) {
+  const CompiledPredicate& p = q->predicate_;
+  const Table& t = *q->table_;
+  if (t.composite_indexes().empty() || !p.conjunctive()) return;
+  absl::InlinedVector<int, 4> top = p.TopLevelAtoms();
+  const size_t n = t.size();
+  const bool can_walk = !q->order_.empty() && q->limit_.has_value() && !q->has_aggregate_;
+  // The column the current access path is keyed on, if any.
+  std::optional<ColumnId> access_column;
+  if (q->access_ == CompiledQuery::Access::kIndexEq ||
+      q->access_ == CompiledQuery::Access::kIndexIn ||
+      (q->access_ == CompiledQuery::Access::kIndexRange && q->probe_atom_ >= 0)) {
+    access_column = p.atoms()[q->probe_atom_].column;
+  } else if (q->ordered_ != nullptr) {
+    access_column = q->ordered_->column();
+  }
+  const size_t alternative = q->access_ == CompiledQuery::Access::kScan ||
+                                     q->access_ == CompiledQuery::Access::kOrderedWalk
+                                 ? n
+                                 : q->AccessRows();
+  const CompositeIndex* best = nullptr;
+  std::vector<Value> best_prefix;
+  OrderedRange best_range;
+  bool best_walk = false;
+  size_t best_rows = SIZE_MAX;
+  for (const auto& owned : t.composite_indexes()) {
+    const CompositeIndex& index = *owned;
+    const std::vector<ColumnId>& cols = index.columns();
+    std::vector<Value> prefix;
+    OrderedRange next;
+    bool next_bounded = false;
+    size_t k = 0;
+    size_t atoms = 0;
+    for (; k < cols.size(); ++k) {
+      std::optional<OrderedRange> r = ColumnRange(p, top, cols[k], &atoms);
+      if (!r.has_value()) break;
+      const bool point = r->lo.has_value() && r->hi.has_value() && r->lo_inclusive &&
+                         r->hi_inclusive && CompareValues(*r->lo, *r->hi) == 0;
+      if (point && k + 1 < cols.size()) {
+        prefix.push_back(*r->lo);
+        continue;
+      }
+      next = std::move(*r);
+      next_bounded = true;
+      break;
+    }
+    if (prefix.empty()) continue;  // a single-column index serves the first column
+    k = prefix.size();
+    const bool walk = can_walk && q->order_.keys()[0].column == cols[k];
+    if (!walk && !next_bounded && k == 1 && q->access_ != CompiledQuery::Access::kScan) continue;
+    if (best_walk && !walk) continue;  // a walk that stops early beats a range
+    bool covers_access = q->access_ == CompiledQuery::Access::kScan;
+    for (size_t i = 0; i <= k && access_column.has_value(); ++i) {
+      covers_access = covers_access || cols[i] == *access_column;
+    }
+    size_t rows = SIZE_MAX;
+    if (walk && covers_access) {
+      rows = 0;  // not counted: a subset of the alternative, walked in order
+    } else {
+      if (!walk && q->access_ == CompiledQuery::Access::kOrderedWalk) continue;
+      size_t cap = std::min(alternative, best_rows);
+      if (!walk) cap = std::min(cap, std::max<size_t>(n / CompiledQuery::kRangeScanDivisor, 64));
+      rows = 0;
+      index.Walk(prefix, next, /*desc=*/false, [&](RowId, bool) { return ++rows < cap; });
+      if (rows >= cap) continue;
+    }
+    if (walk && !best_walk) best_rows = SIZE_MAX;  // walks compare among walks
+    if (rows >= best_rows) continue;
+    best = &index;
+    best_prefix = std::move(prefix);
+    best_range = std::move(next);
+    best_walk = walk;
+    best_rows = rows;
+  }
+  if (best == nullptr) return;
+  q->access_ = best_walk ? CompiledQuery::Access::kOrderedWalk : CompiledQuery::Access::kIndexRange;
+  q->ordered_ = nullptr;
+  q->composite_ = best;
+  q->composite_prefix_ = std::move(best_prefix);
+  q->range_ = std::move(best_range);
+  q->range_rows_ = best_rows;
+  q->range_exact_ = false;
+  q->walk_desc_ = best_walk && q->order_.keys()[0].desc;
+  q->walk_sort_groups_ = best_walk && q->composite_prefix_.size() + 1 < best->columns().size();
+  q->probe_atom_ = -1;
+  q->residual_empty_ = false;
+  q->probe_span_ = {};
+  q->probe_rows_.clear();
+}
+
 absl::StatusOr<CompiledQuery> CompiledQuery::Compile(const Table& table, const QuerySpec& spec,
                                                      const RelationContext* relations) {
   CompiledQuery q;
@@ -350,6 +471,26 @@ std::string CompiledQuery::ExplainAccess() const {
   }
   if (access_ == Access::kScan) {
     return absl::StrCat("scan ", t.name(), " (", t.size(), " rows)");
+  }
+  if (composite_ != nullptr) {
+    const size_t k = composite_prefix_.size();
+    std::string keys;
+    for (size_t i = 0; i < k; ++i) {
+      absl::StrAppend(&keys, i == 0 ? " " : " AND ", t.column(composite_->columns()[i]).name, " = ",
+                      composite_prefix_[i].DebugString());
+    }
+    const std::string& next = t.column(composite_->columns()[k]).name;
+    if (range_.lo.has_value() || range_.hi.has_value()) {
+      absl::StrAppend(&keys, " AND ", next, DescribeRange(range_));
+    }
+    if (access_ == Access::kOrderedWalk) {
+      return absl::StrCat(
+          "composite walk ", t.name(), t.CompositeName(*composite_), keys, ", ", next,
+          walk_desc_ ? " desc" : " asc", " (composite ordered index, stops after ",
+          limit_.has_value() ? SaturatingAdd(offset_, *limit_) : t.size(), " rows)");
+    }
+    return absl::StrCat("composite range ", t.name(), t.CompositeName(*composite_), keys,
+                        " (composite ordered index, ", range_rows_, " rows)");
   }
   if (access_ == Access::kIndexRange) {
     return absl::StrCat("index range ", QualifiedName(t.name(), t.column(ordered_->column()).name),

@@ -8,8 +8,10 @@
 
 #include <cstddef>
 #include <optional>
+#include <span>
 
 #include "absl/status/status.h"
+#include "engine/composite_index.h"
 #include "engine/ordered_index.h"
 #include "engine/table.h"
 #include "kin/query_spec.h"
@@ -33,6 +35,14 @@ class QueryPlanner {
   // An ordered walk, when ORDER BY's first key is indexed and a window
   // bounds the rows wanted.
   static void ChooseWalk(CompiledQuery* q);
+  // A composite ordered index (equality prefix, then a range or the ORDER
+  // BY walk on the next column), when cheaper than the path chosen so far.
+  static void ChooseComposite(CompiledQuery* q);
+  // The intersection of the top-level range atoms on `column` (nullopt when
+  // there is none); `atoms` counts them.
+  static std::optional<OrderedRange> ColumnRange(const CompiledPredicate& p,
+                                                 std::span<const int> top, ColumnId column,
+                                                 size_t* atoms);
   static std::optional<OrderedRange> AtomRange(const Atom& a);
   static void Intersect(OrderedRange* into, const OrderedRange& r);
   static size_t CountRange(const OrderedIndex& index, const OrderedRange& range, size_t cap);

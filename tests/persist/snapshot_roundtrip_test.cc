@@ -229,7 +229,7 @@ TEST(SnapshotRoundTripTest, RelationScopesAreSaved) {
   for (RelationSpec& spec : specs) ASSERT_OK(world.relations.Add(std::move(spec)));
   ASSERT_OK_AND_ASSIGN(std::string bytes, EncodeSnapshot(world.engine, world.relations));
   ASSERT_OK_AND_ASSIGN(SnapshotContents loaded, DecodeSnapshot(bytes));
-  EXPECT_EQ(loaded.format_version, 3u);
+  EXPECT_EQ(loaded.format_version, kSnapshotFormatVersion);
   ExpectSameRelations(world.relations, loaded.relations);
   const RelationSpec* got = loaded.relations.Find("users", "unpublished");
   ASSERT_NE(got, nullptr);
