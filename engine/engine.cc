@@ -285,13 +285,15 @@ absl::StatusOr<bool> Engine::Update(const Row& row, const Attrs& attrs) {
   return UpdateWith(row, [&](Table& t) { return t.PrepareUpdate(row.id(), attrs); });
 }
 
-absl::StatusOr<bool> Engine::UpdateCell(const Row& row, ColumnId column, const Value& value) {
+absl::StatusOr<bool> Engine::UpdateCells(const Row& row, std::span<const CellRef> cells) {
   KIN_RETURN_IF_ERROR(CheckRow(row));
-  if (column.value >= row.table()->num_columns()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("table '", row.table()->name(), "': no column with id ", column.value));
+  for (const CellRef& cell : cells) {
+    if (cell.column.value >= row.table()->num_columns()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("table '", row.table()->name(), "': no column with id ", cell.column.value));
+    }
   }
-  return UpdateWith(row, [&](Table& t) { return t.PrepareUpdateCell(row.id(), column, value); });
+  return UpdateWith(row, [&](Table& t) { return t.PrepareUpdateCells(row.id(), cells); });
 }
 
 template <typename Prepare>

@@ -103,10 +103,11 @@ class Engine {
   // Sets the given columns. Returns whether any cell changed. Applies the
   // on_update action of foreign keys whose parent column changed.
   absl::StatusOr<bool> Update(const Row& row, const Attrs& attrs);
-  // Update of one cell by column id (kin::Database::Set): the same checks,
-  // index and foreign-key maintenance, actions and undo as Update, without
-  // a name lookup. InvalidArgument for a column id outside the row's table.
-  absl::StatusOr<bool> UpdateCell(const Row& row, ColumnId column, const Value& value);
+  // Update of cells by column id (kin::Database::Set): the same checks,
+  // index and foreign-key maintenance, actions and undo as Update, in one
+  // step and all or nothing, without a name lookup. InvalidArgument for a
+  // column id outside the row's table or a column given twice.
+  absl::StatusOr<bool> UpdateCells(const Row& row, std::span<const CellRef> cells);
   // Deletes the row and applies on_delete actions (cascades recursively,
   // without recursion in C++: a chain of any length up to kMaxCascadeDepth
   // rows deep is fine; deeper is FailedPrecondition naming the limit, and
@@ -175,7 +176,7 @@ class Engine {
     ColumnId parent_column;
   };
 
-  // Update and UpdateCell: `prepare(table)` fills the table's changes_.
+  // Update and UpdateCells: `prepare(table)` fills the table's changes_.
   template <typename Prepare>
   absl::StatusOr<bool> UpdateWith(const Row& row, const Prepare& prepare);
   absl::Status DeleteRow(Table& table, RowId id);

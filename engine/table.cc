@@ -390,11 +390,22 @@ absl::Status Table::PrepareUpdate(RowId id, const Attrs& attrs) {
   return absl::OkStatus();
 }
 
-absl::Status Table::PrepareUpdateCell(RowId id, ColumnId column, const Value& value) {
-  assert(column.value < schema_.size() && "Table::PrepareUpdateCell: column out of range");
+absl::Status Table::PrepareUpdateCells(RowId id, std::span<const CellRef> cells) {
   if (!IsLive(id)) return errors::StaleRow(name_, id.value);
   changes_.clear();
-  return PrepareChange(id, column, value);
+  for (size_t i = 0; i < cells.size(); ++i) {
+    const ColumnId column = cells[i].column;
+    assert(column.value < schema_.size() && "Table::PrepareUpdateCells: column out of range");
+    // A quadratic scan: typed writes name a handful of columns, and a
+    // repeated one must be an error before anything is written.
+    for (size_t j = 0; j < i; ++j) {
+      if (cells[j].column == column) {
+        return errors::DuplicateAttribute(name_, schema_.column(column).name);
+      }
+    }
+    KIN_RETURN_IF_ERROR(PrepareChange(id, column, *cells[i].value));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Table::PrepareChange(RowId id, ColumnId column, const Value& given) {

@@ -49,6 +49,13 @@ class RowBatch;
 
 // The raw state of a table, as snapshots save and load it. Indexes are not
 // part of it: they are rebuilt from the data.
+// One cell of a typed multi-cell update (Engine::UpdateCells): a column by
+// id and the value to write, borrowed from the caller.
+struct CellRef {
+  ColumnId column;
+  const Value* value;
+};
+
 struct TableImage {
   using ColumnData = ColumnValues;    // kin/row_batch.h
   std::vector<ColumnData> columns;    // one per schema column, slot_count long
@@ -241,9 +248,9 @@ class Table {
   // Inserts the prepared row_. Returns the slot.
   RowId ApplyInsert(std::vector<internal::UndoEntry>* log);
   absl::Status PrepareUpdate(RowId id, const Attrs& attrs);
-  // The same for one cell given by id (typed writes: no name lookup).
-  // REQUIRES: column < num_columns().
-  absl::Status PrepareUpdateCell(RowId id, ColumnId column, const Value& value);
+  // The same for cells given by id (typed writes: no name lookup); a column
+  // given twice is InvalidArgument. REQUIRES: every column < num_columns().
+  absl::Status PrepareUpdateCells(RowId id, std::span<const CellRef> cells);
   // Applies the prepared changes_; returns true if any cell changed.
   bool ApplyUpdate(RowId id, std::vector<internal::UndoEntry>* log);
   void Delete(RowId id, std::vector<internal::UndoEntry>* log);

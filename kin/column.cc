@@ -1,8 +1,12 @@
 #include "kin/column.h"
 
+#include <initializer_list>
+#include <span>
 #include <string>
+#include <utility>
 
 #include "absl/base/optimization.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "engine/engine.h"
 #include "engine/errors.h"
@@ -10,6 +14,7 @@
 #include "engine/table.h"
 #include "kin/database.h"
 #include "kin/status_macros.h"
+#include "relations/relation_catalog.h"
 
 namespace kin {
 
@@ -45,6 +50,35 @@ std::string ColumnName(const Table& table, ColumnId column) {
 absl::Status StaleColumn(const Table& table, ColumnId column) {
   return absl::FailedPreconditionError(absl::StrCat(
       ColumnName(table, column), ": stale column handle (table '", table.name(), "' was dropped)"));
+}
+
+// The checks every column handle given to a Database call gets: not empty,
+// its table not dropped, and of this database. Which table it must be of is
+// the caller's check.
+absl::Status CheckHandle(const Engine& engine, const Table* table, ColumnId column) {
+  if (table == nullptr) return absl::FailedPreconditionError("empty column handle");
+  if (table->dropped()) return StaleColumn(*table, column);
+  if (table->owner() != engine.id()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(ColumnName(*table, column), ": column of another database"));
+  }
+  return absl::OkStatus();
+}
+
+// CheckHandle for each of `columns`, which must be of `table`; `what` names
+// the call in the error ("each over table 'players'").
+absl::Status CheckHandlesOf(const Engine& engine, const Table& table,
+                            std::initializer_list<std::pair<const Table*, ColumnId>> columns,
+                            absl::string_view what) {
+  for (const auto& [column_table, id] : columns) {
+    KIN_RETURN_IF_ERROR(CheckHandle(engine, column_table, id));
+    if (column_table != &table) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": column ", ColumnName(*column_table, id),
+                       " is of another table than '", table.name(), "'"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 // The one check of the hot path: `row` is a live row of `table` (the same
@@ -88,6 +122,12 @@ void column_internal::Load(const Table* table, ColumnId column, ColumnStorage* o
   const Bitmap* validity = table->validity(column);
   // An empty bitmap means no cell is NULL (Table::IsNull reads it so).
   out->validity = validity != nullptr && validity->size() != 0 ? validity->words().data() : nullptr;
+}
+
+std::span<const RowId> column_internal::LoadChildren(const Table* table, ColumnId column,
+                                                     const Value& key) {
+  if (table->dropped() || key.is_null()) return {};
+  return table->index(column)->Find(key);
 }
 
 // --- Column<T> ---
@@ -174,44 +214,57 @@ absl::StatusOr<Column<std::string_view>> Database::StringColumn(std::string_view
                                    &Database::MakeColumn<std::string_view>);
 }
 
-absl::Status Database::SetCell(const Row& row, const Table* table, ColumnId column,
-                               const Value& value) {
+absl::Status Database::SetCells(const Row& row, std::span<const Assignment* const> cells) {
   KIN_RETURN_IF_ERROR(engine_->CheckRow(row));
-  if (table == nullptr) return absl::FailedPreconditionError("empty column handle");
-  if (table->dropped()) {
-    return StaleColumn(*table, column);
+  absl::InlinedVector<CellRef, 8> refs;
+  for (const Assignment* cell : cells) {
+    KIN_RETURN_IF_ERROR(CheckHandle(*engine_, cell->table, cell->column));
+    if (row.table() != cell->table) {
+      return absl::InvalidArgumentError(absl::StrCat(ColumnName(*cell->table, cell->column),
+                                                     ": row of table '", row.table()->name(), "'"));
+    }
+    refs.push_back({cell->column, &cell->value});
   }
-  if (table->owner() != engine_->id()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(ColumnName(*table, column), ": column of another database"));
-  }
-  if (row.table() != table) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(ColumnName(*table, column), ": row of table '", row.table()->name(), "'"));
-  }
-  return engine_->UpdateCell(row, column, value).status();
+  return engine_->UpdateCells(row, refs).status();
 }
 
 absl::StatusOr<const Table*> Database::EachTable(
     std::string_view table_name,
     std::initializer_list<std::pair<const Table*, ColumnId>> columns) const {
   KIN_ASSIGN_OR_RETURN(const Table* table, engine_->GetTable(internal::ToAbsl(table_name)));
-  for (const auto& [column_table, id] : columns) {
-    if (column_table == nullptr) return absl::FailedPreconditionError("empty column handle");
-    if (column_table->dropped()) {
-      return StaleColumn(*column_table, id);
-    }
-    if (column_table->owner() != engine_->id()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(ColumnName(*column_table, id), ": column of another database"));
-    }
-    if (column_table != table) {
-      return absl::InvalidArgumentError(absl::StrCat("each over table '", table->name(),
-                                                     "': column ", ColumnName(*column_table, id),
-                                                     " is of another table"));
-    }
-  }
+  KIN_RETURN_IF_ERROR(CheckHandlesOf(*engine_, *table, columns,
+                                     absl::StrCat("each over table '", table->name(), "'")));
   return table;
+}
+
+absl::StatusOr<column_internal::Children> Database::EachChildren(
+    const Row& parent, std::string_view relation,
+    std::initializer_list<std::pair<const Table*, ColumnId>> columns) const {
+  KIN_RETURN_IF_ERROR(engine_->CheckRow(parent));
+  KIN_ASSIGN_OR_RETURN(const RelationSpec* spec,
+                       relations_->Get(parent.table()->name(), internal::ToAbsl(relation)));
+  if (spec->kind != RelationKind::kHasMany) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "relation '", spec->QualifiedName(), "' is ", RelationKindName(spec->kind),
+        "; each over children needs a ", RelationKindName(RelationKind::kHasMany), " relation"));
+  }
+  // The range walks the foreign-key list; conditions, order or a scope
+  // would need a query per call, which is what Related(...).Get() is.
+  if (spec->on_query || !spec->scope.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "relation '", spec->QualifiedName(), "' has ", spec->on_query ? "an on_query" : "a scope",
+        ": each over children reads the foreign-key list and cannot apply it; use "
+        "Related(parent, relation).Get() or Query()"));
+  }
+  RelationSpec::Binding binding = spec->binding;
+  if (binding.parent == nullptr || binding.epoch != engine_->table_epoch()) {
+    KIN_ASSIGN_OR_RETURN(binding, BindSpec(*engine_, *spec));
+  }
+  KIN_RETURN_IF_ERROR(
+      CheckHandlesOf(*engine_, *binding.child, columns,
+                     absl::StrCat("each over relation '", spec->QualifiedName(), "'")));
+  return column_internal::Children{binding.child, binding.foreign_key,
+                                   binding.parent->GetValue(parent.id(), binding.local_key)};
 }
 
 }  // namespace kin

@@ -7,6 +7,9 @@
 //   KIN_RETURN_IF_ERROR(db.Set(player, score, s + 10));        // as Update
 //   KIN_ASSIGN_OR_RETURN(auto players, db.Each("players", score, name));
 //   for (auto [row, s, n] : players) { /* int64_t s, std::string_view n */ }
+//   KIN_RETURN_IF_ERROR(db.Set(player, kin::Assign(score, 0), kin::AssignNull(gold)));
+//   KIN_ASSIGN_OR_RETURN(auto items, db.Each(player, "items", weight));  // children
+//   for (auto [item, w] : items) { /* the HasMany children, as Related().Get() */ }
 //
 // A Column<T> names one column of one table, resolved and type-checked once
 // by Database::Int64Column / DoubleColumn / BoolColumn / StringColumn (T is
@@ -24,11 +27,13 @@
 #ifndef KIN_COLUMN_H_
 #define KIN_COLUMN_H_
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -38,6 +43,7 @@
 #include "absl/status/statusor.h"
 #include "kin/ids.h"
 #include "kin/row.h"
+#include "kin/value.h"
 
 namespace kin {
 
@@ -72,6 +78,11 @@ struct ColumnStorage {
 const uint64_t* WriteVersion(const Table* table);
 void Load(const Table* table, TableStorage* out);
 void Load(const Table* table, ColumnId column, ColumnStorage* out);
+// The foreign-key index list of `key` in `column` of `table` (a HasMany's
+// children, in the order Related(parent, relation).Get() gives them); empty
+// for a NULL key or a dropped table. Valid until the table's write_version
+// moves.
+std::span<const RowId> LoadChildren(const Table* table, ColumnId column, const Value& key);
 
 template <typename T>
 T Cell(const ColumnStorage& c, uint32_t slot) {
@@ -137,6 +148,25 @@ extern template class Column<int64_t>;
 extern template class Column<double>;
 extern template class Column<bool>;
 extern template class Column<std::string_view>;
+
+// One cell of a typed multi-column write, Database::Set(row, assignments...):
+// made by kin::Assign (the value's type checked at compile time against the
+// column's) or kin::AssignNull. It borrows the column handle's table, so use
+// it while the handle is valid (typically within the Set call).
+struct Assignment {
+  const Table* table = nullptr;
+  ColumnId column;
+  Value value;
+};
+
+template <typename T>
+Assignment Assign(const Column<T>& column, std::type_identity_t<T> value) {
+  return Assignment{column.table(), column.id(), Value(value)};
+}
+template <typename T>
+Assignment AssignNull(const Column<T>& column) {
+  return Assignment{column.table(), column.id(), Value()};
+}
 
 // Typed iteration over a table's live rows: Database::Each returns one.
 // Each element is a std::tuple<Row, T...> (structured-bindable), built on
@@ -252,6 +282,141 @@ class EachRange {
   ColumnId ids_[sizeof...(T) + 1];  // + 1: no zero-length array for Each(table)
   const uint64_t* version_;
   uint64_t seen_version_ = 0;
+  column_internal::TableStorage table_storage_;
+  column_internal::ColumnStorage columns_[sizeof...(T) + 1];
+};
+
+namespace column_internal {
+// What Database::Each(parent, relation, ...) resolved: the child table, its
+// foreign-key column and the parent's key.
+struct Children {
+  const Table* table = nullptr;
+  ColumnId foreign_key;
+  Value key;
+};
+}  // namespace column_internal
+
+// Typed iteration over the children of one parent through a HasMany
+// relation: Database::Each(parent, relation, columns...) returns one. Each
+// element is a std::tuple<Row, T...>, in the order Related(parent,
+// relation).Get() returns the rows (the foreign-key index's order: the
+// order children joined the parent); no allocation per row.
+//
+// NULLs: as EachRange, a child with a NULL in any of the columns is skipped.
+//
+// Writes during the loop are allowed and safe: when the child table's write
+// counter moved, the range looks the parent's key up again and goes on
+// after the current child (found again by slot: one probe when the write
+// left the list alone, as a Set of a non-key column does). Children that
+// join the list are visited, children that leave it ahead of the loop are
+// skipped; if the current child itself left, the loop goes on from its
+// former position. The key is the parent's when Each was called: changing
+// the parent's key inside the loop does not move the loop. A string_view
+// already bound may dangle after a write. A dropped table ends the loop.
+template <typename... T>
+class ChildRange {
+ public:
+  using value_type = std::tuple<Row, T...>;
+
+  class iterator {
+   public:
+    using value_type = std::tuple<Row, T...>;
+    using difference_type = std::ptrdiff_t;
+    using iterator_category = std::input_iterator_tag;
+
+    iterator() = default;
+    value_type operator*() const { return Deref(std::index_sequence_for<T...>()); }
+    iterator& operator++() {
+      size_t from = pos_ + 1;
+      if (*range_->version_ != range_->seen_version_) {
+        range_->Reload();  // the loop wrote to the child table
+        from = range_->Resume(pos_, current_);
+      }
+      Seek(from);
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& a, const iterator& b) { return a.pos_ == b.pos_; }
+    friend bool operator!=(const iterator& a, const iterator& b) { return a.pos_ != b.pos_; }
+
+   private:
+    friend class ChildRange;
+    explicit iterator(ChildRange* range) : range_(range) {}
+
+    template <size_t... I>
+    value_type Deref(std::index_sequence<I...>) const {
+      const uint32_t* g = range_->table_storage_.generations;
+      return value_type(Row(range_->table_, current_, g == nullptr ? 0 : g[current_.value]),
+                        column_internal::Cell<T>(range_->columns_[I], current_.value)...);
+    }
+    // Moves to the first child at or after position `from` with no NULL in
+    // the columns, or to kEnd.
+    void Seek(size_t from) {
+      const std::span<const RowId> kids = range_->kids_;
+      for (; from < kids.size(); ++from) {
+        if (range_->NotNull(kids[from].value)) {
+          pos_ = from;
+          current_ = kids[from];
+          return;
+        }
+      }
+      pos_ = kEnd;
+    }
+
+    ChildRange* range_ = nullptr;
+    size_t pos_ = kEnd;  // position in range_->kids_
+    RowId current_;      // kids_[pos_] when read: kids_ may have moved since
+  };
+
+  iterator begin() {
+    Reload();
+    iterator it(this);
+    it.Seek(0);
+    return it;
+  }
+  iterator end() { return iterator(this); }
+
+ private:
+  friend class Database;
+  static constexpr size_t kEnd = SIZE_MAX;
+
+  ChildRange(column_internal::Children children, const Column<T>&... columns)
+      : table_(children.table),
+        foreign_key_(children.foreign_key),
+        key_(std::move(children.key)),
+        ids_{columns.id()...},
+        version_(column_internal::WriteVersion(children.table)) {}
+
+  void Reload() {
+    seen_version_ = *version_;
+    column_internal::Load(table_, &table_storage_);
+    for (size_t i = 0; i < sizeof...(T); ++i) column_internal::Load(table_, ids_[i], &columns_[i]);
+    kids_ = column_internal::LoadChildren(table_, foreign_key_, key_);
+  }
+  // Where to go on after `current`, which stood at position `pos` of the
+  // list before it was re-read.
+  size_t Resume(size_t pos, RowId current) const {
+    if (pos < kids_.size() && kids_[pos] == current) return pos + 1;
+    for (size_t i = 0; i < kids_.size(); ++i) {
+      if (kids_[i] == current) return i + 1;
+    }
+    return std::min(pos, kids_.size());
+  }
+  bool NotNull(uint32_t slot) const {
+    for (size_t i = 0; i < sizeof...(T); ++i) {
+      const uint64_t* validity = columns_[i].validity;
+      if (validity != nullptr && (validity[slot >> 6] >> (slot & 63) & 1) == 0) return false;
+    }
+    return true;
+  }
+
+  const Table* table_;
+  ColumnId foreign_key_;
+  Value key_;
+  ColumnId ids_[sizeof...(T) + 1];  // + 1: no zero-length array for Each(parent, relation)
+  const uint64_t* version_;
+  uint64_t seen_version_ = 0;
+  std::span<const RowId> kids_;
   column_internal::TableStorage table_storage_;
   column_internal::ColumnStorage columns_[sizeof...(T) + 1];
 };
