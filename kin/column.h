@@ -168,6 +168,48 @@ Assignment AssignNull(const Column<T>& column) {
   return Assignment{column.table(), column.id(), Value()};
 }
 
+namespace column_internal {
+
+// What EachRange and ChildRange read: the table's rows and the columns'
+// cells, re-read when the table's write counter moves (Reload).
+template <typename... T>
+struct RangeStorage {
+  RangeStorage(const Table* t, const Column<T>&... columns)
+      : table(t), ids{columns.id()...}, version(WriteVersion(t)) {}
+
+  bool stale() const { return *version != seen_version; }
+  void Reload() {
+    seen_version = *version;
+    Load(table, &rows);
+    for (size_t i = 0; i < sizeof...(T); ++i) Load(table, ids[i], &columns[i]);
+  }
+  // Whether none of the columns is NULL at `slot`.
+  bool NotNull(uint32_t slot) const {
+    for (size_t i = 0; i < sizeof...(T); ++i) {
+      const uint64_t* validity = columns[i].validity;
+      if (validity != nullptr && (validity[slot >> 6] >> (slot & 63) & 1) == 0) return false;
+    }
+    return true;
+  }
+  std::tuple<Row, T...> Element(uint32_t slot) const {
+    return Element(slot, std::index_sequence_for<T...>());
+  }
+  template <size_t... I>
+  std::tuple<Row, T...> Element(uint32_t slot, std::index_sequence<I...>) const {
+    const uint32_t generation = rows.generations == nullptr ? 0 : rows.generations[slot];
+    return std::tuple<Row, T...>(Row(table, RowId(slot), generation), Cell<T>(columns[I], slot)...);
+  }
+
+  const Table* table;
+  ColumnId ids[sizeof...(T) + 1];  // + 1: no zero-length array for no columns
+  const uint64_t* version;
+  uint64_t seen_version = 0;
+  TableStorage rows;
+  ColumnStorage columns[sizeof...(T) + 1];
+};
+
+}  // namespace column_internal
+
 // Typed iteration over a table's live rows: Database::Each returns one.
 // Each element is a std::tuple<Row, T...> (structured-bindable), built on
 // the fly: no allocation per row, no name lookup, no kin::Value.
@@ -196,9 +238,9 @@ class EachRange {
     using iterator_category = std::input_iterator_tag;
 
     iterator() = default;
-    value_type operator*() const { return Deref(std::index_sequence_for<T...>()); }
+    value_type operator*() const { return range_->storage_.Element(slot_); }
     iterator& operator++() {
-      if (*range_->version_ != range_->seen_version_) {
+      if (range_->storage_.stale()) {
         Seek(slot_ + 1);  // the loop wrote to the table: re-read its storage
       } else if (pending_ != 0) {
         slot_ = (slot_ & ~uint32_t{63}) + static_cast<uint32_t>(std::countr_zero(pending_));
@@ -216,18 +258,13 @@ class EachRange {
     friend class EachRange;
     iterator(EachRange* range, uint32_t slot) : range_(range), slot_(slot) {}
 
-    template <size_t... I>
-    value_type Deref(std::index_sequence<I...>) const {
-      const uint32_t* g = range_->table_storage_.generations;
-      return value_type(Row(range_->table_, RowId(slot_), g == nullptr ? 0 : g[slot_]),
-                        column_internal::Cell<T>(range_->columns_[I], slot_)...);
-    }
     // The slots of 64-slot word `word` to visit: live, and not NULL in any
     // of the columns. Bits past slot_count are zero (Bitmap's invariant).
     uint64_t Candidates(uint32_t word) const {
-      uint64_t bits = range_->table_storage_.live[word];
+      const column_internal::RangeStorage<T...>& storage = range_->storage_;
+      uint64_t bits = storage.rows.live[word];
       for (size_t i = 0; i < sizeof...(T); ++i) {
-        const uint64_t* validity = range_->columns_[i].validity;
+        const uint64_t* validity = storage.columns[i].validity;
         if (validity != nullptr) bits &= validity[word];
       }
       return bits;
@@ -235,8 +272,8 @@ class EachRange {
     // Moves to the first candidate slot at or after `from` (re-reading the
     // storage if the table was written), or to kEnd.
     void Seek(uint32_t from) {
-      if (*range_->version_ != range_->seen_version_) range_->Reload();
-      const uint32_t slot_count = range_->table_storage_.slot_count;
+      if (range_->storage_.stale()) range_->storage_.Reload();
+      const uint32_t slot_count = range_->storage_.rows.slot_count;
       const uint32_t words = (slot_count + 63) >> 6;
       uint32_t word = from >> 6;
       uint64_t bits = from < slot_count ? Candidates(word) & (~uint64_t{0} << (from & 63)) : 0;
@@ -258,7 +295,7 @@ class EachRange {
   };
 
   iterator begin() {
-    Reload();
+    storage_.Reload();
     iterator it(this, 0);
     it.Seek(0);
     return it;
@@ -269,21 +306,9 @@ class EachRange {
   friend class Database;
   static constexpr uint32_t kEnd = UINT32_MAX;
 
-  EachRange(const Table* table, const Column<T>&... columns)
-      : table_(table), ids_{columns.id()...}, version_(column_internal::WriteVersion(table)) {}
+  EachRange(const Table* table, const Column<T>&... columns) : storage_(table, columns...) {}
 
-  void Reload() {
-    seen_version_ = *version_;
-    column_internal::Load(table_, &table_storage_);
-    for (size_t i = 0; i < sizeof...(T); ++i) column_internal::Load(table_, ids_[i], &columns_[i]);
-  }
-
-  const Table* table_;
-  ColumnId ids_[sizeof...(T) + 1];  // + 1: no zero-length array for Each(table)
-  const uint64_t* version_;
-  uint64_t seen_version_ = 0;
-  column_internal::TableStorage table_storage_;
-  column_internal::ColumnStorage columns_[sizeof...(T) + 1];
+  column_internal::RangeStorage<T...> storage_;
 };
 
 namespace column_internal {
@@ -325,10 +350,10 @@ class ChildRange {
     using iterator_category = std::input_iterator_tag;
 
     iterator() = default;
-    value_type operator*() const { return Deref(std::index_sequence_for<T...>()); }
+    value_type operator*() const { return range_->storage_.Element(current_.value); }
     iterator& operator++() {
       size_t from = pos_ + 1;
-      if (*range_->version_ != range_->seen_version_) {
+      if (range_->storage_.stale()) {
         range_->Reload();  // the loop wrote to the child table
         from = range_->Resume(pos_, current_);
       }
@@ -343,18 +368,12 @@ class ChildRange {
     friend class ChildRange;
     explicit iterator(ChildRange* range) : range_(range) {}
 
-    template <size_t... I>
-    value_type Deref(std::index_sequence<I...>) const {
-      const uint32_t* g = range_->table_storage_.generations;
-      return value_type(Row(range_->table_, current_, g == nullptr ? 0 : g[current_.value]),
-                        column_internal::Cell<T>(range_->columns_[I], current_.value)...);
-    }
     // Moves to the first child at or after position `from` with no NULL in
     // the columns, or to kEnd.
     void Seek(size_t from) {
       const std::span<const RowId> kids = range_->kids_;
       for (; from < kids.size(); ++from) {
-        if (range_->NotNull(kids[from].value)) {
+        if (range_->storage_.NotNull(kids[from].value)) {
           pos_ = from;
           current_ = kids[from];
           return;
@@ -381,17 +400,13 @@ class ChildRange {
   static constexpr size_t kEnd = SIZE_MAX;
 
   ChildRange(column_internal::Children children, const Column<T>&... columns)
-      : table_(children.table),
+      : storage_(children.table, columns...),
         foreign_key_(children.foreign_key),
-        key_(std::move(children.key)),
-        ids_{columns.id()...},
-        version_(column_internal::WriteVersion(children.table)) {}
+        key_(std::move(children.key)) {}
 
   void Reload() {
-    seen_version_ = *version_;
-    column_internal::Load(table_, &table_storage_);
-    for (size_t i = 0; i < sizeof...(T); ++i) column_internal::Load(table_, ids_[i], &columns_[i]);
-    kids_ = column_internal::LoadChildren(table_, foreign_key_, key_);
+    storage_.Reload();
+    kids_ = column_internal::LoadChildren(storage_.table, foreign_key_, key_);
   }
   // Where to go on after `current`, which stood at position `pos` of the
   // list before it was re-read.
@@ -402,23 +417,11 @@ class ChildRange {
     }
     return std::min(pos, kids_.size());
   }
-  bool NotNull(uint32_t slot) const {
-    for (size_t i = 0; i < sizeof...(T); ++i) {
-      const uint64_t* validity = columns_[i].validity;
-      if (validity != nullptr && (validity[slot >> 6] >> (slot & 63) & 1) == 0) return false;
-    }
-    return true;
-  }
 
-  const Table* table_;
+  column_internal::RangeStorage<T...> storage_;
   ColumnId foreign_key_;
   Value key_;
-  ColumnId ids_[sizeof...(T) + 1];  // + 1: no zero-length array for Each(parent, relation)
-  const uint64_t* version_;
-  uint64_t seen_version_ = 0;
   std::span<const RowId> kids_;
-  column_internal::TableStorage table_storage_;
-  column_internal::ColumnStorage columns_[sizeof...(T) + 1];
 };
 
 }  // namespace kin

@@ -3,7 +3,9 @@
 //
 // HasMany reads: Get (all children, insertion order), Find (scoped to the
 // parent), Query (a builder pre-constrained to the parent), Count, Has,
-// HasAll, and the zero-copy Children span. The relation's on_query applies to
+// HasAll, and the zero-copy Children span. For typed reads of the
+// children's cells in a hot loop, Database::Each(parent, relation, columns...)
+// (kin/column.h) walks the same list in the same order. The relation's on_query applies to
 // every read except Children() and to none of the writes. An on_query's
 // OrderBy / Limit / Offset (the relation's window) applies to Get and to
 // what Query() returns (the caller's window inside it); Count, Has, HasAll
