@@ -174,6 +174,12 @@ TEST_F(EachChildrenTest, BadInputIsNamed) {
   EXPECT_THAT(db_.Each(ann_, "drafts", title_),
               StatusIs(absl::StatusCode::kFailedPrecondition,
                        HasSubstr("relation 'users.drafts' has an on_query")));
+  ASSERT_OK(db_.HasMany(
+      "users", "posts",
+      {.name = "featured", .scope = {{"is_published", true}}, .create_inverse = false}));
+  EXPECT_THAT(db_.Each(ann_, "featured", title_),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("relation 'users.featured' has a scope")));
   ASSERT_OK_AND_ASSIGN(Row post, db_.FindOrFail("posts", 1));
   EXPECT_THAT(db_.Each(post, "user"),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("posts.user")));
