@@ -47,8 +47,6 @@ namespace kin {
 class Engine;
 class RowBatch;
 
-// The raw state of a table, as snapshots save and load it. Indexes are not
-// part of it: they are rebuilt from the data.
 // One cell of a typed multi-cell update (Engine::UpdateCells): a column by
 // id and the value to write, borrowed from the caller.
 struct CellRef {
@@ -56,6 +54,8 @@ struct CellRef {
   const Value* value;
 };
 
+// The raw state of a table, as snapshots save and load it. Indexes are not
+// part of it: they are rebuilt from the data.
 struct TableImage {
   using ColumnData = ColumnValues;    // kin/row_batch.h
   std::vector<ColumnData> columns;    // one per schema column, slot_count long

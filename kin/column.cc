@@ -7,6 +7,7 @@
 
 #include "absl/base/optimization.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "engine/engine.h"
 #include "engine/errors.h"
@@ -65,16 +66,17 @@ absl::Status CheckHandle(const Engine& engine, const Table* table, ColumnId colu
   return absl::OkStatus();
 }
 
-// CheckHandle for each of `columns`, which must be of `table`; `what` names
-// the call in the error ("each over table 'players'").
+// CheckHandle for each of `columns`, which must be of `table`; `what()`
+// names the call in the error ("each over table 'players'"), built only
+// then: Each runs per parent in loops, so its success path allocates nothing.
 absl::Status CheckHandlesOf(const Engine& engine, const Table& table,
                             std::initializer_list<std::pair<const Table*, ColumnId>> columns,
-                            absl::string_view what) {
+                            absl::FunctionRef<std::string()> what) {
   for (const auto& [column_table, id] : columns) {
     KIN_RETURN_IF_ERROR(CheckHandle(engine, column_table, id));
     if (column_table != &table) {
       return absl::InvalidArgumentError(
-          absl::StrCat(what, ": column ", ColumnName(*column_table, id),
+          absl::StrCat(what(), ": column ", ColumnName(*column_table, id),
                        " is of another table than '", table.name(), "'"));
     }
   }
@@ -232,8 +234,9 @@ absl::StatusOr<const Table*> Database::EachTable(
     std::string_view table_name,
     std::initializer_list<std::pair<const Table*, ColumnId>> columns) const {
   KIN_ASSIGN_OR_RETURN(const Table* table, engine_->GetTable(internal::ToAbsl(table_name)));
-  KIN_RETURN_IF_ERROR(CheckHandlesOf(*engine_, *table, columns,
-                                     absl::StrCat("each over table '", table->name(), "'")));
+  KIN_RETURN_IF_ERROR(CheckHandlesOf(*engine_, *table, columns, [&] {
+    return absl::StrCat("each over table '", table->name(), "'");
+  }));
   return table;
 }
 
@@ -260,9 +263,9 @@ absl::StatusOr<column_internal::Children> Database::EachChildren(
   if (binding.parent == nullptr || binding.epoch != engine_->table_epoch()) {
     KIN_ASSIGN_OR_RETURN(binding, BindSpec(*engine_, *spec));
   }
-  KIN_RETURN_IF_ERROR(
-      CheckHandlesOf(*engine_, *binding.child, columns,
-                     absl::StrCat("each over relation '", spec->QualifiedName(), "'")));
+  KIN_RETURN_IF_ERROR(CheckHandlesOf(*engine_, *binding.child, columns, [&] {
+    return absl::StrCat("each over relation '", spec->QualifiedName(), "'");
+  }));
   return column_internal::Children{binding.child, binding.foreign_key,
                                    binding.parent->GetValue(parent.id(), binding.local_key)};
 }
