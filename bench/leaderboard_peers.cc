@@ -82,36 +82,38 @@ class KinLeaderboard : public LeaderboardPeer {
                                          .Int64("guild", p.guild))
               .status());
     table_ = db_.FindTable("players");
+    id_ = Check(db_.Int64Column("players", "id"));
+    score_ = Check(db_.Int64Column("players", "score"));
   }
 
   std::vector<int64_t> Leaderboard(size_t n) override {
-    return Ids(
-        Check(db_.Query("players").OrderBy("score", kDesc).Limit(static_cast<int64_t>(n)).Get()));
+    return Check(
+        db_.Query("players").OrderBy("score", kDesc).Limit(static_cast<int64_t>(n)).Pluck(id_));
   }
 
   std::vector<int64_t> GuildTop10(int64_t guild) override {
-    return Ids(
-        Check(db_.Query("players").Where("guild", guild).OrderBy("score", kDesc).Limit(10).Get()));
+    return Check(
+        db_.Query("players").Where("guild", guild).OrderBy("score", kDesc).Limit(10).Pluck(id_));
   }
 
   std::pair<int64_t, std::vector<int64_t>> Window(int64_t lo, int64_t hi) override {
     int64_t count = Check(db_.Query("players").WhereBetween("created_at", lo, hi).Count());
-    return {count, Ids(Check(db_.Query("players").WhereBetween("created_at", lo, hi).Get()))};
+    return {count, Check(db_.Query("players").WhereBetween("created_at", lo, hi).Pluck(id_))};
   }
 
   std::vector<int64_t> RangeFetch(int64_t lo, int64_t hi) override {
-    return Ids(Check(db_.Query("players").WhereBetween("score", lo, hi).Get()));
+    return Check(db_.Query("players").WhereBetween("score", lo, hi).Pluck(id_));
   }
 
   std::vector<int64_t> EqualityFetch(int64_t guild) override {
-    return Ids(Check(db_.Query("players").Where("guild", guild).Get()));
+    return Check(db_.Query("players").Where("guild", guild).Pluck(id_));
   }
 
   void Tick(const std::vector<std::pair<int64_t, int64_t>>& tick) override {
     Transaction tx(db_);
     for (const auto& [id, score] : tick) {
-      Row row = Check(table_->FindOrFail(Value(id)));
-      Check(db_.Update(row, {{"score", score}}).status());
+      Row row = Check(db_.FindOrFail("players", id));
+      Check(db_.Set(row, score_, score));
     }
     Check(tx.Commit());
   }
@@ -121,17 +123,12 @@ class KinLeaderboard : public LeaderboardPeer {
   }
 
  private:
-  // Ids through the typed column (the hot-loop path the README shows).
-  std::vector<int64_t> Ids(const ResultSet& rows) const {
-    std::span<const int64_t> ids = table_->Int64Column(ColumnId(0));
-    std::vector<int64_t> out;
-    out.reserve(rows.size());
-    for (const ResultRow& r : rows) out.push_back(ids[r.id().value]);
-    return out;
-  }
-
   Database db_;
-  const Table* table_ = nullptr;
+  const Table* table_ = nullptr;  // for ScoreIndexBytes only
+  // Resolved once per load: reads through Query::Pluck(id_), ticks through
+  // Database::Set(row, score_, v), the README's typed path.
+  Column<int64_t> id_;
+  Column<int64_t> score_;
 };
 
 // --- SQLite ---

@@ -14,10 +14,16 @@
 #include "engine/string_view.h"
 #include "engine/table.h"
 #include "kin/database.h"
+#include "kin/internal/column_check.h"
 #include "kin/status_macros.h"
 #include "relations/relation_catalog.h"
 
 namespace kin {
+
+using internal::CheckHandle;
+using internal::CheckHandlesOf;
+using internal::ColumnName;
+using internal::StaleColumn;
 
 namespace {
 
@@ -40,47 +46,6 @@ T Read(const Table& table, ColumnId column, RowId id) {
   } else {
     return std::string_view(table.StringColumn(column)[id.value]);
   }
-}
-
-std::string ColumnName(const Table& table, ColumnId column) {
-  return QualifiedName(table.name(), table.column(column).name);
-}
-
-// FailedPrecondition: "players.score: stale column handle (table 'players'
-// was dropped)".
-absl::Status StaleColumn(const Table& table, ColumnId column) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      ColumnName(table, column), ": stale column handle (table '", table.name(), "' was dropped)"));
-}
-
-// The checks every column handle given to a Database call gets: not empty,
-// its table not dropped, and of this database. Which table it must be of is
-// the caller's check.
-absl::Status CheckHandle(const Engine& engine, const Table* table, ColumnId column) {
-  if (table == nullptr) return absl::FailedPreconditionError("empty column handle");
-  if (table->dropped()) return StaleColumn(*table, column);
-  if (table->owner() != engine.id()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(ColumnName(*table, column), ": column of another database"));
-  }
-  return absl::OkStatus();
-}
-
-// CheckHandle for each of `columns`, which must be of `table`; `what()`
-// names the call in the error ("each over table 'players'"), built only
-// then: Each runs per parent in loops, so its success path allocates nothing.
-absl::Status CheckHandlesOf(const Engine& engine, const Table& table,
-                            std::initializer_list<std::pair<const Table*, ColumnId>> columns,
-                            absl::FunctionRef<std::string()> what) {
-  for (const auto& [column_table, id] : columns) {
-    KIN_RETURN_IF_ERROR(CheckHandle(engine, column_table, id));
-    if (column_table != &table) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(what(), ": column ", ColumnName(*column_table, id),
-                       " is of another table than '", table.name(), "'"));
-    }
-  }
-  return absl::OkStatus();
 }
 
 // The one check of the hot path: `row` is a live row of `table` (the same
@@ -130,6 +95,13 @@ std::span<const RowId> column_internal::LoadChildren(const Table* table, ColumnI
                                                      const Value& key) {
   if (table->dropped() || key.is_null()) return {};
   return table->index(column)->Find(key);
+}
+
+absl::Status column_internal::NullInResult(const Table* table, ColumnId column) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(ColumnName(*table, column),
+                   ": value is NULL in a selected row (read it through kin::Nullable(column), or "
+                   "filter with WhereNotNull)"));
 }
 
 // --- Column<T> ---

@@ -38,6 +38,8 @@
 #include <string_view>
 #include <tuple>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -191,13 +193,16 @@ struct RangeStorage {
     }
     return true;
   }
+  uint32_t Generation(uint32_t slot) const {
+    return rows.generations == nullptr ? 0 : rows.generations[slot];
+  }
   std::tuple<Row, T...> Element(uint32_t slot) const {
     return Element(slot, std::index_sequence_for<T...>());
   }
   template <size_t... I>
   std::tuple<Row, T...> Element(uint32_t slot, std::index_sequence<I...>) const {
-    const uint32_t generation = rows.generations == nullptr ? 0 : rows.generations[slot];
-    return std::tuple<Row, T...>(Row(table, RowId(slot), generation), Cell<T>(columns[I], slot)...);
+    return std::tuple<Row, T...>(Row(table, RowId(slot), Generation(slot)),
+                                 Cell<T>(columns[I], slot)...);
   }
 
   const Table* table;
@@ -422,6 +427,216 @@ class ChildRange {
   ColumnId foreign_key_;
   Value key_;
   std::span<const RowId> kids_;
+};
+
+// A column handle whose NULL cells a typed result reads as std::nullopt:
+// kin::Nullable(nick) in Query::Pluck / Columns / As (a plain handle
+// refuses a selected NULL, naming the column).
+template <typename T>
+struct NullableColumn {
+  Column<T> column;
+};
+template <typename T>
+NullableColumn<T> Nullable(const Column<T>& column) {
+  return NullableColumn<T>{column};
+}
+
+namespace column_internal {
+
+// What a typed result holds for a cell of T: string cells are copied into
+// std::string, so results stay valid across later writes.
+template <typename T>
+using Owned = std::conditional_t<std::is_same_v<T, std::string_view>, std::string, T>;
+
+// How Query's typed results read a Column<T> or a NullableColumn<T>.
+template <typename C>
+struct Projector;
+template <typename T>
+struct Projector<Column<T>> {
+  using cell_type = T;
+  using type = Owned<T>;
+  static constexpr bool kNullable = false;
+  static const Column<T>& Of(const Column<T>& c) { return c; }
+};
+template <typename T>
+struct Projector<NullableColumn<T>> {
+  using cell_type = T;
+  using type = std::optional<Owned<T>>;
+  static constexpr bool kNullable = true;
+  static const Column<T>& Of(const NullableColumn<T>& c) { return c.column; }
+};
+
+// InvalidArgument "players.nick: value is NULL in a selected row (read it
+// through kin::Nullable(column), or filter with WhereNotNull)".
+absl::Status NullInResult(const Table* table, ColumnId column);
+
+// One column's storage for a typed result; `has_nulls` false lets the loop
+// skip the validity test.
+struct ProjectedColumn {
+  ColumnStorage storage;
+  bool IsNull(uint32_t slot) const {
+    return storage.validity != nullptr && (storage.validity[slot >> 6] >> (slot & 63) & 1) == 0;
+  }
+};
+
+// The cell of `c` at `slot` as its typed result holds it; REQUIRES: not
+// NULL unless C is nullable (checked by the caller).
+template <typename C>
+typename Projector<C>::type ProjectCell(const ProjectedColumn& c, uint32_t slot) {
+  using P = Projector<C>;
+  if constexpr (P::kNullable) {
+    if (c.IsNull(slot)) return std::nullopt;
+  }
+  return typename P::type(Cell<typename P::cell_type>(c.storage, slot));
+}
+
+// The cells of `column` at `ids`, appended to `out`.
+template <typename C>
+absl::Status ProjectColumn(const Table* table, std::span<const RowId> ids, const C& column,
+                           std::vector<typename Projector<C>::type>* out) {
+  using P = Projector<C>;
+  const Column<typename P::cell_type>& handle = P::Of(column);
+  ProjectedColumn c;
+  Load(table, handle.id(), &c.storage);
+  out->reserve(out->size() + ids.size());
+  if (c.storage.validity == nullptr || P::kNullable) {
+    for (RowId id : ids) out->push_back(ProjectCell<C>(c, id.value));
+    return absl::OkStatus();
+  }
+  for (RowId id : ids) {
+    if (c.IsNull(id.value)) return NullInResult(table, handle.id());
+    out->push_back(ProjectCell<C>(c, id.value));
+  }
+  return absl::OkStatus();
+}
+
+// A struct S per row of `ids`, S{cell...} in the order of `columns`.
+template <typename S, typename... C, size_t... I>
+absl::Status ProjectStructs(const Table* table, std::span<const RowId> ids, std::vector<S>* out,
+                            std::index_sequence<I...>, const C&... columns) {
+  ProjectedColumn cs[sizeof...(C) + 1];
+  (Load(table, Projector<C>::Of(columns).id(), &cs[I].storage), ...);
+  bool any_refused_null = false;
+  ((any_refused_null =
+        any_refused_null || (!Projector<C>::kNullable && cs[I].storage.validity != nullptr)),
+   ...);
+  out->reserve(out->size() + ids.size());
+  for (RowId id : ids) {
+    if (any_refused_null) {
+      absl::Status null;
+      ((null.ok() && !Projector<C>::kNullable && cs[I].IsNull(id.value)
+            ? (void)(null = NullInResult(table, Projector<C>::Of(columns).id()))
+            : (void)0),
+       ...);
+      if (!null.ok()) return null;
+    }
+    out->push_back(S{ProjectCell<C>(cs[I], id.value)...});
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace column_internal
+
+// The value type a typed result holds for a handle: T (std::string for a
+// string column), std::optional of it for kin::Nullable(handle).
+template <typename C>
+using Projected = typename column_internal::Projector<C>::type;
+
+// Typed iteration over a query's selected rows, in the query's order:
+// Query::Each returns one. Each element is a std::tuple<Row, T...>. The
+// rows are selected when Each is called (filter, order, offset, limit run
+// then, as Get); the loop reads their cells as it goes, with no ResultRow
+// and no kin::Value per row.
+//
+// NULLs: as EachRange, a row with a NULL in any of the columns is skipped.
+//
+// Writes during the loop are allowed and safe: a selected row deleted
+// before the loop reaches it is skipped (also when an insert reused its
+// slot), and a row written to is read with its current cells. Rows the
+// write makes match (or stop matching) the query are not added (or
+// removed): the selection is the one made at Each. A string_view already
+// bound may dangle after a write. A dropped table ends the loop.
+template <typename... T>
+class QueryRange {
+ public:
+  using value_type = std::tuple<Row, T...>;
+
+  class iterator {
+   public:
+    using value_type = std::tuple<Row, T...>;
+    using difference_type = std::ptrdiff_t;
+    using iterator_category = std::input_iterator_tag;
+
+    iterator() = default;
+    value_type operator*() const { return range_->storage_.Element(range_->picks_[pos_].slot); }
+    iterator& operator++() {
+      Seek(pos_ + 1);
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& a, const iterator& b) { return a.pos_ == b.pos_; }
+    friend bool operator!=(const iterator& a, const iterator& b) { return a.pos_ != b.pos_; }
+
+   private:
+    friend class QueryRange;
+    explicit iterator(QueryRange* range) : range_(range) {}
+
+    // Moves to the first selected row at or after position `from` that is
+    // still the row selected (live, same generation) and has no NULL in
+    // the columns, or to kEnd.
+    void Seek(size_t from) {
+      column_internal::RangeStorage<T...>& storage = range_->storage_;
+      if (storage.stale()) storage.Reload();  // the loop wrote to the table
+      const std::vector<Pick>& picks = range_->picks_;
+      for (; from < picks.size(); ++from) {
+        if (range_->Current(picks[from]) && storage.NotNull(picks[from].slot)) {
+          pos_ = from;
+          return;
+        }
+      }
+      pos_ = kEnd;
+    }
+
+    QueryRange* range_ = nullptr;
+    size_t pos_ = kEnd;
+  };
+
+  iterator begin() {
+    storage_.Reload();
+    iterator it(this);
+    it.Seek(0);
+    return it;
+  }
+  iterator end() { return iterator(this); }
+  // How many rows the query selected (rows skipped by the loop included).
+  size_t selected() const { return picks_.size(); }
+
+ private:
+  friend class Query;
+  static constexpr size_t kEnd = SIZE_MAX;
+
+  // A selected row: its slot and the generation it had, so a slot an
+  // insert reused is not mistaken for it.
+  struct Pick {
+    uint32_t slot;
+    uint32_t generation;
+  };
+
+  QueryRange(const Table* table, std::span<const RowId> ids, const Column<T>&... columns)
+      : storage_(table, columns...) {
+    storage_.Reload();
+    picks_.reserve(ids.size());
+    for (RowId id : ids) picks_.push_back(Pick{id.value, storage_.Generation(id.value)});
+  }
+
+  bool Current(const Pick& p) const {
+    const column_internal::TableStorage& rows = storage_.rows;
+    return p.slot < rows.slot_count && (rows.live[p.slot >> 6] >> (p.slot & 63) & 1) != 0 &&
+           storage_.Generation(p.slot) == p.generation;
+  }
+
+  column_internal::RangeStorage<T...> storage_;
+  std::vector<Pick> picks_;
 };
 
 }  // namespace kin

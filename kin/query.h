@@ -140,15 +140,19 @@
 #define KIN_QUERY_H_
 
 #include <cstdint>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "kin/column.h"
 #include "kin/query_spec.h"
 #include "kin/relation.h"
 #include "kin/result_set.h"
@@ -305,8 +309,8 @@ class Query {
   // Count, Aggregate, Update and Delete ignore it. In WhereHas, WithCount
   // and WithAggregate callbacks and where groups it is an error (their rows
   // are only counted). Keys need not be selected for preloads to work.
-  template <typename... Columns>
-  Query& Select(const Columns&... columns) {
+  template <typename... Names>
+  Query& Select(const Names&... columns) {
     return SelectColumns(std::vector<std::string>{std::string(columns)...});
   }
   Query& SelectColumns(std::vector<std::string> columns);
@@ -380,6 +384,42 @@ class Query {
   // restrict action) nothing changes.
   [[nodiscard]] absl::StatusOr<int64_t> Delete();
 
+  // --- typed results ---
+  // The selected rows (those Get returns, in its order) read through typed
+  // column handles (kin/column.h): no ResultRow, no kin::Value and no name
+  // lookup per row, for hot loops and results read field by field.
+  //   KIN_ASSIGN_OR_RETURN(kin::Column<int64_t> id, db.Int64Column("players", "id"));
+  //   KIN_ASSIGN_OR_RETURN(std::vector<int64_t> ids,
+  //                        db.Query("players").Where("guild", 7).Pluck(id));
+  //   KIN_ASSIGN_OR_RETURN(auto columns, query.Columns(id, score));  // tuple of vectors
+  //   struct Entry { int64_t id; int64_t score; };
+  //   KIN_ASSIGN_OR_RETURN(std::vector<Entry> top, query.As<Entry>(id, score));
+  //   KIN_ASSIGN_OR_RETURN(auto rows, query.Each(id, score));
+  //   for (auto [row, i, s] : rows) { ... }
+  // Values (kin::Projected<C>): T for an int64, double or bool handle,
+  // std::string for a string handle (a copy: results outlive later
+  // writes), std::optional of those for kin::Nullable(handle). A NULL read
+  // through a plain handle is InvalidArgument naming the column (Each skips
+  // such rows instead, as Database::Each does). Errors, beyond Get's:
+  // FailedPrecondition for an empty or stale handle; InvalidArgument for a
+  // handle of another table or database, a handle of a column outside the
+  // query's Select, or a query with loads (Preload, WithCount,
+  // WithAggregate: they need Get). Cost: Get's selection, then one typed
+  // read per cell.
+  template <typename C>
+  absl::StatusOr<std::vector<Projected<C>>> Pluck(const C& column) const;
+  template <typename... C>
+  absl::StatusOr<std::tuple<std::vector<Projected<C>>...>> Columns(const C&... columns) const;
+  // One S per row, S{cell...} with the cells in the order of `columns` (an
+  // aggregate whose members take the Projected<C> values).
+  template <typename S, typename... C>
+  absl::StatusOr<std::vector<S>> As(const C&... columns) const;
+  // Typed iteration over the selected rows (kin::QueryRange): elements are
+  // std::tuple<Row, T...>; writes inside the loop are safe. Keep the range
+  // in a variable, as for Database::Each.
+  template <typename... T>
+  absl::StatusOr<QueryRange<T...>> Each(const Column<T>&... columns) const;
+
   // The plan as text: "index probe posts.user_id = 7 (secondary index, 3
   // rows) | filter: user_id = 7 | order by created_at desc | limit 5" or
   // "scan posts (1000 rows) | ...". Errors as Get().
@@ -404,6 +444,18 @@ class Query {
   [[nodiscard]] absl::StatusOr<internal::CompiledQuery> Compile() const;
   // The table, NotFound when absent.
   [[nodiscard]] absl::StatusOr<const Table*> ResolveTable() const;
+
+  using HandleList = std::initializer_list<std::pair<const Table*, ColumnId>>;
+  template <typename C>
+  static std::pair<const Table*, ColumnId> HandleOf(const C& column) {
+    const auto& handle = column_internal::Projector<C>::Of(column);
+    return {handle.table(), handle.id()};
+  }
+  // The typed results' common part: the run checks of `method`, the
+  // handles checked against the query's table and Select, then the
+  // selected rows into `ids`. Returns the table.
+  absl::StatusOr<const Table*> SelectTyped(absl::string_view method, HandleList columns,
+                                           std::vector<RowId>* ids) const;
 
   QuerySpec& mutable_spec() { return spec_; }
   Engine& engine() const { return *engine_; }
@@ -466,6 +518,56 @@ class Query {
   mutable absl::Status misuse_;
   QuerySpec spec_;
 };
+
+template <typename C>
+absl::StatusOr<std::vector<Projected<C>>> Query::Pluck(const C& column) const {
+  std::vector<RowId> ids;
+  absl::StatusOr<const Table*> table = SelectTyped("Pluck", {HandleOf(column)}, &ids);
+  if (!table.ok()) return table.status();
+  std::vector<Projected<C>> out;
+  absl::Status status = column_internal::ProjectColumn(*table, ids, column, &out);
+  if (!status.ok()) return status;
+  return out;
+}
+
+template <typename... C>
+absl::StatusOr<std::tuple<std::vector<Projected<C>>...>> Query::Columns(const C&... columns) const {
+  std::vector<RowId> ids;
+  absl::StatusOr<const Table*> table = SelectTyped("Columns", {HandleOf(columns)...}, &ids);
+  if (!table.ok()) return table.status();
+  std::tuple<std::vector<Projected<C>>...> out;
+  absl::Status status;
+  std::apply(
+      [&](auto&... vectors) {
+        ((status.ok()
+              ? (void)(status = column_internal::ProjectColumn(*table, ids, columns, &vectors))
+              : (void)0),
+         ...);
+      },
+      out);
+  if (!status.ok()) return status;
+  return out;
+}
+
+template <typename S, typename... C>
+absl::StatusOr<std::vector<S>> Query::As(const C&... columns) const {
+  std::vector<RowId> ids;
+  absl::StatusOr<const Table*> table = SelectTyped("As", {HandleOf(columns)...}, &ids);
+  if (!table.ok()) return table.status();
+  std::vector<S> out;
+  absl::Status status = column_internal::ProjectStructs(
+      *table, ids, &out, std::index_sequence_for<C...>(), columns...);
+  if (!status.ok()) return status;
+  return out;
+}
+
+template <typename... T>
+absl::StatusOr<QueryRange<T...>> Query::Each(const Column<T>&... columns) const {
+  std::vector<RowId> ids;
+  absl::StatusOr<const Table*> table = SelectTyped("Each", {HandleOf(columns)...}, &ids);
+  if (!table.ok()) return table.status();
+  return QueryRange<T...>(*table, ids, columns...);
+}
 
 }  // namespace kin
 

@@ -10,6 +10,7 @@
 #include "engine/errors.h"
 #include "engine/string_view.h"
 #include "engine/table.h"
+#include "kin/internal/column_check.h"
 #include "kin/internal/database_access.h"
 #include "kin/status_macros.h"
 #include "query/internal/compiled_query.h"
@@ -630,6 +631,28 @@ absl::StatusOr<int64_t> Query::Count() const {
   KIN_RETURN_IF_ERROR(BuildPlan(&plan));
   const CompiledQuery& q = plan.query();
   return static_cast<int64_t>(q.Count());
+}
+
+absl::StatusOr<const Table*> Query::SelectTyped(absl::string_view method, HandleList columns,
+                                                std::vector<RowId>* ids) const {
+  KIN_RETURN_IF_ERROR(CheckRunnable(method));
+  QueryPlan plan;
+  KIN_RETURN_IF_ERROR(BuildPlan(&plan));
+  KIN_RETURN_IF_ERROR(NoAggregate());
+  if (!spec_.loads.empty()) return errors::LoadsNeedGet(spec_.table, method);
+  const Table& table = plan.table();
+  KIN_RETURN_IF_ERROR(internal::CheckHandlesOf(
+      *engine_, table, columns, [&] { return absl::StrCat(method, " on '", table.name(), "'"); }));
+  if (!spec_.select.empty()) {
+    KIN_ASSIGN_OR_RETURN(std::vector<uint8_t> selected, internal::SelectedColumns(table, spec_));
+    for (const auto& [column_table, column] : columns) {
+      if (selected[column.value] == 0) {
+        return errors::NotSelected(table, table.column(column).name, selected);
+      }
+    }
+  }
+  plan.SelectIds(ids);
+  return &table;
 }
 
 absl::StatusOr<Value> Query::Aggregate() const {

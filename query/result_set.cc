@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "engine/port.h"
 #include "engine/string_view.h"
 #include "engine/table.h"
@@ -126,12 +125,7 @@ absl::Status ResultRow::CheckSelected(std::string_view column_name) const {
   if (!c.has_value() || c->value >= set_->selected.size() || set_->selected[c->value] != 0) {
     return absl::OkStatus();
   }
-  std::vector<absl::string_view> names;
-  for (size_t i = 0; i < set_->selected.size(); ++i) {
-    if (set_->selected[i] != 0)
-      names.push_back(table()->column(ColumnId(static_cast<uint32_t>(i))).name);
-  }
-  return errors::NotSelected(table()->name(), column, absl::StrJoin(names, ", "));
+  return errors::NotSelected(*table(), column, set_->selected);
 }
 
 absl::StatusOr<Value> ResultRow::Get(std::string_view column) const {

@@ -25,18 +25,22 @@ absl::Status QueryPlan::Build(const RelationContext& context, const Table& table
   return absl::OkStatus();
 }
 
-absl::StatusOr<ResultSet> QueryPlan::Get() const {
+void QueryPlan::SelectIds(std::vector<RowId>* ids) const {
   const CompiledQuery& q = query_;
-  std::vector<RowId> ids;
   // Sized up front when the count is known: every row, or a probe's rows.
   if (!q.limit().has_value()) {
     if (q.access() != CompiledQuery::Access::kScan) {
-      ids.reserve(q.probe_rows().size());
+      ids->reserve(q.probe_rows().size());
     } else if (q.predicate().always_true()) {
-      ids.reserve(q.table().size());
+      ids->reserve(q.table().size());
     }
   }
-  q.Select(&ids);
+  q.Select(ids);
+}
+
+absl::StatusOr<ResultSet> QueryPlan::Get() const {
+  std::vector<RowId> ids;
+  SelectIds(&ids);
   return MakeResult(ids);
 }
 

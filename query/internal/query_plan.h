@@ -44,6 +44,8 @@ class QueryPlan {
   CompiledQuery& mutable_query() { return query_; }
   const Table& table() const { return query_.table(); }
 
+  // The selected rows (the spec's window), appended to `ids`.
+  void SelectIds(std::vector<RowId>* ids) const;
   // The selected rows (the spec's window), as a result with its loads.
   absl::StatusOr<ResultSet> Get() const;
   // `ids` (rows of table(), e.g. a page) as a result: the selected columns

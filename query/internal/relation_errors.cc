@@ -1,6 +1,7 @@
 #include "query/internal/relation_errors.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace kin::errors {
 
@@ -84,10 +85,15 @@ absl::Status SelectNeedsGet(absl::string_view table, absl::string_view method) {
                    "Limit(1).Get()"));
 }
 
-absl::Status NotSelected(absl::string_view table, absl::string_view column,
-                         absl::string_view selected) {
-  return absl::InvalidArgumentError(absl::StrCat("table '", table, "': column '", column,
-                                                 "' was not selected (selected: ", selected, ")"));
+absl::Status NotSelected(const Table& table, absl::string_view column,
+                         const std::vector<uint8_t>& selected) {
+  std::vector<absl::string_view> names;
+  for (size_t i = 0; i < selected.size(); ++i) {
+    if (selected[i] != 0) names.push_back(table.column(ColumnId(static_cast<uint32_t>(i))).name);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("table '", table.name(), "': column '", column,
+                   "' was not selected (selected: ", absl::StrJoin(names, ", "), ")"));
 }
 
 absl::Status LoadsNeedGet(absl::string_view table, absl::string_view method) {

@@ -6,8 +6,12 @@
 #ifndef KIN_QUERY_INTERNAL_RELATION_ERRORS_H_
 #define KIN_QUERY_INTERNAL_RELATION_ERRORS_H_
 
+#include <cstdint>
+#include <vector>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "engine/table.h"
 
 namespace kin::errors {
 
@@ -65,8 +69,8 @@ absl::Status LoadsNeedGet(absl::string_view table, absl::string_view method);
 absl::Status SelectNeedsGet(absl::string_view table, absl::string_view method);
 // InvalidArgument: "table 'posts': column 'body' was not selected
 // (selected: id, title)"
-absl::Status NotSelected(absl::string_view table, absl::string_view column,
-                         absl::string_view selected);
+absl::Status NotSelected(const Table& table, absl::string_view column,
+                         const std::vector<uint8_t>& selected);
 
 // `status` with "<use> on 'users.posts': " before its message, same code:
 // an error inside a related query, located.

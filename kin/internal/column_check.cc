@@ -1,0 +1,42 @@
+#include "kin/internal/column_check.h"
+
+#include "absl/strings/str_cat.h"
+#include "engine/errors.h"
+#include "kin/status_macros.h"
+
+namespace kin::internal {
+
+std::string ColumnName(const Table& table, ColumnId column) {
+  return QualifiedName(table.name(), table.column(column).name);
+}
+
+absl::Status StaleColumn(const Table& table, ColumnId column) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      ColumnName(table, column), ": stale column handle (table '", table.name(), "' was dropped)"));
+}
+
+absl::Status CheckHandle(const Engine& engine, const Table* table, ColumnId column) {
+  if (table == nullptr) return absl::FailedPreconditionError("empty column handle");
+  if (table->dropped()) return StaleColumn(*table, column);
+  if (table->owner() != engine.id()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(ColumnName(*table, column), ": column of another database"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckHandlesOf(const Engine& engine, const Table& table,
+                            std::initializer_list<std::pair<const Table*, ColumnId>> columns,
+                            absl::FunctionRef<std::string()> what) {
+  for (const auto& [column_table, id] : columns) {
+    KIN_RETURN_IF_ERROR(CheckHandle(engine, column_table, id));
+    if (column_table != &table) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what(), ": column ", ColumnName(*column_table, id),
+                       " is of another table than '", table.name(), "'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace kin::internal
