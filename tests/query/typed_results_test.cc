@@ -108,6 +108,11 @@ TEST_F(TypedResultsTest, StringsAreCopiesThatOutliveLaterWrites) {
   ASSERT_OK(db_.Update(one, {{"name", std::string(200, 'x')}}));
   ASSERT_OK(db_.Delete(*db_.FindOrFail("players", 2)));
   EXPECT_THAT(names, ElementsAre("player-with-a-long-name-1", "player-with-a-long-name-2"));
+
+  ASSERT_OK(db_.Update(*db_.FindOrFail("players", 3), {{"name", nullptr}}));
+  ASSERT_OK_AND_ASSIGN(std::vector<std::optional<std::string>> maybe,
+                       db_.Query("players").WhereIn("id", {1, 3}).Pluck(Nullable(name_)));
+  EXPECT_THAT(maybe, ElementsAre(std::string(200, 'x'), std::nullopt));
 }
 
 TEST_F(TypedResultsTest, ColumnsReturnsOneVectorPerHandle) {
