@@ -115,8 +115,9 @@ absl::StatusOr<ResultSet> KinPeerBase::WhereHasQuery() {
 // --- KinRow and KinTyped: the query results read out ---
 //
 // Both peers read the same results; they differ only in how a value is read
-// (the `read_*` functors: by name per row, or through a handle). The reads
-// are inlined into these loops, so the functors cost nothing.
+// (the `read_*` functors: by name per row, or through a handle). The
+// functors inline into these loops: they add no call beyond the library's
+// own read.
 
 namespace {
 
