@@ -308,11 +308,20 @@ void HandPeer::RebuildIndexes() {
   for (size_t i = 0; i < users_.id.size(); ++i) {
     user_row_.emplace(users_.id[i], static_cast<uint32_t>(i));
   }
-  posts_of_.assign(users_.id.size(), {});
-  posts_.user_row.resize(posts_.user_id.size());
-  for (size_t i = 0; i < posts_.user_id.size(); ++i) {
+  // Owners first, then each list reserved at its final size: one
+  // allocation per user instead of a list grown by doubling.
+  const size_t n = posts_.user_id.size();
+  posts_.user_row.resize(n);
+  std::vector<uint32_t> count(users_.id.size(), 0);
+  for (size_t i = 0; i < n; ++i) {
     const uint32_t owner = UserRow(posts_.user_id[i]);
     posts_.user_row[i] = owner;
+    if (owner != kNoUser) ++count[owner];
+  }
+  posts_of_.assign(users_.id.size(), {});
+  for (size_t u = 0; u < count.size(); ++u) posts_of_[u].reserve(count[u]);
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t owner = posts_.user_row[i];
     if (owner != kNoUser) posts_of_[owner].push_back(static_cast<uint32_t>(i));
   }
 }

@@ -269,22 +269,30 @@ constexpr size_t kWriteStride = 7919;
 
 size_t WriteSlot(size_t i, size_t rows) { return i * kWriteStride % rows; }
 
+// Runs kWrites writes per iteration: write(slot, value) writes one cell and
+// returns whether it succeeded.
+template <typename Write>
+void RunWrites(benchmark::State& state, size_t rows, const Write& write) {
+  int64_t value = 0;
+  for (auto _ : state) {
+    for (size_t i = 0; i < kWrites; ++i) {
+      if (!write(WriteSlot(i, rows), ++value)) {
+        state.SkipWithError("write failed");
+        return;
+      }
+    }
+  }
+  SetRowCounter(state, kWrites);
+}
+
 // The README's hot-loop write: a typed handle and a row handle the game
 // already holds. Each Set is one atomic Update (checks, undo only inside a
 // transaction).
 void BM_RowWrite_Set(benchmark::State& state) {
   Fixture& f = Data();
   const Column<int64_t> score = *f.db.Int64Column("players", "score");
-  int64_t v = 0;
-  for (auto _ : state) {
-    for (size_t i = 0; i < kWrites; ++i) {
-      if (!f.db.Set(f.rows[WriteSlot(i, f.rows.size())], score, ++v).ok()) {
-        state.SkipWithError("Set failed");
-        return;
-      }
-    }
-  }
-  SetRowCounter(state, kWrites);
+  RunWrites(state, f.rows.size(),
+            [&](size_t slot, int64_t v) { return f.db.Set(f.rows[slot], score, v).ok(); });
 }
 BENCHMARK(BM_RowWrite_Set)->Unit(benchmark::kMicrosecond);
 
@@ -292,18 +300,10 @@ BENCHMARK(BM_RowWrite_Set)->Unit(benchmark::kMicrosecond);
 void BM_RowWrite_FindOrFailSet(benchmark::State& state) {
   Fixture& f = Data();
   const Column<int64_t> score = *f.db.Int64Column("players", "score");
-  int64_t v = 0;
-  for (auto _ : state) {
-    for (size_t i = 0; i < kWrites; ++i) {
-      const auto id = static_cast<int64_t>(WriteSlot(i, f.rows.size())) + 1;
-      absl::StatusOr<Row> row = f.db.FindOrFail("players", id);
-      if (!row.ok() || !f.db.Set(*row, score, ++v).ok()) {
-        state.SkipWithError("FindOrFail + Set failed");
-        return;
-      }
-    }
-  }
-  SetRowCounter(state, kWrites);
+  RunWrites(state, f.rows.size(), [&](size_t slot, int64_t v) {
+    absl::StatusOr<Row> row = f.db.FindOrFail("players", static_cast<int64_t>(slot) + 1);
+    return row.ok() && f.db.Set(*row, score, v).ok();
+  });
 }
 BENCHMARK(BM_RowWrite_FindOrFailSet)->Unit(benchmark::kMicrosecond);
 
@@ -361,21 +361,13 @@ const SqliteFixture& SqliteData() {
 
 void BM_RowWrite_SqliteUpdate(benchmark::State& state) {
   const SqliteFixture& f = SqliteData();
-  const size_t rows = Rows();
-  int64_t v = 0;
-  for (auto _ : state) {
-    for (size_t i = 0; i < kWrites; ++i) {
-      sqlite3_bind_int64(f.update, 1, ++v);
-      sqlite3_bind_int64(f.update, 2, static_cast<int64_t>(WriteSlot(i, rows)) + 1);
-      const int rc = sqlite3_step(f.update);
-      sqlite3_reset(f.update);
-      if (rc != SQLITE_DONE || sqlite3_changes(f.db) != 1) {
-        state.SkipWithError("UPDATE failed");
-        return;
-      }
-    }
-  }
-  SetRowCounter(state, kWrites);
+  RunWrites(state, Rows(), [&](size_t slot, int64_t v) {
+    sqlite3_bind_int64(f.update, 1, v);
+    sqlite3_bind_int64(f.update, 2, static_cast<int64_t>(slot) + 1);
+    const int rc = sqlite3_step(f.update);
+    sqlite3_reset(f.update);
+    return rc == SQLITE_DONE && sqlite3_changes(f.db) == 1;
+  });
 }
 BENCHMARK(BM_RowWrite_SqliteUpdate)->Unit(benchmark::kMicrosecond);
 
