@@ -1,8 +1,10 @@
 #include "bench/hand_peer.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <limits>
@@ -13,7 +15,22 @@
 namespace kin::bench {
 namespace {
 
-constexpr char kMagic[8] = {'K', 'I', 'N', 'H', 'A', 'N', 'D', '1'};
+constexpr char kMagic[8] = {'K', 'I', 'N', 'H', 'A', 'N', 'D', '2'};
+
+// The header after the magic: row counts and string blob sizes, from which
+// the file's exact size follows.
+struct Header {
+  uint64_t users = 0;
+  uint64_t posts = 0;
+  uint64_t name_bytes = 0;
+  uint64_t title_bytes = 0;
+};
+
+// Fixed-width bytes per row: users id, score and a name offset; posts id,
+// user_id, created_at, likes, is_published and a title offset. Each string
+// column has one more offset, then its blob.
+constexpr uint64_t kBytesPerUser = 8 + 8 + 8;
+constexpr uint64_t kBytesPerPost = 8 * 4 + 1 + 8;
 
 struct FileCloser {
   void operator()(std::FILE* f) const { std::fclose(f); }
@@ -24,19 +41,18 @@ absl::Status IoError(const std::string& path, const char* what) {
   return absl::UnknownError("hand snapshot '" + path + "': " + what + ": " + std::strerror(errno));
 }
 
+absl::Status Corrupt(const std::string& path, const char* what) {
+  return absl::DataLossError("hand snapshot '" + path + "': " + what);
+}
+
+// One fwrite / fread per column: the bytes as they sit in memory.
 template <typename T>
 bool WriteColumn(std::FILE* f, const std::vector<T>& v) {
   return std::fwrite(v.data(), sizeof(T), v.size(), f) == v.size();
 }
 
-bool WriteStrings(std::FILE* f, const std::vector<std::string>& v) {
-  std::vector<uint32_t> lengths(v.size());
-  for (size_t i = 0; i < v.size(); ++i) lengths[i] = static_cast<uint32_t>(v[i].size());
-  if (!WriteColumn(f, lengths)) return false;
-  for (const std::string& s : v) {
-    if (std::fwrite(s.data(), 1, s.size(), f) != s.size()) return false;
-  }
-  return true;
+bool WriteBlob(std::FILE* f, const std::string& blob) {
+  return std::fwrite(blob.data(), 1, blob.size(), f) == blob.size();
 }
 
 template <typename T>
@@ -45,18 +61,16 @@ bool ReadColumn(std::FILE* f, size_t n, std::vector<T>& v) {
   return std::fread(v.data(), sizeof(T), n, f) == n;
 }
 
-// `limit` bounds each length (the file size), so a damaged file cannot
-// force a huge allocation.
-bool ReadStrings(std::FILE* f, size_t n, uint64_t limit, std::vector<std::string>& v) {
-  std::vector<uint32_t> lengths;
-  if (!ReadColumn(f, n, lengths)) return false;
-  v.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    if (lengths[i] > limit) return false;
-    v[i].resize(lengths[i]);
-    if (std::fread(v[i].data(), 1, lengths[i], f) != lengths[i]) return false;
-  }
-  return true;
+bool ReadBlob(std::FILE* f, size_t n, std::string& blob) {
+  blob.resize(n);
+  return std::fread(blob.data(), 1, n, f) == n;
+}
+
+// Offsets must start at 0, never decrease and end at the blob's size, so
+// every cell lies inside the blob.
+bool OffsetsFit(const std::vector<uint64_t>& offsets, size_t blob_size) {
+  return offsets.front() == 0 && offsets.back() == blob_size &&
+         std::is_sorted(offsets.begin(), offsets.end());
 }
 
 }  // namespace
@@ -64,37 +78,46 @@ bool ReadStrings(std::FILE* f, size_t n, uint64_t limit, std::vector<std::string
 std::string HandPeer::HowItAnswers(Op op) const {
   switch (op) {
     case Op::kLoad:
-      return "vectors per column + flat_hash_map user_id -> post rows";
+      return "vectors per column, strings as blob + offsets, flat_hash_map id -> user row, "
+             "dense user row -> post rows, owner row per post";
     case Op::kLookup:
     case Op::kPreload:
+      return "probe id -> user row, then its post rows";
+    case Op::kTop5:
+      return "walk dense user row -> post rows, top-5 insertion over created_at";
     case Op::kCountAll:
     case Op::kHasGe5:
-      return "probe user_id -> post rows map";
-    case Op::kTop5:
-      return "probe map, top-5 insertion over created_at";
+      return "walk dense user row -> post rows (list sizes)";
     case Op::kMaxPerParent:
-      return "one scan of posts.user_id/created_at into a dense per-user array";
+      return "one scan of posts.user_row/created_at into a dense per-user array";
     case Op::kWhereHas:
-      return "one scan of posts.is_published/likes, mark users";
+      return "one scan of posts.is_published/likes/user_row, mark users";
     case Op::kInsert:
-      return "push_back per column + map append";
+      return "push_back per column + owner probe + list append";
     case Op::kSnapshotSave:
     case Op::kSnapshotLoad:
-      return "raw column dump, temp file + fsync + rename; maps rebuilt on load";
+      return "one fwrite/fread per column, temp file + fsync + rename; indexes rebuilt on load";
   }
   return "";
 }
 
 absl::Status HandPeer::LoadUsers(const Dataset& data) {
   users_.id = data.user_id;
-  users_.name = data.user_name;
   users_.score = data.user_score;
+  users_.name = Strings();
+  for (const std::string& name : data.user_name) users_.name.Append(name);
   user_row_.clear();
   user_row_.reserve(users_.id.size());
   for (size_t i = 0; i < users_.id.size(); ++i) {
     user_row_.emplace(users_.id[i], static_cast<uint32_t>(i));
   }
+  posts_of_.assign(users_.id.size(), {});
   return absl::OkStatus();
+}
+
+uint32_t HandPeer::UserRow(int64_t user_id) const {
+  auto it = user_row_.find(user_id);
+  return it == user_row_.end() ? kNoUser : it->second;
 }
 
 absl::Status HandPeer::InsertPosts(const Dataset& data) {
@@ -106,7 +129,8 @@ absl::Status HandPeer::InsertPosts(const Dataset& data) {
   posts_.created_at.reserve(posts_.created_at.size() + n);
   posts_.likes.reserve(posts_.likes.size() + n);
   posts_.is_published.reserve(posts_.is_published.size() + n);
-  posts_.title.reserve(posts_.title.size() + n);
+  posts_.title.offsets.reserve(posts_.title.offsets.size() + n);
+  posts_.user_row.reserve(posts_.user_row.size() + n);
   for (size_t i = 0; i < n; ++i) {
     const auto row = static_cast<uint32_t>(posts_.id.size());
     posts_.id.push_back(data.post_id[i]);
@@ -114,8 +138,10 @@ absl::Status HandPeer::InsertPosts(const Dataset& data) {
     posts_.created_at.push_back(data.post_created_at[i]);
     posts_.likes.push_back(data.post_likes[i]);
     posts_.is_published.push_back(data.post_is_published[i]);
-    posts_.title.push_back(data.post_title[i]);
-    posts_by_user_[data.post_user_id[i]].push_back(row);
+    posts_.title.Append(data.post_title[i]);
+    const uint32_t owner = UserRow(data.post_user_id[i]);
+    posts_.user_row.push_back(owner);
+    if (owner != kNoUser) posts_of_[owner].push_back(row);
   }
   return absl::OkStatus();
 }
@@ -127,8 +153,8 @@ void HandPeer::AppendPostIds(const std::vector<uint32_t>& rows, PostIds& out) co
 
 absl::StatusOr<PostIds> HandPeer::Lookup(int64_t user_id) {
   PostIds out;
-  auto it = posts_by_user_.find(user_id);
-  if (it != posts_by_user_.end()) AppendPostIds(it->second, out);
+  const uint32_t u = UserRow(user_id);
+  if (u != kNoUser) AppendPostIds(posts_of_[u], out);
   return out;
 }
 
@@ -136,8 +162,8 @@ absl::StatusOr<GroupedPosts> HandPeer::Preload(std::span<const int64_t> user_ids
   GroupedPosts out(user_ids.size());
   for (size_t i = 0; i < user_ids.size(); ++i) {
     out[i].first = user_ids[i];
-    auto it = posts_by_user_.find(user_ids[i]);
-    if (it != posts_by_user_.end()) AppendPostIds(it->second, out[i].second);
+    const uint32_t u = UserRow(user_ids[i]);
+    if (u != kNoUser) AppendPostIds(posts_of_[u], out[i].second);
   }
   return out;
 }
@@ -147,10 +173,8 @@ absl::StatusOr<GroupedPosts> HandPeer::Top5() {
   const int64_t* created_at = posts_.created_at.data();
   for (size_t u = 0; u < users_.id.size(); ++u) {
     out[u].first = users_.id[u];
-    auto it = posts_by_user_.find(users_.id[u]);
-    if (it == posts_by_user_.end()) continue;
     TopN<kTopN> top;
-    for (uint32_t r : it->second) top.Offer(created_at[r], r);
+    for (uint32_t r : posts_of_[u]) top.Offer(created_at[r], r);
     PostIds& ids = out[u].second;
     ids.reserve(top.size());
     for (uint32_t r : top.rows()) ids.push_back(posts_.id[r]);
@@ -161,35 +185,30 @@ absl::StatusOr<GroupedPosts> HandPeer::Top5() {
 absl::StatusOr<UserCounts> HandPeer::CountAll() {
   UserCounts out(users_.id.size());
   for (size_t u = 0; u < users_.id.size(); ++u) {
-    auto it = posts_by_user_.find(users_.id[u]);
-    out[u] = {users_.id[u],
-              it == posts_by_user_.end() ? 0 : static_cast<int64_t>(it->second.size())};
+    out[u] = {users_.id[u], static_cast<int64_t>(posts_of_[u].size())};
   }
   return out;
 }
 
 absl::StatusOr<UserIds> HandPeer::HasGe5() {
   UserIds out;
-  for (int64_t id : users_.id) {
-    auto it = posts_by_user_.find(id);
-    if (it != posts_by_user_.end() && static_cast<int64_t>(it->second.size()) >= kMinPosts) {
-      out.push_back(id);
-    }
+  for (size_t u = 0; u < users_.id.size(); ++u) {
+    if (static_cast<int64_t>(posts_of_[u].size()) >= kMinPosts) out.push_back(users_.id[u]);
   }
   return out;
 }
 
 absl::StatusOr<UserMaxes> HandPeer::MaxPerParent() {
-  // One pass over two columns beats 100k probes plus 1M random reads of
-  // created_at: the dense array (8 bytes per user) stays in cache.
+  // One pass over two columns beats walking every list with a random read
+  // of created_at per post: the dense array (8 bytes per user) stays in
+  // cache, and the owner's row is already resolved.
   constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
   std::vector<int64_t> max(users_.id.size(), kNone);
-  const size_t n = posts_.user_id.size();
+  const size_t n = posts_.user_row.size();
   for (size_t i = 0; i < n; ++i) {
-    auto it = user_row_.find(posts_.user_id[i]);
-    if (it == user_row_.end()) continue;  // a dangling foreign key
-    int64_t& m = max[it->second];
-    m = std::max(m, posts_.created_at[i]);
+    const uint32_t u = posts_.user_row[i];
+    if (u == kNoUser) continue;
+    max[u] = std::max(max[u], posts_.created_at[i]);
   }
   UserMaxes out(users_.id.size());
   for (size_t u = 0; u < users_.id.size(); ++u) {
@@ -200,14 +219,14 @@ absl::StatusOr<UserMaxes> HandPeer::MaxPerParent() {
 }
 
 absl::StatusOr<UserIds> HandPeer::WhereHas() {
-  // The predicate is selective (about 1.4% of posts), so a scan of two
-  // narrow columns with a probe per match beats probing every user.
+  // The predicate is selective (about 1.4% of posts): a scan of two narrow
+  // columns, marking the owner of each match.
   std::vector<uint8_t> hit(users_.id.size(), 0);
-  const size_t n = posts_.user_id.size();
+  const size_t n = posts_.user_row.size();
   for (size_t i = 0; i < n; ++i) {
     if (posts_.is_published[i] && posts_.likes[i] > kPopularLikes) {
-      auto it = user_row_.find(posts_.user_id[i]);
-      if (it != user_row_.end()) hit[it->second] = 1;
+      const uint32_t u = posts_.user_row[i];
+      if (u != kNoUser) hit[u] = 1;
     }
   }
   UserIds out;
@@ -224,16 +243,17 @@ absl::Status HandPeer::SnapshotSave(const std::string& path) {
   {
     File f(std::fopen(tmp.c_str(), "wb"));
     if (f == nullptr) return IoError(tmp, "open");
-    std::setvbuf(f.get(), nullptr, _IOFBF, 1 << 20);
-    const uint64_t counts[2] = {users_.id.size(), posts_.id.size()};
-    bool ok = std::fwrite(kMagic, 1, sizeof(kMagic), f.get()) == sizeof(kMagic) &&
-              std::fwrite(counts, sizeof(counts), 1, f.get()) == 1 &&
-              WriteColumn(f.get(), users_.id) && WriteStrings(f.get(), users_.name) &&
-              WriteColumn(f.get(), users_.score) && WriteColumn(f.get(), posts_.id) &&
-              WriteColumn(f.get(), posts_.user_id) && WriteColumn(f.get(), posts_.created_at) &&
-              WriteColumn(f.get(), posts_.likes) && WriteColumn(f.get(), posts_.is_published) &&
-              WriteStrings(f.get(), posts_.title) && std::fflush(f.get()) == 0 &&
-              fsync(fileno(f.get())) == 0;
+    const Header h{users_.id.size(), posts_.id.size(), users_.name.blob.size(),
+                   posts_.title.blob.size()};
+    std::FILE* out = f.get();
+    bool ok = std::fwrite(kMagic, 1, sizeof(kMagic), out) == sizeof(kMagic) &&
+              std::fwrite(&h, sizeof(h), 1, out) == 1 && WriteColumn(out, users_.id) &&
+              WriteColumn(out, users_.name.offsets) && WriteBlob(out, users_.name.blob) &&
+              WriteColumn(out, users_.score) && WriteColumn(out, posts_.id) &&
+              WriteColumn(out, posts_.user_id) && WriteColumn(out, posts_.created_at) &&
+              WriteColumn(out, posts_.likes) && WriteColumn(out, posts_.is_published) &&
+              WriteColumn(out, posts_.title.offsets) && WriteBlob(out, posts_.title.blob) &&
+              std::fflush(out) == 0 && fsync(fileno(out)) == 0;
     if (!ok) return IoError(tmp, "write");
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) return IoError(path, "rename");
@@ -243,30 +263,39 @@ absl::Status HandPeer::SnapshotSave(const std::string& path) {
 absl::Status HandPeer::SnapshotLoad(const std::string& path) {
   File f(std::fopen(path.c_str(), "rb"));
   if (f == nullptr) return IoError(path, "open");
-  std::setvbuf(f.get(), nullptr, _IOFBF, 1 << 20);
+  std::FILE* in = f.get();
+  struct stat st;
+  if (fstat(fileno(in), &st) != 0) return IoError(path, "stat");
+  const auto file_size = static_cast<uint64_t>(st.st_size);
   char magic[sizeof(kMagic)];
-  uint64_t counts[2];
-  if (std::fread(magic, 1, sizeof(magic), f.get()) != sizeof(magic) ||
-      std::memcmp(magic, kMagic, sizeof(kMagic)) != 0 ||
-      std::fread(counts, sizeof(counts), 1, f.get()) != 1) {
-    return absl::DataLossError("hand snapshot '" + path + "': bad header");
+  Header h;
+  if (std::fread(magic, 1, sizeof(magic), in) != sizeof(magic) ||
+      std::memcmp(magic, kMagic, sizeof(kMagic)) != 0 || std::fread(&h, sizeof(h), 1, in) != 1) {
+    return Corrupt(path, "bad header");
   }
-  // The counts come from the file: bound them by its size before resizing.
-  std::fseek(f.get(), 0, SEEK_END);
-  const auto file_size = static_cast<uint64_t>(std::ftell(f.get()));
-  std::fseek(f.get(), sizeof(kMagic) + sizeof(counts), SEEK_SET);
-  if (counts[0] > file_size / 20 || counts[1] > file_size / 37) {
-    return absl::DataLossError("hand snapshot '" + path + "': counts exceed the file");
+  // The counts come from the file: each is bounded by its size before the
+  // exact size they imply is computed (no overflow) and anything allocated.
+  if (h.users > file_size || h.posts > file_size || h.name_bytes > file_size ||
+      h.title_bytes > file_size ||
+      sizeof(kMagic) + sizeof(h) + h.users * kBytesPerUser + 8 + h.name_bytes +
+              h.posts * kBytesPerPost + 8 + h.title_bytes !=
+          file_size) {
+    return Corrupt(path, "counts do not match the file size");
   }
   Users users;
   Posts posts;
-  const size_t nu = counts[0], np = counts[1];
-  bool ok = ReadColumn(f.get(), nu, users.id) && ReadStrings(f.get(), nu, file_size, users.name) &&
-            ReadColumn(f.get(), nu, users.score) && ReadColumn(f.get(), np, posts.id) &&
-            ReadColumn(f.get(), np, posts.user_id) && ReadColumn(f.get(), np, posts.created_at) &&
-            ReadColumn(f.get(), np, posts.likes) && ReadColumn(f.get(), np, posts.is_published) &&
-            ReadStrings(f.get(), np, file_size, posts.title);
-  if (!ok) return absl::DataLossError("hand snapshot '" + path + "': truncated");
+  const size_t nu = h.users, np = h.posts;
+  bool ok = ReadColumn(in, nu, users.id) && ReadColumn(in, nu + 1, users.name.offsets) &&
+            ReadBlob(in, h.name_bytes, users.name.blob) && ReadColumn(in, nu, users.score) &&
+            ReadColumn(in, np, posts.id) && ReadColumn(in, np, posts.user_id) &&
+            ReadColumn(in, np, posts.created_at) && ReadColumn(in, np, posts.likes) &&
+            ReadColumn(in, np, posts.is_published) && ReadColumn(in, np + 1, posts.title.offsets) &&
+            ReadBlob(in, h.title_bytes, posts.title.blob);
+  if (!ok) return Corrupt(path, "truncated");
+  if (!OffsetsFit(users.name.offsets, users.name.blob.size()) ||
+      !OffsetsFit(posts.title.offsets, posts.title.blob.size())) {
+    return Corrupt(path, "string offsets out of range");
+  }
   users_ = std::move(users);
   posts_ = std::move(posts);
   RebuildIndexes();
@@ -279,9 +308,21 @@ void HandPeer::RebuildIndexes() {
   for (size_t i = 0; i < users_.id.size(); ++i) {
     user_row_.emplace(users_.id[i], static_cast<uint32_t>(i));
   }
-  posts_by_user_.clear();
-  for (size_t i = 0; i < posts_.user_id.size(); ++i) {
-    posts_by_user_[posts_.user_id[i]].push_back(static_cast<uint32_t>(i));
+  // Owners first, then each list reserved at its final size: one
+  // allocation per user instead of a list grown by doubling.
+  const size_t n = posts_.user_id.size();
+  posts_.user_row.resize(n);
+  std::vector<uint32_t> count(users_.id.size(), 0);
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t owner = UserRow(posts_.user_id[i]);
+    posts_.user_row[i] = owner;
+    if (owner != kNoUser) ++count[owner];
+  }
+  posts_of_.assign(users_.id.size(), {});
+  for (size_t u = 0; u < count.size(); ++u) posts_of_[u].reserve(count[u]);
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t owner = posts_.user_row[i];
+    if (owner != kNoUser) posts_of_[owner].push_back(static_cast<uint32_t>(i));
   }
 }
 

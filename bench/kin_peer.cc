@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -64,21 +65,6 @@ absl::Status KinPeerBase::InsertPosts(const Dataset& data) {
   return absl::OkStatus();
 }
 
-absl::Status KinPeerBase::Resolve() {
-  KIN_ASSIGN_OR_RETURN(users_, db_.GetTable("users"));
-  KIN_ASSIGN_OR_RETURN(posts_, db_.GetTable("posts"));
-  KIN_ASSIGN_OR_RETURN(user_id_, users_->GetColumn("id"));
-  KIN_ASSIGN_OR_RETURN(post_id_, posts_->GetColumn("id"));
-  KIN_ASSIGN_OR_RETURN(post_user_id_, posts_->GetColumn("user_id"));
-  KIN_ASSIGN_OR_RETURN(post_created_at_, posts_->GetColumn("created_at"));
-  KIN_ASSIGN_OR_RETURN(post_likes_, posts_->GetColumn("likes"));
-  KIN_ASSIGN_OR_RETURN(post_is_published_, posts_->GetColumn("is_published"));
-  if (posts_->index(post_user_id_) == nullptr) {
-    return absl::FailedPreconditionError("posts.user_id is not indexed");
-  }
-  return absl::OkStatus();
-}
-
 absl::Status KinPeerBase::SnapshotSave(const std::string& path) { return SaveSnapshot(db_, path); }
 
 absl::Status KinPeerBase::SnapshotLoad(const std::string& path) {
@@ -87,32 +73,131 @@ absl::Status KinPeerBase::SnapshotLoad(const std::string& path) {
   return Resolve();
 }
 
-// --- Kin: the relation and query API ---
-
-bool KinPeer::Supports(Op op) const {
-  switch (op) {
-    case Op::kLoad:
-    case Op::kLookup:
-    case Op::kInsert:
-    case Op::kSnapshotSave:
-    case Op::kSnapshotLoad:
-    case Op::kPreload:
-    case Op::kTop5:
-    case Op::kCountAll:
-    case Op::kHasGe5:
-    case Op::kMaxPerParent:
-    case Op::kWhereHas:
-      return true;
-  }
-  return false;
+absl::StatusOr<std::optional<Row>> KinPeerBase::FindUser(int64_t user_id) const {
+  absl::StatusOr<Row> user = db_.FindOrFail("users", user_id);
+  if (absl::IsNotFound(user.status())) return std::nullopt;
+  if (!user.ok()) return user.status();
+  return *user;
 }
 
-std::string KinPeer::HowItAnswers(Op op) const {
+absl::StatusOr<ResultSet> KinPeerBase::PreloadQuery(std::span<const int64_t> user_ids) {
+  std::vector<Value> keys(user_ids.begin(), user_ids.end());
+  return db_.Query("users").WhereIn("id", std::move(keys)).Preload("posts").Get();
+}
+
+absl::StatusOr<ResultSet> KinPeerBase::Top5Query() {
+  return db_.Query("users")
+      .Preload("posts", [](Query& q) { q.GroupLimit(kTopN).GroupOrderBy("created_at", kDesc); })
+      .Get();
+}
+
+absl::StatusOr<ResultSet> KinPeerBase::CountAllQuery() {
+  return db_.Query("users").WithCount("posts").Get();
+}
+
+absl::StatusOr<ResultSet> KinPeerBase::HasGe5Query() {
+  return db_.Query("users").Has("posts", ">=", kMinPosts).Get();
+}
+
+absl::StatusOr<ResultSet> KinPeerBase::MaxPerParentQuery() {
+  return db_.Query("users")
+      .WithAggregate("posts", [](Query& q) { q.Max("created_at").As("last_post_at"); })
+      .Get();
+}
+
+absl::StatusOr<ResultSet> KinPeerBase::WhereHasQuery() {
+  return db_.Query("users")
+      .WhereHas("posts",
+                [](Query& q) { q.Where("is_published", true).Where("likes", ">", kPopularLikes); })
+      .Get();
+}
+
+// --- KinRow and KinTyped: the query results read out ---
+//
+// Both peers read the same results; they differ only in how a value is read
+// (the `read_*` functors: by name per row, or through a handle). The
+// functors inline into these loops: they add no call beyond the library's
+// own read.
+
+namespace {
+
+// read_id(row) -> StatusOr<int64_t> of each row, in order.
+template <typename ReadId>
+absl::StatusOr<std::vector<int64_t>> IdsOf(std::span<const ResultRow> rows, const ReadId& read_id) {
+  std::vector<int64_t> ids;
+  ids.reserve(rows.size());
+  for (const ResultRow& row : rows) {
+    KIN_ASSIGN_OR_RETURN(int64_t id, read_id(row));
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+// Each user with the ids of its preloaded posts.
+template <typename ReadUserId, typename ReadPostId>
+absl::StatusOr<GroupedPosts> Grouped(const ResultSet& users, const ReadUserId& read_user_id,
+                                     const ReadPostId& read_post_id) {
+  GroupedPosts out;
+  out.reserve(users.size());
+  for (const ResultRow& user : users) {
+    KIN_ASSIGN_OR_RETURN(int64_t id, read_user_id(user));
+    KIN_ASSIGN_OR_RETURN(std::span<const ResultRow> posts, user.Preloaded("posts"));
+    KIN_ASSIGN_OR_RETURN(PostIds post_ids, IdsOf(posts, read_post_id));
+    out.emplace_back(id, std::move(post_ids));
+  }
+  return out;
+}
+
+// `grouped` (users in row order) in the order of `user_ids`; an unknown
+// user gets no posts.
+GroupedPosts InAskedOrder(GroupedPosts grouped, std::span<const int64_t> user_ids) {
+  absl::flat_hash_map<int64_t, uint32_t> position;
+  position.reserve(grouped.size());
+  for (size_t i = 0; i < grouped.size(); ++i) {
+    position.emplace(grouped[i].first, static_cast<uint32_t>(i));
+  }
+  GroupedPosts out(user_ids.size());
+  for (size_t i = 0; i < user_ids.size(); ++i) {
+    out[i].first = user_ids[i];
+    auto it = position.find(user_ids[i]);
+    if (it != position.end()) out[i].second = std::move(grouped[it->second].second);
+  }
+  return out;
+}
+
+// Each user with read_value(i, user) -> StatusOr<V>, i its position.
+template <typename V, typename ReadUserId, typename ReadValue>
+absl::StatusOr<std::vector<std::pair<int64_t, V>>> PerUser(const ResultSet& users,
+                                                           const ReadUserId& read_user_id,
+                                                           const ReadValue& read_value) {
+  std::vector<std::pair<int64_t, V>> out;
+  out.reserve(users.size());
+  for (size_t i = 0; i < users.size(); ++i) {
+    KIN_ASSIGN_OR_RETURN(int64_t id, read_user_id(users[i]));
+    KIN_ASSIGN_OR_RETURN(V value, read_value(i, users[i]));
+    out.emplace_back(id, std::move(value));
+  }
+  return out;
+}
+
+// The API tour's reads: a column by name, on every row.
+absl::StatusOr<int64_t> IdByName(const ResultRow& row) { return row.GetInt64("id"); }
+
+// The typed read: Column<int64_t>::Get(row), no name lookup.
+auto Through(const Column<int64_t>& column) {
+  return [&column](const ResultRow& row) { return column.Get(row); };
+}
+
+}  // namespace
+
+// --- KinRow: the API tour's code, values read by name ---
+
+std::string KinRowPeer::HowItAnswers(Op op) const {
   switch (op) {
     case Op::kLoad:
       return "CreateTable x2, HasMany(users, posts), InsertBatch (columnar bulk path)";
     case Op::kLookup:
-      return "FindOrFail(users, id) + Related(user, \"posts\").Get(), ids via Int64Column";
+      return "FindOrFail(users, id) + Related(user, \"posts\").Get() + GetInt64(\"id\")";
     case Op::kInsert:
       return "InsertBatch(\"posts\", 65536-row RowBatch per call), posts.user_id index maintained";
     case Op::kSnapshotSave:
@@ -120,138 +205,148 @@ std::string KinPeer::HowItAnswers(Op op) const {
     case Op::kSnapshotLoad:
       return "kin::LoadSnapshot (checked; indexes rebuilt)";
     case Op::kPreload:
-      return "Query(users).WhereIn(id, ids).Preload(posts).Get() + Row::Preloaded";
+      return "Query(users).WhereIn(id, ids).Preload(posts).Get() + Preloaded + GetInt64(\"id\")";
     case Op::kTop5:
-      return "Query(users).Preload(posts, GroupLimit(5).GroupOrderBy(created_at, desc)).Get()";
+      return "Query(users).Preload(posts, GroupLimit(5).GroupOrderBy(created_at, desc)).Get() + "
+             "Preloaded + GetInt64(\"id\")";
     case Op::kCountAll:
-      return "Query(users).WithCount(posts).Get() + ResultSet::Extras(posts_count)";
+      return "Query(users).WithCount(posts).Get() + Extra(\"posts_count\") per row";
     case Op::kHasGe5:
-      return "Query(users).Has(posts, >=, 5).Get()";
+      return "Query(users).Has(posts, >=, 5).Get() + GetInt64(\"id\")";
     case Op::kMaxPerParent:
       return "Query(users).WithAggregate(posts, Max(created_at).As(last_post_at)).Get() + "
-             "ResultSet::Extras";
+             "Extra(\"last_post_at\") per row";
     case Op::kWhereHas:
-      return "Query(users).WhereHas(posts, is_published = true AND likes > 100).Get()";
+      return "Query(users).WhereHas(posts, is_published = true AND likes > 100).Get() + "
+             "GetInt64(\"id\")";
   }
   return "";
 }
 
-absl::StatusOr<PostIds> KinPeer::Lookup(int64_t user_id) {
-  absl::StatusOr<Row> user = db_.FindOrFail("users", user_id);
-  if (absl::IsNotFound(user.status())) return PostIds();
-  if (!user.ok()) return user.status();
+absl::StatusOr<PostIds> KinRowPeer::Lookup(int64_t user_id) {
+  KIN_ASSIGN_OR_RETURN(std::optional<Row> user, FindUser(user_id));
+  if (!user.has_value()) return PostIds();
   KIN_ASSIGN_OR_RETURN(ResultSet posts, db_.Related(*user, "posts").Get());
-  const std::span<const int64_t> post_ids = posts_->Int64Column(post_id_);
+  return IdsOf(posts.rows(), IdByName);
+}
+
+absl::StatusOr<GroupedPosts> KinRowPeer::Preload(std::span<const int64_t> user_ids) {
+  KIN_ASSIGN_OR_RETURN(ResultSet users, PreloadQuery(user_ids));
+  KIN_ASSIGN_OR_RETURN(GroupedPosts grouped, Grouped(users, IdByName, IdByName));
+  return InAskedOrder(std::move(grouped), user_ids);
+}
+
+absl::StatusOr<GroupedPosts> KinRowPeer::Top5() {
+  KIN_ASSIGN_OR_RETURN(ResultSet users, Top5Query());
+  return Grouped(users, IdByName, IdByName);
+}
+
+absl::StatusOr<UserCounts> KinRowPeer::CountAll() {
+  KIN_ASSIGN_OR_RETURN(ResultSet users, CountAllQuery());
+  return PerUser<int64_t>(users, IdByName,
+                          [](size_t, const ResultRow& user) -> absl::StatusOr<int64_t> {
+                            KIN_ASSIGN_OR_RETURN(Value count, user.Extra("posts_count"));
+                            return count.AsInt64();
+                          });
+}
+
+absl::StatusOr<UserIds> KinRowPeer::HasGe5() {
+  KIN_ASSIGN_OR_RETURN(ResultSet users, HasGe5Query());
+  return IdsOf(users.rows(), IdByName);
+}
+
+absl::StatusOr<UserMaxes> KinRowPeer::MaxPerParent() {
+  KIN_ASSIGN_OR_RETURN(ResultSet users, MaxPerParentQuery());
+  return PerUser<std::optional<int64_t>>(
+      users, IdByName, [](size_t, const ResultRow& user) -> absl::StatusOr<std::optional<int64_t>> {
+        KIN_ASSIGN_OR_RETURN(Value max, user.Extra("last_post_at"));
+        if (max.is_null()) return std::nullopt;
+        return max.AsInt64();
+      });
+}
+
+absl::StatusOr<UserIds> KinRowPeer::WhereHas() {
+  KIN_ASSIGN_OR_RETURN(ResultSet users, WhereHasQuery());
+  return IdsOf(users.rows(), IdByName);
+}
+
+// --- KinTyped: the same queries, read through handles resolved once ---
+
+bool KinTypedPeer::Benchmarked(Op op) const {
+  return op != Op::kInsert && op != Op::kSnapshotSave && op != Op::kSnapshotLoad;
+}
+
+std::string KinTypedPeer::HowItAnswers(Op op) const {
+  switch (op) {
+    case Op::kLookup:
+      return "FindOrFail(users, id) + Each(user, \"posts\", Column<int64_t> id)";
+    case Op::kPreload:
+    case Op::kTop5:
+    case Op::kHasGe5:
+    case Op::kWhereHas:
+      return "KinRow's query + Column<int64_t>::Get(row) of users.id / posts.id";
+    case Op::kCountAll:
+    case Op::kMaxPerParent:
+      return "KinRow's query + ResultSet::Extras (once) + Column<int64_t>::Get(row) of users.id";
+    default:
+      return "as KinRow";
+  }
+}
+
+absl::Status KinTypedPeer::Resolve() {
+  KIN_ASSIGN_OR_RETURN(user_id_, db_.Int64Column("users", "id"));
+  KIN_ASSIGN_OR_RETURN(post_id_, db_.Int64Column("posts", "id"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PostIds> KinTypedPeer::Lookup(int64_t user_id) {
+  KIN_ASSIGN_OR_RETURN(std::optional<Row> user, FindUser(user_id));
+  if (!user.has_value()) return PostIds();
+  KIN_ASSIGN_OR_RETURN(auto posts, db_.Each(*user, "posts", post_id_));
   PostIds out;
-  out.reserve(posts.size());
-  for (const ResultRow& post : posts) out.push_back(post_ids[post.id().value]);
+  for ([[maybe_unused]] auto [post, id] : posts) out.push_back(id);
   return out;
 }
 
-// The queries' answers are read back as an application's hot loop would:
-// ResultRow::Preloaded per row, extras through ResultSet::Extras (looked up once),
-// ids through the typed id columns (resolved once) rather than a checked
-// GetInt64("id") per row.
-
-absl::StatusOr<PostIds> KinPeer::PostIdsOf(const ResultRow& user) const {
-  KIN_ASSIGN_OR_RETURN(std::span<const ResultRow> posts, user.Preloaded("posts"));
-  const std::span<const int64_t> post_ids = posts_->Int64Column(post_id_);
-  PostIds ids;
-  ids.reserve(posts.size());
-  for (const ResultRow& post : posts) ids.push_back(post_ids[post.id().value]);
-  return ids;
+absl::StatusOr<GroupedPosts> KinTypedPeer::Preload(std::span<const int64_t> user_ids) {
+  KIN_ASSIGN_OR_RETURN(ResultSet users, PreloadQuery(user_ids));
+  KIN_ASSIGN_OR_RETURN(GroupedPosts grouped, Grouped(users, Through(user_id_), Through(post_id_)));
+  return InAskedOrder(std::move(grouped), user_ids);
 }
 
-absl::StatusOr<UserIds> KinPeer::UserIdsOf(const ResultSet& users) const {
-  const std::span<const int64_t> user_ids = users_->Int64Column(user_id_);
-  UserIds out;
-  out.reserve(users.size());
-  for (const ResultRow& user : users) out.push_back(user_ids[user.id().value]);
-  return out;
+absl::StatusOr<GroupedPosts> KinTypedPeer::Top5() {
+  KIN_ASSIGN_OR_RETURN(ResultSet users, Top5Query());
+  return Grouped(users, Through(user_id_), Through(post_id_));
 }
 
-absl::StatusOr<GroupedPosts> KinPeer::Preload(std::span<const int64_t> user_ids) {
-  std::vector<Value> keys(user_ids.begin(), user_ids.end());
-  KIN_ASSIGN_OR_RETURN(ResultSet users,
-                       db_.Query("users").WhereIn("id", std::move(keys)).Preload("posts").Get());
-  // The query returns the users in row order; the answer lists them in the
-  // order asked.
-  const std::span<const int64_t> ids = users_->Int64Column(user_id_);
-  absl::flat_hash_map<int64_t, uint32_t> position;
-  position.reserve(users.size());
-  for (size_t i = 0; i < users.size(); ++i) {
-    position.emplace(ids[users[i].id().value], static_cast<uint32_t>(i));
-  }
-  GroupedPosts out(user_ids.size());
-  for (size_t i = 0; i < user_ids.size(); ++i) {
-    out[i].first = user_ids[i];
-    auto it = position.find(user_ids[i]);
-    if (it == position.end()) continue;  // an unknown user: no posts
-    KIN_ASSIGN_OR_RETURN(out[i].second, PostIdsOf(users[it->second]));
-  }
-  return out;
-}
-
-absl::StatusOr<GroupedPosts> KinPeer::Top5() {
-  KIN_ASSIGN_OR_RETURN(
-      ResultSet users,
-      db_.Query("users")
-          .Preload("posts", [](Query& q) { q.GroupLimit(kTopN).GroupOrderBy("created_at", kDesc); })
-          .Get());
-  const std::span<const int64_t> ids = users_->Int64Column(user_id_);
-  GroupedPosts out;
-  out.reserve(users.size());
-  for (const ResultRow& user : users) {
-    KIN_ASSIGN_OR_RETURN(PostIds posts, PostIdsOf(user));
-    out.emplace_back(ids[user.id().value], std::move(posts));
-  }
-  return out;
-}
-
-absl::StatusOr<UserCounts> KinPeer::CountAll() {
-  KIN_ASSIGN_OR_RETURN(ResultSet users, db_.Query("users").WithCount("posts").Get());
+absl::StatusOr<UserCounts> KinTypedPeer::CountAll() {
+  KIN_ASSIGN_OR_RETURN(ResultSet users, CountAllQuery());
   KIN_ASSIGN_OR_RETURN(ExtraColumn counts, users.Extras("posts_count"));
-  const std::span<const int64_t> ids = users_->Int64Column(user_id_);
-  UserCounts out;
-  out.reserve(users.size());
-  for (size_t i = 0; i < users.size(); ++i) {
-    out.emplace_back(ids[users[i].id().value], counts.Int64(i));
-  }
-  return out;
+  return PerUser<int64_t>(
+      users, Through(user_id_),
+      [&](size_t i, const ResultRow&) -> absl::StatusOr<int64_t> { return counts.Int64(i); });
 }
 
-absl::StatusOr<UserIds> KinPeer::HasGe5() {
-  KIN_ASSIGN_OR_RETURN(ResultSet users, db_.Query("users").Has("posts", ">=", kMinPosts).Get());
-  return UserIdsOf(users);
+absl::StatusOr<UserIds> KinTypedPeer::HasGe5() {
+  KIN_ASSIGN_OR_RETURN(ResultSet users, HasGe5Query());
+  return IdsOf(users.rows(), Through(user_id_));
 }
 
-absl::StatusOr<UserMaxes> KinPeer::MaxPerParent() {
-  KIN_ASSIGN_OR_RETURN(
-      ResultSet users,
-      db_.Query("users")
-          .WithAggregate("posts", [](Query& q) { q.Max("created_at").As("last_post_at"); })
-          .Get());
+absl::StatusOr<UserMaxes> KinTypedPeer::MaxPerParent() {
+  KIN_ASSIGN_OR_RETURN(ResultSet users, MaxPerParentQuery());
   KIN_ASSIGN_OR_RETURN(ExtraColumn maxes, users.Extras("last_post_at"));
   if (!maxes.is_int64()) return absl::InternalError("max(created_at) is not an int64 extra");
-  const std::span<const int64_t> ids = users_->Int64Column(user_id_);
-  UserMaxes out;
-  out.reserve(users.size());
-  for (size_t i = 0; i < users.size(); ++i) {
-    out.emplace_back(ids[users[i].id().value],
-                     maxes.IsNull(i) ? std::nullopt : std::optional<int64_t>(maxes.Int64(i)));
-  }
-  return out;
+  return PerUser<std::optional<int64_t>>(
+      users, Through(user_id_),
+      [&](size_t i, const ResultRow&) -> absl::StatusOr<std::optional<int64_t>> {
+        if (maxes.IsNull(i)) return std::nullopt;
+        return maxes.Int64(i);
+      });
 }
 
-absl::StatusOr<UserIds> KinPeer::WhereHas() {
-  KIN_ASSIGN_OR_RETURN(
-      ResultSet users,
-      db_.Query("users")
-          .WhereHas(
-              "posts",
-              [](Query& q) { q.Where("is_published", true).Where("likes", ">", kPopularLikes); })
-          .Get());
-  return UserIdsOf(users);
+absl::StatusOr<UserIds> KinTypedPeer::WhereHas() {
+  KIN_ASSIGN_OR_RETURN(ResultSet users, WhereHasQuery());
+  return IdsOf(users.rows(), Through(user_id_));
 }
 
 // --- KinNative: typed spans and child lists ---
@@ -263,7 +358,7 @@ bool KinNativePeer::Benchmarked(Op op) const {
 std::string KinNativePeer::HowItAnswers(Op op) const {
   switch (op) {
     case Op::kLoad:
-      return "as Kin";
+      return "as KinRow";
     case Op::kLookup:
     case Op::kPreload:
     case Op::kCountAll:
@@ -276,8 +371,23 @@ std::string KinNativePeer::HowItAnswers(Op op) const {
     case Op::kWhereHas:
       return "one scan of BoolColumn(is_published)/Int64Column(likes), mark users";
     default:
-      return "see Kin";
+      return "see KinRow";
   }
+}
+
+absl::Status KinNativePeer::Resolve() {
+  KIN_ASSIGN_OR_RETURN(users_, db_.GetTable("users"));
+  KIN_ASSIGN_OR_RETURN(posts_, db_.GetTable("posts"));
+  KIN_ASSIGN_OR_RETURN(user_id_, users_->GetColumn("id"));
+  KIN_ASSIGN_OR_RETURN(post_id_, posts_->GetColumn("id"));
+  KIN_ASSIGN_OR_RETURN(post_user_id_, posts_->GetColumn("user_id"));
+  KIN_ASSIGN_OR_RETURN(post_created_at_, posts_->GetColumn("created_at"));
+  KIN_ASSIGN_OR_RETURN(post_likes_, posts_->GetColumn("likes"));
+  KIN_ASSIGN_OR_RETURN(post_is_published_, posts_->GetColumn("is_published"));
+  if (posts_->index(post_user_id_) == nullptr) {
+    return absl::FailedPreconditionError("posts.user_id is not indexed");
+  }
+  return absl::OkStatus();
 }
 
 void KinNativePeer::AppendPostIds(std::span<const RowId> rows, PostIds& out) const {

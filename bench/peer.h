@@ -73,14 +73,15 @@ class Peer {
  public:
   virtual ~Peer() = default;
 
-  // The <Peer> of BM_<Op>_<Peer>: "Hand", "Sqlite", "Kin", "KinNative".
+  // The <Peer> of BM_<Op>_<Peer>: "Hand", "Sqlite", "KinRow", "KinTyped",
+  // "KinNative".
   virtual const char* name() const = 0;
   // Whether the peer implements `op` (kin's relation-aware queries are still
   // landing: unsupported ops are reported, never faked).
   virtual bool Supports(Op op) const { return (void)op, true; }
   // Whether the benchmark registers BM_<op>_<name()>: a supported op that
-  // would only repeat another peer's row (KinNative's inserts and snapshots
-  // are Kin's) is tested but not benchmarked.
+  // would only repeat another peer's row (KinTyped's and KinNative's inserts
+  // and snapshots are KinRow's) is tested but not benchmarked.
   virtual bool Benchmarked(Op op) const { return Supports(op); }
   // One line on how the peer answers `op` (the API, the index): printed by
   // the benchmark and set as its label.

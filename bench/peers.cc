@@ -6,12 +6,15 @@
 
 namespace kin::bench {
 
-std::vector<std::string> PeerNames() { return {"Hand", "Sqlite", "Kin", "KinNative"}; }
+std::vector<std::string> PeerNames() {
+  return {"Hand", "Sqlite", "KinRow", "KinTyped", "KinNative"};
+}
 
 std::unique_ptr<Peer> MakePeer(const std::string& name) {
   if (name == "Hand") return std::make_unique<HandPeer>();
   if (name == "Sqlite") return std::make_unique<SqlitePeer>();
-  if (name == "Kin") return std::make_unique<KinPeer>();
+  if (name == "KinRow") return std::make_unique<KinRowPeer>();
+  if (name == "KinTyped") return std::make_unique<KinTypedPeer>();
   if (name == "KinNative") return std::make_unique<KinNativePeer>();
   return nullptr;
 }

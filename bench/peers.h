@@ -12,7 +12,7 @@
 
 namespace kin::bench {
 
-// "Hand", "Sqlite", "Kin", "KinNative".
+// "Hand", "Sqlite", "KinRow", "KinTyped", "KinNative".
 std::vector<std::string> PeerNames();
 
 // A new, empty peer; nullptr for an unknown name.

@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
-"""Turns relations_benchmark JSON into the README's table of medians and ratios.
+"""Turns relations_benchmark JSON into the README's tables of medians and ratios.
 
   bazel run --config=opt //bench:relations_benchmark -- \
-      --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
-      --benchmark_format=json > /tmp/bench.json
-  python3 bench/report.py /tmp/bench.json
+      --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+      --benchmark_out=/tmp/peers.json --benchmark_out_format=json
+  python3 bench/report.py /tmp/peers.json
 
 Reads the *_median aggregates (CPU time, or the rows / MB rate counters for
 Insert and the snapshots) and prints one markdown row per operation:
-Kin, Kin native, Hand, SQLite, Kin vs SQLite, Kin / Hand.
+KinRow, KinTyped, KinNative, Hand, SQLite, then KinRow vs SQLite,
+KinRow / Hand and KinTyped / Hand (ratios of times; "faster" / "slower"
+for the SQLite column).
 
   python3 bench/report.py --scaling 100k.json 1m.json 4m.json
 
 prints one row per (operation, data set) of the files given instead, for
-the operations they all hold.
+the operations they all hold (KinRow, KinTyped, Hand, SQLite).
 """
 
 import json
@@ -31,7 +33,10 @@ OPS = [
     ("SnapshotSave", "Snapshot save"),
     ("SnapshotLoad", "Snapshot load"),
 ]
-PEERS = ["Kin", "KinNative", "Hand", "Sqlite"]
+PEERS = ["KinRow", "KinTyped", "KinNative", "Hand", "Sqlite"]
+HEADERS = {"KinRow": "KinRow", "KinTyped": "KinTyped", "KinNative": "KinNative",
+           "Hand": "Hand", "Sqlite": "SQLite"}
+RATIOS = ["KinRow vs SQLite", "KinRow / Hand", "KinTyped / Hand"]
 RATES = {"Insert": "rows", "SnapshotSave": "MB", "SnapshotLoad": "MB"}
 
 
@@ -63,50 +68,57 @@ def load_medians(path):
     return data["context"].get("dataset", path), medians
 
 
-def ratios(kin, hand, sqlite):
-    vs_sqlite = vs_hand = ""
-    if kin and sqlite:
-        r = sqlite["ns"] / kin["ns"]
+def cell(op, m):
+    if m is None:
+        return ""
+    if op == "Insert":
+        return f"{m['rows'] / 1e6:.2f} M rows/s"
+    if op in RATES:
+        return f"{fmt_time(m['ns'])} ({m['file_MB']:.0f} MB)"
+    return fmt_time(m["ns"])
+
+
+def ratios(op, medians):
+    """KinRow vs SQLite, KinRow / Hand, KinTyped / Hand (times)."""
+    row, typed, hand, sqlite = (medians.get((op, p))
+                                for p in ("KinRow", "KinTyped", "Hand", "Sqlite"))
+    vs_sqlite = ""
+    if row and sqlite:
+        r = sqlite["ns"] / row["ns"]
         vs_sqlite = f"{r:.1f}x faster" if r >= 1 else f"{1 / r:.1f}x slower"
-    if kin and hand:
-        vs_hand = f"{kin['ns'] / hand['ns']:.2f}x"
-    return vs_sqlite, vs_hand
+    per_hand = [f"{k['ns'] / hand['ns']:.2f}x" if k and hand else "" for k in (row, typed)]
+    return [vs_sqlite] + per_hand
+
+
+def table(header, rows):
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
 
 
 def scaling(paths):
     runs = [load_medians(p) for p in paths]
-    print("| operation | data set | Kin | Hand | SQLite | Kin vs SQLite | Kin / Hand |")
-    print("|---|---|---|---|---|---|---|")
-    peers = ("Kin", "Hand", "Sqlite")
+    peers = ["KinRow", "KinTyped", "Hand", "Sqlite"]
+    rows = []
     for op, label in OPS:
-        if not all((op, p) in medians for _, medians in runs for p in peers):
+        if not all((op, p) in medians for _, medians in runs for p in ("KinRow", "Hand", "Sqlite")):
             continue
         for dataset, medians in runs:
-            kin, hand, sqlite = (medians[(op, p)] for p in peers)
-            vs_sqlite, vs_hand = ratios(kin, hand, sqlite)
-            cells = " | ".join(fmt_time(m["ns"]) for m in (kin, hand, sqlite))
-            print(f"| {label} | {dataset} | {cells} | {vs_sqlite} | {vs_hand} |")
+            rows.append([label, dataset] + [cell(op, medians.get((op, p))) for p in peers]
+                        + ratios(op, medians))
+    table(["operation", "data set"] + [HEADERS[p] for p in peers] + RATIOS, rows)
 
 
 def main(path):
     _, medians = load_medians(path)
-    print("| operation | Kin | Kin native | Hand | SQLite | Kin vs SQLite | Kin / Hand |")
-    print("|---|---|---|---|---|---|---|")
+    rows = []
     for op, label in OPS:
-        cells = []
-        for peer in PEERS:
-            m = medians.get((op, peer))
-            if m is None:
-                cells.append("")
-            elif op == "Insert":
-                cells.append(f"{m['rows'] / 1e6:.2f} M rows/s")
-            elif op in RATES:
-                cells.append(f"{fmt_time(m['ns'])} ({m['file_MB']:.0f} MB)")
-            else:
-                cells.append(fmt_time(m["ns"]))
-        kin, hand, sqlite = (medians.get((op, p)) for p in ("Kin", "Hand", "Sqlite"))
-        vs_sqlite, vs_hand = ratios(kin, hand, sqlite)
-        print(f"| {label} | " + " | ".join(cells) + f" | {vs_sqlite} | {vs_hand} |")
+        if not any((op, p) in medians for p in PEERS):
+            continue
+        rows.append([label] + [cell(op, medians.get((op, p))) for p in PEERS]
+                    + ratios(op, medians))
+    table(["operation"] + [HEADERS[p] for p in PEERS] + RATIOS, rows)
 
 
 if __name__ == "__main__":

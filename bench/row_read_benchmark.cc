@@ -4,15 +4,20 @@
 // iteration), and raw spans (engine/table.h, no checks) as the floor; then
 // the same over a HasMany's children (teams -> players, 1000 teams): the
 // API tour's Related(team, "players").Get() with Row::GetInt64, the same
-// with Column::Get, and Database::Each(team, "players", score). The counter
-// ns_per_row is the time per row read.
+// with Column::Get, and Database::Each(team, "players", score). Then one
+// int64 cell written per call: db.Set(row, column, v) (and FindOrFail + Set)
+// against SQLite's prepared UPDATE ... SET score = ? WHERE id = ?. The
+// counter ns_per_row is the time per row read or written.
 //
 //   bazel run -c opt //bench:row_read_benchmark -- --benchmark_repetitions=3
 //       --benchmark_report_aggregates_only=true
 //
 // KIN_BENCH_ROWS sets the table size (default 1,000,000).
 
+#include <sqlite3.h>
+
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <span>
 #include <string>
@@ -30,6 +35,34 @@ size_t Rows() {
   return env != nullptr ? static_cast<size_t>(std::atoll(env)) : 1000000;
 }
 
+// The players' columns, generated once for kin and SQLite alike.
+struct Players {
+  std::vector<int64_t> team, gold, score;
+  std::vector<double> x, y;
+  std::vector<std::string> name;
+};
+
+constexpr int64_t kTeams = 1000;
+
+Players MakePlayers(size_t n) {
+  Players p;
+  p.team.resize(n);
+  p.gold.resize(n);
+  p.score.resize(n);
+  p.x.resize(n);
+  p.y.resize(n);
+  p.name.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    p.team[i] = static_cast<int64_t>(i % kTeams) + 1;
+    p.gold[i] = static_cast<int64_t>(i * 7 % 10007);
+    p.score[i] = static_cast<int64_t>(i * 31 % 100003);
+    p.x[i] = static_cast<double>(i);
+    p.y[i] = -static_cast<double>(i);
+    p.name[i] = "p" + std::to_string(i);
+  }
+  return p;
+}
+
 // A players table as a game keeps it: several columns, so that a name
 // lookup has something to search, and one row handle per row.
 struct Fixture {
@@ -38,13 +71,10 @@ struct Fixture {
   std::vector<Row> teams;
 };
 
-constexpr int64_t kTeams = 1000;
-
 // Mutable: Database::Related is not const.
 Fixture& Data() {
   static Fixture* const fixture = [] {
     auto* f = new Fixture;
-    const size_t n = Rows();
     if (!f->db
              .CreateTable("players", Schema()
                                          .Int64("id", PrimaryKey())
@@ -57,24 +87,14 @@ Fixture& Data() {
              .ok()) {
       std::abort();
     }
-    std::vector<int64_t> team(n), gold(n), score(n);
-    std::vector<double> x(n), y(n);
-    std::vector<std::string> name(n);
-    for (size_t i = 0; i < n; ++i) {
-      team[i] = static_cast<int64_t>(i % kTeams) + 1;
-      gold[i] = static_cast<int64_t>(i * 7 % 10007);
-      score[i] = static_cast<int64_t>(i * 31 % 100003);
-      x[i] = static_cast<double>(i);
-      y[i] = -static_cast<double>(i);
-      name[i] = "p" + std::to_string(i);
-    }
+    Players p = MakePlayers(Rows());
     RowBatch batch;
-    batch.String("name", std::move(name))
-        .Int64("team_id", std::move(team))
-        .Int64("gold", std::move(gold))
-        .Double("x", std::move(x))
-        .Double("y", std::move(y))
-        .Int64("score", std::move(score));
+    batch.String("name", std::move(p.name))
+        .Int64("team_id", std::move(p.team))
+        .Int64("gold", std::move(p.gold))
+        .Double("x", std::move(p.x))
+        .Double("y", std::move(p.y))
+        .Int64("score", std::move(p.score));
     if (!f->db.InsertBatch("players", std::move(batch)).ok()) std::abort();
     for (const Row& row : *f->db.FindTable("players")) f->rows.push_back(row);
     if (!f->db.CreateTable("teams", Schema().Int64("id", PrimaryKey())).ok()) std::abort();
@@ -239,6 +259,117 @@ void BM_RowRead_FindColumn(benchmark::State& state) {
   SetRowCounter(state, f.rows.size());
 }
 BENCHMARK(BM_RowRead_FindColumn)->Unit(benchmark::kMillisecond);
+
+// --- one int64 cell written: db.Set against SQLite's prepared UPDATE ---
+
+// Writes per iteration, to rows visited in a fixed scattered order (a prime
+// stride over the slots), the same rows in the same order for both.
+constexpr size_t kWrites = 4096;
+constexpr size_t kWriteStride = 7919;
+
+size_t WriteSlot(size_t i, size_t rows) { return i * kWriteStride % rows; }
+
+// Runs kWrites writes per iteration: write(slot, value) writes one cell and
+// returns whether it succeeded.
+template <typename Write>
+void RunWrites(benchmark::State& state, size_t rows, const Write& write) {
+  int64_t value = 0;
+  for (auto _ : state) {
+    for (size_t i = 0; i < kWrites; ++i) {
+      if (!write(WriteSlot(i, rows), ++value)) {
+        state.SkipWithError("write failed");
+        return;
+      }
+    }
+  }
+  SetRowCounter(state, kWrites);
+}
+
+// The README's hot-loop write: a typed handle and a row handle the game
+// already holds. Each Set is one atomic Update (checks, undo only inside a
+// transaction).
+void BM_RowWrite_Set(benchmark::State& state) {
+  Fixture& f = Data();
+  const Column<int64_t> score = *f.db.Int64Column("players", "score");
+  RunWrites(state, f.rows.size(),
+            [&](size_t slot, int64_t v) { return f.db.Set(f.rows[slot], score, v).ok(); });
+}
+BENCHMARK(BM_RowWrite_Set)->Unit(benchmark::kMicrosecond);
+
+// The same by primary key, as SQLite's WHERE id = ? finds the row.
+void BM_RowWrite_FindOrFailSet(benchmark::State& state) {
+  Fixture& f = Data();
+  const Column<int64_t> score = *f.db.Int64Column("players", "score");
+  RunWrites(state, f.rows.size(), [&](size_t slot, int64_t v) {
+    absl::StatusOr<Row> row = f.db.FindOrFail("players", static_cast<int64_t>(slot) + 1);
+    return row.ok() && f.db.Set(*row, score, v).ok();
+  });
+}
+BENCHMARK(BM_RowWrite_FindOrFailSet)->Unit(benchmark::kMicrosecond);
+
+// The same players in SQLite 3 ":memory:" (INTEGER PRIMARY KEY, an index on
+// team_id as kin's relation has), loaded in one transaction; the UPDATE is
+// prepared once and runs in autocommit mode, each statement atomic as a
+// kin Set is.
+struct SqliteFixture {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* update = nullptr;  // UPDATE players SET score = ? WHERE id = ?
+};
+
+void CheckSqlite(sqlite3* db, int rc) {
+  if (rc != SQLITE_OK && rc != SQLITE_DONE) {
+    std::fprintf(stderr, "sqlite: %s\n", sqlite3_errmsg(db));
+    std::abort();
+  }
+}
+
+const SqliteFixture& SqliteData() {
+  static const SqliteFixture* const fixture = [] {
+    auto* f = new SqliteFixture;
+    CheckSqlite(f->db, sqlite3_open(":memory:", &f->db));
+    CheckSqlite(f->db, sqlite3_exec(f->db,
+                                    "CREATE TABLE players(id INTEGER PRIMARY KEY, name TEXT, "
+                                    "team_id INTEGER, gold INTEGER NOT NULL, x REAL, y REAL, "
+                                    "score INTEGER NOT NULL);"
+                                    "CREATE INDEX players_team ON players(team_id); BEGIN",
+                                    nullptr, nullptr, nullptr));
+    sqlite3_stmt* insert = nullptr;
+    CheckSqlite(f->db, sqlite3_prepare_v2(f->db,
+                                          "INSERT INTO players(name, team_id, gold, x, y, score) "
+                                          "VALUES (?, ?, ?, ?, ?, ?)",
+                                          -1, &insert, nullptr));
+    const Players p = MakePlayers(Rows());
+    for (size_t i = 0; i < p.score.size(); ++i) {
+      sqlite3_bind_text(insert, 1, p.name[i].data(), static_cast<int>(p.name[i].size()),
+                        SQLITE_STATIC);
+      sqlite3_bind_int64(insert, 2, p.team[i]);
+      sqlite3_bind_int64(insert, 3, p.gold[i]);
+      sqlite3_bind_double(insert, 4, p.x[i]);
+      sqlite3_bind_double(insert, 5, p.y[i]);
+      sqlite3_bind_int64(insert, 6, p.score[i]);
+      CheckSqlite(f->db, sqlite3_step(insert));
+      sqlite3_reset(insert);
+    }
+    sqlite3_finalize(insert);
+    CheckSqlite(f->db, sqlite3_exec(f->db, "COMMIT", nullptr, nullptr, nullptr));
+    CheckSqlite(f->db, sqlite3_prepare_v2(f->db, "UPDATE players SET score = ? WHERE id = ?", -1,
+                                          &f->update, nullptr));
+    return f;
+  }();
+  return *fixture;
+}
+
+void BM_RowWrite_SqliteUpdate(benchmark::State& state) {
+  const SqliteFixture& f = SqliteData();
+  RunWrites(state, Rows(), [&](size_t slot, int64_t v) {
+    sqlite3_bind_int64(f.update, 1, v);
+    sqlite3_bind_int64(f.update, 2, static_cast<int64_t>(slot) + 1);
+    const int rc = sqlite3_step(f.update);
+    sqlite3_reset(f.update);
+    return rc == SQLITE_DONE && sqlite3_changes(f.db) == 1;
+  });
+}
+BENCHMARK(BM_RowWrite_SqliteUpdate)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace kin::bench
