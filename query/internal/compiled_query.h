@@ -10,11 +10,13 @@
 // StartsWith) on an ordered column are ANDed at the top level and select
 // fewer rows than a probe and than kRangeScanFraction of the table (counted
 // along the index with that cap at compile time, so the estimate is exact
-// below it); an ordered walk when the first OrderBy key has an ordered index
-// and a Limit is given (it walks the index in that order, applies the
-// filter row by row and stops after offset + limit rows, unless a probe or
-// range is expected to be cheaper); else a scan. Running never looks at a
-// string name and allocates nothing per row.
+// below it); a NOT BETWEEN on an ordered column as the two intervals
+// outside its operands, under the same bound; an ordered walk when the
+// first OrderBy key has an ordered index and a Limit is given (it walks the
+// index in that order, applies the filter row by row and stops after
+// offset + limit rows, unless a probe or range is expected to be cheaper);
+// else a scan. Running never looks at a string name and allocates nothing
+// per row.
 //
 // The stages live in their own files: predicate.h (WHERE), order.h (ORDER
 // BY, top-N), aggregate.h; planner.cc compiles a spec into this plan and
@@ -198,13 +200,24 @@ class CompiledQuery {
   std::optional<Value> IndexedMinMax() const;
   // Walks the access path's index (ordered_, or composite_ with its
   // prefix) over range_: f(RowId, bool new_key) as OrderedIndex::Walk.
+  // With range2_ (NOT BETWEEN) both intervals, in key order.
   template <typename F>
   void WalkIndex(bool desc, bool with_nulls, F&& f) const {
-    if (composite_ != nullptr) {
-      composite_->Walk(composite_prefix_, range_, desc, f);
-    } else {
-      ordered_->Walk(range_, desc, with_nulls, f);
+    auto walk = [&](const OrderedRange& range, auto&& g) {
+      if (composite_ != nullptr) {
+        composite_->Walk(composite_prefix_, range, desc, g);
+      } else {
+        ordered_->Walk(range, desc, with_nulls, g);
+      }
+    };
+    if (!range2_.has_value()) {
+      walk(range_, f);
+      return;
     }
+    bool go_on = true;
+    auto g = [&](RowId id, bool new_key) { return go_on = f(id, new_key); };
+    walk(desc ? *range2_ : range_, g);
+    if (go_on) walk(desc ? range_ : *range2_, g);
   }
 
   const Table* table_ = nullptr;
@@ -222,7 +235,10 @@ class CompiledQuery {
   std::vector<RowId> probe_rows_;      // kIndexIn, sorted by slot
   // kIndexRange / kOrderedWalk.
   const OrderedIndex* ordered_ = nullptr;
-  OrderedRange range_;     // the keys to visit (unbounded: every key)
+  OrderedRange range_;  // the keys to visit (unbounded: every key)
+  // NOT BETWEEN: the interval above range_ (disjoint from it; both bounded
+  // on one side at least, so neither holds NULL).
+  std::optional<OrderedRange> range2_;
   size_t range_rows_ = 0;  // rows in range_ (kIndexRange), exact if range_exact_
   bool range_exact_ = false;
   bool walk_desc_ = false;  // kOrderedWalk: descending
