@@ -155,6 +155,15 @@ class CompiledQuery {
   void Select(std::span<const RowId> candidates, size_t offset, std::optional<size_t> limit,
               std::vector<RowId>* out, SortScratch* scratch = nullptr) const;
   size_t Count(std::span<const RowId> candidates) const;
+  // A preload's group window through a composite index whose first column
+  // holds the parent's key `key` and whose second is ORDER BY's first key:
+  // appends the first `limit` rows with that key that pass the filter, in
+  // ORDER BY order, walking the index and stopping there. Rows tied on
+  // every key keep their order in `list` (the key's rows in the foreign-key
+  // index), or slot order when `list` is nullopt: the answer of
+  // Select(list, 0, limit, out). The access path is not used.
+  void SelectPrefixWalk(const CompositeIndex& index, const Value& key, size_t limit,
+                        std::optional<std::span<const RowId>> list, std::vector<RowId>* out) const;
   absl::StatusOr<Value> Aggregate(std::span<const RowId> candidates) const;
 
   // The access path: "index probe posts.user_id = 7 (secondary index, 3
@@ -196,6 +205,13 @@ class CompiledQuery {
   // them when count_all).
   size_t WalkSelect(size_t offset, std::optional<size_t> limit, bool count_all,
                     std::vector<RowId>* out) const;
+  // The window of the rows `walk(f)` yields (f(RowId, bool new_key) as
+  // OrderedIndex::Walk) that pass the filter (all when `trivial`), in ORDER
+  // BY order: `ties(ids, n)` puts each group tied on the walked key in
+  // input order, before the other ORDER BY keys sort it. As WalkSelect.
+  template <typename Walk, typename Ties>
+  size_t WalkWindow(Walk&& walk, Ties&& ties, bool trivial, size_t offset,
+                    std::optional<size_t> limit, bool count_all, std::vector<RowId>* out) const;
   // Min / Max of an ordered column with no filter: one end of the index.
   std::optional<Value> IndexedMinMax() const;
   // Walks the access path's index (ordered_, or composite_ with its
