@@ -169,7 +169,8 @@ OrderSpec RankKey(const Table& to, const QuerySpec& sub) {
 // A walk costs two descents of the index (about 2 log2 n comparisons, each
 // reading two cells) plus the window's rows; the partial sort reads every
 // child once. So the walk is taken when the window is small against the
-// children per parent: 1M posts need about 40 + window children a parent.
+// children per parent: at 1M posts, 4 * 20 + window children a parent
+// (group_limit_benchmark measured the two even at about 100).
 constexpr double kDescentCost = 2.0;
 
 // The composite index a Preload's GroupLimit can walk per parent, by cost;
