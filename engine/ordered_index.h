@@ -132,8 +132,12 @@ bool OrderedIndex::WalkSet(const Set& set, const std::optional<Key>& lo, bool lo
     // NaN sorts last and matches no comparison.
     if (skip_nan) end = set.lower_bound(Entry(std::nan(""), 0));
   }
-  if (lo.has_value() && hi.has_value() && set.key_comp()(Entry(*hi, UINT32_MAX), Entry(*lo, 0))) {
-    return true;  // empty interval
+  if (lo.has_value() && hi.has_value()) {
+    // An empty interval; (k, k) must be caught too, or begin would pass end.
+    const auto& less = set.key_comp();
+    const bool hi_below = less(Entry(*hi, 0), Entry(*lo, 0));
+    const bool same = !hi_below && !less(Entry(*lo, 0), Entry(*hi, 0));
+    if (hi_below || (same && !(lo_inc && hi_inc))) return true;
   }
   auto same = [](const Entry& a, const Entry& b) {
     if constexpr (std::is_same_v<Key, double>) {

@@ -51,7 +51,8 @@
 //   conditions (<, <=, >, >=, =, Between, StartsWith) ANDed at the top level
 //   on a column with an ordered index (Ordered(), CreateIndex(kOrdered))
 //   walk that key range instead when it holds fewer rows than the probe and
-//   than 1/8 of the table (rows then come in key order, ties by slot).
+//   than 1/8 of the table (rows then come in key order, ties by slot); a
+//   NotBetween there walks the two ranges outside it under the same rule.
 //   OrderBy whose first key has an ordered index, with a Limit, walks the
 //   index in order and stops after offset + limit matches (unless a probe or
 //   range is expected to be cheaper); Min / Max of such a column with no
@@ -75,14 +76,16 @@
 //   pass over the foreign-key index for all rows, whatever their number.
 // - GroupLimit(n) / GroupOrderBy(column, order), only inside a Preload
 //   callback: each row keeps its first n related rows in GroupOrderBy order
-//   (ties keep insertion order). Given both GroupOrderBy and OrderBy, the
-//   kept rows are listed in OrderBy order. A plain Limit or Offset inside a Preload callback is an
-//   error (FailedPrecondition): it would cap all parents' rows together (Lucid's known trap), so
-//   the message points to GroupLimit. Paginate inside one is an error too: paginate
-//   db.Related(parent, relation).Query() instead. GroupLimit / GroupOrderBy anywhere else:
-//   FailedPrecondition. GroupLimit without GroupOrderBy ranks by the related table's primary key,
-//   descending (the newest n, as Lucid's groupLimit); the kept rows are
-//   listed in OrderBy order when one is given, else in rank order.
+//   (ties keep insertion order); with a composite (foreign key, first
+//   GroupOrderBy column) index, each parent's rows are read from it and the
+//   read stops after n when that is cheaper (Explain() says which). Given
+//   both GroupOrderBy and OrderBy, the kept rows are listed in OrderBy order. A plain Limit or
+//   Offset inside a Preload callback is an error (FailedPrecondition): it would cap all parents'
+//   rows together (Lucid's known trap), so the message points to GroupLimit. Paginate inside one is
+//   an error too: paginate db.Related(parent, relation).Query() instead. GroupLimit / GroupOrderBy
+//   anywhere else: FailedPrecondition. GroupLimit without GroupOrderBy ranks by the related table's
+//   primary key, descending (the newest n, as Lucid's groupLimit); the kept rows are listed in
+//   OrderBy order when one is given, else in rank order.
 // - Has / WhereHas / DoesntHave / WhereDoesntHave and their And / Or forms
 //   are conditions: they join the other conditions with their connector and
 //   may sit in groups. Has(relation) means at least one related row;

@@ -47,34 +47,29 @@ void CompiledQuery::ForEachRangeMatch(Sink&& sink) const {
   if (go_on && n > 0) flush();
 }
 
-size_t CompiledQuery::WalkSelect(size_t offset, std::optional<size_t> limit, bool count_all,
+template <typename Walk, typename Ties>
+size_t CompiledQuery::WalkWindow(Walk&& walk, Ties&& ties, bool trivial, size_t offset,
+                                 std::optional<size_t> limit, bool count_all,
                                  std::vector<RowId>* out) const {
   const size_t want = limit.has_value() ? SaturatingAdd(offset, *limit) : SIZE_MAX;
   if (want == 0 && !count_all) return 0;
-  const bool trivial = predicate_.always_true() || (probe_atom_ >= 0 && residual_empty_);
-  const bool bounded = range_.lo.has_value() || range_.hi.has_value();
   const bool more_keys = order_.keys().size() > 1;
   // Matches go straight into `out` from `base`. The rows of one key form a
   // group, closed when the key changes: ORDER BY breaks ties by the next
-  // keys, then by slot (scan order), while a descending walk meets a key's
-  // rows in descending slot order, so a closed group is reversed (and
-  // sorted on the other keys) in place.
+  // keys, then by input order, so a closed group is put in input order by
+  // `ties` (and sorted on the other keys) in place.
   const size_t base = out->size();
   if (limit.has_value() && !count_all) out->reserve(base + std::min<size_t>(want, 4096));
   size_t group_start = base;
   auto close_group = [&]() {
     const size_t n = out->size() - group_start;
     if (n > 1) {
-      if (walk_sort_groups_) {
-        std::sort(out->begin() + group_start, out->end());
-      } else if (walk_desc_) {
-        std::reverse(out->begin() + group_start, out->end());
-      }
+      ties(out->data() + group_start, n);
       if (more_keys) order_.Sort(out->data() + group_start, n);
     }
     group_start = out->size();
   };
-  WalkIndex(walk_desc_, /*with_nulls=*/!bounded, [&](RowId id, bool new_key) {
+  walk([&](RowId id, bool new_key) {
     if (new_key) {
       close_group();
       if (!count_all && out->size() - base >= want) return false;
@@ -93,6 +88,45 @@ size_t CompiledQuery::WalkSelect(size_t offset, std::optional<size_t> limit, boo
                out->begin() + static_cast<ptrdiff_t>(base + offset));
   }
   return seen;
+}
+
+// A scan's input order is slot order: a descending walk meets a key's rows
+// in descending slot order (reversed), and a composite walk with components
+// after the walked one in their order (sorted back).
+size_t CompiledQuery::WalkSelect(size_t offset, std::optional<size_t> limit, bool count_all,
+                                 std::vector<RowId>* out) const {
+  const bool trivial = predicate_.always_true() || (probe_atom_ >= 0 && residual_empty_);
+  const bool bounded = range_.lo.has_value() || range_.hi.has_value();
+  return WalkWindow([&](auto&& f) { WalkIndex(walk_desc_, /*with_nulls=*/!bounded, f); },
+                    [&](RowId* ids, size_t n) {
+                      if (walk_sort_groups_) {
+                        std::sort(ids, ids + n);
+                      } else if (walk_desc_) {
+                        std::reverse(ids, ids + n);
+                      }
+                    },
+                    trivial, offset, limit, count_all, out);
+}
+
+void CompiledQuery::SelectPrefixWalk(const CompositeIndex& index, const Value& key, size_t limit,
+                                     std::optional<std::span<const RowId>> list,
+                                     std::vector<RowId>* out) const {
+  const bool desc = order_.keys()[0].desc;
+  std::vector<RowId> group;
+  WalkWindow(
+      [&](auto&& f) { index.Walk(std::span<const Value>(&key, 1), OrderedRange(), desc, f); },
+      [&](RowId* ids, size_t n) {
+        std::sort(ids, ids + n);
+        if (!list.has_value()) return;
+        // Input order is the list's: keep the group's rows as they
+        // come there (O(list * log n), only for ties).
+        group.assign(ids, ids + n);
+        size_t k = 0;
+        for (RowId r : *list) {
+          if (std::binary_search(group.begin(), group.end(), r)) ids[k++] = r;
+        }
+      },
+      predicate_.always_true(), 0, limit, false, out);
 }
 
 std::optional<Value> CompiledQuery::IndexedMinMax() const {

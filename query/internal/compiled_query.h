@@ -10,11 +10,13 @@
 // StartsWith) on an ordered column are ANDed at the top level and select
 // fewer rows than a probe and than kRangeScanFraction of the table (counted
 // along the index with that cap at compile time, so the estimate is exact
-// below it); an ordered walk when the first OrderBy key has an ordered index
-// and a Limit is given (it walks the index in that order, applies the
-// filter row by row and stops after offset + limit rows, unless a probe or
-// range is expected to be cheaper); else a scan. Running never looks at a
-// string name and allocates nothing per row.
+// below it); a NOT BETWEEN on an ordered column as the two intervals
+// outside its operands, under the same bound; an ordered walk when the
+// first OrderBy key has an ordered index and a Limit is given (it walks the
+// index in that order, applies the filter row by row and stops after
+// offset + limit rows, unless a probe or range is expected to be cheaper);
+// else a scan. Running never looks at a string name and allocates nothing
+// per row.
 //
 // The stages live in their own files: predicate.h (WHERE), order.h (ORDER
 // BY, top-N), aggregate.h; planner.cc compiles a spec into this plan and
@@ -153,6 +155,15 @@ class CompiledQuery {
   void Select(std::span<const RowId> candidates, size_t offset, std::optional<size_t> limit,
               std::vector<RowId>* out, SortScratch* scratch = nullptr) const;
   size_t Count(std::span<const RowId> candidates) const;
+  // A preload's group window through a composite index whose first column
+  // holds the parent's key `key` and whose second is ORDER BY's first key:
+  // appends the first `limit` rows with that key that pass the filter, in
+  // ORDER BY order, walking the index and stopping there. Rows tied on
+  // every key keep their order in `list` (the key's rows in the foreign-key
+  // index), or slot order when `list` is nullopt: the answer of
+  // Select(list, 0, limit, out). The access path is not used.
+  void SelectPrefixWalk(const CompositeIndex& index, const Value& key, size_t limit,
+                        std::optional<std::span<const RowId>> list, std::vector<RowId>* out) const;
   absl::StatusOr<Value> Aggregate(std::span<const RowId> candidates) const;
 
   // The access path: "index probe posts.user_id = 7 (secondary index, 3
@@ -194,17 +205,35 @@ class CompiledQuery {
   // them when count_all).
   size_t WalkSelect(size_t offset, std::optional<size_t> limit, bool count_all,
                     std::vector<RowId>* out) const;
+  // The window of the rows `walk(f)` yields (f(RowId, bool new_key) as
+  // OrderedIndex::Walk) that pass the filter (all when `trivial`), in ORDER
+  // BY order: `ties(ids, n)` puts each group tied on the walked key in
+  // input order, before the other ORDER BY keys sort it. As WalkSelect.
+  template <typename Walk, typename Ties>
+  size_t WalkWindow(Walk&& walk, Ties&& ties, bool trivial, size_t offset,
+                    std::optional<size_t> limit, bool count_all, std::vector<RowId>* out) const;
   // Min / Max of an ordered column with no filter: one end of the index.
   std::optional<Value> IndexedMinMax() const;
   // Walks the access path's index (ordered_, or composite_ with its
   // prefix) over range_: f(RowId, bool new_key) as OrderedIndex::Walk.
+  // With range2_ (NOT BETWEEN) both intervals, in key order.
   template <typename F>
   void WalkIndex(bool desc, bool with_nulls, F&& f) const {
-    if (composite_ != nullptr) {
-      composite_->Walk(composite_prefix_, range_, desc, f);
-    } else {
-      ordered_->Walk(range_, desc, with_nulls, f);
+    auto walk = [&](const OrderedRange& range, auto&& g) {
+      if (composite_ != nullptr) {
+        composite_->Walk(composite_prefix_, range, desc, g);
+      } else {
+        ordered_->Walk(range, desc, with_nulls, g);
+      }
+    };
+    if (!range2_.has_value()) {
+      walk(range_, f);
+      return;
     }
+    bool go_on = true;
+    auto g = [&](RowId id, bool new_key) { return go_on = f(id, new_key); };
+    walk(desc ? *range2_ : range_, g);
+    if (go_on) walk(desc ? range_ : *range2_, g);
   }
 
   const Table* table_ = nullptr;
@@ -222,7 +251,10 @@ class CompiledQuery {
   std::vector<RowId> probe_rows_;      // kIndexIn, sorted by slot
   // kIndexRange / kOrderedWalk.
   const OrderedIndex* ordered_ = nullptr;
-  OrderedRange range_;     // the keys to visit (unbounded: every key)
+  OrderedRange range_;  // the keys to visit (unbounded: every key)
+  // NOT BETWEEN: the interval above range_ (disjoint from it; both bounded
+  // on one side at least, so neither holds NULL).
+  std::optional<OrderedRange> range2_;
   size_t range_rows_ = 0;  // rows in range_ (kIndexRange), exact if range_exact_
   bool range_exact_ = false;
   bool walk_desc_ = false;  // kOrderedWalk: descending

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <optional>
 #include <string>
 #include <utility>
@@ -152,9 +153,48 @@ struct PreloadSteps {
   size_t relation_offset = 0;
   std::optional<size_t> relation_limit;
   std::optional<size_t> window;  // GroupLimit
+  // Step 2 by a walk of this composite index per parent (PlannedLoad).
+  const CompositeIndex* group_walk = nullptr;
   // Every related row, in index order: nothing to filter, order or cut.
   bool copy = false;
 };
+
+// The first column GroupLimit ranks by: GroupOrderBy's, else the primary
+// key (descending).
+OrderSpec RankKey(const Table& to, const QuerySpec& sub) {
+  if (!sub.group_order_by.empty()) return sub.group_order_by[0];
+  return OrderSpec{to.column(to.primary_key()).name, Order::kDesc};
+}
+
+// A walk costs two descents of the index (about 2 log2 n comparisons, each
+// reading two cells) plus the window's rows; the partial sort reads every
+// child once. So the walk is taken when the window is small against the
+// children per parent: at 1M posts, 4 * 20 + window children a parent
+// (group_limit_benchmark measured the two even at about 100).
+constexpr double kDescentCost = 2.0;
+
+// The composite index a Preload's GroupLimit can walk per parent, by cost;
+// null when there is none or the per-parent sort is cheaper. Not with a
+// relation window (GroupLimit then ranks that window's rows, not the
+// index's).
+const CompositeIndex* ChooseGroupWalk(const RelationHop& hop, const QuerySpec& sub) {
+  const Table& to = hop.to();
+  if (hop.spec().kind != RelationKind::kHasMany || !sub.group_limit.has_value() ||
+      sub.relation_limit.has_value() || sub.relation_offset.has_value() ||
+      to.composite_indexes().empty()) {
+    return nullptr;
+  }
+  std::optional<ColumnId> fk = to.FindColumn(hop.spec().foreign_key);
+  std::optional<ColumnId> rank = to.FindColumn(RankKey(to, sub).column);
+  if (!fk.has_value() || !rank.has_value()) return nullptr;
+  const double descents = kDescentCost * 2 * std::log2(static_cast<double>(to.size()) + 2);
+  const double window = static_cast<double>(*sub.group_limit);
+  if (descents + window >= hop.AverageFanout()) return nullptr;
+  for (const auto& index : to.composite_indexes()) {
+    if (index->columns()[0] == *fk && index->columns()[1] == *rank) return index.get();
+  }
+  return nullptr;
+}
 
 absl::Status CompilePreloadSteps(const RelationContext& context, const RelationHop& hop,
                                  const QuerySpec& sub, size_t num_rows, PreloadSteps* out) {
@@ -175,9 +215,7 @@ absl::Status CompilePreloadSteps(const RelationContext& context, const RelationH
     return s.ok() ? s : errors::InRelatedQuery("Preload", hop.name(), s);
   };
   std::vector<OrderSpec> rank_order = sub.group_order_by;
-  if (group_window && rank_order.empty()) {
-    rank_order.push_back(OrderSpec{hop.to().column(hop.to().primary_key()).name, Order::kDesc});
-  }
+  if (group_window && rank_order.empty()) rank_order.push_back(RankKey(hop.to(), sub));
   // Preload walks: the filter's relation conditions see each row's list.
   RelationContext walk = context;
   walk.candidate_rows = ProbedRows(num_rows, hop);
@@ -203,6 +241,21 @@ absl::Status CompilePreloadSteps(const RelationContext& context, const RelationH
   return absl::OkStatus();
 }
 
+// Step 2 (and 3) for one parent by a walk of steps.group_walk.
+void GroupWalk(const PreloadSteps& steps, const RelationHop& hop, RowId row,
+               std::vector<RowId>* kids) {
+  if (hop.FromNull(row)) return;
+  const Value key = hop.key_type() == Type::kInt64 ? Value(hop.FromInt(row))
+                                                   : Value(std::string(hop.FromString(row)));
+  std::optional<std::span<const RowId>> list;
+  if (!hop.RelatedInSlotOrder()) list = hop.Related(row);
+  const size_t start = kids->size();
+  steps.child.SelectPrefixWalk(*steps.group_walk, key, *steps.window, list, kids);
+  if (steps.reorder.has_value()) {
+    steps.reorder->order().Sort(kids->data() + start, kids->size() - start);
+  }
+}
+
 // Runs `steps` for every row: the related rows into `kids`, parent after
 // parent, and each parent's end into `offsets`.
 void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop, std::span<const RowId> rows,
@@ -217,12 +270,16 @@ void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop, std::spa
   SortScratch scratch;           // per-parent sorts share it: no allocation per parent
   std::vector<RowId> in_window;  // step 1's rows, when step 2 follows
   std::vector<std::span<const RowId>> lists(rows.size());
-  for (size_t i = 0; i < rows.size(); ++i) lists[i] = hop.Related(rows[i]);
+  if (steps.group_walk == nullptr) {
+    for (size_t i = 0; i < rows.size(); ++i) lists[i] = hop.Related(rows[i]);
+  }
   for (size_t i = 0; i < rows.size(); ++i) {
     if (i + 4 < rows.size() && !lists[i + 4].empty()) KIN_PREFETCH(lists[i + 4].data());
     std::span<const RowId> related = lists[i];
     if (steps.copy) {
       kids->insert(kids->end(), related.begin(), related.end());
+    } else if (steps.group_walk != nullptr) {
+      GroupWalk(steps, hop, rows[i], kids);
     } else if (!related.empty()) {
       const size_t start = kids->size();
       if (!steps.relation_window) {
@@ -249,6 +306,7 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
   const QuerySpec& sub = load.query;
   PreloadSteps steps;
   KIN_RETURN_IF_ERROR(CompilePreloadSteps(context, hop, sub, rows.size(), &steps));
+  steps.group_walk = planned.group_walk;
   RowSetData::Preload preload;
   preload.name = load.relation;
   preload.offsets.reserve(rows.size() + 1);
@@ -361,13 +419,17 @@ namespace {
 std::atomic<int64_t> g_relation_lookups{0};
 
 // Plans one Preload: its children's columns and loads.
-absl::Status PlanPreload(const RelationContext& context, PlannedLoad* p) {
+absl::Status PlanPreload(const RelationContext& context, const Table& from, PlannedLoad* p) {
   const RelationLoadSpec& load = *p->load;
   absl::StatusOr<std::vector<uint8_t>> selected = SelectedColumns(*p->to, load.query);
   if (!selected.ok()) {
     return errors::InRelatedQuery("Preload", p->relation->QualifiedName(), selected.status());
   }
   p->selected = *std::move(selected);
+  if (p->relation->kind == RelationKind::kHasMany) {
+    absl::StatusOr<RelationHop> hop = RelationHop::Make(from, *p->relation, *p->to);
+    if (hop.ok()) p->group_walk = ChooseGroupWalk(*hop, load.query);
+  }
   p->children = std::make_unique<LoadLevel>();
   absl::Status nested = PlanLoads(context, *p->to, load.query, p->children.get());
   if (!nested.ok()) return errors::InRelatedQuery("Preload", p->relation->QualifiedName(), nested);
@@ -394,7 +456,7 @@ absl::Status PlanLoads(const RelationContext& context, const Table& table, const
         return errors::DuplicatePreload(table.name(), load.relation);
       }
       preloads.push_back(load.relation);
-      KIN_RETURN_IF_ERROR(PlanPreload(context, &p));
+      KIN_RETURN_IF_ERROR(PlanPreload(context, table, &p));
       continue;
     }
     std::string name = ExtraName(load);
@@ -450,6 +512,11 @@ void ExplainLevel(const LoadLevel& level, const std::string& prefix, std::string
       absl::StrAppend(out, " | ", count ? "with count " : "with aggregate ", path, " as ",
                       ExtraName(load), ": index probe ", ProbedKey(p), " per row or one scan of ",
                       p.to->name(), ", by cost");
+    } else if (p.group_walk != nullptr) {
+      const OrderSpec rank = RankKey(*p.to, q);
+      absl::StrAppend(out, " | preload ", path, ": composite walk ", p.to->name(),
+                      p.to->CompositeName(*p.group_walk), " per row, ", rank.column, " ",
+                      OrderName(rank.order), " (stops after ", *q.group_limit, " rows)");
     } else {
       absl::StrAppend(out, " | preload ", path, ": index probe ", ProbedKey(p), " per row");
     }

@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "engine/composite_index.h"
 #include "engine/table.h"
 #include "kin/ids.h"
 #include "kin/query_spec.h"
@@ -46,6 +47,10 @@ struct PlannedLoad {
   // Preload: the children's selected columns and their own loads.
   std::vector<uint8_t> selected;
   std::unique_ptr<LoadLevel> children;
+  // A HasMany Preload's GroupLimit answered by walking this composite
+  // index (foreign key, GroupOrderBy's first column) per parent; null: each
+  // parent's rows are filtered and partially sorted.
+  const CompositeIndex* group_walk = nullptr;
 };
 
 // The loads of one level of a result, in the order they were recorded.

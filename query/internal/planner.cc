@@ -44,6 +44,7 @@ absl::Status QueryPlanner::CompileInto(const Table& table, const QuerySpec& spec
   // uses its own access path: do not spend a walk of the index on it.
   if (relations == nullptr || !relations->candidate_rows.has_value()) {
     ChooseRange(&q);
+    ChooseNotBetween(&q);
     ChooseWalk(&q);
     ChooseComposite(&q);
   }
@@ -188,6 +189,44 @@ std::optional<OrderedRange> QueryPlanner::AtomRange(const Atom& a) {
   }
 }
 
+// NOT BETWEEN lo AND hi is `< lo OR > hi`: below lo, then above hi; when
+// lo > hi the two overlap and cover every key, so the upper interval
+// starts at lo instead (NULL and NaN stay out, as the predicate has them).
+std::optional<std::pair<OrderedRange, OrderedRange>> QueryPlanner::OutsideRanges(const Atom& a) {
+  using K = Atom::Kind;
+  if (!a.negate) return std::nullopt;
+  Value lo, hi;
+  switch (a.kind) {
+    case K::kBetweenInt64:
+      lo = Value(a.i0);
+      hi = Value(a.i1);
+      break;
+    case K::kBetweenDouble:
+      if (std::isnan(a.d0) || std::isnan(a.d1)) return std::nullopt;
+      lo = Value(a.d0);
+      hi = Value(a.d1);
+      break;
+    case K::kBetweenBool:
+      lo = Value(a.i0 != 0);
+      hi = Value(a.i1 != 0);
+      break;
+    case K::kBetweenString:
+      lo = Value(a.s0);
+      hi = Value(a.s1);
+      break;
+    default:
+      return std::nullopt;
+  }
+  OrderedRange below;
+  below.hi = lo;
+  below.hi_inclusive = false;
+  OrderedRange above;
+  const bool overlap = CompareValues(lo, hi) > 0;
+  above.lo = overlap ? std::move(lo) : std::move(hi);
+  above.lo_inclusive = overlap;
+  return std::make_pair(std::move(below), std::move(above));
+}
+
 // Narrows `into` to its intersection with `r` (same column, same type).
 void QueryPlanner::Intersect(OrderedRange* into, const OrderedRange& r) {
   if (r.lo.has_value()) {
@@ -276,6 +315,48 @@ void QueryPlanner::ChooseRange(CompiledQuery* q) {
   q->probe_rows_.clear();
 }
 
+// Costs as in ChooseRange: the two intervals' rows (each narrowed by the
+// column's other range atoms), counted along the index up to the cheaper
+// of the current path and 1/kRangeScanDivisor of the table. NOT BETWEEN
+// keeps few rows only when [lo, hi] covers most of them, so this is
+// usually a scan.
+void QueryPlanner::ChooseNotBetween(CompiledQuery* q) {
+  const CompiledPredicate& p = q->predicate_;
+  if (!p.conjunctive()) return;
+  const Table& t = *q->table_;
+  const size_t bound = std::max<size_t>(t.size() / CompiledQuery::kRangeScanDivisor, 64);
+  size_t best_rows =
+      q->access_ == CompiledQuery::Access::kScan ? bound : std::min(bound, q->AccessRows());
+  absl::InlinedVector<int, 4> top = p.TopLevelAtoms();
+  for (int i : top) {
+    const Atom& a = p.atoms()[i];
+    const OrderedIndex* index = t.ordered_index(a.column);
+    if (index == nullptr) continue;
+    std::optional<std::pair<OrderedRange, OrderedRange>> r = OutsideRanges(a);
+    if (!r.has_value()) continue;
+    size_t atoms = 0;
+    if (std::optional<OrderedRange> other = ColumnRange(p, top, a.column, &atoms)) {
+      Intersect(&r->first, *other);
+      Intersect(&r->second, *other);
+    }
+    const size_t below = CountRange(*index, r->first, best_rows);
+    if (below >= best_rows) continue;
+    const size_t rows = below + CountRange(*index, r->second, best_rows - below);
+    if (rows >= best_rows) continue;
+    best_rows = rows;
+    q->access_ = CompiledQuery::Access::kIndexRange;
+    q->ordered_ = index;
+    q->range_ = std::move(r->first);
+    q->range2_ = std::move(r->second);
+    q->range_rows_ = rows;
+    q->range_exact_ = true;
+    q->probe_atom_ = atoms == 0 ? i : -1;
+    q->residual_empty_ = atoms == 0 && p.num_nodes() == 1;
+    q->probe_span_ = {};
+    q->probe_rows_.clear();
+  }
+}
+
 // A walk costs about window * table / matches row visits.
 void QueryPlanner::ChooseWalk(CompiledQuery* q) {
   if (q->order_.empty() || !q->limit_.has_value() || q->has_aggregate_) return;
@@ -302,6 +383,7 @@ void QueryPlanner::ChooseWalk(CompiledQuery* q) {
   q->access_ = CompiledQuery::Access::kOrderedWalk;
   q->ordered_ = index;
   q->range_ = OrderedRange();
+  q->range2_.reset();
   q->walk_desc_ = key.desc;
   q->probe_atom_ = -1;
   q->residual_empty_ = false;
@@ -419,6 +501,7 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
   q->composite_ = best;
   q->composite_prefix_ = std::move(best_prefix);
   q->range_ = std::move(best_range);
+  q->range2_.reset();
   q->range_rows_ = best_rows;
   q->range_exact_ = false;
   q->walk_desc_ = best_walk && q->order_.keys()[0].desc;
@@ -460,6 +543,13 @@ std::string DescribeRange(const OrderedRange& r) {
   return out;
 }
 
+// NOT BETWEEN's two intervals: " < 10 OR > 20".
+std::string DescribeRange(const OrderedRange& r, const std::optional<OrderedRange>& r2) {
+  std::string out = DescribeRange(r);
+  if (r2.has_value()) absl::StrAppend(&out, " OR", DescribeRange(*r2));
+  return out;
+}
+
 }  // namespace
 
 std::string CompiledQuery::ExplainAccess() const {
@@ -494,11 +584,11 @@ std::string CompiledQuery::ExplainAccess() const {
   }
   if (access_ == Access::kIndexRange) {
     return absl::StrCat("index range ", QualifiedName(t.name(), t.column(ordered_->column()).name),
-                        DescribeRange(range_), " (ordered index, ", range_rows_, " rows)");
+                        DescribeRange(range_, range2_), " (ordered index, ", range_rows_, " rows)");
   }
   if (access_ == Access::kOrderedWalk) {
     return absl::StrCat("ordered walk ", QualifiedName(t.name(), t.column(ordered_->column()).name),
-                        DescribeRange(range_), walk_desc_ ? " desc" : " asc",
+                        DescribeRange(range_, range2_), walk_desc_ ? " desc" : " asc",
                         " (ordered index, stops after ",
                         limit_.has_value() ? SaturatingAdd(offset_, *limit_) : t.size(), " rows)");
   }

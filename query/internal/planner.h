@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <optional>
 #include <span>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "engine/composite_index.h"
@@ -32,6 +33,9 @@ class QueryPlanner {
   static void ChooseAccess(CompiledQuery* q);
   // A range of an ordered index, when cheaper than what ChooseAccess picked.
   static void ChooseRange(CompiledQuery* q);
+  // A NOT BETWEEN on an ordered column as the two intervals outside it,
+  // when they hold fewer rows than the path chosen so far.
+  static void ChooseNotBetween(CompiledQuery* q);
   // An ordered walk, when ORDER BY's first key is indexed and a window
   // bounds the rows wanted.
   static void ChooseWalk(CompiledQuery* q);
@@ -44,6 +48,9 @@ class QueryPlanner {
                                                  std::span<const int> top, ColumnId column,
                                                  size_t* atoms);
   static std::optional<OrderedRange> AtomRange(const Atom& a);
+  // The key intervals below and above a NOT BETWEEN atom's operands, in
+  // key order and disjoint; nullopt for any other atom or a NaN operand.
+  static std::optional<std::pair<OrderedRange, OrderedRange>> OutsideRanges(const Atom& a);
   static void Intersect(OrderedRange* into, const OrderedRange& r);
   static size_t CountRange(const OrderedIndex& index, const OrderedRange& range, size_t cap);
 };

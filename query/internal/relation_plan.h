@@ -96,6 +96,9 @@ class RelationHop {
     if (key_type_ == Type::kInt64) return FindInt(from_ints_[row.value]);
     return FindString(from_strings_[row.value]);
   }
+  // Whether every key's related rows come in ascending slot order (then
+  // insertion order and slot order agree). Conservative: may say false.
+  bool RelatedInSlotOrder() const { return index_ == nullptr || index_->rows_ascending(); }
   // Related rows per key, on average (the cost estimate's fan-out).
   double AverageFanout() const;
 
