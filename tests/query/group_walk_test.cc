@@ -7,6 +7,7 @@
 // desc, a second order key; then rollback and a snapshot round trip.
 
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -89,7 +90,10 @@ std::vector<std::vector<int64_t>> Answer(Database& db, const std::string& relati
   if (!users.ok()) return out;
   for (const ResultRow& u : *users) {
     std::vector<int64_t>& ids = out.emplace_back();
-    for (const ResultRow& p : *u.Preloaded(relation)) ids.push_back(p.Get("id")->AsInt64());
+    absl::StatusOr<std::span<const ResultRow>> posts = u.Preloaded(relation);
+    EXPECT_TRUE(posts.ok()) << posts.status();
+    if (!posts.ok()) continue;
+    for (const ResultRow& p : *posts) ids.push_back(p.Get("id")->AsInt64());
   }
   return out;
 }
