@@ -95,9 +95,7 @@ absl::StatusOr<ResultSet> KinPeerBase::CountAllQuery() {
   return db_.Query("users").WithCount("posts").Get();
 }
 
-absl::StatusOr<ResultSet> KinPeerBase::HasGe5Query() {
-  return db_.Query("users").Has("posts", ">=", kMinPosts).Get();
-}
+Query KinPeerBase::HasGe5Query() { return db_.Query("users").Has("posts", ">=", kMinPosts); }
 
 absl::StatusOr<ResultSet> KinPeerBase::MaxPerParentQuery() {
   return db_.Query("users")
@@ -105,11 +103,12 @@ absl::StatusOr<ResultSet> KinPeerBase::MaxPerParentQuery() {
       .Get();
 }
 
-absl::StatusOr<ResultSet> KinPeerBase::WhereHasQuery() {
-  return db_.Query("users")
-      .WhereHas("posts",
-                [](Query& q) { q.Where("is_published", true).Where("likes", ">", kPopularLikes); })
-      .Get();
+Query KinPeerBase::WhereHasQuery() {
+  Query q = db_.Query("users");
+  q.WhereHas("posts", [](Query& posts) {
+    posts.Where("is_published", true).Where("likes", ">", kPopularLikes);
+  });
+  return q;
 }
 
 // --- KinRow and KinTyped: the query results read out ---
@@ -251,7 +250,7 @@ absl::StatusOr<UserCounts> KinRowPeer::CountAll() {
 }
 
 absl::StatusOr<UserIds> KinRowPeer::HasGe5() {
-  KIN_ASSIGN_OR_RETURN(ResultSet users, HasGe5Query());
+  KIN_ASSIGN_OR_RETURN(ResultSet users, HasGe5Query().Get());
   return IdsOf(users.rows(), IdByName);
 }
 
@@ -266,7 +265,7 @@ absl::StatusOr<UserMaxes> KinRowPeer::MaxPerParent() {
 }
 
 absl::StatusOr<UserIds> KinRowPeer::WhereHas() {
-  KIN_ASSIGN_OR_RETURN(ResultSet users, WhereHasQuery());
+  KIN_ASSIGN_OR_RETURN(ResultSet users, WhereHasQuery().Get());
   return IdsOf(users.rows(), IdByName);
 }
 
@@ -282,9 +281,10 @@ std::string KinTypedPeer::HowItAnswers(Op op) const {
       return "FindOrFail(users, id) + Each(user, \"posts\", Column<int64_t> id)";
     case Op::kPreload:
     case Op::kTop5:
+      return "KinRow's query + Column<int64_t>::Get(row) of users.id / posts.id";
     case Op::kHasGe5:
     case Op::kWhereHas:
-      return "KinRow's query + Column<int64_t>::Get(row) of users.id / posts.id";
+      return "KinRow's query, run with Pluck(Column<int64_t> users.id) instead of Get()";
     case Op::kCountAll:
     case Op::kMaxPerParent:
       return "KinRow's query + ResultSet::Extras (once) + Column<int64_t>::Get(row) of users.id";
@@ -327,10 +327,7 @@ absl::StatusOr<UserCounts> KinTypedPeer::CountAll() {
       [&](size_t i, const ResultRow&) -> absl::StatusOr<int64_t> { return counts.Int64(i); });
 }
 
-absl::StatusOr<UserIds> KinTypedPeer::HasGe5() {
-  KIN_ASSIGN_OR_RETURN(ResultSet users, HasGe5Query());
-  return IdsOf(users.rows(), Through(user_id_));
-}
+absl::StatusOr<UserIds> KinTypedPeer::HasGe5() { return HasGe5Query().Pluck(user_id_); }
 
 absl::StatusOr<UserMaxes> KinTypedPeer::MaxPerParent() {
   KIN_ASSIGN_OR_RETURN(ResultSet users, MaxPerParentQuery());
@@ -344,10 +341,7 @@ absl::StatusOr<UserMaxes> KinTypedPeer::MaxPerParent() {
       });
 }
 
-absl::StatusOr<UserIds> KinTypedPeer::WhereHas() {
-  KIN_ASSIGN_OR_RETURN(ResultSet users, WhereHasQuery());
-  return IdsOf(users.rows(), Through(user_id_));
-}
+absl::StatusOr<UserIds> KinTypedPeer::WhereHas() { return WhereHasQuery().Pluck(user_id_); }
 
 // --- KinNative: typed spans and child lists ---
 

@@ -52,10 +52,10 @@ class KinPeerBase : public Peer {
   // row order (= id ascending here).
   absl::StatusOr<ResultSet> PreloadQuery(std::span<const int64_t> user_ids);
   absl::StatusOr<ResultSet> Top5Query();
-  absl::StatusOr<ResultSet> CountAllQuery();  // extra "posts_count"
-  absl::StatusOr<ResultSet> HasGe5Query();
+  absl::StatusOr<ResultSet> CountAllQuery();      // extra "posts_count"
+  Query HasGe5Query();                            // not run: KinRow Get()s it, KinTyped Pluck()s it
   absl::StatusOr<ResultSet> MaxPerParentQuery();  // extra "last_post_at"
-  absl::StatusOr<ResultSet> WhereHasQuery();
+  Query WhereHasQuery();                          // not run, as HasGe5Query
 
   Database db_;
 };
