@@ -225,6 +225,7 @@ absl::StatusOr<column_internal::Children> Database::EachChildren(
   }
   // The range walks the foreign-key list; conditions, order or a scope
   // would need a query per call, which is what Related(...).Get() is.
+  KIN_RETURN_IF_ERROR(CheckOnQueryAttached(*spec));
   if (spec->on_query || !spec->scope.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "relation '", spec->QualifiedName(), "' has ", spec->on_query ? "an on_query" : "a scope",

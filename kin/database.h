@@ -253,7 +253,10 @@ class Database {
   // NotFound "table 'users': no relation named 'post'".
   absl::StatusOr<const RelationSpec*> GetRelation(std::string_view table,
                                                   std::string_view name) const;
-  // Re-attaches a relation's on_query (callbacks are not saved in snapshots).
+  // Re-attaches a relation's on_query (callbacks are not saved in snapshots;
+  // a loaded relation that had one refuses every use until this is called,
+  // with the callback or with nullptr for none). NotFound for an unknown
+  // table or relation.
   absl::Status SetOnQuery(std::string_view table, std::string_view relation, QueryHook hook);
   // The engine's foreign keys (those relations with actions declared).
   const std::vector<ForeignKeySpec>& foreign_keys() const;

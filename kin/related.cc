@@ -90,6 +90,7 @@ absl::StatusOr<Row> RelationHandle::parent() const {
 absl::StatusOr<RelationHandle::Resolved> RelationHandle::Resolve(std::optional<RelationKind> want,
                                                                  absl::string_view op) const {
   KIN_ASSIGN_OR_RETURN(const RelationSpec* s, spec());
+  KIN_RETURN_IF_ERROR(CheckOnQueryAttached(*s));
   if (want.has_value() && s->kind != *want) {
     return absl::FailedPreconditionError(
         absl::StrCat("relation '", s->QualifiedName(), "' is ", RelationKindName(s->kind), "; ", op,

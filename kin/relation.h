@@ -119,6 +119,12 @@ struct RelationSpec {
   // Columns of the child table, values as stored (see RelationScope).
   RelationScope scope;
   QueryHook on_query;  // code: not persisted, re-attach after a load
+  // Set by a snapshot load when the saved relation had an on_query: the
+  // callback is code and did not come back with the data, so every read and
+  // write through the relation is refused (CheckOnQueryAttached) until
+  // SetOnQuery re-attaches it (or clears it with nullptr). Reading without
+  // the filter would silently widen the relation (drafts → every post).
+  bool on_query_pending = false;
 
   // The tables and key columns the names above resolve to, filled by
   // RelationCatalog::Bind so that reads through the relation skip four name
@@ -143,7 +149,7 @@ struct RelationSpec {
   }
   // "users.posts"
   std::string QualifiedName() const;
-  // Every field but on_query.
+  // Every field but on_query and on_query_pending.
   bool DeclarationEquals(const RelationSpec& other) const;
 };
 

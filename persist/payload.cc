@@ -765,6 +765,11 @@ void EncodeRelation(Writer& w, const RelationSpec& s) {
     w.String(column);
     w.Val(value);
   }
+  // From version 5: whether it had an on_query. The callback is code and
+  // is not saved, but its existence is, so a load can refuse reads that
+  // would run without it (RelationSpec::on_query_pending). A relation
+  // loaded and saved again before re-attaching keeps the flag.
+  w.Flag(s.on_query != nullptr || s.on_query_pending);
 }
 
 // What RelationCatalog::Resolve* guaranteed when the relation was declared,
@@ -832,6 +837,7 @@ absl::Status DecodeRelation(Reader& r, const Engine& engine, RelationCatalog& ca
       s.scope.emplace_back(std::move(column), std::move(value));
     }
   }
+  if (r.version() >= 5) s.on_query_pending = r.Flag("on_query flag");
   KIN_RETURN_IF_ERROR(r.status());
   absl::Status ok = CheckRelation(engine, s);
   if (ok.ok()) ok = catalog.Add(std::move(s));
@@ -859,10 +865,11 @@ absl::StatusOr<SnapshotContents> DecodePayload(absl::string_view payload, uint32
                                                absl::string_view label) {
   // Versions differ in how bulk blocks are laid out (1 -> 2), version 3
   // adds each column's ordered-index flag and each relation's scope, and
-  // version 4 each table's composite index definitions; the
+  // version 4 each table's composite index definitions, version 5 whether
+  // each relation had an on_query; the
   // Reader branches on the version, and every version ever written stays
   // readable.
-  if (version < 1 || version > 4) {
+  if (version < 1 || version > 5) {
     return BadSnapshot(label, absl::StrCat("no decoder for version ", version));
   }
   if (payload.empty()) return BadSnapshot(label, "empty payload");

@@ -78,8 +78,10 @@ namespace kin {
 // The format version this build writes. It reads every version from 1 up
 // to this one; a file with a higher version is a DataLoss error naming it.
 // Version 3 adds each column's ordered-index flag (ColumnSpec::ordered) and
-// each relation's scope; version 4 each table's composite ordered indexes.
-inline constexpr uint32_t kSnapshotFormatVersion = 4;
+// each relation's scope; version 4 each table's composite ordered indexes;
+// version 5 whether each relation had an on_query (RelationSpec::
+// on_query_pending).
+inline constexpr uint32_t kSnapshotFormatVersion = 5;
 
 // A loaded snapshot: the engine with its tables and foreign keys, and the
 // relation declarations (on_query unset).

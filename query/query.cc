@@ -18,6 +18,7 @@
 #include "query/internal/loads.h"
 #include "query/internal/query_plan.h"
 #include "query/internal/relation_errors.h"
+#include "relations/relation_catalog.h"
 
 namespace kin {
 
@@ -229,6 +230,10 @@ const RelationSpec* Query::FindRelation(absl::string_view method, absl::string_v
 }
 
 Query& Query::ApplyRelation(const RelationSpec& relation) {
+  if (absl::Status attached = CheckOnQueryAttached(relation); !attached.ok()) {
+    Fail(attached);
+    return *this;
+  }
   // A HasMany's scope filters the children it reads (a BelongsTo's scope
   // is on the rows it starts from: see RelationHop and RelationHandle).
   if (relation.kind == RelationKind::kHasMany) {

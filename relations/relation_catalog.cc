@@ -303,10 +303,21 @@ absl::Status RelationCatalog::SetOnQuery(absl::string_view table, absl::string_v
   for (auto& s : specs_) {
     if (s->table == table && s->name == name) {
       s->on_query = std::move(hook);
+      s->on_query_pending = false;
       return absl::OkStatus();
     }
   }
   return Get(table, name).status();
+}
+
+absl::Status CheckOnQueryAttached(const RelationSpec& spec) {
+  if (!spec.on_query_pending) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "relation '", spec.QualifiedName(),
+      "' was saved with an on_query callback, which a snapshot cannot hold: re-attach it with "
+      "SetOnQuery(\"",
+      spec.table, "\", \"", spec.name,
+      "\", ...) (or clear it with nullptr) before using the relation"));
 }
 
 absl::StatusOr<RelationSpec::Binding> BindSpec(const Engine& engine, const RelationSpec& spec) {

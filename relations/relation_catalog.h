@@ -34,6 +34,12 @@ namespace kin {
 // relation through the Engine).
 absl::StatusOr<RelationSpec::Binding> BindSpec(const Engine& engine, const RelationSpec& spec);
 
+// FailedPrecondition while a loaded relation waits for its on_query to be
+// re-attached (RelationSpec::on_query_pending), naming the relation and the
+// SetOnQuery call that clears it. Every path that reads or writes through a
+// relation checks it first.
+absl::Status CheckOnQueryAttached(const RelationSpec& spec);
+
 // The relations of a database, in declaration order.
 class RelationCatalog {
  public:

@@ -206,6 +206,7 @@ void PrintRelation(const RelationSpec& r, std::ostream& out) {
       absl::StrAppend(o, JsonString(kv.first), ": ", JsonValue(kv.second));
     }) << "}";
   }
+  if (r.on_query_pending) out << ", on_query (code, not saved: re-attach with SetOnQuery)";
   if (!r.meta.empty()) {
     out << ", meta {" << absl::StrJoin(r.meta, ", ", [](std::string* o, const auto& kv) {
       absl::StrAppend(o, JsonString(kv.first), ": ", JsonValue(kv.second));

@@ -101,22 +101,36 @@ TEST_F(CliTest, Inspect) {
   EXPECT_THAT(r.out, HasSubstr("relation users.drafts: has many posts"));
 }
 
-TEST_F(CliTest, InspectShowsARelationsScope) {
+// `kin inspect` of the test world plus users.unpublished declared with
+// `options` (name and inverse set here).
+Result InspectWithUnpublished(HasManyOptions options, const std::string& path) {
   World world = test::MakeWorld();
-  HasManyOptions drafts;
-  drafts.name = "unpublished";
-  drafts.scope = {{"is_published", false}};
-  drafts.create_inverse = false;
-  ASSERT_OK_AND_ASSIGN(std::vector<RelationSpec> specs,
-                       world.relations.ResolveHasMany(world.engine, "users", "posts", drafts));
-  for (RelationSpec& spec : specs) ASSERT_OK(world.relations.Add(std::move(spec)));
-  const std::string path = dir_ + "/scoped.kin";
-  ASSERT_OK(SaveSnapshotFile(world.engine, world.relations, path));
-  Result r = Kin({"inspect", path});
+  options.name = "unpublished";
+  options.create_inverse = false;
+  absl::StatusOr<std::vector<RelationSpec>> specs =
+      world.relations.ResolveHasMany(world.engine, "users", "posts", std::move(options));
+  EXPECT_OK(specs.status());
+  for (RelationSpec& spec : *specs) EXPECT_OK(world.relations.Add(std::move(spec)));
+  EXPECT_OK(SaveSnapshotFile(world.engine, world.relations, path));
+  return Kin({"inspect", path});
+}
+
+constexpr absl::string_view kUnpublished =
+    "relation users.unpublished: has many posts (posts.user_id -> users.id), on delete no action, "
+    "on update no action, on unlink nullify, ";
+
+TEST_F(CliTest, InspectShowsARelationsScope) {
+  Result r = InspectWithUnpublished({.scope = {{"is_published", false}}}, dir_ + "/scoped.kin");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("relation users.unpublished: has many posts (posts.user_id -> "
-                               "users.id), on delete no action, on update no action, on unlink "
-                               "nullify, scope {\"is_published\": false}\n"));
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat(kUnpublished, "scope {\"is_published\": false}\n")));
+}
+
+TEST_F(CliTest, InspectSaysARelationWaitsForItsOnQuery) {
+  // Any callback: only its existence is saved.
+  Result r = InspectWithUnpublished({.on_query = [](Query&) {}}, dir_ + "/on_query.kin");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(absl::StrCat(
+                         kUnpublished, "on_query (code, not saved: re-attach with SetOnQuery)\n")));
 }
 
 TEST_F(CliTest, VerifyGoodFile) {
