@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <tuple>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -11,102 +12,100 @@ namespace kin::internal {
 
 namespace {
 
-// The undo log holds each write's values *before* it. The values after a
-// write are the values before the next write of the same cell, or the
-// table's current values for the last one; so the log is walked backwards,
-// carrying each touched row's state "after this point" (its current row
-// at first, then the befores of the writes already walked). Deleted rows'
-// slots may be reused by later inserts in the same transaction; the state
-// is per slot, and the walk meets the reuse before the delete.
-class Walk {
- public:
-  // A live row that no later write touched gets the table's current values.
-  std::vector<Value>& After(const Table& table, RowId row) {
-    auto [it, inserted] = after_.try_emplace(Key{&table, row.value});
-    if (inserted) it->second = CurrentRow(table, row);
-    return it->second;
-  }
-  // For rows a batch appended: only read, no entry (no earlier write in
-  // the transaction can touch a slot a batch appended).
-  const std::vector<Value>* Touched(const Table& table, RowId row) const {
-    auto it = after_.find(Key{&table, row.value});
-    return it == after_.end() ? nullptr : &it->second;
-  }
+using CellKey = std::tuple<const Table*, uint32_t, uint32_t>;
 
-  static std::vector<Value> CurrentRow(const Table& table, RowId row) {
-    std::vector<Value> values;
-    if (!table.IsLive(row)) return values;
-    values.reserve(table.num_columns());
-    for (uint32_t c = 0; c < table.num_columns(); ++c) {
-      values.push_back(table.GetValue(row, ColumnId(c)));
-    }
-    return values;
-  }
-
- private:
-  using Key = std::pair<const Table*, uint32_t>;
-  absl::flat_hash_map<Key, std::vector<Value>> after_;
-};
-
-Value KeyOf(const Table& table, const std::vector<Value>& row) {
+Value KeyOf(const Table& table, const std::vector<CellChange>& cells, bool old) {
   const ColumnId pk = table.primary_key();
-  if (pk.value >= table.num_columns() || pk.value >= row.size()) return Value();
-  return row[pk.value];
-}
-
-RowChange Inserted(const Table& table, RowId row, const std::vector<Value>& values) {
-  RowChange change{RowChange::kInsert, table.name(), row, KeyOf(table, values), {}};
-  change.cells.reserve(values.size());
-  for (uint32_t c = 0; c < values.size(); ++c) {
-    change.cells.push_back({ColumnId(c), table.column(ColumnId(c)).name, Value(), values[c]});
+  for (const CellChange& c : cells) {
+    if (c.column == pk) return old ? c.old_value : c.new_value;
   }
-  return change;
+  return Value();
 }
 
 }  // namespace
 
+// The undo log holds each write's values *before* it. The values after a
+// write are the values before the next write of the same cell, or the
+// table's current values for the last one; so the log is walked backwards
+// with an overlay of the cells already walked: (table, slot, column) → the
+// value the cell held just after the write being looked at. Cells absent
+// from it hold their current value then. A deleted slot reused by a later
+// insert needs nothing special: walking backwards, the delete sets every
+// cell of the slot before any earlier write reads them, and no earlier
+// write reads a slot between its delete and its reuse.
 std::vector<RowChange> ChangesOf(std::span<const UndoEntry> log) {
   std::vector<RowChange> out;
-  Walk walk;
-  for (auto e = log.rbegin(); e != log.rend(); ++e) {
-    const Table& table = *e->table;
-    switch (e->kind) {
-      case UndoEntry::Kind::kInsert: {
-        std::vector<Value>& after = walk.After(table, e->row);
-        out.push_back(Inserted(table, e->row, after));
-        after.clear();  // before the insert, the slot held no row
-        break;
+  out.reserve(log.size());
+  // Only rows written more than once in the transaction need the overlay.
+  // A tick mostly writes each row once: count the writes per row first (a
+  // small key, no Value), and keep the overlay to the rows written again.
+  absl::flat_hash_map<std::pair<const Table*, uint32_t>, uint32_t> writes;
+  if (log.size() > 1) {
+    writes.reserve(log.size());
+    for (const UndoEntry& e : log) {
+      const uint32_t rows = e.kind == UndoEntry::Kind::kBatch ? e.batch_size : 1;
+      for (uint32_t r = 0; r < rows; ++r) ++writes[{e.table, e.row.value + r}];
+    }
+  }
+  auto rewritten = [&](const Table& table, RowId row) {
+    auto it = writes.find({&table, row.value});
+    return it != writes.end() && it->second > 1;
+  };
+  absl::flat_hash_map<CellKey, Value> overlay;
+  auto after = [&](const Table& table, RowId row, ColumnId column) {
+    if (overlay.empty()) return table.GetValue(row, column);
+    auto it = overlay.find(CellKey{&table, row.value, column.value});
+    return it == overlay.end() ? table.GetValue(row, column) : it->second;
+  };
+  for (size_t i = log.size(); i-- > 0;) {
+    const UndoEntry& e = log[i];
+    const Table& table = *e.table;
+    // Whether an earlier write of the same row will read the overlay.
+    const bool earlier_writes = rewritten(table, e.row);
+    auto inserted = [&](RowId row) {
+      RowChange change{RowChange::kInsert, table.name(), row, Value(), {}};
+      change.cells.reserve(table.num_columns());
+      for (uint32_t c = 0; c < table.num_columns(); ++c) {
+        const ColumnId column(c);
+        change.cells.push_back(
+            {column, table.column(column).name, Value(), after(table, row, column)});
       }
-      case UndoEntry::Kind::kBatch: {
-        for (uint32_t i = e->batch_size; i-- > 0;) {
-          const RowId row(e->row.value + i);
-          const std::vector<Value>* touched = walk.Touched(table, row);
-          out.push_back(Inserted(table, row, touched ? *touched : Walk::CurrentRow(table, row)));
-        }
+      change.key = KeyOf(table, change.cells, /*old=*/false);
+      out.push_back(std::move(change));
+    };
+    switch (e.kind) {
+      case UndoEntry::Kind::kInsert:
+        inserted(e.row);
         break;
-      }
+      case UndoEntry::Kind::kBatch:
+        for (uint32_t r = e.batch_size; r-- > 0;) inserted(RowId(e.row.value + r));
+        break;
       case UndoEntry::Kind::kUpdate: {
-        std::vector<Value>& after = walk.After(table, e->row);
-        RowChange change{RowChange::kUpdate, table.name(), e->row, KeyOf(table, after), {}};
-        change.cells.reserve(e->cells.size());
-        for (const UndoEntry::Cell& cell : e->cells) {
-          Value& value = after[cell.column.value];
-          change.cells.push_back(
-              {cell.column, table.column(cell.column).name, cell.old_value, std::move(value)});
-          value = cell.old_value;
+        RowChange change{RowChange::kUpdate, table.name(), e.row, Value(), {}};
+        change.cells.reserve(e.cells.size());
+        for (const UndoEntry::Cell& cell : e.cells) {
+          change.cells.push_back({cell.column, table.column(cell.column).name, cell.old_value,
+                                  after(table, e.row, cell.column)});
+          if (earlier_writes)
+            overlay[CellKey{&table, e.row.value, cell.column.value}] = cell.old_value;
         }
+        // The key after the update: changed in this update, or as it is
+        // after it.
+        change.key = KeyOf(table, change.cells, /*old=*/false);
+        if (change.key.is_null()) change.key = after(table, e.row, table.primary_key());
         out.push_back(std::move(change));
         break;
       }
       case UndoEntry::Kind::kDelete: {
-        std::vector<Value>& after = walk.After(table, e->row);
-        after.assign(table.num_columns(), Value());
-        for (const UndoEntry::Cell& cell : e->cells) after[cell.column.value] = cell.old_value;
-        RowChange change{RowChange::kDelete, table.name(), e->row, KeyOf(table, after), {}};
-        change.cells.reserve(after.size());
-        for (uint32_t c = 0; c < after.size(); ++c) {
-          change.cells.push_back({ColumnId(c), table.column(ColumnId(c)).name, after[c], Value()});
+        RowChange change{RowChange::kDelete, table.name(), e.row, Value(), {}};
+        change.cells.reserve(e.cells.size());
+        for (const UndoEntry::Cell& cell : e.cells) {
+          change.cells.push_back(
+              {cell.column, table.column(cell.column).name, cell.old_value, Value()});
+          if (earlier_writes)
+            overlay[CellKey{&table, e.row.value, cell.column.value}] = cell.old_value;
         }
+        change.key = KeyOf(table, change.cells, /*old=*/true);
         out.push_back(std::move(change));
         break;
       }

@@ -546,9 +546,11 @@ void Engine::Publish() {
   delivering_ = true;
   while (!undelivered_.empty()) {
     const kin::Commit& next = undelivered_.front();
-    // A copy: a listener may add listeners (they see the next commit on).
-    const auto listeners = listeners_;
-    for (const auto& [id, listener] : listeners) (*listener)(next);
+    // By index: a listener may add listeners (they see the next commit on;
+    // the vector may grow, but the functions it points at do not move) and
+    // may not remove any.
+    const size_t n = listeners_.size();
+    for (size_t i = 0; i < n; ++i) (*listeners_[i].second)(next);
     undelivered_.pop_front();
   }
   delivering_ = false;

@@ -180,6 +180,19 @@ TEST_F(CommitFeedTest, InsertBatchAndInsertManyListEveryRow) {
                                                 "insert players 5 {name=\"e\" score=9}")));
 }
 
+TEST_F(CommitFeedTest, ABatchRowWrittenAgainShowsTheBatchValues) {
+  ASSERT_OK(db_.Begin());
+  RowBatch batch;
+  batch.String("name", {"a", "b"}).Int64("score", {1, 2});
+  ASSERT_OK(db_.InsertBatch("players", std::move(batch)).status());
+  ASSERT_OK_AND_ASSIGN(Row b, db_.FindOrFail("players", 2));
+  ASSERT_OK(db_.Update(b, {{"score", 20}}));
+  ASSERT_OK(db_.Commit());
+  EXPECT_THAT(commits_, ElementsAre(ElementsAre("insert players 1 {name=\"a\" score=1}",
+                                                "insert players 2 {name=\"b\" score=2}",
+                                                "update players 2 {score=2->20}")));
+}
+
 TEST_F(CommitFeedTest, EachChangeNamesItsColumnsAndRow) {
   Row ann = Player("ann", 5);
   const Commit* seen = nullptr;
