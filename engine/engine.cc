@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "engine/change_feed.h"
 #include "engine/errors.h"
 #include "kin/status_macros.h"
 
@@ -51,6 +52,10 @@ void Engine::MoveFrom(Engine& other) {
   log_ = std::exchange(other.log_, {});
   marks_ = std::exchange(other.marks_, {});
   next_serial_ = other.next_serial_;
+  listeners_ = std::exchange(other.listeners_, {});
+  next_listener_ = other.next_listener_;
+  commit_sequence_ = std::exchange(other.commit_sequence_, 0);
+  undelivered_ = std::exchange(other.undelivered_, {});
   table_epoch_ = std::exchange(other.table_epoch_, NewEpoch());
 }
 
@@ -222,7 +227,8 @@ absl::StatusOr<Row> Engine::Insert(absl::string_view table, const Attrs& attrs) 
   if (t == nullptr) return errors::UnknownTable(table);
   KIN_RETURN_IF_ERROR(t->PrepareInsert(attrs));
   if (!HasChildChecks(*t)) {
-    RowId id = t->ApplyInsert(marks_.empty() ? nullptr : &log_);
+    RowId id = t->ApplyInsert(Log());
+    EndOfWrite();
     return t->GetRow(id);
   }
   // Checked once written, so a row may name itself as its parent.
@@ -263,8 +269,11 @@ absl::StatusOr<std::vector<Row>> Engine::InsertMany(absl::string_view table,
 absl::StatusOr<size_t> Engine::InsertBatch(absl::string_view table, RowBatch batch) {
   Table* t = MutableTable(table);
   if (t == nullptr) return errors::UnknownTable(table);
-  if (!HasChildChecks(*t))
-    return t->InsertBatch(std::move(batch), marks_.empty() ? nullptr : &log_);
+  if (!HasChildChecks(*t)) {
+    absl::StatusOr<size_t> rows = t->InsertBatch(std::move(batch), Log());
+    EndOfWrite();
+    return rows;
+  }
   size_t rows = 0;
   KIN_RETURN_IF_ERROR(Atomically([&]() -> absl::Status {
     const uint32_t first = static_cast<uint32_t>(t->slot_count());
@@ -306,7 +315,9 @@ absl::StatusOr<bool> Engine::UpdateWith(const Row& row, const Prepare& prepare) 
   }
   if (!is_parent && !HasChildChecks(*t)) {
     KIN_RETURN_IF_ERROR(prepare(*t));
-    return t->ApplyUpdate(row.id(), marks_.empty() ? nullptr : &log_);
+    const bool changed = t->ApplyUpdate(row.id(), Log());
+    EndOfWrite();
+    return changed;
   }
   bool changed = false;
   KIN_RETURN_IF_ERROR(Atomically([&]() -> absl::Status {
@@ -366,7 +377,8 @@ absl::Status Engine::Delete(const Row& row) {
     is_parent = is_parent || (fk.parent_table == t->name() && Enforced(fk));
   }
   if (!is_parent) {
-    t->Delete(row.id(), marks_.empty() ? nullptr : &log_);
+    t->Delete(row.id(), Log());
+    EndOfWrite();
     return absl::OkStatus();
   }
   return Atomically([&] { return DeleteRow(*t, row.id()); });
@@ -482,14 +494,66 @@ absl::Status Engine::Commit() {
   }
   marks_.pop_back();
   if (marks_.empty()) {
-    // Keep a small log's buffer for the next transaction; give back a big one.
-    if (log_.capacity() > 65536) {
-      std::vector<internal::UndoEntry>().swap(log_);
+    if (listeners_.empty() || log_.empty()) {
+      ClearLog();
     } else {
-      log_.clear();
+      Publish();
     }
   }
   return absl::OkStatus();
+}
+
+void Engine::ClearLog() {
+  // Keep a small log's buffer for the next transaction; give back a big one.
+  if (log_.capacity() > 65536) {
+    std::vector<internal::UndoEntry>().swap(log_);
+  } else {
+    log_.clear();
+  }
+}
+
+// --- commit feed ---
+
+uint64_t Engine::AddCommitListener(CommitListener listener) {
+  const uint64_t id = next_listener_++;
+  listeners_.emplace_back(id, std::make_shared<const CommitListener>(std::move(listener)));
+  return id;
+}
+
+absl::Status Engine::RemoveCommitListener(uint64_t id) {
+  if (delivering_) {
+    return absl::FailedPreconditionError(
+        "remove commit listener: not from inside a commit listener");
+  }
+  auto it = std::find_if(listeners_.begin(), listeners_.end(),
+                         [&](const auto& entry) { return entry.first == id; });
+  if (it == listeners_.end()) {
+    return absl::NotFoundError(absl::StrCat("no commit listener with id ", id));
+  }
+  listeners_.erase(it);
+  return absl::OkStatus();
+}
+
+void Engine::Publish() {
+  kin::Commit commit;
+  commit.sequence = ++commit_sequence_;
+  commit.changes = internal::ChangesOf(log_);
+  ClearLog();
+  undelivered_.push_back(std::move(commit));
+  // A listener that writes publishes from inside this loop: its commit
+  // waits in the queue until every listener has seen the current one.
+  if (delivering_) return;
+  delivering_ = true;
+  while (!undelivered_.empty()) {
+    const kin::Commit& next = undelivered_.front();
+    // By index: a listener may add listeners (they see the next commit on;
+    // the vector may grow, but the functions it points at do not move) and
+    // may not remove any.
+    const size_t n = listeners_.size();
+    for (size_t i = 0; i < n; ++i) (*listeners_[i].second)(next);
+    undelivered_.pop_front();
+  }
+  delivering_ = false;
 }
 
 absl::Status Engine::Rollback() {

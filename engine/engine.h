@@ -25,6 +25,7 @@
 #ifndef KIN_ENGINE_ENGINE_H_
 #define KIN_ENGINE_ENGINE_H_
 
+#include <deque>
 #include <functional>
 #include <memory>
 #include <span>
@@ -38,6 +39,7 @@
 #include "absl/strings/string_view.h"
 #include "engine/table.h"
 #include "engine/undo_log.h"
+#include "kin/change.h"
 #include "kin/row.h"
 #include "kin/row_batch.h"
 #include "kin/schema.h"
@@ -132,6 +134,15 @@ class Engine {
   // of Atomically or of an enclosing kin::Transaction (those calls fail).
   absl::Status Atomically(const std::function<absl::Status()>& body);
 
+  // --- commit feed (kin/change.h) ---
+  // Registers a listener for every later commit; returns its id. While any
+  // listener is registered, writes outside a transaction are logged as
+  // one-write commits (without listeners they skip the undo log).
+  uint64_t AddCommitListener(CommitListener listener);
+  // NotFound for an unknown id. Not from inside a listener (the feed is
+  // delivering): FailedPrecondition.
+  absl::Status RemoveCommitListener(uint64_t id);
+
   // --- foreign keys ---
   // Validates tables, columns and types (parent column must be the primary
   // key or unique when an action is set), and indexes the child column.
@@ -198,6 +209,22 @@ class Engine {
   bool HasChildChecks(const Table& table) const { return child_checks_.contains(&table); }
   void RebuildChildChecks();
 
+  // The undo log a write appends to: none outside a transaction, unless a
+  // commit listener needs the write's changes.
+  std::vector<internal::UndoEntry>* Log() {
+    return marks_.empty() && listeners_.empty() ? nullptr : &log_;
+  }
+  // After a write made outside a transaction (on a path that logs to Log()
+  // without a savepoint): delivers it as a commit when listeners want it.
+  void EndOfWrite() {
+    if (marks_.empty() && !log_.empty()) Publish();
+  }
+  // The top-level log is committed: turns it into a Commit, empties it and
+  // delivers the Commit (queued when a listener is running, so commits
+  // reach every listener in commit order).
+  void Publish();
+  void ClearLog();
+
   void MoveFrom(Engine& other);
   uint64_t BeginScoped();
   // Closes the scoped savepoint `serial`: FailedPrecondition when it is not
@@ -218,6 +245,11 @@ class Engine {
   std::vector<internal::UndoEntry> log_;
   std::vector<Mark> marks_;
   uint64_t next_serial_ = 1;
+  std::vector<std::pair<uint64_t, std::shared_ptr<const CommitListener>>> listeners_;
+  uint64_t next_listener_ = 1;
+  uint64_t commit_sequence_ = 0;  // of the last commit built
+  std::deque<kin::Commit> undelivered_;
+  bool delivering_ = false;
   uint64_t table_epoch_;  // see table_epoch()
 };
 

@@ -441,6 +441,7 @@ class World {
     KIN_RETURN_IF_ERROR(AttachHooks(db_));
     KIN_ASSIGN_OR_RETURN(h_, Resolve(db_));
     KIN_RETURN_IF_ERROR(Seed());
+    WatchCommits();
     for (int tick = 0; tick < options_.ticks; ++tick) KIN_RETURN_IF_ERROR(Tick(tick));
     if (options_.progress_in_place && options_.ticks > 0) progress_ << "\n";
     KIN_RETURN_IF_ERROR(Finish());
@@ -984,6 +985,51 @@ class World {
     return timed(kRaidRoster, 1, [&] { return QueryRaidRoster(db_, r); });
   }
 
+  // --- the commit feed ---
+
+  // From the first tick on, counts every committed row change per table
+  // (what a replication or UI system would consume), and the table sizes it
+  // starts from, so that Finish can check the feed missed nothing.
+  void WatchCommits() {
+    for (const std::string& table : db_.TableNames()) {
+      counts_.changes.push_back({.table = table});
+      sizes_before_feed_.push_back(TableSize(table));
+    }
+    db_.OnCommit([this](const kin::Commit& commit) {
+      ++counts_.commits;
+      for (const kin::RowChange& change : commit.changes) {
+        for (WorldCounts::TableChanges& t : counts_.changes) {
+          if (t.table != change.table) continue;
+          ++(change.kind == kin::RowChange::kInsert   ? t.inserted
+             : change.kind == kin::RowChange::kUpdate ? t.updated
+                                                      : t.deleted);
+        }
+      }
+    });
+  }
+
+  int64_t TableSize(const std::string& table) {
+    absl::StatusOr<int64_t> n = db_.Query(table).Count();
+    return n.ok() ? *n : -1;
+  }
+
+  // Every table's size now is its size when the feed started plus the
+  // inserts minus the deletes the feed reported.
+  void CheckCommitFeed() {
+    std::vector<std::string> wrong;
+    for (size_t i = 0; i < counts_.changes.size(); ++i) {
+      const WorldCounts::TableChanges& t = counts_.changes[i];
+      const int64_t expected = sizes_before_feed_[i] + t.inserted - t.deleted;
+      const int64_t now = TableSize(t.table);
+      if (now != expected) {
+        wrong.push_back(absl::StrCat(t.table, " has ", now, " rows, the feed says ", expected));
+      }
+    }
+    AddCheck(absl::StrCat("the commit feed accounts for every row (", FormatCount(counts_.commits),
+                          " commits)"),
+             wrong.empty(), absl::StrJoin(wrong, "; "));
+  }
+
   // --- the end: consistency, snapshot, comparison ---
 
   absl::Status Finish() {
@@ -1004,6 +1050,7 @@ class World {
     KIN_ASSIGN_OR_RETURN(counts_.guildless_players,
                          db_.Query("players").WhereNull("guild_id").Count());
 
+    CheckCommitFeed();
     AddFailures(kCheckRollback,
                 absl::StrCat("every refused trade was rolled back, world unchanged (",
                              FormatCount(counts_.failed_trades), " refused, ",
@@ -1108,7 +1155,8 @@ class World {
   Handles h_;
   int64_t next_guild_id_ = 1;
   int64_t next_player_id_ = 1;
-  int64_t total_gold_ = 0;  // what the books say the players hold
+  int64_t total_gold_ = 0;                  // what the books say the players hold
+  std::vector<int64_t> sizes_before_feed_;  // per counts_.changes entry
   int64_t refusals_attempted_ = 0;
   WorldCounts counts_;
   WorldTimings timings_;

@@ -108,6 +108,18 @@ struct WorldCounts {
   int64_t richest_gold = 0;           // last tick, over all guilds
   int64_t raid_ready_players = 0;     // last tick
 
+  // The commit feed (Database::OnCommit) over all ticks: commits delivered,
+  // and row changes per table, in table name order.
+  struct TableChanges {
+    std::string table;
+    int64_t inserted = 0;
+    int64_t updated = 0;
+    int64_t deleted = 0;
+    friend bool operator==(const TableChanges&, const TableChanges&) = default;
+  };
+  int64_t commits = 0;
+  std::vector<TableChanges> changes;
+
   // Canonical digest of the final world (every table, cell, slot, index
   // order and relation declaration).
   uint64_t world_digest = 0;

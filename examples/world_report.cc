@@ -109,6 +109,17 @@ std::string FormatReport(const WorldReport& report) {
   absl::StrAppendFormat(&out, "            %s score and %s activity updates, %s events logged\n",
                         FormatCount(c.score_updates), FormatCount(c.activity_toggles),
                         FormatCount(c.events_logged));
+  if (c.commits > 0 && !report.timings.tick_ms.empty()) {
+    const double ticks = static_cast<double>(report.timings.tick_ms.size());
+    absl::StrAppendFormat(&out, "  feed      %s commits (%.1f a tick); row changes a tick:\n",
+                          FormatCount(c.commits), static_cast<double>(c.commits) / ticks);
+    for (const WorldCounts::TableChanges& t : c.changes) {
+      absl::StrAppendFormat(&out, "            %-8s %8.1f inserted %8.1f updated %8.1f deleted\n",
+                            t.table, static_cast<double>(t.inserted) / ticks,
+                            static_cast<double>(t.updated) / ticks,
+                            static_cast<double>(t.deleted) / ticks);
+    }
+  }
   absl::StrAppendFormat(&out, "  now       %s guildless players, %s gold in purses\n",
                         FormatCount(c.guildless_players), FormatCount(c.total_gold));
   absl::StrAppendFormat(&out, "  last tick %s guilds with >= 50 active players, largest %s\n",

@@ -116,6 +116,14 @@ absl::Status Database::Atomically(const std::function<absl::Status()>& body) {
   return engine_->Atomically(body);
 }
 
+uint64_t Database::OnCommit(CommitListener listener) {
+  return engine_->AddCommitListener(std::move(listener));
+}
+
+absl::Status Database::RemoveCommitListener(uint64_t id) {
+  return engine_->RemoveCommitListener(id);
+}
+
 std::vector<const RelationSpec*> Database::Relations() const { return relations_->All(); }
 
 std::vector<const RelationSpec*> Database::Relations(std::string_view table) const {

@@ -43,6 +43,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "kin/change.h"
 #include "kin/column.h"
 #include "kin/query.h"
 #include "kin/related.h"
@@ -235,6 +236,18 @@ class Database {
   // body that leaves a transaction it opened still open is rolled back too,
   // and reported as FailedPrecondition.
   absl::Status Atomically(const std::function<absl::Status()>& body);
+
+  // --- commit feed (kin/change.h) ---
+  // Calls `listener` after every later commit with the rows it inserted,
+  // updated and deleted (cascades included), in commit order; never for
+  // rolled-back work. Returns an id for RemoveCommitListener. Listeners
+  // move with the database (one that captured the old object must be
+  // re-registered). While one is registered, each write outside a
+  // transaction is logged and built into a Commit: a cost on the order of
+  // a Value per changed cell.
+  uint64_t OnCommit(CommitListener listener);
+  // NotFound for an unknown id; FailedPrecondition from inside a listener.
+  absl::Status RemoveCommitListener(uint64_t id);
 
   // --- relations ---
   // Declares parent HasMany child (and, by default, the inverse BelongsTo on

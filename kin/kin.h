@@ -5,6 +5,7 @@
 #ifndef KIN_KIN_H_
 #define KIN_KIN_H_
 
+#include "kin/change.h"         // IWYU pragma: export
 #include "kin/column.h"         // IWYU pragma: export
 #include "kin/database.h"       // IWYU pragma: export
 #include "kin/query.h"          // IWYU pragma: export
