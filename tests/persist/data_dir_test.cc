@@ -19,6 +19,7 @@
 #include "tests/persist/memory_env.h"
 #include "tests/persist/snapshot_test_util.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/value_text.h"
 
 namespace kin::test {
 namespace {
@@ -30,14 +31,6 @@ using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
 constexpr char kDir[] = "/data";
-
-std::string Text(const Value& v) {
-  if (v.is_null()) return "NULL";
-  if (v.is_int64()) return absl::StrCat(v.AsInt64());
-  if (v.is_string()) return absl::StrCat("'", v.AsString(), "'");
-  if (v.is_bool()) return v.AsBool() ? "true" : "false";
-  return absl::StrCat(v.AsDouble());
-}
 
 // Every table's rows as text, by primary key: what a reopened database
 // must hold.
@@ -51,7 +44,7 @@ std::map<std::string, std::vector<std::string>> Contents(Database& db) {
       std::string line;
       for (const char* c : {"id", "name", "score", "ratio", "alive", "player_id"}) {
         absl::StatusOr<Value> v = r.Get(c);
-        if (v.ok()) absl::StrAppend(&line, c, "=", Text(*v), " ");
+        if (v.ok()) absl::StrAppend(&line, c, "=", ValueText(*v), " ");
       }
       rows.push_back(line);
     }
@@ -98,7 +91,7 @@ TEST(DataDirTest, ANewDirectoryOpensEmptyAndKeepsCommits) {
   EXPECT_EQ(db.recovery()->last_commit, 3u);
   EXPECT_THAT(db.recovery()->dropped, IsEmpty());
   EXPECT_THAT(Contents(db)["players"],
-              ElementsAre("id=1 name='ann' score=5 ratio=0.5 alive=true ",
+              ElementsAre("id=1 name=\"ann\" score=5 ratio=0.5 alive=true ",
                           "id=2 name=NULL score=0 ratio=NULL alive=true "));
   EXPECT_THAT(Contents(db)["items"], ElementsAre("id=1 player_id=1 "));
   // The relation came back with its action: the cascade still runs.
