@@ -77,81 +77,91 @@ std::string DataDir::JournalName(uint64_t checkpoint, uint64_t segment) {
   return absl::StrFormat("journal-%08d-%06d.log", checkpoint, segment);
 }
 
-absl::Status DataDir::Recover(Engine& engine, RelationCatalog& catalog) {
-  recovery_.dir = dir_;
-  KIN_RETURN_IF_ERROR(env_.CreateDir(dir_));
-  KIN_ASSIGN_OR_RETURN(auto found, ListCheckpoints(env_, dir_));
+absl::StatusOr<DirScan> ReadDataDir(Env& env, const std::string& dir, const OpenOptions& options,
+                                    Engine& engine, RelationCatalog& catalog) {
+  DirScan out;
+  out.info.dir = dir;
+  auto path = [&](const std::string& name) { return dir + "/" + name; };
+  KIN_ASSIGN_OR_RETURN(auto found, ListCheckpoints(env, dir));
   // The newest checkpoint with a snapshot; checkpoint 0 (a new database)
   // has none. A newer journal without its snapshot is a checkpoint that
-  // did not finish: ignored, then removed.
+  // did not finish: ignored (Open then removes it).
   uint64_t checkpoint = 0;
   for (const auto& [n, f] : found) {
     if (f.snapshot) checkpoint = n;
   }
   if (checkpoint > 0) {
-    LoadOptions load = options_.load;
-    load.env = &env_;
-    KIN_ASSIGN_OR_RETURN(SnapshotContents contents,
-                         LoadSnapshotFile(Path(SnapshotName(checkpoint)), load));
+    LoadOptions load = options.load;
+    load.env = &env;
+    out.snapshot = path(DataDir::SnapshotName(checkpoint));
+    KIN_ASSIGN_OR_RETURN(SnapshotContents contents, LoadSnapshotFile(out.snapshot, load));
     engine = std::move(contents.engine);
     catalog = std::move(contents.relations);
   }
-  checkpoint_ = checkpoint;
-  recovery_.checkpoint = checkpoint;
+  out.info.checkpoint = checkpoint;
 
   const std::vector<uint64_t> segments = found[checkpoint].segments;
-  bool dropped = false;
-  uint64_t next_segment = 0;
-  for (size_t i = 0; i < segments.size() && !dropped; ++i) {
-    const std::string path = Path(JournalName(checkpoint, segments[i]));
+  uint64_t last_commit = 0;
+  for (size_t i = 0; i < segments.size() && !out.dropped; ++i) {
+    const std::string file = path(DataDir::JournalName(checkpoint, segments[i]));
     const bool last = i + 1 == segments.size();
     KIN_ASSIGN_OR_RETURN(JournalScan scan,
-                         ScanJournal(env_, path, options_.recover_to_damage,
+                         ScanJournal(env, file, options.recover_to_damage,
                                      [&](const JournalRecord& record) -> absl::Status {
                                        absl::Status s = engine.Replay(record.changes);
                                        if (!s.ok()) {
                                          return absl::DataLossError(absl::StrCat(
-                                             "journal '", path, "' at byte ", record.offset,
+                                             "journal '", file, "' at byte ", record.offset,
                                              ", commit ", record.number, ": ", s.message()));
                                        }
                                        return absl::OkStatus();
                                      }));
     // Segments continue one another: each starts where the last ended.
-    if (scan.records > 0 || scan.file_bytes >= kJournalHeaderSize) {
-      if (i > 0 && scan.base != last_commit_) {
-        return absl::DataLossError(absl::StrCat("journal '", path, "' starts after commit ",
+    if (scan.file_bytes >= kJournalHeaderSize) {
+      if (i > 0 && scan.base != last_commit) {
+        return absl::DataLossError(absl::StrCat("journal '", file, "' starts after commit ",
                                                 scan.base, ", the one before ended at ",
-                                                last_commit_));
+                                                last_commit));
       }
-      last_commit_ = scan.last_number;
+      last_commit = scan.last_number;
     }
-    ++recovery_.segments;
-    recovery_.commits += scan.records;
-    next_segment = segments[i] + 1;
+    out.segments.push_back({file, scan.file_bytes, scan.records});
+    ++out.info.segments;
+    out.info.commits += scan.records;
+    out.next_segment = segments[i] + 1;
     if (!scan.dropped.empty()) {
       // Only the last segment can end torn: Open checkpoints after a drop,
       // so no segment is ever started after a torn one.
-      if (!last && !scan.damaged && !options_.recover_to_damage) {
+      if (!last && !scan.damaged && !options.recover_to_damage) {
         return absl::DataLossError(absl::StrCat(scan.dropped, " (segment ", segments[i],
                                                 " is not the last: damage, not a crash)"));
       }
-      dropped = true;
-      recovery_.dropped = scan.dropped;
-      recovery_.dropped_bytes = scan.file_bytes - scan.valid_bytes;
+      out.dropped = true;
+      out.info.dropped = scan.dropped;
+      out.info.dropped_bytes = scan.file_bytes - scan.valid_bytes;
       for (size_t j = i + 1; j < segments.size(); ++j) {
-        recovery_.dropped =
-            absl::StrCat(recovery_.dropped, "; segment ", segments[j], " after it not replayed");
+        out.info.dropped =
+            absl::StrCat(out.info.dropped, "; segment ", segments[j], " after it not replayed");
       }
     }
   }
-  recovery_.last_commit = last_commit_;
-  if (dropped) {
+  out.info.last_commit = last_commit;
+  return out;
+}
+
+absl::Status DataDir::Recover(Engine& engine, RelationCatalog& catalog) {
+  KIN_RETURN_IF_ERROR(env_.CreateDir(dir_));
+  KIN_ASSIGN_OR_RETURN(DirScan scan, ReadDataDir(env_, dir_, options_, engine, catalog));
+  recovery_ = scan.info;
+  checkpoint_ = scan.info.checkpoint;
+  last_commit_ = scan.info.last_commit;
+  if (scan.dropped) {
     // Start clean: the replayed state as a new checkpoint, so no segment
     // ever follows a torn or damaged one.
     return Checkpoint(engine, catalog);
   }
-  KIN_RETURN_IF_ERROR(StartSegment(checkpoint, next_segment));
-  return RemoveOtherCheckpoints(checkpoint);
+  KIN_RETURN_IF_ERROR(StartSegment(checkpoint_, scan.next_segment));
+  return RemoveOtherCheckpoints(checkpoint_);
 }
 
 absl::Status DataDir::StartSegment(uint64_t checkpoint, uint64_t segment) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -19,6 +20,26 @@
 #include "relations/relation_catalog.h"
 
 namespace kin::internal {
+
+// What a data directory holds, read without writing anything (Open, and
+// the `kin` tool's inspect, verify and dump).
+struct DirScan {
+  struct Segment {
+    std::string path;
+    uint64_t bytes = 0;
+    uint64_t commits = 0;
+  };
+  RecoveryInfo info;
+  std::string snapshot;  // the snapshot loaded, or empty
+  std::vector<Segment> segments;
+  uint64_t next_segment = 0;
+  bool dropped = false;  // a torn tail or damage was left out
+};
+
+// Loads `dir`'s newest checkpoint into `engine` / `catalog` (both empty)
+// and replays its journal segments.
+absl::StatusOr<DirScan> ReadDataDir(Env& env, const std::string& dir, const OpenOptions& options,
+                                    Engine& engine, RelationCatalog& catalog);
 
 class DataDir {
  public:
