@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/change_feed.h"
 #include "engine/errors.h"
+#include "engine/string_view.h"
 #include "kin/status_macros.h"
 
 namespace kin {
@@ -228,7 +229,7 @@ absl::StatusOr<Row> Engine::Insert(absl::string_view table, const Attrs& attrs) 
   KIN_RETURN_IF_ERROR(t->PrepareInsert(attrs));
   if (!HasChildChecks(*t)) {
     RowId id = t->ApplyInsert(Log());
-    EndOfWrite();
+    KIN_RETURN_IF_ERROR(EndOfWrite());
     return t->GetRow(id);
   }
   // Checked once written, so a row may name itself as its parent.
@@ -271,7 +272,7 @@ absl::StatusOr<size_t> Engine::InsertBatch(absl::string_view table, RowBatch bat
   if (t == nullptr) return errors::UnknownTable(table);
   if (!HasChildChecks(*t)) {
     absl::StatusOr<size_t> rows = t->InsertBatch(std::move(batch), Log());
-    EndOfWrite();
+    if (rows.ok()) KIN_RETURN_IF_ERROR(EndOfWrite());
     return rows;
   }
   size_t rows = 0;
@@ -316,7 +317,7 @@ absl::StatusOr<bool> Engine::UpdateWith(const Row& row, const Prepare& prepare) 
   if (!is_parent && !HasChildChecks(*t)) {
     KIN_RETURN_IF_ERROR(prepare(*t));
     const bool changed = t->ApplyUpdate(row.id(), Log());
-    EndOfWrite();
+    KIN_RETURN_IF_ERROR(EndOfWrite());
     return changed;
   }
   bool changed = false;
@@ -378,7 +379,7 @@ absl::Status Engine::Delete(const Row& row) {
   }
   if (!is_parent) {
     t->Delete(row.id(), Log());
-    EndOfWrite();
+    KIN_RETURN_IF_ERROR(EndOfWrite());
     return absl::OkStatus();
   }
   return Atomically([&] { return DeleteRow(*t, row.id()); });
@@ -494,10 +495,10 @@ absl::Status Engine::Commit() {
   }
   marks_.pop_back();
   if (marks_.empty()) {
-    if (listeners_.empty() || log_.empty()) {
+    if ((listeners_.empty() && !gate_) || log_.empty()) {
       ClearLog();
     } else {
-      Publish();
+      return Publish();
     }
   }
   return absl::OkStatus();
@@ -534,15 +535,27 @@ absl::Status Engine::RemoveCommitListener(uint64_t id) {
   return absl::OkStatus();
 }
 
-void Engine::Publish() {
+absl::Status Engine::Publish() {
   kin::Commit commit;
-  commit.sequence = ++commit_sequence_;
+  commit.sequence = commit_sequence_ + 1;
   commit.changes = internal::ChangesOf(log_);
+  if (gate_) {
+    if (absl::Status durable = gate_(commit); !durable.ok()) {
+      while (!log_.empty()) {
+        log_.back().table->Undo(log_.back());
+        log_.pop_back();
+      }
+      ClearLog();
+      return durable;
+    }
+  }
+  ++commit_sequence_;
   ClearLog();
+  if (listeners_.empty()) return absl::OkStatus();
   undelivered_.push_back(std::move(commit));
   // A listener that writes publishes from inside this loop: its commit
   // waits in the queue until every listener has seen the current one.
-  if (delivering_) return;
+  if (delivering_) return absl::OkStatus();
   delivering_ = true;
   while (!undelivered_.empty()) {
     const kin::Commit& next = undelivered_.front();
@@ -554,6 +567,54 @@ void Engine::Publish() {
     undelivered_.pop_front();
   }
   delivering_ = false;
+  return absl::OkStatus();
+}
+
+absl::Status Engine::Replay(std::span<const RowChange> changes) {
+  return Atomically([&]() -> absl::Status {
+    for (size_t i = 0; i < changes.size(); ++i) {
+      const RowChange& change = changes[i];
+      auto diverged = [&](absl::string_view what) {
+        return absl::DataLossError(
+            absl::StrCat("replay: change ", i, " (",
+                         change.kind == RowChange::kInsert   ? "insert into "
+                         : change.kind == RowChange::kUpdate ? "update of "
+                                                             : "delete from ",
+                         "'", internal::ToAbsl(change.table), "' slot ", change.row.value, "): ", what));
+      };
+      Table* t = MutableTable(internal::ToAbsl(change.table));
+      if (t == nullptr) return diverged("no such table");
+      Attrs attrs;
+      attrs.reserve(change.cells.size());
+      for (const CellChange& cell : change.cells) {
+        if (cell.column.value >= t->num_columns()) return diverged("no such column");
+        attrs.emplace_back(t->column(cell.column).name, cell.new_value);
+      }
+      absl::Status prepared;
+      switch (change.kind) {
+        case RowChange::kInsert: {
+          prepared = t->PrepareInsert(attrs);
+          if (!prepared.ok()) return diverged(prepared.message());
+          const RowId id = t->ApplyInsert(&log_);
+          if (id != change.row) {
+            return diverged(absl::StrCat("the insert took slot ", id.value));
+          }
+          break;
+        }
+        case RowChange::kUpdate:
+          if (!t->IsLive(change.row)) return diverged("no row there");
+          prepared = t->PrepareUpdate(change.row, attrs);
+          if (!prepared.ok()) return diverged(prepared.message());
+          t->ApplyUpdate(change.row, &log_);
+          break;
+        case RowChange::kDelete:
+          if (!t->IsLive(change.row)) return diverged("no row there");
+          t->Delete(change.row, &log_);
+          break;
+      }
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::Status Engine::Rollback() {

@@ -142,6 +142,20 @@ class Engine {
   // NotFound for an unknown id. Not from inside a listener (the feed is
   // delivering): FailedPrecondition.
   absl::Status RemoveCommitListener(uint64_t id);
+  // The durability gate (a journal): called at each commit with its
+  // changes, before the commit is final and before any listener. An error
+  // rolls the whole commit back, and the Commit (or the write made outside a
+  // transaction) returns it. nullptr removes it.
+  using CommitGate = std::function<absl::Status(const kin::Commit&)>;
+  void SetCommitGate(CommitGate gate) { gate_ = std::move(gate); }
+
+  // Journal replay: applies a commit's changes as they were made, each
+  // insert into the slot it names, without foreign-key checks or actions
+  // (the commit lists every row a cascade touched), all or nothing.
+  // DataLoss naming the change when the database does not match them (an
+  // unknown table or column, a slot that is not the one an insert takes, an
+  // update or delete of a slot holding no row, a value of the wrong type).
+  absl::Status Replay(std::span<const RowChange> changes);
 
   // --- foreign keys ---
   // Validates tables, columns and types (parent column must be the primary
@@ -212,17 +226,20 @@ class Engine {
   // The undo log a write appends to: none outside a transaction, unless a
   // commit listener needs the write's changes.
   std::vector<internal::UndoEntry>* Log() {
-    return marks_.empty() && listeners_.empty() ? nullptr : &log_;
+    return marks_.empty() && listeners_.empty() && !gate_ ? nullptr : &log_;
   }
   // After a write made outside a transaction (on a path that logs to Log()
-  // without a savepoint): delivers it as a commit when listeners want it.
-  void EndOfWrite() {
-    if (marks_.empty() && !log_.empty()) Publish();
+  // without a savepoint): commits it when a gate or listeners want it. An
+  // error from the gate has undone the write.
+  absl::Status EndOfWrite() {
+    if (marks_.empty() && !log_.empty()) return Publish();
+    return absl::OkStatus();
   }
-  // The top-level log is committed: turns it into a Commit, empties it and
-  // delivers the Commit (queued when a listener is running, so commits
-  // reach every listener in commit order).
-  void Publish();
+  // The top-level log is committed: turns it into a Commit and passes it
+  // through the gate (which may refuse it: then the log is undone and the
+  // error returned), empties the log and delivers the Commit (queued when a
+  // listener is running, so commits reach every listener in commit order).
+  absl::Status Publish();
   void ClearLog();
 
   void MoveFrom(Engine& other);
@@ -248,6 +265,7 @@ class Engine {
   std::vector<std::pair<uint64_t, std::shared_ptr<const CommitListener>>> listeners_;
   uint64_t next_listener_ = 1;
   uint64_t commit_sequence_ = 0;  // of the last commit built
+  CommitGate gate_;
   std::deque<kin::Commit> undelivered_;
   bool delivering_ = false;
   uint64_t table_epoch_;  // see table_epoch()

@@ -437,12 +437,37 @@ class World {
   }
 
   absl::StatusOr<WorldReport> Run() {
-    KIN_RETURN_IF_ERROR(CreateSchema(db_));
+    bool resumed = false;
+    if (!options_.data_dir.empty()) {
+      KIN_ASSIGN_OR_RETURN(db_, Database::Open(options_.data_dir));
+      resumed = !db_.TableNames().empty();
+    }
+    if (!resumed) {
+      KIN_RETURN_IF_ERROR(CreateSchema(db_));
+      if (!options_.data_dir.empty()) {
+        KIN_RETURN_IF_ERROR(
+            db_.CreateTable(std::string(kProgressTable),
+                            Schema().Int64("id", ManualPrimaryKey()).Int64("tick", NotNull())));
+      }
+    }
     KIN_RETURN_IF_ERROR(AttachHooks(db_));
     KIN_ASSIGN_OR_RETURN(h_, Resolve(db_));
-    KIN_RETURN_IF_ERROR(Seed());
+    int first_tick = 0;
+    if (resumed) {
+      KIN_ASSIGN_OR_RETURN(first_tick, Resume());
+    } else {
+      KIN_RETURN_IF_ERROR(Seed());
+      if (!options_.data_dir.empty()) {
+        // The seeded world as the first checkpoint, so the journal holds
+        // ticks only.
+        KIN_RETURN_IF_ERROR(db_.Insert(kProgressTable, {{"id", 1}, {"tick", 0}}).status());
+        KIN_RETURN_IF_ERROR(db_.Checkpoint());
+      }
+    }
     WatchCommits();
-    for (int tick = 0; tick < options_.ticks; ++tick) KIN_RETURN_IF_ERROR(Tick(tick));
+    for (int tick = first_tick; tick < first_tick + options_.ticks; ++tick) {
+      KIN_RETURN_IF_ERROR(options_.data_dir.empty() ? Tick(tick) : DurableTick(tick));
+    }
     if (options_.progress_in_place && options_.ticks > 0) progress_ << "\n";
     KIN_RETURN_IF_ERROR(Finish());
 
@@ -852,7 +877,7 @@ class World {
     if (!refused) return status;  // not the rule: a real error
     ++counts_.failed_trades;
     const TradeState after = StateOf(item, seller, buyer);
-    if (!(after == before) || !item.valid() || db_.transaction_depth() != 0) {
+    if (!(after == before) || !item.valid() || db_.transaction_depth() != tick_depth_) {
       Fail(kCheckRollback,
            absl::StrCat("tick ", tick + 1, ": refused trade of item ", IdOf(item),
                         " changed the world (owner ", before.owner, " -> ", after.owner,
@@ -984,6 +1009,55 @@ class World {
     KIN_RETURN_IF_ERROR(timed(kRichest, 1, [&] { return QueryRichest(db_, r); }));
     return timed(kRaidRoster, 1, [&] { return QueryRaidRoster(db_, r); });
   }
+
+  // --- a data directory ---
+
+  // One tick as one transaction that also records the tick's number, so a
+  // restart resumes after the last tick whose commit returned.
+  absl::Status DurableTick(int tick) {
+    KIN_RETURN_IF_ERROR(db_.Begin());
+    tick_depth_ = db_.transaction_depth();
+    absl::Status ticked = Tick(tick);
+    tick_depth_ = 0;
+    if (ticked.ok()) {
+      ticked =
+          db_.Update(*db_.FindOrFail(kProgressTable, 1), {{"tick", int64_t{tick + 1}}}).status();
+    }
+    if (!ticked.ok()) {
+      (void)db_.Rollback();
+      return ticked;
+    }
+    KIN_RETURN_IF_ERROR(db_.Commit());
+    counts_.last_committed_tick = tick + 1;
+    progress_ << "committed tick " << tick + 1 << "\n" << std::flush;
+    return absl::OkStatus();
+  }
+
+  // A reopened world: the tick to go on from, and what the run keeps in
+  // memory rebuilt from the data (next ids, the gold books). The random
+  // choices go on from a seed of their own, derived from the tick.
+  absl::StatusOr<int> Resume() {
+    KIN_ASSIGN_OR_RETURN(Row progress, db_.FindOrFail(kProgressTable, 1));
+    KIN_ASSIGN_OR_RETURN(int64_t tick, progress.GetInt64("tick"));
+    KIN_ASSIGN_OR_RETURN(Value max_guild, db_.Query("guilds").Max("id").Aggregate());
+    KIN_ASSIGN_OR_RETURN(Value max_player, db_.Query("players").Max("id").Aggregate());
+    next_guild_id_ = max_guild.is_null() ? 1 : max_guild.AsInt64() + 1;
+    next_player_id_ = max_player.is_null() ? 1 : max_player.AsInt64() + 1;
+    total_gold_ = 0;
+    const std::span<const int64_t> golds = h_.players->Int64Column(h_.player_gold);
+    for (uint32_t s = 0; s < h_.players->slot_count(); ++s) {
+      if (h_.players->IsLive(RowId(s))) total_gold_ += golds[s];
+    }
+    rng_ = Rng(options_.seed * 1'000'003 + static_cast<uint64_t>(tick));
+    counts_.resumed_at_tick = tick;
+    counts_.last_committed_tick = tick;
+    progress_ << "resumed at tick " << tick << "\n" << std::flush;
+    return static_cast<int>(tick);
+  }
+
+  static constexpr std::string_view kProgressTable = "progress";
+  // The transaction depth a tick runs at: 1 in DurableTick's transaction.
+  int tick_depth_ = 0;
 
   // --- the commit feed ---
 

@@ -64,6 +64,11 @@ struct WorldOptions {
   // already checks every index's contents and order against the loaded
   // world's, which are rebuilt from the data.
   bool check_consistency = false;
+  // Keep the world in this data directory (kin::Database::Open): each tick
+  // is one transaction, journaled, and prints "committed tick N"; a run on
+  // a directory that holds a world prints "resumed at tick N" and goes on
+  // from the last committed tick instead of seeding. Empty: in memory.
+  std::string data_dir;
 };
 
 // What a run did and found: deterministic for given options.
@@ -119,6 +124,10 @@ struct WorldCounts {
   };
   int64_t commits = 0;
   std::vector<TableChanges> changes;
+  // With a data directory: the tick the run started from (0: seeded) and
+  // the last one committed.
+  int64_t resumed_at_tick = 0;
+  int64_t last_committed_tick = 0;
 
   // Canonical digest of the final world (every table, cell, slot, index
   // order and relation declaration).

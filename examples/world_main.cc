@@ -25,6 +25,10 @@ ABSL_FLAG(int32_t, ticks, 100, "ticks of the game loop");
 ABSL_FLAG(std::string, save, "",
           "keep the final snapshot at this path (default: a temporary file, removed)");
 ABSL_FLAG(bool, fsync, true, "fsync the snapshot when saving it");
+ABSL_FLAG(std::string, data, "",
+          "keep the world in this data directory (kin::Database::Open): each tick is one "
+          "journaled transaction; run again with the same directory to resume after the last "
+          "committed tick");
 ABSL_FLAG(bool, check_consistency, false,
           "also run Database::CheckConsistency (every index against a full scan) at the end; "
           "slow: about 2 s at scale 1");
@@ -57,6 +61,11 @@ int main(int argc, char** argv) {
     options.save_path = (std::filesystem::path(cwd) / options.save_path).string();
   }
   options.fsync = absl::GetFlag(FLAGS_fsync);
+  options.data_dir = absl::GetFlag(FLAGS_data);
+  if (!options.data_dir.empty() && cwd != nullptr &&
+      std::filesystem::path(options.data_dir).is_relative()) {
+    options.data_dir = (std::filesystem::path(cwd) / options.data_dir).string();
+  }
   options.cross_check_every = absl::GetFlag(FLAGS_cross_check_every);
   options.check_consistency = absl::GetFlag(FLAGS_check_consistency);
   // A terminal gets one progress line rewritten in place; a log gets a line

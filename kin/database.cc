@@ -7,6 +7,7 @@
 #include "absl/strings/string_view.h"
 #include "engine/engine.h"
 #include "engine/errors.h"
+#include "kin/internal/data_dir.h"
 #include "kin/internal/database_access.h"
 #include "kin/status_macros.h"
 #include "persist/snapshot.h"
@@ -29,12 +30,15 @@ Database::~Database() = default;
 
 Database::Database(Database&& other) noexcept
     : engine_(std::exchange(other.engine_, std::make_unique<Engine>())),
-      relations_(std::exchange(other.relations_, std::make_unique<RelationCatalog>())) {}
+      relations_(std::exchange(other.relations_, std::make_unique<RelationCatalog>())),
+      data_dir_(std::move(other.data_dir_)) {}
 
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
+    data_dir_.reset();  // closes our journal before its engine goes
     engine_ = std::exchange(other.engine_, std::make_unique<Engine>());
     relations_ = std::exchange(other.relations_, std::make_unique<RelationCatalog>());
+    data_dir_ = std::move(other.data_dir_);
   }
   return *this;
 }
@@ -50,12 +54,12 @@ Database internal::DatabaseAccess::Adopt(Engine engine, RelationCatalog relation
 Transaction::Transaction(Database& db) : Transaction(*db.engine_) {}
 
 absl::Status Database::CreateTable(std::string name, Schema schema) {
-  return engine_->CreateTable(std::move(name), std::move(schema));
+  return AfterSchemaChange(engine_->CreateTable(std::move(name), std::move(schema)));
 }
 
 absl::Status Database::CreateIndex(std::string_view table, std::string_view column,
                                    IndexKind kind) {
-  return engine_->CreateIndex(Sv(table), Sv(column), kind);
+  return AfterSchemaChange(engine_->CreateIndex(Sv(table), Sv(column), kind));
 }
 
 absl::Status Database::CreateIndex(std::string_view table,
@@ -63,13 +67,13 @@ absl::Status Database::CreateIndex(std::string_view table,
                                    IndexKind kind) {
   std::vector<absl::string_view> names;
   for (std::string_view c : columns) names.push_back(Sv(c));
-  return engine_->CreateIndex(Sv(table), names, kind);
+  return AfterSchemaChange(engine_->CreateIndex(Sv(table), names, kind));
 }
 
 absl::Status Database::CreateIndex(std::string_view table, std::span<const std::string> columns,
                                    IndexKind kind) {
   std::vector<absl::string_view> names(columns.begin(), columns.end());
-  return engine_->CreateIndex(Sv(table), names, kind);
+  return AfterSchemaChange(engine_->CreateIndex(Sv(table), names, kind));
 }
 
 std::vector<std::string> Database::TableNames() const { return engine_->TableNames(); }
@@ -182,7 +186,7 @@ absl::Status Database::HasMany(std::string_view parent_name, std::string_view ch
   // Resolve checked the names, so these cannot fail.
   for (RelationSpec& spec : specs) KIN_RETURN_IF_ERROR(relations.Add(std::move(spec)));
   relations.Bind(engine);
-  return absl::OkStatus();
+  return AfterSchemaChange(absl::OkStatus());
 }
 
 absl::Status Database::BelongsTo(std::string_view child_name, std::string_view parent_name,
@@ -200,7 +204,7 @@ absl::Status Database::BelongsTo(std::string_view child_name, std::string_view p
   KIN_RETURN_IF_ERROR(engine.CreateIndex(spec.child_table(), spec.foreign_key));
   KIN_RETURN_IF_ERROR(relations.Add(std::move(spec)));
   relations.Bind(engine);
-  return absl::OkStatus();
+  return AfterSchemaChange(absl::OkStatus());
 }
 
 kin::Query Database::Query(std::string_view table) { return kin::Query(*this, std::string(table)); }
@@ -222,7 +226,7 @@ absl::Status Database::DropTable(std::string_view table_name) {
       owned = owned || (r->kind == RelationKind::kHasMany && r->child_table() == fk.child_table &&
                         r->foreign_key == fk.child_column);
     }
-    if (!owned) return engine.DropTable(table);
+    if (!owned) return AfterSchemaChange(engine.DropTable(table));
   }
   std::vector<std::pair<std::string, std::string>> drop_fks;
   for (const ForeignKeySpec& fk : engine.foreign_keys()) {
@@ -234,7 +238,7 @@ absl::Status Database::DropTable(std::string_view table_name) {
   relations.RemoveTable(table);
   KIN_RETURN_IF_ERROR(engine.DropTable(table));
   relations.Bind(engine);
-  return absl::OkStatus();
+  return AfterSchemaChange(absl::OkStatus());
 }
 
 absl::Status SaveSnapshot(const Database& db, const std::string& path,

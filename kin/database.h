@@ -45,6 +45,7 @@
 #include "absl/status/statusor.h"
 #include "kin/change.h"
 #include "kin/column.h"
+#include "kin/data_dir.h"
 #include "kin/query.h"
 #include "kin/related.h"
 #include "kin/relation.h"
@@ -62,6 +63,7 @@ class RelationCatalog;  // relations/relation_catalog.h (internal)
 class Table;            // engine/table.h (internal)
 namespace internal {
 class DatabaseAccess;  // kin/internal/database_access.h
+class DataDir;         // kin/internal/data_dir.h
 }  // namespace internal
 
 class Database {
@@ -74,6 +76,25 @@ class Database {
   Database& operator=(Database&& other) noexcept;
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
+
+  // --- a data directory (kin/data_dir.h) ---
+  // Opens the database kept in `dir` (created if missing): its newest
+  // snapshot, then every commit journaled after it. From then on each
+  // commit is appended to the journal before it returns (made durable by
+  // options.sync), and each schema change writes a checkpoint. Errors:
+  // DataLoss for a damaged snapshot or journal (naming the file and byte;
+  // a torn last record, what a crash mid-append leaves, is dropped and
+  // reported in recovery() instead), the file system's errors.
+  static absl::StatusOr<Database> Open(const std::string& dir, const OpenOptions& options = {});
+  // Writes the whole database as a new snapshot and starts a fresh journal;
+  // the old files are removed once the new ones are durable. A crash at any
+  // point leaves a directory that opens to the same state. FailedPrecondition
+  // inside a transaction or for a database not opened from a directory.
+  absl::Status Checkpoint();
+  // Makes every commit so far durable (for SyncPolicy kGrouped / kNone).
+  absl::Status Sync();
+  // What Open recovered; nullptr for a database not opened from a directory.
+  const RecoveryInfo* recovery() const;
 
   // --- tables ---
   // InvalidArgument for a bad schema, AlreadyExists for a taken name.
@@ -313,8 +334,15 @@ class Database {
       const Row& parent, std::string_view relation,
       std::initializer_list<std::pair<const Table*, ColumnId>> columns) const;
 
+  // On a database opened from a directory: a checkpoint after a schema
+  // change that succeeded (`changed`), which is otherwise returned as is.
+  absl::Status AfterSchemaChange(absl::Status changed);
+
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<RelationCatalog> relations_;
+  // Set by Open; destroyed first (closing the journal), before the engine
+  // whose commit gate points at it.
+  std::unique_ptr<internal::DataDir> data_dir_;
 };
 
 // Saves the whole database to `path` atomically (temporary file, fsync,

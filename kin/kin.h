@@ -7,6 +7,7 @@
 
 #include "kin/change.h"         // IWYU pragma: export
 #include "kin/column.h"         // IWYU pragma: export
+#include "kin/data_dir.h"       // IWYU pragma: export
 #include "kin/database.h"       // IWYU pragma: export
 #include "kin/query.h"          // IWYU pragma: export
 #include "kin/query_spec.h"     // IWYU pragma: export

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -111,6 +112,13 @@ class Env {
   // Makes the directory's entries (files created, renamed or removed in it)
   // durable.
   virtual absl::Status SyncDirectory(const std::string& dir) = 0;
+
+  // The names (not paths) of the entries of `dir`, without "." and "..", in
+  // no particular order. NotFound when it does not exist.
+  virtual absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) = 0;
+  // Creates the directory `dir` (its parent must exist); OK when it already
+  // is a directory. Durable once its parent is synced.
+  virtual absl::Status CreateDir(const std::string& dir) = 0;
 };
 
 // For Env implementations: the status of `operation` on `path` failing with

@@ -1,6 +1,7 @@
 // Env::Default(): files through POSIX calls. The only file in persist/ that
 // calls open/read/write/fsync/rename on files.
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -141,6 +142,31 @@ class PosixEnv : public Env {
   absl::Status RemoveFile(const std::string& path) override {
     if (::unlink(path.c_str()) != 0) return FileError("unlink", path, errno);
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return FileError("open directory", dir, errno);
+    std::vector<std::string> names;
+    errno = 0;
+    while (const struct dirent* entry = ::readdir(d)) {
+      const std::string name = entry->d_name;
+      if (name != "." && name != "..") names.push_back(name);
+    }
+    const int read_error = errno;
+    ::closedir(d);
+    if (read_error != 0) return FileError("read directory", dir, read_error);
+    return names;
+  }
+
+  absl::Status CreateDir(const std::string& dir) override {
+    if (::mkdir(dir.c_str(), 0777) == 0) return absl::OkStatus();
+    const int error = errno;
+    struct stat st;
+    if (error == EEXIST && ::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      return absl::OkStatus();
+    }
+    return FileError("mkdir", dir, error);
   }
 
   absl::Status SyncDirectory(const std::string& dir) override {

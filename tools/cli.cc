@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 
 #include "absl/status/status.h"
@@ -14,6 +15,9 @@
 #include "engine/engine.h"
 #include "engine/errors.h"
 #include "engine/table.h"
+#include "kin/internal/data_dir.h"
+#include "kin/status_macros.h"
+#include "persist/env.h"
 #include "persist/snapshot.h"
 #include "relations/relation_catalog.h"
 
@@ -27,10 +31,13 @@ constexpr int kExitUsage = 2;
 
 constexpr absl::string_view kUsage =
     "usage:\n"
-    "  kin inspect FILE                         tables, columns, indexes and relations\n"
-    "  kin verify FILE                          check a snapshot; non-zero exit on damage\n"
-    "  kin dump FILE TABLE [--format csv|json]  print a table's rows (default csv)\n"
-    "  kin help                                 this text\n";
+    "  kin inspect FILE|DIR                     tables, columns, indexes and relations\n"
+    "  kin verify FILE|DIR                      check a snapshot or a data directory;\n"
+    "                                           non-zero exit on damage\n"
+    "  kin dump FILE|DIR TABLE [--format csv|json]  print a table's rows (default csv)\n"
+    "  kin help                                 this text\n"
+    "A DIR is a data directory (kin::Database::Open): its newest snapshot with\n"
+    "its journal replayed, read without writing anything.\n";
 
 int Usage(std::ostream& err, absl::string_view problem) {
   err << "kin: " << problem << "\n" << kUsage;
@@ -215,16 +222,62 @@ void PrintRelation(const RelationSpec& r, std::ostream& out) {
   out << "\n";
 }
 
+// A snapshot file, or a data directory read without writing anything: its
+// newest snapshot with the journal replayed.
+struct Loaded {
+  Engine engine;
+  RelationCatalog relations;
+  uint32_t format_version = 0;
+  std::optional<internal::DirScan> dir;
+};
+
+absl::StatusOr<Loaded> Load(const std::string& path) {
+  Loaded out;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    KIN_ASSIGN_OR_RETURN(out.dir, internal::ReadDataDir(*Env::Default(), path, OpenOptions(),
+                                                        out.engine, out.relations));
+    out.format_version = out.dir->snapshot.empty() ? 0 : kSnapshotFormatVersion;
+    return out;
+  }
+  KIN_ASSIGN_OR_RETURN(SnapshotContents contents, LoadSnapshotFile(path));
+  out.engine = std::move(contents.engine);
+  out.relations = std::move(contents.relations);
+  out.format_version = contents.format_version;
+  return out;
+}
+
+void PrintDataDir(const std::string& path, const internal::DirScan& dir, std::ostream& out) {
+  const RecoveryInfo& r = dir.info;
+  out << "data directory " << path << ": checkpoint " << r.checkpoint << " ("
+      << (dir.snapshot.empty() ? std::string("no snapshot: a new database") : dir.snapshot) << "), "
+      << r.segments << (r.segments == 1 ? " journal segment, " : " journal segments, ") << r.commits
+      << (r.commits == 1 ? " commit" : " commits") << " after it, last commit " << r.last_commit
+      << "\n";
+  for (const internal::DirScan::Segment& s : dir.segments) {
+    out << "journal " << s.path << ": " << s.bytes << " bytes, " << s.commits
+        << (s.commits == 1 ? " commit" : " commits") << "\n";
+  }
+  if (!r.dropped.empty()) {
+    out << "dropped " << r.dropped_bytes << " bytes: " << r.dropped << "\n";
+  }
+}
+
 int Inspect(const std::string& path, std::ostream& out, std::ostream& err) {
-  absl::StatusOr<SnapshotContents> loaded = LoadSnapshotFile(path);
+  absl::StatusOr<Loaded> loaded = Load(path);
   if (!loaded.ok()) return Fail(err, "inspect", loaded.status());
   const Engine& engine = loaded->engine;
-  std::error_code ec;
-  uintmax_t bytes = std::filesystem::file_size(path, ec);
   std::vector<std::string> names = engine.TableNames();
-  out << "snapshot " << path << ": format version " << loaded->format_version;
-  if (!ec) out << ", " << bytes << " bytes";
-  out << ", " << names.size() << (names.size() == 1 ? " table" : " tables") << "\n";
+  if (loaded->dir.has_value()) {
+    PrintDataDir(path, *loaded->dir, out);
+    out << names.size() << (names.size() == 1 ? " table" : " tables") << "\n";
+  } else {
+    std::error_code ec;
+    uintmax_t bytes = std::filesystem::file_size(path, ec);
+    out << "snapshot " << path << ": format version " << loaded->format_version;
+    if (!ec) out << ", " << bytes << " bytes";
+    out << ", " << names.size() << (names.size() == 1 ? " table" : " tables") << "\n";
+  }
   for (const std::string& name : names) PrintTable(*engine.FindTable(name), out);
   for (const ForeignKeySpec& fk : engine.foreign_keys()) {
     out << "foreign key " << QualifiedName(fk.child_table, fk.child_column) << " -> "
@@ -236,7 +289,7 @@ int Inspect(const std::string& path, std::ostream& out, std::ostream& err) {
 }
 
 int Verify(const std::string& path, std::ostream& out, std::ostream& err) {
-  absl::StatusOr<SnapshotContents> loaded = LoadSnapshotFile(path);
+  absl::StatusOr<Loaded> loaded = Load(path);
   if (!loaded.ok()) return Fail(err, "verify", loaded.status());
   // Loading already validated everything; this re-checks every rebuilt
   // index against a full scan, as a last line of defence.
@@ -248,6 +301,16 @@ int Verify(const std::string& path, std::ostream& out, std::ostream& err) {
   size_t rows = 0;
   std::vector<std::string> names = loaded->engine.TableNames();
   for (const std::string& name : names) rows += loaded->engine.FindTable(name)->size();
+  if (loaded->dir.has_value()) {
+    const RecoveryInfo& r = loaded->dir->info;
+    out << "ok: " << path << " (checkpoint " << r.checkpoint << ", " << r.commits
+        << (r.commits == 1 ? " journaled commit" : " journaled commits") << ", last commit "
+        << r.last_commit << ", " << names.size() << (names.size() == 1 ? " table, " : " tables, ")
+        << rows << (rows == 1 ? " row" : " rows");
+    if (!r.dropped.empty()) out << "; dropped " << r.dropped;
+    out << ")\n";
+    return kExitOk;
+  }
   out << "ok: " << path << " (format version " << loaded->format_version << ", " << names.size()
       << (names.size() == 1 ? " table, " : " tables, ") << rows
       << (rows == 1 ? " row, " : " rows, ") << loaded->relations.size()
@@ -257,7 +320,7 @@ int Verify(const std::string& path, std::ostream& out, std::ostream& err) {
 
 int Dump(const std::string& path, const std::string& table_name, bool json, std::ostream& out,
          std::ostream& err) {
-  absl::StatusOr<SnapshotContents> loaded = LoadSnapshotFile(path);
+  absl::StatusOr<Loaded> loaded = Load(path);
   if (!loaded.ok()) return Fail(err, "dump", loaded.status());
   absl::StatusOr<const Table*> found = loaded->engine.GetTable(table_name);
   if (!found.ok()) {

@@ -3,6 +3,7 @@
 
 #include "examples/world.h"
 
+#include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -139,6 +140,41 @@ TEST(WorldTest, SaveKeepsTheSnapshotWhichLoadsBack) {
   EXPECT_EQ(static_cast<int64_t>(loaded.FindTable("players")->size()), c.players);
   // The fingerprint of the file's world is the run's.
   EXPECT_EQ(WorldDigest(DigestTables(loaded), DigestDeclarations(loaded)), c.world_digest);
+}
+
+TEST(WorldTest, ADataDirectoryResumesAfterTheLastCommittedTick) {
+  const std::string dir = ::testing::TempDir() + "/world_data";
+  std::filesystem::remove_all(dir);
+  WorldOptions options = Tiny(3);
+  options.ticks = 3;
+  options.data_dir = dir;
+  std::ostringstream first;
+  ASSERT_OK_AND_ASSIGN(WorldReport a, RunWorld(options, first));
+  ASSERT_TRUE(a.ok()) << FailedChecks(a);
+  EXPECT_THAT(first.str(), HasSubstr("committed tick 1\n"));
+  EXPECT_THAT(first.str(), HasSubstr("committed tick 3\n"));
+  EXPECT_THAT(first.str(), Not(HasSubstr("resumed")));
+  EXPECT_EQ(a.counts.resumed_at_tick, 0);
+  EXPECT_EQ(a.counts.last_committed_tick, 3);
+
+  options.ticks = 2;
+  std::ostringstream second;
+  ASSERT_OK_AND_ASSIGN(WorldReport b, RunWorld(options, second));
+  ASSERT_TRUE(b.ok()) << FailedChecks(b);
+  EXPECT_THAT(second.str(), HasSubstr("resumed at tick 3\n"));
+  EXPECT_THAT(second.str(), Not(HasSubstr("seeding")));
+  EXPECT_THAT(second.str(), HasSubstr("committed tick 5\n"));
+  EXPECT_EQ(b.counts.resumed_at_tick, 3);
+  EXPECT_EQ(b.counts.last_committed_tick, 5);
+  // The world went on from where the first run left it: the same players,
+  // less those who quit, plus those who registered.
+  EXPECT_EQ(b.counts.players,
+            a.counts.players - b.counts.players_quit + b.counts.players_registered);
+
+  // What the directory holds is what the second run ended with.
+  ASSERT_OK_AND_ASSIGN(Database reopened, Database::Open(dir));
+  EXPECT_EQ(static_cast<int64_t>(reopened.FindTable("players")->size()), b.counts.players);
+  EXPECT_EQ(*(*reopened.FindOrFail("progress", 1)).GetInt64("tick"), 5);
 }
 
 TEST(WorldTest, ZeroTicksStillSavesAndChecks) {

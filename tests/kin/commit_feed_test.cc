@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "kin/kin.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/value_text.h"
 
 namespace kin::test {
 namespace {
@@ -23,23 +24,17 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-std::string Text(const Value& v) {
-  if (v.is_null()) return "NULL";
-  if (v.is_int64()) return absl::StrCat(v.AsInt64());
-  if (v.is_string()) return absl::StrCat("\"", v.AsString(), "\"");
-  if (v.is_bool()) return v.AsBool() ? "true" : "false";
-  return absl::StrCat(v.AsDouble());
-}
-
 // A change flattened for comparison: "insert players 1 {name=ann score=5}".
 std::string Describe(const RowChange& c) {
   static constexpr const char* kKinds[] = {"insert", "update", "delete"};
-  std::string out = absl::StrCat(kKinds[c.kind], " ", std::string(c.table), " ", Text(c.key), " {");
+  std::string out =
+      absl::StrCat(kKinds[c.kind], " ", std::string(c.table), " ", ValueText(c.key), " {");
   for (const CellChange& cell : c.cells) {
     if (cell.name == "id") continue;
     absl::StrAppend(&out, out.back() == '{' ? "" : " ", std::string(cell.name), "=");
-    if (c.kind == RowChange::kUpdate) absl::StrAppend(&out, Text(cell.old_value), "->");
-    absl::StrAppend(&out, Text(c.kind == RowChange::kDelete ? cell.old_value : cell.new_value));
+    if (c.kind == RowChange::kUpdate) absl::StrAppend(&out, ValueText(cell.old_value), "->");
+    absl::StrAppend(&out,
+                    ValueText(c.kind == RowChange::kDelete ? cell.old_value : cell.new_value));
   }
   return out + "}";
 }
@@ -268,7 +263,7 @@ std::map<int64_t, std::string> Contents(Database& db, const std::string& table) 
     std::string line;
     for (const char* c : {"name", "score", "player_id", "kind"}) {
       absl::StatusOr<Value> v = r.Get(c);
-      if (v.ok()) absl::StrAppend(&line, c, "=", Text(*v), " ");
+      if (v.ok()) absl::StrAppend(&line, c, "=", ValueText(*v), " ");
     }
     out[*r.GetInt64("id")] = line;
   }

@@ -184,6 +184,20 @@ absl::Status MemoryEnv::RemoveFile(const std::string& path) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<std::string>> MemoryEnv::GetChildren(const std::string& dir) {
+  if (crashed_) return FileError("read directory", dir, EIO);
+  std::vector<std::string> names;
+  for (const auto& [name, state] : files_) {
+    if (DirName(name) == dir) names.push_back(name.substr(name.rfind('/') + 1));
+  }
+  return names;
+}
+
+absl::Status MemoryEnv::CreateDir(const std::string& dir) {
+  if (crashed_) return FileError("mkdir", dir, EIO);
+  return absl::OkStatus();
+}
+
 absl::Status MemoryEnv::SyncDirectory(const std::string& dir) {
   if (absl::Status s = Check(FileOp::kSyncDirectory, dir); !s.ok()) return s;
   std::erase_if(durable_, [&](const auto& entry) { return DirName(entry.first) == dir; });

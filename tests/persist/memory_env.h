@@ -81,6 +81,10 @@ class MemoryEnv : public Env {
   absl::Status RenameFile(const std::string& from, const std::string& to) override;
   absl::Status RemoveFile(const std::string& path) override;
   absl::Status SyncDirectory(const std::string& dir) override;
+  // The files whose path is `dir` + "/" + name (there are no directories:
+  // an empty list, never NotFound).
+  absl::StatusOr<std::vector<std::string>> GetChildren(const std::string& dir) override;
+  absl::Status CreateDir(const std::string& dir) override;
 
  private:
   friend class MemorySequentialFile;

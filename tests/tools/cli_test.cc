@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kin/kin.h"
 #include "persist/snapshot.h"
 #include "tests/persist/snapshot_test_util.h"
 #include "tests/testing/status_matchers.h"
@@ -58,7 +59,7 @@ TEST_F(CliTest, Usage) {
 
   Result help = Kin({"help"});
   EXPECT_EQ(help.code, 0);
-  EXPECT_THAT(help.out, HasSubstr("kin dump FILE TABLE"));
+  EXPECT_THAT(help.out, HasSubstr("kin dump FILE|DIR TABLE"));
 
   EXPECT_EQ(Kin({"frobnicate"}).code, 2);
   EXPECT_THAT(Kin({"frobnicate"}).err, HasSubstr("unknown command 'frobnicate'"));
@@ -131,6 +132,49 @@ TEST_F(CliTest, InspectSaysARelationWaitsForItsOnQuery) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr(absl::StrCat(
                          kUnpublished, "on_query (code, not saved: re-attach with SetOnQuery)\n")));
+}
+
+// A data directory (Database::Open): a checkpoint and two journaled
+// commits after it.
+std::string MakeDataDir(const std::string& parent) {
+  const std::string dir = parent + "/data";
+  Database db = Database::Open(dir).value();
+  EXPECT_OK(db.CreateTable("players", Schema().Int64("id", PrimaryKey()).String("name")));
+  EXPECT_OK(db.Insert("players", {{"name", "ann"}}).status());
+  EXPECT_OK(db.Insert("players", {{"name", "bob"}}).status());
+  return dir;
+}
+
+TEST_F(CliTest, InspectVerifyAndDumpADataDirectory) {
+  const std::string dir = MakeDataDir(dir_);
+  Result inspect = Kin({"inspect", dir});
+  ASSERT_EQ(inspect.code, 0) << inspect.err;
+  EXPECT_THAT(inspect.out,
+              HasSubstr(absl::StrCat("data directory ", dir, ": checkpoint 1 (", dir,
+                                     "/snapshot-00000001.kin), 1 journal segment, 2 commits "
+                                     "after it, last commit 2\n")));
+  EXPECT_THAT(inspect.out, HasSubstr("table players: 2 rows"));
+  Result verify = Kin({"verify", dir});
+  ASSERT_EQ(verify.code, 0) << verify.err;
+  EXPECT_EQ(verify.out, absl::StrCat("ok: ", dir,
+                                     " (checkpoint 1, 2 journaled commits, last commit 2, 1 "
+                                     "table, 2 rows)\n"));
+  Result dump = Kin({"dump", dir, "players"});
+  ASSERT_EQ(dump.code, 0) << dump.err;
+  EXPECT_EQ(dump.out, "id,name\n1,ann\n2,bob\n");
+  // Reading wrote nothing: the next Open finds the same single segment.
+  EXPECT_EQ(Kin({"inspect", dir}).out, inspect.out);
+}
+
+TEST_F(CliTest, VerifyRefusesADamagedJournal) {
+  const std::string dir = MakeDataDir(dir_);
+  const std::string journal = dir + "/journal-00000001-000000.log";
+  std::string bytes = test::ReadFileOrDie(journal);
+  bytes[20] ^= 0x01;  // inside the first of two records
+  test::WriteFileOrDie(journal, bytes);
+  Result r = Kin({"verify", dir});
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.err, HasSubstr(absl::StrCat("journal '", journal, "' at byte 16")));
 }
 
 TEST_F(CliTest, VerifyGoodFile) {

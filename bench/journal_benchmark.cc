@@ -1,0 +1,175 @@
+// What durability costs: kin's journal (Database::Open, kin/data_dir.h)
+// against SQLite on a file in WAL mode, on the same disk, for the two shapes
+// a game commits:
+//   DurableSet:  one cell written per commit (a write outside a transaction
+//                in kin, an autocommit UPDATE in SQLite);
+//   DurableTick: 1,000 cells written in one transaction (a tick).
+// The argument is the durability: 0 every commit synced (kin kEveryCommit,
+// SQLite synchronous=FULL), 1 grouped (kin kGrouped at 100 ms, SQLite
+// synchronous=NORMAL: WAL frames synced at WAL checkpoints), 2 none (kin
+// kNone, SQLite synchronous=OFF). 100,000 players(id, score); the files go
+// in $KIN_BENCH_DIR or /tmp.
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "benchmark/benchmark.h"
+#include "kin/kin.h"
+
+namespace kin::bench {
+namespace {
+
+constexpr int64_t kPlayers = 100'000;
+constexpr int kTickWrites = 1'000;
+
+std::string FreshDir(const char* name) {
+  const char* base = std::getenv("KIN_BENCH_DIR");
+  const std::string dir =
+      absl::StrCat(base != nullptr ? base : "/tmp", "/kin-journal-bench-", ::getpid(), "-", name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+SyncPolicy Policy(int64_t arg) {
+  return arg == 0 ? SyncPolicy::kEveryCommit : arg == 1 ? SyncPolicy::kGrouped : SyncPolicy::kNone;
+}
+
+// Opens a fresh directory holding the players, checkpointed.
+struct KinWorld {
+  explicit KinWorld(int64_t arg) : dir(FreshDir("kin")) {
+    OpenOptions options;
+    options.sync = Policy(arg);
+    db = std::move(Database::Open(dir, options).value());
+    if (!db.CreateTable("players", Schema().Int64("id", PrimaryKey()).Int64("score")).ok()) {
+      std::abort();
+    }
+    std::vector<int64_t> ids(kPlayers), scores(kPlayers, 0);
+    for (int64_t i = 0; i < kPlayers; ++i) ids[i] = i + 1;
+    RowBatch batch;
+    batch.Int64("id", std::move(ids)).Int64("score", std::move(scores));
+    if (!db.InsertBatch("players", std::move(batch)).ok() || !db.Checkpoint().ok()) std::abort();
+    score = db.Int64Column("players", "score").value();
+    for (int64_t i = 0; i < kPlayers; ++i) rows.push_back(db.FindOrFail("players", i + 1).value());
+  }
+  ~KinWorld() {
+    db = Database();
+    std::filesystem::remove_all(dir);
+  }
+  std::string dir;
+  Database db;
+  Column<int64_t> score;
+  std::vector<Row> rows;
+};
+
+size_t Slot(uint64_t i) { return (i * 2654435761u) % kPlayers; }
+
+void BM_DurableSet_Kin(benchmark::State& state) {
+  KinWorld w(state.range(0));
+  uint64_t i = 0;
+  for (auto _ : state) {
+    if (!w.db.Set(w.rows[Slot(i)], w.score, static_cast<int64_t>(i)).ok()) {
+      state.SkipWithError("set");
+    }
+    ++i;
+  }
+}
+
+void BM_DurableTick_Kin(benchmark::State& state) {
+  KinWorld w(state.range(0));
+  uint64_t i = 0;
+  for (auto _ : state) {
+    absl::Status s = w.db.Atomically([&]() -> absl::Status {
+      for (int k = 0; k < kTickWrites; ++k, ++i) {
+        KIN_RETURN_IF_ERROR(w.db.Set(w.rows[Slot(i)], w.score, static_cast<int64_t>(i)));
+      }
+      return absl::OkStatus();
+    });
+    if (!s.ok()) state.SkipWithError("tick");
+  }
+}
+
+struct SqliteWorld {
+  explicit SqliteWorld(int64_t arg) : dir(FreshDir("sqlite")) {
+    Check(sqlite3_open((dir + "/world.db").c_str(), &db));
+    const char* sync = arg == 0 ? "FULL" : arg == 1 ? "NORMAL" : "OFF";
+    Check(sqlite3_exec(db,
+                       absl::StrCat("PRAGMA journal_mode=WAL; PRAGMA synchronous=", sync,
+                                    "; CREATE TABLE players(id INTEGER PRIMARY KEY, score INTEGER "
+                                    "NOT NULL); BEGIN")
+                           .c_str(),
+                       nullptr, nullptr, nullptr));
+    sqlite3_stmt* insert = nullptr;
+    Check(sqlite3_prepare_v2(db, "INSERT INTO players(id, score) VALUES(?, 0)", -1, &insert,
+                             nullptr));
+    for (int64_t i = 0; i < kPlayers; ++i) {
+      sqlite3_bind_int64(insert, 1, i + 1);
+      sqlite3_step(insert);
+      sqlite3_reset(insert);
+    }
+    sqlite3_finalize(insert);
+    Check(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr));
+    Check(
+        sqlite3_prepare_v2(db, "UPDATE players SET score = ? WHERE id = ?", -1, &update, nullptr));
+  }
+  ~SqliteWorld() {
+    sqlite3_finalize(update);
+    sqlite3_close(db);
+    std::filesystem::remove_all(dir);
+  }
+  void Check(int rc) {
+    if (rc != SQLITE_OK && rc != SQLITE_DONE) {
+      std::fprintf(stderr, "sqlite: %s\n", sqlite3_errmsg(db));
+      std::abort();
+    }
+  }
+  bool Set(uint64_t i) {
+    sqlite3_bind_int64(update, 1, static_cast<int64_t>(i));
+    sqlite3_bind_int64(update, 2, static_cast<int64_t>(Slot(i)) + 1);
+    const int rc = sqlite3_step(update);
+    sqlite3_reset(update);
+    return rc == SQLITE_DONE;
+  }
+  std::string dir;
+  sqlite3* db = nullptr;
+  sqlite3_stmt* update = nullptr;
+};
+
+void BM_DurableSet_Sqlite(benchmark::State& state) {
+  SqliteWorld w(state.range(0));
+  uint64_t i = 0;
+  for (auto _ : state) {
+    if (!w.Set(i++)) state.SkipWithError("update");
+  }
+}
+
+void BM_DurableTick_Sqlite(benchmark::State& state) {
+  SqliteWorld w(state.range(0));
+  uint64_t i = 0;
+  for (auto _ : state) {
+    w.Check(sqlite3_exec(w.db, "BEGIN", nullptr, nullptr, nullptr));
+    for (int k = 0; k < kTickWrites; ++k) {
+      if (!w.Set(i++)) state.SkipWithError("update");
+    }
+    w.Check(sqlite3_exec(w.db, "COMMIT", nullptr, nullptr, nullptr));
+  }
+}
+
+// Real time: a sync is waiting, not CPU.
+BENCHMARK(BM_DurableSet_Kin)->DenseRange(0, 2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DurableSet_Sqlite)->DenseRange(0, 2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DurableTick_Kin)->DenseRange(0, 2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DurableTick_Sqlite)->DenseRange(0, 2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace kin::bench
+
+BENCHMARK_MAIN();

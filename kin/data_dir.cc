@@ -1,0 +1,285 @@
+// Database::Open and checkpoints: the data directory (kin/data_dir.h).
+
+#include "kin/data_dir.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "kin/database.h"
+#include "kin/internal/data_dir.h"
+#include "kin/internal/database_access.h"
+#include "kin/status_macros.h"
+#include "persist/snapshot.h"
+
+namespace kin {
+namespace internal {
+
+namespace {
+
+// A checkpoint's files found in the directory.
+struct Found {
+  bool snapshot = false;
+  std::vector<uint64_t> segments;  // sorted
+};
+
+// Parses "snapshot-<N>.kin" and "journal-<N>-<S>.log"; false for any other
+// name.
+bool ParseName(absl::string_view name, uint64_t* checkpoint, std::optional<uint64_t>* segment) {
+  if (absl::ConsumePrefix(&name, "snapshot-") && absl::ConsumeSuffix(&name, ".kin")) {
+    segment->reset();
+    return absl::SimpleAtoi(name, checkpoint);
+  }
+  if (absl::ConsumePrefix(&name, "journal-") && absl::ConsumeSuffix(&name, ".log")) {
+    const size_t dash = name.find('-');
+    uint64_t s = 0;
+    if (dash == absl::string_view::npos || !absl::SimpleAtoi(name.substr(dash + 1), &s)) {
+      return false;
+    }
+    *segment = s;
+    return absl::SimpleAtoi(name.substr(0, dash), checkpoint);
+  }
+  return false;
+}
+
+absl::StatusOr<std::map<uint64_t, Found>> ListCheckpoints(Env& env, const std::string& dir) {
+  KIN_ASSIGN_OR_RETURN(std::vector<std::string> names, env.GetChildren(dir));
+  std::map<uint64_t, Found> found;
+  for (const std::string& name : names) {
+    uint64_t checkpoint = 0;
+    std::optional<uint64_t> segment;
+    if (!ParseName(name, &checkpoint, &segment)) continue;
+    if (segment.has_value()) {
+      found[checkpoint].segments.push_back(*segment);
+    } else {
+      found[checkpoint].snapshot = true;
+    }
+  }
+  for (auto& [checkpoint, f] : found) std::sort(f.segments.begin(), f.segments.end());
+  return found;
+}
+
+}  // namespace
+
+std::string DataDir::SnapshotName(uint64_t checkpoint) {
+  return absl::StrFormat("snapshot-%08d.kin", checkpoint);
+}
+
+std::string DataDir::JournalName(uint64_t checkpoint, uint64_t segment) {
+  return absl::StrFormat("journal-%08d-%06d.log", checkpoint, segment);
+}
+
+absl::StatusOr<DirScan> ReadDataDir(Env& env, const std::string& dir, const OpenOptions& options,
+                                    Engine& engine, RelationCatalog& catalog) {
+  DirScan out;
+  out.info.dir = dir;
+  auto path = [&](const std::string& name) { return dir + "/" + name; };
+  KIN_ASSIGN_OR_RETURN(auto found, ListCheckpoints(env, dir));
+  // The newest checkpoint with a snapshot; checkpoint 0 (a new database)
+  // has none. A newer journal without its snapshot is a checkpoint that
+  // did not finish: ignored (Open then removes it).
+  uint64_t checkpoint = 0;
+  for (const auto& [n, f] : found) {
+    if (f.snapshot) checkpoint = n;
+  }
+  if (checkpoint > 0) {
+    LoadOptions load = options.load;
+    load.env = &env;
+    out.snapshot = path(DataDir::SnapshotName(checkpoint));
+    KIN_ASSIGN_OR_RETURN(SnapshotContents contents, LoadSnapshotFile(out.snapshot, load));
+    engine = std::move(contents.engine);
+    catalog = std::move(contents.relations);
+  }
+  out.info.checkpoint = checkpoint;
+
+  const std::vector<uint64_t> segments = found[checkpoint].segments;
+  uint64_t last_commit = 0;
+  for (size_t i = 0; i < segments.size() && !out.dropped; ++i) {
+    const std::string file = path(DataDir::JournalName(checkpoint, segments[i]));
+    const bool last = i + 1 == segments.size();
+    KIN_ASSIGN_OR_RETURN(JournalScan scan,
+                         ScanJournal(env, file, options.recover_to_damage,
+                                     [&](const JournalRecord& record) -> absl::Status {
+                                       absl::Status s = engine.Replay(record.changes);
+                                       if (!s.ok()) {
+                                         return absl::DataLossError(absl::StrCat(
+                                             "journal '", file, "' at byte ", record.offset,
+                                             ", commit ", record.number, ": ", s.message()));
+                                       }
+                                       return absl::OkStatus();
+                                     }));
+    // Segments continue one another: each starts where the last ended.
+    if (scan.file_bytes >= kJournalHeaderSize) {
+      if (i > 0 && scan.base != last_commit) {
+        return absl::DataLossError(absl::StrCat("journal '", file, "' starts after commit ",
+                                                scan.base, ", the one before ended at ",
+                                                last_commit));
+      }
+      last_commit = scan.last_number;
+    }
+    out.segments.push_back({file, scan.file_bytes, scan.records});
+    ++out.info.segments;
+    out.info.commits += scan.records;
+    out.next_segment = segments[i] + 1;
+    if (!scan.dropped.empty()) {
+      // Only the last segment can end torn: Open checkpoints after a drop,
+      // so no segment is ever started after a torn one.
+      if (!last && !scan.damaged && !options.recover_to_damage) {
+        return absl::DataLossError(absl::StrCat(scan.dropped, " (segment ", segments[i],
+                                                " is not the last: damage, not a crash)"));
+      }
+      out.dropped = true;
+      out.info.dropped = scan.dropped;
+      out.info.dropped_bytes = scan.file_bytes - scan.valid_bytes;
+      for (size_t j = i + 1; j < segments.size(); ++j) {
+        out.info.dropped =
+            absl::StrCat(out.info.dropped, "; segment ", segments[j], " after it not replayed");
+      }
+    }
+  }
+  out.info.last_commit = last_commit;
+  return out;
+}
+
+absl::Status DataDir::Recover(Engine& engine, RelationCatalog& catalog) {
+  KIN_RETURN_IF_ERROR(env_.CreateDir(dir_));
+  KIN_ASSIGN_OR_RETURN(DirScan scan, ReadDataDir(env_, dir_, options_, engine, catalog));
+  recovery_ = scan.info;
+  checkpoint_ = scan.info.checkpoint;
+  last_commit_ = scan.info.last_commit;
+  if (scan.dropped) {
+    // Start clean: the replayed state as a new checkpoint, so no segment
+    // ever follows a torn or damaged one.
+    return Checkpoint(engine, catalog);
+  }
+  KIN_RETURN_IF_ERROR(StartSegment(checkpoint_, scan.next_segment));
+  return RemoveOtherCheckpoints(checkpoint_);
+}
+
+absl::Status DataDir::StartSegment(uint64_t checkpoint, uint64_t segment) {
+  KIN_ASSIGN_OR_RETURN(std::unique_ptr<JournalWriter> writer,
+                       JournalWriter::Create(env_, dir_, Path(JournalName(checkpoint, segment)),
+                                             last_commit_, options_));
+  if (writer_ != nullptr) KIN_RETURN_IF_ERROR(writer_->Close());
+  writer_ = std::move(writer);
+  checkpoint_ = checkpoint;
+  segment_ = segment;
+  broken_ = absl::OkStatus();
+  return absl::OkStatus();
+}
+
+absl::Status DataDir::Checkpoint(const Engine& engine, const RelationCatalog& catalog) {
+  if (engine.transaction_depth() > 0) {
+    return absl::FailedPreconditionError("checkpoint: a transaction is open");
+  }
+  const uint64_t next = checkpoint_ + 1;
+  // The new journal first, then the snapshot that makes the checkpoint
+  // real: a crash between the two leaves a journal whose snapshot does not
+  // exist, which Open ignores. Only a durable snapshot retires the old files.
+  const std::string journal = Path(JournalName(next, 0));
+  KIN_ASSIGN_OR_RETURN(std::unique_ptr<JournalWriter> writer,
+                       JournalWriter::Create(env_, dir_, journal, last_commit_, options_));
+  SnapshotOptions save;
+  save.env = &env_;
+  if (absl::Status saved = SaveSnapshotFile(engine, catalog, Path(SnapshotName(next)), save);
+      !saved.ok()) {
+    (void)writer->Close();
+    (void)env_.RemoveFile(journal);
+    return saved;
+  }
+  if (writer_ != nullptr) (void)writer_->Close();  // superseded: its errors no longer matter
+  writer_ = std::move(writer);
+  checkpoint_ = next;
+  segment_ = 0;
+  broken_ = absl::OkStatus();
+  return RemoveOtherCheckpoints(next);
+}
+
+absl::Status DataDir::RemoveOtherCheckpoints(uint64_t keep) {
+  KIN_ASSIGN_OR_RETURN(std::vector<std::string> names, env_.GetChildren(dir_));
+  bool removed = false;
+  for (const std::string& name : names) {
+    uint64_t checkpoint = 0;
+    std::optional<uint64_t> segment;
+    const bool ours = ParseName(name, &checkpoint, &segment);
+    // Temporary files of interrupted snapshot saves (".snapshot-...tmp-").
+    const bool temporary = absl::StartsWith(name, ".snapshot-") && name.find(".tmp-") != name.npos;
+    if ((ours && checkpoint != keep) || temporary) {
+      KIN_RETURN_IF_ERROR(env_.RemoveFile(Path(name)));
+      removed = true;
+    }
+  }
+  return removed ? env_.SyncDirectory(dir_) : absl::OkStatus();
+}
+
+absl::Status DataDir::Append(const Commit& commit) {
+  if (!broken_.ok()) return broken_;
+  absl::Status written = writer_->Append(commit, last_commit_ + 1);
+  if (!written.ok()) {
+    broken_ = absl::FailedPreconditionError(
+        absl::StrCat("the journal of '", dir_, "' failed (", written.message(),
+                     "); commits are refused until Checkpoint() succeeds"));
+    return written;
+  }
+  ++last_commit_;
+  return absl::OkStatus();
+}
+
+absl::Status DataDir::Sync() {
+  if (!broken_.ok()) return broken_;
+  return writer_->Sync();
+}
+
+}  // namespace internal
+
+absl::StatusOr<Database> Database::Open(const std::string& dir, const OpenOptions& options) {
+  Env* env = options.env != nullptr ? options.env : Env::Default();
+  auto data_dir = std::make_unique<internal::DataDir>(*env, dir, options);
+  Engine engine;
+  RelationCatalog catalog;
+  KIN_RETURN_IF_ERROR(data_dir->Recover(engine, catalog));
+  Database db = internal::DatabaseAccess::Adopt(std::move(engine), std::move(catalog));
+  internal::DataDir* gate = data_dir.get();
+  db.engine_->SetCommitGate([gate](const kin::Commit& commit) { return gate->Append(commit); });
+  db.data_dir_ = std::move(data_dir);
+  return db;
+}
+
+absl::Status Database::Checkpoint() {
+  if (data_dir_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "checkpoint: the database was not opened from a directory");
+  }
+  return data_dir_->Checkpoint(*engine_, *relations_);
+}
+
+absl::Status Database::Sync() {
+  if (data_dir_ == nullptr) {
+    return absl::FailedPreconditionError("sync: the database was not opened from a directory");
+  }
+  return data_dir_->Sync();
+}
+
+const RecoveryInfo* Database::recovery() const {
+  return data_dir_ == nullptr ? nullptr : &data_dir_->recovery();
+}
+
+absl::Status Database::AfterSchemaChange(absl::Status changed) {
+  if (!changed.ok() || data_dir_ == nullptr) return changed;
+  absl::Status checkpoint = Checkpoint();
+  if (checkpoint.ok()) return checkpoint;
+  return absl::Status(checkpoint.code(),
+                      absl::StrCat("the schema changed but is not durable yet (the checkpoint "
+                                   "failed: ",
+                                   checkpoint.message(), "); retry Checkpoint()"));
+}
+
+}  // namespace kin

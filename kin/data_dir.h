@@ -1,0 +1,77 @@
+// A database kept in a data directory: the newest snapshot plus a journal
+// of every transaction committed since, so a crash loses no committed work
+// (SQLite's WAL, Redis's AOF and leveldb's log are the models).
+//
+//   KIN_ASSIGN_OR_RETURN(kin::Database db, kin::Database::Open("saves/world"));
+//   ... writes: each commit is appended to the journal before Commit returns
+//   KIN_RETURN_IF_ERROR(db.Checkpoint());   // a new snapshot, a fresh journal
+//
+// The directory holds snapshot-<N>.kin (checkpoint N) and its journal
+// segments journal-<N>-<S>.log. Open loads the newest snapshot, replays
+// every segment of its checkpoint in order and starts a new segment;
+// Checkpoint writes snapshot N+1 atomically, starts journal N+1, and only
+// then removes checkpoint N's files, so a crash at any moment leaves a
+// directory that opens to the last committed state.
+//
+// Schema changes (CreateTable, CreateIndex, HasMany, DropTable...) are not
+// journaled: on a database opened from a directory each one writes a
+// checkpoint before it returns. on_query callbacks are code: re-attach
+// them after Open as after LoadSnapshot.
+
+#ifndef KIN_DATA_DIR_H_
+#define KIN_DATA_DIR_H_
+
+#include <cstdint>
+#include <string>
+
+#include "kin/snapshot.h"
+
+namespace kin {
+
+// When a commit's journal record is made durable (Redis's appendfsync).
+enum class SyncPolicy {
+  // fdatasync before Commit returns: a commit that returned survives a
+  // power loss. Each commit pays a sync (on the order of a millisecond on
+  // an SSD, tens of microseconds on a tmpfs).
+  kEveryCommit,
+  // Synced by the first commit at least group_sync_ms after the last sync,
+  // and by Checkpoint, Sync and closing: the commits of one interval share
+  // one sync. A power loss may lose the commits of the last interval; a
+  // crash of the program alone loses nothing (each record is written to
+  // the file before Commit returns).
+  kGrouped,
+  // Written before Commit returns, synced by Checkpoint, Sync and closing
+  // only: the operating system decides. A crash of the program loses
+  // nothing; a power loss may lose anything since the last sync.
+  kNone,
+};
+
+struct OpenOptions {
+  SyncPolicy sync = SyncPolicy::kEveryCommit;
+  int group_sync_ms = 100;  // kGrouped's interval
+  // Damage inside the journal (a record that fails its checksum with more
+  // data after it) is DataLoss naming the file and offset. With this set,
+  // Open instead keeps the commits before the damage, drops the rest
+  // (reported in RecoveryInfo) and writes a checkpoint.
+  bool recover_to_damage = false;
+  // Limits for loading the snapshot.
+  LoadOptions load;
+  // The file system (kin-internal: persist/env.h); nullptr is the
+  // operating system's.
+  Env* env = nullptr;
+};
+
+// What Database::Open found and did.
+struct RecoveryInfo {
+  std::string dir;
+  uint64_t checkpoint = 0;     // the snapshot loaded (0: none, a new database)
+  uint64_t segments = 0;       // journal segments replayed
+  uint64_t commits = 0;        // commits replayed from them
+  uint64_t last_commit = 0;    // the number of the last commit, 0 if none
+  uint64_t dropped_bytes = 0;  // journal bytes not replayed
+  std::string dropped;         // why (a torn tail, or damage), or empty
+};
+
+}  // namespace kin
+
+#endif  // KIN_DATA_DIR_H_

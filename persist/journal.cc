@@ -1,0 +1,341 @@
+#include "persist/journal.h"
+
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "kin/status_macros.h"
+#include "persist/coding.h"
+#include "xxhash.h"
+
+namespace kin::internal {
+
+namespace {
+
+enum ValueTag : uint8_t { kNull = 0, kInt64 = 1, kDouble = 2, kBool = 3, kString = 4 };
+
+void PutU8(std::string* out, uint8_t v) { out->push_back(static_cast<char>(v)); }
+void PutU32(std::string* out, uint32_t v) {
+  char buf[4];
+  EncodeFixed32(buf, v);
+  out->append(buf, 4);
+}
+void PutU64(std::string* out, uint64_t v) {
+  char buf[8];
+  EncodeFixed64(buf, v);
+  out->append(buf, 8);
+}
+void PutBytes(std::string* out, std::string_view bytes) {
+  PutU32(out, static_cast<uint32_t>(bytes.size()));
+  out->append(bytes.data(), bytes.size());
+}
+
+void PutValue(std::string* out, const Value& v) {
+  if (v.is_null()) {
+    PutU8(out, kNull);
+  } else if (v.is_int64()) {
+    PutU8(out, kInt64);
+    PutU64(out, static_cast<uint64_t>(v.AsInt64()));
+  } else if (v.is_double()) {
+    PutU8(out, kDouble);
+    uint64_t bits;
+    const double d = v.AsDouble();
+    std::memcpy(&bits, &d, 8);
+    PutU64(out, bits);
+  } else if (v.is_bool()) {
+    PutU8(out, kBool);
+    PutU8(out, v.AsBool() ? 1 : 0);
+  } else {
+    PutU8(out, kString);
+    PutBytes(out, v.AsString());
+  }
+}
+
+uint64_t Checksum(std::string_view bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
+
+// Reads a record's payload; every read is bounds-checked, and the first
+// failure sticks (the caller reports it with the record's offset).
+class PayloadReader {
+ public:
+  explicit PayloadReader(std::string_view bytes) : bytes_(bytes) {}
+
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+  bool done() const { return pos_ == bytes_.size(); }
+
+  uint8_t U8(const char* what) {
+    if (!Need(1, what)) return 0;
+    return static_cast<uint8_t>(bytes_[pos_++]);
+  }
+  uint32_t U32(const char* what) {
+    if (!Need(4, what)) return 0;
+    const uint32_t v = DecodeFixed32(bytes_.data() + pos_);
+    pos_ += 4;
+    return v;
+  }
+  uint64_t U64(const char* what) {
+    if (!Need(8, what)) return 0;
+    const uint64_t v = DecodeFixed64(bytes_.data() + pos_);
+    pos_ += 8;
+    return v;
+  }
+  std::string_view Bytes(const char* what) {
+    const uint32_t n = U32(what);
+    if (!Need(n, what)) return {};
+    std::string_view v = bytes_.substr(pos_, n);
+    pos_ += n;
+    return v;
+  }
+  Value Val() {
+    switch (U8("value tag")) {
+      case kNull:
+        return Value();
+      case kInt64:
+        return Value(static_cast<int64_t>(U64("int64 value")));
+      case kDouble: {
+        const uint64_t bits = U64("double value");
+        double d;
+        std::memcpy(&d, &bits, 8);
+        return Value(d);
+      }
+      case kBool: {
+        const uint8_t b = U8("bool value");
+        if (b > 1) Fail("bool value");
+        return Value(b == 1);
+      }
+      case kString:
+        return Value(std::string(Bytes("string value")));
+      default:
+        Fail("value tag");
+        return Value();
+    }
+  }
+  // A count of items of at least `min_bytes` each must fit in what is left
+  // (no allocation sized by a damaged count).
+  bool CheckCount(uint32_t count, size_t min_bytes, const char* what) {
+    if (static_cast<uint64_t>(count) * min_bytes > bytes_.size() - pos_) {
+      Fail(what);
+      return false;
+    }
+    return true;
+  }
+  void Fail(const char* what) {
+    if (error_.empty()) error_ = absl::StrCat("bad ", what, " at payload byte ", pos_);
+  }
+
+ private:
+  bool Need(size_t n, const char* what) {
+    if (!ok()) return false;
+    if (bytes_.size() - pos_ < n) {
+      Fail(what);
+      return false;
+    }
+    return true;
+  }
+
+  std::string_view bytes_;
+  size_t pos_ = 0;
+  std::string error_;
+};
+
+// Decodes a payload into `record`; an error message, or empty.
+std::string DecodePayload(std::string_view payload, JournalRecord* record) {
+  PayloadReader r(payload);
+  record->number = r.U64("commit number");
+  const uint32_t count = r.U32("change count");
+  // A change is at least 13 bytes (kind, name length, slot, cell count).
+  if (!r.CheckCount(count, 13, "change count")) return r.error();
+  record->changes.reserve(count);
+  record->names.reserve(count);
+  for (uint32_t i = 0; i < count && r.ok(); ++i) {
+    RowChange change;
+    const uint8_t kind = r.U8("change kind");
+    if (kind > RowChange::kDelete) r.Fail("change kind");
+    change.kind = static_cast<RowChange::Kind>(kind);
+    record->names.emplace_back(r.Bytes("table name"));
+    change.row = RowId(r.U32("slot"));
+    const uint32_t cells = r.U32("cell count");
+    if (!r.CheckCount(cells, 5, "cell count")) break;
+    change.cells.reserve(cells);
+    for (uint32_t c = 0; c < cells && r.ok(); ++c) {
+      CellChange cell;
+      cell.column = ColumnId(r.U32("column id"));
+      cell.new_value = r.Val();
+      change.cells.push_back(std::move(cell));
+    }
+    record->changes.push_back(std::move(change));
+  }
+  if (r.ok() && !r.done()) r.Fail("trailing bytes");
+  if (!r.ok()) return r.error();
+  // names no longer grows: the views are stable.
+  for (size_t i = 0; i < record->changes.size(); ++i) record->changes[i].table = record->names[i];
+  return "";
+}
+
+}  // namespace
+
+void AppendRecord(const Commit& commit, uint64_t number, std::string* out) {
+  const size_t start = out->size();
+  out->append(kRecordHeaderSize, '\0');
+  PutU64(out, number);
+  PutU32(out, static_cast<uint32_t>(commit.changes.size()));
+  for (const RowChange& change : commit.changes) {
+    PutU8(out, change.kind);
+    PutBytes(out, change.table);
+    PutU32(out, change.row.value);
+    if (change.kind == RowChange::kDelete) {
+      PutU32(out, 0);
+      continue;
+    }
+    PutU32(out, static_cast<uint32_t>(change.cells.size()));
+    for (const CellChange& cell : change.cells) {
+      PutU32(out, cell.column.value);
+      PutValue(out, cell.new_value);
+    }
+  }
+  const std::string_view payload(out->data() + start + kRecordHeaderSize,
+                                 out->size() - start - kRecordHeaderSize);
+  EncodeFixed32(out->data() + start, static_cast<uint32_t>(payload.size()));
+  EncodeFixed64(out->data() + start + 4, Checksum(payload));
+}
+
+absl::StatusOr<JournalScan> ScanJournal(
+    Env& env, const std::string& path, bool stop_at_damage,
+    absl::FunctionRef<absl::Status(const JournalRecord&)> apply) {
+  KIN_ASSIGN_OR_RETURN(std::unique_ptr<SequentialFile> file, env.NewSequentialFile(path));
+  std::string bytes;
+  bytes.resize(file->size());
+  size_t got = 0;
+  while (got < bytes.size()) {
+    KIN_ASSIGN_OR_RETURN(size_t n, file->Read(bytes.data() + got, bytes.size() - got));
+    if (n == 0) break;
+    got += n;
+  }
+  bytes.resize(got);
+
+  JournalScan scan;
+  scan.file_bytes = bytes.size();
+  if (bytes.size() < kJournalHeaderSize ||
+      std::memcmp(bytes.data(), kJournalMagic, sizeof(kJournalMagic)) != 0) {
+    // A crash while the file was being created leaves it shorter than its
+    // header (creation syncs the header before any record can follow).
+    if (bytes.size() < kJournalHeaderSize &&
+        std::string_view(bytes) == std::string_view(kJournalMagic, 8).substr(0, bytes.size())) {
+      scan.dropped = absl::StrCat("a header cut short (", bytes.size(), " bytes)");
+      return scan;
+    }
+    return absl::DataLossError(absl::StrCat("journal '", path, "': not a kin journal"));
+  }
+  scan.base = DecodeFixed64(bytes.data() + 8);
+  scan.last_number = scan.base;
+  uint64_t pos = kJournalHeaderSize;
+  scan.valid_bytes = pos;
+  while (pos < bytes.size()) {
+    const uint64_t left = bytes.size() - pos;
+    std::string problem;
+    bool torn = false;
+    uint64_t length = 0;
+    if (left < kRecordHeaderSize) {
+      problem = "a record header cut short";
+      torn = true;
+    } else {
+      length = DecodeFixed32(bytes.data() + pos);
+      if (length > left - kRecordHeaderSize) {
+        problem =
+            absl::StrCat("a record of ", length, " bytes with ", left - kRecordHeaderSize, " left");
+        torn = true;
+      }
+    }
+    JournalRecord record;
+    if (problem.empty()) {
+      const std::string_view payload(bytes.data() + pos + kRecordHeaderSize, length);
+      const bool last = pos + kRecordHeaderSize + length == bytes.size();
+      if (DecodeFixed64(bytes.data() + pos + 4) != Checksum(payload)) {
+        problem = "a record whose checksum does not match";
+        torn = last;  // a crash mid-append damages only the last record
+      } else if (std::string error = DecodePayload(payload, &record); !error.empty()) {
+        problem = absl::StrCat("a record that does not decode (", error, ")");
+      } else if (record.number != scan.last_number + 1) {
+        problem = absl::StrCat("commit ", record.number, " where ", scan.last_number + 1,
+                               " was expected");
+      }
+    }
+    if (!problem.empty()) {
+      const std::string where = absl::StrCat("journal '", path, "' at byte ", pos, ": ", problem);
+      if (!torn && !stop_at_damage) return absl::DataLossError(where);
+      scan.dropped = torn ? absl::StrCat("a torn tail: ", where) : absl::StrCat("damage: ", where);
+      scan.damaged = !torn;
+      break;
+    }
+    record.offset = pos;
+    KIN_RETURN_IF_ERROR(apply(record));
+    ++scan.records;
+    scan.last_number = record.number;
+    pos += kRecordHeaderSize + length;
+    scan.valid_bytes = pos;
+  }
+  return scan;
+}
+
+JournalWriter::JournalWriter(std::unique_ptr<WritableFile> file, const OpenOptions& options)
+    : file_(std::move(file)),
+      policy_(options.sync),
+      group_interval_(options.group_sync_ms),
+      last_sync_(std::chrono::steady_clock::now()) {}
+
+JournalWriter::~JournalWriter() {
+  if (file_ != nullptr) (void)Close();
+}
+
+absl::StatusOr<std::unique_ptr<JournalWriter>> JournalWriter::Create(Env& env,
+                                                                     const std::string& dir,
+                                                                     const std::string& path,
+                                                                     uint64_t base,
+                                                                     const OpenOptions& options) {
+  KIN_ASSIGN_OR_RETURN(std::unique_ptr<WritableFile> file, env.NewWritableFile(path, {}));
+  std::string header(kJournalMagic, sizeof(kJournalMagic));
+  PutU64(&header, base);
+  KIN_RETURN_IF_ERROR(file->Append(header));
+  KIN_RETURN_IF_ERROR(file->Sync());
+  KIN_RETURN_IF_ERROR(env.SyncDirectory(dir));
+  std::unique_ptr<JournalWriter> writer(new JournalWriter(std::move(file), options));
+  writer->bytes_ = header.size();
+  return writer;
+}
+
+absl::Status JournalWriter::Append(const Commit& commit, uint64_t number) {
+  buffer_.clear();
+  AppendRecord(commit, number, &buffer_);
+  KIN_RETURN_IF_ERROR(file_->Append(buffer_));
+  bytes_ += buffer_.size();
+  unsynced_ = true;
+  switch (policy_) {
+    case SyncPolicy::kEveryCommit:
+      return Sync();
+    case SyncPolicy::kGrouped:
+      if (std::chrono::steady_clock::now() - last_sync_ >= group_interval_) return Sync();
+      return absl::OkStatus();
+    case SyncPolicy::kNone:
+      return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status JournalWriter::Sync() {
+  if (!unsynced_) return absl::OkStatus();
+  KIN_RETURN_IF_ERROR(file_->Sync());
+  unsynced_ = false;
+  ++syncs_;
+  last_sync_ = std::chrono::steady_clock::now();
+  return absl::OkStatus();
+}
+
+absl::Status JournalWriter::Close() {
+  absl::Status status = Sync();
+  absl::Status closed = file_->Close();
+  file_.reset();
+  if (status.ok()) status = closed;
+  return status;
+}
+
+}  // namespace kin::internal

@@ -1,0 +1,346 @@
+// A database kept in a data directory (kin/data_dir.h): Database::Open,
+// the journal, checkpoints, sync policies, and crashes at every step,
+// simulated by the in-memory Env (a crash keeps only what was synced).
+
+#include <cstdint>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "kin/kin.h"
+#include "persist/coding.h"
+#include "persist/journal.h"
+#include "tests/persist/memory_env.h"
+#include "tests/persist/snapshot_test_util.h"
+#include "tests/testing/status_matchers.h"
+#include "tests/testing/value_text.h"
+
+namespace kin::test {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+constexpr char kDir[] = "/data";
+
+// Every table's rows as text, by primary key: what a reopened database
+// must hold.
+std::map<std::string, std::vector<std::string>> Contents(Database& db) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const std::string& table : db.TableNames()) {
+    std::vector<std::string>& rows = out[table];
+    absl::StatusOr<ResultSet> result = db.Query(table).OrderBy("id").Get();
+    EXPECT_OK(result.status());
+    for (const ResultRow& r : *result) {
+      std::string line;
+      for (const char* c : {"id", "name", "score", "ratio", "alive", "player_id"}) {
+        absl::StatusOr<Value> v = r.Get(c);
+        if (v.ok()) absl::StrAppend(&line, c, "=", ValueText(*v), " ");
+      }
+      rows.push_back(line);
+    }
+  }
+  return out;
+}
+
+absl::Status DeclareSchema(Database& db) {
+  KIN_RETURN_IF_ERROR(db.CreateTable("players", Schema()
+                                                    .Int64("id", PrimaryKey())
+                                                    .String("name", Nullable())
+                                                    .Int64("score", Default(0))
+                                                    .Double("ratio", Nullable())
+                                                    .Bool("alive", Default(true))));
+  KIN_RETURN_IF_ERROR(
+      db.CreateTable("items", Schema().Int64("id", PrimaryKey()).Int64("player_id", Nullable())));
+  return db.HasMany("players", "items", {.on_delete = OnDelete::kCascade});
+}
+
+OpenOptions InMemory(MemoryEnv& env, SyncPolicy sync = SyncPolicy::kEveryCommit) {
+  OpenOptions options;
+  options.env = &env;
+  options.sync = sync;
+  return options;
+}
+
+TEST(DataDirTest, ANewDirectoryOpensEmptyAndKeepsCommits) {
+  const std::string dir = MakeTempDir("data_dir") + "/world";
+  {
+    ASSERT_OK_AND_ASSIGN(Database db, Database::Open(dir));
+    EXPECT_THAT(db.TableNames(), IsEmpty());
+    ASSERT_NE(db.recovery(), nullptr);
+    EXPECT_EQ(db.recovery()->checkpoint, 0u);
+    ASSERT_OK(DeclareSchema(db));
+    ASSERT_OK(db.Insert("players", {{"name", "ann"}, {"score", 5}, {"ratio", 0.5}}).status());
+    ASSERT_OK(db.Insert("players", {{"name", Value()}}).status());
+    ASSERT_OK(db.Insert("items", {{"player_id", 1}}).status());
+    kin::Transaction tx(db);
+    ASSERT_OK(db.Insert("players", {{"name", "rolled back"}}).status());
+    // tx rolls back when it goes out of scope: never journaled.
+  }
+  ASSERT_OK_AND_ASSIGN(Database db, Database::Open(dir));
+  EXPECT_EQ(db.recovery()->commits, 3u);
+  EXPECT_EQ(db.recovery()->last_commit, 3u);
+  EXPECT_THAT(db.recovery()->dropped, IsEmpty());
+  EXPECT_THAT(Contents(db)["players"],
+              ElementsAre("id=1 name=\"ann\" score=5 ratio=0.5 alive=true ",
+                          "id=2 name=NULL score=0 ratio=NULL alive=true "));
+  EXPECT_THAT(Contents(db)["items"], ElementsAre("id=1 player_id=1 "));
+  // The relation came back with its action: the cascade still runs.
+  ASSERT_OK_AND_ASSIGN(Row ann, db.FindOrFail("players", 1));
+  ASSERT_OK(db.Delete(ann));
+  EXPECT_THAT(Contents(db)["items"], IsEmpty());
+}
+
+TEST(DataDirTest, ReplayRestoresSlotsCountersAndCascades) {
+  MemoryEnv env;
+  std::string live_dump;
+  {
+    ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, InMemory(env)));
+    ASSERT_OK(DeclareSchema(db));
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_OK(db.Insert("players", {{"name", absl::StrCat("p", i)}, {"score", i}}).status());
+      ASSERT_OK(db.Insert("items", {{"player_id", i + 1}}).status());
+    }
+    for (int64_t id : {3, 7, 8}) ASSERT_OK(db.Delete(*db.FindOrFail("players", id)));
+    ASSERT_OK(db.Insert("players", {{"name", "reuses a slot"}}).status());
+    ASSERT_OK(db.Update(*db.FindOrFail("players", 2), {{"score", 99}, {"alive", false}}));
+    live_dump = db.DebugString();
+  }
+  ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, InMemory(env)));
+  // Physical replay: the same slots, free list and auto-increment counter.
+  EXPECT_EQ(db.DebugString(), live_dump);
+  ASSERT_OK(db.CheckConsistency());
+  ASSERT_OK_AND_ASSIGN(Row next, db.Insert("players", {{"name", "next"}}));
+  EXPECT_EQ(*next.GetInt64("id"), 22);
+}
+
+TEST(DataDirTest, SchemaChangesWriteACheckpoint) {
+  MemoryEnv env;
+  ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, InMemory(env)));
+  ASSERT_OK(db.CreateTable("players", Schema().Int64("id", PrimaryKey())));
+  EXPECT_THAT(env.FileNames(),
+              ElementsAre("/data/journal-00000001-000000.log", "/data/snapshot-00000001.kin"));
+  ASSERT_OK(db.CreateIndex("players", "id", IndexKind::kOrdered));
+  ASSERT_OK(db.Insert("players", {}).status());
+  EXPECT_THAT(env.FileNames(),
+              ElementsAre("/data/journal-00000002-000000.log", "/data/snapshot-00000002.kin"));
+  // A failed schema change writes nothing.
+  EXPECT_THAT(db.CreateTable("players", Schema().Int64("id", PrimaryKey())),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(env.FileNames(), SizeIs(2));
+}
+
+TEST(DataDirTest, CheckpointStartsAFreshJournal) {
+  MemoryEnv env;
+  {
+    ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, InMemory(env)));
+    ASSERT_OK(DeclareSchema(db));
+    ASSERT_OK(db.Insert("players", {{"name", "a"}}).status());
+    ASSERT_OK(db.Checkpoint());
+    ASSERT_OK(db.Insert("players", {{"name", "b"}}).status());
+    EXPECT_THAT(env.FileNames(),
+                ElementsAre("/data/journal-00000004-000000.log", "/data/snapshot-00000004.kin"));
+    ASSERT_OK(db.Begin());
+    EXPECT_THAT(db.Checkpoint(),
+                StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("transaction is open")));
+    ASSERT_OK(db.Rollback());
+  }
+  ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, InMemory(env)));
+  EXPECT_EQ(db.recovery()->checkpoint, 4u);
+  EXPECT_EQ(db.recovery()->commits, 1u);      // only "b" came from the journal
+  EXPECT_EQ(db.recovery()->last_commit, 2u);  // numbering goes on across checkpoints
+  EXPECT_THAT(Contents(db)["players"], SizeIs(2));
+  // Reopening adds a segment rather than appending to an old file.
+  EXPECT_THAT(env.FileNames(),
+              ElementsAre("/data/journal-00000004-000000.log", "/data/journal-00000004-000001.log",
+                          "/data/snapshot-00000004.kin"));
+}
+
+TEST(DataDirTest, ADatabaseNotOpenedFromADirectoryHasNoCheckpoint) {
+  Database db;
+  EXPECT_THAT(db.Checkpoint(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                        HasSubstr("not opened from a directory")));
+  EXPECT_THAT(db.Sync(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(db.recovery(), nullptr);
+}
+
+TEST(DataDirTest, SyncPolicies) {
+  for (SyncPolicy policy : {SyncPolicy::kEveryCommit, SyncPolicy::kGrouped, SyncPolicy::kNone}) {
+    MemoryEnv env;
+    OpenOptions options = InMemory(env, policy);
+    options.group_sync_ms = 60'000;  // no interval passes during the test
+    ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, options));
+    ASSERT_OK(DeclareSchema(db));
+    const int syncs = env.count(FileOp::kSync);
+    for (int i = 0; i < 10; ++i) ASSERT_OK(db.Insert("players", {}).status());
+    EXPECT_EQ(env.count(FileOp::kSync) - syncs, policy == SyncPolicy::kEveryCommit ? 10 : 0);
+    // A power loss now keeps exactly the synced commits.
+    env.Crash();
+    env.Restart();
+    ASSERT_OK_AND_ASSIGN(Database after, Database::Open(kDir, InMemory(env)));
+    EXPECT_THAT(Contents(after)["players"], SizeIs(policy == SyncPolicy::kEveryCommit ? 10 : 0));
+  }
+  // Sync() makes them durable under any policy.
+  MemoryEnv env;
+  ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, InMemory(env, SyncPolicy::kNone)));
+  ASSERT_OK(DeclareSchema(db));
+  for (int i = 0; i < 3; ++i) ASSERT_OK(db.Insert("players", {}).status());
+  ASSERT_OK(db.Sync());
+  env.Crash();
+  env.Restart();
+  ASSERT_OK_AND_ASSIGN(Database after, Database::Open(kDir, InMemory(env)));
+  EXPECT_THAT(Contents(after)["players"], SizeIs(3));
+}
+
+void Rewrite(MemoryEnv& env, const std::string& path, const std::string& bytes) {
+  ASSERT_OK(env.RemoveFile(path));
+  ASSERT_OK_AND_ASSIGN(auto file, env.NewWritableFile(path, {}));
+  ASSERT_OK(file->Append(bytes));
+  ASSERT_OK(file->Sync());
+  ASSERT_OK(file->Close());
+  ASSERT_OK(env.SyncDirectory(kDir));
+}
+
+// A world with a checkpoint and then `commits` journaled inserts; returns
+// the journal's path.
+std::string WriteJournal(MemoryEnv& env, int commits) {
+  Database db = Database::Open(kDir, InMemory(env)).value();
+  EXPECT_OK(DeclareSchema(db));
+  for (int i = 0; i < commits; ++i) {
+    EXPECT_OK(db.Insert("players", {{"name", absl::StrCat("p", i)}}).status());
+  }
+  return absl::StrCat(kDir, "/journal-00000003-000000.log");
+}
+
+TEST(DataDirTest, ATornTailIsDroppedAndReported) {
+  MemoryEnv env;
+  const std::string path = WriteJournal(env, 5);
+  std::string bytes = *env.Contents(path);
+  Rewrite(env, path, bytes.substr(0, bytes.size() - 3));  // the last record cut short
+  {
+    ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, InMemory(env)));
+    EXPECT_EQ(db.recovery()->commits, 4u);
+    EXPECT_THAT(db.recovery()->dropped, HasSubstr("a torn tail"));
+    EXPECT_GT(db.recovery()->dropped_bytes, 0u);
+    EXPECT_THAT(Contents(db)["players"], SizeIs(4));
+    ASSERT_OK(db.Insert("players", {{"name", "after"}}).status());
+  }
+  // Open wrote a checkpoint, so the torn file is gone and the next open is clean.
+  ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, InMemory(env)));
+  EXPECT_THAT(db.recovery()->dropped, IsEmpty());
+  EXPECT_THAT(Contents(db)["players"], SizeIs(5));
+}
+
+TEST(DataDirTest, DamageBeforeTheTailIsDataLossUnlessAskedToRecover) {
+  MemoryEnv env;
+  const std::string path = WriteJournal(env, 5);
+  std::string bytes = *env.Contents(path);
+  // Flip a byte inside the second record's payload.
+  const size_t first_record = kin::internal::kJournalHeaderSize;
+  const size_t second = first_record + kin::internal::kRecordHeaderSize +
+                        kin::internal::DecodeFixed32(bytes.data() + first_record);
+  bytes[second + kin::internal::kRecordHeaderSize + 9] ^= 0x40;
+  Rewrite(env, path, bytes);
+  EXPECT_THAT(Database::Open(kDir, InMemory(env)).status(),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       AllOf(HasSubstr(path), HasSubstr(absl::StrCat("at byte ", second)),
+                             HasSubstr("checksum"))));
+  OpenOptions recover = InMemory(env);
+  recover.recover_to_damage = true;
+  ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, recover));
+  EXPECT_EQ(db.recovery()->commits, 1u);
+  EXPECT_THAT(db.recovery()->dropped, HasSubstr("damage"));
+  EXPECT_THAT(Contents(db)["players"], SizeIs(1));
+}
+
+TEST(DataDirTest, AFailedJournalWriteRefusesTheCommitUntilACheckpoint) {
+  MemoryEnv env;
+  ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, InMemory(env)));
+  ASSERT_OK(DeclareSchema(db));
+  ASSERT_OK(db.Insert("players", {{"name", "kept"}}).status());
+  const auto before = Contents(db);
+  env.FailNth(FileOp::kAppend, 1, ENOSPC);
+  EXPECT_THAT(db.Insert("players", {{"name", "lost"}}).status(),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(Contents(db), before);  // rolled back in memory
+  ASSERT_OK(db.Begin());
+  ASSERT_OK(db.Insert("players", {{"name", "refused"}}).status());
+  EXPECT_THAT(db.Commit(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                    HasSubstr("until Checkpoint() succeeds")));
+  EXPECT_EQ(db.transaction_depth(), 0);
+  EXPECT_EQ(Contents(db), before);
+  ASSERT_OK(db.Checkpoint());
+  ASSERT_OK(db.Insert("players", {{"name", "works again"}}).status());
+  EXPECT_THAT(Contents(db)["players"], SizeIs(2));
+}
+
+// Random transactions, then a crash before the n-th file operation of one
+// kind; the reopened database holds exactly the commits that returned OK
+// (every commit is synced before it returns).
+class DataDirCrashTest : public ::testing::TestWithParam<std::tuple<FileOp, int>> {};
+
+TEST_P(DataDirCrashTest, ReopensToTheLastCommittedState) {
+  const auto [op, seed] = GetParam();
+  MemoryEnv env;
+  std::mt19937 rng(seed);
+  std::map<std::string, std::vector<std::string>> committed;
+  {
+    ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, InMemory(env)));
+    ASSERT_OK(DeclareSchema(db));
+    committed = Contents(db);
+    // Appends and syncs happen at every commit, the others at checkpoints.
+    const bool per_commit = op == FileOp::kAppend || op == FileOp::kSync;
+    const int crash_at = 1 + static_cast<int>(rng() % (per_commit ? 40 : 6));
+    const int before = env.count(op);
+    env.CrashBeforeNth(op, crash_at);
+    for (int step = 0; step < 80; ++step) {
+      absl::Status status;
+      const int what = static_cast<int>(rng() % 6);
+      if (what == 0) {
+        status = db.Checkpoint();
+      } else {
+        status = db.Atomically([&]() -> absl::Status {
+          for (int i = static_cast<int>(rng() % 4); i >= 0; --i) {
+            const int64_t id = 1 + static_cast<int64_t>(rng() % 30);
+            absl::StatusOr<Row> row = db.FindOrFail("players", id);
+            if (!row.ok()) {
+              KIN_RETURN_IF_ERROR(db.Insert("players", {{"id", id}, {"score", step}}).status());
+              KIN_RETURN_IF_ERROR(db.Insert("items", {{"player_id", id}}).status());
+            } else if (rng() % 3 == 0) {
+              KIN_RETURN_IF_ERROR(db.Delete(*row));  // cascades to its items
+            } else {
+              KIN_RETURN_IF_ERROR(
+                  db.Update(*row, {{"score", step}, {"ratio", step / 4.0}}).status());
+            }
+          }
+          return absl::OkStatus();
+        });
+      }
+      if (status.ok()) committed = Contents(db);
+    }
+    ASSERT_GE(env.count(op) - before, crash_at) << "the crash point was never reached";
+    env.Crash();
+  }
+  env.Restart();
+  ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, InMemory(env)));
+  EXPECT_EQ(Contents(db), committed);
+  EXPECT_OK(db.CheckConsistency());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Ops, DataDirCrashTest,
+    ::testing::Combine(::testing::Values(FileOp::kAppend, FileOp::kSync, FileOp::kCreate,
+                                         FileOp::kRename, FileOp::kRemove, FileOp::kSyncDirectory),
+                       ::testing::Values(1, 2, 3, 4)));
+
+}  // namespace
+}  // namespace kin::test
