@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "benchmark/benchmark.h"
 #include "kin/kin.h"
 
@@ -163,11 +164,117 @@ void BM_DurableTick_Sqlite(benchmark::State& state) {
   }
 }
 
+// The small transaction: one insert plus one update, committed.
+void BM_SmallTxn_Kin(benchmark::State& state) {
+  KinWorld w(state.range(0));
+  if (!w.db.CreateTable("events", Schema().Int64("id", PrimaryKey()).Int64("player")).ok()) {
+    std::abort();
+  }
+  uint64_t i = 0;
+  for (auto _ : state) {
+    absl::Status s = w.db.Atomically([&]() -> absl::Status {
+      KIN_RETURN_IF_ERROR(
+          w.db.Insert("events", {{"player", static_cast<int64_t>(Slot(i)) + 1}}).status());
+      return w.db.Set(w.rows[Slot(i)], w.score, static_cast<int64_t>(i));
+    });
+    if (!s.ok()) state.SkipWithError("txn");
+    ++i;
+  }
+  state.counters["txn_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+void BM_SmallTxn_Sqlite(benchmark::State& state) {
+  SqliteWorld w(state.range(0));
+  w.Check(sqlite3_exec(w.db, "CREATE TABLE events(id INTEGER PRIMARY KEY, player INTEGER)", nullptr,
+                       nullptr, nullptr));
+  sqlite3_stmt* insert = nullptr;
+  w.Check(sqlite3_prepare_v2(w.db, "INSERT INTO events(player) VALUES(?)", -1, &insert, nullptr));
+  uint64_t i = 0;
+  for (auto _ : state) {
+    w.Check(sqlite3_exec(w.db, "BEGIN", nullptr, nullptr, nullptr));
+    sqlite3_bind_int64(insert, 1, static_cast<int64_t>(Slot(i)) + 1);
+    if (sqlite3_step(insert) != SQLITE_DONE) state.SkipWithError("insert");
+    sqlite3_reset(insert);
+    if (!w.Set(i++)) state.SkipWithError("update");
+    w.Check(sqlite3_exec(w.db, "COMMIT", nullptr, nullptr, nullptr));
+  }
+  sqlite3_finalize(insert);
+  state.counters["txn_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+// Recovery: Open of a directory holding a snapshot of 1M players and
+// 100,000 journaled small transactions after it, against loading a
+// snapshot of the same final state.
+constexpr int64_t kRecoveryPlayers = 1'000'000;
+constexpr int kRecoveryTxns = 100'000;
+
+const std::string& RecoveryDir() {
+  static const std::string* const dir = [] {
+    auto* d = new std::string(FreshDir("recovery"));
+    OpenOptions options;
+    options.sync = SyncPolicy::kNone;  // building it, not measuring it
+    Database db = std::move(Database::Open(*d, options).value());
+    if (!db.CreateTable("players", Schema().Int64("id", PrimaryKey()).Int64("score")).ok() ||
+        !db.CreateTable("events", Schema().Int64("id", PrimaryKey()).Int64("player")).ok()) {
+      std::abort();
+    }
+    std::vector<int64_t> ids(kRecoveryPlayers), scores(kRecoveryPlayers, 0);
+    for (int64_t i = 0; i < kRecoveryPlayers; ++i) ids[i] = i + 1;
+    RowBatch batch;
+    batch.Int64("id", std::move(ids)).Int64("score", std::move(scores));
+    if (!db.InsertBatch("players", std::move(batch)).ok() || !db.Checkpoint().ok()) std::abort();
+    const Column<int64_t> score = db.Int64Column("players", "score").value();
+    for (int i = 0; i < kRecoveryTxns; ++i) {
+      const int64_t id = static_cast<int64_t>(Slot(i) * 10 % kRecoveryPlayers) + 1;
+      absl::Status s = db.Atomically([&]() -> absl::Status {
+        KIN_RETURN_IF_ERROR(db.Insert("events", {{"player", id}}).status());
+        KIN_ASSIGN_OR_RETURN(Row p, db.FindOrFail("players", id));
+        return db.Set(p, score, i);
+      });
+      if (!s.ok()) std::abort();
+    }
+    if (!db.Sync().ok() || !SaveSnapshot(db, *d + "-final.kin").ok()) std::abort();
+    return d;
+  }();
+  return *dir;
+}
+
+void BM_Recovery_Kin(benchmark::State& state) {
+  const std::string& dir = RecoveryDir();
+  for (auto _ : state) {
+    // Open writes a new empty segment each time; it is removed below so
+    // every iteration replays the same journal.
+    absl::StatusOr<Database> db = Database::Open(dir);
+    if (!db.ok() || db->recovery()->commits < kRecoveryTxns) state.SkipWithError("open");
+    state.PauseTiming();
+    // Segments are numbered from 0, so the new one's number is the count.
+    const uint64_t checkpoint = db->recovery()->checkpoint;
+    const uint64_t segment = db->recovery()->segments;
+    *db = Database();
+    std::filesystem::remove(absl::StrFormat("%s/journal-%08d-%06d.log", dir, checkpoint, segment));
+    state.ResumeTiming();
+  }
+}
+
+void BM_Recovery_SnapshotLoad(benchmark::State& state) {
+  const std::string path = RecoveryDir() + "-final.kin";
+  for (auto _ : state) {
+    absl::StatusOr<Database> db = LoadSnapshot(path);
+    if (!db.ok()) state.SkipWithError("load");
+  }
+}
+
 // Real time: a sync is waiting, not CPU.
 BENCHMARK(BM_DurableSet_Kin)->DenseRange(0, 2)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DurableSet_Sqlite)->DenseRange(0, 2)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DurableTick_Kin)->DenseRange(0, 2)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DurableTick_Sqlite)->DenseRange(0, 2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SmallTxn_Kin)->DenseRange(0, 2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SmallTxn_Sqlite)->DenseRange(0, 2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Recovery_Kin)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Recovery_SnapshotLoad)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace kin::bench

@@ -283,6 +283,60 @@ TEST(DataDirTest, AFailedJournalWriteRefusesTheCommitUntilACheckpoint) {
   EXPECT_THAT(Contents(db)["players"], SizeIs(2));
 }
 
+TEST(DataDirTest, ATornTailAtEveryOffsetOfTheLastRecordIsDropped) {
+  MemoryEnv env;
+  const std::string path = WriteJournal(env, 3);
+  const std::string whole = *env.Contents(path);
+  // The last record starts where the first two end.
+  size_t last = kin::internal::kJournalHeaderSize;
+  for (int i = 0; i < 2; ++i) {
+    last += kin::internal::kRecordHeaderSize + kin::internal::DecodeFixed32(whole.data() + last);
+  }
+  for (size_t cut = last; cut < whole.size(); ++cut) {
+    MemoryEnv copy;
+    for (const std::string& name : env.FileNames()) {
+      const std::string bytes = name == path ? whole.substr(0, cut) : *env.Contents(name);
+      ASSERT_OK_AND_ASSIGN(auto file, copy.NewWritableFile(name, {}));
+      ASSERT_OK(file->Append(bytes));
+      ASSERT_OK(file->Close());
+    }
+    ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, InMemory(copy)));
+    EXPECT_EQ(db.recovery()->commits, 2u) << "cut at " << cut;
+    EXPECT_EQ(db.recovery()->dropped.empty(), cut == last) << "cut at " << cut;
+    EXPECT_THAT(Contents(db)["players"], SizeIs(2)) << "cut at " << cut;
+  }
+}
+
+TEST(DataDirTest, AShortWriteOrAFailedSyncFailsTheCommitAndLeavesTheDirectoryConsistent) {
+  for (const bool short_write : {true, false}) {
+    MemoryEnv env;
+    {
+      ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, InMemory(env)));
+      ASSERT_OK(DeclareSchema(db));
+      ASSERT_OK(db.Insert("players", {{"name", "kept"}}).status());
+      if (short_write) {
+        env.ShortWriteNth(1, 7);  // 7 bytes of the record reach the file
+      } else {
+        env.FailNth(FileOp::kSync, 1, EIO);
+      }
+      EXPECT_THAT(db.Insert("players", {{"name", "lost"}}).status(),
+                  StatusIs(short_write ? absl::StatusCode::kResourceExhausted
+                                       : absl::StatusCode::kUnknown));
+      EXPECT_THAT(Contents(db)["players"], SizeIs(1));
+      EXPECT_THAT(db.Insert("players", {{"name", "refused"}}).status(),
+                  StatusIs(absl::StatusCode::kFailedPrecondition));
+      // The process dies here, before any checkpoint.
+      env.Crash();
+    }
+    env.Restart();
+    ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, InMemory(env)));
+    // A short write left a torn record, dropped; a failed sync left a whole
+    // record that never became durable. Either way only "kept" is there.
+    EXPECT_THAT(Contents(db)["players"], ElementsAre(HasSubstr("name=\"kept\"")));
+    ASSERT_OK(db.Insert("players", {{"name", "next"}}).status());
+  }
+}
+
 // Random transactions, then a crash before the n-th file operation of one
 // kind; the reopened database holds exactly the commits that returned OK
 // (every commit is synced before it returns).

@@ -74,7 +74,11 @@ class MemoryWritableFile : public WritableFile {
       : env_(env), path_(std::move(path)), state_(std::move(state)) {}
 
   absl::Status Append(absl::string_view data) override {
-    if (absl::Status s = env_->Check(FileOp::kAppend, path_); !s.ok()) return s;
+    if (absl::Status s = env_->Check(FileOp::kAppend, path_); !s.ok()) {
+      state_->data.append(data.data(), std::min(env_->short_write_, data.size()));
+      env_->short_write_ = 0;
+      return s;
+    }
     state_->data.append(data.data(), data.size());
     return absl::OkStatus();
   }
@@ -107,6 +111,11 @@ MemoryEnv::~MemoryEnv() = default;
 
 void MemoryEnv::FailNth(FileOp op, int n, int error_number) {
   faults_.push_back({op, count(op) + n, error_number, /*crash=*/false});
+}
+
+void MemoryEnv::ShortWriteNth(int n, size_t keep, int error_number) {
+  faults_.push_back(
+      {FileOp::kAppend, count(FileOp::kAppend) + n, error_number, /*crash=*/false, keep});
 }
 
 void MemoryEnv::CrashBeforeNth(FileOp op, int n) {
@@ -146,6 +155,7 @@ absl::Status MemoryEnv::Check(FileOp op, absl::string_view path) {
       Crash();
       crashed_ = true;
     }
+    short_write_ = fault.keep;
     return FileError(FileOpName(op), path, fault.error_number);
   }
   return absl::OkStatus();

@@ -57,6 +57,9 @@ class MemoryEnv : public Env {
   // `error_number`, coded and worded as FileError does; the failing call
   // changes nothing.
   void FailNth(FileOp op, int n, int error_number = EIO);
+  // A short write: the `n`th Append from now writes only its first `keep`
+  // bytes, then fails with `error_number` (a full disk mid-write).
+  void ShortWriteNth(int n, size_t keep, int error_number = ENOSPC);
   // Makes the process "die" just before the `n`th call of `op` from now:
   // Crash() happens there, and every call fails until Restart().
   void CrashBeforeNth(FileOp op, int n);
@@ -101,6 +104,7 @@ class MemoryEnv : public Env {
     int at;  // the count of `op` at which it fires
     int error_number;
     bool crash;
+    size_t keep = 0;  // kAppend: bytes written before failing
   };
   using Names = std::map<std::string, std::shared_ptr<FileState>>;
 
@@ -113,6 +117,7 @@ class MemoryEnv : public Env {
   std::array<int, kAllFileOps.size()> counts_{};
   std::vector<Fault> faults_;
   bool crashed_ = false;
+  size_t short_write_ = 0;  // set by Check for a short write, read by Append
 };
 
 }  // namespace kin::test
