@@ -571,29 +571,29 @@ absl::Status Engine::Publish() {
 }
 
 absl::Status Engine::Replay(std::span<const RowChange> changes) {
+  std::vector<CellRef> cells;
   return Atomically([&]() -> absl::Status {
     for (size_t i = 0; i < changes.size(); ++i) {
       const RowChange& change = changes[i];
       auto diverged = [&](absl::string_view what) {
-        return absl::DataLossError(
-            absl::StrCat("replay: change ", i, " (",
-                         change.kind == RowChange::kInsert   ? "insert into "
-                         : change.kind == RowChange::kUpdate ? "update of "
-                                                             : "delete from ",
-                         "'", internal::ToAbsl(change.table), "' slot ", change.row.value, "): ", what));
+        return absl::DataLossError(absl::StrCat(
+            "replay: change ", i, " (",
+            change.kind == RowChange::kInsert   ? "insert into "
+            : change.kind == RowChange::kUpdate ? "update of "
+                                                : "delete from ",
+            "'", internal::ToAbsl(change.table), "' slot ", change.row.value, "): ", what));
       };
       Table* t = MutableTable(internal::ToAbsl(change.table));
       if (t == nullptr) return diverged("no such table");
-      Attrs attrs;
-      attrs.reserve(change.cells.size());
+      cells.clear();
       for (const CellChange& cell : change.cells) {
         if (cell.column.value >= t->num_columns()) return diverged("no such column");
-        attrs.emplace_back(t->column(cell.column).name, cell.new_value);
+        cells.push_back({cell.column, &cell.new_value});
       }
       absl::Status prepared;
       switch (change.kind) {
         case RowChange::kInsert: {
-          prepared = t->PrepareInsert(attrs);
+          prepared = t->PrepareInsertCells(cells);
           if (!prepared.ok()) return diverged(prepared.message());
           const RowId id = t->ApplyInsert(&log_);
           if (id != change.row) {
@@ -603,7 +603,7 @@ absl::Status Engine::Replay(std::span<const RowChange> changes) {
         }
         case RowChange::kUpdate:
           if (!t->IsLive(change.row)) return diverged("no row there");
-          prepared = t->PrepareUpdate(change.row, attrs);
+          prepared = t->PrepareUpdateCells(change.row, cells);
           if (!prepared.ok()) return diverged(prepared.message());
           t->ApplyUpdate(change.row, &log_);
           break;

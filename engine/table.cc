@@ -250,6 +250,25 @@ absl::Status Table::ResolveAttrs(const Attrs& attrs) {
 
 absl::Status Table::PrepareInsert(const Attrs& attrs) {
   KIN_RETURN_IF_ERROR(ResolveAttrs(attrs));
+  return PrepareGivenRow();
+}
+
+absl::Status Table::PrepareInsertCells(std::span<const CellRef> cells) {
+  given_.assign(schema_.size(), nullptr);
+  for (const CellRef& cell : cells) {
+    if (cell.column.value >= schema_.size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("table '", name_, "': no column with id ", cell.column.value));
+    }
+    if (given_[cell.column.value] != nullptr) {
+      return errors::DuplicateAttribute(name_, schema_.column(cell.column).name);
+    }
+    given_[cell.column.value] = cell.value;
+  }
+  return PrepareGivenRow();
+}
+
+absl::Status Table::PrepareGivenRow() {
   size_t n = schema_.size();
   row_.resize(n);
   for (size_t i = 0; i < n; ++i) {

@@ -245,6 +245,10 @@ class Table {
 
   // Validates `attrs` for a new row and fills `row_` with the full row.
   absl::Status PrepareInsert(const Attrs& attrs);
+  // The same for cells given by column id (journal replay: no name lookup).
+  absl::Status PrepareInsertCells(std::span<const CellRef> cells);
+  // PrepareInsert's checks and row_ from given_ (one pointer per column).
+  absl::Status PrepareGivenRow();
   // Inserts the prepared row_. Returns the slot.
   RowId ApplyInsert(std::vector<internal::UndoEntry>* log);
   absl::Status PrepareUpdate(RowId id, const Attrs& attrs);
