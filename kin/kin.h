@@ -8,6 +8,7 @@
 #include "kin/change.h"         // IWYU pragma: export
 #include "kin/column.h"         // IWYU pragma: export
 #include "kin/database.h"       // IWYU pragma: export
+#include "kin/prepared_query.h" // IWYU pragma: export
 #include "kin/query.h"          // IWYU pragma: export
 #include "kin/query_spec.h"     // IWYU pragma: export
 #include "kin/related.h"        // IWYU pragma: export

@@ -442,14 +442,14 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
                                  ? n
                                  : q->AccessRows();
   const CompositeIndex* best = nullptr;
-  std::vector<Value> best_prefix;
+  absl::InlinedVector<Value, 3> best_prefix;
   OrderedRange best_range;
   bool best_walk = false;
   size_t best_rows = SIZE_MAX;
   for (const auto& owned : t.composite_indexes()) {
     const CompositeIndex& index = *owned;
     const std::vector<ColumnId>& cols = index.columns();
-    std::vector<Value> prefix;
+    absl::InlinedVector<Value, 3> prefix;
     OrderedRange next;
     bool next_bounded = false;
     size_t k = 0;
@@ -510,6 +510,54 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
   q->residual_empty_ = false;
   q->probe_span_ = {};
   q->probe_rows_.clear();
+}
+
+void QueryPlanner::SetOperand(CompiledQuery* q, size_t atom, int operand, const Value& value) {
+  Atom& a = q->predicate_.mutable_atom(atom);
+  const Type type = q->table_->column(a.column).type;
+  switch (type) {
+    case Type::kInt64:
+      (operand == 0 ? a.i0 : a.i1) = value.AsInt64();
+      break;
+    case Type::kDouble:
+      (operand == 0 ? a.d0 : a.d1) = value.AsNumber();
+      break;
+    case Type::kBool:
+      (operand == 0 ? a.i0 : a.i1) = value.AsBool() ? 1 : 0;
+      break;
+    case Type::kString:
+      // assign() keeps the capacity: rebinding a string of similar length
+      // does not allocate.
+      (operand == 0 ? a.s0 : a.s1).assign(value.AsString());
+      break;
+  }
+}
+
+void QueryPlanner::Replan(CompiledQuery* q) {
+  const Table& t = *q->table_;
+  q->predicate_.Refresh(t);
+  q->order_.Refresh(t);
+  if (q->has_aggregate_) q->aggregate_.Refresh(t);
+  // The access path as CompileInto leaves it before choosing.
+  q->access_ = CompiledQuery::Access::kScan;
+  q->probe_atom_ = -1;
+  q->residual_empty_ = false;
+  q->probe_span_ = {};
+  q->probe_rows_.clear();
+  q->ordered_ = nullptr;
+  q->range_ = OrderedRange();
+  q->range2_.reset();
+  q->range_rows_ = 0;
+  q->range_exact_ = false;
+  q->walk_desc_ = false;
+  q->composite_ = nullptr;
+  q->composite_prefix_.clear();
+  q->walk_sort_groups_ = false;
+  ChooseAccess(q);
+  ChooseRange(q);
+  ChooseNotBetween(q);
+  ChooseWalk(q);
+  ChooseComposite(q);
 }
 
 absl::StatusOr<CompiledQuery> CompiledQuery::Compile(const Table& table, const QuerySpec& spec,

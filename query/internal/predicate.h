@@ -102,6 +102,10 @@ struct Atom {
   Kind kind = Kind::kAlways;
   CompareOp op = CompareOp::kEq;  // kCmp*
   bool negate = false;            // kIn* (NOT IN), kBetween* (NOT BETWEEN)
+  // From IS NULL / IS NOT NULL: the kind depends on whether the column
+  // holds NULLs yet (kIsNull or kNever...), so Refresh recomputes it.
+  enum class NullTest : uint8_t { kNone, kIsNull, kIsNotNull };
+  NullTest null_test = NullTest::kNone;
   ColumnId column;
   // Validity words (bit set = not NULL); nullptr when the column has no NULLs.
   const uint64_t* validity = nullptr;
@@ -161,6 +165,13 @@ class CompiledPredicate {
   size_t CountUpTo(std::span<const RowId> candidates, size_t cap) const;
 
   std::span<const Atom> atoms() const { return atoms_; }
+  // For a prepared query (kin/prepared_query.h), which writes bound values
+  // into the operands between runs.
+  Atom& mutable_atom(size_t i) { return atoms_[i]; }
+  // Re-reads every atom's storage pointers (and the kind of IS NULL / IS
+  // NOT NULL tests) from `table`, which writes may have moved since the
+  // compile. Relation atoms are not refreshed (a prepared query has none).
+  void Refresh(const Table& table);
   // The top level is a single AND-term (no OR at the top): an index probe
   // is possible on one of its atoms.
   bool conjunctive() const;
