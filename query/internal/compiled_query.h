@@ -270,6 +270,9 @@ class CompiledQuery {
   // tied on the walked key come in the order of those components, so each
   // tied group is put back in slot order before the ORDER BY tie-break.
   bool walk_sort_groups_ = false;
+  // A composite access whose prefix guarantees every condition: rows are
+  // not filtered (see ChooseComposite).
+  bool filter_implied_ = false;
 };
 
 }  // namespace internal

@@ -67,7 +67,7 @@ void QueryPlanner::ChooseAccess(CompiledQuery* q) {
   int best_atom = -1;
   bool best_in = false;
   std::span<const RowId> best_span;
-  for (int i : p.TopLevelAtoms()) {
+  for (int i : p.top_level_atoms()) {
     const Atom& a = p.atoms()[i];
     const HashIndex* index = t.index(a.column);
     if (index == nullptr) continue;
@@ -271,7 +271,7 @@ void QueryPlanner::ChooseRange(CompiledQuery* q) {
   size_t best_rows = SIZE_MAX;
   int best_atom = -1;
   bool best_single = false;
-  absl::InlinedVector<int, 4> top = p.TopLevelAtoms();
+  std::span<const int> top = p.top_level_atoms();
   for (size_t i = 0; i < top.size(); ++i) {
     const Atom& a = p.atoms()[top[i]];
     const OrderedIndex* index = t.ordered_index(a.column);
@@ -327,7 +327,7 @@ void QueryPlanner::ChooseNotBetween(CompiledQuery* q) {
   const size_t bound = std::max<size_t>(t.size() / CompiledQuery::kRangeScanDivisor, 64);
   size_t best_rows =
       q->access_ == CompiledQuery::Access::kScan ? bound : std::min(bound, q->AccessRows());
-  absl::InlinedVector<int, 4> top = p.TopLevelAtoms();
+  std::span<const int> top = p.top_level_atoms();
   for (int i : top) {
     const Atom& a = p.atoms()[i];
     const OrderedIndex* index = t.ordered_index(a.column);
@@ -425,7 +425,7 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
   const CompiledPredicate& p = q->predicate_;
   const Table& t = *q->table_;
   if (t.composite_indexes().empty() || !p.conjunctive()) return;
-  absl::InlinedVector<int, 4> top = p.TopLevelAtoms();
+  std::span<const int> top = p.top_level_atoms();
   const size_t n = t.size();
   const bool can_walk = !q->order_.empty() && q->limit_.has_value() && !q->has_aggregate_;
   // The column the current access path is keyed on, if any.
@@ -455,6 +455,11 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
     size_t k = 0;
     size_t atoms = 0;
     for (; k < cols.size(); ++k) {
+      // A column no top-level atom names ends the prefix; checked before
+      // ColumnRange builds any key (this runs on every prepared run).
+      bool named = false;
+      for (int i : top) named = named || p.atoms()[i].column == cols[k];
+      if (!named) break;
       std::optional<OrderedRange> r = ColumnRange(p, top, cols[k], &atoms);
       if (!r.has_value()) break;
       const bool point = r->lo.has_value() && r->hi.has_value() && r->lo_inclusive &&
@@ -496,6 +501,22 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
     best_rows = rows;
   }
   if (best == nullptr) return;
+  // The filter is implied by the index when it is one AND-term of range
+  // atoms on the prefix columns only: each prefix component is a single
+  // value inside every such atom's interval (NULL and NaN are outside a
+  // point), so the rows walked pass them all. With a range on the next
+  // column the filter stays (NULL / NaN placement there is the filter's).
+  bool implied = best_range.lo == std::nullopt && best_range.hi == std::nullopt &&
+                 top.size() == p.num_nodes();
+  for (size_t j = 0; j < top.size() && implied; ++j) {
+    const Atom& a = p.atoms()[top[j]];
+    bool on_prefix = false;
+    for (size_t c = 0; c < best_prefix.size(); ++c) {
+      on_prefix = on_prefix || best->columns()[c] == a.column;
+    }
+    implied = on_prefix && AtomRange(a).has_value();
+  }
+  q->filter_implied_ = implied;
   q->access_ = best_walk ? CompiledQuery::Access::kOrderedWalk : CompiledQuery::Access::kIndexRange;
   q->ordered_ = nullptr;
   q->composite_ = best;
@@ -553,6 +574,7 @@ void QueryPlanner::Replan(CompiledQuery* q) {
   q->composite_ = nullptr;
   q->composite_prefix_.clear();
   q->walk_sort_groups_ = false;
+  q->filter_implied_ = false;
   ChooseAccess(q);
   ChooseRange(q);
   ChooseNotBetween(q);

@@ -625,7 +625,9 @@ absl::Status CompiledPredicate::Compile(const Table& table,
                                         const std::vector<ConditionSpec>& conditions,
                                         const RelationContext* relations, CompiledPredicate* out) {
   *out = CompiledPredicate();
-  return PredicateCompiler(table, out, relations).CompileRoot(conditions);
+  KIN_RETURN_IF_ERROR(PredicateCompiler(table, out, relations).CompileRoot(conditions));
+  out->top_ = out->TopLevelAtoms();
+  return absl::OkStatus();
 }
 
 }  // namespace internal

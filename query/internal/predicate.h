@@ -177,6 +177,9 @@ class CompiledPredicate {
   bool conjunctive() const;
   // The atoms ANDed at the top level (empty when not conjunctive).
   absl::InlinedVector<int, 4> TopLevelAtoms() const;
+  // The same, computed once by Compile (the planner reads it on every
+  // choice, and a prepared query re-plans on every run).
+  std::span<const int> top_level_atoms() const { return top_; }
   // Atoms and group references in all terms (1 for a single condition).
   size_t num_nodes() const { return nodes_.size(); }
 
@@ -205,6 +208,7 @@ class CompiledPredicate {
   absl::InlinedVector<Range, 2> terms_;    // a term: nodes_[begin, end), ANDed
   absl::InlinedVector<Range, 1> groups_;   // a group: terms_[begin, end), ORed
   int root_ = -1;                          // index into groups_, -1 when no conditions
+  absl::InlinedVector<int, 4> top_;        // TopLevelAtoms()
 };
 
 }  // namespace internal
