@@ -446,9 +446,24 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
   OrderedRange best_range;
   bool best_walk = false;
   size_t best_rows = SIZE_MAX;
+  auto named = [&](ColumnId c) {
+    for (int i : top) {
+      if (p.atoms()[i].column == c) return true;
+    }
+    return false;
+  };
   for (const auto& owned : t.composite_indexes()) {
     const CompositeIndex& index = *owned;
     const std::vector<ColumnId>& cols = index.columns();
+    // Cheap exclusions first, by column only (no key is built): the index
+    // needs a condition on its first column, and beyond a probe it helps
+    // only with a second condition or a walk on its second column (the
+    // rule applied below, after the keys are built).
+    if (!named(cols[0])) continue;
+    if (q->access_ != CompiledQuery::Access::kScan && !named(cols[1]) &&
+        !(can_walk && q->order_.keys()[0].column == cols[1])) {
+      continue;
+    }
     absl::InlinedVector<Value, 3> prefix;
     OrderedRange next;
     bool next_bounded = false;
@@ -457,9 +472,7 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
     for (; k < cols.size(); ++k) {
       // A column no top-level atom names ends the prefix; checked before
       // ColumnRange builds any key (this runs on every prepared run).
-      bool named = false;
-      for (int i : top) named = named || p.atoms()[i].column == cols[k];
-      if (!named) break;
+      if (!named(cols[k])) break;
       std::optional<OrderedRange> r = ColumnRange(p, top, cols[k], &atoms);
       if (!r.has_value()) break;
       const bool point = r->lo.has_value() && r->hi.has_value() && r->lo_inclusive &&
