@@ -133,15 +133,14 @@ absl::Status UnboundParameter(absl::string_view method, absl::string_view table,
 }
 
 absl::Status UnknownParameter(absl::string_view table, int index, absl::string_view known) {
-  return absl::InvalidArgumentError(absl::StrCat("Bind on '", table, "': no parameter ?", index,
-                                                 " (the query has ", known, ")"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("Bind on '", table, "': no parameter ?", index, " (the query has ", known, ")"));
 }
 
 absl::Status BadParameterValue(absl::string_view table, absl::string_view column, int index,
                                Type expected, const Value& got) {
-  const std::string prefix =
-      absl::StrCat("Bind on '", table, "': parameter ?", index, " (", QualifiedName(table, column),
-                   "): ");
+  const std::string prefix = absl::StrCat("Bind on '", table, "': parameter ?", index, " (",
+                                          QualifiedName(table, column), "): ");
   if (got.is_null()) {
     return absl::InvalidArgumentError(
         absl::StrCat(prefix, "cannot be NULL (use WhereNull / WhereNotNull)"));

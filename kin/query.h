@@ -537,8 +537,8 @@ class Query {
   Query& AddValues(Connector connector, ConditionSpec::Kind kind, std::string column,
                    absl::InlinedVector<Value, 2> values);
   // A condition whose operands are parameters (`params`, one per operand).
-  Query& AddParams(Connector connector, ConditionSpec::Kind kind, CompareOp op,
-                   std::string column, std::initializer_list<Param> params);
+  Query& AddParams(Connector connector, ConditionSpec::Kind kind, CompareOp op, std::string column,
+                   std::initializer_list<Param> params);
   Query& AddParamCompareText(Connector connector, std::string column, std::string_view op,
                              Param value);
   Query& RecordAggregate(AggregateFunction function, std::string column);

@@ -51,7 +51,7 @@ struct PreparedState {
   QuerySpec spec;
   QueryPlan plan;
   std::vector<Slot> slots;
-  std::vector<Param> params;  // by index; unused indexes are holes
+  std::vector<Param> params;      // by index; unused indexes are holes
   std::vector<uint8_t> selected;  // SelectedColumns: empty = every column
   // The first Bind error since the last run, reported by the next run.
   absl::Status bind_error;
@@ -123,10 +123,10 @@ struct PreparedState {
         continue;
       }
       if (c.kind == ConditionSpec::Kind::kRelation) {
-        return errors::BadQuery(spec.table,
-                                absl::StrCat("a prepared query cannot hold a relation condition ",
-                                             "(Has / WhereHas / DoesntHave on '", c.column,
-                                             "'): run it as a Query"));
+        return errors::BadQuery(
+            spec.table,
+            absl::StrCat("a prepared query cannot hold a relation condition ",
+                         "(Has / WhereHas / DoesntHave on '", c.column, "'): run it as a Query"));
       }
       if (!c.params.empty()) {
         std::optional<ColumnId> col = table->FindColumn(c.column);
@@ -211,9 +211,7 @@ PreparedQuery& PreparedQuery::Bind(int index, Value value) {
 
 namespace {
 
-absl::Status MovedFrom() {
-  return absl::FailedPreconditionError("prepared query was moved from");
-}
+absl::Status MovedFrom() { return absl::FailedPreconditionError("prepared query was moved from"); }
 
 }  // namespace
 

@@ -167,9 +167,9 @@ Query& Query::AddParams(Connector connector, ConditionSpec::Kind kind, CompareOp
   c.column = std::move(column);
   for (Param p : params) {
     if (p.index < 0 || p.index >= kMaxParams) {
-      Fail(errors::BadQuery(spec_.table, absl::StrCat("parameter index must be 0 to ",
-                                                      kMaxParams - 1, ", got ", p.index,
-                                                      " (on column '", c.column, "')")));
+      Fail(errors::BadQuery(spec_.table,
+                            absl::StrCat("parameter index must be 0 to ", kMaxParams - 1, ", got ",
+                                         p.index, " (on column '", c.column, "')")));
       return *this;
     }
     c.values.emplace_back();  // a placeholder until the parameter is bound
@@ -197,8 +197,8 @@ Query& Query::AndWhere(std::string column, Param value) {
                    std::move(column), {value});
 }
 Query& Query::OrWhere(std::string column, Param value) {
-  return AddParams(Connector::kOr, ConditionSpec::Kind::kCompare, CompareOp::kEq,
-                   std::move(column), {value});
+  return AddParams(Connector::kOr, ConditionSpec::Kind::kCompare, CompareOp::kEq, std::move(column),
+                   {value});
 }
 Query& Query::Where(std::string column, std::string_view op, Param value) {
   return AddParamCompareText(Connector::kAnd, std::move(column), op, value);
@@ -219,15 +219,15 @@ Query& Query::OrWhere(std::string column, CompareOp op, Param value) {
   return AddParams(Connector::kOr, ConditionSpec::Kind::kCompare, op, std::move(column), {value});
 }
 
-#define KIN_PARAM_RANGE_FORMS_(Name, kind)                                                      \
-  Query& Query::Where##Name(std::string column, Param low, Param high) {                        \
-    return AddParams(Connector::kAnd, kind, CompareOp::kEq, std::move(column), {low, high});    \
-  }                                                                                             \
-  Query& Query::AndWhere##Name(std::string column, Param low, Param high) {                     \
-    return AddParams(Connector::kAnd, kind, CompareOp::kEq, std::move(column), {low, high});    \
-  }                                                                                             \
-  Query& Query::OrWhere##Name(std::string column, Param low, Param high) {                      \
-    return AddParams(Connector::kOr, kind, CompareOp::kEq, std::move(column), {low, high});     \
+#define KIN_PARAM_RANGE_FORMS_(Name, kind)                                                   \
+  Query& Query::Where##Name(std::string column, Param low, Param high) {                     \
+    return AddParams(Connector::kAnd, kind, CompareOp::kEq, std::move(column), {low, high}); \
+  }                                                                                          \
+  Query& Query::AndWhere##Name(std::string column, Param low, Param high) {                  \
+    return AddParams(Connector::kAnd, kind, CompareOp::kEq, std::move(column), {low, high}); \
+  }                                                                                          \
+  Query& Query::OrWhere##Name(std::string column, Param low, Param high) {                   \
+    return AddParams(Connector::kOr, kind, CompareOp::kEq, std::move(column), {low, high});  \
   }
 KIN_PARAM_RANGE_FORMS_(Between, ConditionSpec::Kind::kBetween)
 KIN_PARAM_RANGE_FORMS_(NotBetween, ConditionSpec::Kind::kNotBetween)

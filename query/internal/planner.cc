@@ -519,8 +519,8 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
   // value inside every such atom's interval (NULL and NaN are outside a
   // point), so the rows walked pass them all. With a range on the next
   // column the filter stays (NULL / NaN placement there is the filter's).
-  bool implied = best_range.lo == std::nullopt && best_range.hi == std::nullopt &&
-                 top.size() == p.num_nodes();
+  bool implied =
+      best_range.lo == std::nullopt && best_range.hi == std::nullopt && top.size() == p.num_nodes();
   for (size_t j = 0; j < top.size() && implied; ++j) {
     const Atom& a = p.atoms()[top[j]];
     bool on_prefix = false;

@@ -90,7 +90,8 @@ class PreparedQueryTest : public ::testing::Test {
     EXPECT_OK(rows.status());
     for (const ResultRow& r : *rows) {
       Value g = *r.Get("guild");
-      out.push_back(Player{*r.GetInt64("id"), g.is_null() ? std::nullopt : std::optional(g.AsInt64()),
+      out.push_back(Player{*r.GetInt64("id"),
+                           g.is_null() ? std::nullopt : std::optional(g.AsInt64()),
                            *r.GetInt64("score"), *r.GetInt64("created_at"),
                            r.Get("speed")->AsDouble(), std::string(*r.GetString("name"))});
     }
@@ -143,11 +144,9 @@ TEST_F(PreparedQueryTest, EqualityMatchesBruteForceForManyValues) {
 TEST_F(PreparedQueryTest, GuildTopMatchesBruteForce) {
   std::mt19937_64 rng(16);
   AddPlayers(3000, rng);
-  ASSERT_OK_AND_ASSIGN(PreparedQuery p, db_.Query("players")
-                                            .Where("guild", Param(0))
-                                            .OrderBy("score", kDesc)
-                                            .Limit(10)
-                                            .Prepare());
+  ASSERT_OK_AND_ASSIGN(
+      PreparedQuery p,
+      db_.Query("players").Where("guild", Param(0)).OrderBy("score", kDesc).Limit(10).Prepare());
   std::vector<Player> all = All();
   for (int64_t g = 0; g <= 26; ++g) {
     std::vector<const Player*> in;
@@ -221,51 +220,48 @@ TEST_F(PreparedQueryTest, RandomShapesMatchUnpreparedQuery) {
                      std::string b = a + std::to_string(r() % 10);
                      return std::vector<Value>{a, b};
                    }});
-  cases.push_back({"guild or low score, one param twice",
-                   [&](bool prep, const std::vector<Value>& x) {
-                     return prep ? players()
-                                       .Where("guild", Param(0))
-                                       .OrWhere("score", "<", Param(1))
-                                       .OrWhere("created_at", Param(1))
-                                 : players()
-                                       .Where("guild", x[0])
-                                       .OrWhere("score", "<", x[1])
-                                       .OrWhere("created_at", x[1]);
-                   },
-                   [](std::mt19937_64& r) {
-                     return std::vector<Value>{static_cast<int64_t>(r() % 26),
-                                               static_cast<int64_t>(r() % 20)};
-                   }});
-  cases.push_back({"group with literal and params",
-                   [&](bool prep, const std::vector<Value>& x) {
-                     Query q = players().Where("online", true);
-                     if (prep) {
-                       q.Where([](Query& g) {
-                         g.Where("guild", Param(0)).OrWhere("created_at", ">", Param(1));
-                       });
-                     } else {
-                       q.Where([&](Query& g) {
-                         g.Where("guild", x[0]).OrWhere("created_at", ">", x[1]);
-                       });
-                     }
-                     return q.OrderBy("created_at").Limit(20);
-                   },
-                   [](std::mt19937_64& r) {
-                     return std::vector<Value>{static_cast<int64_t>(r() % 26),
-                                               static_cast<int64_t>(r() % 1000)};
-                   }});
-  cases.push_back({"guild and score range (composite range)",
-                   [&](bool prep, const std::vector<Value>& x) {
-                     return prep ? players()
-                                       .Where("guild", Param(0))
-                                       .WhereBetween("score", Param(1), Param(2))
-                                 : players().Where("guild", x[0]).WhereBetween("score", x[1], x[2]);
-                   },
-                   [](std::mt19937_64& r) {
-                     int64_t lo = static_cast<int64_t>(r() % 200);
-                     return std::vector<Value>{static_cast<int64_t>(r() % 26), lo,
-                                               lo + static_cast<int64_t>(r() % 100)};
-                   }});
+  cases.push_back(
+      {"guild or low score, one param twice",
+       [&](bool prep, const std::vector<Value>& x) {
+         return prep ? players()
+                           .Where("guild", Param(0))
+                           .OrWhere("score", "<", Param(1))
+                           .OrWhere("created_at", Param(1))
+                     : players()
+                           .Where("guild", x[0])
+                           .OrWhere("score", "<", x[1])
+                           .OrWhere("created_at", x[1]);
+       },
+       [](std::mt19937_64& r) {
+         return std::vector<Value>{static_cast<int64_t>(r() % 26), static_cast<int64_t>(r() % 20)};
+       }});
+  cases.push_back(
+      {"group with literal and params",
+       [&](bool prep, const std::vector<Value>& x) {
+         Query q = players().Where("online", true);
+         if (prep) {
+           q.Where(
+               [](Query& g) { g.Where("guild", Param(0)).OrWhere("created_at", ">", Param(1)); });
+         } else {
+           q.Where([&](Query& g) { g.Where("guild", x[0]).OrWhere("created_at", ">", x[1]); });
+         }
+         return q.OrderBy("created_at").Limit(20);
+       },
+       [](std::mt19937_64& r) {
+         return std::vector<Value>{static_cast<int64_t>(r() % 26),
+                                   static_cast<int64_t>(r() % 1000)};
+       }});
+  cases.push_back(
+      {"guild and score range (composite range)",
+       [&](bool prep, const std::vector<Value>& x) {
+         return prep ? players().Where("guild", Param(0)).WhereBetween("score", Param(1), Param(2))
+                     : players().Where("guild", x[0]).WhereBetween("score", x[1], x[2]);
+       },
+       [](std::mt19937_64& r) {
+         int64_t lo = static_cast<int64_t>(r() % 200);
+         return std::vector<Value>{static_cast<int64_t>(r() % 26), lo,
+                                   lo + static_cast<int64_t>(r() % 100)};
+       }});
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     ASSERT_OK_AND_ASSIGN(PreparedQuery p, c.build(true, {}).Prepare());
@@ -297,9 +293,9 @@ TEST_F(PreparedQueryTest, TypedResultsAndAggregate) {
   for (auto [row, i, s] : range) seen.push_back(i);
   EXPECT_EQ(seen, *q.Pluck(id_));
 
-  ASSERT_OK_AND_ASSIGN(PreparedQuery sum,
-                       db_.Query("players").WhereBetween("score", Param(0), Param(1)).Sum("score")
-                           .Prepare());
+  ASSERT_OK_AND_ASSIGN(
+      PreparedQuery sum,
+      db_.Query("players").WhereBetween("score", Param(0), Param(1)).Sum("score").Prepare());
   for (int64_t lo : {0, 50, 150, 300}) {
     sum.Bind(0, lo).Bind(1, lo + 40);
     EXPECT_EQ(*sum.Aggregate(),
@@ -315,10 +311,9 @@ TEST_F(PreparedQueryTest, NoRowsNullsAndDuplicates) {
   EXPECT_THAT(p.Count(), IsOkAndHolds(0));
   // NULL guilds: never equal to a bound value; IS NULL in a prepared query
   // notices NULLs inserted after Prepare.
-  ASSERT_OK_AND_ASSIGN(PreparedQuery nulls, db_.Query("players")
-                                                .WhereNull("guild")
-                                                .Where("score", ">=", Param(0))
-                                                .Prepare());
+  ASSERT_OK_AND_ASSIGN(
+      PreparedQuery nulls,
+      db_.Query("players").WhereNull("guild").Where("score", ">=", Param(0)).Prepare());
   EXPECT_THAT(nulls.Bind(0, 0).Count(), IsOkAndHolds(0));
   for (int64_t i = 1; i <= 6; ++i) {
     ASSERT_OK(db_.Insert("players", {{"id", i},
@@ -331,7 +326,8 @@ TEST_F(PreparedQueryTest, NoRowsNullsAndDuplicates) {
   }
   EXPECT_THAT(nulls.Count(), IsOkAndHolds(3));
   EXPECT_THAT(nulls.Pluck(id_), IsOkAndHolds(ElementsAre(2, 4, 6)));
-  EXPECT_THAT(p.Bind(0, 7).Pluck(id_), IsOkAndHolds(ElementsAre(1, 3, 5)));  // duplicates of one key
+  EXPECT_THAT(p.Bind(0, 7).Pluck(id_),
+              IsOkAndHolds(ElementsAre(1, 3, 5)));  // duplicates of one key
   ASSERT_OK_AND_ASSIGN(PreparedQuery by_name,
                        db_.Query("players").Where("name", Param(0)).OrderBy("id").Prepare());
   EXPECT_THAT(by_name.Bind(0, "dup").Pluck(id_), IsOkAndHolds(ElementsAre(1, 2, 3, 4, 5, 6)));
@@ -344,17 +340,16 @@ TEST_F(PreparedQueryTest, NoRowsNullsAndDuplicates) {
 TEST_F(PreparedQueryTest, ReusedAfterWritesAndRollback) {
   std::mt19937_64 rng(19);
   AddPlayers(100, rng);
-  ASSERT_OK_AND_ASSIGN(PreparedQuery top, db_.Query("players")
-                                              .Where("guild", Param(0))
-                                              .OrderBy("score", kDesc)
-                                              .Limit(3)
-                                              .Prepare());
+  ASSERT_OK_AND_ASSIGN(
+      PreparedQuery top,
+      db_.Query("players").Where("guild", Param(0)).OrderBy("score", kDesc).Limit(3).Prepare());
   ASSERT_OK_AND_ASSIGN(PreparedQuery range,
                        db_.Query("players").WhereBetween("score", Param(0), Param(1)).Prepare());
   auto check = [&] {
     for (int64_t g = 1; g < 25; g += 3) {
-      EXPECT_EQ(*top.Bind(0, g).Pluck(id_),
-                *db_.Query("players").Where("guild", g).OrderBy("score", kDesc).Limit(3).Pluck(id_));
+      EXPECT_EQ(
+          *top.Bind(0, g).Pluck(id_),
+          *db_.Query("players").Where("guild", g).OrderBy("score", kDesc).Limit(3).Pluck(id_));
     }
     for (int64_t lo = 0; lo < 200; lo += 37) {
       EXPECT_EQ(*range.Bind(0, lo).Bind(1, lo + 5).Pluck(id_),
@@ -397,10 +392,9 @@ TEST_F(PreparedQueryTest, IndexCreatedAfterPrepareIsUsed) {
 TEST_F(PreparedQueryTest, BadBindsAreErrorsNamingParameterAndColumn) {
   std::mt19937_64 rng(21);
   AddPlayers(50, rng);
-  ASSERT_OK_AND_ASSIGN(PreparedQuery p, db_.Query("players")
-                                            .Where("guild", Param(0))
-                                            .Where("speed", ">", Param(2))
-                                            .Prepare());
+  ASSERT_OK_AND_ASSIGN(
+      PreparedQuery p,
+      db_.Query("players").Where("guild", Param(0)).Where("speed", ">", Param(2)).Prepare());
   const std::string before = db_.DebugString();
   EXPECT_EQ(p.num_params(), 3);
   EXPECT_THAT(p.Pluck(id_), StatusIs(absl::StatusCode::kInvalidArgument,
@@ -467,8 +461,8 @@ TEST_F(PreparedQueryTest, UnpreparedRunsAndUnsupportedQueriesAreRefused) {
   // A Select limits the handles, as for Query::Pluck.
   ASSERT_OK_AND_ASSIGN(PreparedQuery sel,
                        db_.Query("players").Select("id").Where("guild", Param(0)).Prepare());
-  EXPECT_THAT(sel.Bind(0, 1).Pluck(score_), StatusIs(absl::StatusCode::kInvalidArgument,
-                                                     HasSubstr("not selected")));
+  EXPECT_THAT(sel.Bind(0, 1).Pluck(score_),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not selected")));
   EXPECT_OK(sel.Pluck(id_).status());
   EXPECT_EQ(db_.DebugString(), before);
 }
@@ -500,12 +494,52 @@ TEST_F(PreparedQueryTest, MovedFromIsAnError) {
   ASSERT_OK_AND_ASSIGN(PreparedQuery p, db_.Query("players").Where("guild", Param(0)).Prepare());
   PreparedQuery q = std::move(p);
   EXPECT_THAT(q.Bind(0, 1).Count(), IsOkAndHolds(0));
-  EXPECT_THAT(p.Count(), StatusIs(absl::StatusCode::kFailedPrecondition));  // NOLINT: use after move
+  EXPECT_THAT(p.Count(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));  // NOLINT: use after move
 }
 
 TEST_F(PreparedQueryTest, ExplainShowsParametersInTheSpec) {
   Query q = db_.Query("players").WhereBetween("score", Param(0), Param(1));
   EXPECT_EQ(DescribeSpec(q.spec()), "players where score BETWEEN ?0 AND ?1");
+}
+
+// The README's "Prepared queries" example, as written there.
+absl::Status ReadmeExample(Database& db, int64_t guild, int64_t t0, int64_t t1,
+                           std::vector<int64_t>* top_out, int64_t* n_out, std::string* plan_out) {
+  KIN_ASSIGN_OR_RETURN(kin::Column<int64_t> id, db.Int64Column("players", "id"));
+  // Once: names resolved, literal values and parameter columns type-checked.
+  KIN_ASSIGN_OR_RETURN(kin::PreparedQuery guild_top, db.Query("players")
+                                                         .Where("guild", kin::Param(0))
+                                                         .OrderBy("score", kin::kDesc)
+                                                         .Limit(10)
+                                                         .Prepare());
+  KIN_ASSIGN_OR_RETURN(
+      kin::PreparedQuery window,
+      db.Query("players").WhereBetween("created_at", kin::Param(0), kin::Param(1)).Prepare());
+  // Every tick: bind, run (the access path is chosen from the values), read.
+  KIN_ASSIGN_OR_RETURN(std::vector<int64_t> top, guild_top.Bind(0, guild).Pluck(id));
+  window.Bind(0, t0).Bind(1, t1);
+  KIN_ASSIGN_OR_RETURN(int64_t n, window.Count());
+  KIN_ASSIGN_OR_RETURN(std::string plan, guild_top.Explain());
+  *top_out = std::move(top);
+  *n_out = n;
+  *plan_out = std::move(plan);
+  return absl::OkStatus();
+}
+
+TEST_F(PreparedQueryTest, ReadmeExample) {
+  std::mt19937_64 rng(23);
+  AddPlayers(300, rng);
+  std::vector<int64_t> top;
+  int64_t n = 0;
+  std::string plan;
+  ASSERT_OK(ReadmeExample(db_, 7, 100, 200, &top, &n, &plan));
+  EXPECT_EQ(top,
+            *db_.Query("players").Where("guild", 7).OrderBy("score", kDesc).Limit(10).Pluck(id_));
+  EXPECT_EQ(n, *db_.Query("players").WhereBetween("created_at", 100, 200).Count());
+  EXPECT_EQ(plan,
+            "composite walk players(guild, score) guild = 7, score desc (composite ordered "
+            "index, stops after 10 rows) | filter: guild = 7 | order by score desc | limit 10");
 }
 
 }  // namespace
