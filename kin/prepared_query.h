@@ -16,9 +16,10 @@
 // them), choose the access path from the bound values and the table's
 // current indexes (the same cost-based choice, hence the same plan and
 // Explain text, as the unprepared query with those values written in),
-// then walk the index or scan and read the results. A run allocates
-// nothing but the result it returns (a plan with WhereIn on an index
-// excepted: it merges the keys' rows).
+// then walk the index or scan and read the results. Once a first run has
+// sized the plan's buffers, a run of Pluck / Columns / As / Count /
+// Aggregate allocates only the result it returns (and, while planning,
+// copies of string operands longer than the small-string buffer).
 //
 // Parameters: kin::Param(i) stands for the value of a comparison (Where,
 // with or without an operator) or for both bounds of WhereBetween /

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
+#include <new>
 #include <optional>
 #include <random>
 #include <string>
@@ -17,6 +19,38 @@
 #include "gtest/gtest.h"
 #include "kin/kin.h"
 #include "tests/testing/status_matchers.h"
+
+// Counts heap allocations made on this thread while g_counting is set, to
+// check that a prepared run allocates only its result.
+namespace {
+thread_local bool g_counting = false;
+thread_local int64_t g_allocations = 0;
+}  // namespace
+
+// Every unaligned form is replaced, so that new and delete always pair
+// (AddressSanitizer checks it).
+namespace {
+void* CountedAlloc(size_t n) noexcept {
+  if (g_counting) ++g_allocations;
+  return std::malloc(n == 0 ? 1 : n);
+}
+void* CountedAllocOrThrow(size_t n) {
+  void* p = CountedAlloc(n);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+}  // namespace
+
+void* operator new(size_t n) { return CountedAllocOrThrow(n); }
+void* operator new[](size_t n) { return CountedAllocOrThrow(n); }
+void* operator new(size_t n, const std::nothrow_t&) noexcept { return CountedAlloc(n); }
+void* operator new[](size_t n, const std::nothrow_t&) noexcept { return CountedAlloc(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete[](void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace kin::test {
 namespace {
@@ -501,6 +535,40 @@ TEST_F(PreparedQueryTest, MovedFromIsAnError) {
 TEST_F(PreparedQueryTest, ExplainShowsParametersInTheSpec) {
   Query q = db_.Query("players").WhereBetween("score", Param(0), Param(1));
   EXPECT_EQ(DescribeSpec(q.spec()), "players where score BETWEEN ?0 AND ?1");
+}
+
+TEST_F(PreparedQueryTest, RunsAllocateOnlyTheirResult) {
+  std::mt19937_64 rng(24);
+  AddPlayers(3000, rng);
+  ASSERT_OK_AND_ASSIGN(PreparedQuery equality,
+                       db_.Query("players").Where("guild", Param(0)).Prepare());
+  ASSERT_OK_AND_ASSIGN(
+      PreparedQuery top,
+      db_.Query("players").Where("guild", Param(0)).OrderBy("score", kDesc).Limit(10).Prepare());
+  ASSERT_OK_AND_ASSIGN(PreparedQuery range,
+                       db_.Query("players").WhereBetween("score", Param(0), Param(1)).Prepare());
+  // First runs size the plans' buffers.
+  for (int64_t g = 1; g < 25; ++g) {
+    ASSERT_OK(equality.Bind(0, g).Pluck(id_).status());
+    ASSERT_OK(top.Bind(0, g).Pluck(id_).status());
+    ASSERT_OK(range.Bind(0, g).Bind(1, g + 40).Pluck(id_).status());
+  }
+  for (int64_t g = 1; g < 25; ++g) {
+    g_allocations = 0;
+    g_counting = true;
+    absl::StatusOr<std::vector<int64_t>> a = equality.Bind(0, g).Pluck(id_);
+    absl::StatusOr<std::vector<int64_t>> b = top.Bind(0, g).Pluck(id_);
+    absl::StatusOr<int64_t> c = range.Bind(0, g).Bind(1, g + 3).Count();
+    absl::StatusOr<std::vector<int64_t>> d = range.Pluck(id_);
+    g_counting = false;
+    ASSERT_OK(a.status());
+    ASSERT_FALSE(a->empty());
+    ASSERT_OK(b.status());
+    ASSERT_OK(c.status());
+    ASSERT_OK(d.status());
+    ASSERT_FALSE(d->empty());
+    EXPECT_EQ(g_allocations, 3) << "guild " << g;  // the three result vectors
+  }
 }
 
 // The README's "Prepared queries" example, as written there.
