@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <random>
 
 #include "absl/container/btree_set.h"
@@ -65,6 +66,7 @@ class KinLeaderboard : public LeaderboardPeer {
   std::string name() const override { return "Kin"; }
 
   void Load(const Players& p) override {
+    prepared_ = {};
     db_ = Database();
     Check(db_.CreateTable("players", Schema()
                                          .Int64("id", PrimaryKey())
@@ -84,29 +86,44 @@ class KinLeaderboard : public LeaderboardPeer {
     table_ = db_.FindTable("players");
     id_ = Check(db_.Int64Column("players", "id"));
     score_ = Check(db_.Int64Column("players", "score"));
+    // The queries a game runs every tick, prepared once (the README's
+    // "Prepared queries"): each call binds its values and reads.
+    prepared_.guild_top10 = Check(
+        db_.Query("players").Where("guild", Param(0)).OrderBy("score", kDesc).Limit(10).Prepare());
+    prepared_.window =
+        Check(db_.Query("players").WhereBetween("created_at", Param(0), Param(1)).Prepare());
+    prepared_.range =
+        Check(db_.Query("players").WhereBetween("score", Param(0), Param(1)).Prepare());
+    prepared_.equality = Check(db_.Query("players").Where("guild", Param(0)).Prepare());
   }
 
   std::vector<int64_t> Leaderboard(size_t n) override {
-    return Check(
-        db_.Query("players").OrderBy("score", kDesc).Limit(static_cast<int64_t>(n)).Pluck(id_));
+    // No parameter (a Limit is not one): prepared once per window size.
+    if (!prepared_.leaderboard.has_value() || prepared_.leaderboard_n != n) {
+      prepared_.leaderboard = Check(
+          db_.Query("players").OrderBy("score", kDesc).Limit(static_cast<int64_t>(n)).Prepare());
+      prepared_.leaderboard_n = n;
+    }
+    return Check(prepared_.leaderboard->Pluck(id_));
   }
 
   std::vector<int64_t> GuildTop10(int64_t guild) override {
-    return Check(
-        db_.Query("players").Where("guild", guild).OrderBy("score", kDesc).Limit(10).Pluck(id_));
+    return Check(prepared_.guild_top10->Bind(0, guild).Pluck(id_));
   }
 
   std::pair<int64_t, std::vector<int64_t>> Window(int64_t lo, int64_t hi) override {
-    int64_t count = Check(db_.Query("players").WhereBetween("created_at", lo, hi).Count());
-    return {count, Check(db_.Query("players").WhereBetween("created_at", lo, hi).Pluck(id_))};
+    PreparedQuery& q = *prepared_.window;
+    q.Bind(0, lo).Bind(1, hi);
+    int64_t count = Check(q.Count());
+    return {count, Check(q.Pluck(id_))};
   }
 
   std::vector<int64_t> RangeFetch(int64_t lo, int64_t hi) override {
-    return Check(db_.Query("players").WhereBetween("score", lo, hi).Pluck(id_));
+    return Check(prepared_.range->Bind(0, lo).Bind(1, hi).Pluck(id_));
   }
 
   std::vector<int64_t> EqualityFetch(int64_t guild) override {
-    return Check(db_.Query("players").Where("guild", guild).Pluck(id_));
+    return Check(prepared_.equality->Bind(0, guild).Pluck(id_));
   }
 
   void Tick(const std::vector<std::pair<int64_t, int64_t>>& tick) override {
@@ -129,6 +146,12 @@ class KinLeaderboard : public LeaderboardPeer {
   // Database::Set(row, score_, v), the README's typed path.
   Column<int64_t> id_;
   Column<int64_t> score_;
+  // Prepared at load (optional: a PreparedQuery has no empty state).
+  struct Prepared {
+    std::optional<PreparedQuery> guild_top10, window, range, equality, leaderboard;
+    size_t leaderboard_n = 0;
+  };
+  Prepared prepared_;
 };
 
 // --- SQLite ---

@@ -125,13 +125,10 @@ void CompositeIndex::Walk(std::span<const Value> prefix, const OrderedRange& ran
     if (c > 0 || (c == 0 && !(range.lo_inclusive && range.hi_inclusive))) return;
   }
   typename Set::const_iterator begin, end;
-  if (lo.has_value()) {
-    begin = slots_.lower_bound(MakeProbe(prefix, &*lo, !range.lo_inclusive));
-  } else if (hi.has_value()) {
-    begin = slots_.lower_bound(MakeProbe(prefix, &null_value, /*after=*/true));  // skip NULLs
-  } else {
-    begin = slots_.lower_bound(MakeProbe(prefix, nullptr, /*after=*/false));
-  }
+  const Probe begin_probe = lo.has_value() ? MakeProbe(prefix, &*lo, !range.lo_inclusive)
+                            : hi.has_value()
+                                ? MakeProbe(prefix, &null_value, /*after=*/true)  // skip NULLs
+                                : MakeProbe(prefix, nullptr, /*after=*/false);
   if (hi.has_value()) {
     end = slots_.lower_bound(MakeProbe(prefix, &*hi, range.hi_inclusive));
   } else if (lo.has_value() && types_[k] == Type::kDouble) {
@@ -140,7 +137,6 @@ void CompositeIndex::Walk(std::span<const Value> prefix, const OrderedRange& ran
   } else {
     end = slots_.lower_bound(MakeProbe(prefix, nullptr, /*after=*/true));
   }
-  if (begin == end) return;
   uint32_t prev = 0;
   bool first = true;
   auto visit = [&](uint32_t slot) {
@@ -150,16 +146,29 @@ void CompositeIndex::Walk(std::span<const Value> prefix, const OrderedRange& ran
     return f(RowId(slot), new_key);
   };
   if (!desc) {
+    begin = slots_.lower_bound(begin_probe);
     for (auto it = begin; it != end; ++it) {
       if (!visit(*it)) return;
     }
     return;
   }
+  // A descending walk is mostly a top-N that stops after a few rows: the
+  // first kLazyRows entries are tested against the lower end one by one
+  // (a read of the row's keys each) instead of descending the tree for it
+  // (some 20 such reads); the descent is made only if the walk goes on.
+  constexpr int kLazyRows = 16;
   auto it = end;
-  do {
+  for (int i = 0; i < kLazyRows; ++i) {
+    if (it == slots_.begin()) return;
+    --it;
+    if (CompareToProbe(*it, begin_probe) < 0) return;  // below the range
+    if (!visit(*it)) return;
+  }
+  begin = slots_.lower_bound(begin_probe);
+  while (it != begin) {
     --it;
     if (!visit(*it)) return;
-  } while (it != begin);
+  }
 }
 
 }  // namespace kin

@@ -119,6 +119,42 @@ absl::Status BadQuery(absl::string_view table, absl::string_view message) {
   return absl::InvalidArgumentError(absl::StrCat("query on '", table, "': ", message));
 }
 
+absl::Status ParameterNotPrepared(absl::string_view table, absl::string_view column, int index) {
+  return absl::InvalidArgumentError(absl::StrCat(QualifiedName(table, column), ": parameter ?",
+                                                 index, " needs a prepared query (Query::Prepare, ",
+                                                 "then Bind(", index, ", value))"));
+}
+
+absl::Status UnboundParameter(absl::string_view method, absl::string_view table,
+                              absl::string_view column, int index) {
+  return absl::InvalidArgumentError(absl::StrCat(method, " on '", table, "': parameter ?", index,
+                                                 " (", QualifiedName(table, column),
+                                                 ") is not bound"));
+}
+
+absl::Status UnknownParameter(absl::string_view table, int index, absl::string_view known) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("Bind on '", table, "': no parameter ?", index, " (the query has ", known, ")"));
+}
+
+absl::Status BadParameterValue(absl::string_view table, absl::string_view column, int index,
+                               Type expected, const Value& got) {
+  const std::string prefix = absl::StrCat("Bind on '", table, "': parameter ?", index, " (",
+                                          QualifiedName(table, column), "): ");
+  if (got.is_null()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, "cannot be NULL (use WhereNull / WhereNotNull)"));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(prefix, "expected ", TypeName(expected), ", got ", TypedQuote(got)));
+}
+
+absl::Status PreparedTableDropped(absl::string_view table) {
+  return absl::FailedPreconditionError(absl::StrCat("prepared query on '", table, "': table '",
+                                                    table, "' was dropped (prepare the query ",
+                                                    "again)"));
+}
+
 absl::Status NoMatchingRow(absl::string_view table, absl::string_view conditions) {
   if (conditions.empty()) {
     return absl::NotFoundError(absl::StrCat("table '", table, "': no row matches the query"));

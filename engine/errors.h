@@ -73,6 +73,24 @@ absl::Status BadQuery(absl::string_view table, absl::string_view message);
 // NotFound: "table 'posts': no row matches the query" or, given the
 // conditions, "table 'posts': no row matches user_id = 7"
 absl::Status NoMatchingRow(absl::string_view table, absl::string_view conditions);
+// --- parameters (kin::Param, PreparedQuery) ---
+// InvalidArgument: "players.guild: parameter ?0 needs a prepared query
+// (Query::Prepare, then Bind(0, value))"
+absl::Status ParameterNotPrepared(absl::string_view table, absl::string_view column, int index);
+// InvalidArgument: "Pluck on 'players': parameter ?0 (players.guild) is
+// not bound"
+absl::Status UnboundParameter(absl::string_view method, absl::string_view table,
+                              absl::string_view column, int index);
+// InvalidArgument: "Bind on 'players': no parameter ?3 (the query has ?0,
+// ?1)"; `known` lists them.
+absl::Status UnknownParameter(absl::string_view table, int index, absl::string_view known);
+// InvalidArgument: "Bind on 'players': parameter ?0 (players.guild):
+// expected int64, got string \"abc\"" (or "cannot be NULL (use WhereNull)")
+absl::Status BadParameterValue(absl::string_view table, absl::string_view column, int index,
+                               Type expected, const Value& got);
+// FailedPrecondition: "prepared query on 'players': table 'players' was
+// dropped (prepare the query again)"
+absl::Status PreparedTableDropped(absl::string_view table);
 // OutOfRange: "posts.score: sum overflows int64"
 absl::Status AggregateOverflow(absl::string_view table, absl::string_view column,
                                absl::string_view function);

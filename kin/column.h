@@ -613,6 +613,7 @@ class QueryRange {
 
  private:
   friend class Query;
+  friend class PreparedQuery;
   static constexpr size_t kEnd = SIZE_MAX;
 
   // A selected row: its slot and the generation it had, so a slot an

@@ -156,6 +156,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "kin/column.h"
+#include "kin/prepared_query.h"
 #include "kin/query_spec.h"
 #include "kin/relation.h"
 #include "kin/result_set.h"
@@ -211,6 +212,20 @@ class Query {
   Query& AndWhere(GroupFn group);
   Query& OrWhere(GroupFn group);
 
+  // The same with a parameter for the value, supplied per run by a
+  // prepared query: Where("guild", kin::Param(0)) (see Prepare below).
+  // Parameter indexes run from 0 to kMaxParams - 1.
+  static constexpr int kMaxParams = 64;
+  Query& Where(std::string column, Param value);
+  Query& AndWhere(std::string column, Param value);
+  Query& OrWhere(std::string column, Param value);
+  Query& Where(std::string column, std::string_view op, Param value);
+  Query& AndWhere(std::string column, std::string_view op, Param value);
+  Query& OrWhere(std::string column, std::string_view op, Param value);
+  Query& Where(std::string column, CompareOp op, Param value);
+  Query& AndWhere(std::string column, CompareOp op, Param value);
+  Query& OrWhere(std::string column, CompareOp op, Param value);
+
   Query& WhereIn(std::string column, std::vector<Value> values);
   Query& AndWhereIn(std::string column, std::vector<Value> values);
   Query& OrWhereIn(std::string column, std::vector<Value> values);
@@ -232,6 +247,13 @@ class Query {
   Query& WhereNotBetween(std::string column, Value low, Value high);
   Query& AndWhereNotBetween(std::string column, Value low, Value high);
   Query& OrWhereNotBetween(std::string column, Value low, Value high);
+  // Both bounds parameters (a prepared query binds them per run).
+  Query& WhereBetween(std::string column, Param low, Param high);
+  Query& AndWhereBetween(std::string column, Param low, Param high);
+  Query& OrWhereBetween(std::string column, Param low, Param high);
+  Query& WhereNotBetween(std::string column, Param low, Param high);
+  Query& AndWhereNotBetween(std::string column, Param low, Param high);
+  Query& OrWhereNotBetween(std::string column, Param low, Param high);
 
   // String matches on a string column: bytewise and case-sensitive, with no
   // wildcard characters (the argument is matched literally).
@@ -423,6 +445,22 @@ class Query {
   template <typename... T>
   absl::StatusOr<QueryRange<T...>> Each(const Column<T>&... columns) const;
 
+  // --- prepared queries (kin/prepared_query.h) ---
+  // Compiles this query once for many runs: names resolved, values and
+  // parameters type-checked, the access path planned (again per run, from
+  // the bound values). Then per run: Bind each kin::Param, read with Get,
+  // Count, Aggregate, Pluck, Columns, As or Each.
+  //   kin::Query q = db.Query("players").Where("guild", kin::Param(0))
+  //                      .OrderBy("score", kin::kDesc).Limit(10);
+  //   KIN_ASSIGN_OR_RETURN(kin::PreparedQuery top, q.Prepare());
+  //   KIN_ASSIGN_OR_RETURN(std::vector<int64_t> ids, top.Bind(0, guild).Pluck(id));
+  // Errors as Get's (and NotFound for an absent table), plus
+  // InvalidArgument for what a prepared query does not run: Has /
+  // WhereHas / DoesntHave conditions, Preload / WithCount / WithAggregate
+  // (run those through the Query). A query without parameters may be
+  // prepared too (it then only saves the compile).
+  [[nodiscard]] absl::StatusOr<PreparedQuery> Prepare() const;
+
   // The plan as text: "index probe posts.user_id = 7 (secondary index, 3
   // rows) | filter: user_id = 7 | order by created_at desc | limit 5" or
   // "scan posts (1000 rows) | ...". Errors as Get().
@@ -498,6 +536,11 @@ class Query {
   bool EnterNested(absl::string_view what);
   Query& AddValues(Connector connector, ConditionSpec::Kind kind, std::string column,
                    absl::InlinedVector<Value, 2> values);
+  // A condition whose operands are parameters (`params`, one per operand).
+  Query& AddParams(Connector connector, ConditionSpec::Kind kind, CompareOp op, std::string column,
+                   std::initializer_list<Param> params);
+  Query& AddParamCompareText(Connector connector, std::string column, std::string_view op,
+                             Param value);
   Query& RecordAggregate(AggregateFunction function, std::string column);
   // Checks, compiles and plans the query (its loads included) into `out`.
   absl::Status BuildPlan(internal::QueryPlan* out) const;

@@ -40,6 +40,17 @@ absl::string_view CompareOpSymbol(CompareOp op);
 // Parses "=", "==", "!=", "<>", "<", "<=", ">", ">="; nullopt otherwise.
 std::optional<CompareOp> ParseCompareOp(absl::string_view text);
 
+// A placeholder for a value given later: Where("guild", kin::Param(0))
+// records parameter 0, which PreparedQuery::Bind(0, value) supplies before
+// each run (kin/prepared_query.h). Parameters stand for the operand of a
+// comparison (Where with or without an operator) and for both bounds of
+// WhereBetween / WhereNotBetween. A Query holding one runs only prepared:
+// its own run methods return InvalidArgument naming the parameter.
+struct Param {
+  explicit constexpr Param(int i) : index(i) {}
+  int index;
+};
+
 // How a condition joins the conditions before it. As in SQL, AND binds
 // tighter than OR: Where(a).OrWhere(b).Where(c) means a OR (b AND c). Use a
 // group (Where with a callback) for other groupings.
@@ -81,6 +92,10 @@ struct ConditionSpec {
   std::string column;             // empty for kGroup
   // The operands (inline storage: most conditions have one or two).
   absl::InlinedVector<Value, 2> values;
+  // Per operand, the parameter it stands for (kin::Param's index), or -1
+  // for values[i] itself; empty when no operand is a parameter (then a
+  // placeholder NULL sits in values[i]). kCompare, kBetween, kNotBetween.
+  absl::InlinedVector<int, 2> params;
   std::vector<ConditionSpec> group;  // kGroup only
   // kRelation only: exactly one spec of the related table. (A vector
   // because QuerySpec is incomplete here.)

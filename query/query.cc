@@ -157,6 +157,82 @@ Query& Query::Where(GroupFn group) { return AddGroup(Connector::kAnd, group); }
 Query& Query::AndWhere(GroupFn group) { return AddGroup(Connector::kAnd, group); }
 Query& Query::OrWhere(GroupFn group) { return AddGroup(Connector::kOr, group); }
 
+// --- parameters ---
+
+Query& Query::AddParams(Connector connector, ConditionSpec::Kind kind, CompareOp op,
+                        std::string column, std::initializer_list<Param> params) {
+  ConditionSpec c;
+  c.kind = kind;
+  c.op = op;
+  c.column = std::move(column);
+  for (Param p : params) {
+    if (p.index < 0 || p.index >= kMaxParams) {
+      Fail(errors::BadQuery(spec_.table,
+                            absl::StrCat("parameter index must be 0 to ", kMaxParams - 1, ", got ",
+                                         p.index, " (on column '", c.column, "')")));
+      return *this;
+    }
+    c.values.emplace_back();  // a placeholder until the parameter is bound
+    c.params.push_back(p.index);
+  }
+  return Add(connector, std::move(c));
+}
+
+Query& Query::AddParamCompareText(Connector connector, std::string column, std::string_view op,
+                                  Param value) {
+  std::optional<CompareOp> parsed = ParseCompareOp(internal::ToAbsl(op));
+  if (!parsed.has_value()) {
+    Fail(errors::UnknownOperator(spec_.table, column, internal::ToAbsl(op)));
+    return *this;
+  }
+  return AddParams(connector, ConditionSpec::Kind::kCompare, *parsed, std::move(column), {value});
+}
+
+Query& Query::Where(std::string column, Param value) {
+  return AddParams(Connector::kAnd, ConditionSpec::Kind::kCompare, CompareOp::kEq,
+                   std::move(column), {value});
+}
+Query& Query::AndWhere(std::string column, Param value) {
+  return AddParams(Connector::kAnd, ConditionSpec::Kind::kCompare, CompareOp::kEq,
+                   std::move(column), {value});
+}
+Query& Query::OrWhere(std::string column, Param value) {
+  return AddParams(Connector::kOr, ConditionSpec::Kind::kCompare, CompareOp::kEq, std::move(column),
+                   {value});
+}
+Query& Query::Where(std::string column, std::string_view op, Param value) {
+  return AddParamCompareText(Connector::kAnd, std::move(column), op, value);
+}
+Query& Query::AndWhere(std::string column, std::string_view op, Param value) {
+  return AddParamCompareText(Connector::kAnd, std::move(column), op, value);
+}
+Query& Query::OrWhere(std::string column, std::string_view op, Param value) {
+  return AddParamCompareText(Connector::kOr, std::move(column), op, value);
+}
+Query& Query::Where(std::string column, CompareOp op, Param value) {
+  return AddParams(Connector::kAnd, ConditionSpec::Kind::kCompare, op, std::move(column), {value});
+}
+Query& Query::AndWhere(std::string column, CompareOp op, Param value) {
+  return AddParams(Connector::kAnd, ConditionSpec::Kind::kCompare, op, std::move(column), {value});
+}
+Query& Query::OrWhere(std::string column, CompareOp op, Param value) {
+  return AddParams(Connector::kOr, ConditionSpec::Kind::kCompare, op, std::move(column), {value});
+}
+
+#define KIN_PARAM_RANGE_FORMS_(Name, kind)                                                   \
+  Query& Query::Where##Name(std::string column, Param low, Param high) {                     \
+    return AddParams(Connector::kAnd, kind, CompareOp::kEq, std::move(column), {low, high}); \
+  }                                                                                          \
+  Query& Query::AndWhere##Name(std::string column, Param low, Param high) {                  \
+    return AddParams(Connector::kAnd, kind, CompareOp::kEq, std::move(column), {low, high}); \
+  }                                                                                          \
+  Query& Query::OrWhere##Name(std::string column, Param low, Param high) {                   \
+    return AddParams(Connector::kOr, kind, CompareOp::kEq, std::move(column), {low, high});  \
+  }
+KIN_PARAM_RANGE_FORMS_(Between, ConditionSpec::Kind::kBetween)
+KIN_PARAM_RANGE_FORMS_(NotBetween, ConditionSpec::Kind::kNotBetween)
+#undef KIN_PARAM_RANGE_FORMS_
+
 #define KIN_VALUES_FORMS_(Name, kind)                                                        \
   Query& Query::Where##Name(std::string column, std::vector<Value> values) {                 \
     return AddValues(Connector::kAnd, kind, std::move(column), ToValues(std::move(values))); \

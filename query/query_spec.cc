@@ -75,6 +75,7 @@ void AppendValues(std::string* out, const absl::InlinedVector<Value, 2>& values)
 void AppendCondition(std::string* out, const ConditionSpec& c) {
   using Kind = ConditionSpec::Kind;
   auto value = [&](size_t i) {
+    if (i < c.params.size() && c.params[i] >= 0) return absl::StrCat("?", c.params[i]);
     return i < c.values.size() ? errors::Quote(c.values[i]) : std::string("?");
   };
   switch (c.kind) {

@@ -32,6 +32,12 @@ absl::Status CompiledAggregate::Compile(const Table& table, const AggregateSpec&
   return absl::OkStatus();
 }
 
+void CompiledAggregate::Refresh(const Table& table) {
+  if (star) return;
+  data = ColumnData(table, column);
+  validity = ValidityWords(table, column);
+}
+
 Accumulator::Accumulator(const Table& table, const CompiledAggregate& aggregate, size_t groups,
                          bool track_presence)
     : table_(&table), a_(&aggregate), track_presence_(track_presence) {

@@ -46,6 +46,8 @@ struct CompiledAggregate {
   // Avg of "*".
   static absl::Status Compile(const Table& table, const AggregateSpec& spec,
                               CompiledAggregate* out);
+  // Re-reads the storage pointers from `table` (a prepared query).
+  void Refresh(const Table& table);
 
   // Whether every result is an int64 or NULL: counts, and Sum / Min / Max
   // of an int64 column.

@@ -30,7 +30,8 @@ std::span<const RowId> CompiledQuery::probe_rows() const {
 
 template <typename Sink>
 void CompiledQuery::ForEachRangeMatch(Sink&& sink) const {
-  const bool trivial = predicate_.always_true() || (probe_atom_ >= 0 && residual_empty_);
+  const bool trivial =
+      predicate_.always_true() || (probe_atom_ >= 0 && residual_empty_) || filter_implied_;
   RowId buf[kBlock];
   size_t n = 0;
   bool go_on = true;
@@ -95,7 +96,8 @@ size_t CompiledQuery::WalkWindow(Walk&& walk, Ties&& ties, bool trivial, size_t 
 // after the walked one in their order (sorted back).
 size_t CompiledQuery::WalkSelect(size_t offset, std::optional<size_t> limit, bool count_all,
                                  std::vector<RowId>* out) const {
-  const bool trivial = predicate_.always_true() || (probe_atom_ >= 0 && residual_empty_);
+  const bool trivial =
+      predicate_.always_true() || (probe_atom_ >= 0 && residual_empty_) || filter_implied_;
   const bool bounded = range_.lo.has_value() || range_.hi.has_value();
   return WalkWindow([&](auto&& f) { WalkIndex(walk_desc_, /*with_nulls=*/!bounded, f); },
                     [&](RowId* ids, size_t n) {

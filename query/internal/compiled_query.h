@@ -46,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -262,11 +263,16 @@ class CompiledQuery {
   // rows whose first components equal composite_prefix_ and whose next
   // component is in range_. The filter is always applied in full.
   const CompositeIndex* composite_ = nullptr;
-  std::vector<Value> composite_prefix_;
+  // Inline: a composite index has at most 3 columns, and a prepared query
+  // re-plans on every run without allocating.
+  absl::InlinedVector<Value, 3> composite_prefix_;
   // A composite walk whose index has components after the walked one: rows
   // tied on the walked key come in the order of those components, so each
   // tied group is put back in slot order before the ORDER BY tie-break.
   bool walk_sort_groups_ = false;
+  // A composite access whose prefix guarantees every condition: rows are
+  // not filtered (see ChooseComposite).
+  bool filter_implied_ = false;
 };
 
 }  // namespace internal

@@ -112,6 +112,13 @@ void SortSingleNumeric(const CompiledOrder::Key& key, RowId* ids, size_t n, size
 
 }  // namespace
 
+void CompiledOrder::Refresh(const Table& table) {
+  for (Key& key : keys_) {
+    key.data = ColumnData(table, key.column);
+    key.validity = ValidityWords(table, key.column);
+  }
+}
+
 absl::Status CompiledOrder::Compile(const Table& table, const std::vector<OrderSpec>& order_by,
                                     CompiledOrder* out) {
   out->keys_.clear();

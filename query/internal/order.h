@@ -64,6 +64,9 @@ class CompiledOrder {
   void Sort(std::vector<RowId>* ids, size_t keep = SIZE_MAX) const {
     Sort(ids->data(), ids->size(), keep);
   }
+  // Re-reads the keys' storage pointers from `table` (a prepared query,
+  // after writes may have moved them).
+  void Refresh(const Table& table);
   // <0, 0, >0 comparing two live rows on the keys (no tie-break).
   int Compare(RowId a, RowId b) const;
 

@@ -67,7 +67,7 @@ void QueryPlanner::ChooseAccess(CompiledQuery* q) {
   int best_atom = -1;
   bool best_in = false;
   std::span<const RowId> best_span;
-  for (int i : p.TopLevelAtoms()) {
+  for (int i : p.top_level_atoms()) {
     const Atom& a = p.atoms()[i];
     const HashIndex* index = t.index(a.column);
     if (index == nullptr) continue;
@@ -271,7 +271,7 @@ void QueryPlanner::ChooseRange(CompiledQuery* q) {
   size_t best_rows = SIZE_MAX;
   int best_atom = -1;
   bool best_single = false;
-  absl::InlinedVector<int, 4> top = p.TopLevelAtoms();
+  std::span<const int> top = p.top_level_atoms();
   for (size_t i = 0; i < top.size(); ++i) {
     const Atom& a = p.atoms()[top[i]];
     const OrderedIndex* index = t.ordered_index(a.column);
@@ -327,7 +327,7 @@ void QueryPlanner::ChooseNotBetween(CompiledQuery* q) {
   const size_t bound = std::max<size_t>(t.size() / CompiledQuery::kRangeScanDivisor, 64);
   size_t best_rows =
       q->access_ == CompiledQuery::Access::kScan ? bound : std::min(bound, q->AccessRows());
-  absl::InlinedVector<int, 4> top = p.TopLevelAtoms();
+  std::span<const int> top = p.top_level_atoms();
   for (int i : top) {
     const Atom& a = p.atoms()[i];
     const OrderedIndex* index = t.ordered_index(a.column);
@@ -425,7 +425,7 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
   const CompiledPredicate& p = q->predicate_;
   const Table& t = *q->table_;
   if (t.composite_indexes().empty() || !p.conjunctive()) return;
-  absl::InlinedVector<int, 4> top = p.TopLevelAtoms();
+  std::span<const int> top = p.top_level_atoms();
   const size_t n = t.size();
   const bool can_walk = !q->order_.empty() && q->limit_.has_value() && !q->has_aggregate_;
   // The column the current access path is keyed on, if any.
@@ -442,19 +442,37 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
                                  ? n
                                  : q->AccessRows();
   const CompositeIndex* best = nullptr;
-  std::vector<Value> best_prefix;
+  absl::InlinedVector<Value, 3> best_prefix;
   OrderedRange best_range;
   bool best_walk = false;
   size_t best_rows = SIZE_MAX;
+  auto named = [&](ColumnId c) {
+    for (int i : top) {
+      if (p.atoms()[i].column == c) return true;
+    }
+    return false;
+  };
   for (const auto& owned : t.composite_indexes()) {
     const CompositeIndex& index = *owned;
     const std::vector<ColumnId>& cols = index.columns();
-    std::vector<Value> prefix;
+    // Cheap exclusions first, by column only (no key is built): the index
+    // needs a condition on its first column, and beyond a probe it helps
+    // only with a second condition or a walk on its second column (the
+    // rule applied below, after the keys are built).
+    if (!named(cols[0])) continue;
+    if (q->access_ != CompiledQuery::Access::kScan && !named(cols[1]) &&
+        !(can_walk && q->order_.keys()[0].column == cols[1])) {
+      continue;
+    }
+    absl::InlinedVector<Value, 3> prefix;
     OrderedRange next;
     bool next_bounded = false;
     size_t k = 0;
     size_t atoms = 0;
     for (; k < cols.size(); ++k) {
+      // A column no top-level atom names ends the prefix; checked before
+      // ColumnRange builds any key (this runs on every prepared run).
+      if (!named(cols[k])) break;
       std::optional<OrderedRange> r = ColumnRange(p, top, cols[k], &atoms);
       if (!r.has_value()) break;
       const bool point = r->lo.has_value() && r->hi.has_value() && r->lo_inclusive &&
@@ -496,6 +514,22 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
     best_rows = rows;
   }
   if (best == nullptr) return;
+  // The filter is implied by the index when it is one AND-term of range
+  // atoms on the prefix columns only: each prefix component is a single
+  // value inside every such atom's interval (NULL and NaN are outside a
+  // point), so the rows walked pass them all. With a range on the next
+  // column the filter stays (NULL / NaN placement there is the filter's).
+  bool implied =
+      best_range.lo == std::nullopt && best_range.hi == std::nullopt && top.size() == p.num_nodes();
+  for (size_t j = 0; j < top.size() && implied; ++j) {
+    const Atom& a = p.atoms()[top[j]];
+    bool on_prefix = false;
+    for (size_t c = 0; c < best_prefix.size(); ++c) {
+      on_prefix = on_prefix || best->columns()[c] == a.column;
+    }
+    implied = on_prefix && AtomRange(a).has_value();
+  }
+  q->filter_implied_ = implied;
   q->access_ = best_walk ? CompiledQuery::Access::kOrderedWalk : CompiledQuery::Access::kIndexRange;
   q->ordered_ = nullptr;
   q->composite_ = best;
@@ -510,6 +544,55 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
   q->residual_empty_ = false;
   q->probe_span_ = {};
   q->probe_rows_.clear();
+}
+
+void QueryPlanner::SetOperand(CompiledQuery* q, size_t atom, int operand, const Value& value) {
+  Atom& a = q->predicate_.mutable_atom(atom);
+  const Type type = q->table_->column(a.column).type;
+  switch (type) {
+    case Type::kInt64:
+      (operand == 0 ? a.i0 : a.i1) = value.AsInt64();
+      break;
+    case Type::kDouble:
+      (operand == 0 ? a.d0 : a.d1) = value.AsNumber();
+      break;
+    case Type::kBool:
+      (operand == 0 ? a.i0 : a.i1) = value.AsBool() ? 1 : 0;
+      break;
+    case Type::kString:
+      // assign() keeps the capacity: rebinding a string of similar length
+      // does not allocate.
+      (operand == 0 ? a.s0 : a.s1).assign(value.AsString());
+      break;
+  }
+}
+
+void QueryPlanner::Replan(CompiledQuery* q) {
+  const Table& t = *q->table_;
+  q->predicate_.Refresh(t);
+  q->order_.Refresh(t);
+  if (q->has_aggregate_) q->aggregate_.Refresh(t);
+  // The access path as CompileInto leaves it before choosing.
+  q->access_ = CompiledQuery::Access::kScan;
+  q->probe_atom_ = -1;
+  q->residual_empty_ = false;
+  q->probe_span_ = {};
+  q->probe_rows_.clear();
+  q->ordered_ = nullptr;
+  q->range_ = OrderedRange();
+  q->range2_.reset();
+  q->range_rows_ = 0;
+  q->range_exact_ = false;
+  q->walk_desc_ = false;
+  q->composite_ = nullptr;
+  q->composite_prefix_.clear();
+  q->walk_sort_groups_ = false;
+  q->filter_implied_ = false;
+  ChooseAccess(q);
+  ChooseRange(q);
+  ChooseNotBetween(q);
+  ChooseWalk(q);
+  ChooseComposite(q);
 }
 
 absl::StatusOr<CompiledQuery> CompiledQuery::Compile(const Table& table, const QuerySpec& spec,

@@ -28,6 +28,18 @@ class QueryPlanner {
   static absl::Status CompileInto(const Table& table, const QuerySpec& spec, CompiledQuery* out,
                                   const RelationContext* relations);
 
+  // --- prepared queries (kin/prepared_query.h) ---
+  // Writes `value` as operand `operand` (0, or 1 for BETWEEN's upper bound)
+  // of atom `atom` of q's predicate. REQUIRES: a comparison or BETWEEN atom
+  // on a column `value` fits (ValueFitsType), value not NULL.
+  static void SetOperand(CompiledQuery* q, size_t atom, int operand, const Value& value);
+  // Re-reads q's storage pointers (writes may have moved them) and chooses
+  // the access path again, as CompileInto does, from the operands' current
+  // values and the table's current indexes. Allocates nothing for plans
+  // without IN on an index. REQUIRES: q compiled without relation
+  // conditions, its table not dropped.
+  static void Replan(CompiledQuery* q);
+
  private:
   // An equality or IN on a hash-indexed column, ANDed at the top level.
   static void ChooseAccess(CompiledQuery* q);

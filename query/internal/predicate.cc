@@ -318,6 +318,19 @@ size_t CompiledPredicate::CountUpTo(std::span<const RowId> candidates, size_t ca
   return std::min(total, cap);
 }
 
+void CompiledPredicate::Refresh(const Table& table) {
+  for (Atom& a : atoms_) {
+    if (a.kind == Atom::Kind::kRelation) continue;
+    a.validity = ValidityWords(table, a.column);
+    a.data = ColumnData(table, a.column);
+    if (a.null_test == Atom::NullTest::kIsNull) {
+      a.kind = a.validity != nullptr ? Atom::Kind::kIsNull : Atom::Kind::kNever;
+    } else if (a.null_test == Atom::NullTest::kIsNotNull) {
+      a.kind = a.validity != nullptr ? Atom::Kind::kIsNotNull : Atom::Kind::kAlways;
+    }
+  }
+}
+
 // --- compiling conditions ---
 
 namespace {
@@ -451,6 +464,9 @@ class PredicateCompiler {
     if (c.kind == K::kRelation) return CompileRelation(c);
     std::optional<ColumnId> col = table_.FindColumn(c.column);
     if (!col.has_value()) return errors::UnknownColumn(table_.name(), c.column);
+    for (int p : c.params) {
+      if (p >= 0) return errors::ParameterNotPrepared(table_.name(), c.column, p);
+    }
     const Type type = table_.column(*col).type;
     Atom& a = out_->atoms_.emplace_back();
     a.column = *col;
@@ -458,9 +474,11 @@ class PredicateCompiler {
     a.data = ColumnData(table_, *col);
     switch (c.kind) {
       case K::kNull:
+        a.null_test = Atom::NullTest::kIsNull;
         a.kind = a.validity != nullptr ? Atom::Kind::kIsNull : Atom::Kind::kNever;
         return absl::OkStatus();
       case K::kNotNull:
+        a.null_test = Atom::NullTest::kIsNotNull;
         a.kind = a.validity != nullptr ? Atom::Kind::kIsNotNull : Atom::Kind::kAlways;
         return absl::OkStatus();
       case K::kCompare:
@@ -607,7 +625,9 @@ absl::Status CompiledPredicate::Compile(const Table& table,
                                         const std::vector<ConditionSpec>& conditions,
                                         const RelationContext* relations, CompiledPredicate* out) {
   *out = CompiledPredicate();
-  return PredicateCompiler(table, out, relations).CompileRoot(conditions);
+  KIN_RETURN_IF_ERROR(PredicateCompiler(table, out, relations).CompileRoot(conditions));
+  out->top_ = out->TopLevelAtoms();
+  return absl::OkStatus();
 }
 
 }  // namespace internal

@@ -102,6 +102,10 @@ struct Atom {
   Kind kind = Kind::kAlways;
   CompareOp op = CompareOp::kEq;  // kCmp*
   bool negate = false;            // kIn* (NOT IN), kBetween* (NOT BETWEEN)
+  // From IS NULL / IS NOT NULL: the kind depends on whether the column
+  // holds NULLs yet (kIsNull or kNever...), so Refresh recomputes it.
+  enum class NullTest : uint8_t { kNone, kIsNull, kIsNotNull };
+  NullTest null_test = NullTest::kNone;
   ColumnId column;
   // Validity words (bit set = not NULL); nullptr when the column has no NULLs.
   const uint64_t* validity = nullptr;
@@ -161,11 +165,21 @@ class CompiledPredicate {
   size_t CountUpTo(std::span<const RowId> candidates, size_t cap) const;
 
   std::span<const Atom> atoms() const { return atoms_; }
+  // For a prepared query (kin/prepared_query.h), which writes bound values
+  // into the operands between runs.
+  Atom& mutable_atom(size_t i) { return atoms_[i]; }
+  // Re-reads every atom's storage pointers (and the kind of IS NULL / IS
+  // NOT NULL tests) from `table`, which writes may have moved since the
+  // compile. Relation atoms are not refreshed (a prepared query has none).
+  void Refresh(const Table& table);
   // The top level is a single AND-term (no OR at the top): an index probe
   // is possible on one of its atoms.
   bool conjunctive() const;
   // The atoms ANDed at the top level (empty when not conjunctive).
   absl::InlinedVector<int, 4> TopLevelAtoms() const;
+  // The same, computed once by Compile (the planner reads it on every
+  // choice, and a prepared query re-plans on every run).
+  std::span<const int> top_level_atoms() const { return top_; }
   // Atoms and group references in all terms (1 for a single condition).
   size_t num_nodes() const { return nodes_.size(); }
 
@@ -194,6 +208,7 @@ class CompiledPredicate {
   absl::InlinedVector<Range, 2> terms_;    // a term: nodes_[begin, end), ANDed
   absl::InlinedVector<Range, 1> groups_;   // a group: terms_[begin, end), ORed
   int root_ = -1;                          // index into groups_, -1 when no conditions
+  absl::InlinedVector<int, 4> top_;        // TopLevelAtoms()
 };
 
 }  // namespace internal
