@@ -535,6 +535,45 @@ absl::Status ProjectStructs(const Table* table, std::span<const RowId> ids, std:
   return absl::OkStatus();
 }
 
+// The typed results of Query and PreparedQuery (Pluck, Columns, As): the
+// cells at the selected `ids` of `table`, or the error selecting them gave.
+template <typename C>
+absl::StatusOr<std::vector<typename Projector<C>::type>> PluckResult(
+    const absl::StatusOr<const Table*>& table, std::span<const RowId> ids, const C& column) {
+  if (!table.ok()) return table.status();
+  std::vector<typename Projector<C>::type> out;
+  absl::Status status = ProjectColumn(*table, ids, column, &out);
+  if (!status.ok()) return status;
+  return out;
+}
+
+template <typename... C>
+absl::StatusOr<std::tuple<std::vector<typename Projector<C>::type>...>> ColumnsResult(
+    const absl::StatusOr<const Table*>& table, std::span<const RowId> ids, const C&... columns) {
+  if (!table.ok()) return table.status();
+  std::tuple<std::vector<typename Projector<C>::type>...> out;
+  absl::Status status;
+  std::apply(
+      [&](auto&... vectors) {
+        ((status.ok() ? (void)(status = ProjectColumn(*table, ids, columns, &vectors)) : (void)0),
+         ...);
+      },
+      out);
+  if (!status.ok()) return status;
+  return out;
+}
+
+template <typename S, typename... C>
+absl::StatusOr<std::vector<S>> AsResult(const absl::StatusOr<const Table*>& table,
+                                        std::span<const RowId> ids, const C&... columns) {
+  if (!table.ok()) return table.status();
+  std::vector<S> out;
+  absl::Status status =
+      ProjectStructs(*table, ids, &out, std::index_sequence_for<C...>(), columns...);
+  if (!status.ok()) return status;
+  return out;
+}
+
 }  // namespace column_internal
 
 // The value type a typed result holds for a handle: T (std::string for a

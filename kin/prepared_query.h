@@ -141,41 +141,20 @@ class PreparedQuery {
 template <typename C>
 absl::StatusOr<std::vector<Projected<C>>> PreparedQuery::Pluck(const C& column) {
   absl::StatusOr<const Table*> table = SelectTyped("Pluck", {HandleOf(column)});
-  if (!table.ok()) return table.status();
-  std::vector<Projected<C>> out;
-  absl::Status status = column_internal::ProjectColumn(*table, ids_, column, &out);
-  if (!status.ok()) return status;
-  return out;
+  return column_internal::PluckResult(table, ids_, column);
 }
 
 template <typename... C>
 absl::StatusOr<std::tuple<std::vector<Projected<C>>...>> PreparedQuery::Columns(
     const C&... columns) {
   absl::StatusOr<const Table*> table = SelectTyped("Columns", {HandleOf(columns)...});
-  if (!table.ok()) return table.status();
-  std::tuple<std::vector<Projected<C>>...> out;
-  absl::Status status;
-  std::apply(
-      [&](auto&... vectors) {
-        ((status.ok()
-              ? (void)(status = column_internal::ProjectColumn(*table, ids_, columns, &vectors))
-              : (void)0),
-         ...);
-      },
-      out);
-  if (!status.ok()) return status;
-  return out;
+  return column_internal::ColumnsResult(table, ids_, columns...);
 }
 
 template <typename S, typename... C>
 absl::StatusOr<std::vector<S>> PreparedQuery::As(const C&... columns) {
   absl::StatusOr<const Table*> table = SelectTyped("As", {HandleOf(columns)...});
-  if (!table.ok()) return table.status();
-  std::vector<S> out;
-  absl::Status status = column_internal::ProjectStructs(
-      *table, ids_, &out, std::index_sequence_for<C...>(), columns...);
-  if (!status.ok()) return status;
-  return out;
+  return column_internal::AsResult<S>(table, ids_, columns...);
 }
 
 template <typename... T>

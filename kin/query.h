@@ -569,42 +569,21 @@ template <typename C>
 absl::StatusOr<std::vector<Projected<C>>> Query::Pluck(const C& column) const {
   std::vector<RowId> ids;
   absl::StatusOr<const Table*> table = SelectTyped("Pluck", {HandleOf(column)}, &ids);
-  if (!table.ok()) return table.status();
-  std::vector<Projected<C>> out;
-  absl::Status status = column_internal::ProjectColumn(*table, ids, column, &out);
-  if (!status.ok()) return status;
-  return out;
+  return column_internal::PluckResult(table, ids, column);
 }
 
 template <typename... C>
 absl::StatusOr<std::tuple<std::vector<Projected<C>>...>> Query::Columns(const C&... columns) const {
   std::vector<RowId> ids;
   absl::StatusOr<const Table*> table = SelectTyped("Columns", {HandleOf(columns)...}, &ids);
-  if (!table.ok()) return table.status();
-  std::tuple<std::vector<Projected<C>>...> out;
-  absl::Status status;
-  std::apply(
-      [&](auto&... vectors) {
-        ((status.ok()
-              ? (void)(status = column_internal::ProjectColumn(*table, ids, columns, &vectors))
-              : (void)0),
-         ...);
-      },
-      out);
-  if (!status.ok()) return status;
-  return out;
+  return column_internal::ColumnsResult(table, ids, columns...);
 }
 
 template <typename S, typename... C>
 absl::StatusOr<std::vector<S>> Query::As(const C&... columns) const {
   std::vector<RowId> ids;
   absl::StatusOr<const Table*> table = SelectTyped("As", {HandleOf(columns)...}, &ids);
-  if (!table.ok()) return table.status();
-  std::vector<S> out;
-  absl::Status status = column_internal::ProjectStructs(
-      *table, ids, &out, std::index_sequence_for<C...>(), columns...);
-  if (!status.ok()) return status;
-  return out;
+  return column_internal::AsResult<S>(table, ids, columns...);
 }
 
 template <typename... T>
