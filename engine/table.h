@@ -35,6 +35,7 @@
 #include "engine/composite_index.h"
 #include "engine/hash_index.h"
 #include "engine/ordered_index.h"
+#include "engine/parent_links.h"
 #include "engine/undo_log.h"
 #include "kin/ids.h"
 #include "kin/row.h"
@@ -119,6 +120,20 @@ class Table {
   // memory when the loop body writes: it watches this counter by address
   // (the Table object never moves) and re-reads the storage when it moves.
   const uint64_t& write_version() const { return write_version_; }
+  // Finer stamps for caches derived from keys (ParentLinks). instance_id is
+  // unique per Table object in the process, so a stamp never matches a
+  // re-created table. rows_version is bumped by every write that changes
+  // which slots are live except an insert into a never-used slot (an
+  // append: caches extend over the new slots); column_version(c) by every
+  // update of column c.
+  uint64_t instance_id() const { return instance_id_; }
+  uint64_t rows_version() const { return rows_version_; }
+  uint64_t column_version(ColumnId column) const {
+    return column.value < column_versions_.size() ? column_versions_[column.value] : 0;
+  }
+  // The links from this table's key columns to parent rows (see
+  // engine/parent_links.h).
+  const ParentLinkCache& parent_links() const { return parent_links_; }
   // True while every slot's generation is 0 (no row of this table was ever
   // deleted or rolled back): callers building many Row handles can then
   // skip reading generations(), one cache miss less per row. Conservative: it
@@ -351,6 +366,10 @@ class Table {
   std::string names_;  // every column name end to end
   uint8_t name_slots_[64] = {};
   uint64_t write_version_ = 0;  // see write_version()
+  uint64_t instance_id_;        // see instance_id()
+  uint64_t rows_version_ = 0;   // see rows_version()
+  std::vector<uint64_t> column_versions_;
+  ParentLinkCache parent_links_;
   uint64_t owner_ = 0;
   bool dropped_ = false;
   std::vector<TableImage::ColumnData> columns_;
