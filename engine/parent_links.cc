@@ -17,21 +17,18 @@ uint32_t ParentOf(const HashIndex& parent_index, K key) {
   return hit.empty() ? ParentLinks::kNoParent : hit.front().value;
 }
 
-// Calls f(slot, parent) for every live child slot in [from_slot, end) with
-// a non-NULL key, probing the parent index once per row.
-void LinkRows(const Table& child, ColumnId key, const HashIndex& parent_index, size_t from_slot,
-              ParentLinks* links) {
-  const Bitmap* valid = child.validity(key);
-  const size_t end = child.slot_count();
-  const bool ints = child.column(key).type == Type::kInt64;
-  for (size_t r = from_slot; r < end; ++r) {
-    const RowId id(static_cast<uint32_t>(r));
-    if (!child.IsLive(id) || (valid != nullptr && !valid->Get(id.value))) continue;
-    const uint32_t p = ints ? ParentOf(parent_index, child.Int64Column(key)[r])
-                            : ParentOf(parent_index, absl::string_view(child.StringColumn(key)[r]));
-    links->parent_of[r] = p;
-    if (p != ParentLinks::kNoParent) ++links->counts[p];
-  }
+// Sets child slot `r`'s parent from the current cells, moving its count.
+void Relink(const Table& child, ColumnId key, const HashIndex& parent_index, uint32_t r,
+            ParentLinks* links) {
+  uint32_t& slot = links->parent_of[r];
+  if (slot != ParentLinks::kNoParent) --links->counts[slot];
+  slot = ParentLinks::kNoParent;
+  const RowId id(r);
+  if (!child.IsLive(id) || child.IsNull(id, key)) return;
+  slot = child.column(key).type == Type::kInt64
+             ? ParentOf(parent_index, child.Int64Column(key)[r])
+             : ParentOf(parent_index, absl::string_view(child.StringColumn(key)[r]));
+  if (slot != ParentLinks::kNoParent) ++links->counts[slot];
 }
 
 }  // namespace
@@ -39,13 +36,11 @@ void LinkRows(const Table& child, ColumnId key, const HashIndex& parent_index, s
 ParentLinkCache::Stamp ParentLinkCache::StampOf(const Table& child, ColumnId key,
                                                 const Table& parent, ColumnId parent_key) {
   Stamp s;
-  s.child_rows = child.rows_version();
+  s.child_touch = child.touch_count();
   s.child_key = child.column_version(key);
   s.parent_instance = parent.instance_id();
   s.parent_rows = parent.rows_version();
   s.parent_key = parent.column_version(parent_key);
-  // Appended parents (fresh slots) leave rows_version alone but may be the
-  // parents of existing children: a grown parent table rebuilds.
   s.parent_slots = parent.slot_count();
   return s;
 }
@@ -57,7 +52,9 @@ void ParentLinkCache::Build(const Table& child, ColumnId key, const Table& paren
   links->counts.assign(parent.slot_count(), 0);
   const HashIndex* child_index = child.index(key);
   if (child_index == nullptr) {
-    LinkRows(child, key, parent_index, 0, links);
+    for (size_t r = 0; r < child.slot_count(); ++r) {
+      Relink(child, key, parent_index, static_cast<uint32_t>(r), links);
+    }
     return;
   }
   // One parent probe per distinct key: the child index lists each key's
@@ -70,10 +67,41 @@ void ParentLinkCache::Build(const Table& child, ColumnId key, const Table& paren
   });
 }
 
-void ParentLinkCache::Extend(const Table& child, ColumnId key, const Table& parent,
-                             ColumnId parent_key, size_t from_slot, ParentLinks* links) {
-  links->parent_of.resize(child.slot_count(), ParentLinks::kNoParent);
-  LinkRows(child, key, *parent.index(parent_key), from_slot, links);
+bool ParentLinkCache::Update(const Table& child, ColumnId key, const Table& parent,
+                             ColumnId parent_key, const Stamp& then, ParentLinks* links) {
+  const HashIndex* child_index = child.index(key);
+  // Parents: only appends are followed (a deleted parent or a changed key
+  // leaves no trace of the old key to find its children by), through the
+  // child's index, which also puts every key update in the touch log.
+  if (then.parent_instance != parent.instance_id() || then.parent_rows != parent.rows_version() ||
+      then.parent_key != parent.column_version(parent_key) || child_index == nullptr) {
+    return false;
+  }
+  // Check the log first: nothing changes unless the update can finish.
+  bool logged = child.ForEachTouchedSince(then.child_touch, [](uint32_t) {});
+  if (!logged) return false;
+  const HashIndex& parent_index = *parent.index(parent_key);
+  // Never shrunk before the re-linking: a rolled-back insert gives its
+  // fresh slot back (slot_count() drops), and that slot, touched by the
+  // undo, must first give back its count (IsLive is false past the end).
+  const size_t child_slots = child.slot_count();
+  if (links->parent_of.size() < child_slots) {
+    links->parent_of.resize(child_slots, ParentLinks::kNoParent);
+  }
+  links->counts.resize(parent.slot_count(), 0);
+  for (size_t q = then.parent_slots; q < parent.slot_count(); ++q) {
+    const RowId id(static_cast<uint32_t>(q));
+    if (!parent.IsLive(id) || parent.IsNull(id, parent_key)) continue;
+    for (RowId r : child_index->Find(parent.GetValue(id, parent_key))) {
+      Relink(child, key, parent_index, r.value, links);
+    }
+  }
+  child.ForEachTouchedSince(then.child_touch, [&](uint32_t r) {
+    // A slot past both ends was appended and given back since: never linked.
+    if (r < links->parent_of.size()) Relink(child, key, parent_index, r, links);
+  });
+  links->parent_of.resize(child_slots);  // past it: given-back slots, unlinked above
+  return true;
 }
 
 std::shared_ptr<const ParentLinks> ParentLinkCache::Get(const Table& child, ColumnId key,
@@ -81,7 +109,6 @@ std::shared_ptr<const ParentLinks> ParentLinkCache::Get(const Table& child, Colu
                                                         ColumnId parent_key) const {
   assert(&child.parent_links() == this);
   assert(parent.index(parent_key) != nullptr && parent.index(parent_key)->unique());
-  const Stamp now = StampOf(child, key, parent, parent_key);
   std::lock_guard<std::mutex> lock(mu_);
   Entry* entry = nullptr;
   for (Entry& e : entries_) {
@@ -91,35 +118,34 @@ std::shared_ptr<const ParentLinks> ParentLinkCache::Get(const Table& child, Colu
     }
   }
   if (entry == nullptr) {
-    entries_.push_back(Entry{key, parent_key, Stamp{}, 0, nullptr});
+    entries_.push_back(Entry{key, parent_key, Stamp{}, nullptr});
     entry = &entries_.back();
   }
+  const Stamp now = StampOf(child, key, parent, parent_key);
   const Stamp& then = entry->stamp;
-  const bool same = entry->links != nullptr && then.parent_instance == now.parent_instance &&
-                    then.child_rows == now.child_rows && then.child_key == now.child_key &&
-                    then.parent_rows == now.parent_rows && then.parent_key == now.parent_key &&
-                    then.parent_slots == now.parent_slots;
-  if (same && entry->child_slots == child.slot_count()) return entry->links;
+  if (entry->links != nullptr && then.child_touch == now.child_touch &&
+      then.child_key == now.child_key && then.parent_instance == now.parent_instance &&
+      then.parent_rows == now.parent_rows && then.parent_key == now.parent_key &&
+      then.parent_slots == now.parent_slots) {
+    return entry->links;
+  }
   // Links still held by a reader are never changed in place (a reader
   // running during a write breaks the contract, but reads no torn state).
   std::shared_ptr<ParentLinks> links;
   if (entry->links != nullptr && entry->links.use_count() == 1) {
     links = std::move(entry->links);
-  } else if (same) {
+  } else if (entry->links != nullptr) {
     links = std::make_shared<ParentLinks>(*entry->links);
   } else {
     links = std::make_shared<ParentLinks>();
   }
-  if (same) {
-    // Only appends to the child since: link the new slots.
-    Extend(child, key, parent, parent_key, entry->child_slots, links.get());
-  } else {
-    Build(child, key, parent, parent_key, links.get());
-  }
-  entry->links = links;
-  entry->stamp = now;
-  entry->child_slots = child.slot_count();
-  return links;
+  const bool updated =
+      then.parent_instance != 0 && Update(child, key, parent, parent_key, then, links.get());
+  if (!updated) Build(child, key, parent, parent_key, links.get());
+  child.WatchTouches();
+  entry->links = std::move(links);
+  entry->stamp = StampOf(child, key, parent, parent_key);
+  return entry->links;
 }
 
 size_t ParentLinkCache::MemoryBytes() const {

@@ -12,14 +12,15 @@
 // - built on first use by one pass over the child's index on the key (one
 //   parent probe per distinct key, not per child) or, without that index,
 //   over the child rows;
-// - reused while neither table changed which rows live or what their keys
-//   hold (Table::rows_version, Table::column_version);
-// - extended, not rebuilt, when the child table only gained rows in fresh
-//   slots since (the spawn-per-tick pattern): one probe per new row.
-//
-// Any other write to either table (a delete, a reused slot, an update of
-// either key column, a rollback, a load) makes the next use rebuild, which
-// costs about what one per-parent query cost without the links.
+// - brought up to date on later uses, not rebuilt, after writes to the
+//   child table (inserts, deletes, key updates, rollbacks of them: the
+//   slots in Table's touch log are re-linked, one probe each) and after
+//   parents appended in fresh slots (their children found through the
+//   child's index);
+// - rebuilt after anything else: a parent deleted, a parent's key updated,
+//   a parent slot reused, more child writes than the touch log holds, a
+//   bulk write or load, or a child key column without an index. A rebuild
+//   costs about what one per-parent query cost without the links.
 //
 // Thread-safety: Get may be called from concurrent const readers (it locks);
 // the returned links stay valid and unchanged while the holder keeps the
@@ -74,8 +75,8 @@ class ParentLinkCache {
   // What the links were derived from: the identity and versions of both
   // tables, and how many child slots they cover.
   struct Stamp {
-    uint64_t child_rows = 0;
-    uint64_t child_key = 0;
+    uint64_t child_touch = 0;  // child.touch_count()
+    uint64_t child_key = 0;    // child.column_version(key)
     uint64_t parent_instance = 0;
     uint64_t parent_rows = 0;
     uint64_t parent_key = 0;
@@ -85,15 +86,15 @@ class ParentLinkCache {
     ColumnId key;
     ColumnId parent_key;
     Stamp stamp;
-    size_t child_slots = 0;
     std::shared_ptr<ParentLinks> links;
   };
 
   static Stamp StampOf(const Table& child, ColumnId key, const Table& parent, ColumnId parent_key);
   static void Build(const Table& child, ColumnId key, const Table& parent, ColumnId parent_key,
                     ParentLinks* links);
-  static void Extend(const Table& child, ColumnId key, const Table& parent, ColumnId parent_key,
-                     size_t from_slot, ParentLinks* links);
+  // Brings links stamped `then` up to date; false when only a rebuild can.
+  static bool Update(const Table& child, ColumnId key, const Table& parent, ColumnId parent_key,
+                     const Stamp& then, ParentLinks* links);
 
   mutable std::mutex mu_;
   mutable std::vector<Entry> entries_;

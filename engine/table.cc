@@ -375,6 +375,7 @@ RowId Table::ApplyInsert(std::vector<internal::UndoEntry>* log) {
     live_.PushBack(false);
     generations_.push_back(0);
   }
+  Touch(id.value);
   uint32_t generation_before = generations_[id.value];
   if (id.value < min_generations_.size() && generations_[id.value] < min_generations_[id.value]) {
     generations_[id.value] = min_generations_[id.value];
@@ -460,11 +461,16 @@ bool Table::ApplyUpdate(RowId id, std::vector<internal::UndoEntry>* log) {
   e.next_auto_increment = next_auto_increment_;
   const ColumnSpec& pk = schema_.column(primary_key());
   if (column_versions_.size() < columns_.size()) column_versions_.resize(columns_.size());
+  bool touched = false;
   for (auto& [column, value] : changes_) {
     ++column_versions_[column.value];
     Value old = GetValue(id, column);
     uint32_t position = 0;
     HashIndex* idx = indexes_[column.value].get();
+    if (idx != nullptr && !touched) {
+      Touch(id.value);
+      touched = true;
+    }
     if (idx != nullptr && !old.is_null()) position = idx->Remove(old, id);
     OrderedErase(id, column);
     CompositeErase(id, column);
@@ -486,6 +492,7 @@ void Table::Delete(RowId id, std::vector<internal::UndoEntry>* log) {
   assert(IsLive(id) && "Table::Delete: row not live");
   ++write_version_;
   ++rows_version_;
+  Touch(id.value);
   internal::UndoEntry e;
   e.kind = internal::UndoEntry::Kind::kDelete;
   e.table = this;
@@ -512,6 +519,7 @@ void Table::Delete(RowId id, std::vector<internal::UndoEntry>* log) {
 void Table::Undo(const internal::UndoEntry& e) {
   ++write_version_;
   ++rows_version_;
+  Touch(e.row.value);
   RowId id = e.row;
   switch (e.kind) {
     case internal::UndoEntry::Kind::kInsert: {
@@ -628,6 +636,7 @@ const CompositeIndex* Table::FindCompositeIndex(std::span<const ColumnId> column
 void Table::Drop() {
   ++write_version_;
   ++rows_version_;
+  TouchAll();
   for (size_t i = 0; i < columns_.size(); ++i) {
     columns_[i] = EmptyColumn(schema_.columns()[i].type);
     validity_[i] = Bitmap();
@@ -649,6 +658,7 @@ void Table::Drop() {
 absl::Status Table::Restore(TableImage image) {
   ++write_version_;  // conservative: also on a refused batch or load
   ++rows_version_;
+  TouchAll();
   auto bad = [&](absl::string_view what) {
     return absl::DataLossError(absl::StrCat("table '", name_, "': ", what));
   };
@@ -819,9 +829,16 @@ std::string Table::DebugString() const {
   return out;
 }
 
+void Table::WatchTouches() const {
+  if (!touch_log_.empty()) return;
+  touch_log_.assign(kTouchLog, 0);
+  watch_start_ = touch_count_;
+}
+
 size_t Table::MemoryBytes() const {
   size_t bytes = live_.MemoryBytes() + generations_.capacity() * sizeof(uint32_t) +
-                 free_slots_.capacity() * sizeof(uint32_t) + parent_links_.MemoryBytes();
+                 free_slots_.capacity() * sizeof(uint32_t) + parent_links_.MemoryBytes() +
+                 touch_log_.capacity() * sizeof(uint32_t);
   for (size_t i = 0; i < columns_.size(); ++i) {
     bytes += validity_[i].MemoryBytes();
     bytes += std::visit(

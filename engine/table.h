@@ -134,6 +134,25 @@ class Table {
   // The links from this table's key columns to parent rows (see
   // engine/parent_links.h).
   const ParentLinkCache& parent_links() const { return parent_links_; }
+
+  // The slot-touch log, for caches kept per slot (ParentLinks): every
+  // insert, delete and undo of one touches its slot, and so does an update
+  // that changes a column with a hash index; bulk writes (InsertBatch, its
+  // undo, a load, a drop) touch "everything". touch_count() is a mark;
+  // ForEachTouchedSince(mark, f) calls f(slot) for each touch after it (a
+  // slot may repeat) and returns true, or returns false without calling f
+  // when the log no longer holds them all (the caller then starts over).
+  // Touches are kept only once WatchTouches() was called (the first cache
+  // over the table): the last kTouchLog of them, 4 bytes each.
+  static constexpr uint64_t kTouchLog = 8192;
+  uint64_t touch_count() const { return touch_count_; }
+  void WatchTouches() const;
+  template <typename F>
+  bool ForEachTouchedSince(uint64_t mark, F&& f) const {
+    if (touch_log_.empty() || mark < watch_start_ || touch_count_ - mark > kTouchLog) return false;
+    for (uint64_t t = mark + 1; t <= touch_count_; ++t) f(touch_log_[t & (kTouchLog - 1)]);
+    return true;
+  }
   // True while every slot's generation is 0 (no row of this table was ever
   // deleted or rolled back): callers building many Row handles can then
   // skip reading generations(), one cache miss less per row. Conservative: it
@@ -370,6 +389,16 @@ class Table {
   uint64_t rows_version_ = 0;   // see rows_version()
   std::vector<uint64_t> column_versions_;
   ParentLinkCache parent_links_;
+  // See ForEachTouchedSince. Mutable: a reader's first cache turns the log
+  // on (readers never run during a write).
+  uint64_t touch_count_ = 0;
+  mutable uint64_t watch_start_ = 0;
+  mutable std::vector<uint32_t> touch_log_;
+  void Touch(uint32_t slot) {
+    ++touch_count_;
+    if (!touch_log_.empty()) touch_log_[touch_count_ & (kTouchLog - 1)] = slot;
+  }
+  void TouchAll() { touch_count_ += kTouchLog + 1; }
   uint64_t owner_ = 0;
   bool dropped_ = false;
   std::vector<TableImage::ColumnData> columns_;

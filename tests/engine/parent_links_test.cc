@@ -88,8 +88,10 @@ class ParentLinksTest : public ::testing::Test {
       ASSERT_EQ(links->parent_of[r], want) << "child slot " << r;
       if (want != kNone) ++counts[want];
     }
-    EXPECT_EQ(links->counts, counts);
+    ASSERT_EQ(links->counts, counts);
   }
+
+  void RunRandomWrites(int steps, int period, uint32_t seed);
 
   Engine engine_;
 };
@@ -213,15 +215,35 @@ TEST_F(ParentLinksTest, ParentTableDroppedAndRecreated) {
   EXPECT_THAT(Links()->counts, ElementsAre(0, 1));
 }
 
-// Random writes of every kind, with the links checked after each one (and
-// so brought up to date after each one, the hardest case for extension).
-TEST_F(ParentLinksTest, RandomWritesMatchBruteForce) {
-  std::mt19937 rng(20261206);
+// Random writes of every kind (appends, deletes, reused slots, key updates,
+// new parents, parents deleted, transactions committed or rolled back),
+// with the links checked after every `period`-th step (1: brought up to
+// date after each write; more: many writes folded into one update).
+TEST_F(ParentLinksTest, RandomWritesMatchBruteForce) { RunRandomWrites(600, 1, 20261206); }
+
+TEST_F(ParentLinksTest, RandomBurstsOfWritesMatchBruteForce) { RunRandomWrites(3000, 37, 7); }
+
+// More child writes between two uses than the touch log holds: rebuilt.
+TEST_F(ParentLinksTest, MoreWritesThanTheLogHolds) {
+  for (int k = 1; k <= 10; ++k) AddUser(k);
+  AddPost(1);
+  ExpectMatchesBruteForce();
+  uint32_t user_1 = 1;
+  for (uint64_t i = 0; i < Table::kTouchLog + 10; ++i) {
+    AddPost(static_cast<int64_t>(i % 12));  // 0 and 11: no such user
+    user_1 += i % 12 == 1 ? 1 : 0;
+  }
+  ExpectMatchesBruteForce();
+  EXPECT_EQ(Links()->counts[0], user_1);
+}
+
+void ParentLinksTest::RunRandomWrites(int steps, int period, uint32_t seed) {
+  std::mt19937 rng(seed);
   auto uniform = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
   auto user_id = [](int k) { return int64_t{k} * 1000003 + 17; };
   for (int k = 1; k <= 20; ++k) AddUser(user_id(k));
   int users_made = 20;
-  for (int step = 0; step < 600; ++step) {
+  for (int step = 0; step < steps; ++step) {
     const int op = uniform(0, 9);
     const Table& p = posts();
     const Table& u = users();
@@ -266,6 +288,7 @@ TEST_F(ParentLinksTest, RandomWritesMatchBruteForce) {
         ASSERT_OK(engine_.Update(*r, {{"likes", uniform(0, 9)}}).status());
       }
     }
+    if (step % period != period - 1 && step != steps - 1) continue;
     ASSERT_NO_FATAL_FAILURE(ExpectMatchesBruteForce())
         << "after step " << step << " (op " << op << ")";
   }
