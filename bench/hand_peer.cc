@@ -10,6 +10,7 @@
 #include <limits>
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "bench/top_n.h"
 
 namespace kin::bench {
@@ -92,6 +93,9 @@ std::string HandPeer::HowItAnswers(Op op) const {
       return "one scan of posts.user_row/created_at into a dense per-user array";
     case Op::kWhereHas:
       return "one scan of posts.is_published/likes/user_row, mark users";
+    case Op::kMoveCount:
+      return "post row = id - 1; erase from the old owner's list, probe the new owner, append; "
+             "then CountAll";
     case Op::kInsert:
       return "push_back per column + owner probe + list append";
     case Op::kSnapshotSave:
@@ -188,6 +192,24 @@ absl::StatusOr<UserCounts> HandPeer::CountAll() {
     out[u] = {users_.id[u], static_cast<int64_t>(posts_of_[u].size())};
   }
   return out;
+}
+
+absl::Status HandPeer::MovePost(int64_t post_id, int64_t user_id) {
+  // Post ids are 1..N in insertion order (bench/dataset.cc).
+  const auto row = static_cast<uint32_t>(post_id - 1);
+  if (post_id < 1 || row >= posts_.id.size() || posts_.id[row] != post_id) {
+    return absl::NotFoundError(absl::StrCat("no post ", post_id));
+  }
+  const uint32_t old_owner = posts_.user_row[row];
+  if (old_owner != kNoUser) {
+    std::vector<uint32_t>& list = posts_of_[old_owner];
+    list.erase(std::find(list.begin(), list.end(), row));
+  }
+  const uint32_t owner = UserRow(user_id);
+  posts_.user_id[row] = user_id;
+  posts_.user_row[row] = owner;
+  if (owner != kNoUser) posts_of_[owner].push_back(row);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<UserIds> HandPeer::HasGe5() {

@@ -50,6 +50,7 @@ class HandPeer final : public Peer {
   absl::StatusOr<UserIds> HasGe5() override;
   absl::StatusOr<UserMaxes> MaxPerParent() override;
   absl::StatusOr<UserIds> WhereHas() override;
+  absl::Status MovePost(int64_t post_id, int64_t user_id) override;
 
   absl::Status SnapshotSave(const std::string& path) override;
   absl::Status SnapshotLoad(const std::string& path) override;

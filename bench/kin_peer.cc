@@ -91,6 +91,11 @@ absl::StatusOr<ResultSet> KinPeerBase::Top5Query() {
       .Get();
 }
 
+absl::Status KinPeerBase::MovePost(int64_t post_id, int64_t user_id) {
+  KIN_ASSIGN_OR_RETURN(Row post, db_.FindOrFail("posts", post_id));
+  return db_.Update(post, {{"user_id", user_id}}).status();
+}
+
 absl::StatusOr<ResultSet> KinPeerBase::CountAllQuery() {
   return db_.Query("users").WithCount("posts").Get();
 }
@@ -210,6 +215,8 @@ std::string KinRowPeer::HowItAnswers(Op op) const {
              "Preloaded + GetInt64(\"id\")";
     case Op::kCountAll:
       return "Query(users).WithCount(posts).Get() + Extra(\"posts_count\") per row";
+    case Op::kMoveCount:
+      return "FindOrFail(posts, id) + Update(post, {user_id}), then CountAll";
     case Op::kHasGe5:
       return "Query(users).Has(posts, >=, 5).Get() + GetInt64(\"id\")";
     case Op::kMaxPerParent:
@@ -288,6 +295,8 @@ std::string KinTypedPeer::HowItAnswers(Op op) const {
     case Op::kCountAll:
     case Op::kMaxPerParent:
       return "KinRow's query + ResultSet::Extras (once) + Column<int64_t>::Get(row) of users.id";
+    case Op::kMoveCount:
+      return "KinRow's MovePost, then KinTyped's CountAll";
     default:
       return "as KinRow";
   }
@@ -358,6 +367,8 @@ std::string KinNativePeer::HowItAnswers(Op op) const {
     case Op::kCountAll:
     case Op::kHasGe5:
       return "Table::Children(posts.user_id, id) child spans";
+    case Op::kMoveCount:
+      return "KinRow's MovePost, then KinNative's CountAll";
     case Op::kTop5:
       return "Children + top-5 insertion over Int64Column(created_at)";
     case Op::kMaxPerParent:

@@ -36,6 +36,8 @@ class KinPeerBase : public Peer {
   absl::Status LoadUsers(const Dataset& data) override;
   absl::Status InsertPosts(const Dataset& data) override;
   absl::Status FinishLoad() override { return Resolve(); }
+  // As the API tour: FindOrFail("posts", id), then Update.
+  absl::Status MovePost(int64_t post_id, int64_t user_id) override;
 
   absl::Status SnapshotSave(const std::string& path) override;
   absl::Status SnapshotLoad(const std::string& path) override;

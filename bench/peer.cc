@@ -22,6 +22,8 @@ const char* OpName(Op op) {
       return "MaxPerParent";
     case Op::kWhereHas:
       return "WhereHas";
+    case Op::kMoveCount:
+      return "MoveCount";
     case Op::kInsert:
       return "Insert";
     case Op::kSnapshotSave:

@@ -57,14 +57,15 @@ enum class Op {
   kHasGe5,
   kMaxPerParent,
   kWhereHas,
+  kMoveCount,
   kInsert,
   kSnapshotSave,
   kSnapshotLoad,
 };
 inline constexpr Op kAllOps[] = {
-    Op::kLoad,     Op::kLookup,       Op::kPreload,      Op::kTop5,
-    Op::kCountAll, Op::kHasGe5,       Op::kMaxPerParent, Op::kWhereHas,
-    Op::kInsert,   Op::kSnapshotSave, Op::kSnapshotLoad,
+    Op::kLoad,      Op::kLookup, Op::kPreload,      Op::kTop5,
+    Op::kCountAll,  Op::kHasGe5, Op::kMaxPerParent, Op::kWhereHas,
+    Op::kMoveCount, Op::kInsert, Op::kSnapshotSave, Op::kSnapshotLoad,
 };
 // "Lookup", "Top5", ...: the <Op> of BM_<Op>_<Peer>.
 const char* OpName(Op op);
@@ -112,6 +113,10 @@ class Peer {
   virtual absl::StatusOr<UserMaxes> MaxPerParent() = 0;
   // Users with at least one published post with likes > kPopularLikes.
   virtual absl::StatusOr<UserIds> WhereHas() = 0;
+  // Gives post `post_id` to user `user_id` (the write of MoveCount, which
+  // then runs CountAll: what per-parent reads cost right after a write that
+  // changes a foreign key).
+  virtual absl::Status MovePost(int64_t post_id, int64_t user_id) = 0;
 
   // Saves the whole database to `path` (replacing it).
   virtual absl::Status SnapshotSave(const std::string& path) = 0;

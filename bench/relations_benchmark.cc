@@ -38,6 +38,7 @@
 #include "bench/peer.h"
 #include "bench/peers.h"
 #include "benchmark/benchmark.h"
+#include "kin/status_macros.h"
 
 namespace kin::bench {
 namespace {
@@ -237,6 +238,26 @@ void BM_Op(benchmark::State& state, const std::string& name, Op op) {
     case Op::kWhereHas:
       RunQuery(state, peer, op, users, [](Peer& p) { return p.WhereHas(); });
       break;
+    case Op::kMoveCount: {
+      // Each iteration gives one post to another user, then counts every
+      // user's posts. The moves are undone afterwards (untimed), so the
+      // fixture's data is as loaded for the ops after this one.
+      static const std::vector<int64_t> to = SampleUserIds(data, kLookupSample, 3);
+      const size_t n = data.num_posts();
+      size_t i = 0;
+      std::vector<int64_t> moved;
+      RunQuery(state, peer, op, users, [&](Peer& p) -> absl::StatusOr<UserCounts> {
+        const int64_t post = data.post_id[(i * 7919 + 1) % n];
+        moved.push_back(post);
+        KIN_RETURN_IF_ERROR(p.MovePost(post, to[i++ % to.size()]));
+        return p.CountAll();
+      });
+      for (auto it = moved.rbegin(); it != moved.rend(); ++it) {
+        const auto row = static_cast<size_t>(*it - 1);  // post ids are 1..N
+        if (!Check(state, peer.MovePost(*it, data.post_user_id[row]))) return;
+      }
+      break;
+    }
     default:
       state.SkipWithError("not a query");
   }

@@ -29,6 +29,7 @@ OPS = [
     ("HasGe5", "HasGe5 (Has posts >= 5)"),
     ("MaxPerParent", "MaxPerParent (WithAggregate max)"),
     ("WhereHas", "WhereHas (published, likes > 100)"),
+    ("MoveCount", "MoveCount (move 1 post, then CountAll)"),
     ("Insert", "Insert (index maintained)"),
     ("SnapshotSave", "Snapshot save"),
     ("SnapshotLoad", "Snapshot load"),

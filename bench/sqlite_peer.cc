@@ -75,6 +75,7 @@ constexpr const char* kWhereHas =
     "SELECT id FROM users WHERE id IN ("
     "  SELECT user_id FROM posts WHERE is_published = 1 AND likes > 100)"
     " ORDER BY id";
+constexpr const char* kMovePost = "UPDATE posts SET user_id = ? WHERE id = ?";
 
 // Calls emit(user_id, stmt) for each row of `stmt` (column 0 = user id,
 // ascending) and collects them per user, every user of `users` present.
@@ -166,6 +167,8 @@ std::string SqlitePeer::HowItAnswers(Op op) const {
       return "tables + index posts(user_id); then index posts(user_id, created_at DESC)";
     case Op::kInsert:
       return "one transaction, one prepared INSERT, index posts(user_id) maintained";
+    case Op::kMoveCount:
+      return "prepared UPDATE posts SET user_id = ? WHERE id = ? (autocommit), then CountAll";
     case Op::kSnapshotSave:
     case Op::kSnapshotLoad:
       return "sqlite3_backup :memory: <-> file";
@@ -235,6 +238,7 @@ absl::Status SqlitePeer::PrepareQueries() {
   KIN_ASSIGN_OR_RETURN(has_ge5_, Prepare(kHasGe5));
   KIN_ASSIGN_OR_RETURN(max_per_parent_, Prepare(kMaxPerParent));
   KIN_ASSIGN_OR_RETURN(where_has_, Prepare(kWhereHas));
+  KIN_ASSIGN_OR_RETURN(move_post_, Prepare(kMovePost));
   plans_.clear();
   plans_[static_cast<int>(Op::kLookup)] = Plan(kLookup);
   KIN_ASSIGN_OR_RETURN(sqlite3_stmt * preload, PreloadStatement(1000));
@@ -356,6 +360,17 @@ absl::StatusOr<UserMaxes> SqlitePeer::MaxPerParent() {
 
 absl::StatusOr<UserIds> SqlitePeer::WhereHas() {
   return ReadUserIds(where_has_.get(), "where has");
+}
+
+absl::Status SqlitePeer::MovePost(int64_t post_id, int64_t user_id) {
+  sqlite3_stmt* s = move_post_.get();
+  sqlite3_bind_int64(s, 1, user_id);
+  sqlite3_bind_int64(s, 2, post_id);
+  const int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  if (rc != SQLITE_DONE) return Error("move post");
+  if (sqlite3_changes(db_.get()) != 1) return absl::NotFoundError("move post: no such post");
+  return absl::OkStatus();
 }
 
 absl::Status SqlitePeer::SnapshotSave(const std::string& path) {

@@ -44,6 +44,7 @@ class SqlitePeer final : public Peer {
   absl::StatusOr<UserIds> HasGe5() override;
   absl::StatusOr<UserMaxes> MaxPerParent() override;
   absl::StatusOr<UserIds> WhereHas() override;
+  absl::Status MovePost(int64_t post_id, int64_t user_id) override;
 
   absl::Status SnapshotSave(const std::string& path) override;
   absl::Status SnapshotLoad(const std::string& path) override;
@@ -79,6 +80,7 @@ class SqlitePeer final : public Peer {
   Stmt lookup_;
   Stmt top5_;
   Stmt count_all_;
+  Stmt move_post_;
   Stmt has_ge5_;
   Stmt max_per_parent_;
   Stmt where_has_;

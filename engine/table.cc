@@ -1,6 +1,7 @@
 #include "engine/table.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cassert>
 #include <cstring>
@@ -28,6 +29,11 @@ TableImage::ColumnData EmptyColumn(Type type) {
       return std::vector<std::string>();
   }
   return std::vector<int64_t>();
+}
+
+uint64_t NextInstanceId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 // FindColumn's table slot for `name`: its length, first and last byte.
@@ -62,7 +68,8 @@ size_t ColumnDataIndex(Type type) {
   return 0;
 }
 
-Table::Table(std::string name, Schema schema) : name_(std::move(name)), schema_(std::move(schema)) {
+Table::Table(std::string name, Schema schema)
+    : name_(std::move(name)), schema_(std::move(schema)), instance_id_(NextInstanceId()) {
   size_t n = schema_.size();
   columns_.reserve(n);
   validity_.resize(n);
@@ -356,6 +363,7 @@ RowId Table::ApplyInsert(std::vector<internal::UndoEntry>* log) {
   bool reused = !free_slots_.empty();
   RowId id;
   if (reused) {
+    ++rows_version_;  // not an append: caches over the slots rebuild
     id = RowId(free_slots_.back());
     free_slots_.pop_back();
   } else {
@@ -367,6 +375,7 @@ RowId Table::ApplyInsert(std::vector<internal::UndoEntry>* log) {
     live_.PushBack(false);
     generations_.push_back(0);
   }
+  Touch(id.value);
   uint32_t generation_before = generations_[id.value];
   if (id.value < min_generations_.size() && generations_[id.value] < min_generations_[id.value]) {
     generations_[id.value] = min_generations_[id.value];
@@ -451,10 +460,17 @@ bool Table::ApplyUpdate(RowId id, std::vector<internal::UndoEntry>* log) {
   e.row = id;
   e.next_auto_increment = next_auto_increment_;
   const ColumnSpec& pk = schema_.column(primary_key());
+  if (column_versions_.size() < columns_.size()) column_versions_.resize(columns_.size());
+  bool touched = false;
   for (auto& [column, value] : changes_) {
+    ++column_versions_[column.value];
     Value old = GetValue(id, column);
     uint32_t position = 0;
     HashIndex* idx = indexes_[column.value].get();
+    if (idx != nullptr && !touched) {
+      Touch(id.value);
+      touched = true;
+    }
     if (idx != nullptr && !old.is_null()) position = idx->Remove(old, id);
     OrderedErase(id, column);
     CompositeErase(id, column);
@@ -475,6 +491,8 @@ bool Table::ApplyUpdate(RowId id, std::vector<internal::UndoEntry>* log) {
 void Table::Delete(RowId id, std::vector<internal::UndoEntry>* log) {
   assert(IsLive(id) && "Table::Delete: row not live");
   ++write_version_;
+  ++rows_version_;
+  Touch(id.value);
   internal::UndoEntry e;
   e.kind = internal::UndoEntry::Kind::kDelete;
   e.table = this;
@@ -500,6 +518,8 @@ void Table::Delete(RowId id, std::vector<internal::UndoEntry>* log) {
 
 void Table::Undo(const internal::UndoEntry& e) {
   ++write_version_;
+  ++rows_version_;
+  Touch(e.row.value);
   RowId id = e.row;
   switch (e.kind) {
     case internal::UndoEntry::Kind::kInsert: {
@@ -615,6 +635,8 @@ const CompositeIndex* Table::FindCompositeIndex(std::span<const ColumnId> column
 
 void Table::Drop() {
   ++write_version_;
+  ++rows_version_;
+  TouchAll();
   for (size_t i = 0; i < columns_.size(); ++i) {
     columns_[i] = EmptyColumn(schema_.columns()[i].type);
     validity_[i] = Bitmap();
@@ -635,6 +657,8 @@ void Table::Drop() {
 
 absl::Status Table::Restore(TableImage image) {
   ++write_version_;  // conservative: also on a refused batch or load
+  ++rows_version_;
+  TouchAll();
   auto bad = [&](absl::string_view what) {
     return absl::DataLossError(absl::StrCat("table '", name_, "': ", what));
   };
@@ -805,9 +829,16 @@ std::string Table::DebugString() const {
   return out;
 }
 
+void Table::WatchTouches() const {
+  if (!touch_log_.empty()) return;
+  touch_log_.assign(kTouchLog, 0);
+  watch_start_ = touch_count_;
+}
+
 size_t Table::MemoryBytes() const {
   size_t bytes = live_.MemoryBytes() + generations_.capacity() * sizeof(uint32_t) +
-                 free_slots_.capacity() * sizeof(uint32_t);
+                 free_slots_.capacity() * sizeof(uint32_t) + parent_links_.MemoryBytes() +
+                 touch_log_.capacity() * sizeof(uint32_t);
   for (size_t i = 0; i < columns_.size(); ++i) {
     bytes += validity_[i].MemoryBytes();
     bytes += std::visit(

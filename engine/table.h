@@ -35,6 +35,7 @@
 #include "engine/composite_index.h"
 #include "engine/hash_index.h"
 #include "engine/ordered_index.h"
+#include "engine/parent_links.h"
 #include "engine/undo_log.h"
 #include "kin/ids.h"
 #include "kin/row.h"
@@ -119,6 +120,39 @@ class Table {
   // memory when the loop body writes: it watches this counter by address
   // (the Table object never moves) and re-reads the storage when it moves.
   const uint64_t& write_version() const { return write_version_; }
+  // Finer stamps for caches derived from keys (ParentLinks). instance_id is
+  // unique per Table object in the process, so a stamp never matches a
+  // re-created table. rows_version is bumped by every write that changes
+  // which slots are live except an insert into a never-used slot (an
+  // append: caches extend over the new slots); column_version(c) by every
+  // update of column c.
+  uint64_t instance_id() const { return instance_id_; }
+  uint64_t rows_version() const { return rows_version_; }
+  uint64_t column_version(ColumnId column) const {
+    return column.value < column_versions_.size() ? column_versions_[column.value] : 0;
+  }
+  // The links from this table's key columns to parent rows (see
+  // engine/parent_links.h).
+  const ParentLinkCache& parent_links() const { return parent_links_; }
+
+  // The slot-touch log, for caches kept per slot (ParentLinks): every
+  // insert, delete and undo of one touches its slot, and so does an update
+  // that changes a column with a hash index; bulk writes (InsertBatch, its
+  // undo, a load, a drop) touch "everything". touch_count() is a mark;
+  // ForEachTouchedSince(mark, f) calls f(slot) for each touch after it (a
+  // slot may repeat) and returns true, or returns false without calling f
+  // when the log no longer holds them all (the caller then starts over).
+  // Touches are kept only once WatchTouches() was called (the first cache
+  // over the table): the last kTouchLog of them, 4 bytes each.
+  static constexpr uint64_t kTouchLog = 8192;
+  uint64_t touch_count() const { return touch_count_; }
+  void WatchTouches() const;
+  template <typename F>
+  bool ForEachTouchedSince(uint64_t mark, F&& f) const {
+    if (touch_log_.empty() || mark < watch_start_ || touch_count_ - mark > kTouchLog) return false;
+    for (uint64_t t = mark + 1; t <= touch_count_; ++t) f(touch_log_[t & (kTouchLog - 1)]);
+    return true;
+  }
   // True while every slot's generation is 0 (no row of this table was ever
   // deleted or rolled back): callers building many Row handles can then
   // skip reading generations(), one cache miss less per row. Conservative: it
@@ -351,6 +385,20 @@ class Table {
   std::string names_;  // every column name end to end
   uint8_t name_slots_[64] = {};
   uint64_t write_version_ = 0;  // see write_version()
+  uint64_t instance_id_;        // see instance_id()
+  uint64_t rows_version_ = 0;   // see rows_version()
+  std::vector<uint64_t> column_versions_;
+  ParentLinkCache parent_links_;
+  // See ForEachTouchedSince. Mutable: a reader's first cache turns the log
+  // on (readers never run during a write).
+  uint64_t touch_count_ = 0;
+  mutable uint64_t watch_start_ = 0;
+  mutable std::vector<uint32_t> touch_log_;
+  void Touch(uint32_t slot) {
+    ++touch_count_;
+    if (!touch_log_.empty()) touch_log_[touch_count_ & (kTouchLog - 1)] = slot;
+  }
+  void TouchAll() { touch_count_ += kTouchLog + 1; }
   uint64_t owner_ = 0;
   bool dropped_ = false;
   std::vector<TableImage::ColumnData> columns_;

@@ -50,6 +50,8 @@ absl::Status CheckUnique(const Table& table, const ColumnSpec& spec, const HashI
 
 absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::UndoEntry>* log) {
   ++write_version_;  // conservative: also on a refused batch or load
+  ++rows_version_;
+  TouchAll();
   const size_t n_cols = schema_.size();
   std::vector<RowBatch::Column*> given(n_cols, nullptr);
   size_t rows = 0;
@@ -270,6 +272,8 @@ void Table::DensifyIndexes(size_t added_rows) {
 
 void Table::UndoBatch(const internal::UndoEntry& e) {
   ++write_version_;
+  ++rows_version_;
+  TouchAll();
   const uint32_t first = e.row.value;
   const uint32_t end = first + e.batch_size;
   // The batch's rows sit at the end of every index list (later writes were

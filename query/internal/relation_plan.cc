@@ -76,6 +76,10 @@ HopPlan ChooseHopPlan(size_t rows, const RelationHop& hop, const CompiledQuery* 
 }
 
 void IndexCounts(const RelationHop& hop, const KeySlots& slots, uint32_t* counts) {
+  if (const ParentLinks* links = slots.links(); links != nullptr) {
+    std::copy(links->counts.begin(), links->counts.end(), counts);
+    return;
+  }
   hop.ForEachKeyCount([&](auto key, size_t n) {
     int64_t s = slots.Slot(key);
     if (s >= 0) counts[s] = static_cast<uint32_t>(n);
@@ -111,6 +115,11 @@ absl::StatusOr<std::unique_ptr<CompiledQuery>> CompileRelatedFilter(const Relati
 void SetRelationStrategyForTesting(RelationStrategy strategy) { g_forced_strategy = strategy; }
 
 // --- RelationHop ---
+
+std::shared_ptr<const ParentLinks> RelationHop::Links() const {
+  if (from_index_ == nullptr) return nullptr;
+  return to_->parent_links().Get(*to_, to_key_, *from_, from_key_);
+}
 
 absl::StatusOr<RelationHop> RelationHop::Resolve(const RelationContext& context, const Table& from,
                                                  absl::string_view relation) {

@@ -45,6 +45,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "engine/hash_index.h"
+#include "engine/parent_links.h"
 #include "engine/table.h"
 #include "kin/ids.h"
 #include "kin/query_spec.h"
@@ -124,6 +125,11 @@ class RelationHop {
   // The unique index on the from-side key (a HasMany's parent key is
   // usually the primary key), or nullptr: maps a key to its one from row.
   const HashIndex* from_unique_index() const { return from_index_; }
+  // Each related row's from row and each from row's related count, kept by
+  // the related table (engine/parent_links.h); nullptr without a unique
+  // index on the from-side key. Cost: O(1) while neither table changed its
+  // rows or keys since the last call, else one pass (see ParentLinks).
+  std::shared_ptr<const ParentLinks> Links() const;
 
   // Keys with related rows (for the cost estimate).
   size_t num_keys() const;
@@ -274,6 +280,8 @@ class KeySlots {
 
   size_t size() const { return size_; }
   bool dense() const { return mode_ == Mode::kDense; }
+  // Mode::kRow's links (slots are from rows), else nullptr.
+  const ParentLinks* links() const { return links_.get(); }
   int64_t min() const { return min_; }
 
   // The slot of a key; -1 when no from row has it.
@@ -315,9 +323,10 @@ class KeySlots {
     switch (mode_) {
       case Mode::kDense:
         return Dense(hop_->ToInt(row));
-      case Mode::kRow:
-        return hop_->key_type() == Type::kInt64 ? Slot(hop_->ToInt(row))
-                                                : Slot(hop_->ToString(row));
+      case Mode::kRow: {
+        const uint32_t p = links_->parent_of[row.value];
+        return p == ParentLinks::kNoParent ? int64_t{-1} : static_cast<int64_t>(p);
+      }
       case Mode::kInt: {
         auto it = ints_.find(hop_->ToInt(row));
         return it == ints_.end() ? int64_t{-1} : static_cast<int64_t>(it->second);
@@ -342,6 +351,7 @@ class KeySlots {
   void UseRowSlots() {
     mode_ = Mode::kRow;
     size_ = hop_->from().slot_count();
+    links_ = hop_->Links();
   }
   static int64_t RowOf(std::span<const RowId> found) {
     return found.empty() ? int64_t{-1} : static_cast<int64_t>(found[0].value);
@@ -400,6 +410,8 @@ class KeySlots {
   size_t size_ = 0;
   absl::flat_hash_map<int64_t, uint32_t> ints_;
   absl::flat_hash_map<absl::string_view, uint32_t> strings_;
+  // Mode::kRow: each related row's from row (its slot).
+  std::shared_ptr<const ParentLinks> links_;
 };
 
 // Calls add(slot, RowId) for every row of the related table that passes
@@ -417,6 +429,15 @@ inline void ScanRelated(const RelationHop& hop, const CompiledQuery* filter, con
       if (valid != nullptr && !Bit(valid, r.value)) return;
       const uint64_t off = static_cast<uint64_t>(keys[r.value]) - min;
       if (off < size) add(static_cast<size_t>(off), r);
+    });
+    return;
+  }
+  if (const ParentLinks* links = slots.links(); links != nullptr) {
+    // Slots are from rows, and the links hold each related row's.
+    const uint32_t* parent_of = links->parent_of.data();
+    ForEachMatching(hop.to(), filter, [&](RowId r) {
+      const uint32_t s = parent_of[r.value];
+      if (s != ParentLinks::kNoParent) add(static_cast<size_t>(s), r);
     });
     return;
   }

@@ -157,6 +157,41 @@ TEST_P(PeersEqualTest, AnswersSurviveASnapshotRoundTrip) {
   }
 }
 
+// MoveCount's write: after the same posts change owners (one back to its
+// first owner, one to a user that had none), every peer counts the same.
+TEST_P(PeersEqualTest, CountsAgreeAfterPostsMove) {
+  const Dataset data = Make(GetParam());
+  Reference ref = Compute(data);
+  std::map<int64_t, int64_t> counts(ref.counts.begin(), ref.counts.end());
+  const std::vector<std::pair<int64_t, int64_t>> moves = {
+      {data.post_id[0], data.user_id.back()},
+      {data.post_id[1], data.user_id.front()},
+      {data.post_id[0], data.post_user_id[0]},
+      {data.post_id[data.num_posts() - 1], data.user_id[data.num_users() / 2]}};
+  std::map<int64_t, int64_t> owner;
+  for (size_t i = 0; i < data.num_posts(); ++i) owner[data.post_id[i]] = data.post_user_id[i];
+  for (const auto& [post, user] : moves) {
+    --counts[owner[post]];
+    ++counts[user];
+    owner[post] = user;
+  }
+  const UserCounts want(counts.begin(), counts.end());
+  for (const std::string& name : PeerNames()) {
+    SCOPED_TRACE(name);
+    std::unique_ptr<Peer> peer = MakePeer(name);
+    ASSERT_TRUE(peer->Load(data).ok());
+    ASSERT_TRUE(peer->CountAll().ok());  // links (if any) built before the moves
+    for (const auto& [post, user] : moves) {
+      absl::Status moved = peer->MovePost(post, user);
+      ASSERT_TRUE(moved.ok()) << moved;
+    }
+    absl::StatusOr<UserCounts> got = peer->CountAll();
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, want);
+    EXPECT_FALSE(peer->MovePost(data.post_id.back() + 1, data.user_id[0]).ok());
+  }
+}
+
 // The data set is a fixed function of its options, and the skewed one is
 // actually skewed.
 TEST(DatasetTest, DeterministicAndShaped) {
