@@ -140,6 +140,13 @@ absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::
           using T = typename std::decay_t<decltype(vec)>::value_type;
           if (c != nullptr) {
             auto& src = std::get<std::vector<T>>(c->data);
+            if (vec.empty()) {
+              // The first rows of the table: adopt the caller's vector, so
+              // a bulk load never holds its data twice (the batch was
+              // moved in; its old buffer is freed with it).
+              vec.swap(src);
+              return;
+            }
             vec.insert(vec.end(), std::make_move_iterator(src.begin()),
                        std::make_move_iterator(src.end()));
             return;

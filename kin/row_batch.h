@@ -8,6 +8,12 @@
 //
 // Columns left out get their default, NULL, or (an auto-increment primary
 // key) the next ids, as Insert does.
+//
+// Memory: into an empty table, each vector moved into the batch (and the
+// batch moved into InsertBatch) becomes the table's column itself, so a
+// bulk load holds its data once, not twice; into a table with rows, the
+// cells are moved over (strings keep their buffers) and the batch's
+// vectors are freed when the call returns.
 
 #ifndef KIN_ROW_BATCH_H_
 #define KIN_ROW_BATCH_H_

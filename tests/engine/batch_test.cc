@@ -50,6 +50,45 @@ TEST_F(BatchTest, AppendsRowsWithDefaultsIdsAndIndexes) {
   ASSERT_OK(engine_.CheckConsistency());
 }
 
+// A bulk load into an empty table holds its data once: the vectors moved in
+// become the columns (same buffers); a second batch appends normally; a
+// rolled-back first batch leaves the table as it was.
+TEST_F(BatchTest, FirstBatchAdoptsTheCallersVectors) {
+  std::vector<int64_t> users = {7, 8, 7};
+  std::vector<std::string> slugs = {"a-slug-longer-than-fifteen-bytes", "b", "c"};
+  const int64_t* users_buffer = users.data();
+  const std::string* slugs_buffer = slugs.data();
+  RowBatch batch;
+  batch.Int64("user_id", std::move(users)).String("slug", std::move(slugs));
+  ASSERT_OK(engine_.InsertBatch("posts", std::move(batch)).status());
+  EXPECT_EQ(posts().Int64Column(ColumnId(1)).data(), users_buffer);
+  EXPECT_EQ(posts().StringColumn(ColumnId(2)).data(), slugs_buffer);
+
+  RowBatch more;
+  more.Int64("user_id", {9}).String("slug", {"d"});
+  ASSERT_OK(engine_.InsertBatch("posts", std::move(more)).status());
+  EXPECT_THAT(posts().Int64Column(ColumnId(1)), ElementsAre(7, 8, 7, 9));
+  EXPECT_EQ(posts().GetValue(RowId(0), ColumnId(2)), Value("a-slug-longer-than-fifteen-bytes"));
+  EXPECT_THAT(posts().Children(ColumnId(1), int64_t{7}), ElementsAre(RowId(0), RowId(2)));
+  ASSERT_OK(engine_.CheckConsistency());
+}
+
+TEST_F(BatchTest, RolledBackFirstBatchLeavesTheTableAsItWas) {
+  const std::string before = engine_.DebugString();
+  ASSERT_OK(engine_.Begin());
+  RowBatch batch;
+  batch.Int64("user_id", std::vector<int64_t>{1, 2})
+      .String("slug", std::vector<std::string>{"x", "y"});
+  ASSERT_OK(engine_.InsertBatch("posts", std::move(batch)).status());
+  ASSERT_OK(engine_.Rollback());
+  EXPECT_EQ(engine_.DebugString(), before);
+  ASSERT_OK(engine_.CheckConsistency());
+  RowBatch again;
+  again.Int64("user_id", std::vector<int64_t>{3}).String("slug", std::vector<std::string>{"z"});
+  ASSERT_OK(engine_.InsertBatch("posts", std::move(again)).status());
+  EXPECT_THAT(posts().Int64Column(ColumnId(1)), ElementsAre(3));
+}
+
 TEST_F(BatchTest, NullsAndExplicitKeys) {
   RowBatch batch;
   batch.Int64("id", {10, 20})
