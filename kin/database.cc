@@ -163,15 +163,30 @@ uint64_t Database::id() const { return engine_->id(); }
 
 absl::Status Database::HasMany(std::string_view parent_name, std::string_view child_name,
                                HasManyOptions options) {
-  const absl::string_view parent = Sv(parent_name), child = Sv(child_name);
+  return DeclareParentSide(RelationKind::kHasMany, Sv(parent_name), Sv(child_name),
+                           std::move(options));
+}
+
+absl::Status Database::HasOne(std::string_view parent_name, std::string_view child_name,
+                              HasOneOptions options) {
+  return DeclareParentSide(RelationKind::kHasOne, Sv(parent_name), Sv(child_name),
+                           std::move(options));
+}
+
+absl::Status Database::DeclareParentSide(RelationKind kind, absl::string_view parent,
+                                         absl::string_view child, HasManyOptions options) {
   Engine& engine = *engine_;
   RelationCatalog& relations = *relations_;
   if (engine.transaction_depth() > 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "has many ", parent, " -> ", child, ": relations cannot be declared inside a transaction"));
+    return absl::FailedPreconditionError(absl::StrCat(RelationKindName(kind), " ", parent, " -> ",
+                                                      child,
+                                                      ": relations cannot be declared inside a "
+                                                      "transaction"));
   }
   KIN_ASSIGN_OR_RETURN(std::vector<RelationSpec> specs,
-                       relations.ResolveHasMany(engine, parent, child, std::move(options)));
+                       kind == RelationKind::kHasOne
+                           ? relations.ResolveHasOne(engine, parent, child, std::move(options))
+                           : relations.ResolveHasMany(engine, parent, child, std::move(options)));
   const RelationSpec& has_many = specs.front();
   if (has_many.on_delete != OnDelete::kNoAction || has_many.on_update != OnUpdate::kNoAction) {
     KIN_RETURN_IF_ERROR(engine.AddForeignKey({.child_table = has_many.child_table(),
@@ -223,7 +238,7 @@ absl::Status Database::DropTable(std::string_view table_name) {
     if (fk.child_table != table && fk.parent_table != table) continue;
     bool owned = false;
     for (const RelationSpec* r : relations.All()) {
-      owned = owned || (r->kind == RelationKind::kHasMany && r->child_table() == fk.child_table &&
+      owned = owned || (r->parent_side() && r->child_table() == fk.child_table &&
                         r->foreign_key == fk.child_column);
     }
     if (!owned) return AfterSchemaChange(engine.DropTable(table));

@@ -278,6 +278,13 @@ class Database {
   // FailedPrecondition inside a transaction. Nothing changes on error.
   absl::Status HasMany(std::string_view parent, std::string_view child,
                        HasManyOptions options = {});
+  // Declares parent HasOne child (Lucid hasOne, Sequelize HasOne) and, by
+  // default, the inverse BelongsTo: as HasMany (same options, same errors),
+  // but named Singular(child) by default ("profiles" -> "profile") and read
+  // as zero or one row. Declare the foreign key Unique() in the child's
+  // schema to refuse a second child per parent (RelationHandle says what
+  // happens without it).
+  absl::Status HasOne(std::string_view parent, std::string_view child, HasOneOptions options = {});
   // Declares child BelongsTo parent on its own.
   absl::Status BelongsTo(std::string_view child, std::string_view parent,
                          BelongsToOptions options = {});
@@ -337,6 +344,9 @@ class Database {
   // On a database opened from a directory: a checkpoint after a schema
   // change that succeeded (`changed`), which is otherwise returned as is.
   absl::Status AfterSchemaChange(absl::Status changed);
+  // HasMany and HasOne: resolve, index (or constrain) the foreign key, add.
+  absl::Status DeclareParentSide(RelationKind kind, absl::string_view parent,
+                                 absl::string_view child, HasManyOptions options);
 
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<RelationCatalog> relations_;

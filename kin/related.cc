@@ -91,10 +91,13 @@ absl::StatusOr<RelationHandle::Resolved> RelationHandle::Resolve(std::optional<R
                                                                  absl::string_view op) const {
   KIN_ASSIGN_OR_RETURN(const RelationSpec* s, spec());
   KIN_RETURN_IF_ERROR(CheckOnQueryAttached(*s));
-  if (want.has_value() && s->kind != *want) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("relation '", s->QualifiedName(), "' is ", RelationKindName(s->kind), "; ", op,
-                     " needs a ", RelationKindName(*want), " relation"));
+  // HasMany's operations serve a HasOne too (it is a HasMany read as one
+  // row); those that link many rows refuse it with ManyOnly.
+  const bool children = want.has_value() && *want == RelationKind::kHasMany;
+  if (want.has_value() && s->kind != *want && !(children && s->kind == RelationKind::kHasOne)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "relation '", s->QualifiedName(), "' is ", RelationKindName(s->kind), "; ", op, " needs a ",
+        children ? "has many or has one" : RelationKindName(*want), " relation"));
   }
   const RelationSpec::Binding* b = &s->binding;
   RelationSpec::Binding fresh;
@@ -113,6 +116,31 @@ absl::StatusOr<RelationHandle::Resolved> RelationHandle::Resolve(std::optional<R
     r.scope.emplace_back(c, value);
   }
   return r;
+}
+
+absl::Status RelationHandle::ManyOnly(const Resolved& r, absl::string_view op) {
+  if (r.spec->kind != RelationKind::kHasOne) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "relation '", r.spec->QualifiedName(), "' is has one; ", op,
+      " needs a has many relation (a has one links one row: use Create, Save or Set)"));
+}
+
+absl::Status RelationHandle::CheckVacant(const Resolved& r, const Value& key,
+                                         std::optional<RowId> linking) const {
+  if (r.spec->kind != RelationKind::kHasOne) return absl::OkStatus();
+  const HashIndex& index = *r.child->index(r.foreign_key);
+  if (!index.unique()) return absl::OkStatus();  // a second child is allowed (see related.h)
+  for (RowId id : index.Find(key)) {
+    if (linking.has_value() && id == *linking) continue;
+    return absl::AlreadyExistsError(absl::StrCat(
+        "relation '", r.spec->QualifiedName(), "': the parent with ",
+        QualifiedName(r.spec->parent_table(), r.spec->local_key), " = ", errors::Quote(key),
+        " already has its one '", r.child->name(), "' row (",
+        r.child->column(r.child->primary_key()).name, " = ",
+        errors::Quote(r.child->GetValue(id, r.child->primary_key())), ") and ",
+        QualifiedName(r.child->name(), r.spec->foreign_key), " is unique; use Set to replace it"));
+  }
+  return absl::OkStatus();
 }
 
 bool RelationHandle::InScope(const Resolved& r, RowId id) {
@@ -193,6 +221,7 @@ absl::Status RelationHandle::Unlink(const Resolved& r, const Row& child) {
 
 absl::StatusOr<Row> RelationHandle::InsertChild(const Resolved& r, const Value& key,
                                                 const Attrs& attrs) {
+  KIN_RETURN_IF_ERROR(CheckVacant(r, key, std::nullopt));
   return engine_->Insert(r.child->name(), Stamp(r, WithColumn(attrs, r.spec->foreign_key, key)));
 }
 
@@ -234,7 +263,7 @@ kin::Query RelationHandle::Query() const {
   const RelationSpec& s = *r->spec;
   // HasMany reads children whose foreign key is the parent's local key;
   // BelongsTo reads the parent whose local key is this row's foreign key.
-  bool has_many = s.kind == RelationKind::kHasMany;
+  bool has_many = s.parent_side();
   Value key;
   if (has_many) {
     absl::StatusOr<Value> k = SavedParentKey(*r);
@@ -277,19 +306,24 @@ absl::StatusOr<ResultSet> RelationHandle::Get() const {
   if (r.spec->on_query || !r.scope.empty()) return Query().Get();
   // Without on_query the answer is the index's list as it stands: skip
   // compiling a query (the hot path of lazy relation reads).
-  if (r.spec->kind == RelationKind::kHasMany) {
+  if (r.spec->parent_side()) {
     const HashIndex& index = *r.child->index(r.foreign_key);
+    // A has-one reads its first child (as Query's window of one row).
+    const size_t cap = r.spec->kind == RelationKind::kHasOne ? 1 : SIZE_MAX;
+    auto first = [cap](std::span<const RowId> rows) {
+      return rows.subspan(0, std::min(rows.size(), cap));
+    };
     if (index.key_type() == Type::kInt64 && !pending_.has_value()) {
       // The common int64 key, read unboxed (spec() checked the parent).
       if (r.parent_table->IsNull(parent_.id(), r.local_key)) {
         return ResultSet::Plain(*r.child, {});
       }
       const int64_t key = r.parent_table->Int64Column(r.local_key)[parent_.id().value];
-      return ResultSet::Plain(*r.child, index.Find(key));
+      return ResultSet::Plain(*r.child, first(index.Find(key)));
     }
     KIN_ASSIGN_OR_RETURN(Value key, SavedParentKey(r));
     if (key.is_null()) return ResultSet::Plain(*r.child, {});
-    return ResultSet::Plain(*r.child, index.Find(key));
+    return ResultSet::Plain(*r.child, first(index.Find(key)));
   }
   const HashIndex* by_key = r.parent_table->index(r.local_key);
   if (by_key == nullptr) return Query().Get();  // a local key without index: scan
@@ -353,11 +387,12 @@ absl::StatusOr<bool> RelationHandle::Has(const RowOrKey& child) const {
 }
 
 absl::StatusOr<bool> RelationHandle::HasAll(const std::vector<RowOrKey>& children) const {
+  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(RelationKind::kHasMany, "has all"));
+  KIN_RETURN_IF_ERROR(ManyOnly(r, "has all"));
   for (const RowOrKey& c : children) {
     KIN_ASSIGN_OR_RETURN(bool has, Has(c));
     if (!has) return false;
   }
-  KIN_RETURN_IF_ERROR(Resolve(RelationKind::kHasMany, "has").status());
   return true;
 }
 
@@ -391,6 +426,7 @@ absl::StatusOr<std::vector<Row>> RelationHandle::CreateMany(const std::vector<At
   std::vector<Row> out;
   KIN_RETURN_IF_ERROR(Write(RelationKind::kHasMany, "create many",
                             [&](const Resolved& r, const Value& key) -> absl::Status {
+                              KIN_RETURN_IF_ERROR(ManyOnly(r, "create many"));
                               out.reserve(rows.size());
                               for (size_t i = 0; i < rows.size(); ++i) {
                                 absl::StatusOr<Row> row = InsertChild(r, key, rows[i]);
@@ -407,14 +443,20 @@ absl::StatusOr<std::vector<Row>> RelationHandle::CreateMany(const std::vector<At
 }
 
 absl::StatusOr<Row> RelationHandle::Save(const Record& record) {
-  KIN_ASSIGN_OR_RETURN(std::vector<Row> rows, SaveMany(std::vector<Record>{record}));
+  KIN_ASSIGN_OR_RETURN(std::vector<Row> rows, SaveRecords(std::vector<Record>{record}, "save"));
   return rows.front();
 }
 
 absl::StatusOr<std::vector<Row>> RelationHandle::SaveMany(const std::vector<Record>& records) {
+  return SaveRecords(records, "save many");
+}
+
+absl::StatusOr<std::vector<Row>> RelationHandle::SaveRecords(const std::vector<Record>& records,
+                                                             absl::string_view op) {
   std::vector<Row> out;
-  KIN_RETURN_IF_ERROR(Write(
-      RelationKind::kHasMany, "save", [&](const Resolved& r, const Value& key) -> absl::Status {
+  KIN_RETURN_IF_ERROR(
+      Write(RelationKind::kHasMany, op, [&](const Resolved& r, const Value& key) -> absl::Status {
+        if (records.size() != 1) KIN_RETURN_IF_ERROR(ManyOnly(r, op));
         out.reserve(records.size());
         for (const Record& record : records) {
           if (const Attrs* attrs = std::get_if<Attrs>(&record)) {
@@ -423,6 +465,7 @@ absl::StatusOr<std::vector<Row>> RelationHandle::SaveMany(const std::vector<Reco
             continue;
           }
           KIN_ASSIGN_OR_RETURN(Row row, ResolveChild(r, std::get<Row>(record)));
+          KIN_RETURN_IF_ERROR(CheckVacant(r, key, row.id()));
           KIN_RETURN_IF_ERROR(
               engine_->Update(row, Stamp(r, {{r.spec->foreign_key, key}})).status());
           out.push_back(row);
@@ -470,6 +513,7 @@ absl::StatusOr<std::vector<Row>> RelationHandle::SyncMany(const std::vector<std:
   std::vector<Row> out;
   KIN_RETURN_IF_ERROR(
       Write(RelationKind::kHasMany, op, [&](const Resolved& r, const Value& key) -> absl::Status {
+        KIN_RETURN_IF_ERROR(ManyOnly(r, op));
         // Lucid combines an absent predicate with the foreign key alone,
         // so every row of the batch "matches" the parent's first child.
         // kin refuses instead: a batch sync needs a key per row.
@@ -560,6 +604,11 @@ absl::StatusOr<int64_t> RelationHandle::Set(const std::vector<RowOrKey>& childre
   int64_t changed = 0;
   KIN_RETURN_IF_ERROR(Write(
       RelationKind::kHasMany, "set", [&](const Resolved& r, const Value& key) -> absl::Status {
+        if (r.spec->kind == RelationKind::kHasOne && children.size() > 1) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("relation '", r.spec->QualifiedName(),
+                           "' is has one: set takes at most one row, got ", children.size()));
+        }
         std::vector<Row> targets;
         absl::flat_hash_set<uint32_t> wanted;
         for (const RowOrKey& c : children) {
@@ -594,6 +643,7 @@ absl::StatusOr<int64_t> RelationHandle::AddMany(const std::vector<RowOrKey>& chi
   int64_t changed = 0;
   KIN_RETURN_IF_ERROR(Write(
       RelationKind::kHasMany, "add", [&](const Resolved& r, const Value& key) -> absl::Status {
+        KIN_RETURN_IF_ERROR(ManyOnly(r, "add"));
         for (const RowOrKey& c : children) {
           KIN_ASSIGN_OR_RETURN(Row row, ResolveChild(r, c));
           if (r.child->GetValue(row.id(), r.foreign_key) == key && InScope(r, row.id())) continue;
@@ -667,6 +717,18 @@ absl::StatusOr<int64_t> RelationHandle::Delete() {
 absl::StatusOr<std::optional<Row>> RelationHandle::Parent() const {
   KIN_RETURN_IF_ERROR(Resolve(RelationKind::kBelongsTo, "parent").status());
   KIN_ASSIGN_OR_RETURN(ResultSet rows, Query().Limit(1).Get());
+  if (rows.empty()) return std::optional<Row>();
+  return std::optional<Row>(rows[0]);
+}
+
+absl::StatusOr<std::optional<Row>> RelationHandle::One() const {
+  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(std::nullopt, "one"));
+  if (r.spec->kind == RelationKind::kHasMany) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("relation '", r.spec->QualifiedName(),
+                     "' is has many; one needs a has one or belongs to relation (use Get)"));
+  }
+  KIN_ASSIGN_OR_RETURN(ResultSet rows, Get());
   if (rows.empty()) return std::optional<Row>();
   return std::optional<Row>(rows[0]);
 }

@@ -26,7 +26,23 @@
 // value given for it in the attributes is replaced). If the parent was given
 // as a NewRow it is inserted first, inside the same transaction.
 //
-// BelongsTo (child → parent): Get/Parent, Query, Associate, Dissociate.
+// BelongsTo (child → parent): Get/Parent/One, Query, Associate, Dissociate.
+//
+// HasOne (parent → its one child) is a HasMany read as one row: Get, One
+// and Query() return the first child (by on_query's order, else insertion
+// order), zero or one row; Find, Count, Has and Children see every linked
+// child. Its writes are HasMany's single-row ones: Create, Save,
+// FirstOrCreate, UpdateOrCreate, Set (Sequelize's setProfile: at most one
+// row; the previous child is unlinked first, by on_unlink; Set({})
+// unlinks it), Remove, Update, Delete. The many-row ones (CreateMany,
+// SaveMany, Add/AddMany, FetchOrCreateMany, UpdateOrCreateMany, HasAll)
+// are a FailedPrecondition. When the foreign key is Unique() in the
+// child's schema, Create / Save / FirstOrCreate / UpdateOrCreate of a
+// second child for the same parent are refused (AlreadyExists naming the
+// relation, the parent's key and the child already there); so is a
+// BelongsTo Associate or a direct insert (the engine's unique index). When
+// it is not unique a second child is linked as asked, reads still return
+// the first, and counts and has-tests count both: Set replaces them all.
 //
 // A handle is cheap; it holds pointers into the Database and is valid while
 // the Database and the relation exist. Calling an operation of the other
@@ -158,6 +174,11 @@ class RelationHandle {
   absl::StatusOr<int64_t> Update(const Attrs& attrs);
   absl::StatusOr<int64_t> Delete();
 
+  // --- HasOne and BelongsTo ---
+  // The one related row: a HasOne's child or a BelongsTo's parent, or
+  // nullopt. FailedPrecondition on a HasMany.
+  absl::StatusOr<std::optional<Row>> One() const;
+
   // --- BelongsTo ---
   // The parent row, or nullopt when the foreign key is NULL or dangling.
   absl::StatusOr<std::optional<Row>> Parent() const;
@@ -184,6 +205,14 @@ class RelationHandle {
   static bool InScope(const Resolved& r, RowId id);
   // `attrs` with the scope's values set (replacing any given for them).
   static Attrs Stamp(const Resolved& r, Attrs attrs);
+  // FailedPrecondition naming `op` when the relation is a HasOne (for the
+  // operations that link many rows).
+  static absl::Status ManyOnly(const Resolved& r, absl::string_view op);
+  // For a HasOne with a unique foreign key: AlreadyExists when the parent
+  // with `key` has a child other than `linking` (the row about to be linked).
+  absl::Status CheckVacant(const Resolved& r, const Value& key, std::optional<RowId> linking) const;
+  absl::StatusOr<std::vector<Row>> SaveRecords(const std::vector<Record>& records,
+                                               absl::string_view op);
   // The relation's tables and key columns; with `want`, FailedPrecondition
   // when the relation is of the other kind.
   absl::StatusOr<Resolved> Resolve(std::optional<RelationKind> want, absl::string_view op) const;

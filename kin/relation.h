@@ -1,6 +1,6 @@
-// Relation definitions: HasMany and its inverse BelongsTo, as declarative
-// specs (Database::HasMany / BelongsTo resolve them; Database::Relations and
-// GetRelation return them).
+// Relation definitions: HasMany, HasOne and their inverse BelongsTo, as
+// declarative specs (Database::HasMany / HasOne / BelongsTo resolve them;
+// Database::Relations and GetRelation return them).
 //
 // A relation links a parent table's local key (default: its primary key) to
 // a child table's foreign-key column (default: {singular parent}_{local key},
@@ -33,6 +33,9 @@ class Table;  // engine/table.h (internal)
 enum class RelationKind : uint8_t {
   kHasMany = 1,
   kBelongsTo = 2,
+  // A HasMany whose reads return at most one child (Lucid hasOne,
+  // Sequelize HasOne): see Database::HasOne.
+  kHasOne = 3,
 };
 absl::string_view RelationKindName(RelationKind kind);
 
@@ -89,6 +92,10 @@ struct HasManyOptions {
   OnUnlink on_unlink = OnUnlink::kNullify;
 };
 
+// Options of Database::HasOne: those of HasMany, except that the default
+// name is Singular(child table) ("profiles" -> "profile").
+using HasOneOptions = HasManyOptions;
+
 // Options of Database::BelongsTo (declared on the child).
 struct BelongsToOptions {
   // Relation name on the child. Default: Singular(parent table).
@@ -141,12 +148,13 @@ struct RelationSpec {
   };
   Binding binding;
 
-  const std::string& parent_table() const {
-    return kind == RelationKind::kHasMany ? table : related_table;
+  // Whether the relation is declared on the parent and reads its children
+  // (HasMany, HasOne) rather than on a child reading its parent.
+  bool parent_side() const {
+    return kind == RelationKind::kHasMany || kind == RelationKind::kHasOne;
   }
-  const std::string& child_table() const {
-    return kind == RelationKind::kHasMany ? related_table : table;
-  }
+  const std::string& parent_table() const { return parent_side() ? table : related_table; }
+  const std::string& child_table() const { return parent_side() ? related_table : table; }
   // "users.posts"
   std::string QualifiedName() const;
   // Every field but on_query and on_query_pending.

@@ -802,7 +802,8 @@ absl::Status DecodeRelation(Reader& r, const Engine& engine, RelationCatalog& ca
                             absl::string_view label) {
   r.SetContext("relation");
   RelationSpec s;
-  s.kind = static_cast<RelationKind>(r.Enum("relation kind", 1, 2));
+  // Version 6 added has one (3).
+  s.kind = static_cast<RelationKind>(r.Enum("relation kind", 1, r.version() >= 6 ? 3 : 2));
   s.name = r.String("name");
   s.table = r.String("table");
   s.related_table = r.String("related table");
@@ -866,10 +867,10 @@ absl::StatusOr<SnapshotContents> DecodePayload(absl::string_view payload, uint32
   // Versions differ in how bulk blocks are laid out (1 -> 2), version 3
   // adds each column's ordered-index flag and each relation's scope, and
   // version 4 each table's composite index definitions, version 5 whether
-  // each relation had an on_query; the
+  // each relation had an on_query, version 6 the has-one relation kind; the
   // Reader branches on the version, and every version ever written stays
   // readable.
-  if (version < 1 || version > 5) {
+  if (version < 1 || version > 6) {
     return BadSnapshot(label, absl::StrCat("no decoder for version ", version));
   }
   if (payload.empty()) return BadSnapshot(label, "empty payload");

@@ -11,7 +11,15 @@
 namespace kin {
 
 absl::string_view RelationKindName(RelationKind kind) {
-  return kind == RelationKind::kHasMany ? "has many" : "belongs to";
+  switch (kind) {
+    case RelationKind::kHasMany:
+      return "has many";
+    case RelationKind::kBelongsTo:
+      return "belongs to";
+    case RelationKind::kHasOne:
+      return "has one";
+  }
+  return "unknown";
 }
 
 absl::string_view OnUnlinkName(OnUnlink action) {
@@ -132,6 +140,20 @@ absl::Status NameTaken(absl::string_view table, absl::string_view name) {
 absl::StatusOr<std::vector<RelationSpec>> RelationCatalog::ResolveHasMany(
     const Engine& engine, absl::string_view parent_name, absl::string_view child_name,
     HasManyOptions options) const {
+  return ResolveParentSide(RelationKind::kHasMany, engine, parent_name, child_name,
+                           std::move(options));
+}
+
+absl::StatusOr<std::vector<RelationSpec>> RelationCatalog::ResolveHasOne(
+    const Engine& engine, absl::string_view parent_name, absl::string_view child_name,
+    HasOneOptions options) const {
+  return ResolveParentSide(RelationKind::kHasOne, engine, parent_name, child_name,
+                           std::move(options));
+}
+
+absl::StatusOr<std::vector<RelationSpec>> RelationCatalog::ResolveParentSide(
+    RelationKind kind, const Engine& engine, absl::string_view parent_name,
+    absl::string_view child_name, HasManyOptions options) const {
   KIN_ASSIGN_OR_RETURN(const Table* parent, engine.GetTable(parent_name));
   KIN_ASSIGN_OR_RETURN(const Table* child, engine.GetTable(child_name));
   if (parent_name == child_name && (options.name.empty() || options.foreign_key.empty() ||
@@ -140,16 +162,19 @@ absl::StatusOr<std::vector<RelationSpec>> RelationCatalog::ResolveHasMany(
     // (employees.employees over employee_id, inverse employee): a reader
     // cannot tell which side is the parent. Ask for the names instead.
     return absl::InvalidArgumentError(absl::StrCat(
-        "has many ", parent_name, " -> ", child_name,
+        RelationKindName(kind), " ", parent_name, " -> ", child_name,
         ": a self-relation needs explicit names: HasManyOptions::name, ::foreign_key and "
         "::inverse (or create_inverse = false), e.g. {.name = \"reports\", .foreign_key = "
         "\"manager_id\", .inverse = \"manager\"}"));
   }
   RelationSpec spec;
-  spec.kind = RelationKind::kHasMany;
+  spec.kind = kind;
   spec.table = std::string(parent_name);
   spec.related_table = std::string(child_name);
-  spec.name = options.name.empty() ? std::string(child_name) : std::move(options.name);
+  // A has-one reads one row: named in the singular, as Lucid's examples.
+  const std::string default_name =
+      kind == RelationKind::kHasOne ? Singular(child_name) : std::string(child_name);
+  spec.name = options.name.empty() ? default_name : std::move(options.name);
   spec.local_key = options.local_key.empty() ? parent->column(parent->primary_key()).name
                                              : std::move(options.local_key);
   spec.foreign_key = options.foreign_key.empty()

@@ -51,6 +51,11 @@ class RelationCatalog {
                                                            absl::string_view parent,
                                                            absl::string_view child,
                                                            HasManyOptions options) const;
+  // The same for a HasOne (default name Singular(child)).
+  absl::StatusOr<std::vector<RelationSpec>> ResolveHasOne(const Engine& engine,
+                                                          absl::string_view parent,
+                                                          absl::string_view child,
+                                                          HasOneOptions options) const;
   absl::StatusOr<RelationSpec> ResolveBelongsTo(const Engine& engine, absl::string_view child,
                                                 absl::string_view parent,
                                                 BelongsToOptions options) const;
@@ -78,6 +83,12 @@ class RelationCatalog {
   void Bind(const Engine& engine);
 
  private:
+  absl::StatusOr<std::vector<RelationSpec>> ResolveParentSide(RelationKind kind,
+                                                              const Engine& engine,
+                                                              absl::string_view parent,
+                                                              absl::string_view child,
+                                                              HasManyOptions options) const;
+
   std::vector<std::unique_ptr<RelationSpec>> specs_;  // stable addresses
 };
 

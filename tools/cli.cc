@@ -204,7 +204,7 @@ void PrintRelation(const RelationSpec& r, std::ostream& out) {
       << r.related_table << " (" << QualifiedName(r.child_table(), r.foreign_key) << " -> "
       << QualifiedName(r.parent_table(), r.local_key) << ")";
   if (!r.inverse.empty()) out << ", inverse " << r.inverse;
-  if (r.kind == RelationKind::kHasMany) {
+  if (r.parent_side()) {
     out << ", on delete " << OnDeleteName(r.on_delete) << ", on update "
         << OnUpdateName(r.on_update) << ", on unlink " << OnUnlinkName(r.on_unlink);
   }

@@ -426,7 +426,7 @@ absl::Status PlanPreload(const RelationContext& context, const Table& from, Plan
     return errors::InRelatedQuery("Preload", p->relation->QualifiedName(), selected.status());
   }
   p->selected = *std::move(selected);
-  if (p->relation->kind == RelationKind::kHasMany) {
+  if (p->relation->parent_side()) {
     absl::StatusOr<RelationHop> hop = RelationHop::Make(from, *p->relation, *p->to);
     if (hop.ok()) p->group_walk = ChooseGroupWalk(*hop, load.query);
   }
@@ -498,8 +498,7 @@ namespace {
 // The to-side key a load probes per row: "posts.user_id".
 std::string ProbedKey(const PlannedLoad& p) {
   const RelationSpec& r = *p.relation;
-  return QualifiedName(p.to->name(),
-                       r.kind == RelationKind::kHasMany ? r.foreign_key : r.local_key);
+  return QualifiedName(p.to->name(), r.parent_side() ? r.foreign_key : r.local_key);
 }
 
 void ExplainLevel(const LoadLevel& level, const std::string& prefix, std::string* out) {

@@ -126,7 +126,7 @@ absl::StatusOr<RelationHop> RelationHop::Make(const Table& from, const RelationS
                                               const Table& related) {
   const RelationSpec* spec = &relation;
   const Table* to = &related;
-  const bool has_many = spec->kind == RelationKind::kHasMany;
+  const bool has_many = spec->parent_side();
   RelationHop hop;
   hop.spec_ = spec;
   hop.from_ = &from;
