@@ -1,5 +1,6 @@
 #include "kin/related.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -115,7 +116,19 @@ absl::StatusOr<RelationHandle::Resolved> RelationHandle::Resolve(std::optional<R
     KIN_ASSIGN_OR_RETURN(ColumnId c, r.child->GetColumn(column));
     r.scope.emplace_back(c, value);
   }
+  if (s->via()) {
+    KIN_ASSIGN_OR_RETURN(r.related, engine_->GetTable(s->related_table));
+    KIN_ASSIGN_OR_RETURN(r.through_key, r.child->GetColumn(s->through_key));
+    KIN_ASSIGN_OR_RETURN(r.related_key, r.related->GetColumn(s->related_key));
+  }
   return r;
+}
+
+absl::Status RelationHandle::ToMany(const Resolved& r, absl::string_view op) {
+  if (r.spec->kind != RelationKind::kBelongsTo) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("relation '", r.spec->QualifiedName(), "' is belongs to; ", op,
+                   " needs a has many, has one, many to many or has many through relation"));
 }
 
 absl::Status RelationHandle::ManyOnly(const Resolved& r, absl::string_view op) {
@@ -193,16 +206,21 @@ absl::Status RelationHandle::Write(
 }
 
 absl::StatusOr<Row> RelationHandle::ResolveChild(const Resolved& r, const RowOrKey& child) const {
-  if (const Row* row = std::get_if<Row>(&child)) {
+  return ResolveRow(r, *r.child, child);
+}
+
+absl::StatusOr<Row> RelationHandle::ResolveRow(const Resolved& r, const Table& table,
+                                               const RowOrKey& named) const {
+  if (const Row* row = std::get_if<Row>(&named)) {
     KIN_RETURN_IF_ERROR(engine_->CheckRow(*row));
-    if (row->table() != r.child) {
+    if (row->table() != &table) {
       return absl::InvalidArgumentError(absl::StrCat("relation '", r.spec->QualifiedName(),
                                                      "': a row of '", row->table()->name(),
-                                                     "' is not a '", r.child->name(), "' row"));
+                                                     "' is not a '", table.name(), "' row"));
     }
     return *row;
   }
-  return r.child->FindOrFail(std::get<Value>(child));
+  return table.FindOrFail(std::get<Value>(named));
 }
 
 absl::Status RelationHandle::Unlink(const Resolved& r, const Row& child) {
@@ -261,6 +279,7 @@ kin::Query RelationHandle::Query() const {
     return failed;
   }
   const RelationSpec& s = *r->spec;
+  if (s.via()) return ViaQuery(*r, nullptr);
   // HasMany reads children whose foreign key is the parent's local key;
   // BelongsTo reads the parent whose local key is this row's foreign key.
   bool has_many = s.parent_side();
@@ -304,6 +323,10 @@ kin::Query RelationHandle::Query() const {
 absl::StatusOr<ResultSet> RelationHandle::Get() const {
   KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(std::nullopt, "get"));
   if (r.spec->on_query || !r.scope.empty()) return Query().Get();
+  if (r.spec->via()) {
+    KIN_ASSIGN_OR_RETURN(std::vector<RowId> rows, ViaRows(r));
+    return ResultSet::Plain(*r.related, rows);
+  }
   // Without on_query the answer is the index's list as it stands: skip
   // compiling a query (the hot path of lazy relation reads).
   if (r.spec->parent_side()) {
@@ -335,10 +358,12 @@ absl::StatusOr<ResultSet> RelationHandle::Get() const {
 }
 
 absl::StatusOr<Row> RelationHandle::Find(const Value& id) const {
-  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(RelationKind::kHasMany, "find"));
-  const ColumnSpec& pk = r.child->column(r.child->primary_key());
+  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(std::nullopt, "find"));
+  KIN_RETURN_IF_ERROR(ToMany(r, "find"));
+  const Table& rows_of = r.spec->via() ? *r.related : *r.child;
+  const ColumnSpec& pk = rows_of.column(rows_of.primary_key());
   if (id.is_null() || !ValueFitsType(id, pk.type)) {
-    return errors::TypeMismatch(r.child->name(), pk.name, pk.type, id);
+    return errors::TypeMismatch(rows_of.name(), pk.name, pk.type, id);
   }
   // Membership, as Has and Count: on_query's window (its OrderBy / Limit /
   // Offset) does not hide a child from Find.
@@ -349,14 +374,19 @@ absl::StatusOr<Row> RelationHandle::Find(const Value& id) const {
   KIN_ASSIGN_OR_RETURN(ResultSet rows, q.Where(pk.name, id).Limit(1).Get());
   if (rows.empty()) {
     return absl::NotFoundError(absl::StrCat("relation '", r.spec->QualifiedName(), "': no '",
-                                            r.child->name(), "' row with ", pk.name, " = ",
+                                            rows_of.name(), "' row with ", pk.name, " = ",
                                             errors::Quote(id), " for this parent"));
   }
   return rows[0];
 }
 
 absl::StatusOr<int64_t> RelationHandle::Count() const {
-  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(RelationKind::kHasMany, "count"));
+  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(std::nullopt, "count"));
+  KIN_RETURN_IF_ERROR(ToMany(r, "count"));
+  if (r.spec->via() && !r.spec->on_query) {
+    KIN_ASSIGN_OR_RETURN(std::vector<RowId> rows, ViaRows(r));
+    return static_cast<int64_t>(rows.size());
+  }
   if (!r.spec->on_query && r.scope.empty()) {
     KIN_ASSIGN_OR_RETURN(Value key, SavedParentKey(r));
     if (key.is_null()) return 0;
@@ -367,14 +397,27 @@ absl::StatusOr<int64_t> RelationHandle::Count() const {
 
 absl::StatusOr<int64_t> RelationHandle::Count(
     const std::function<void(kin::Query&)>& filter) const {
-  KIN_RETURN_IF_ERROR(Resolve(RelationKind::kHasMany, "count").status());
+  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(std::nullopt, "count"));
+  KIN_RETURN_IF_ERROR(ToMany(r, "count"));
   kin::Query q = Query();
   q.Where([&](kin::Query& group) { filter(group); });
   return q.Count();
 }
 
 absl::StatusOr<bool> RelationHandle::Has(const RowOrKey& child) const {
-  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(RelationKind::kHasMany, "has"));
+  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(std::nullopt, "has"));
+  KIN_RETURN_IF_ERROR(ToMany(r, "has"));
+  if (r.spec->via()) {
+    KIN_ASSIGN_OR_RETURN(Row row, ResolveRow(r, *r.related, child));
+    KIN_ASSIGN_OR_RETURN(std::vector<RowId> rows, ViaRows(r));
+    if (std::find(rows.begin(), rows.end(), row.id()) == rows.end()) return false;
+    if (!r.spec->on_query) return true;
+    const std::string& pk = r.related->column(r.related->primary_key()).name;
+    KIN_ASSIGN_OR_RETURN(
+        int64_t n,
+        Query().Where(pk, r.related->GetValue(row.id(), r.related->primary_key())).Count());
+    return n > 0;
+  }
   KIN_ASSIGN_OR_RETURN(Value key, SavedParentKey(r));
   KIN_ASSIGN_OR_RETURN(Row row, ResolveChild(r, child));
   if (key.is_null() || r.child->GetValue(row.id(), r.foreign_key) != key) return false;
@@ -387,7 +430,8 @@ absl::StatusOr<bool> RelationHandle::Has(const RowOrKey& child) const {
 }
 
 absl::StatusOr<bool> RelationHandle::HasAll(const std::vector<RowOrKey>& children) const {
-  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(RelationKind::kHasMany, "has all"));
+  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(std::nullopt, "has all"));
+  KIN_RETURN_IF_ERROR(ToMany(r, "has all"));
   KIN_RETURN_IF_ERROR(ManyOnly(r, "has all"));
   for (const RowOrKey& c : children) {
     KIN_ASSIGN_OR_RETURN(bool has, Has(c));
@@ -413,6 +457,7 @@ absl::StatusOr<std::span<const RowId>> RelationHandle::Children() const {
 // --- HasMany writes ---
 
 absl::StatusOr<Row> RelationHandle::Create(const Attrs& attrs) {
+  if (IsManyToMany()) return CreateWithPivot(attrs, {});
   Row out;
   KIN_RETURN_IF_ERROR(Write(RelationKind::kHasMany, "create",
                             [&](const Resolved& r, const Value& key) -> absl::Status {
@@ -423,6 +468,7 @@ absl::StatusOr<Row> RelationHandle::Create(const Attrs& attrs) {
 }
 
 absl::StatusOr<std::vector<Row>> RelationHandle::CreateMany(const std::vector<Attrs>& rows) {
+  if (IsManyToMany()) return CreateLinked(rows, {}, "create many");
   std::vector<Row> out;
   KIN_RETURN_IF_ERROR(Write(RelationKind::kHasMany, "create many",
                             [&](const Resolved& r, const Value& key) -> absl::Status {
@@ -601,6 +647,12 @@ absl::StatusOr<std::vector<Row>> RelationHandle::UpdateOrCreateMany(
 }
 
 absl::StatusOr<int64_t> RelationHandle::Set(const std::vector<RowOrKey>& children) {
+  if (IsManyToMany()) {
+    PivotValues rows;
+    for (const RowOrKey& c : children) rows.emplace_back(c, Attrs{});
+    KIN_ASSIGN_OR_RETURN(SyncResult done, SyncLinks(rows, /*detaching=*/true, "set"));
+    return done.attached + done.detached;
+  }
   int64_t changed = 0;
   KIN_RETURN_IF_ERROR(Write(
       RelationKind::kHasMany, "set", [&](const Resolved& r, const Value& key) -> absl::Status {
@@ -640,6 +692,7 @@ absl::StatusOr<int64_t> RelationHandle::Add(const RowOrKey& child) {
 }
 
 absl::StatusOr<int64_t> RelationHandle::AddMany(const std::vector<RowOrKey>& children) {
+  if (IsManyToMany()) return Attach(children);
   int64_t changed = 0;
   KIN_RETURN_IF_ERROR(Write(
       RelationKind::kHasMany, "add", [&](const Resolved& r, const Value& key) -> absl::Status {
@@ -661,6 +714,7 @@ absl::StatusOr<int64_t> RelationHandle::Remove(const RowOrKey& child) {
 }
 
 absl::StatusOr<int64_t> RelationHandle::RemoveMany(const std::vector<RowOrKey>& children) {
+  if (IsManyToMany()) return DetachLinks(&children, "remove");
   int64_t changed = 0;
   KIN_RETURN_IF_ERROR(Write(
       RelationKind::kHasMany, "remove", [&](const Resolved& r, const Value& key) -> absl::Status {

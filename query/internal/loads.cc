@@ -46,6 +46,7 @@ std::string ExtraName(const RelationLoadSpec& load) {
 struct ResolvedLoad {
   const RelationSpec* spec;
   const Table* to;
+  const Table* through;  // RelationSpec::via(): the second table
 };
 
 absl::StatusOr<ResolvedLoad> ResolveLoad(const RelationContext& context, const Table& table,
@@ -59,7 +60,11 @@ absl::StatusOr<ResolvedLoad> ResolveLoad(const RelationContext& context, const T
   KIN_ASSIGN_OR_RETURN(const RelationSpec* spec,
                        context.relations->Get(table.name(), load.relation));
   KIN_ASSIGN_OR_RETURN(const Table* to, context.engine->GetTable(spec->related_table));
-  return ResolvedLoad{spec, to};
+  const Table* through = nullptr;
+  if (spec->via()) {
+    KIN_ASSIGN_OR_RETURN(through, context.engine->GetTable(spec->through_table));
+  }
+  return ResolvedLoad{spec, to, through};
 }
 
 // Packs per-row aggregate results: unboxed when every value is an int64 or
@@ -427,7 +432,7 @@ absl::Status PlanPreload(const RelationContext& context, const Table& from, Plan
   }
   p->selected = *std::move(selected);
   if (p->relation->parent_side()) {
-    absl::StatusOr<RelationHop> hop = RelationHop::Make(from, *p->relation, *p->to);
+    absl::StatusOr<RelationHop> hop = RelationHop::Make(from, *p->relation, *p->to, p->through);
     if (hop.ok()) p->group_walk = ChooseGroupWalk(*hop, load.query);
   }
   p->children = std::make_unique<LoadLevel>();
@@ -451,6 +456,7 @@ absl::Status PlanLoads(const RelationContext& context, const Table& table, const
     p.load = &load;
     p.relation = r.spec;
     p.to = r.to;
+    p.through = r.through;
     if (load.kind == RelationLoadSpec::Kind::kPreload) {
       if (std::find(preloads.begin(), preloads.end(), load.relation) != preloads.end()) {
         return errors::DuplicatePreload(table.name(), load.relation);
@@ -477,7 +483,7 @@ absl::Status ValidateLoads(const RelationContext& context, const Table& table,
 absl::Status RunLoads(const RelationContext& context, const Table& table, const LoadLevel& level,
                       std::span<const RowId> rows, RowSetData* data) {
   for (const PlannedLoad& p : level.loads) {
-    KIN_ASSIGN_OR_RETURN(RelationHop hop, RelationHop::Make(table, *p.relation, *p.to));
+    KIN_ASSIGN_OR_RETURN(RelationHop hop, RelationHop::Make(table, *p.relation, *p.to, p.through));
     switch (p.load->kind) {
       case RelationLoadSpec::Kind::kPreload:
         KIN_RETURN_IF_ERROR(RunPreload(context, hop, p, rows, data));
