@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "engine/engine.h"
 #include "engine/errors.h"
@@ -305,6 +306,61 @@ void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop, std::spa
   }
 }
 
+// A ManyToMany preload's pivot columns (RelationSpec::pivot_columns) as
+// extras of its related rows, named "pivot_{column}" as Lucid's $extras:
+// each related row of a parent gets its link's values. Per parent, its
+// pivot rows are mapped by related key once, so the cost is the parent's
+// links plus its preloaded rows.
+absl::Status AttachPivotColumns(const PlannedLoad& planned, std::span<const RowId> rows,
+                                const std::vector<uint32_t>& offsets,
+                                const std::vector<RowId>& kids, RowSetData* children) {
+  const RelationSpec& spec = *planned.relation;
+  const Table& from = *planned.from;
+  const Table& pivot = *planned.through;
+  const Table& to = *planned.to;
+  KIN_ASSIGN_OR_RETURN(ColumnId local_key, from.GetColumn(spec.local_key));
+  KIN_ASSIGN_OR_RETURN(ColumnId foreign_key, pivot.GetColumn(spec.foreign_key));
+  KIN_ASSIGN_OR_RETURN(ColumnId through_key, pivot.GetColumn(spec.through_key));
+  KIN_ASSIGN_OR_RETURN(ColumnId related_key, to.GetColumn(spec.related_key));
+  std::vector<ColumnId> columns;
+  for (const std::string& name : spec.pivot_columns) {
+    KIN_ASSIGN_OR_RETURN(ColumnId c, pivot.GetColumn(name));
+    columns.push_back(c);
+  }
+  std::vector<std::pair<ColumnId, const Value*>> scope;
+  for (const auto& [name, value] : spec.scope) {
+    KIN_ASSIGN_OR_RETURN(ColumnId c, pivot.GetColumn(name));
+    scope.emplace_back(c, &value);
+  }
+  const HashIndex* links = pivot.index(foreign_key);
+  if (links == nullptr) return absl::OkStatus();  // unbound: the hop reported it
+  const size_t first = children->extras.size();
+  for (const std::string& name : spec.pivot_columns) {
+    RowSetData::Extra& e = children->extras.emplace_back();
+    e.name = absl::StrCat("pivot_", name);
+    e.values.resize(kids.size());
+  }
+  absl::flat_hash_map<Value, RowId> link_of;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (offsets[i] == offsets[i + 1]) continue;
+    link_of.clear();
+    const Value key = from.GetValue(rows[i], local_key);
+    for (RowId link : links->Find(key)) {
+      bool in_scope = true;
+      for (const auto& [c, v] : scope) in_scope = in_scope && pivot.GetValue(link, c) == *v;
+      if (in_scope) link_of.try_emplace(pivot.GetValue(link, through_key), link);
+    }
+    for (uint32_t k = offsets[i]; k < offsets[i + 1]; ++k) {
+      auto it = link_of.find(to.GetValue(kids[k], related_key));
+      if (it == link_of.end()) continue;
+      for (size_t c = 0; c < columns.size(); ++c) {
+        children->extras[first + c].values[k] = pivot.GetValue(it->second, columns[c]);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
                         const PlannedLoad& planned, std::span<const RowId> rows, RowSetData* data) {
   const RelationLoadSpec& load = *planned.load;
@@ -320,6 +376,11 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
   RunPreloadSteps(steps, hop, rows, &preload.offsets, &kids);
   preload.children = ResultSet::MakeData(hop.to(), kids, *data);
   preload.children->selected = planned.selected;
+  if (planned.relation->kind == RelationKind::kManyToMany &&
+      !planned.relation->pivot_columns.empty()) {
+    KIN_RETURN_IF_ERROR(
+        AttachPivotColumns(planned, rows, preload.offsets, kids, preload.children.get()));
+  }
   KIN_RETURN_IF_ERROR(RunLoads(context, hop.to(), *planned.children, kids, preload.children.get()));
   data->preloads.push_back(std::move(preload));
   return absl::OkStatus();
@@ -363,7 +424,7 @@ absl::Status RunCount(const RelationContext& context, const RelationHop& hop,
     }
   } else {
     for (size_t i = 0; i < rows.size(); ++i) {
-      e.ints[i] = static_cast<int64_t>(hop.Related(rows[i]).size());
+      e.ints[i] = static_cast<int64_t>(hop.RelatedCount(rows[i]));
     }
   }
   data->extras.push_back(std::move(e));
@@ -457,6 +518,7 @@ absl::Status PlanLoads(const RelationContext& context, const Table& table, const
     p.relation = r.spec;
     p.to = r.to;
     p.through = r.through;
+    p.from = &table;
     if (load.kind == RelationLoadSpec::Kind::kPreload) {
       if (std::find(preloads.begin(), preloads.end(), load.relation) != preloads.end()) {
         return errors::DuplicatePreload(table.name(), load.relation);

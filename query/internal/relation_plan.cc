@@ -138,8 +138,20 @@ struct RelationHop::Via {
   const HashIndex* second = nullptr;              // to.related_key
   std::vector<std::pair<ColumnId, Value>> scope;  // a ManyToMany's, on `through`
   double fanout = 0;
+  bool one_each = false;  // a ManyToMany: each pivot row names one related row
   absl::flat_hash_map<int64_t, std::vector<RowId>> ints;
   absl::flat_hash_map<std::string, std::vector<RowId>> strings;
+
+  size_t Count(std::span<const RowId> mids) const {
+    if (!one_each || !scope.empty()) {
+      std::vector<RowId> rows;
+      Gather(mids, &rows);
+      return rows.size();
+    }
+    size_t n = 0;
+    for (RowId mid : mids) n += through->IsNull(mid, through_key) ? 0 : 1;
+    return n;
+  }
 
   void Gather(std::span<const RowId> mids, std::vector<RowId>* out) const {
     const bool int_key = through->column(through_key).type == Type::kInt64;
@@ -179,11 +191,33 @@ absl::StatusOr<std::shared_ptr<RelationHop::Via>> RelationHop::MakeVia(const Rel
     KIN_ASSIGN_OR_RETURN(ColumnId c, through.GetColumn(column));
     via->scope.emplace_back(c, value);
   }
+  via->one_each = spec.kind == RelationKind::kManyToMany && via->second->unique();
   const double first = static_cast<double>(via->first->num_keys());
   const double second = static_cast<double>(to.size()) /
                         static_cast<double>(std::max<size_t>(via->second->num_keys(), 1));
   via->fanout = static_cast<double>(through.size()) / std::max(first, 1.0) * second;
   return via;
+}
+
+size_t RelationHop::ViaCount(RowId row) const {
+  const Via& via = *via_;
+  if (key_type_ == Type::kInt64) {
+    const int64_t key = from_ints_[row.value];
+    if (auto it = via.ints.find(key); it != via.ints.end()) return it->second.size();
+    const std::span<const RowId> mids = via.first->Find(key);
+    if (via.one_each && via.scope.empty()) return via.Count(mids);
+    size_t n = 0;  // a HasManyThrough: the second index's list sizes
+    if (via.scope.empty() && via.through->column(via.through_key).type == Type::kInt64) {
+      const std::span<const int64_t> keys = via.through->Int64Column(via.through_key);
+      for (RowId mid : mids) {
+        if (!via.through->IsNull(mid, via.through_key))
+          n += via.second->Find(keys[mid.value]).size();
+      }
+      return n;
+    }
+    return ViaRelated(row).size();
+  }
+  return ViaRelated(row).size();
 }
 
 std::span<const RowId> RelationHop::ViaRelated(RowId row) const {

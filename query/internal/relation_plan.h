@@ -104,6 +104,16 @@ class RelationHop {
     if (key_type_ == Type::kInt64) return FindInt(from_ints_[row.value]);
     return FindString(from_strings_[row.value]);
   }
+  // Related(row).size(), without gathering a via() hop's list: a
+  // ManyToMany counts its parent's pivot rows (each names exactly one row:
+  // the related key is unique and the engine's foreign key holds), a
+  // HasManyThrough sums the second index's list sizes over its parent's
+  // intermediate rows.
+  size_t RelatedCount(RowId row) const {
+    if (via_ == nullptr) return Related(row).size();
+    if (FromNull(row)) return 0;
+    return ViaCount(row);
+  }
   // Whether every key's related rows come in ascending slot order (then
   // insertion order and slot order agree). Conservative: may say false.
   bool RelatedInSlotOrder() const {
@@ -167,6 +177,7 @@ class RelationHop {
   std::span<const RowId> FindInt(int64_t key) const;
   std::span<const RowId> FindString(absl::string_view key) const;
   std::span<const RowId> ViaRelated(RowId row) const;
+  size_t ViaCount(RowId row) const;
 
   const RelationSpec* spec_ = nullptr;
   const Table* from_ = nullptr;

@@ -384,6 +384,11 @@ TEST_F(ManyToManyTest, RelationAwareQueries) {
   EXPECT_THAT(Titles(players[0].Preloaded("quests").value()), ElementsAre("q1", "q2", "q3"));
   EXPECT_THAT(Titles(players[1].Preloaded("quests").value()), ElementsAre("q2"));
   EXPECT_THAT(Titles(players[2].Preloaded("quests").value()), IsEmpty());
+  // Pivot columns ride on the preloaded rows, as Lucid's $extras.pivot_*.
+  EXPECT_EQ(players[0].Preloaded("quests").value()[2].Extra("pivot_progress").value(),
+            Value(int64_t{3}));
+  EXPECT_EQ(players[1].Preloaded("quests").value()[0].Extra("pivot_progress").value(),
+            Value(int64_t{9}));
   EXPECT_EQ(players[0].Extra("quests_count").value(), Value(int64_t{3}));
   EXPECT_EQ(players[2].Extra("quests_count").value(), Value(int64_t{0}));
   EXPECT_EQ(players[0].Extra("best").value(), Value(int64_t{30}));
