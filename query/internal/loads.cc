@@ -334,29 +334,76 @@ absl::Status AttachPivotColumns(const PlannedLoad& planned, std::span<const RowI
   }
   const HashIndex* links = pivot.index(foreign_key);
   if (links == nullptr) return absl::OkStatus();  // unbound: the hop reported it
+  // An int64 pivot column is attached unboxed (as WithCount's extras).
   const size_t first = children->extras.size();
-  for (const std::string& name : spec.pivot_columns) {
+  for (size_t c = 0; c < columns.size(); ++c) {
     RowSetData::Extra& e = children->extras.emplace_back();
-    e.name = absl::StrCat("pivot_", name);
-    e.values.resize(kids.size());
+    e.name = absl::StrCat("pivot_", spec.pivot_columns[c]);
+    e.unboxed = pivot.column(columns[c]).type == Type::kInt64;
+    if (e.unboxed) {
+      e.ints.assign(kids.size(), 0);
+      e.nulls.assign(kids.size(), 1);
+    } else {
+      e.values.resize(kids.size());
+    }
   }
+  const bool int_keys =
+      pivot.column(through_key).type == Type::kInt64 && to.column(related_key).type == Type::kInt64;
+  // A parent's links are few as a rule: matched by a scan of its list,
+  // typed when the keys are int64; a long list is mapped by key instead.
+  constexpr size_t kScanLinks = 32;
+  std::vector<RowId> mine;
   absl::flat_hash_map<Value, RowId> link_of;
   for (size_t i = 0; i < rows.size(); ++i) {
     if (offsets[i] == offsets[i + 1]) continue;
-    link_of.clear();
-    const Value key = from.GetValue(rows[i], local_key);
-    for (RowId link : links->Find(key)) {
-      bool in_scope = true;
+    mine.clear();
+    for (RowId link : links->Find(from.GetValue(rows[i], local_key))) {
+      bool in_scope = !pivot.IsNull(link, through_key);
       for (const auto& [c, v] : scope) in_scope = in_scope && pivot.GetValue(link, c) == *v;
-      if (in_scope) link_of.try_emplace(pivot.GetValue(link, through_key), link);
+      if (in_scope) mine.push_back(link);
+    }
+    const bool scan = mine.size() <= kScanLinks;
+    if (!scan) {
+      link_of.clear();
+      for (RowId link : mine) link_of.try_emplace(pivot.GetValue(link, through_key), link);
     }
     for (uint32_t k = offsets[i]; k < offsets[i + 1]; ++k) {
-      auto it = link_of.find(to.GetValue(kids[k], related_key));
-      if (it == link_of.end()) continue;
+      std::optional<RowId> found;
+      if (scan && int_keys) {
+        const int64_t want = to.Int64Column(related_key)[kids[k].value];
+        const std::span<const int64_t> have = pivot.Int64Column(through_key);
+        for (RowId link : mine) {
+          if (have[link.value] == want) {
+            found = link;
+            break;
+          }
+        }
+      } else if (scan) {
+        const Value want = to.GetValue(kids[k], related_key);
+        for (RowId link : mine) {
+          if (pivot.GetValue(link, through_key) == want) {
+            found = link;
+            break;
+          }
+        }
+      } else if (auto it = link_of.find(to.GetValue(kids[k], related_key)); it != link_of.end()) {
+        found = it->second;
+      }
+      if (!found.has_value()) continue;  // stays NULL
       for (size_t c = 0; c < columns.size(); ++c) {
-        children->extras[first + c].values[k] = pivot.GetValue(it->second, columns[c]);
+        RowSetData::Extra& e = children->extras[first + c];
+        if (!e.unboxed) {
+          e.values[k] = pivot.GetValue(*found, columns[c]);
+        } else if (!pivot.IsNull(*found, columns[c])) {
+          e.ints[k] = pivot.Int64Column(columns[c])[found->value];
+          e.nulls[k] = 0;
+        }
       }
     }
+  }
+  for (size_t c = 0; c < columns.size(); ++c) {
+    RowSetData::Extra& e = children->extras[first + c];
+    if (e.unboxed && std::find(e.nulls.begin(), e.nulls.end(), 1) == e.nulls.end()) e.nulls.clear();
   }
   return absl::OkStatus();
 }

@@ -441,6 +441,25 @@ TEST_F(ManyToManyTest, RelationAwareQueries) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("questz")));
 }
 
+TEST_F(ManyToManyTest, PreloadedPivotColumnsOfEveryType) {
+  ASSERT_OK(Declare({.pivot_columns = {"role", "progress"}}));
+  ASSERT_OK(
+      db_.Related(players_[0], "quests")
+          .Attach(PivotValues{{quests_[1], {{"role", "lead"}, {"progress", 8}}}, {quests_[0], {}}})
+          .status());
+  ASSERT_OK_AND_ASSIGN(ResultSet players, db_.Query("players")
+                                              .Preload("quests", [](Query& q) { q.OrderBy("id"); })
+                                              .OrderBy("id")
+                                              .Get());
+  ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> quests, players[0].Preloaded("quests"));
+  ASSERT_EQ(quests.size(), 2u);  // ordered by the callback: q1, then q2
+  EXPECT_TRUE(quests[0].Extra("pivot_role").value().is_null());
+  EXPECT_EQ(quests[0].Extra("pivot_progress").value(), Value(int64_t{0}));
+  EXPECT_EQ(quests[1].Extra("pivot_role").value(), Value("lead"));
+  EXPECT_EQ(quests[1].Extra("pivot_progress").value(), Value(int64_t{8}));
+  EXPECT_THAT(quests[0].Extra("pivot_nope"), StatusIs(absl::StatusCode::kNotFound));
+}
+
 TEST_F(ManyToManyTest, OnQueryFiltersEveryRead) {
   ASSERT_OK(Declare({.name = "rich_quests",
                      .on_query = [](Query& q) { q.Where("reward", ">=", 30); },
