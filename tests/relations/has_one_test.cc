@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kin/database.h"
+#include "kin/prepared_query.h"
 #include "kin/query.h"
 #include "kin/snapshot.h"
 #include "tests/relations/fixture.h"
@@ -100,6 +101,8 @@ TEST_F(HasOneTest, ReadsZeroOrOneRow) {
   EXPECT_EQ(*one, created);
   EXPECT_THAT(Bios(profile.Get().value()), ElementsAre("hi"));
   EXPECT_EQ(profile.Query().Get().value().size(), 1u);
+  EXPECT_THAT(profile.Query().Prepare(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("a has one's single row")));
   EXPECT_EQ(profile.Find(created.Get("id").value()).value(), created);
   EXPECT_TRUE(profile.Has(created).value());
   EXPECT_EQ(profile.Count().value(), 1);

@@ -575,8 +575,8 @@ TEST_F(ManyToManyTest, RandomOperationsMatchAModel) {
     for (const ResultRow& row : players) {
       const int64_t p = row.GetInt64("id").value();
       std::set<int64_t> got;
-      for (const ResultRow& q : row.Preloaded("quests").value())
-        got.insert(q.GetInt64("id").value());
+      ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> quests, row.Preloaded("quests"));
+      for (const ResultRow& q : quests) got.insert(q.GetInt64("id").value());
       EXPECT_EQ(got, by_player[p]);
       EXPECT_EQ(row.Extra("quests_count").value(),
                 Value(static_cast<int64_t>(by_player[p].size())));
