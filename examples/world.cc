@@ -179,6 +179,8 @@ absl::Status CreateSchema(Database& db) {
   // not saved in snapshots: AttachHooks() re-attaches it after a load.
   KIN_RETURN_IF_ERROR(
       db.HasMany("guilds", "players", {.name = "active_players", .create_inverse = false}));
+  // A guild's items are its players' items: read through the two relations.
+  KIN_RETURN_IF_ERROR(db.HasManyThrough("guilds", "players", "items"));
   return absl::OkStatus();
 }
 
@@ -1089,6 +1091,43 @@ class World {
 
   // Every table's size now is its size when the feed started plus the
   // inserts minus the deletes the feed reported.
+  // guilds.items (HasManyThrough) against a walk of the rows: each guild's
+  // item count and best item value.
+  void CheckItemsThroughPlayers() {
+    const std::string name = "a guild's items through its players agree with a walk of the rows";
+    absl::StatusOr<ResultSet> guilds =
+        db_.Query("guilds")
+            .WithCount("items")
+            .WithAggregate("items", [](kin::Query& q) { q.Max("value").As("best_item"); })
+            .Get();
+    absl::StatusOr<ResultSet> players = db_.Query("players").Get();
+    absl::StatusOr<ResultSet> items = db_.Query("items").Get();
+    if (!guilds.ok() || !players.ok() || !items.ok()) {
+      AddCheck(name, false, "a query failed");
+      return;
+    }
+    absl::flat_hash_map<int64_t, int64_t> guild_of, count, best;
+    for (const Row& p : *players) {
+      const Value g = p.Get("guild_id").value();
+      if (!g.is_null()) guild_of[p.GetInt64("id").value()] = g.AsInt64();
+    }
+    for (const Row& i : *items) {
+      const auto it = guild_of.find(i.GetInt64("player_id").value());
+      if (it == guild_of.end()) continue;
+      const int64_t value = i.GetInt64("value").value();
+      const int64_t n = ++count[it->second];
+      best[it->second] = n == 1 ? value : std::max(best[it->second], value);
+    }
+    int64_t wrong = 0;
+    for (const ResultRow& g : *guilds) {
+      const int64_t id = g.GetInt64("id").value();
+      const int64_t n = count.contains(id) ? count[id] : 0;
+      const Value want = n == 0 ? Value() : Value(best[id]);
+      wrong += g.Extra("items_count").value() != Value(n) || g.Extra("best_item").value() != want;
+    }
+    AddCheck(name, wrong == 0, absl::StrCat(wrong, " guilds differ"));
+  }
+
   void CheckCommitFeed() {
     std::vector<std::string> wrong;
     for (size_t i = 0; i < counts_.changes.size(); ++i) {
@@ -1125,6 +1164,7 @@ class World {
                          db_.Query("players").WhereNull("guild_id").Count());
 
     CheckCommitFeed();
+    CheckItemsThroughPlayers();
     AddFailures(kCheckRollback,
                 absl::StrCat("every refused trade was rolled back, world unchanged (",
                              FormatCount(counts_.failed_trades), " refused, ",

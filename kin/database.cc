@@ -163,15 +163,30 @@ uint64_t Database::id() const { return engine_->id(); }
 
 absl::Status Database::HasMany(std::string_view parent_name, std::string_view child_name,
                                HasManyOptions options) {
-  const absl::string_view parent = Sv(parent_name), child = Sv(child_name);
+  return DeclareParentSide(RelationKind::kHasMany, Sv(parent_name), Sv(child_name),
+                           std::move(options));
+}
+
+absl::Status Database::HasOne(std::string_view parent_name, std::string_view child_name,
+                              HasOneOptions options) {
+  return DeclareParentSide(RelationKind::kHasOne, Sv(parent_name), Sv(child_name),
+                           std::move(options));
+}
+
+absl::Status Database::DeclareParentSide(RelationKind kind, absl::string_view parent,
+                                         absl::string_view child, HasManyOptions options) {
   Engine& engine = *engine_;
   RelationCatalog& relations = *relations_;
   if (engine.transaction_depth() > 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "has many ", parent, " -> ", child, ": relations cannot be declared inside a transaction"));
+    return absl::FailedPreconditionError(absl::StrCat(RelationKindName(kind), " ", parent, " -> ",
+                                                      child,
+                                                      ": relations cannot be declared inside a "
+                                                      "transaction"));
   }
   KIN_ASSIGN_OR_RETURN(std::vector<RelationSpec> specs,
-                       relations.ResolveHasMany(engine, parent, child, std::move(options)));
+                       kind == RelationKind::kHasOne
+                           ? relations.ResolveHasOne(engine, parent, child, std::move(options))
+                           : relations.ResolveHasMany(engine, parent, child, std::move(options)));
   const RelationSpec& has_many = specs.front();
   if (has_many.on_delete != OnDelete::kNoAction || has_many.on_update != OnUpdate::kNoAction) {
     KIN_RETURN_IF_ERROR(engine.AddForeignKey({.child_table = has_many.child_table(),
@@ -185,6 +200,82 @@ absl::Status Database::HasMany(std::string_view parent_name, std::string_view ch
   }
   // Resolve checked the names, so these cannot fail.
   for (RelationSpec& spec : specs) KIN_RETURN_IF_ERROR(relations.Add(std::move(spec)));
+  relations.Bind(engine);
+  return AfterSchemaChange(absl::OkStatus());
+}
+
+absl::Status Database::ManyToMany(std::string_view parent_name, std::string_view related_name,
+                                  ManyToManyOptions options) {
+  const absl::string_view parent = Sv(parent_name), related = Sv(related_name);
+  Engine& engine = *engine_;
+  RelationCatalog& relations = *relations_;
+  if (engine.transaction_depth() > 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("many to many ", parent, " <-> ", related,
+                     ": relations cannot be declared inside a transaction"));
+  }
+  KIN_ASSIGN_OR_RETURN(std::vector<RelationSpec> specs,
+                       relations.ResolveManyToMany(engine, parent, related, std::move(options)));
+  const RelationSpec& m = specs.front();
+  const ForeignKeySpec keys[2] = {{.child_table = m.through_table,
+                                   .child_column = m.foreign_key,
+                                   .parent_table = m.table,
+                                   .parent_column = m.local_key,
+                                   .on_delete = m.on_delete},
+                                  {.child_table = m.through_table,
+                                   .child_column = m.through_key,
+                                   .parent_table = m.related_table,
+                                   .parent_column = m.related_key,
+                                   .on_delete = m.on_delete}};
+  // Resolve checked the pivot rows, so adding cannot fail for them; a key
+  // that already has this very foreign key (the other direction declared
+  // on its own) keeps it; another foreign key on the column is refused.
+  std::vector<const ForeignKeySpec*> missing;
+  for (const ForeignKeySpec& want : keys) {
+    bool same = false;
+    for (const ForeignKeySpec& fk : engine.foreign_keys()) {
+      if (fk.child_table != want.child_table || fk.child_column != want.child_column) continue;
+      same = fk.parent_table == want.parent_table && fk.parent_column == want.parent_column &&
+             fk.on_delete == want.on_delete && fk.on_update == want.on_update;
+      if (!same) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "relation ", m.QualifiedName(), ": ", QualifiedName(fk.child_table, fk.child_column),
+            " already has a foreign key to ", QualifiedName(fk.parent_table, fk.parent_column),
+            " with other actions"));
+      }
+    }
+    if (!same) missing.push_back(&want);
+  }
+  for (size_t i = 0; i < missing.size(); ++i) {
+    absl::Status added = engine.AddForeignKey(*missing[i]);
+    if (!added.ok()) {
+      for (size_t j = 0; j < i; ++j) {
+        engine.RemoveForeignKey(missing[j]->child_table, missing[j]->child_column).IgnoreError();
+      }
+      return added;
+    }
+  }
+  for (RelationSpec& spec : specs) KIN_RETURN_IF_ERROR(relations.Add(std::move(spec)));
+  relations.Bind(engine);
+  return AfterSchemaChange(absl::OkStatus());
+}
+
+absl::Status Database::HasManyThrough(std::string_view parent_name,
+                                      std::string_view through_relation,
+                                      std::string_view related_relation,
+                                      HasManyThroughOptions options) {
+  const absl::string_view parent = Sv(parent_name);
+  Engine& engine = *engine_;
+  RelationCatalog& relations = *relations_;
+  if (engine.transaction_depth() > 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("has many through ", parent, ".", Sv(through_relation),
+                     ": relations cannot be declared inside a transaction"));
+  }
+  KIN_ASSIGN_OR_RETURN(RelationSpec spec,
+                       relations.ResolveHasManyThrough(engine, parent, Sv(through_relation),
+                                                       Sv(related_relation), std::move(options)));
+  KIN_RETURN_IF_ERROR(relations.Add(std::move(spec)));
   relations.Bind(engine);
   return AfterSchemaChange(absl::OkStatus());
 }
@@ -223,8 +314,11 @@ absl::Status Database::DropTable(std::string_view table_name) {
     if (fk.child_table != table && fk.parent_table != table) continue;
     bool owned = false;
     for (const RelationSpec* r : relations.All()) {
-      owned = owned || (r->kind == RelationKind::kHasMany && r->child_table() == fk.child_table &&
-                        r->foreign_key == fk.child_column);
+      owned =
+          owned || ((r->parent_side() || r->kind == RelationKind::kManyToMany) &&
+                    r->child_table() == fk.child_table &&
+                    (r->foreign_key == fk.child_column ||
+                     (r->kind == RelationKind::kManyToMany && r->through_key == fk.child_column)));
     }
     if (!owned) return AfterSchemaChange(engine.DropTable(table));
   }

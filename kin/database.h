@@ -278,6 +278,33 @@ class Database {
   // FailedPrecondition inside a transaction. Nothing changes on error.
   absl::Status HasMany(std::string_view parent, std::string_view child,
                        HasManyOptions options = {});
+  // Declares parent HasOne child (Lucid hasOne, Sequelize HasOne) and, by
+  // default, the inverse BelongsTo: as HasMany (same options, same errors),
+  // but named Singular(child) by default ("profiles" -> "profile") and read
+  // as zero or one row. Declare the foreign key Unique() in the child's
+  // schema to refuse a second child per parent (RelationHandle says what
+  // happens without it).
+  absl::Status HasOne(std::string_view parent, std::string_view child, HasOneOptions options = {});
+  // Declares parent ManyToMany related through a pivot table you created
+  // (Lucid manyToMany, Sequelize BelongsToMany) and, by default, the inverse
+  // ManyToMany on the related table. Registers engine foreign keys on both
+  // pivot keys (indexing them) with options.on_delete, so deleting either
+  // side removes its pivot rows (or is refused) and a pivot row cannot name
+  // a missing row. Errors: NotFound (table, pivot table), InvalidArgument
+  // (column, key types, a non-unique key, pivot columns, scope, action),
+  // AlreadyExists (relation name), FailedPrecondition (a pivot row naming a
+  // missing row, inside a transaction). Nothing changes on error.
+  absl::Status ManyToMany(std::string_view parent, std::string_view related,
+                          ManyToManyOptions options = {});
+  // Declares parent HasManyThrough (Lucid hasManyThrough), read only: from
+  // `parent` over its HasMany / HasOne `through_relation` to the
+  // intermediate table, then over that table's `related_relation`
+  // (guilds, "players", "items": a guild's players' items). NotFound naming
+  // a relation that does not exist; InvalidArgument for a relation of
+  // another kind or with a scope / on_query.
+  absl::Status HasManyThrough(std::string_view parent, std::string_view through_relation,
+                              std::string_view related_relation,
+                              HasManyThroughOptions options = {});
   // Declares child BelongsTo parent on its own.
   absl::Status BelongsTo(std::string_view child, std::string_view parent,
                          BelongsToOptions options = {});
@@ -337,6 +364,9 @@ class Database {
   // On a database opened from a directory: a checkpoint after a schema
   // change that succeeded (`changed`), which is otherwise returned as is.
   absl::Status AfterSchemaChange(absl::Status changed);
+  // HasMany and HasOne: resolve, index (or constrain) the foreign key, add.
+  absl::Status DeclareParentSide(RelationKind kind, absl::string_view parent,
+                                 absl::string_view child, HasManyOptions options);
 
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<RelationCatalog> relations_;

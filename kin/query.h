@@ -319,7 +319,8 @@ class Query {
   // scope (ANDed around everything recorded later), so a later OrWhere
   // cannot undo them. The OrderBy / Limit / Offset it recorded go to
   // QuerySpec::relation_order_by / relation_limit / relation_offset (see
-  // there); its other calls stay as recorded.
+  // there); its other calls stay as recorded. A HasOne's window is capped
+  // at one row (its first child), so reads through it return zero or one.
   Query& ApplyRelation(const RelationSpec& relation);
 
   // --- column selection (Lucid select, Sequelize attributes) ---
@@ -470,6 +471,8 @@ class Query {
   const QuerySpec& spec() const { return spec_; }
 
  private:
+  // Caps a HasOne's relation window at one row (ApplyRelation).
+  void CapHasOne(const RelationSpec& relation);
   // kin's own layers (relation handles, the planner, tests) reach the
   // compiled plan and the engine through internal::QueryAccess.
   friend class internal::QueryAccess;

@@ -1,5 +1,6 @@
 #include "kin/related.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -91,10 +92,13 @@ absl::StatusOr<RelationHandle::Resolved> RelationHandle::Resolve(std::optional<R
                                                                  absl::string_view op) const {
   KIN_ASSIGN_OR_RETURN(const RelationSpec* s, spec());
   KIN_RETURN_IF_ERROR(CheckOnQueryAttached(*s));
-  if (want.has_value() && s->kind != *want) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("relation '", s->QualifiedName(), "' is ", RelationKindName(s->kind), "; ", op,
-                     " needs a ", RelationKindName(*want), " relation"));
+  // HasMany's operations serve a HasOne too (it is a HasMany read as one
+  // row); those that link many rows refuse it with ManyOnly.
+  const bool children = want.has_value() && *want == RelationKind::kHasMany;
+  if (want.has_value() && s->kind != *want && !(children && s->kind == RelationKind::kHasOne)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "relation '", s->QualifiedName(), "' is ", RelationKindName(s->kind), "; ", op, " needs a ",
+        children ? "has many or has one" : RelationKindName(*want), " relation"));
   }
   const RelationSpec::Binding* b = &s->binding;
   RelationSpec::Binding fresh;
@@ -112,7 +116,44 @@ absl::StatusOr<RelationHandle::Resolved> RelationHandle::Resolve(std::optional<R
     KIN_ASSIGN_OR_RETURN(ColumnId c, r.child->GetColumn(column));
     r.scope.emplace_back(c, value);
   }
+  if (s->via()) {
+    KIN_ASSIGN_OR_RETURN(r.related, engine_->GetTable(s->related_table));
+    KIN_ASSIGN_OR_RETURN(r.through_key, r.child->GetColumn(s->through_key));
+    KIN_ASSIGN_OR_RETURN(r.related_key, r.related->GetColumn(s->related_key));
+  }
   return r;
+}
+
+absl::Status RelationHandle::ToMany(const Resolved& r, absl::string_view op) {
+  if (r.spec->kind != RelationKind::kBelongsTo) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("relation '", r.spec->QualifiedName(), "' is belongs to; ", op,
+                   " needs a has many, has one, many to many or has many through relation"));
+}
+
+absl::Status RelationHandle::ManyOnly(const Resolved& r, absl::string_view op) {
+  if (r.spec->kind != RelationKind::kHasOne) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "relation '", r.spec->QualifiedName(), "' is has one; ", op,
+      " needs a has many relation (a has one links one row: use Create, Save or Set)"));
+}
+
+absl::Status RelationHandle::CheckVacant(const Resolved& r, const Value& key,
+                                         std::optional<RowId> linking) const {
+  if (r.spec->kind != RelationKind::kHasOne) return absl::OkStatus();
+  const HashIndex& index = *r.child->index(r.foreign_key);
+  if (!index.unique()) return absl::OkStatus();  // a second child is allowed (see related.h)
+  for (RowId id : index.Find(key)) {
+    if (linking.has_value() && id == *linking) continue;
+    return absl::AlreadyExistsError(absl::StrCat(
+        "relation '", r.spec->QualifiedName(), "': the parent with ",
+        QualifiedName(r.spec->parent_table(), r.spec->local_key), " = ", errors::Quote(key),
+        " already has its one '", r.child->name(), "' row (",
+        r.child->column(r.child->primary_key()).name, " = ",
+        errors::Quote(r.child->GetValue(id, r.child->primary_key())), ") and ",
+        QualifiedName(r.child->name(), r.spec->foreign_key), " is unique; use Set to replace it"));
+  }
+  return absl::OkStatus();
 }
 
 bool RelationHandle::InScope(const Resolved& r, RowId id) {
@@ -165,16 +206,21 @@ absl::Status RelationHandle::Write(
 }
 
 absl::StatusOr<Row> RelationHandle::ResolveChild(const Resolved& r, const RowOrKey& child) const {
-  if (const Row* row = std::get_if<Row>(&child)) {
+  return ResolveRow(r, *r.child, child);
+}
+
+absl::StatusOr<Row> RelationHandle::ResolveRow(const Resolved& r, const Table& table,
+                                               const RowOrKey& named) const {
+  if (const Row* row = std::get_if<Row>(&named)) {
     KIN_RETURN_IF_ERROR(engine_->CheckRow(*row));
-    if (row->table() != r.child) {
+    if (row->table() != &table) {
       return absl::InvalidArgumentError(absl::StrCat("relation '", r.spec->QualifiedName(),
                                                      "': a row of '", row->table()->name(),
-                                                     "' is not a '", r.child->name(), "' row"));
+                                                     "' is not a '", table.name(), "' row"));
     }
     return *row;
   }
-  return r.child->FindOrFail(std::get<Value>(child));
+  return table.FindOrFail(std::get<Value>(named));
 }
 
 absl::Status RelationHandle::Unlink(const Resolved& r, const Row& child) {
@@ -193,6 +239,7 @@ absl::Status RelationHandle::Unlink(const Resolved& r, const Row& child) {
 
 absl::StatusOr<Row> RelationHandle::InsertChild(const Resolved& r, const Value& key,
                                                 const Attrs& attrs) {
+  KIN_RETURN_IF_ERROR(CheckVacant(r, key, std::nullopt));
   return engine_->Insert(r.child->name(), Stamp(r, WithColumn(attrs, r.spec->foreign_key, key)));
 }
 
@@ -232,9 +279,10 @@ kin::Query RelationHandle::Query() const {
     return failed;
   }
   const RelationSpec& s = *r->spec;
+  if (s.via()) return ViaQuery(*r, nullptr);
   // HasMany reads children whose foreign key is the parent's local key;
   // BelongsTo reads the parent whose local key is this row's foreign key.
-  bool has_many = s.kind == RelationKind::kHasMany;
+  bool has_many = s.parent_side();
   Value key;
   if (has_many) {
     absl::StatusOr<Value> k = SavedParentKey(*r);
@@ -275,21 +323,30 @@ kin::Query RelationHandle::Query() const {
 absl::StatusOr<ResultSet> RelationHandle::Get() const {
   KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(std::nullopt, "get"));
   if (r.spec->on_query || !r.scope.empty()) return Query().Get();
+  if (r.spec->via()) {
+    KIN_ASSIGN_OR_RETURN(std::vector<RowId> rows, ViaRows(r));
+    return ResultSet::Plain(*r.related, rows);
+  }
   // Without on_query the answer is the index's list as it stands: skip
   // compiling a query (the hot path of lazy relation reads).
-  if (r.spec->kind == RelationKind::kHasMany) {
+  if (r.spec->parent_side()) {
     const HashIndex& index = *r.child->index(r.foreign_key);
+    // A has-one reads its first child (as Query's window of one row).
+    const size_t cap = r.spec->kind == RelationKind::kHasOne ? 1 : SIZE_MAX;
+    auto first = [cap](std::span<const RowId> rows) {
+      return rows.subspan(0, std::min(rows.size(), cap));
+    };
     if (index.key_type() == Type::kInt64 && !pending_.has_value()) {
       // The common int64 key, read unboxed (spec() checked the parent).
       if (r.parent_table->IsNull(parent_.id(), r.local_key)) {
         return ResultSet::Plain(*r.child, {});
       }
       const int64_t key = r.parent_table->Int64Column(r.local_key)[parent_.id().value];
-      return ResultSet::Plain(*r.child, index.Find(key));
+      return ResultSet::Plain(*r.child, first(index.Find(key)));
     }
     KIN_ASSIGN_OR_RETURN(Value key, SavedParentKey(r));
     if (key.is_null()) return ResultSet::Plain(*r.child, {});
-    return ResultSet::Plain(*r.child, index.Find(key));
+    return ResultSet::Plain(*r.child, first(index.Find(key)));
   }
   const HashIndex* by_key = r.parent_table->index(r.local_key);
   if (by_key == nullptr) return Query().Get();  // a local key without index: scan
@@ -301,10 +358,12 @@ absl::StatusOr<ResultSet> RelationHandle::Get() const {
 }
 
 absl::StatusOr<Row> RelationHandle::Find(const Value& id) const {
-  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(RelationKind::kHasMany, "find"));
-  const ColumnSpec& pk = r.child->column(r.child->primary_key());
+  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(std::nullopt, "find"));
+  KIN_RETURN_IF_ERROR(ToMany(r, "find"));
+  const Table& rows_of = r.spec->via() ? *r.related : *r.child;
+  const ColumnSpec& pk = rows_of.column(rows_of.primary_key());
   if (id.is_null() || !ValueFitsType(id, pk.type)) {
-    return errors::TypeMismatch(r.child->name(), pk.name, pk.type, id);
+    return errors::TypeMismatch(rows_of.name(), pk.name, pk.type, id);
   }
   // Membership, as Has and Count: on_query's window (its OrderBy / Limit /
   // Offset) does not hide a child from Find.
@@ -315,14 +374,19 @@ absl::StatusOr<Row> RelationHandle::Find(const Value& id) const {
   KIN_ASSIGN_OR_RETURN(ResultSet rows, q.Where(pk.name, id).Limit(1).Get());
   if (rows.empty()) {
     return absl::NotFoundError(absl::StrCat("relation '", r.spec->QualifiedName(), "': no '",
-                                            r.child->name(), "' row with ", pk.name, " = ",
+                                            rows_of.name(), "' row with ", pk.name, " = ",
                                             errors::Quote(id), " for this parent"));
   }
   return rows[0];
 }
 
 absl::StatusOr<int64_t> RelationHandle::Count() const {
-  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(RelationKind::kHasMany, "count"));
+  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(std::nullopt, "count"));
+  KIN_RETURN_IF_ERROR(ToMany(r, "count"));
+  if (r.spec->via() && !r.spec->on_query) {
+    KIN_ASSIGN_OR_RETURN(std::vector<RowId> rows, ViaRows(r));
+    return static_cast<int64_t>(rows.size());
+  }
   if (!r.spec->on_query && r.scope.empty()) {
     KIN_ASSIGN_OR_RETURN(Value key, SavedParentKey(r));
     if (key.is_null()) return 0;
@@ -333,14 +397,27 @@ absl::StatusOr<int64_t> RelationHandle::Count() const {
 
 absl::StatusOr<int64_t> RelationHandle::Count(
     const std::function<void(kin::Query&)>& filter) const {
-  KIN_RETURN_IF_ERROR(Resolve(RelationKind::kHasMany, "count").status());
+  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(std::nullopt, "count"));
+  KIN_RETURN_IF_ERROR(ToMany(r, "count"));
   kin::Query q = Query();
   q.Where([&](kin::Query& group) { filter(group); });
   return q.Count();
 }
 
 absl::StatusOr<bool> RelationHandle::Has(const RowOrKey& child) const {
-  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(RelationKind::kHasMany, "has"));
+  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(std::nullopt, "has"));
+  KIN_RETURN_IF_ERROR(ToMany(r, "has"));
+  if (r.spec->via()) {
+    KIN_ASSIGN_OR_RETURN(Row row, ResolveRow(r, *r.related, child));
+    KIN_ASSIGN_OR_RETURN(std::vector<RowId> rows, ViaRows(r));
+    if (std::find(rows.begin(), rows.end(), row.id()) == rows.end()) return false;
+    if (!r.spec->on_query) return true;
+    const std::string& pk = r.related->column(r.related->primary_key()).name;
+    KIN_ASSIGN_OR_RETURN(
+        int64_t n,
+        Query().Where(pk, r.related->GetValue(row.id(), r.related->primary_key())).Count());
+    return n > 0;
+  }
   KIN_ASSIGN_OR_RETURN(Value key, SavedParentKey(r));
   KIN_ASSIGN_OR_RETURN(Row row, ResolveChild(r, child));
   if (key.is_null() || r.child->GetValue(row.id(), r.foreign_key) != key) return false;
@@ -353,11 +430,13 @@ absl::StatusOr<bool> RelationHandle::Has(const RowOrKey& child) const {
 }
 
 absl::StatusOr<bool> RelationHandle::HasAll(const std::vector<RowOrKey>& children) const {
+  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(std::nullopt, "has all"));
+  KIN_RETURN_IF_ERROR(ToMany(r, "has all"));
+  KIN_RETURN_IF_ERROR(ManyOnly(r, "has all"));
   for (const RowOrKey& c : children) {
     KIN_ASSIGN_OR_RETURN(bool has, Has(c));
     if (!has) return false;
   }
-  KIN_RETURN_IF_ERROR(Resolve(RelationKind::kHasMany, "has").status());
   return true;
 }
 
@@ -378,6 +457,7 @@ absl::StatusOr<std::span<const RowId>> RelationHandle::Children() const {
 // --- HasMany writes ---
 
 absl::StatusOr<Row> RelationHandle::Create(const Attrs& attrs) {
+  if (IsManyToMany()) return CreateWithPivot(attrs, {});
   Row out;
   KIN_RETURN_IF_ERROR(Write(RelationKind::kHasMany, "create",
                             [&](const Resolved& r, const Value& key) -> absl::Status {
@@ -388,9 +468,11 @@ absl::StatusOr<Row> RelationHandle::Create(const Attrs& attrs) {
 }
 
 absl::StatusOr<std::vector<Row>> RelationHandle::CreateMany(const std::vector<Attrs>& rows) {
+  if (IsManyToMany()) return CreateLinked(rows, {}, "create many");
   std::vector<Row> out;
   KIN_RETURN_IF_ERROR(Write(RelationKind::kHasMany, "create many",
                             [&](const Resolved& r, const Value& key) -> absl::Status {
+                              KIN_RETURN_IF_ERROR(ManyOnly(r, "create many"));
                               out.reserve(rows.size());
                               for (size_t i = 0; i < rows.size(); ++i) {
                                 absl::StatusOr<Row> row = InsertChild(r, key, rows[i]);
@@ -407,14 +489,20 @@ absl::StatusOr<std::vector<Row>> RelationHandle::CreateMany(const std::vector<At
 }
 
 absl::StatusOr<Row> RelationHandle::Save(const Record& record) {
-  KIN_ASSIGN_OR_RETURN(std::vector<Row> rows, SaveMany(std::vector<Record>{record}));
+  KIN_ASSIGN_OR_RETURN(std::vector<Row> rows, SaveRecords(std::vector<Record>{record}, "save"));
   return rows.front();
 }
 
 absl::StatusOr<std::vector<Row>> RelationHandle::SaveMany(const std::vector<Record>& records) {
+  return SaveRecords(records, "save many");
+}
+
+absl::StatusOr<std::vector<Row>> RelationHandle::SaveRecords(const std::vector<Record>& records,
+                                                             absl::string_view op) {
   std::vector<Row> out;
-  KIN_RETURN_IF_ERROR(Write(
-      RelationKind::kHasMany, "save", [&](const Resolved& r, const Value& key) -> absl::Status {
+  KIN_RETURN_IF_ERROR(
+      Write(RelationKind::kHasMany, op, [&](const Resolved& r, const Value& key) -> absl::Status {
+        if (records.size() != 1) KIN_RETURN_IF_ERROR(ManyOnly(r, op));
         out.reserve(records.size());
         for (const Record& record : records) {
           if (const Attrs* attrs = std::get_if<Attrs>(&record)) {
@@ -423,6 +511,7 @@ absl::StatusOr<std::vector<Row>> RelationHandle::SaveMany(const std::vector<Reco
             continue;
           }
           KIN_ASSIGN_OR_RETURN(Row row, ResolveChild(r, std::get<Row>(record)));
+          KIN_RETURN_IF_ERROR(CheckVacant(r, key, row.id()));
           KIN_RETURN_IF_ERROR(
               engine_->Update(row, Stamp(r, {{r.spec->foreign_key, key}})).status());
           out.push_back(row);
@@ -470,6 +559,7 @@ absl::StatusOr<std::vector<Row>> RelationHandle::SyncMany(const std::vector<std:
   std::vector<Row> out;
   KIN_RETURN_IF_ERROR(
       Write(RelationKind::kHasMany, op, [&](const Resolved& r, const Value& key) -> absl::Status {
+        KIN_RETURN_IF_ERROR(ManyOnly(r, op));
         // Lucid combines an absent predicate with the foreign key alone,
         // so every row of the batch "matches" the parent's first child.
         // kin refuses instead: a batch sync needs a key per row.
@@ -557,9 +647,20 @@ absl::StatusOr<std::vector<Row>> RelationHandle::UpdateOrCreateMany(
 }
 
 absl::StatusOr<int64_t> RelationHandle::Set(const std::vector<RowOrKey>& children) {
+  if (IsManyToMany()) {
+    PivotValues rows;
+    for (const RowOrKey& c : children) rows.emplace_back(c, Attrs{});
+    KIN_ASSIGN_OR_RETURN(SyncResult done, SyncLinks(rows, /*detaching=*/true, "set"));
+    return done.attached + done.detached;
+  }
   int64_t changed = 0;
   KIN_RETURN_IF_ERROR(Write(
       RelationKind::kHasMany, "set", [&](const Resolved& r, const Value& key) -> absl::Status {
+        if (r.spec->kind == RelationKind::kHasOne && children.size() > 1) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("relation '", r.spec->QualifiedName(),
+                           "' is has one: set takes at most one row, got ", children.size()));
+        }
         std::vector<Row> targets;
         absl::flat_hash_set<uint32_t> wanted;
         for (const RowOrKey& c : children) {
@@ -591,9 +692,11 @@ absl::StatusOr<int64_t> RelationHandle::Add(const RowOrKey& child) {
 }
 
 absl::StatusOr<int64_t> RelationHandle::AddMany(const std::vector<RowOrKey>& children) {
+  if (IsManyToMany()) return Attach(children);
   int64_t changed = 0;
   KIN_RETURN_IF_ERROR(Write(
       RelationKind::kHasMany, "add", [&](const Resolved& r, const Value& key) -> absl::Status {
+        KIN_RETURN_IF_ERROR(ManyOnly(r, "add"));
         for (const RowOrKey& c : children) {
           KIN_ASSIGN_OR_RETURN(Row row, ResolveChild(r, c));
           if (r.child->GetValue(row.id(), r.foreign_key) == key && InScope(r, row.id())) continue;
@@ -611,6 +714,7 @@ absl::StatusOr<int64_t> RelationHandle::Remove(const RowOrKey& child) {
 }
 
 absl::StatusOr<int64_t> RelationHandle::RemoveMany(const std::vector<RowOrKey>& children) {
+  if (IsManyToMany()) return DetachLinks(&children, "remove");
   int64_t changed = 0;
   KIN_RETURN_IF_ERROR(Write(
       RelationKind::kHasMany, "remove", [&](const Resolved& r, const Value& key) -> absl::Status {
@@ -667,6 +771,18 @@ absl::StatusOr<int64_t> RelationHandle::Delete() {
 absl::StatusOr<std::optional<Row>> RelationHandle::Parent() const {
   KIN_RETURN_IF_ERROR(Resolve(RelationKind::kBelongsTo, "parent").status());
   KIN_ASSIGN_OR_RETURN(ResultSet rows, Query().Limit(1).Get());
+  if (rows.empty()) return std::optional<Row>();
+  return std::optional<Row>(rows[0]);
+}
+
+absl::StatusOr<std::optional<Row>> RelationHandle::One() const {
+  KIN_ASSIGN_OR_RETURN(Resolved r, Resolve(std::nullopt, "one"));
+  if (r.spec->kind == RelationKind::kHasMany) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("relation '", r.spec->QualifiedName(),
+                     "' is has many; one needs a has one or belongs to relation (use Get)"));
+  }
+  KIN_ASSIGN_OR_RETURN(ResultSet rows, Get());
   if (rows.empty()) return std::optional<Row>();
   return std::optional<Row>(rows[0]);
 }

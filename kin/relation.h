@@ -1,6 +1,6 @@
-// Relation definitions: HasMany and its inverse BelongsTo, as declarative
-// specs (Database::HasMany / BelongsTo resolve them; Database::Relations and
-// GetRelation return them).
+// Relation definitions: HasMany, HasOne and their inverse BelongsTo, as
+// declarative specs (Database::HasMany / HasOne / BelongsTo resolve them;
+// Database::Relations and GetRelation return them).
 //
 // A relation links a parent table's local key (default: its primary key) to
 // a child table's foreign-key column (default: {singular parent}_{local key},
@@ -33,6 +33,15 @@ class Table;  // engine/table.h (internal)
 enum class RelationKind : uint8_t {
   kHasMany = 1,
   kBelongsTo = 2,
+  // A HasMany whose reads return at most one child (Lucid hasOne,
+  // Sequelize HasOne): see Database::HasOne.
+  kHasOne = 3,
+  // Parent <-> related through a pivot table holding one row per link
+  // (Lucid manyToMany, Sequelize BelongsToMany): see Database::ManyToMany.
+  kManyToMany = 4,
+  // Parent -> intermediate -> related over two declared relations, read
+  // only (Lucid hasManyThrough): see Database::HasManyThrough.
+  kHasManyThrough = 5,
 };
 absl::string_view RelationKindName(RelationKind kind);
 
@@ -42,6 +51,14 @@ enum class OnUnlink : uint8_t {
   kDelete = 1,   // delete the child row (Sequelize issue #14048)
 };
 absl::string_view OnUnlinkName(OnUnlink action);
+
+// What attaching a link that exists already does (ManyToMany). Persisted:
+// never renumber.
+enum class OnDuplicate : uint8_t {
+  kIgnore = 0,  // nothing: the link stays as it is (Sequelize's add)
+  kRefuse = 1,  // AlreadyExists naming both rows; the call changes nothing
+};
+absl::string_view OnDuplicateName(OnDuplicate action);
 
 // A callback applied to every read a relation generates: related queries,
 // preload, has/whereHas, withCount, withAggregate. Never to writes.
@@ -89,6 +106,58 @@ struct HasManyOptions {
   OnUnlink on_unlink = OnUnlink::kNullify;
 };
 
+// Options of Database::HasOne: those of HasMany, except that the default
+// name is Singular(child table) ("profiles" -> "profile").
+using HasOneOptions = HasManyOptions;
+
+// Options of Database::ManyToMany. Every field has a default.
+struct ManyToManyOptions {
+  // Relation name on the parent. Default: the related table's name.
+  std::string name;
+  // The pivot table (created by you, with both key columns). Default: the
+  // two tables' singular names in alphabetical order joined by "_"
+  // (players, quests -> "player_quest"), as Lucid.
+  std::string pivot_table;
+  // Pivot column holding the parent's key. Default: Singular(parent) + "_"
+  // + local_key (Lucid pivotForeignKey, Sequelize foreignKey).
+  std::string foreign_key;
+  // Pivot column holding the related row's key. Default: Singular(related)
+  // + "_" + related_key (Lucid pivotRelatedForeignKey, Sequelize otherKey).
+  std::string related_foreign_key;
+  // Parent column (default: its primary key) and related column (default:
+  // its primary key) the pivot's keys point at. Both must be primary or
+  // unique: deleting either side acts on the pivot rows through them.
+  std::string local_key;
+  std::string related_key;
+  // Pivot columns the pivot reads return (Lucid pivotColumns); any pivot
+  // column can be written by Attach / Sync / UpdatePivot.
+  std::vector<std::string> pivot_columns;
+  // Reads of the related rows (Get, Query, Preload, Has, WithCount...).
+  QueryHook on_query;
+  // Pivot column = value pairs every link of this relation has (Sequelize's
+  // through.scope): reads see only such pivot rows, writes stamp them.
+  RelationScope scope;
+  std::map<std::string, Value> meta;
+  // The ManyToMany declared on the related table over the same pivot.
+  // Default name: the parent table's name. create_inverse = false: none.
+  std::string inverse;
+  bool create_inverse = true;
+  // Deleting a parent or related row: kCascade (default) removes its pivot
+  // rows, kRestrict refuses while it has links. Enforced by the engine's
+  // foreign keys on both pivot keys, which also refuse a link to a row that
+  // does not exist.
+  OnDelete on_delete = OnDelete::kCascade;
+  OnDuplicate on_duplicate = OnDuplicate::kIgnore;
+};
+
+// Options of Database::HasManyThrough.
+struct HasManyThroughOptions {
+  // Relation name on the parent. Default: the second relation's name.
+  std::string name;
+  QueryHook on_query;
+  std::map<std::string, Value> meta;
+};
+
 // Options of Database::BelongsTo (declared on the child).
 struct BelongsToOptions {
   // Relation name on the child. Default: Singular(parent table).
@@ -112,6 +181,17 @@ struct RelationSpec {
   std::string foreign_key;    // column of the child table
   std::string local_key;      // column of the parent table
   std::string inverse;        // the other side's name, or empty
+  // ManyToMany: the pivot table; HasManyThrough: the intermediate table.
+  // foreign_key is then a column of it pointing at the parent's local_key.
+  std::string through_table;
+  // ManyToMany: the pivot column pointing at the related row. HasManyThrough:
+  // the intermediate's column the related rows point at.
+  std::string through_key;
+  // ManyToMany: the related column the pivot points at. HasManyThrough: the
+  // related table's column pointing at the intermediate's through_key.
+  std::string related_key;
+  std::vector<std::string> pivot_columns;           // ManyToMany
+  OnDuplicate on_duplicate = OnDuplicate::kIgnore;  // ManyToMany
   OnDelete on_delete = OnDelete::kNoAction;
   OnUpdate on_update = OnUpdate::kNoAction;
   OnUnlink on_unlink = OnUnlink::kNullify;
@@ -141,15 +221,25 @@ struct RelationSpec {
   };
   Binding binding;
 
-  const std::string& parent_table() const {
-    return kind == RelationKind::kHasMany ? table : related_table;
+  // Whether the relation is declared on the parent and reads its children
+  // (HasMany, HasOne) rather than on a child reading its parent.
+  bool parent_side() const {
+    return kind == RelationKind::kHasMany || kind == RelationKind::kHasOne;
   }
+  // Whether reads go through a second table (ManyToMany, HasManyThrough).
+  bool via() const {
+    return kind == RelationKind::kManyToMany || kind == RelationKind::kHasManyThrough;
+  }
+  const std::string& parent_table() const {
+    return kind == RelationKind::kBelongsTo ? related_table : table;
+  }
+  // The table holding foreign_key: the child, the pivot or the intermediate.
   const std::string& child_table() const {
-    return kind == RelationKind::kHasMany ? related_table : table;
+    return parent_side() ? related_table : via() ? through_table : table;
   }
   // "users.posts"
   std::string QualifiedName() const;
-  // Every field but on_query and on_query_pending.
+  // Every field but on_query, on_query_pending and binding.
   bool DeclarationEquals(const RelationSpec& other) const;
 };
 

@@ -770,6 +770,14 @@ void EncodeRelation(Writer& w, const RelationSpec& s) {
   // would run without it (RelationSpec::on_query_pending). A relation
   // loaded and saved again before re-attaching keeps the flag.
   w.Flag(s.on_query != nullptr || s.on_query_pending);
+  // From version 6: the second table of a many to many (its pivot) or a
+  // has many through (its intermediate), empty for the other kinds.
+  w.String(s.through_table);
+  w.String(s.through_key);
+  w.String(s.related_key);
+  w.U32(static_cast<uint32_t>(s.pivot_columns.size()));
+  for (const std::string& column : s.pivot_columns) w.String(column);
+  w.U8(static_cast<uint8_t>(s.on_duplicate));
 }
 
 // What RelationCatalog::Resolve* guaranteed when the relation was declared,
@@ -787,6 +795,21 @@ absl::Status CheckRelation(const Engine& engine, const RelationSpec& s) {
         "relation ", s.QualifiedName(), ": keys ", QualifiedName(s.child_table(), s.foreign_key),
         " and ", QualifiedName(s.parent_table(), s.local_key), " do not match"));
   }
+  if (s.via()) {
+    // The second step: the pivot's related key and the related column it
+    // names, or the intermediate's key and the related rows' key naming it.
+    KIN_ASSIGN_OR_RETURN(const Table* related, engine.GetTable(s.related_table));
+    KIN_ASSIGN_OR_RETURN(ColumnId tk, child->GetColumn(s.through_key));
+    KIN_ASSIGN_OR_RETURN(ColumnId rk, related->GetColumn(s.related_key));
+    if (child->column(tk).type != related->column(rk).type) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "relation ", s.QualifiedName(), ": keys ", QualifiedName(s.through_table, s.through_key),
+          " and ", QualifiedName(s.related_table, s.related_key), " do not match"));
+    }
+    for (const std::string& column : s.pivot_columns) {
+      KIN_RETURN_IF_ERROR(child->GetColumn(column).status());
+    }
+  }
   for (const auto& [column, value] : s.scope) {
     KIN_ASSIGN_OR_RETURN(ColumnId c, child->GetColumn(column));
     if (c == fk || value.is_null() || !ValueFitsType(value, child->column(c).type)) {
@@ -802,7 +825,8 @@ absl::Status DecodeRelation(Reader& r, const Engine& engine, RelationCatalog& ca
                             absl::string_view label) {
   r.SetContext("relation");
   RelationSpec s;
-  s.kind = static_cast<RelationKind>(r.Enum("relation kind", 1, 2));
+  // Version 6 added has one (3), many to many (4), has many through (5).
+  s.kind = static_cast<RelationKind>(r.Enum("relation kind", 1, r.version() >= 6 ? 5 : 2));
   s.name = r.String("name");
   s.table = r.String("table");
   s.related_table = r.String("related table");
@@ -838,6 +862,17 @@ absl::Status DecodeRelation(Reader& r, const Engine& engine, RelationCatalog& ca
     }
   }
   if (r.version() >= 5) s.on_query_pending = r.Flag("on_query flag");
+  if (r.version() >= 6) {
+    s.through_table = r.String("through table");
+    s.through_key = r.String("through key");
+    s.related_key = r.String("related key");
+    uint32_t num_pivot = r.U32("pivot column count");
+    if (!r.CheckCount("pivot column count", num_pivot, kMinStringBytes)) return r.status();
+    for (uint32_t i = 0; i < num_pivot && r.status().ok(); ++i) {
+      s.pivot_columns.push_back(r.String("pivot column"));
+    }
+    s.on_duplicate = static_cast<OnDuplicate>(r.Enum("on duplicate action", 0, 1));
+  }
   KIN_RETURN_IF_ERROR(r.status());
   absl::Status ok = CheckRelation(engine, s);
   if (ok.ok()) ok = catalog.Add(std::move(s));
@@ -866,10 +901,11 @@ absl::StatusOr<SnapshotContents> DecodePayload(absl::string_view payload, uint32
   // Versions differ in how bulk blocks are laid out (1 -> 2), version 3
   // adds each column's ordered-index flag and each relation's scope, and
   // version 4 each table's composite index definitions, version 5 whether
-  // each relation had an on_query; the
+  // each relation had an on_query, version 6 the relation kinds has one,
+  // many to many and has many through (and their second table); the
   // Reader branches on the version, and every version ever written stays
   // readable.
-  if (version < 1 || version > 5) {
+  if (version < 1 || version > 6) {
     return BadSnapshot(label, absl::StrCat("no decoder for version ", version));
   }
   if (payload.empty()) return BadSnapshot(label, "empty payload");

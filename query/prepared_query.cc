@@ -180,7 +180,8 @@ absl::StatusOr<PreparedQuery> Query::Prepare() const {
   if (!spec_.relation_order_by.empty() || spec_.relation_limit.has_value() ||
       spec_.relation_offset.has_value()) {
     return errors::BadQuery(spec_.table,
-                            "a prepared query cannot hold a relation's on_query window");
+                            "a prepared query cannot hold a relation's window (an on_query's "
+                            "OrderBy / Limit / Offset, or a has one's single row)");
   }
   auto state = std::make_unique<PreparedState>();
   state->engine = engine_;

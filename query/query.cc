@@ -312,7 +312,7 @@ Query& Query::ApplyRelation(const RelationSpec& relation) {
   }
   // A HasMany's scope filters the children it reads (a BelongsTo's scope
   // is on the rows it starts from: see RelationHop and RelationHandle).
-  if (relation.kind == RelationKind::kHasMany) {
+  if (relation.parent_side()) {
     for (const auto& [column, value] : relation.scope) {
       ConditionSpec c;
       c.kind = ConditionSpec::Kind::kCompare;
@@ -322,7 +322,10 @@ Query& Query::ApplyRelation(const RelationSpec& relation) {
       spec_.scope.push_back(std::move(c));
     }
   }
-  if (!relation.on_query) return *this;
+  if (!relation.on_query) {
+    CapHasOne(relation);
+    return *this;
+  }
   std::vector<ConditionSpec> before = std::move(spec_.conditions);
   std::vector<OrderSpec> order_before = std::move(spec_.order_by);
   const std::optional<int64_t> limit_before = spec_.limit;
@@ -354,7 +357,17 @@ Query& Query::ApplyRelation(const RelationSpec& relation) {
   spec_.order_by = std::move(order_before);
   spec_.limit = limit_before;
   spec_.offset = offset_before;
+  CapHasOne(relation);
   return *this;
+}
+
+void Query::CapHasOne(const RelationSpec& relation) {
+  // A has-one reads its first child (by on_query's order, else insertion
+  // order): the relation's window holds one row, so Get, Preload and the
+  // handle's Query return zero or one row while counts and has-tests,
+  // which ignore the window, still see every linked row.
+  if (relation.kind != RelationKind::kHasOne) return;
+  spec_.relation_limit = std::min<int64_t>(spec_.relation_limit.value_or(1), 1);
 }
 
 QuerySpec Query::RelatedSpec(const RelationSpec& relation, Context context,

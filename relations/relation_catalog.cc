@@ -11,7 +11,23 @@
 namespace kin {
 
 absl::string_view RelationKindName(RelationKind kind) {
-  return kind == RelationKind::kHasMany ? "has many" : "belongs to";
+  switch (kind) {
+    case RelationKind::kHasMany:
+      return "has many";
+    case RelationKind::kBelongsTo:
+      return "belongs to";
+    case RelationKind::kHasOne:
+      return "has one";
+    case RelationKind::kManyToMany:
+      return "many to many";
+    case RelationKind::kHasManyThrough:
+      return "has many through";
+  }
+  return "unknown";
+}
+
+absl::string_view OnDuplicateName(OnDuplicate action) {
+  return action == OnDuplicate::kIgnore ? "ignore" : "refuse";
 }
 
 absl::string_view OnUnlinkName(OnUnlink action) {
@@ -24,7 +40,9 @@ bool RelationSpec::DeclarationEquals(const RelationSpec& o) const {
   return kind == o.kind && name == o.name && table == o.table && related_table == o.related_table &&
          foreign_key == o.foreign_key && local_key == o.local_key && inverse == o.inverse &&
          on_delete == o.on_delete && on_update == o.on_update && on_unlink == o.on_unlink &&
-         meta == o.meta && scope == o.scope;
+         meta == o.meta && scope == o.scope && through_table == o.through_table &&
+         through_key == o.through_key && related_key == o.related_key &&
+         pivot_columns == o.pivot_columns && on_duplicate == o.on_duplicate;
 }
 
 std::string Singular(absl::string_view table) {
@@ -122,6 +140,24 @@ absl::StatusOr<RelationScope> CheckScope(const Table& child, absl::string_view r
   return scope;
 }
 
+// The pivot rows whose `key` names no row of `target` by `target_key`: a
+// link to nothing, which the engine's foreign key would refuse.
+absl::Status CheckPivotRows(const Table& pivot, ColumnId key, const Table& target,
+                            ColumnId target_key, absl::string_view relation) {
+  const HashIndex* index = target.index(target_key);
+  for (RowId id : pivot.LiveRowIds()) {
+    Value v = pivot.GetValue(id, key);
+    if (v.is_null() || (index != nullptr && !index->Find(v).empty())) continue;
+    return absl::FailedPreconditionError(
+        absl::StrCat("relation ", relation, ": pivot row ", pivot.name(), ".",
+                     pivot.column(pivot.primary_key()).name, " = ",
+                     errors::Quote(pivot.GetValue(id, pivot.primary_key())), " has ",
+                     QualifiedName(pivot.name(), pivot.column(key).name), " = ", errors::Quote(v),
+                     ", which names no '", target.name(), "' row"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status NameTaken(absl::string_view table, absl::string_view name) {
   return absl::AlreadyExistsError(
       absl::StrCat("table '", table, "': relation '", name, "' already exists"));
@@ -132,6 +168,20 @@ absl::Status NameTaken(absl::string_view table, absl::string_view name) {
 absl::StatusOr<std::vector<RelationSpec>> RelationCatalog::ResolveHasMany(
     const Engine& engine, absl::string_view parent_name, absl::string_view child_name,
     HasManyOptions options) const {
+  return ResolveParentSide(RelationKind::kHasMany, engine, parent_name, child_name,
+                           std::move(options));
+}
+
+absl::StatusOr<std::vector<RelationSpec>> RelationCatalog::ResolveHasOne(
+    const Engine& engine, absl::string_view parent_name, absl::string_view child_name,
+    HasOneOptions options) const {
+  return ResolveParentSide(RelationKind::kHasOne, engine, parent_name, child_name,
+                           std::move(options));
+}
+
+absl::StatusOr<std::vector<RelationSpec>> RelationCatalog::ResolveParentSide(
+    RelationKind kind, const Engine& engine, absl::string_view parent_name,
+    absl::string_view child_name, HasManyOptions options) const {
   KIN_ASSIGN_OR_RETURN(const Table* parent, engine.GetTable(parent_name));
   KIN_ASSIGN_OR_RETURN(const Table* child, engine.GetTable(child_name));
   if (parent_name == child_name && (options.name.empty() || options.foreign_key.empty() ||
@@ -140,16 +190,19 @@ absl::StatusOr<std::vector<RelationSpec>> RelationCatalog::ResolveHasMany(
     // (employees.employees over employee_id, inverse employee): a reader
     // cannot tell which side is the parent. Ask for the names instead.
     return absl::InvalidArgumentError(absl::StrCat(
-        "has many ", parent_name, " -> ", child_name,
+        RelationKindName(kind), " ", parent_name, " -> ", child_name,
         ": a self-relation needs explicit names: HasManyOptions::name, ::foreign_key and "
         "::inverse (or create_inverse = false), e.g. {.name = \"reports\", .foreign_key = "
         "\"manager_id\", .inverse = \"manager\"}"));
   }
   RelationSpec spec;
-  spec.kind = RelationKind::kHasMany;
+  spec.kind = kind;
   spec.table = std::string(parent_name);
   spec.related_table = std::string(child_name);
-  spec.name = options.name.empty() ? std::string(child_name) : std::move(options.name);
+  // A has-one reads one row: named in the singular, as Lucid's examples.
+  const std::string default_name =
+      kind == RelationKind::kHasOne ? Singular(child_name) : std::string(child_name);
+  spec.name = options.name.empty() ? default_name : std::move(options.name);
   spec.local_key = options.local_key.empty() ? parent->column(parent->primary_key()).name
                                              : std::move(options.local_key);
   spec.foreign_key = options.foreign_key.empty()
@@ -226,6 +279,169 @@ absl::StatusOr<std::vector<RelationSpec>> RelationCatalog::ResolveHasMany(
   }
   out.push_back(std::move(spec));
   return out;
+}
+
+absl::StatusOr<std::vector<RelationSpec>> RelationCatalog::ResolveManyToMany(
+    const Engine& engine, absl::string_view parent_name, absl::string_view related_name,
+    ManyToManyOptions options) const {
+  KIN_ASSIGN_OR_RETURN(const Table* parent, engine.GetTable(parent_name));
+  KIN_ASSIGN_OR_RETURN(const Table* related, engine.GetTable(related_name));
+  const bool self = parent_name == related_name;
+  if (self &&
+      (options.name.empty() || options.foreign_key.empty() || options.related_foreign_key.empty() ||
+       (options.create_inverse && options.inverse.empty()))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "many to many ", parent_name, " <-> ", related_name,
+        ": a self-relation needs explicit names: ManyToManyOptions::name, ::foreign_key, "
+        "::related_foreign_key and ::inverse (or create_inverse = false)"));
+  }
+  RelationSpec spec;
+  spec.kind = RelationKind::kManyToMany;
+  spec.table = std::string(parent_name);
+  spec.related_table = std::string(related_name);
+  spec.name = options.name.empty() ? std::string(related_name) : std::move(options.name);
+  if (options.pivot_table.empty()) {
+    std::string a = Singular(parent_name), b = Singular(related_name);
+    if (b < a) std::swap(a, b);
+    options.pivot_table = absl::StrCat(a, "_", b);
+  }
+  spec.through_table = std::move(options.pivot_table);
+  const Table* pivot = engine.FindTable(spec.through_table);
+  if (pivot == nullptr) {
+    return absl::NotFoundError(absl::StrCat("relation ", spec.QualifiedName(),
+                                            ": no pivot table named '", spec.through_table,
+                                            "' (create it with both key columns)"));
+  }
+  spec.local_key = options.local_key.empty() ? parent->column(parent->primary_key()).name
+                                             : std::move(options.local_key);
+  spec.related_key = options.related_key.empty() ? related->column(related->primary_key()).name
+                                                 : std::move(options.related_key);
+  spec.foreign_key = options.foreign_key.empty()
+                         ? absl::StrCat(Singular(parent_name), "_", spec.local_key)
+                         : std::move(options.foreign_key);
+  spec.through_key = options.related_foreign_key.empty()
+                         ? absl::StrCat(Singular(related_name), "_", spec.related_key)
+                         : std::move(options.related_foreign_key);
+  const std::string qualified = spec.QualifiedName();
+  KIN_ASSIGN_OR_RETURN(KeyPair to_parent, CheckKeys(*pivot, spec.foreign_key, *parent,
+                                                    spec.local_key, qualified, "local key"));
+  KIN_ASSIGN_OR_RETURN(KeyPair to_related, CheckKeys(*pivot, spec.through_key, *related,
+                                                     spec.related_key, qualified, "related key"));
+  if (to_parent.child == to_related.child) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "relation ", qualified, ": the pivot's two keys are both ",
+        QualifiedName(spec.through_table, spec.foreign_key), " (name related_foreign_key)"));
+  }
+  for (const auto& [table, column] :
+       {std::pair(parent, to_parent.parent), std::pair(related, to_related.parent)}) {
+    const ColumnSpec& key = table->column(column);
+    if (!key.primary_key && !key.unique) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "relation ", qualified, ": ", QualifiedName(table->name(), key.name),
+          " is neither primary nor unique (a pivot row must name one row on each side)"));
+    }
+  }
+  if (Find(spec.table, spec.name) != nullptr) return NameTaken(spec.table, spec.name);
+  for (size_t i = 0; i < options.pivot_columns.size(); ++i) {
+    const std::string& column = options.pivot_columns[i];
+    std::optional<ColumnId> c = pivot->FindColumn(column);
+    if (!c.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat("table '", spec.through_table,
+                                                     "': no column named '", column,
+                                                     "' (pivot column of ", qualified, ")"));
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (options.pivot_columns[j] == column) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("relation ", qualified, ": pivot column '", column, "' named twice"));
+      }
+    }
+  }
+  spec.pivot_columns = std::move(options.pivot_columns);
+  KIN_ASSIGN_OR_RETURN(spec.scope,
+                       CheckScope(*pivot, qualified, spec.foreign_key, std::move(options.scope)));
+  for (const auto& entry : spec.scope) {
+    if (entry.first == spec.through_key) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("relation ", qualified, ": the scope cannot name the pivot key ",
+                       QualifiedName(spec.through_table, spec.through_key)));
+    }
+  }
+  if (options.on_delete != OnDelete::kCascade && options.on_delete != OnDelete::kRestrict) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("relation ", qualified,
+                     ": on_delete must be kCascade (remove the pivot rows) or "
+                     "kRestrict (refuse while linked), not ",
+                     OnDeleteName(options.on_delete)));
+  }
+  KIN_RETURN_IF_ERROR(
+      CheckPivotRows(*pivot, to_parent.child, *parent, to_parent.parent, qualified));
+  KIN_RETURN_IF_ERROR(
+      CheckPivotRows(*pivot, to_related.child, *related, to_related.parent, qualified));
+  spec.on_delete = options.on_delete;
+  spec.on_duplicate = options.on_duplicate;
+  spec.meta = std::move(options.meta);
+  spec.on_query = std::move(options.on_query);
+  std::vector<RelationSpec> out;
+  if (options.create_inverse) {
+    RelationSpec inv = spec;
+    inv.name = options.inverse.empty() ? std::string(parent_name) : std::move(options.inverse);
+    inv.table = spec.related_table;
+    inv.related_table = spec.table;
+    std::swap(inv.foreign_key, inv.through_key);
+    std::swap(inv.local_key, inv.related_key);
+    inv.on_query = nullptr;  // spec's reads the related table, not this one
+    inv.meta.clear();
+    inv.inverse = spec.name;
+    spec.inverse = inv.name;
+    if (Find(inv.table, inv.name) != nullptr || (self && inv.name == spec.name)) {
+      return NameTaken(inv.table, inv.name);
+    }
+    out.push_back(std::move(spec));
+    out.push_back(std::move(inv));
+    return out;
+  }
+  out.push_back(std::move(spec));
+  return out;
+}
+
+absl::StatusOr<RelationSpec> RelationCatalog::ResolveHasManyThrough(
+    const Engine& engine, absl::string_view parent_name, absl::string_view through_relation,
+    absl::string_view related_relation, HasManyThroughOptions options) const {
+  KIN_RETURN_IF_ERROR(engine.GetTable(parent_name).status());
+  const RelationSpec* first = Find(parent_name, through_relation);
+  if (first == nullptr) {
+    return absl::NotFoundError(absl::StrCat("has many through: table '", parent_name,
+                                            "': no relation named '", through_relation, "'"));
+  }
+  const RelationSpec* second = Find(first->related_table, related_relation);
+  if (second == nullptr) {
+    return absl::NotFoundError(absl::StrCat("has many through ", first->QualifiedName(),
+                                            ": table '", first->related_table,
+                                            "': no relation named '", related_relation, "'"));
+  }
+  for (const RelationSpec* hop : {first, second}) {
+    if (!hop->parent_side() || !hop->scope.empty() || hop->on_query || hop->on_query_pending) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "has many through: ", hop->QualifiedName(), " is ", RelationKindName(hop->kind),
+          hop->parent_side() ? " with a scope or on_query" : "",
+          "; a has many through goes over two plain has many / has one relations"));
+    }
+  }
+  RelationSpec spec;
+  spec.kind = RelationKind::kHasManyThrough;
+  spec.table = std::string(parent_name);
+  spec.related_table = second->related_table;
+  spec.through_table = first->related_table;
+  spec.name = options.name.empty() ? second->name : std::move(options.name);
+  spec.local_key = first->local_key;
+  spec.foreign_key = first->foreign_key;
+  spec.through_key = second->local_key;
+  spec.related_key = second->foreign_key;
+  if (Find(spec.table, spec.name) != nullptr) return NameTaken(spec.table, spec.name);
+  spec.meta = std::move(options.meta);
+  spec.on_query = std::move(options.on_query);
+  return spec;
 }
 
 absl::StatusOr<RelationSpec> RelationCatalog::ResolveBelongsTo(const Engine& engine,
@@ -348,7 +564,7 @@ void RelationCatalog::Bind(const Engine& engine) {
 
 void RelationCatalog::RemoveTable(absl::string_view table) {
   std::erase_if(specs_, [&](const std::unique_ptr<RelationSpec>& s) {
-    return s->table == table || s->related_table == table;
+    return s->table == table || s->related_table == table || s->through_table == table;
   });
 }
 

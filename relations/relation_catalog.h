@@ -51,6 +51,26 @@ class RelationCatalog {
                                                            absl::string_view parent,
                                                            absl::string_view child,
                                                            HasManyOptions options) const;
+  // The same for a HasOne (default name Singular(child)).
+  absl::StatusOr<std::vector<RelationSpec>> ResolveHasOne(const Engine& engine,
+                                                          absl::string_view parent,
+                                                          absl::string_view child,
+                                                          HasOneOptions options) const;
+  // A ManyToMany and, by default, its inverse: tables, pivot and its key
+  // columns (types matching the keys they point at, those primary or
+  // unique), pivot columns and scope checked; NotFound for a missing pivot
+  // table, FailedPrecondition for a pivot row naming a missing row.
+  absl::StatusOr<std::vector<RelationSpec>> ResolveManyToMany(const Engine& engine,
+                                                              absl::string_view parent,
+                                                              absl::string_view related,
+                                                              ManyToManyOptions options) const;
+  // A HasManyThrough over `parent`'s relation `through_relation` and the
+  // intermediate table's `related_relation` (both plain HasMany / HasOne):
+  // NotFound naming a missing one.
+  absl::StatusOr<RelationSpec> ResolveHasManyThrough(const Engine& engine, absl::string_view parent,
+                                                     absl::string_view through_relation,
+                                                     absl::string_view related_relation,
+                                                     HasManyThroughOptions options) const;
   absl::StatusOr<RelationSpec> ResolveBelongsTo(const Engine& engine, absl::string_view child,
                                                 absl::string_view parent,
                                                 BelongsToOptions options) const;
@@ -70,7 +90,7 @@ class RelationCatalog {
   // Attaches (or replaces, or clears with nullptr) a relation's on_query:
   // how an application re-attaches callbacks after loading a snapshot.
   absl::Status SetOnQuery(absl::string_view table, absl::string_view name, QueryHook hook);
-  // Removes every relation declared on or reading `table`.
+  // Removes every relation declared on, reading or going through `table`.
   void RemoveTable(absl::string_view table);
   // Binds every relation to `engine` (BindSpec). Call after declaring
   // relations, loading them or dropping a table; a relation that does not
@@ -78,6 +98,12 @@ class RelationCatalog {
   void Bind(const Engine& engine);
 
  private:
+  absl::StatusOr<std::vector<RelationSpec>> ResolveParentSide(RelationKind kind,
+                                                              const Engine& engine,
+                                                              absl::string_view parent,
+                                                              absl::string_view child,
+                                                              HasManyOptions options) const;
+
   std::vector<std::unique_ptr<RelationSpec>> specs_;  // stable addresses
 };
 

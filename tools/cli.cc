@@ -202,9 +202,24 @@ void PrintTable(const Table& t, std::ostream& out) {
 void PrintRelation(const RelationSpec& r, std::ostream& out) {
   out << "relation " << r.QualifiedName() << ": " << RelationKindName(r.kind) << " "
       << r.related_table << " (" << QualifiedName(r.child_table(), r.foreign_key) << " -> "
-      << QualifiedName(r.parent_table(), r.local_key) << ")";
+      << QualifiedName(r.parent_table(), r.local_key);
+  if (r.kind == RelationKind::kManyToMany) {
+    out << "; pivot " << QualifiedName(r.through_table, r.through_key) << " -> "
+        << QualifiedName(r.related_table, r.related_key);
+  } else if (r.kind == RelationKind::kHasManyThrough) {
+    out << "; through " << QualifiedName(r.related_table, r.related_key) << " -> "
+        << QualifiedName(r.through_table, r.through_key);
+  }
+  out << ")";
   if (!r.inverse.empty()) out << ", inverse " << r.inverse;
-  if (r.kind == RelationKind::kHasMany) {
+  if (r.kind == RelationKind::kManyToMany) {
+    out << ", on delete " << OnDeleteName(r.on_delete) << ", on duplicate "
+        << OnDuplicateName(r.on_duplicate);
+    if (!r.pivot_columns.empty()) {
+      out << ", pivot columns [" << absl::StrJoin(r.pivot_columns, ", ") << "]";
+    }
+  }
+  if (r.parent_side()) {
     out << ", on delete " << OnDeleteName(r.on_delete) << ", on update "
         << OnUpdateName(r.on_update) << ", on unlink " << OnUnlinkName(r.on_unlink);
   }

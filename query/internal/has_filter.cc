@@ -167,7 +167,7 @@ size_t RelationFilter::Filter(const RowId* in, size_t n, RowId* out) const {
       for (size_t i = 0; i < n; ++i) {
         RowId id = in[i];
         out[k] = id;
-        k += Passes(static_cast<int64_t>(hop_.Related(id).size())) ? 1 : 0;
+        k += Passes(static_cast<int64_t>(hop_.RelatedCount(id))) ? 1 : 0;
       }
       return k;
     case Strategy::kWalk: {

@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "engine/engine.h"
 #include "engine/errors.h"
@@ -46,6 +47,7 @@ std::string ExtraName(const RelationLoadSpec& load) {
 struct ResolvedLoad {
   const RelationSpec* spec;
   const Table* to;
+  const Table* through;  // RelationSpec::via(): the second table
 };
 
 absl::StatusOr<ResolvedLoad> ResolveLoad(const RelationContext& context, const Table& table,
@@ -59,7 +61,11 @@ absl::StatusOr<ResolvedLoad> ResolveLoad(const RelationContext& context, const T
   KIN_ASSIGN_OR_RETURN(const RelationSpec* spec,
                        context.relations->Get(table.name(), load.relation));
   KIN_ASSIGN_OR_RETURN(const Table* to, context.engine->GetTable(spec->related_table));
-  return ResolvedLoad{spec, to};
+  const Table* through = nullptr;
+  if (spec->via()) {
+    KIN_ASSIGN_OR_RETURN(through, context.engine->GetTable(spec->through_table));
+  }
+  return ResolvedLoad{spec, to, through};
 }
 
 // Packs per-row aggregate results: unboxed when every value is an int64 or
@@ -300,6 +306,108 @@ void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop, std::spa
   }
 }
 
+// A ManyToMany preload's pivot columns (RelationSpec::pivot_columns) as
+// extras of its related rows, named "pivot_{column}" as Lucid's $extras:
+// each related row of a parent gets its link's values. Per parent, its
+// pivot rows are mapped by related key once, so the cost is the parent's
+// links plus its preloaded rows.
+absl::Status AttachPivotColumns(const PlannedLoad& planned, std::span<const RowId> rows,
+                                const std::vector<uint32_t>& offsets,
+                                const std::vector<RowId>& kids, RowSetData* children) {
+  const RelationSpec& spec = *planned.relation;
+  const Table& from = *planned.from;
+  const Table& pivot = *planned.through;
+  const Table& to = *planned.to;
+  KIN_ASSIGN_OR_RETURN(ColumnId local_key, from.GetColumn(spec.local_key));
+  KIN_ASSIGN_OR_RETURN(ColumnId foreign_key, pivot.GetColumn(spec.foreign_key));
+  KIN_ASSIGN_OR_RETURN(ColumnId through_key, pivot.GetColumn(spec.through_key));
+  KIN_ASSIGN_OR_RETURN(ColumnId related_key, to.GetColumn(spec.related_key));
+  std::vector<ColumnId> columns;
+  for (const std::string& name : spec.pivot_columns) {
+    KIN_ASSIGN_OR_RETURN(ColumnId c, pivot.GetColumn(name));
+    columns.push_back(c);
+  }
+  std::vector<std::pair<ColumnId, const Value*>> scope;
+  for (const auto& [name, value] : spec.scope) {
+    KIN_ASSIGN_OR_RETURN(ColumnId c, pivot.GetColumn(name));
+    scope.emplace_back(c, &value);
+  }
+  const HashIndex* links = pivot.index(foreign_key);
+  if (links == nullptr) return absl::OkStatus();  // unbound: the hop reported it
+  // An int64 pivot column is attached unboxed (as WithCount's extras).
+  const size_t first = children->extras.size();
+  for (size_t c = 0; c < columns.size(); ++c) {
+    RowSetData::Extra& e = children->extras.emplace_back();
+    e.name = absl::StrCat("pivot_", spec.pivot_columns[c]);
+    e.unboxed = pivot.column(columns[c]).type == Type::kInt64;
+    if (e.unboxed) {
+      e.ints.assign(kids.size(), 0);
+      e.nulls.assign(kids.size(), 1);
+    } else {
+      e.values.resize(kids.size());
+    }
+  }
+  const bool int_keys =
+      pivot.column(through_key).type == Type::kInt64 && to.column(related_key).type == Type::kInt64;
+  // A parent's links are few as a rule: matched by a scan of its list,
+  // typed when the keys are int64; a long list is mapped by key instead.
+  constexpr size_t kScanLinks = 32;
+  std::vector<RowId> mine;
+  absl::flat_hash_map<Value, RowId> link_of;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (offsets[i] == offsets[i + 1]) continue;
+    mine.clear();
+    for (RowId link : links->Find(from.GetValue(rows[i], local_key))) {
+      bool in_scope = !pivot.IsNull(link, through_key);
+      for (const auto& [c, v] : scope) in_scope = in_scope && pivot.GetValue(link, c) == *v;
+      if (in_scope) mine.push_back(link);
+    }
+    const bool scan = mine.size() <= kScanLinks;
+    if (!scan) {
+      link_of.clear();
+      for (RowId link : mine) link_of.try_emplace(pivot.GetValue(link, through_key), link);
+    }
+    for (uint32_t k = offsets[i]; k < offsets[i + 1]; ++k) {
+      std::optional<RowId> found;
+      if (scan && int_keys) {
+        const int64_t want = to.Int64Column(related_key)[kids[k].value];
+        const std::span<const int64_t> have = pivot.Int64Column(through_key);
+        for (RowId link : mine) {
+          if (have[link.value] == want) {
+            found = link;
+            break;
+          }
+        }
+      } else if (scan) {
+        const Value want = to.GetValue(kids[k], related_key);
+        for (RowId link : mine) {
+          if (pivot.GetValue(link, through_key) == want) {
+            found = link;
+            break;
+          }
+        }
+      } else if (auto it = link_of.find(to.GetValue(kids[k], related_key)); it != link_of.end()) {
+        found = it->second;
+      }
+      if (!found.has_value()) continue;  // stays NULL
+      for (size_t c = 0; c < columns.size(); ++c) {
+        RowSetData::Extra& e = children->extras[first + c];
+        if (!e.unboxed) {
+          e.values[k] = pivot.GetValue(*found, columns[c]);
+        } else if (!pivot.IsNull(*found, columns[c])) {
+          e.ints[k] = pivot.Int64Column(columns[c])[found->value];
+          e.nulls[k] = 0;
+        }
+      }
+    }
+  }
+  for (size_t c = 0; c < columns.size(); ++c) {
+    RowSetData::Extra& e = children->extras[first + c];
+    if (e.unboxed && std::find(e.nulls.begin(), e.nulls.end(), 1) == e.nulls.end()) e.nulls.clear();
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
                         const PlannedLoad& planned, std::span<const RowId> rows, RowSetData* data) {
   const RelationLoadSpec& load = *planned.load;
@@ -315,6 +423,11 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
   RunPreloadSteps(steps, hop, rows, &preload.offsets, &kids);
   preload.children = ResultSet::MakeData(hop.to(), kids, *data);
   preload.children->selected = planned.selected;
+  if (planned.relation->kind == RelationKind::kManyToMany &&
+      !planned.relation->pivot_columns.empty()) {
+    KIN_RETURN_IF_ERROR(
+        AttachPivotColumns(planned, rows, preload.offsets, kids, preload.children.get()));
+  }
   KIN_RETURN_IF_ERROR(RunLoads(context, hop.to(), *planned.children, kids, preload.children.get()));
   data->preloads.push_back(std::move(preload));
   return absl::OkStatus();
@@ -358,7 +471,7 @@ absl::Status RunCount(const RelationContext& context, const RelationHop& hop,
     }
   } else {
     for (size_t i = 0; i < rows.size(); ++i) {
-      e.ints[i] = static_cast<int64_t>(hop.Related(rows[i]).size());
+      e.ints[i] = static_cast<int64_t>(hop.RelatedCount(rows[i]));
     }
   }
   data->extras.push_back(std::move(e));
@@ -426,8 +539,8 @@ absl::Status PlanPreload(const RelationContext& context, const Table& from, Plan
     return errors::InRelatedQuery("Preload", p->relation->QualifiedName(), selected.status());
   }
   p->selected = *std::move(selected);
-  if (p->relation->kind == RelationKind::kHasMany) {
-    absl::StatusOr<RelationHop> hop = RelationHop::Make(from, *p->relation, *p->to);
+  if (p->relation->parent_side()) {
+    absl::StatusOr<RelationHop> hop = RelationHop::Make(from, *p->relation, *p->to, p->through);
     if (hop.ok()) p->group_walk = ChooseGroupWalk(*hop, load.query);
   }
   p->children = std::make_unique<LoadLevel>();
@@ -451,6 +564,8 @@ absl::Status PlanLoads(const RelationContext& context, const Table& table, const
     p.load = &load;
     p.relation = r.spec;
     p.to = r.to;
+    p.through = r.through;
+    p.from = &table;
     if (load.kind == RelationLoadSpec::Kind::kPreload) {
       if (std::find(preloads.begin(), preloads.end(), load.relation) != preloads.end()) {
         return errors::DuplicatePreload(table.name(), load.relation);
@@ -477,7 +592,7 @@ absl::Status ValidateLoads(const RelationContext& context, const Table& table,
 absl::Status RunLoads(const RelationContext& context, const Table& table, const LoadLevel& level,
                       std::span<const RowId> rows, RowSetData* data) {
   for (const PlannedLoad& p : level.loads) {
-    KIN_ASSIGN_OR_RETURN(RelationHop hop, RelationHop::Make(table, *p.relation, *p.to));
+    KIN_ASSIGN_OR_RETURN(RelationHop hop, RelationHop::Make(table, *p.relation, *p.to, p.through));
     switch (p.load->kind) {
       case RelationLoadSpec::Kind::kPreload:
         KIN_RETURN_IF_ERROR(RunPreload(context, hop, p, rows, data));
@@ -498,8 +613,7 @@ namespace {
 // The to-side key a load probes per row: "posts.user_id".
 std::string ProbedKey(const PlannedLoad& p) {
   const RelationSpec& r = *p.relation;
-  return QualifiedName(p.to->name(),
-                       r.kind == RelationKind::kHasMany ? r.foreign_key : r.local_key);
+  return QualifiedName(p.to->name(), r.parent_side() ? r.foreign_key : r.local_key);
 }
 
 void ExplainLevel(const LoadLevel& level, const std::string& prefix, std::string* out) {

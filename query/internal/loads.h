@@ -44,6 +44,9 @@ struct PlannedLoad {
   const RelationLoadSpec* load = nullptr;
   const RelationSpec* relation = nullptr;
   const Table* to = nullptr;
+  // A ManyToMany's pivot or a HasManyThrough's intermediate table.
+  const Table* through = nullptr;
+  const Table* from = nullptr;  // the table the relation is declared on
   // Preload: the children's selected columns and their own loads.
   std::vector<uint8_t> selected;
   std::unique_ptr<LoadLevel> children;

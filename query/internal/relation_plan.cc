@@ -54,6 +54,7 @@ absl::string_view RelatedUseName(RelatedUse use) {
 HopPlan ChooseHopPlan(size_t rows, const RelationHop& hop, const CompiledQuery* filter, bool visits,
                       size_t key_rows) {
   const bool filtered = filter != nullptr;
+  if (hop.via()) return HopPlan::kProbe;  // nothing to scan by (RelationHop::via)
   switch (g_forced_strategy) {
     case RelationStrategy::kWalk:
       return HopPlan::kProbe;
@@ -128,18 +129,158 @@ absl::StatusOr<RelationHop> RelationHop::Resolve(const RelationContext& context,
   }
   KIN_ASSIGN_OR_RETURN(const RelationSpec* spec, context.relations->Get(from.name(), relation));
   KIN_ASSIGN_OR_RETURN(const Table* to, context.engine->GetTable(spec->related_table));
-  return Make(from, *spec, *to);
+  const Table* through = nullptr;
+  if (spec->via()) {
+    KIN_ASSIGN_OR_RETURN(through, context.engine->GetTable(spec->through_table));
+  }
+  return Make(from, *spec, *to, through);
+}
+
+// The second step of a ManyToMany (pivot rows by the parent's key, each to
+// the related row its other key names) or a HasManyThrough (intermediate
+// rows by the parent's key, each to the related rows naming it), with the
+// lists already gathered.
+struct RelationHop::Via {
+  const Table* through = nullptr;
+  const HashIndex* first = nullptr;               // through.foreign_key
+  ColumnId through_key;                           // the column whose value probes `second`
+  const HashIndex* second = nullptr;              // to.related_key
+  std::vector<std::pair<ColumnId, Value>> scope;  // a ManyToMany's, on `through`
+  double fanout = 0;
+  bool one_each = false;  // a ManyToMany: each pivot row names one related row
+  absl::flat_hash_map<int64_t, std::vector<RowId>> ints;
+  absl::flat_hash_map<std::string, std::vector<RowId>> strings;
+
+  size_t Count(std::span<const RowId> mids) const {
+    if (!one_each || !scope.empty()) {
+      std::vector<RowId> rows;
+      Gather(mids, &rows);
+      return rows.size();
+    }
+    size_t n = 0;
+    for (RowId mid : mids) n += through->IsNull(mid, through_key) ? 0 : 1;
+    return n;
+  }
+
+  void Gather(std::span<const RowId> mids, std::vector<RowId>* out) const {
+    const bool int_key = through->column(through_key).type == Type::kInt64;
+    for (RowId mid : mids) {
+      if (through->IsNull(mid, through_key)) continue;
+      bool in_scope = true;
+      for (const auto& [c, v] : scope) in_scope = in_scope && through->GetValue(mid, c) == v;
+      if (!in_scope) continue;
+      std::span<const RowId> rows =
+          int_key ? second->Find(through->Int64Column(through_key)[mid.value])
+                  : second->Find(absl::string_view(through->StringColumn(through_key)[mid.value]));
+      out->insert(out->end(), rows.begin(), rows.end());
+    }
+  }
+};
+
+absl::StatusOr<std::shared_ptr<RelationHop::Via>> RelationHop::MakeVia(const RelationSpec& spec,
+                                                                       const Table& through,
+                                                                       const Table& to) {
+  auto via = std::make_shared<Via>();
+  via->through = &through;
+  KIN_ASSIGN_OR_RETURN(ColumnId fk, through.GetColumn(spec.foreign_key));
+  KIN_ASSIGN_OR_RETURN(via->through_key, through.GetColumn(spec.through_key));
+  KIN_ASSIGN_OR_RETURN(ColumnId related_key, to.GetColumn(spec.related_key));
+  via->first = through.index(fk);
+  via->second = to.index(related_key);
+  const Type tk = through.column(via->through_key).type;
+  if (via->first == nullptr || via->second == nullptr || tk != to.column(related_key).type ||
+      (tk != Type::kInt64 && tk != Type::kString)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "relation '", spec.QualifiedName(),
+        "': ", QualifiedName(spec.through_table, spec.foreign_key), " / ",
+        QualifiedName(spec.related_table, spec.related_key),
+        " are not indexed keys of one type (the tables changed since the relation was declared)"));
+  }
+  for (const auto& [column, value] : spec.scope) {
+    KIN_ASSIGN_OR_RETURN(ColumnId c, through.GetColumn(column));
+    via->scope.emplace_back(c, value);
+  }
+  via->one_each = spec.kind == RelationKind::kManyToMany && via->second->unique();
+  const double first = static_cast<double>(via->first->num_keys());
+  const double second = static_cast<double>(to.size()) /
+                        static_cast<double>(std::max<size_t>(via->second->num_keys(), 1));
+  via->fanout = static_cast<double>(through.size()) / std::max(first, 1.0) * second;
+  return via;
+}
+
+size_t RelationHop::ViaCount(RowId row) const {
+  const Via& via = *via_;
+  if (key_type_ == Type::kInt64) {
+    const int64_t key = from_ints_[row.value];
+    if (auto it = via.ints.find(key); it != via.ints.end()) return it->second.size();
+    const std::span<const RowId> mids = via.first->Find(key);
+    if (via.one_each && via.scope.empty()) return via.Count(mids);
+    size_t n = 0;  // a HasManyThrough: the second index's list sizes
+    if (via.scope.empty() && via.through->column(via.through_key).type == Type::kInt64) {
+      const std::span<const int64_t> keys = via.through->Int64Column(via.through_key);
+      for (RowId mid : mids) {
+        if (!via.through->IsNull(mid, via.through_key))
+          n += via.second->Find(keys[mid.value]).size();
+      }
+      return n;
+    }
+    return ViaRelated(row).size();
+  }
+  return ViaRelated(row).size();
+}
+
+std::span<const RowId> RelationHop::ViaRelated(RowId row) const {
+  Via& via = *via_;
+  if (key_type_ == Type::kInt64) {
+    const int64_t key = from_ints_[row.value];
+    auto [it, fresh] = via.ints.try_emplace(key);
+    if (fresh) via.Gather(via.first->Find(key), &it->second);
+    return it->second;
+  }
+  const std::string& key = from_strings_[row.value];
+  auto [it, fresh] = via.strings.try_emplace(key);
+  if (fresh) via.Gather(via.first->Find(absl::string_view(key)), &it->second);
+  return it->second;
 }
 
 absl::StatusOr<RelationHop> RelationHop::Make(const Table& from, const RelationSpec& relation,
-                                              const Table& related) {
+                                              const Table& related, const Table* through) {
   const RelationSpec* spec = &relation;
   const Table* to = &related;
-  const bool has_many = spec->kind == RelationKind::kHasMany;
+  const bool has_many = spec->parent_side();
   RelationHop hop;
   hop.spec_ = spec;
   hop.from_ = &from;
   hop.to_ = to;
+  if (spec->via()) {
+    if (through == nullptr) {
+      return absl::FailedPreconditionError(absl::StrCat("relation '", spec->QualifiedName(),
+                                                        "': no table '", spec->through_table,
+                                                        "' to go through"));
+    }
+    KIN_ASSIGN_OR_RETURN(hop.via_, MakeVia(*spec, *through, *to));
+    // The from side as a HasMany's: the parent's local key probes the
+    // through table's foreign-key index; the related rows' own key column
+    // stands in for the to side (never scanned: see via()).
+    KIN_ASSIGN_OR_RETURN(hop.from_key_, from.GetColumn(spec->local_key));
+    KIN_ASSIGN_OR_RETURN(ColumnId fk, through->GetColumn(spec->foreign_key));
+    hop.to_key_ = to->GetColumn(spec->related_key).value();
+    hop.key_type_ = from.column(hop.from_key_).type;
+    if (hop.key_type_ != through->column(fk).type ||
+        (hop.key_type_ != Type::kInt64 && hop.key_type_ != Type::kString)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("relation '", spec->QualifiedName(), "': key columns are ",
+                       TypeName(hop.key_type_), " and ", TypeName(through->column(fk).type),
+                       " (the tables changed since the relation was declared)"));
+    }
+    hop.from_validity_ = ValidityWords(from, hop.from_key_);
+    if (hop.key_type_ == Type::kInt64) {
+      hop.from_ints_ = from.Int64Column(hop.from_key_).data();
+    } else {
+      hop.from_strings_ = from.StringColumn(hop.from_key_).data();
+    }
+    return hop;
+  }
   KIN_ASSIGN_OR_RETURN(hop.from_key_,
                        from.GetColumn(has_many ? spec->local_key : spec->foreign_key));
   KIN_ASSIGN_OR_RETURN(hop.to_key_, to->GetColumn(has_many ? spec->foreign_key : spec->local_key));
@@ -218,10 +359,12 @@ std::span<const RowId> RelationHop::FindString(absl::string_view key) const {
 }
 
 size_t RelationHop::num_keys() const {
+  if (via_ != nullptr) return via_->first->num_keys();
   return index_ != nullptr ? index_->num_keys() : local_->ints.size() + local_->strings.size();
 }
 
 double RelationHop::AverageFanout() const {
+  if (via_ != nullptr) return via_->fanout;
   return static_cast<double>(to_->size()) / static_cast<double>(std::max<size_t>(num_keys(), 1));
 }
 

@@ -77,9 +77,10 @@ class RelationHop {
   static absl::StatusOr<RelationHop> Resolve(const RelationContext& context, const Table& from,
                                              absl::string_view relation);
   // The same for a relation already looked up: `relation` of `from`, whose
-  // related table is `to`. The errors past the lookup, as Resolve.
+  // related table is `to` (and, for a ManyToMany or HasManyThrough, whose
+  // second table is `through`). The errors past the lookup, as Resolve.
   static absl::StatusOr<RelationHop> Make(const Table& from, const RelationSpec& relation,
-                                          const Table& to);
+                                          const Table& to, const Table* through = nullptr);
 
   const RelationSpec& spec() const { return *spec_; }
   const Table& from() const { return *from_; }
@@ -92,14 +93,37 @@ class RelationHop {
   // (insertion order); empty for a NULL key or a key nothing matches, and
   // for a row outside a scoped BelongsTo's scope (RelationScope), which
   // the hop treats as a NULL key everywhere (FromNull).
+  //
+  // A ManyToMany or HasManyThrough hop (via()) goes over its second table:
+  // its related rows per from key are the first index's rows in that table
+  // mapped through the second index (pivot order, then the related index's
+  // order), gathered on the first probe of a key and kept by the hop (and
+  // its copies) so the span stays valid while the hop lives.
   std::span<const RowId> Related(RowId row) const {
     if (FromNull(row)) return {};
+    if (via_ != nullptr) return ViaRelated(row);
     if (key_type_ == Type::kInt64) return FindInt(from_ints_[row.value]);
     return FindString(from_strings_[row.value]);
   }
+  // Related(row).size(), without gathering a via() hop's list: a
+  // ManyToMany counts its parent's pivot rows (each names exactly one row:
+  // the related key is unique and the engine's foreign key holds), a
+  // HasManyThrough sums the second index's list sizes over its parent's
+  // intermediate rows.
+  size_t RelatedCount(RowId row) const {
+    if (via_ == nullptr) return Related(row).size();
+    if (FromNull(row)) return 0;
+    return ViaCount(row);
+  }
   // Whether every key's related rows come in ascending slot order (then
   // insertion order and slot order agree). Conservative: may say false.
-  bool RelatedInSlotOrder() const { return index_ == nullptr || index_->rows_ascending(); }
+  bool RelatedInSlotOrder() const {
+    return via_ == nullptr && (index_ == nullptr || index_->rows_ascending());
+  }
+  // Whether the hop goes over a second table (see Related). Such a hop is
+  // always probed per row: its related rows have no key of their own to
+  // scan by.
+  bool via() const { return via_ != nullptr; }
   // Related rows per key, on average (the cost estimate's fan-out).
   double AverageFanout() const;
 
@@ -151,8 +175,15 @@ class RelationHop {
     absl::flat_hash_map<std::string, std::vector<RowId>> strings;
   };
 
+  // The second step of a via() hop.
+  struct Via;
+  static absl::StatusOr<std::shared_ptr<Via>> MakeVia(const RelationSpec& spec,
+                                                      const Table& through, const Table& to);
+
   std::span<const RowId> FindInt(int64_t key) const;
   std::span<const RowId> FindString(absl::string_view key) const;
+  std::span<const RowId> ViaRelated(RowId row) const;
+  size_t ViaCount(RowId row) const;
 
   const RelationSpec* spec_ = nullptr;
   const Table* from_ = nullptr;
@@ -172,6 +203,7 @@ class RelationHop {
   // A scoped BelongsTo: per from-slot, key not NULL and row inside the
   // scope; from_validity_ points at it.
   std::shared_ptr<const std::vector<uint64_t>> from_mask_;
+  std::shared_ptr<Via> via_;  // ManyToMany, HasManyThrough
 };
 
 template <typename F>

@@ -51,6 +51,42 @@ class CliTest : public ::testing::Test {
   std::string world_path_;
 };
 
+// Every relation kind is shown with its tables and keys.
+TEST_F(CliTest, InspectShowsEveryRelationKind) {
+  Database db;
+  ASSERT_OK(db.CreateTable("guilds", Schema().Int64("id", PrimaryKey())));
+  ASSERT_OK(db.CreateTable("players", Schema().Int64("id", PrimaryKey()).Int64("guild_id")));
+  ASSERT_OK(
+      db.CreateTable("profiles", Schema().Int64("id", PrimaryKey()).Int64("player_id", Unique())));
+  ASSERT_OK(db.CreateTable("items", Schema().Int64("id", PrimaryKey()).Int64("player_id")));
+  ASSERT_OK(db.CreateTable("quests", Schema().Int64("id", PrimaryKey())));
+  ASSERT_OK(db.CreateTable(
+      "player_quest",
+      Schema().Int64("id", PrimaryKey()).Int64("player_id").Int64("quest_id").Int64("progress")));
+  ASSERT_OK(db.HasMany("guilds", "players"));
+  ASSERT_OK(db.HasMany("players", "items"));
+  ASSERT_OK(db.HasOne("players", "profiles"));
+  ASSERT_OK(db.ManyToMany("players", "quests", {.pivot_columns = {"progress"}}));
+  ASSERT_OK(db.HasManyThrough("guilds", "players", "items"));
+  const std::string path = dir_ + "/kinds.kin";
+  ASSERT_OK(SaveSnapshot(db, path));
+  Result r = Kin({"inspect", path});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("relation players.profile: has one profiles "
+                               "(profiles.player_id -> players.id), inverse player, on delete "
+                               "no action"));
+  EXPECT_THAT(r.out, HasSubstr("relation players.quests: many to many quests "
+                               "(player_quest.player_id -> players.id; pivot "
+                               "player_quest.quest_id -> quests.id), inverse players, on delete "
+                               "cascade, on duplicate ignore, pivot columns [progress]\n"));
+  EXPECT_THAT(r.out, HasSubstr("relation quests.players: many to many players "
+                               "(player_quest.quest_id -> quests.id; pivot "
+                               "player_quest.player_id -> players.id), inverse quests"));
+  EXPECT_THAT(r.out, HasSubstr("relation guilds.items: has many through items "
+                               "(players.guild_id -> guilds.id; through items.player_id -> "
+                               "players.id)\n"));
+}
+
 TEST_F(CliTest, Usage) {
   Result none = Kin({});
   EXPECT_EQ(none.code, 2);

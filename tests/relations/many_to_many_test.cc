@@ -1,0 +1,594 @@
+// ManyToMany through a pivot table (Lucid manyToMany, Sequelize
+// BelongsToMany): declaration and its errors, the handle's reads (Get,
+// GetWithPivot, QueryWherePivot, Count, Has) and writes (Attach, Detach,
+// Sync, Toggle, UpdatePivot, Create, Sequelize's add / set / remove), the
+// relation-aware queries over it (Preload, Has, WithCount, WithAggregate),
+// deletes on either side, scopes, snapshots, and random operations checked
+// against a brute-force model.
+
+#include <map>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "kin/database.h"
+#include "kin/query.h"
+#include "kin/snapshot.h"
+#include "tests/testing/status_matchers.h"
+
+namespace kin::test {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+Schema PivotSchema() {
+  return Schema()
+      .Int64("id", PrimaryKey())
+      .Int64("player_id", NotNull())
+      .Int64("quest_id", NotNull())
+      .Int64("progress", Default(0))
+      .String("role");
+}
+
+class ManyToManyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK(db_.CreateTable("players", Schema().Int64("id", PrimaryKey()).String("name")));
+    ASSERT_OK(db_.CreateTable("quests",
+                              Schema().Int64("id", PrimaryKey()).String("title").Int64("reward")));
+    ASSERT_OK(db_.CreateTable("player_quest", PivotSchema()));
+    for (const char* name : {"ann", "ben", "cat"}) {
+      ASSERT_OK_AND_ASSIGN(Row p, db_.Insert("players", {{"name", name}}));
+      players_.push_back(p);
+    }
+    int64_t reward = 10;
+    for (const char* title : {"q1", "q2", "q3", "q4"}) {
+      ASSERT_OK_AND_ASSIGN(Row q, db_.Insert("quests", {{"title", title}, {"reward", reward}}));
+      reward += 10;
+      quests_.push_back(q);
+    }
+  }
+
+  absl::Status Declare(ManyToManyOptions options = {}) {
+    if (options.pivot_columns.empty()) options.pivot_columns = {"progress"};
+    return db_.ManyToMany("players", "quests", std::move(options));
+  }
+
+  template <typename Rows>
+  static std::vector<std::string> Titles(const Rows& rows) {
+    std::vector<std::string> out;
+    for (const Row& r : rows) out.push_back(std::string(r.GetString("title").value()));
+    return out;
+  }
+  static std::vector<std::string> Titles(const std::vector<PivotRow>& rows) {
+    std::vector<std::string> out;
+    for (const PivotRow& r : rows) out.push_back(std::string(r.row.GetString("title").value()));
+    return out;
+  }
+  static std::vector<int64_t> Progress(const std::vector<PivotRow>& rows) {
+    std::vector<int64_t> out;
+    for (const PivotRow& r : rows) out.push_back(r.pivot.GetInt64("progress").value());
+    return out;
+  }
+  int64_t PivotRows() { return db_.Query("player_quest").Count().value(); }
+
+  Database db_;
+  std::vector<Row> players_;
+  std::vector<Row> quests_;
+};
+
+TEST_F(ManyToManyTest, DeclaresWithDefaultsAndInverse) {
+  ASSERT_OK(Declare());
+  ASSERT_OK_AND_ASSIGN(const RelationSpec* quests, db_.GetRelation("players", "quests"));
+  EXPECT_EQ(quests->kind, RelationKind::kManyToMany);
+  EXPECT_EQ(quests->related_table, "quests");
+  EXPECT_EQ(quests->through_table, "player_quest");
+  EXPECT_EQ(quests->foreign_key, "player_id");
+  EXPECT_EQ(quests->through_key, "quest_id");
+  EXPECT_EQ(quests->local_key, "id");
+  EXPECT_EQ(quests->related_key, "id");
+  EXPECT_THAT(quests->pivot_columns, ElementsAre("progress"));
+  EXPECT_EQ(quests->on_delete, OnDelete::kCascade);
+  EXPECT_EQ(quests->on_duplicate, OnDuplicate::kIgnore);
+  EXPECT_EQ(quests->inverse, "players");
+  EXPECT_EQ(quests->child_table(), "player_quest");
+  ASSERT_OK_AND_ASSIGN(const RelationSpec* players, db_.GetRelation("quests", "players"));
+  EXPECT_EQ(players->kind, RelationKind::kManyToMany);
+  EXPECT_EQ(players->foreign_key, "quest_id");
+  EXPECT_EQ(players->through_key, "player_id");
+  EXPECT_EQ(players->inverse, "quests");
+  // Both pivot keys got an engine foreign key (and so a hash index).
+  ASSERT_EQ(db_.foreign_keys().size(), 2u);
+  EXPECT_EQ(db_.foreign_keys()[0].child_column, "player_id");
+  EXPECT_EQ(db_.foreign_keys()[1].child_column, "quest_id");
+  EXPECT_EQ(RelationKindName(RelationKind::kManyToMany), "many to many");
+}
+
+TEST_F(ManyToManyTest, DeclareBadInputChangesNothing) {
+  ASSERT_OK(db_.CreateTable("badges", Schema().Int64("id", PrimaryKey()).String("name")));
+  ASSERT_OK(db_.CreateTable(
+      "badge_player",
+      Schema().Int64("id", PrimaryKey()).String("player_id").Int64("badge_id").Int64("level")));
+  ASSERT_OK(db_.Insert("player_quest", {{"player_id", 1}, {"quest_id", 99}}).status());
+  const std::string before = db_.DebugString();
+  auto unchanged = [&] {
+    EXPECT_EQ(db_.DebugString(), before);
+    EXPECT_TRUE(db_.Relations().empty());
+    EXPECT_TRUE(db_.foreign_keys().empty());
+  };
+  EXPECT_THAT(db_.ManyToMany("players", "nope"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("nope")));
+  EXPECT_THAT(db_.ManyToMany("players", "quests", {.pivot_table = "pq"}),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr("relation players.quests: no pivot table named 'pq'")));
+  EXPECT_THAT(db_.ManyToMany("players", "quests", {.foreign_key = "owner_id"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("table 'player_quest': no column named 'owner_id' (foreign key "
+                                 "of players.quests)")));
+  EXPECT_THAT(db_.ManyToMany("players", "quests", {.related_key = "rank"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("table 'quests': no column named 'rank' (related key of "
+                                 "players.quests)")));
+  EXPECT_THAT(db_.ManyToMany("players", "badges"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("foreign key badge_player.player_id is string but local key "
+                                 "players.id is int64")));
+  EXPECT_THAT(db_.ManyToMany("players", "quests", {.pivot_columns = {"progres"}}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("no column named 'progres' (pivot column of players.quests)")));
+  EXPECT_THAT(db_.ManyToMany("players", "quests",
+                             {.related_foreign_key = "quest_id", .related_key = "reward"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("quests.reward is neither primary nor unique")));
+  EXPECT_THAT(db_.ManyToMany("players", "quests", {.on_delete = OnDelete::kSetNull}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("on_delete must be")));
+  EXPECT_THAT(db_.ManyToMany("players", "quests", {.scope = {{"quest_id", 1}}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("pivot key")));
+  EXPECT_THAT(db_.ManyToMany("players", "players"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("self-relation")));
+  // A pivot row naming a missing quest: the foreign key could not hold.
+  EXPECT_THAT(db_.ManyToMany("players", "quests"),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("player_quest.quest_id = 99, which names no 'quests' row")));
+  unchanged();
+}
+
+TEST_F(ManyToManyTest, AttachReadsAndPivotColumns) {
+  ASSERT_OK(Declare());
+  RelationHandle ann = db_.Related(players_[0], "quests");
+  EXPECT_THAT(Titles(ann.Get().value()), IsEmpty());
+  EXPECT_EQ(ann.Count().value(), 0);
+  ASSERT_OK_AND_ASSIGN(int64_t n, ann.Attach({quests_[2], Value(int64_t{1})}, {{"progress", 5}}));
+  EXPECT_EQ(n, 2);
+  ASSERT_OK_AND_ASSIGN(n, ann.Attach(PivotValues{{quests_[3], {{"progress", 40}}}}));
+  EXPECT_EQ(n, 1);
+  // Link order, pivot columns on each row.
+  EXPECT_THAT(Titles(ann.Get().value()), ElementsAre("q3", "q1", "q4"));
+  ASSERT_OK_AND_ASSIGN(std::vector<PivotRow> linked, ann.GetWithPivot());
+  EXPECT_THAT(Titles(linked), ElementsAre("q3", "q1", "q4"));
+  EXPECT_THAT(Progress(linked), ElementsAre(5, 5, 40));
+  EXPECT_EQ(linked[0].pivot.GetInt64("player_id").value(), 1);
+  EXPECT_EQ(ann.Count().value(), 3);
+  EXPECT_TRUE(ann.Has(quests_[0]).value());
+  EXPECT_FALSE(ann.Has(quests_[1]).value());
+  EXPECT_TRUE(ann.HasAll({quests_[0], Value(int64_t{4})}).value());
+  EXPECT_EQ(ann.Find(Value(int64_t{3})).value(), quests_[2]);
+  EXPECT_THAT(ann.Find(Value(int64_t{2})), StatusIs(absl::StatusCode::kNotFound));
+  // Query narrows the related rows; QueryWherePivot the links.
+  EXPECT_THAT(Titles(ann.Query().Where("reward", ">", 15).OrderBy("reward").Get().value()),
+              ElementsAre("q3", "q4"));
+  EXPECT_THAT(
+      Titles(ann.QueryWherePivot([](Query& q) { q.Where("progress", ">=", 10); }).Get().value()),
+      ElementsAre("q4"));
+  EXPECT_THAT(Titles(ann.GetWithPivot([](Query& q) { q.Where("progress", "<", 10); }).value()),
+              ElementsAre("q3", "q1"));
+  // The inverse sees the same links.
+  EXPECT_THAT(db_.Related(quests_[0], "players").Get().value().size(), 1u);
+  EXPECT_EQ(db_.Related(quests_[1], "players").Count().value(), 0);
+  // A duplicate is ignored by default: nothing inserted, nothing changed.
+  const std::string before = db_.DebugString();
+  EXPECT_EQ(ann.Attach({quests_[0]}, {{"progress", 99}}).value(), 0);
+  EXPECT_EQ(db_.DebugString(), before);
+}
+
+TEST_F(ManyToManyTest, AttachBadInputChangesNothing) {
+  ASSERT_OK(Declare({.on_duplicate = OnDuplicate::kRefuse}));
+  RelationHandle ann = db_.Related(players_[0], "quests");
+  ASSERT_OK(ann.Attach({quests_[0]}).status());
+  const std::string before = db_.DebugString();
+  EXPECT_THAT(ann.Attach({quests_[1], quests_[0]}),
+              StatusIs(absl::StatusCode::kAlreadyExists,
+                       HasSubstr("relation 'players.quests': the 'players' row with id = 1 is "
+                                 "already linked to the 'quests' row with id = 1")));
+  EXPECT_THAT(ann.Attach({quests_[1], Value(int64_t{42})}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("42")));
+  EXPECT_THAT(ann.Attach({players_[1]}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("a row of 'players' is not a 'quests' row")));
+  EXPECT_THAT(ann.Attach({quests_[1]}, {{"bogus", 1}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bogus")));
+  EXPECT_THAT(ann.Attach({quests_[1]}, {{"progress", "lots"}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("player_quest.progress")));
+  EXPECT_THAT(ann.Attach({Value("q2")}), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(db_.Related(players_[0], "quest").Attach({quests_[1]}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("no relation named 'quest'")));
+  // An unsaved parent is not inserted when the attach fails.
+  EXPECT_THAT(
+      db_.Related(NewRow{"players", {{"name", "dan"}}}, "quests").Attach({Value(int64_t{42})}),
+      StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(db_.DebugString(), before);
+  // ... and is inserted with its links when it succeeds.
+  RelationHandle dan = db_.Related(NewRow{"players", {{"name", "dan"}}}, "quests");
+  EXPECT_EQ(dan.Attach({quests_[1]}).value(), 1);
+  EXPECT_THAT(Titles(dan.Get().value()), ElementsAre("q2"));
+}
+
+TEST_F(ManyToManyTest, DetachSyncToggleUpdatePivot) {
+  ASSERT_OK(Declare());
+  RelationHandle ann = db_.Related(players_[0], "quests");
+  ASSERT_OK(ann.Attach({quests_[0], quests_[1], quests_[2]}).status());
+  // Detach: linked ones count, others (and repeats) count 0.
+  EXPECT_EQ(ann.Detach({quests_[1], quests_[3], quests_[1]}).value(), 1);
+  EXPECT_THAT(Titles(ann.Get().value()), ElementsAre("q1", "q3"));
+  EXPECT_EQ(ann.Detach({}).value(), 0);
+  // Sync with detaching: exactly these, values updated where they differ.
+  ASSERT_OK_AND_ASSIGN(SyncResult done, ann.Sync(PivotValues{{quests_[2], {{"progress", 7}}},
+                                                             {quests_[3], {{"progress", 1}}}}));
+  EXPECT_EQ(done, (SyncResult{.attached = 1, .detached = 1, .updated = 1}));
+  EXPECT_THAT(Titles(ann.GetWithPivot().value()), ElementsAre("q3", "q4"));
+  EXPECT_THAT(Progress(ann.GetWithPivot().value()), ElementsAre(7, 1));
+  // The same again changes nothing.
+  EXPECT_EQ(ann.Sync(PivotValues{{quests_[2], {{"progress", 7}}}, {quests_[3], {}}}).value(),
+            SyncResult{});
+  // Without detaching: others stay.
+  ASSERT_OK_AND_ASSIGN(done, ann.Sync({quests_[0]}, /*detaching=*/false));
+  EXPECT_EQ(done, (SyncResult{.attached = 1}));
+  EXPECT_EQ(ann.Count().value(), 3);
+  // Toggle.
+  ASSERT_OK_AND_ASSIGN(done, ann.Toggle({quests_[0], quests_[1]}));
+  EXPECT_EQ(done, (SyncResult{.attached = 1, .detached = 1}));
+  EXPECT_THAT(Titles(ann.Get().value()), ElementsAre("q3", "q4", "q2"));
+  // UpdatePivot: 1 for a link, 0 otherwise; the keys cannot be moved.
+  EXPECT_EQ(ann.UpdatePivot(quests_[1], {{"progress", 50}, {"quest_id", 4}}).value(), 1);
+  EXPECT_EQ(ann.UpdatePivot(quests_[0], {{"progress", 50}}).value(), 0);
+  EXPECT_THAT(Progress(ann.GetWithPivot().value()), ElementsAre(7, 1, 50));
+  // Sync to nothing, DetachAll.
+  EXPECT_EQ(ann.Sync(std::vector<RowOrKey>{}).value(), (SyncResult{.detached = 3}));
+  ASSERT_OK(ann.Attach({quests_[0], quests_[1]}).status());
+  EXPECT_EQ(ann.DetachAll().value(), 2);
+  EXPECT_EQ(PivotRows(), 0);
+  // Bad input changes nothing.
+  ASSERT_OK(ann.Attach({quests_[0]}).status());
+  const std::string before = db_.DebugString();
+  EXPECT_THAT(ann.Sync({quests_[1], Value(int64_t{77})}),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("77")));
+  EXPECT_THAT(ann.Toggle({quests_[0], Value(int64_t{77})}), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(ann.Detach({quests_[0], Value(int64_t{77})}), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(ann.UpdatePivot(quests_[0], {{"progress", "x"}}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(db_.DebugString(), before);
+}
+
+TEST_F(ManyToManyTest, CreateAndSequelizeNames) {
+  ASSERT_OK(Declare());
+  RelationHandle ben = db_.Related(players_[1], "quests");
+  ASSERT_OK_AND_ASSIGN(Row q5, ben.Create({{"title", "q5"}, {"reward", 5}}));
+  EXPECT_EQ(q5.GetString("title").value(), "q5");
+  ASSERT_OK_AND_ASSIGN(Row q6, ben.CreateWithPivot({{"title", "q6"}}, {{"progress", 3}}));
+  EXPECT_TRUE(ben.Has(q6).value());
+  ASSERT_OK_AND_ASSIGN(std::vector<Row> more,
+                       ben.CreateMany({{{"title", "q7"}}, {{"title", "q8"}}}));
+  EXPECT_EQ(more.size(), 2u);
+  EXPECT_THAT(Titles(ben.Get().value()), ElementsAre("q5", "q6", "q7", "q8"));
+  EXPECT_THAT(Progress(ben.GetWithPivot().value()), ElementsAre(0, 3, 0, 0));
+  // Failures leave nothing behind: neither the related row nor its link.
+  const std::string before = db_.DebugString();
+  EXPECT_THAT(ben.Create({{"nope", 1}}), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ben.CreateWithPivot({{"title", "q9"}}, {{"progress", "x"}}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ben.CreateMany({{{"title", "ok"}}, {{"reward", "bad"}}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("row 1")));
+  EXPECT_EQ(db_.DebugString(), before);
+  // Sequelize: add / set / remove / has / count.
+  RelationHandle cat = db_.Related(players_[2], "quests");
+  EXPECT_EQ(cat.Add(quests_[0]).value(), 1);
+  EXPECT_EQ(cat.AddMany({quests_[0], quests_[1]}).value(), 1);
+  EXPECT_EQ(cat.Set({quests_[1], quests_[2]}).value(), 2);  // one attached, one detached
+  EXPECT_THAT(Titles(cat.Get().value()), ElementsAre("q2", "q3"));
+  EXPECT_EQ(cat.Remove(quests_[1]).value(), 1);
+  EXPECT_EQ(cat.RemoveMany({quests_[1], quests_[2]}).value(), 1);
+  EXPECT_EQ(cat.Count().value(), 0);
+  EXPECT_EQ(cat.Count([](Query& q) { q.Where("reward", ">", 0); }).value(), 0);
+  // HasMany-only writes and BelongsTo calls name the kind.
+  EXPECT_THAT(cat.Update({{"title", "x"}}),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("'players.quests' is many to many; update needs a has many or "
+                                 "has one relation")));
+  EXPECT_THAT(cat.Children(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(cat.Associate(players_[0]),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("is many to many")));
+}
+
+TEST_F(ManyToManyTest, WrongKindForPivotOperations) {
+  ASSERT_OK(db_.CreateTable("scores", Schema().Int64("id", PrimaryKey()).Int64("player_id")));
+  ASSERT_OK(db_.HasMany("players", "scores"));
+  const std::string before = db_.DebugString();
+  RelationHandle scores = db_.Related(players_[0], "scores");
+  auto refused = StatusIs(absl::StatusCode::kFailedPrecondition,
+                          HasSubstr("is has many; attach needs a many to many relation"));
+  EXPECT_THAT(scores.Attach({Value(int64_t{1})}), refused);
+  EXPECT_THAT(scores.GetWithPivot(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(scores.Toggle({}), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(scores.QueryWherePivot([](Query&) {}).Get(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(db_.DebugString(), before);
+}
+
+TEST_F(ManyToManyTest, DeletingEitherSideRemovesOrIsRefused) {
+  ASSERT_OK(Declare());
+  ASSERT_OK(db_.Related(players_[0], "quests").Attach({quests_[0], quests_[1]}).status());
+  ASSERT_OK(db_.Related(players_[1], "quests").Attach({quests_[0]}).status());
+  ASSERT_OK(db_.Delete(quests_[0]));
+  EXPECT_EQ(PivotRows(), 1);
+  EXPECT_THAT(Titles(db_.Related(players_[0], "quests").Get().value()), ElementsAre("q2"));
+  ASSERT_OK(db_.Delete(players_[0]));
+  EXPECT_EQ(PivotRows(), 0);
+  // The foreign keys hold on the pivot side too: no link to a missing row.
+  EXPECT_FALSE(db_.Insert("player_quest", {{"player_id", 1}, {"quest_id", 2}}).ok());
+}
+
+TEST(ManyToManyRestrictTest, DeleteOfALinkedRowIsRefused) {
+  Database db;
+  ASSERT_OK(db.CreateTable("players", Schema().Int64("id", PrimaryKey())));
+  ASSERT_OK(db.CreateTable("quests", Schema().Int64("id", PrimaryKey())));
+  ASSERT_OK(db.CreateTable("player_quest", PivotSchema()));
+  ASSERT_OK(db.ManyToMany("players", "quests", {.on_delete = OnDelete::kRestrict}));
+  ASSERT_OK_AND_ASSIGN(Row p, db.Insert("players", {}));
+  ASSERT_OK_AND_ASSIGN(Row q, db.Insert("quests", {}));
+  ASSERT_OK_AND_ASSIGN(Row lone, db.Insert("quests", {}));
+  ASSERT_OK(db.Related(p, "quests").Attach({q}).status());
+  const std::string before = db.DebugString();
+  EXPECT_FALSE(db.Delete(p).ok());
+  EXPECT_FALSE(db.Delete(q).ok());
+  EXPECT_EQ(db.DebugString(), before);
+  ASSERT_OK(db.Delete(lone));
+  ASSERT_OK(db.Related(p, "quests").DetachAll().status());
+  ASSERT_OK(db.Delete(q));
+}
+
+TEST_F(ManyToManyTest, RelationAwareQueries) {
+  ASSERT_OK(Declare());
+  // ann: q1 q2 q3, ben: q2, cat: none.
+  ASSERT_OK(db_.Related(players_[0], "quests")
+                .Attach(PivotValues{{quests_[0], {{"progress", 1}}},
+                                    {quests_[1], {{"progress", 2}}},
+                                    {quests_[2], {{"progress", 3}}}})
+                .status());
+  ASSERT_OK(db_.Related(players_[1], "quests").Attach({quests_[1]}, {{"progress", 9}}).status());
+  ASSERT_OK_AND_ASSIGN(ResultSet players,
+                       db_.Query("players")
+                           .Preload("quests")
+                           .WithCount("quests")
+                           .WithAggregate("quests", [](Query& q) { q.Max("reward").As("best"); })
+                           .OrderBy("id")
+                           .Get());
+  ASSERT_EQ(players.size(), 3u);
+  EXPECT_THAT(Titles(players[0].Preloaded("quests").value()), ElementsAre("q1", "q2", "q3"));
+  EXPECT_THAT(Titles(players[1].Preloaded("quests").value()), ElementsAre("q2"));
+  EXPECT_THAT(Titles(players[2].Preloaded("quests").value()), IsEmpty());
+  // Pivot columns ride on the preloaded rows, as Lucid's $extras.pivot_*.
+  EXPECT_EQ(players[0].Preloaded("quests").value()[2].Extra("pivot_progress").value(),
+            Value(int64_t{3}));
+  EXPECT_EQ(players[1].Preloaded("quests").value()[0].Extra("pivot_progress").value(),
+            Value(int64_t{9}));
+  EXPECT_EQ(players[0].Extra("quests_count").value(), Value(int64_t{3}));
+  EXPECT_EQ(players[2].Extra("quests_count").value(), Value(int64_t{0}));
+  EXPECT_EQ(players[0].Extra("best").value(), Value(int64_t{30}));
+  EXPECT_EQ(players[1].Extra("best").value(), Value(int64_t{20}));
+  EXPECT_TRUE(players[2].Extra("best").value().is_null());
+
+  // Preload with a callback, per-parent GroupLimit / GroupOrderBy.
+  ASSERT_OK_AND_ASSIGN(
+      players,
+      db_.Query("players")
+          .Preload("quests",
+                   [](Query& q) {
+                     q.Where("reward", ">=", 20).GroupLimit(1).GroupOrderBy("reward", kDesc);
+                   })
+          .OrderBy("id")
+          .Get());
+  EXPECT_THAT(Titles(players[0].Preloaded("quests").value()), ElementsAre("q3"));
+  EXPECT_THAT(Titles(players[1].Preloaded("quests").value()), ElementsAre("q2"));
+
+  // Nested: quests preload their players.
+  ASSERT_OK_AND_ASSIGN(ResultSet quests,
+                       db_.Query("quests").Preload("players").WithCount("players").Get());
+  EXPECT_EQ(quests[1].Extra("players_count").value(), Value(int64_t{2}));
+  EXPECT_EQ(quests[1].Preloaded("players").value().size(), 2u);
+
+  auto names = [](const ResultSet& rows) {
+    std::vector<std::string> out;
+    for (const Row& r : rows) out.push_back(std::string(r.GetString("name").value()));
+    return out;
+  };
+  EXPECT_THAT(names(db_.Query("players").Has("quests").OrderBy("id").Get().value()),
+              ElementsAre("ann", "ben"));
+  EXPECT_THAT(names(db_.Query("players").Has("quests", ">=", 2).Get().value()), ElementsAre("ann"));
+  EXPECT_THAT(names(db_.Query("players").Has("quests", "=", 1).Get().value()), ElementsAre("ben"));
+  EXPECT_THAT(names(db_.Query("players").DoesntHave("quests").Get().value()), ElementsAre("cat"));
+  EXPECT_THAT(names(db_.Query("players")
+                        .WhereHas("quests", [](Query& q) { q.Where("title", "q3"); })
+                        .Get()
+                        .value()),
+              ElementsAre("ann"));
+  EXPECT_THAT(names(db_.Query("players")
+                        .WhereDoesntHave("quests", [](Query& q) { q.Where("title", "q2"); })
+                        .Get()
+                        .value()),
+              ElementsAre("cat"));
+  // Bad input in a callback names the relation.
+  EXPECT_THAT(db_.Query("players").WhereHas("quests", [](Query& q) { q.Where("nope", 1); }).Get(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("players.quests")));
+  EXPECT_THAT(db_.Query("players").Preload("questz").Get(),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("questz")));
+}
+
+TEST_F(ManyToManyTest, PreloadedPivotColumnsOfEveryType) {
+  ASSERT_OK(Declare({.pivot_columns = {"role", "progress"}}));
+  ASSERT_OK(
+      db_.Related(players_[0], "quests")
+          .Attach(PivotValues{{quests_[1], {{"role", "lead"}, {"progress", 8}}}, {quests_[0], {}}})
+          .status());
+  ASSERT_OK_AND_ASSIGN(ResultSet players, db_.Query("players")
+                                              .Preload("quests", [](Query& q) { q.OrderBy("id"); })
+                                              .OrderBy("id")
+                                              .Get());
+  ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> quests, players[0].Preloaded("quests"));
+  ASSERT_EQ(quests.size(), 2u);  // ordered by the callback: q1, then q2
+  EXPECT_TRUE(quests[0].Extra("pivot_role").value().is_null());
+  EXPECT_EQ(quests[0].Extra("pivot_progress").value(), Value(int64_t{0}));
+  EXPECT_EQ(quests[1].Extra("pivot_role").value(), Value("lead"));
+  EXPECT_EQ(quests[1].Extra("pivot_progress").value(), Value(int64_t{8}));
+  EXPECT_THAT(quests[0].Extra("pivot_nope"), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(ManyToManyTest, OnQueryFiltersEveryRead) {
+  ASSERT_OK(Declare({.name = "rich_quests",
+                     .on_query = [](Query& q) { q.Where("reward", ">=", 30); },
+                     .create_inverse = false}));
+  RelationHandle rich = db_.Related(players_[0], "rich_quests");
+  ASSERT_OK(rich.Attach({quests_[0], quests_[2], quests_[3]}).status());
+  EXPECT_THAT(Titles(rich.Get().value()), ElementsAre("q3", "q4"));
+  EXPECT_THAT(Titles(rich.GetWithPivot().value()), ElementsAre("q3", "q4"));
+  EXPECT_EQ(rich.Count().value(), 2);
+  EXPECT_FALSE(rich.Has(quests_[0]).value());
+  ASSERT_OK_AND_ASSIGN(ResultSet players,
+                       db_.Query("players").WithCount("rich_quests").OrderBy("id").Get());
+  EXPECT_EQ(players[0].Extra("rich_quests_count").value(), Value(int64_t{2}));
+}
+
+TEST_F(ManyToManyTest, ScopedPivotRowsStayApart) {
+  ASSERT_OK(Declare());
+  ASSERT_OK(Declare({.name = "led_quests", .scope = {{"role", "lead"}}, .create_inverse = false}));
+  EXPECT_EQ(db_.foreign_keys().size(), 2u);  // shared with "quests"
+  RelationHandle led = db_.Related(players_[0], "led_quests");
+  ASSERT_OK(db_.Related(players_[0], "quests").Attach({quests_[0]}).status());
+  ASSERT_OK(led.Attach({quests_[1]}, {{"role", "member"}}).status());  // the scope wins
+  EXPECT_THAT(Titles(led.Get().value()), ElementsAre("q2"));
+  EXPECT_EQ(led.GetWithPivot().value()[0].pivot.GetString("role").value(), "lead");
+  EXPECT_THAT(Titles(db_.Related(players_[0], "quests").Get().value()), ElementsAre("q1", "q2"));
+  EXPECT_EQ(led.DetachAll().value(), 1);
+  EXPECT_THAT(Titles(db_.Related(players_[0], "quests").Get().value()), ElementsAre("q1"));
+  ASSERT_OK_AND_ASSIGN(ResultSet players,
+                       db_.Query("players").WithCount("led_quests").WithCount("quests").Get());
+  EXPECT_EQ(players[0].Extra("led_quests_count").value(), Value(int64_t{0}));
+  EXPECT_EQ(players[0].Extra("quests_count").value(), Value(int64_t{1}));
+}
+
+TEST_F(ManyToManyTest, SnapshotKeepsTheRelation) {
+  ASSERT_OK(Declare({.on_duplicate = OnDuplicate::kRefuse}));
+  ASSERT_OK(db_.Related(players_[0], "quests").Attach({quests_[1]}, {{"progress", 4}}).status());
+  ASSERT_OK_AND_ASSIGN(std::string bytes, SaveSnapshotToString(db_));
+  ASSERT_OK_AND_ASSIGN(Database loaded, LoadSnapshotFromString(bytes));
+  EXPECT_EQ(loaded.DebugString(), db_.DebugString());
+  ASSERT_OK_AND_ASSIGN(const RelationSpec* quests, loaded.GetRelation("players", "quests"));
+  ASSERT_OK_AND_ASSIGN(const RelationSpec* original, db_.GetRelation("players", "quests"));
+  EXPECT_TRUE(quests->DeclarationEquals(*original));
+  EXPECT_EQ(quests->on_duplicate, OnDuplicate::kRefuse);
+  EXPECT_THAT(quests->pivot_columns, ElementsAre("progress"));
+  ASSERT_OK_AND_ASSIGN(Row ann, loaded.FindOrFail("players", 1));
+  ASSERT_OK_AND_ASSIGN(std::vector<PivotRow> linked, loaded.Related(ann, "quests").GetWithPivot());
+  EXPECT_THAT(Titles(linked), ElementsAre("q2"));
+  EXPECT_THAT(Progress(linked), ElementsAre(4));
+  EXPECT_THAT(loaded.Related(ann, "quests").Attach({Value(int64_t{2})}),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  ASSERT_OK_AND_ASSIGN(Row q2, loaded.FindOrFail("quests", 2));
+  ASSERT_OK(loaded.Delete(q2));  // the cascade came back with the foreign keys
+  EXPECT_EQ(loaded.Query("player_quest").Count().value(), 0);
+}
+
+TEST_F(ManyToManyTest, DropTableRemovesRelationsThroughIt) {
+  ASSERT_OK(Declare());
+  ASSERT_OK(db_.DropTable("player_quest"));
+  EXPECT_TRUE(db_.Relations().empty());
+  EXPECT_TRUE(db_.foreign_keys().empty());
+}
+
+// Random attach / detach / sync / toggle / deletes against a set of pairs.
+TEST_F(ManyToManyTest, RandomOperationsMatchAModel) {
+  ASSERT_OK(Declare());
+  for (uint32_t seed : {1u, 2u, 3u}) {
+    SCOPED_TRACE(seed);
+    std::mt19937 rng(seed);
+    auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint32_t>(n)); };
+    std::set<std::pair<int64_t, int64_t>> model;
+    ASSERT_OK(db_.Query("player_quest").Delete().status());
+    for (int step = 0; step < 300; ++step) {
+      const int64_t p = 1 + pick(3);
+      std::vector<int64_t> qs;
+      for (int i = pick(4); i > 0; --i) qs.push_back(1 + pick(4));
+      std::vector<RowOrKey> keys;
+      for (int64_t q : qs) keys.emplace_back(Value(q));
+      ASSERT_OK_AND_ASSIGN(Row parent, db_.FindOrFail("players", p));
+      RelationHandle h = db_.Related(parent, "quests");
+      switch (pick(4)) {
+        case 0:
+          ASSERT_OK(h.Attach(keys).status());
+          for (int64_t q : qs) model.insert({p, q});
+          break;
+        case 1:
+          ASSERT_OK(h.Detach(keys).status());
+          for (int64_t q : qs) model.erase({p, q});
+          break;
+        case 2: {
+          const bool detaching = pick(2) == 0;
+          ASSERT_OK(h.Sync(keys, detaching).status());
+          if (detaching) std::erase_if(model, [&](const auto& l) { return l.first == p; });
+          for (int64_t q : qs) model.insert({p, q});
+          break;
+        }
+        case 3: {
+          for (int64_t q : qs) {
+            if (model.erase({p, q}) == 0) model.insert({p, q});
+          }
+          ASSERT_OK(h.Toggle(keys).status());
+          break;
+        }
+      }
+    }
+    ASSERT_OK_AND_ASSIGN(
+        ResultSet players,
+        db_.Query("players").Preload("quests").WithCount("quests").Has("quests", ">=", 2).Get());
+    std::map<int64_t, std::set<int64_t>> by_player;
+    for (const auto& [p, q] : model) by_player[p].insert(q);
+    size_t expect_rows = 0;
+    for (const auto& [p, qs] : by_player) expect_rows += qs.size() >= 2 ? 1 : 0;
+    EXPECT_EQ(players.size(), expect_rows);
+    for (const ResultRow& row : players) {
+      const int64_t p = row.GetInt64("id").value();
+      std::set<int64_t> got;
+      ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> quests, row.Preloaded("quests"));
+      for (const ResultRow& q : quests) got.insert(q.GetInt64("id").value());
+      EXPECT_EQ(got, by_player[p]);
+      EXPECT_EQ(row.Extra("quests_count").value(),
+                Value(static_cast<int64_t>(by_player[p].size())));
+    }
+    for (const Row& player : players_) {
+      const int64_t p = player.GetInt64("id").value();
+      EXPECT_EQ(db_.Related(player, "quests").Count().value(),
+                static_cast<int64_t>(by_player[p].size()));
+    }
+    EXPECT_EQ(PivotRows(), static_cast<int64_t>(model.size()));
+  }
+}
+
+}  // namespace
+}  // namespace kin::test
