@@ -118,7 +118,8 @@ void SetRelationStrategyForTesting(RelationStrategy strategy) { g_forced_strateg
 // --- RelationHop ---
 
 std::shared_ptr<const ParentLinks> RelationHop::Links() const {
-  if (from_index_ == nullptr) return nullptr;
+  // A via() hop's to rows are not linked by to_key_ (and it never scans).
+  if (from_index_ == nullptr || via_ != nullptr) return nullptr;
   return to_->parent_links().Get(*to_, to_key_, *from_, from_key_);
 }
 

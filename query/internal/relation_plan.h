@@ -356,6 +356,10 @@ class KeySlots {
       case Mode::kDense:
         return Dense(hop_->ToInt(row));
       case Mode::kRow: {
+        if (links_ == nullptr) {
+          return hop_->key_type() == Type::kInt64 ? Slot(hop_->ToInt(row))
+                                                  : Slot(hop_->ToString(row));
+        }
         const uint32_t p = links_->parent_of[row.value];
         return p == ParentLinks::kNoParent ? int64_t{-1} : static_cast<int64_t>(p);
       }
