@@ -27,7 +27,9 @@
 
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -57,7 +59,7 @@ class Engine {
   Engine& operator=(Engine&& other) noexcept;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
-  ~Engine() = default;
+  ~Engine();
 
   // --- tables ---
   // InvalidArgument for a bad schema or name, AlreadyExists for a taken
@@ -92,6 +94,71 @@ class Engine {
   // error.
   absl::Status CreateIndex(absl::string_view table, std::span<const absl::string_view> columns,
                            IndexKind kind);
+
+  // --- schema changes (engine/alter.cc) ---
+  // Each checks everything first: on error nothing changed, and the Status
+  // names the table, the column and what was wrong. FailedPrecondition
+  // inside a transaction (outside a schema change, see BeginSchemaChange).
+  // Every change bumps table_epoch() (and a drop the table's layout_version()), so
+  // column handles and cached plans resolve again.
+  //
+  // Appends a column. Live rows hold its default, or NULL; the column is
+  // filled once, other columns are not copied (O(rows)). NotFound (table);
+  // InvalidArgument for a bad spec (empty name, "*", a primary key, a
+  // default of another type or on a unique column, NOT NULL without a
+  // default on a table with rows);
+  // AlreadyExists for a taken name.
+  absl::Status AddColumn(absl::string_view table, ColumnSpec spec);
+  // Removes a column, its cells and its own indexes. FailedPrecondition
+  // while the primary key, a foreign key or a composite index uses it
+  // (naming them).
+  absl::Status DropColumn(absl::string_view table, absl::string_view column);
+  // O(1) in the rows. Foreign keys naming the column follow.
+  absl::Status RenameColumn(absl::string_view table, absl::string_view column,
+                            absl::string_view new_name);
+  // O(1) in the rows. Foreign keys naming the table follow.
+  absl::Status RenameTable(absl::string_view table, absl::string_view new_name);
+  // nullopt removes the default. InvalidArgument for a value of another
+  // type, NULL for a NOT NULL column, or any default on a key column.
+  absl::Status SetColumnDefault(absl::string_view table, absl::string_view column,
+                                std::optional<Value> value);
+  // To NOT NULL: FailedPrecondition naming the first row holding NULL
+  // (by primary key); refused for the primary key, or on a foreign key whose
+  // on_delete is set null.
+  absl::Status SetColumnNullable(absl::string_view table, absl::string_view column,
+                                 bool nullable);
+  // Drops the hash (kHash) or ordered (kOrdered) index of one column.
+  // NotFound when there is none; FailedPrecondition for the index of a
+  // primary key or unique column (it is the constraint) or of a foreign
+  // key (naming it).
+  absl::Status DropIndex(absl::string_view table, absl::string_view column, IndexKind kind);
+  // Drops the composite index on exactly `columns` (in order); NotFound
+  // when there is none.
+  absl::Status DropIndex(absl::string_view table, std::span<const absl::string_view> columns);
+
+  // All or nothing over several schema changes and writes (a migration):
+  // BeginSchemaChange opens a savepoint inside which the changes above,
+  // CreateTable, CreateIndex and Add/RemoveForeignKey are allowed (only at
+  // its own level, not in a savepoint opened inside it; DropTable stays
+  // refused). Each table is copied (cells and indexes) before the first
+  // schema change touches it; writes to other tables are undone from the
+  // undo log as usual. RollbackSchemaChange restores the copies, undoes the
+  // rest and drops tables created since, so DebugString() is as before;
+  // CommitSchemaChange keeps everything. The writes made inside are not
+  // published to commit listeners or the gate (their columns may have
+  // changed since): persist the result with a checkpoint.
+  // FailedPrecondition inside a transaction or a schema change.
+  absl::Status BeginSchemaChange();
+  void CommitSchemaChange();
+  void RollbackSchemaChange();
+  bool in_schema_change() const { return schema_change_ != nullptr; }
+
+  // Small named strings kept with the data (saved in snapshots from format
+  // 6, printed by DebugString when present, restored by a rolled-back
+  // schema change); the engine gives them no meaning (kin::Migrations keeps
+  // its records here). Empty value erases.
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+  void SetMetadata(const std::string& key, std::string value);
 
   // --- rows ---
   absl::StatusOr<Row> Insert(absl::string_view table, const Attrs& attrs);
@@ -242,6 +309,12 @@ class Engine {
   absl::Status Publish();
   void ClearLog();
 
+  // What RollbackSchemaChange restores (engine/alter.cc).
+  struct SchemaChange;
+  // Copies `table` into the open schema change before it is changed (once).
+  void BackupForSchemaChange(Table& table);
+  void NewTableEpoch();
+
   void MoveFrom(Engine& other);
   uint64_t BeginScoped();
   // Closes the scoped savepoint `serial`: FailedPrecondition when it is not
@@ -269,6 +342,8 @@ class Engine {
   std::deque<kin::Commit> undelivered_;
   bool delivering_ = false;
   uint64_t table_epoch_;  // see table_epoch()
+  std::map<std::string, std::string> metadata_;
+  std::shared_ptr<SchemaChange> schema_change_;  // shared: the type is alter.cc's
 };
 
 }  // namespace kin

@@ -119,6 +119,12 @@ class Table {
   // memory when the loop body writes: it watches this counter by address
   // (the Table object never moves) and re-reads the storage when it moves.
   const uint64_t& write_version() const { return write_version_; }
+  // Changes when a column id may stop naming the column it named: a
+  // column dropped, or a migration that added or dropped columns rolled
+  // back. Column handles (kin::Column) remember it and read as stale once it
+  // moves. Adding, renaming or changing a column keeps every id (and
+  // handle) valid.
+  uint32_t layout_version() const { return layout_version_; }
   // True while every slot's generation is 0 (no row of this table was ever
   // deleted or rolled back): callers building many Row handles can then
   // skip reading generations(), one cache miss less per row. Conservative: it
@@ -240,8 +246,37 @@ class Table {
   // Checks every index against a full scan; Internal error on mismatch.
   absl::Status CheckConsistency() const;
 
+  // A copy of the whole state (schema, cells, indexes), taken before the
+  // first schema change of a migration touches the table (engine/alter.cc).
+  struct Backup;
+
  private:
   friend class Engine;
+
+  // --- schema changes (engine/table_alter.cc); the Engine validates first,
+  // so none of these fails. ---
+  // Appends `spec`, every live row holding its default (NULL if none).
+  void AddColumn(ColumnSpec spec);
+  // Removes the column and its hash and ordered indexes. REQUIRES: not the
+  // primary key and in no composite index.
+  void DropColumn(ColumnId column);
+  void RenameColumn(ColumnId column, std::string name);
+  void SetDefault(ColumnId column, std::optional<Value> value);
+  // REQUIRES (to NOT NULL): no live row holds NULL there.
+  void SetNullable(ColumnId column, bool nullable);
+  // Drops the secondary hash index / the ordered index of `column`.
+  void DropHashIndex(ColumnId column);
+  void DropOrderedIndex(ColumnId column);
+  void DropCompositeIndex(const CompositeIndex* index);
+  void Rename(std::string name);
+  // Shared, not unique: Backup is complete only in table_alter.cc.
+  std::shared_ptr<Backup> TakeBackup() const;
+  // Moves the state out of `backup`.
+  void RestoreBackup(Backup& backup);
+  // Rebuilds the state derived from schema_: FindColumn's name table,
+  // in_composite_, and the composite indexes (their column ids).
+  void SchemaChanged(std::vector<std::vector<ColumnId>> composites);
+  void BuildNameKeys();
 
   // Validates `attrs` for a new row and fills `row_` with the full row.
   absl::Status PrepareInsert(const Attrs& attrs);
@@ -351,6 +386,8 @@ class Table {
   std::string names_;  // every column name end to end
   uint8_t name_slots_[64] = {};
   uint64_t write_version_ = 0;  // see write_version()
+  uint32_t layout_version_ = 0;       // see layout_version()
+  uint32_t last_layout_version_ = 0;  // the highest layout_version_ so far
   uint64_t owner_ = 0;
   bool dropped_ = false;
   std::vector<TableImage::ColumnData> columns_;

@@ -123,12 +123,17 @@ class Column {
   // Whether the cell is NULL; the same errors as Get except for NULL.
   absl::StatusOr<bool> IsNull(const Row& row) const;
 
-  // OK while the handle's table exists; FailedPrecondition when the handle
-  // is empty or its table was dropped.
+  // OK while the handle's table exists and its column ids hold;
+  // FailedPrecondition "stale column handle" when the handle is empty, its
+  // table was dropped, or a column of the table was dropped since it was
+  // resolved (Database::DropColumn, or a rolled-back migration that added
+  // or dropped columns). Renames, added columns and index changes keep it.
   absl::Status CheckValid() const;
-  // The table and column (engine/table.h), for kin's own layers.
+  // The table and column (engine/table.h), for kin's own layers. A handle
+  // made stale by a dropped column answers an id past the table's columns,
+  // which every check of a handle reports as stale.
   const Table* table() const { return table_; }
-  ColumnId id() const { return id_; }
+  ColumnId id() const;
 
   friend bool operator==(const Column& a, const Column& b) {
     return a.table_ == b.table_ && a.id_ == b.id_;
@@ -137,13 +142,15 @@ class Column {
 
  private:
   friend class Database;
-  Column(const Table* table, ColumnId id) : table_(table), id_(id) {}
+  Column(const Table* table, ColumnId id, uint32_t layout)
+      : table_(table), id_(id), layout_(layout) {}
 
   // The error Get reports for `row` when the fast check fails.
   absl::Status ReadError(const Row& row, bool null_is_error) const;
 
   const Table* table_ = nullptr;
   ColumnId id_;
+  uint32_t layout_ = 0;  // the table's layout_version() when resolved
 };
 
 extern template class Column<int64_t>;

@@ -166,7 +166,7 @@ absl::Status Database::HasMany(std::string_view parent_name, std::string_view ch
   const absl::string_view parent = Sv(parent_name), child = Sv(child_name);
   Engine& engine = *engine_;
   RelationCatalog& relations = *relations_;
-  if (engine.transaction_depth() > 0) {
+  if (!CheckSchemaChangeAllowed("").ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "has many ", parent, " -> ", child, ": relations cannot be declared inside a transaction"));
   }
@@ -194,7 +194,7 @@ absl::Status Database::BelongsTo(std::string_view child_name, std::string_view p
   const absl::string_view parent = Sv(parent_name), child = Sv(child_name);
   Engine& engine = *engine_;
   RelationCatalog& relations = *relations_;
-  if (engine.transaction_depth() > 0) {
+  if (!CheckSchemaChangeAllowed("").ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("belongs to ", child, " -> ", parent,
                      ": relations cannot be declared inside a transaction"));

@@ -80,8 +80,9 @@ namespace kin {
 // Version 3 adds each column's ordered-index flag (ColumnSpec::ordered) and
 // each relation's scope; version 4 each table's composite ordered indexes;
 // version 5 whether each relation had an on_query (RelationSpec::
-// on_query_pending).
-inline constexpr uint32_t kSnapshotFormatVersion = 5;
+// on_query_pending); version 6 the engine's metadata (Engine::metadata(),
+// where kin::Migrations records the schema version and applied steps).
+inline constexpr uint32_t kSnapshotFormatVersion = 6;
 
 // A loaded snapshot: the engine with its tables and foreign keys, and the
 // relation declarations (on_query unset).

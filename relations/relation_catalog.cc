@@ -352,4 +352,60 @@ void RelationCatalog::RemoveTable(absl::string_view table) {
   });
 }
 
+std::vector<const RelationSpec*> RelationCatalog::UsingColumn(absl::string_view table,
+                                                              absl::string_view column) const {
+  std::vector<const RelationSpec*> out;
+  for (const auto& s : specs_) {
+    bool uses = (s->child_table() == table && s->foreign_key == column) ||
+                (s->parent_table() == table && s->local_key == column);
+    if (s->child_table() == table) {
+      for (const auto& [name, value] : s->scope) uses = uses || name == column;
+    }
+    if (uses) out.push_back(s.get());
+  }
+  return out;
+}
+
+std::vector<const RelationSpec*> RelationCatalog::QueryingTable(absl::string_view table) const {
+  std::vector<const RelationSpec*> out;
+  for (const auto& s : specs_) {
+    if (s->related_table == table && (s->on_query || s->on_query_pending)) out.push_back(s.get());
+  }
+  return out;
+}
+
+void RelationCatalog::RenameColumn(absl::string_view table, absl::string_view from,
+                                   absl::string_view to) {
+  for (auto& s : specs_) {
+    if (s->child_table() == table) {
+      if (s->foreign_key == from) s->foreign_key = std::string(to);
+      for (auto& [name, value] : s->scope) {
+        if (name == from) name = std::string(to);
+      }
+    }
+    if (s->parent_table() == table && s->local_key == from) s->local_key = std::string(to);
+  }
+}
+
+void RelationCatalog::RenameTable(absl::string_view from, absl::string_view to) {
+  for (auto& s : specs_) {
+    if (s->table == from) s->table = std::string(to);
+    if (s->related_table == from) s->related_table = std::string(to);
+  }
+}
+
+std::vector<RelationSpec> RelationCatalog::Copy() const {
+  std::vector<RelationSpec> out;
+  for (const auto& s : specs_) out.push_back(*s);
+  return out;
+}
+
+void RelationCatalog::Replace(std::vector<RelationSpec> specs) {
+  specs_.clear();
+  for (RelationSpec& s : specs) {
+    s.binding = {};
+    specs_.push_back(std::make_unique<RelationSpec>(std::move(s)));
+  }
+}
+
 }  // namespace kin
