@@ -3,13 +3,18 @@
 // it changes anything, so a refused one leaves the engine as it was.
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/engine.h"
@@ -19,7 +24,7 @@
 namespace kin {
 
 struct Engine::SchemaChange {
-  uint64_t serial = 0;  // of the savepoint it opened
+  uint64_t serial = 0;         // of the savepoint it opened
   std::vector<Table*> tables;  // tables_ in order at the start
   std::vector<ForeignKeySpec> foreign_keys;
   std::map<std::string, std::string> metadata;
@@ -54,6 +59,86 @@ std::optional<std::string> FirstNullRow(const Table& t, ColumnId column) {
                         errors::Quote(t.GetValue(id, t.primary_key())));
   }
   return std::nullopt;
+}
+
+// `v` (not NULL) as a value of `to`, or nullopt when it has none: only
+// exact conversions (1.5 is no int64, "x" no number, 2 no bool).
+std::optional<Value> Convert(const Value& v, Type to) {
+  constexpr double kExactInt = 9007199254740992.0;  // 2^53
+  switch (to) {
+    case Type::kInt64:
+      if (v.is_double()) {
+        const double d = v.AsDouble();
+        if (d != std::trunc(d) || std::abs(d) > kExactInt) return std::nullopt;
+        return Value(static_cast<int64_t>(d));
+      }
+      if (v.is_bool()) return Value(int64_t{v.AsBool() ? 1 : 0});
+      if (v.is_string()) {
+        int64_t n;
+        if (!absl::SimpleAtoi(v.AsString(), &n)) return std::nullopt;
+        return Value(n);
+      }
+      return v;
+    case Type::kDouble:
+      if (v.is_int64()) {
+        if (std::abs(static_cast<double>(v.AsInt64())) > kExactInt) return std::nullopt;
+        return Value(static_cast<double>(v.AsInt64()));
+      }
+      if (v.is_bool()) return Value(v.AsBool() ? 1.0 : 0.0);
+      if (v.is_string()) {
+        double d;
+        if (!absl::SimpleAtod(v.AsString(), &d)) return std::nullopt;
+        return Value(d);
+      }
+      return v;
+    case Type::kBool:
+      if (v.is_int64() && (v.AsInt64() == 0 || v.AsInt64() == 1)) return Value(v.AsInt64() == 1);
+      if (v.is_double() && (v.AsDouble() == 0.0 || v.AsDouble() == 1.0)) {
+        return Value(v.AsDouble() == 1.0);
+      }
+      if (v.is_string() && (v.AsString() == "true" || v.AsString() == "false")) {
+        return Value(v.AsString() == "true");
+      }
+      if (v.is_bool()) return v;
+      return std::nullopt;
+    case Type::kString:
+      if (v.is_string()) return v;
+      if (v.is_bool()) return Value(v.AsBool() ? "true" : "false");
+      if (v.is_int64()) return Value(absl::StrCat(v.AsInt64()));
+      return Value(v.DebugString());  // shortest text that reads back the same double
+  }
+  return std::nullopt;
+}
+
+TableImage::ColumnData EmptyCells(Type type, size_t slots) {
+  switch (type) {
+    case Type::kInt64:
+      return std::vector<int64_t>(slots);
+    case Type::kDouble:
+      return std::vector<double>(slots);
+    case Type::kBool:
+      return std::vector<uint8_t>(slots);
+    case Type::kString:
+      return std::vector<std::string>(slots);
+  }
+  return std::vector<int64_t>(slots);
+}
+
+void SetCell(TableImage::ColumnData& cells, uint32_t slot, const Value& v) {
+  std::visit(
+      [&](auto& vec) {
+        using T = typename std::decay_t<decltype(vec)>::value_type;
+        if constexpr (std::is_same_v<T, int64_t>) {
+          vec[slot] = v.AsInt64();
+        } else if constexpr (std::is_same_v<T, double>) {
+          vec[slot] = v.AsDouble();
+        } else if constexpr (std::is_same_v<T, uint8_t>) {
+          vec[slot] = v.AsBool() ? 1 : 0;
+        } else {
+          vec[slot] = v.AsString();
+        }
+      },
+      cells);
 }
 
 std::string ForeignKeyName(const ForeignKeySpec& fk) {
@@ -146,21 +231,24 @@ absl::Status Engine::DropColumn(absl::string_view table, absl::string_view colum
 
 absl::Status Engine::RenameColumn(absl::string_view table, absl::string_view column,
                                   absl::string_view new_name) {
-  KIN_RETURN_IF_ERROR(CheckNoTransaction(absl::StrCat("rename column ", QualifiedName(table, column))));
+  KIN_RETURN_IF_ERROR(
+      CheckNoTransaction(absl::StrCat("rename column ", QualifiedName(table, column))));
   Table* t = MutableTable(table);
   if (t == nullptr) return errors::UnknownTable(table);
   KIN_ASSIGN_OR_RETURN(ColumnId id, t->GetColumn(column));
   KIN_RETURN_IF_ERROR(CheckNewColumnName(table, new_name));
   if (t->FindColumn(new_name).has_value()) {
-    return absl::AlreadyExistsError(
-        absl::StrCat("rename column ", QualifiedName(table, column), ": table '", table,
-                     "' already has a column named '", new_name, "'"));
+    return absl::AlreadyExistsError(absl::StrCat("rename column ", QualifiedName(table, column),
+                                                 ": table '", table,
+                                                 "' already has a column named '", new_name, "'"));
   }
   BackupForSchemaChange(*t);
   const std::string old_name(column);
   for (ForeignKeySpec& fk : foreign_keys_) {
-    if (fk.child_table == table && fk.child_column == old_name) fk.child_column = std::string(new_name);
-    if (fk.parent_table == table && fk.parent_column == old_name) fk.parent_column = std::string(new_name);
+    if (fk.child_table == table && fk.child_column == old_name)
+      fk.child_column = std::string(new_name);
+    if (fk.parent_table == table && fk.parent_column == old_name)
+      fk.parent_column = std::string(new_name);
   }
   t->RenameColumn(id, std::string(new_name));
   NewTableEpoch();
@@ -210,8 +298,8 @@ absl::Status Engine::SetColumnDefault(absl::string_view table, absl::string_view
 
 absl::Status Engine::SetColumnNullable(absl::string_view table, absl::string_view column,
                                        bool nullable) {
-  KIN_RETURN_IF_ERROR(CheckNoTransaction(
-      absl::StrCat(nullable ? "drop NOT NULL of " : "set NOT NULL on ", QualifiedName(table, column))));
+  KIN_RETURN_IF_ERROR(CheckNoTransaction(absl::StrCat(
+      nullable ? "drop NOT NULL of " : "set NOT NULL on ", QualifiedName(table, column))));
   Table* t = MutableTable(table);
   if (t == nullptr) return errors::UnknownTable(table);
   KIN_ASSIGN_OR_RETURN(ColumnId id, t->GetColumn(column));
@@ -219,8 +307,7 @@ absl::Status Engine::SetColumnNullable(absl::string_view table, absl::string_vie
   const std::string name = QualifiedName(table, column);
   if (spec.nullable == nullable) return absl::OkStatus();
   if (spec.primary_key) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(name, ": a primary key is always NOT NULL"));
+    return absl::FailedPreconditionError(absl::StrCat(name, ": a primary key is always NOT NULL"));
   }
   if (!nullable) {
     if (spec.default_value.has_value() && spec.default_value->is_null()) {
@@ -230,9 +317,8 @@ absl::Status Engine::SetColumnNullable(absl::string_view table, absl::string_vie
     for (const ForeignKeySpec& fk : foreign_keys_) {
       if (fk.child_table == table && fk.child_column == column &&
           fk.on_delete == OnDelete::kSetNull) {
-        return absl::FailedPreconditionError(
-            absl::StrCat(name, ": cannot be NOT NULL, its ", ForeignKeyName(fk),
-                         " is on delete set null"));
+        return absl::FailedPreconditionError(absl::StrCat(
+            name, ": cannot be NOT NULL, its ", ForeignKeyName(fk), " is on delete set null"));
       }
     }
     if (std::optional<std::string> row = FirstNullRow(*t, id); row.has_value()) {
@@ -246,9 +332,93 @@ absl::Status Engine::SetColumnNullable(absl::string_view table, absl::string_vie
   return absl::OkStatus();
 }
 
-absl::Status Engine::DropIndex(absl::string_view table, absl::string_view column,
-                               IndexKind kind) {
-  KIN_RETURN_IF_ERROR(CheckNoTransaction(absl::StrCat("drop index on ", QualifiedName(table, column))));
+absl::Status Engine::ChangeColumnType(absl::string_view table, absl::string_view column,
+                                      Type type) {
+  const std::string name = QualifiedName(table, column);
+  KIN_RETURN_IF_ERROR(CheckNoTransaction(absl::StrCat("change the type of ", name)));
+  Table* t = MutableTable(table);
+  if (t == nullptr) return errors::UnknownTable(table);
+  KIN_ASSIGN_OR_RETURN(ColumnId id, t->GetColumn(column));
+  const ColumnSpec& spec = t->column(id);
+  if (spec.type == type) return absl::OkStatus();
+  const std::string what =
+      absl::StrCat("change ", name, " from ", TypeName(spec.type), " to ", TypeName(type));
+  if (spec.primary_key) {
+    return absl::FailedPreconditionError(absl::StrCat(what, ": it is the table's primary key"));
+  }
+  for (const ForeignKeySpec& fk : foreign_keys_) {
+    if ((fk.child_table == table && fk.child_column == column) ||
+        (fk.parent_table == table && fk.parent_column == column)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(what, ": used by the ", ForeignKeyName(fk)));
+    }
+  }
+  for (const auto& c : t->composite_indexes()) {
+    if (std::find(c->columns().begin(), c->columns().end(), id) != c->columns().end()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(what, ": used by the composite index ", t->CompositeName(*c)));
+    }
+  }
+  const HashIndex* old_index = t->index(id);
+  if (old_index != nullptr && type != Type::kInt64 && type != Type::kString) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what,
+                     ": the column has a hash index, and only int64 and string columns "
+                     "can be indexed (drop the index first)"));
+  }
+  std::optional<Value> default_value = spec.default_value;
+  if (default_value.has_value() && !default_value->is_null()) {
+    default_value = Convert(*spec.default_value, type);
+    if (!default_value.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": the default ", errors::Quote(*spec.default_value), " does not convert"));
+    }
+  }
+  TableImage::ColumnData cells = EmptyCells(type, t->slot_count());
+  std::vector<uint32_t> rows;  // the non-NULL ones, for the index
+  for (RowId r : t->LiveRowIds()) {
+    if (t->IsNull(r, id)) continue;
+    const Value old = t->GetValue(r, id);
+    std::optional<Value> converted = Convert(old, type);
+    if (!converted.has_value()) {
+      const ColumnSpec& pk = t->column(t->primary_key());
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": ", errors::Quote(old), " in the row with ", pk.name, " = ",
+                       errors::Quote(t->GetValue(r, t->primary_key())), " does not convert"));
+    }
+    SetCell(cells, r.value, *converted);
+    rows.push_back(r.value);
+  }
+  std::unique_ptr<HashIndex> index;
+  if (old_index != nullptr) {
+    index = std::make_unique<HashIndex>(type, old_index->unique());
+    std::optional<RowId> duplicate = std::visit(
+        [&](const auto& vec) -> std::optional<RowId> {
+          using T = typename std::decay_t<decltype(vec)>::value_type;
+          if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, std::string>) {
+            return index->Build(std::span<const T>(vec), rows);
+          } else {
+            return std::nullopt;  // refused above
+          }
+        },
+        cells);
+    if (duplicate.has_value()) {
+      const ColumnSpec& pk = t->column(t->primary_key());
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": the row with ", pk.name, " = ",
+                       errors::Quote(t->GetValue(*duplicate, t->primary_key())),
+                       " would repeat another row's key once converted, and the column is unique"));
+    }
+  }
+  BackupForSchemaChange(*t);
+  t->ChangeType(id, type, std::move(cells), std::move(default_value), std::move(index));
+  NewTableEpoch();
+  return absl::OkStatus();
+}
+
+absl::Status Engine::DropIndex(absl::string_view table, absl::string_view column, IndexKind kind) {
+  KIN_RETURN_IF_ERROR(
+      CheckNoTransaction(absl::StrCat("drop index on ", QualifiedName(table, column))));
   Table* t = MutableTable(table);
   if (t == nullptr) return errors::UnknownTable(table);
   KIN_ASSIGN_OR_RETURN(ColumnId id, t->GetColumn(column));
@@ -265,9 +435,9 @@ absl::Status Engine::DropIndex(absl::string_view table, absl::string_view column
   const HashIndex* index = t->index(id);
   if (index == nullptr) return absl::NotFoundError(absl::StrCat(name, ": no hash index"));
   if (index->unique()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "drop index on ", name, ": it enforces the column's ",
-        t->column(id).primary_key ? "primary key" : "unique constraint"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("drop index on ", name, ": it enforces the column's ",
+                     t->column(id).primary_key ? "primary key" : "unique constraint"));
   }
   for (const ForeignKeySpec& fk : foreign_keys_) {
     if (fk.child_table == table && fk.child_column == column) {

@@ -810,7 +810,9 @@ absl::Status Engine::RemoveForeignKey(absl::string_view child_table,
 std::string Engine::DebugString() const {
   std::string out;
   for (const auto& t : tables_) absl::StrAppend(&out, t->DebugString());
-  for (const auto& [key, value] : metadata_) absl::StrAppend(&out, "metadata ", key, " = ", value, "\n");
+  for (const auto& [key, value] : metadata_) {
+    absl::StrAppend(&out, "metadata ", key, " = ", value, "\n");
+  }
   for (const ForeignKeySpec& fk : foreign_keys_) {
     absl::StrAppend(&out, "foreign key ", QualifiedName(fk.child_table, fk.child_column), " -> ",
                     QualifiedName(fk.parent_table, fk.parent_column), " on delete ",

@@ -125,8 +125,17 @@ class Engine {
   // To NOT NULL: FailedPrecondition naming the first row holding NULL
   // (by primary key); refused for the primary key, or on a foreign key whose
   // on_delete is set null.
-  absl::Status SetColumnNullable(absl::string_view table, absl::string_view column,
-                                 bool nullable);
+  absl::Status SetColumnNullable(absl::string_view table, absl::string_view column, bool nullable);
+  // Converts a column's cells (and default) to `type`: int64 <-> double
+  // (exact values only), any -> string, string -> int64 / double / bool
+  // (parsed), bool <-> int64 / double (0 and 1). InvalidArgument naming the
+  // first row (by primary key) or the default that does not convert, a
+  // duplicate that a unique column would get, or a hash index on a double
+  // or bool; FailedPrecondition for the primary key, a column a foreign key
+  // or composite index uses. Its hash index is rebuilt in slot order, its
+  // ordered index rebuilt; column handles of the table go stale (their type
+  // is compiled in). O(rows).
+  absl::Status ChangeColumnType(absl::string_view table, absl::string_view column, Type type);
   // Drops the hash (kHash) or ordered (kOrdered) index of one column.
   // NotFound when there is none; FailedPrecondition for the index of a
   // primary key or unique column (it is the constraint) or of a foreign

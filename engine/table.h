@@ -28,6 +28,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -262,6 +263,10 @@ class Table {
   void DropColumn(ColumnId column);
   void RenameColumn(ColumnId column, std::string name);
   void SetDefault(ColumnId column, std::optional<Value> value);
+  // Replaces a column's cells and type (Engine::ChangeColumnType converted
+  // them); `index` is the column's hash index over `cells`, or null.
+  void ChangeType(ColumnId column, Type type, TableImage::ColumnData cells,
+                  std::optional<Value> default_value, std::unique_ptr<HashIndex> index);
   // REQUIRES (to NOT NULL): no live row holds NULL there.
   void SetNullable(ColumnId column, bool nullable);
   // Drops the secondary hash index / the ordered index of `column`.
@@ -276,6 +281,8 @@ class Table {
   // Rebuilds the state derived from schema_: FindColumn's name table,
   // in_composite_, and the composite indexes (their column ids).
   void SchemaChanged(std::vector<std::vector<ColumnId>> composites);
+  // Rebuilds the schema with `edit` applied to one column's spec.
+  void EditColumn(ColumnId column, absl::FunctionRef<void(ColumnSpec&)> edit);
   void BuildNameKeys();
 
   // Validates `attrs` for a new row and fills `row_` with the full row.
@@ -385,7 +392,7 @@ class Table {
   std::vector<NameKey> name_keys_;
   std::string names_;  // every column name end to end
   uint8_t name_slots_[64] = {};
-  uint64_t write_version_ = 0;  // see write_version()
+  uint64_t write_version_ = 0;        // see write_version()
   uint32_t layout_version_ = 0;       // see layout_version()
   uint32_t last_layout_version_ = 0;  // the highest layout_version_ so far
   uint64_t owner_ = 0;

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "engine/table.h"
 
 namespace kin {
@@ -142,20 +143,36 @@ void Table::DropColumn(ColumnId column) {
   layout_version_ = ++last_layout_version_;
 }
 
-void Table::RenameColumn(ColumnId column, std::string name) {
+void Table::EditColumn(ColumnId column, absl::FunctionRef<void(ColumnSpec&)> edit) {
   std::vector<ColumnSpec> specs = schema_.columns();
-  specs[column.value].name = std::move(name);
+  edit(specs[column.value]);
   std::vector<std::vector<ColumnId>> composites = schema_.composite_indexes();
   schema_ = SchemaOf(std::move(specs));
   SchemaChanged(std::move(composites));
 }
 
+void Table::RenameColumn(ColumnId column, std::string name) {
+  EditColumn(column, [&](ColumnSpec& spec) { spec.name = std::move(name); });
+}
+
 void Table::SetDefault(ColumnId column, std::optional<Value> value) {
-  std::vector<ColumnSpec> specs = schema_.columns();
-  specs[column.value].default_value = std::move(value);
-  std::vector<std::vector<ColumnId>> composites = schema_.composite_indexes();
-  schema_ = SchemaOf(std::move(specs));
-  SchemaChanged(std::move(composites));
+  EditColumn(column, [&](ColumnSpec& spec) { spec.default_value = std::move(value); });
+}
+
+void Table::ChangeType(ColumnId column, Type type, TableImage::ColumnData cells,
+                       std::optional<Value> default_value, std::unique_ptr<HashIndex> index) {
+  columns_[column.value] = std::move(cells);
+  indexes_[column.value] = std::move(index);
+  EditColumn(column, [&](ColumnSpec& spec) {
+    spec.type = type;
+    spec.default_value = std::move(default_value);
+  });
+  if (ordered_[column.value] != nullptr) {
+    ordered_[column.value] = std::make_unique<OrderedIndex>(column, type);
+    ordered_[column.value]->Build(*this);
+  }
+  // A typed handle reads the cells as its compiled type.
+  layout_version_ = ++last_layout_version_;
 }
 
 void Table::SetNullable(ColumnId column, bool nullable) {
@@ -166,29 +183,17 @@ void Table::SetNullable(ColumnId column, bool nullable) {
   } else if (!nullable) {
     valid = Bitmap();
   }
-  std::vector<ColumnSpec> specs = schema_.columns();
-  specs[column.value].nullable = nullable;
-  std::vector<std::vector<ColumnId>> composites = schema_.composite_indexes();
-  schema_ = SchemaOf(std::move(specs));
-  SchemaChanged(std::move(composites));
+  EditColumn(column, [&](ColumnSpec& spec) { spec.nullable = nullable; });
 }
 
 void Table::DropHashIndex(ColumnId column) {
   indexes_[column.value].reset();
-  std::vector<ColumnSpec> specs = schema_.columns();
-  specs[column.value].indexed = false;
-  std::vector<std::vector<ColumnId>> composites = schema_.composite_indexes();
-  schema_ = SchemaOf(std::move(specs));
-  SchemaChanged(std::move(composites));
+  EditColumn(column, [](ColumnSpec& spec) { spec.indexed = false; });
 }
 
 void Table::DropOrderedIndex(ColumnId column) {
   ordered_[column.value].reset();
-  std::vector<ColumnSpec> specs = schema_.columns();
-  specs[column.value].ordered = false;
-  std::vector<std::vector<ColumnId>> composites = schema_.composite_indexes();
-  schema_ = SchemaOf(std::move(specs));
-  SchemaChanged(std::move(composites));
+  EditColumn(column, [](ColumnSpec& spec) { spec.ordered = false; });
 }
 
 void Table::DropCompositeIndex(const CompositeIndex* index) {
@@ -229,8 +234,8 @@ std::shared_ptr<Table::Backup> Table::TakeBackup() const {
 }
 
 void Table::RestoreBackup(Backup& backup) {
-  const bool same_layout = layout_version_ == backup.layout_version &&
-                           schema_.size() == backup.schema.size();
+  const bool same_layout =
+      layout_version_ == backup.layout_version && schema_.size() == backup.schema.size();
   name_ = std::move(backup.name);
   columns_ = std::move(backup.columns);
   validity_ = std::move(backup.validity);

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "engine/engine.h"
 #include "engine/errors.h"
+#include "engine/table.h"
 #include "kin/database.h"
 #include "kin/status_macros.h"
 #include "relations/relation_catalog.h"
@@ -42,8 +43,8 @@ absl::Status Database::AddColumn(std::string_view table, ColumnSpec spec) {
 
 absl::Status Database::DropColumn(std::string_view table_name, std::string_view column_name) {
   const absl::string_view table = Sv(table_name), column = Sv(column_name);
-  KIN_RETURN_IF_ERROR(CheckSchemaChangeAllowed(
-      absl::StrCat("drop column ", QualifiedName(table, column))));
+  KIN_RETURN_IF_ERROR(
+      CheckSchemaChangeAllowed(absl::StrCat("drop column ", QualifiedName(table, column))));
   KIN_ASSIGN_OR_RETURN(const Table* t, engine_->GetTable(table));
   KIN_RETURN_IF_ERROR(t->GetColumn(column).status());
   std::vector<const RelationSpec*> users = relations_->UsingColumn(table, column);
@@ -60,8 +61,8 @@ absl::Status Database::DropColumn(std::string_view table_name, std::string_view 
 absl::Status Database::RenameColumn(std::string_view table_name, std::string_view column_name,
                                     std::string_view new_name) {
   const absl::string_view table = Sv(table_name), column = Sv(column_name);
-  KIN_RETURN_IF_ERROR(CheckSchemaChangeAllowed(
-      absl::StrCat("rename column ", QualifiedName(table, column))));
+  KIN_RETURN_IF_ERROR(
+      CheckSchemaChangeAllowed(absl::StrCat("rename column ", QualifiedName(table, column))));
   KIN_ASSIGN_OR_RETURN(const Table* t, engine_->GetTable(table));
   KIN_RETURN_IF_ERROR(t->GetColumn(column).status());
   std::vector<const RelationSpec*> hooks = relations_->QueryingTable(table);
@@ -83,6 +84,22 @@ absl::Status Database::RenameTable(std::string_view table_name, std::string_view
   const std::string old_name(table);  // `table` may view the name being changed
   KIN_RETURN_IF_ERROR(engine_->RenameTable(old_name, Sv(new_name)));
   relations_->RenameTable(old_name, Sv(new_name));
+  relations_->Bind(*engine_);
+  return AfterSchemaChange(absl::OkStatus());
+}
+
+absl::Status Database::ChangeColumnType(std::string_view table_name, std::string_view column_name,
+                                        Type type) {
+  const absl::string_view table = Sv(table_name), column = Sv(column_name);
+  KIN_ASSIGN_OR_RETURN(const Table* t, engine_->GetTable(table));
+  KIN_RETURN_IF_ERROR(t->GetColumn(column).status());
+  std::vector<const RelationSpec*> users = relations_->UsingColumn(table, column);
+  if (!users.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("change the type of ",
+                                                      QualifiedName(table, column),
+                                                      ": used by relation ", RelationNames(users)));
+  }
+  KIN_RETURN_IF_ERROR(engine_->ChangeColumnType(table, column, type));
   relations_->Bind(*engine_);
   return AfterSchemaChange(absl::OkStatus());
 }
@@ -123,7 +140,7 @@ absl::Status Database::DropIndex(std::string_view table,
 
 absl::Status Database::Migrate(const std::function<absl::Status()>& body) {
   KIN_RETURN_IF_ERROR(engine_->BeginSchemaChange());
-  std::vector<RelationSpec> relations = relations_->Copy();
+  RelationCatalog::Saved relations = relations_->Copy();
   absl::Status status = body();
   if (status.ok() && engine_->transaction_depth() != 1) {
     status = absl::FailedPreconditionError(
@@ -131,7 +148,7 @@ absl::Status Database::Migrate(const std::function<absl::Status()>& body) {
   }
   if (!status.ok()) {
     engine_->RollbackSchemaChange();
-    relations_->Replace(std::move(relations));
+    relations_->Restore(std::move(relations));
     relations_->Bind(*engine_);
     return status;
   }

@@ -1,7 +1,7 @@
 #include "kin/column.h"
 
-#include <limits>
 #include <initializer_list>
+#include <limits>
 #include <span>
 #include <string>
 #include <utility>
@@ -79,6 +79,8 @@ absl::StatusOr<Column<T>> Resolve(const Engine& engine, std::string_view table_n
 const uint64_t* column_internal::WriteVersion(const Table* table) {
   return &table->write_version();
 }
+
+uint32_t column_internal::LayoutVersion(const Table* table) { return table->layout_version(); }
 
 void column_internal::Load(const Table* table, TableStorage* out) {
   out->live = table->live().words().data();

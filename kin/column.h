@@ -78,6 +78,10 @@ struct ColumnStorage {
 // The write counter of `table` (Table::write_version()): its address is
 // stable for the table's life.
 const uint64_t* WriteVersion(const Table* table);
+// Table::layout_version(): a range whose table dropped a column since it
+// started ends, as one over a dropped table does (its ids may name other
+// columns now).
+uint32_t LayoutVersion(const Table* table);
 void Load(const Table* table, TableStorage* out);
 void Load(const Table* table, ColumnId column, ColumnStorage* out);
 // The foreign-key index list of `key` in `column` of `table` (a HasMany's
@@ -184,11 +188,15 @@ namespace column_internal {
 template <typename... T>
 struct RangeStorage {
   RangeStorage(const Table* t, const Column<T>&... columns)
-      : table(t), ids{columns.id()...}, version(WriteVersion(t)) {}
+      : table(t), ids{columns.id()...}, version(WriteVersion(t)), layout(LayoutVersion(t)) {}
 
   bool stale() const { return *version != seen_version; }
   void Reload() {
     seen_version = *version;
+    if (LayoutVersion(table) != layout) {
+      rows = TableStorage();  // no slots: the loop ends
+      return;
+    }
     Load(table, &rows);
     for (size_t i = 0; i < sizeof...(T); ++i) Load(table, ids[i], &columns[i]);
   }
@@ -216,6 +224,7 @@ struct RangeStorage {
   ColumnId ids[sizeof...(T) + 1];  // + 1: no zero-length array for no columns
   const uint64_t* version;
   uint64_t seen_version = 0;
+  uint32_t layout;
   TableStorage rows;
   ColumnStorage columns[sizeof...(T) + 1];
 };

@@ -214,6 +214,7 @@ absl::Status Database::DropTable(std::string_view table_name) {
   Engine& engine = *engine_;
   RelationCatalog& relations = *relations_;
   if (engine.FindTable(table) == nullptr) return errors::UnknownTable(table);
+  if (engine.in_schema_change()) return engine.DropTable(table);  // refused, naming why
   if (engine.transaction_depth() > 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "drop table '", table, "': schema changes are not allowed inside a transaction"));

@@ -163,6 +163,15 @@ class Database {
   // first row (by primary key) holding NULL, or a foreign key that sets it
   // NULL on delete.
   absl::Status SetColumnNullable(std::string_view table, std::string_view column, bool nullable);
+  // Converts a column to `type`, with its cells and default: int64 <->
+  // double (exact values), any -> string, string -> int64 / double / bool
+  // (parsed), bool <-> int64 / double (0 and 1). InvalidArgument naming the
+  // first row (by primary key) whose value does not convert, a default that
+  // does not, two rows a unique column would make equal, or a hash index
+  // on a double or bool; FailedPrecondition for the primary key or a column
+  // a foreign key, relation or composite index uses. Column handles of the
+  // table go stale (their type is compiled in). O(rows).
+  absl::Status ChangeColumnType(std::string_view table, std::string_view column, Type type);
   // Drops a column's hash or ordered index. NotFound when there is none;
   // FailedPrecondition for the index of a primary key or unique column, or
   // one a foreign key or relation needs (naming it).

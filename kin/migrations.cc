@@ -52,8 +52,8 @@ absl::StatusOr<SchemaHistory> GetSchemaHistory(const Database& db) {
   }
   const int64_t last = history.applied.empty() ? 0 : history.applied.back().number;
   if (last != history.version) {
-    return BadRecord(absl::StrCat("version ", history.version, " but the last step applied is ",
-                                  last));
+    return BadRecord(
+        absl::StrCat("version ", history.version, " but the last step applied is ", last));
   }
   return history;
 }
@@ -97,10 +97,9 @@ absl::Status Migrations::Apply(Database& db) const {
   }
   KIN_ASSIGN_OR_RETURN(SchemaHistory history, GetSchemaHistory(db));
   if (history.version > latest()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the database's schema version ", history.version,
-                     " is newer than this code knows (", latest(), "; last step ",
-                     history.applied.back().name, "): open it with newer code"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the database's schema version ", history.version, " is newer than this code knows (",
+        latest(), "; last step ", history.applied.back().name, "): open it with newer code"));
   }
   // Every step the database went through must still be there, unchanged,
   // in the same place: otherwise this code would run on a schema its steps
@@ -123,9 +122,8 @@ absl::Status Migrations::Apply(Database& db) const {
   if (next == steps_.size()) return absl::OkStatus();
   Engine& engine = internal::DatabaseAccess::engine(db);
   return db.Migrate([&]() -> absl::Status {
-    std::string steps = engine.metadata().contains(kStepsKey)
-                            ? engine.metadata().at(kStepsKey)
-                            : std::string();
+    std::string steps =
+        engine.metadata().contains(kStepsKey) ? engine.metadata().at(kStepsKey) : std::string();
     for (size_t i = next; i < steps_.size(); ++i) {
       const Entry& e = steps_[i];
       absl::Status status = e.step(db);

@@ -41,7 +41,7 @@ struct AppliedMigration {
 
 // What a database records of its migrations.
 struct SchemaHistory {
-  int64_t version = 0;  // the last step applied; 0 for none
+  int64_t version = 0;                    // the last step applied; 0 for none
   std::vector<AppliedMigration> applied;  // in the order applied
 };
 

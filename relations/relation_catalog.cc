@@ -1,5 +1,6 @@
 #include "relations/relation_catalog.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -394,18 +395,26 @@ void RelationCatalog::RenameTable(absl::string_view from, absl::string_view to) 
   }
 }
 
-std::vector<RelationSpec> RelationCatalog::Copy() const {
-  std::vector<RelationSpec> out;
-  for (const auto& s : specs_) out.push_back(*s);
+RelationCatalog::Saved RelationCatalog::Copy() const {
+  Saved out;
+  for (const auto& s : specs_) out.emplace_back(s.get(), *s);
   return out;
 }
 
-void RelationCatalog::Replace(std::vector<RelationSpec> specs) {
-  specs_.clear();
-  for (RelationSpec& s : specs) {
-    s.binding = {};
-    specs_.push_back(std::make_unique<RelationSpec>(std::move(s)));
+void RelationCatalog::Restore(Saved saved) {
+  std::vector<std::unique_ptr<RelationSpec>> restored;
+  for (auto& [address, spec] : saved) {
+    auto it = std::find_if(specs_.begin(), specs_.end(),
+                           [&](const auto& s) { return s.get() == address; });
+    spec.binding = {};
+    if (it == specs_.end()) {
+      restored.push_back(std::make_unique<RelationSpec>(std::move(spec)));
+    } else {
+      **it = std::move(spec);
+      restored.push_back(std::move(*it));
+    }
   }
+  specs_ = std::move(restored);
 }
 
 }  // namespace kin

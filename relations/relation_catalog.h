@@ -84,9 +84,13 @@ class RelationCatalog {
   // Every name of `from` in the specs becomes `to` (keys, scopes; tables).
   void RenameColumn(absl::string_view table, absl::string_view from, absl::string_view to);
   void RenameTable(absl::string_view from, absl::string_view to);
-  // Copies of the specs, and back (a rolled-back migration). Call Bind after.
-  std::vector<RelationSpec> Copy() const;
-  void Replace(std::vector<RelationSpec> specs);
+  // Copies of the specs, and back (a rolled-back migration): each spec
+  // object that still exists takes its copy's declaration in place (so
+  // pointers to it stay valid), specs added since are removed, and the
+  // order is the copy's. Call Bind after.
+  using Saved = std::vector<std::pair<const RelationSpec*, RelationSpec>>;
+  Saved Copy() const;
+  void Restore(Saved saved);
   // Binds every relation to `engine` (BindSpec). Call after declaring
   // relations, loading them or dropping a table; a relation that does not
   // bind is left unbound, and each use resolves it again (and reports why).

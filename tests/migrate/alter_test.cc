@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "engine/table.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "engine/table.h"
 #include "kin/kin.h"
 #include "tests/testing/status_matchers.h"
 
@@ -117,8 +117,8 @@ TEST_F(AlterTest, AddColumnKeepsHandlesAndUniqueOnOneRow) {
 
 TEST_F(AlterTest, AddColumnBadInput) {
   const std::string before = db_.DebugString();
-  ExpectRefused(db_.AddColumn("nope", {.name = "x"}),
-                StatusIs(kNotFound, HasSubstr("'nope'")), before);
+  ExpectRefused(db_.AddColumn("nope", {.name = "x"}), StatusIs(kNotFound, HasSubstr("'nope'")),
+                before);
   ExpectRefused(db_.AddColumn("players", {.name = "score"}),
                 StatusIs(kExists, HasSubstr("'score'")), before);
   ExpectRefused(db_.AddColumn("players", {.name = ""}),
@@ -130,14 +130,15 @@ TEST_F(AlterTest, AddColumnBadInput) {
   ExpectRefused(
       db_.AddColumn("players", {.name = "level", .type = Type::kInt64, .default_value = "one"}),
       StatusIs(kInvalid, HasSubstr("players.level: default expected int64")), before);
-  ExpectRefused(db_.AddColumn("players", {.name = "level", .type = Type::kInt64, .nullable = false}),
-                StatusIs(kInvalid, HasSubstr("players.level: a NOT NULL column needs a default "
-                                             "to fill the 6 existing row(s)")),
-                before);
-  ExpectRefused(db_.AddColumn("players", {.name = "tag", .type = Type::kString, .unique = true,
-                                          .default_value = "x"}),
-                StatusIs(kInvalid, HasSubstr("players.tag: a key column cannot have a default")),
-                before);
+  ExpectRefused(
+      db_.AddColumn("players", {.name = "level", .type = Type::kInt64, .nullable = false}),
+      StatusIs(kInvalid, HasSubstr("players.level: a NOT NULL column needs a default "
+                                   "to fill the 6 existing row(s)")),
+      before);
+  ExpectRefused(
+      db_.AddColumn("players",
+                    {.name = "tag", .type = Type::kString, .unique = true, .default_value = "x"}),
+      StatusIs(kInvalid, HasSubstr("players.tag: a key column cannot have a default")), before);
   ExpectRefused(db_.AddColumn("players", {.name = "w", .type = Type::kDouble, .indexed = true}),
                 StatusIs(kInvalid, HasSubstr("players.w: only int64 and string")), before);
   ASSERT_OK(db_.Begin());
@@ -172,6 +173,32 @@ TEST_F(AlterTest, DropColumn) {
   ASSERT_OK_AND_ASSIGN(std::string bytes, SaveSnapshotToString(db_));
   ASSERT_OK_AND_ASSIGN(Database loaded, LoadSnapshotFromString(bytes));
   EXPECT_EQ(loaded.DebugString(), db_.DebugString());
+}
+
+TEST_F(AlterTest, PreparedQueriesAndLoopsAcrossChanges) {
+  ASSERT_OK_AND_ASSIGN(Column<int64_t> id, db_.Int64Column("players", "id"));
+  ASSERT_OK_AND_ASSIGN(PreparedQuery by_score,
+                       db_.Query("players").Where("score", Param(0)).Prepare());
+  // A rename or an added column keeps the compiled ids.
+  ASSERT_OK(db_.RenameColumn("players", "name", "handle"));
+  ASSERT_OK(db_.AddColumn("players", {.name = "level", .type = Type::kInt64}));
+  ASSERT_OK_AND_ASSIGN(std::vector<int64_t> ids, by_score.Bind(0, 10).Pluck(id));
+  EXPECT_EQ(ids.size(), 4u);
+  // A dropped column moves them: the prepared query asks to be prepared again.
+  ASSERT_OK(db_.DropColumn("players", "level"));
+  EXPECT_THAT(by_score.Bind(0, 10).Count().status(),
+              StatusIs(kPrecondition, HasSubstr("a column of table 'players' was dropped since "
+                                                "(prepare the query again)")));
+  // A loop whose table drops a column ends (its ids may name other columns).
+  ASSERT_OK_AND_ASSIGN(id, db_.Int64Column("players", "id"));
+  ASSERT_OK_AND_ASSIGN(auto range, db_.Each("players", id));
+  int visited = 0;
+  for ([[maybe_unused]] auto [row, i] : range) {
+    if (++visited == 1) {
+      ASSERT_OK(db_.DropColumn("players", "motto"));
+    }
+  }
+  EXPECT_EQ(visited, 1);
 }
 
 TEST_F(AlterTest, DropColumnRefusedNamingUsers) {
@@ -224,9 +251,10 @@ TEST_F(AlterTest, RenameColumnRelationsAndForeignKeysFollow) {
 }
 
 TEST_F(AlterTest, RenameColumnBadInput) {
-  ASSERT_OK(db_.HasMany("teams", "players", {.name = "stars",
-                                             .on_query = [](Query& q) { q.Where("score", ">", 5); },
-                                             .create_inverse = false}));
+  ASSERT_OK(db_.HasMany("teams", "players",
+                        {.name = "stars",
+                         .on_query = [](Query& q) { q.Where("score", ">", 5); },
+                         .create_inverse = false}));
   const std::string before = db_.DebugString();
   ExpectRefused(db_.RenameColumn("players", "score", "points"),
                 StatusIs(kPrecondition, HasSubstr("relation 'teams.stars' has an on_query")),
@@ -301,13 +329,56 @@ TEST_F(AlterTest, DefaultsAndNullability) {
               StatusIs(kInvalid, HasSubstr("motto")));
   EXPECT_OK(db_.CheckConsistency());
   ASSERT_OK(db_.SetColumnNullable("players", "score", true));
-  ASSERT_OK_AND_ASSIGN(Row ivy, db_.Insert("players", {{"name", "ivy"}, {"motto", "m"},
-                                                       {"score", nullptr}}));
+  ASSERT_OK_AND_ASSIGN(
+      Row ivy, db_.Insert("players", {{"name", "ivy"}, {"motto", "m"}, {"score", nullptr}}));
   EXPECT_TRUE(ivy.Get("score").value().is_null());
   EXPECT_OK(db_.CheckConsistency());
   ASSERT_OK_AND_ASSIGN(std::string bytes, SaveSnapshotToString(db_));
   ASSERT_OK_AND_ASSIGN(Database loaded, LoadSnapshotFromString(bytes));
   EXPECT_EQ(loaded.DebugString(), db_.DebugString());
+}
+
+TEST_F(AlterTest, ChangeColumnType) {
+  ASSERT_OK_AND_ASSIGN(Column<int64_t> score, db_.Int64Column("players", "score"));
+  ASSERT_OK_AND_ASSIGN(Row ann, db_.FindOrFail("players", 1));
+  ASSERT_OK(db_.CreateIndex("players", "score", IndexKind::kOrdered));
+  ASSERT_OK(db_.ChangeColumnType("players", "score", Type::kDouble));
+  EXPECT_EQ(ann.Get("score").value(), Value(10.0));
+  EXPECT_THAT(score.Get(ann).status(), StatusIs(kPrecondition, HasSubstr("stale column handle")));
+  ASSERT_OK_AND_ASSIGN(Row gus, db_.Insert("players", {{"name", "gus"}}));
+  EXPECT_EQ(gus.Get("score").value(), Value(0.0));  // the default converted too
+  ASSERT_OK_AND_ASSIGN(auto high, db_.Query("players").Where("score", ">", 5.5).Get());
+  EXPECT_EQ(high.size(), 4u);
+  // Strings that read as numbers convert; a unique string column stays unique.
+  ASSERT_OK(db_.AddColumn("players", {.name = "code", .type = Type::kString, .unique = true}));
+  ASSERT_OK(db_.Update(ann, {{"code", "7"}}).status());
+  ASSERT_OK(db_.ChangeColumnType("players", "code", Type::kInt64));
+  EXPECT_EQ(ann.GetInt64("code").value(), 7);
+  ASSERT_OK_AND_ASSIGN(auto by_code, db_.Query("players").Where("code", 7).Get());
+  EXPECT_EQ(by_code.size(), 1u);
+  ASSERT_OK(db_.ChangeColumnType("players", "score", Type::kString));
+  EXPECT_EQ(ann.GetString("score").value(), "10");
+  EXPECT_OK(db_.CheckConsistency());
+
+  const std::string before = db_.DebugString();
+  ExpectRefused(db_.ChangeColumnType("players", "name", Type::kInt64),
+                StatusIs(kInvalid, HasSubstr("change players.name from string to int64: \"ann\" "
+                                             "in the row with id = 1 does not convert")),
+                before);
+  ExpectRefused(db_.ChangeColumnType("players", "id", Type::kString),
+                StatusIs(kPrecondition, HasSubstr("primary key")), before);
+  ExpectRefused(db_.ChangeColumnType("players", "team_id", Type::kString),
+                StatusIs(kPrecondition, HasSubstr("relation 'teams.players'")), before);
+  ExpectRefused(db_.ChangeColumnType("players", "code", Type::kDouble),
+                StatusIs(kInvalid, HasSubstr("has a hash index")), before);
+  ExpectRefused(db_.ChangeColumnType("players", "nope", Type::kDouble),
+                StatusIs(kInvalid, HasSubstr("'nope'")), before);
+  ExpectRefused(db_.ChangeColumnType("nope", "x", Type::kDouble), StatusIs(kNotFound), before);
+  ASSERT_OK(db_.SetColumnDefault("players", "motto", Value("none")));
+  const std::string with_default = db_.DebugString();
+  ExpectRefused(db_.ChangeColumnType("players", "motto", Type::kBool),
+                StatusIs(kInvalid, HasSubstr("the default \"none\" does not convert")),
+                with_default);
 }
 
 TEST_F(AlterTest, CreateAndDropIndexes) {
@@ -335,20 +406,17 @@ TEST_F(AlterTest, CreateAndDropIndexes) {
                 StatusIs(kNotFound, HasSubstr("no ordered index")), before);
   ExpectRefused(db_.DropIndex("players", {"team_id", "score"}),
                 StatusIs(kNotFound, HasSubstr("no composite index (team_id, score)")), before);
-  ExpectRefused(db_.DropIndex("players", "id"),
-                StatusIs(kPrecondition, HasSubstr("primary key")), before);
+  ExpectRefused(db_.DropIndex("players", "id"), StatusIs(kPrecondition, HasSubstr("primary key")),
+                before);
   ExpectRefused(db_.DropIndex("players", "team_id"),
                 StatusIs(kPrecondition, HasSubstr("relation 'teams.players'")), before);
-  ExpectRefused(db_.DropIndex("players", "nope"), StatusIs(kInvalid, HasSubstr("'nope'")),
-                before);
+  ExpectRefused(db_.DropIndex("players", "nope"), StatusIs(kInvalid, HasSubstr("'nope'")), before);
   ExpectRefused(db_.DropIndex("nope", "x"), StatusIs(kNotFound), before);
 }
 
 TEST_F(AlterTest, RelationOnTablesWithRowsChecksExistingRows) {
-  ASSERT_OK(db_.CreateTable("badges", Schema()
-                                          .Int64("id", PrimaryKey())
-                                          .Int64("player_id")
-                                          .String("label")));
+  ASSERT_OK(db_.CreateTable("badges",
+                            Schema().Int64("id", PrimaryKey()).Int64("player_id").String("label")));
   ASSERT_OK(db_.Insert("badges", {{"player_id", 1}, {"label", "first"}}).status());
   ASSERT_OK(db_.Insert("badges", {{"player_id", 99}, {"label", "ghost"}}).status());
   const std::string before = db_.DebugString();

@@ -44,10 +44,9 @@ absl::Status AttachActive(Database& db) {
 Migrations Patch() {
   Migrations m;
   m.Add(1, "add_player_title", [](Database& db) {
-    return db.AddColumn("players", {.name = "title",
-                                    .type = Type::kString,
-                                    .nullable = false,
-                                    .default_value = "novice"});
+    return db.AddColumn(
+        "players",
+        {.name = "title", .type = Type::kString, .nullable = false, .default_value = "novice"});
   });
   m.Add(2, "rename_score_to_rating", [](Database& db) -> absl::Status {
     // guilds.active_players' on_query is code reading players: detached for
@@ -57,9 +56,8 @@ Migrations Patch() {
     return AttachActive(db);
   });
   m.Add(3, "drop_event_amount", [](Database& db) { return db.DropColumn("events", "amount"); });
-  m.Add(4, "index_item_rarity", [](Database& db) {
-    return db.CreateIndex("items", "rarity", IndexKind::kOrdered);
-  });
+  m.Add(4, "index_item_rarity",
+        [](Database& db) { return db.CreateIndex("items", "rarity", IndexKind::kOrdered); });
   m.Add(5, "add_badges", [](Database& db) -> absl::Status {
     KIN_RETURN_IF_ERROR(db.CreateTable("badges", Schema()
                                                      .Int64("id", PrimaryKey())
@@ -91,7 +89,8 @@ std::map<int64_t, std::map<std::string, Value>> Rows(const Database& db, absl::s
 std::vector<int64_t> ChildIds(Database& db, absl::string_view table, int64_t id,
                               absl::string_view relation) {
   Row parent = db.FindOrFail(std::string_view(table.data(), table.size()), id).value();
-  ResultSet kids = db.Related(parent, std::string_view(relation.data(), relation.size())).Get().value();
+  ResultSet kids =
+      db.Related(parent, std::string_view(relation.data(), relation.size())).Get().value();
   std::vector<int64_t> ids;
   for (const ResultRow& k : kids) ids.push_back(k.GetInt64("id").value());
   return ids;
