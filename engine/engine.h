@@ -96,53 +96,25 @@ class Engine {
                            IndexKind kind);
 
   // --- schema changes (engine/alter.cc) ---
-  // Each checks everything first: on error nothing changed, and the Status
-  // names the table, the column and what was wrong. FailedPrecondition
-  // inside a transaction (outside a schema change, see BeginSchemaChange).
-  // Every change bumps table_epoch() (and a drop the table's layout_version()), so
-  // column handles and cached plans resolve again.
-  //
-  // Appends a column. Live rows hold its default, or NULL; the column is
-  // filled once, other columns are not copied (O(rows)). NotFound (table);
-  // InvalidArgument for a bad spec (empty name, "*", a primary key, a
-  // default of another type or on a unique column, NOT NULL without a
-  // default on a table with rows);
-  // AlreadyExists for a taken name.
+  // The contracts (what each does, costs, errors) are kin::Database's of
+  // the same names (kin/database.h), minus the relations, which this layer
+  // does not know: here the foreign keys naming a column or table follow a
+  // rename and block a drop or type change. Each checks everything first,
+  // so on error nothing changed. FailedPrecondition inside a transaction
+  // (but see BeginSchemaChange). Every change moves table_epoch(); a drop
+  // or a type change also the table's layout_version().
   absl::Status AddColumn(absl::string_view table, ColumnSpec spec);
-  // Removes a column, its cells and its own indexes. FailedPrecondition
-  // while the primary key, a foreign key or a composite index uses it
-  // (naming them).
   absl::Status DropColumn(absl::string_view table, absl::string_view column);
-  // O(1) in the rows. Foreign keys naming the column follow.
   absl::Status RenameColumn(absl::string_view table, absl::string_view column,
                             absl::string_view new_name);
-  // O(1) in the rows. Foreign keys naming the table follow.
   absl::Status RenameTable(absl::string_view table, absl::string_view new_name);
-  // nullopt removes the default. InvalidArgument for a value of another
-  // type, NULL for a NOT NULL column, or any default on a key column.
   absl::Status SetColumnDefault(absl::string_view table, absl::string_view column,
                                 std::optional<Value> value);
-  // To NOT NULL: FailedPrecondition naming the first row holding NULL
-  // (by primary key); refused for the primary key, or on a foreign key whose
-  // on_delete is set null.
   absl::Status SetColumnNullable(absl::string_view table, absl::string_view column, bool nullable);
-  // Converts a column's cells (and default) to `type`: int64 <-> double
-  // (exact values only), any -> string, string -> int64 / double / bool
-  // (parsed), bool <-> int64 / double (0 and 1). InvalidArgument naming the
-  // first row (by primary key) or the default that does not convert, a
-  // duplicate that a unique column would get, or a hash index on a double
-  // or bool; FailedPrecondition for the primary key, a column a foreign key
-  // or composite index uses. Its hash index is rebuilt in slot order, its
-  // ordered index rebuilt; column handles of the table go stale (their type
-  // is compiled in). O(rows).
+  // A hash index on the column is rebuilt in slot order (keys change type,
+  // so per-key insertion order cannot carry over).
   absl::Status ChangeColumnType(absl::string_view table, absl::string_view column, Type type);
-  // Drops the hash (kHash) or ordered (kOrdered) index of one column.
-  // NotFound when there is none; FailedPrecondition for the index of a
-  // primary key or unique column (it is the constraint) or of a foreign
-  // key (naming it).
   absl::Status DropIndex(absl::string_view table, absl::string_view column, IndexKind kind);
-  // Drops the composite index on exactly `columns` (in order); NotFound
-  // when there is none.
   absl::Status DropIndex(absl::string_view table, std::span<const absl::string_view> columns);
 
   // All or nothing over several schema changes and writes (a migration):

@@ -102,19 +102,9 @@ void Table::AddColumn(ColumnSpec spec) {
   std::vector<std::vector<ColumnId>> composites = schema_.composite_indexes();
   schema_ = SchemaOf(std::move(specs));
   if (unique) {
+    // Empty: a unique column cannot have a default (Schema::Validate), so
+    // the rows there hold NULL, which no index lists.
     indexes_[id.value] = std::make_unique<HashIndex>(schema_.column(id).type, /*unique=*/true);
-    std::vector<uint32_t> rows;
-    for (RowId r : LiveRowIds()) {
-      if (!IsNull(r, id)) rows.push_back(r.value);
-    }
-    std::visit(
-        [&](const auto& cells) {
-          using T = typename std::decay_t<decltype(cells)>::value_type;
-          if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, std::string>) {
-            (void)indexes_[id.value]->Build(std::span<const T>(cells), rows);
-          }
-        },
-        columns_[id.value]);
   }
   SchemaChanged(std::move(composites));
   if (indexed && !unique) EnsureIndex(id);

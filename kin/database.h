@@ -170,7 +170,8 @@ class Database {
   // does not, two rows a unique column would make equal, or a hash index
   // on a double or bool; FailedPrecondition for the primary key or a column
   // a foreign key, relation or composite index uses. Column handles of the
-  // table go stale (their type is compiled in). O(rows).
+  // table go stale (their type is compiled in), and a hash index on the
+  // column is rebuilt in slot order. O(rows).
   absl::Status ChangeColumnType(std::string_view table, std::string_view column, Type type);
   // Drops a column's hash or ordered index. NotFound when there is none;
   // FailedPrecondition for the index of a primary key or unique column, or

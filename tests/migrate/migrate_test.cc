@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "engine/engine.h"
+#include "kin/internal/database_access.h"
 #include "kin/kin.h"
 #include "tests/testing/status_matchers.h"
 
@@ -313,6 +315,22 @@ TEST_F(MigrateTest, BadDefinitionsAndTransactions) {
   EXPECT_THAT(PatchOne().Apply(db_), StatusIs(kPrecondition, HasSubstr("inside a transaction")));
   ASSERT_OK(db_.Rollback());
   EXPECT_EQ(State(db_), before);
+}
+
+TEST_F(MigrateTest, DamagedRecordsAreDataLoss) {
+  Engine& engine = internal::DatabaseAccess::engine(db_);
+  engine.SetMetadata("kin.schema_version", "two");
+  EXPECT_THAT(GetSchemaHistory(db_).status(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("bad version 'two'")));
+  EXPECT_THAT(PatchOne().Apply(db_), StatusIs(absl::StatusCode::kDataLoss));
+  engine.SetMetadata("kin.schema_version", "2");
+  engine.SetMetadata("kin.migrations", "1 add_level\n");
+  EXPECT_THAT(GetSchemaHistory(db_).status(),
+              StatusIs(absl::StatusCode::kDataLoss,
+                       HasSubstr("version 2 but the last step applied is 1")));
+  engine.SetMetadata("kin.migrations", "1 add_level\nx rename_hp\n");
+  EXPECT_THAT(GetSchemaHistory(db_).status(),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("bad step 'x rename_hp'")));
 }
 
 TEST_F(MigrateTest, DataDirectoryKeepsMigrationsAcrossReopen) {
