@@ -36,6 +36,10 @@ bool Enforced(const ForeignKeySpec& fk) {
 
 Engine::Engine() : id_(NewEngineId()), table_epoch_(NewEpoch()) {}
 
+Engine::~Engine() = default;
+
+void Engine::NewTableEpoch() { table_epoch_ = NewEpoch(); }
+
 Engine::Engine(Engine&& other) noexcept : id_(0) { MoveFrom(other); }
 
 Engine& Engine::operator=(Engine&& other) noexcept {
@@ -58,6 +62,8 @@ void Engine::MoveFrom(Engine& other) {
   commit_sequence_ = std::exchange(other.commit_sequence_, 0);
   undelivered_ = std::exchange(other.undelivered_, {});
   table_epoch_ = std::exchange(other.table_epoch_, NewEpoch());
+  metadata_ = std::exchange(other.metadata_, {});
+  schema_change_ = std::exchange(other.schema_change_, nullptr);
 }
 
 absl::string_view OnDeleteName(OnDelete a) {
@@ -89,6 +95,8 @@ absl::string_view OnUpdateName(OnUpdate a) {
 // --- tables ---
 
 absl::Status Engine::CheckNoTransaction(absl::string_view what) const {
+  // Inside a schema change, its own savepoint (and no other) admits them.
+  if (schema_change_ != nullptr && marks_.size() == 1) return absl::OkStatus();
   if (!marks_.empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat(what, ": schema changes are not allowed inside a transaction"));
@@ -111,6 +119,12 @@ absl::Status Engine::CreateTable(std::string name, Schema schema) {
 }
 
 absl::Status Engine::DropTable(absl::string_view name) {
+  if (schema_change_ != nullptr) {
+    // Undoing a drop would mean keeping the whole table aside anyway, and
+    // old handles must read "stale" after a drop: drop in a step of its own.
+    return absl::FailedPreconditionError(
+        absl::StrCat("drop table '", name, "': not inside a migration (drop it outside one)"));
+  }
   KIN_RETURN_IF_ERROR(CheckNoTransaction(absl::StrCat("drop table '", name, "'")));
   auto it = by_name_.find(name);
   if (it == by_name_.end()) return errors::UnknownTable(name);
@@ -165,6 +179,7 @@ absl::Status Engine::CreateIndex(absl::string_view table, absl::string_view colu
   if (t == nullptr) return errors::UnknownTable(table);
   KIN_ASSIGN_OR_RETURN(ColumnId id, t->GetColumn(column));
   if (kind == IndexKind::kOrdered) {
+    BackupForSchemaChange(*t);
     t->EnsureOrderedIndex(id);
     return absl::OkStatus();
   }
@@ -175,6 +190,7 @@ absl::Status Engine::CreateIndex(absl::string_view table, absl::string_view colu
                                                    "indexed, not ",
                                                    TypeName(type)));
   }
+  BackupForSchemaChange(*t);
   t->EnsureIndex(id);
   return absl::OkStatus();
 }
@@ -208,6 +224,7 @@ absl::Status Engine::CreateIndex(absl::string_view table,
     return absl::AlreadyExistsError(absl::StrCat("table '", table, "': composite index ",
                                                  t->CompositeName(*existing), " already exists"));
   }
+  BackupForSchemaChange(*t);
   t->AddCompositeIndex(std::move(ids));
   return absl::OkStatus();
 }
@@ -767,6 +784,7 @@ absl::Status Engine::AddForeignKey(const ForeignKeySpec& fk) {
       }
     }
   }
+  BackupForSchemaChange(*child);
   child->EnsureIndex(child_column);
   foreign_keys_.push_back(fk);
   RebuildChildChecks();
@@ -792,6 +810,9 @@ absl::Status Engine::RemoveForeignKey(absl::string_view child_table,
 std::string Engine::DebugString() const {
   std::string out;
   for (const auto& t : tables_) absl::StrAppend(&out, t->DebugString());
+  for (const auto& [key, value] : metadata_) {
+    absl::StrAppend(&out, "metadata ", key, " = ", value, "\n");
+  }
   for (const ForeignKeySpec& fk : foreign_keys_) {
     absl::StrAppend(&out, "foreign key ", QualifiedName(fk.child_table, fk.child_column), " -> ",
                     QualifiedName(fk.parent_table, fk.parent_column), " on delete ",

@@ -27,7 +27,9 @@
 
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -57,7 +59,7 @@ class Engine {
   Engine& operator=(Engine&& other) noexcept;
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
-  ~Engine() = default;
+  ~Engine();
 
   // --- tables ---
   // InvalidArgument for a bad schema or name, AlreadyExists for a taken
@@ -92,6 +94,52 @@ class Engine {
   // error.
   absl::Status CreateIndex(absl::string_view table, std::span<const absl::string_view> columns,
                            IndexKind kind);
+
+  // --- schema changes (engine/alter.cc) ---
+  // The contracts (what each does, costs, errors) are kin::Database's of
+  // the same names (kin/database.h), minus the relations, which this layer
+  // does not know: here the foreign keys naming a column or table follow a
+  // rename and block a drop or type change. Each checks everything first,
+  // so on error nothing changed. FailedPrecondition inside a transaction
+  // (but see BeginSchemaChange). Every change moves table_epoch(); a drop
+  // or a type change also the table's layout_version().
+  absl::Status AddColumn(absl::string_view table, ColumnSpec spec);
+  absl::Status DropColumn(absl::string_view table, absl::string_view column);
+  absl::Status RenameColumn(absl::string_view table, absl::string_view column,
+                            absl::string_view new_name);
+  absl::Status RenameTable(absl::string_view table, absl::string_view new_name);
+  absl::Status SetColumnDefault(absl::string_view table, absl::string_view column,
+                                std::optional<Value> value);
+  absl::Status SetColumnNullable(absl::string_view table, absl::string_view column, bool nullable);
+  // A hash index on the column is rebuilt in slot order (keys change type,
+  // so per-key insertion order cannot carry over).
+  absl::Status ChangeColumnType(absl::string_view table, absl::string_view column, Type type);
+  absl::Status DropIndex(absl::string_view table, absl::string_view column, IndexKind kind);
+  absl::Status DropIndex(absl::string_view table, std::span<const absl::string_view> columns);
+
+  // All or nothing over several schema changes and writes (a migration):
+  // BeginSchemaChange opens a savepoint inside which the changes above,
+  // CreateTable, CreateIndex and Add/RemoveForeignKey are allowed (only at
+  // its own level, not in a savepoint opened inside it; DropTable stays
+  // refused). Each table is copied (cells and indexes) before the first
+  // schema change touches it; writes to other tables are undone from the
+  // undo log as usual. RollbackSchemaChange restores the copies, undoes the
+  // rest and drops tables created since, so DebugString() is as before;
+  // CommitSchemaChange keeps everything. The writes made inside are not
+  // published to commit listeners or the gate (their columns may have
+  // changed since): persist the result with a checkpoint.
+  // FailedPrecondition inside a transaction or a schema change.
+  absl::Status BeginSchemaChange();
+  void CommitSchemaChange();
+  void RollbackSchemaChange();
+  bool in_schema_change() const { return schema_change_ != nullptr; }
+
+  // Small named strings kept with the data (saved in snapshots from format
+  // 6, printed by DebugString when present, restored by a rolled-back
+  // schema change); the engine gives them no meaning (kin::Migrations keeps
+  // its records here). Empty value erases.
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+  void SetMetadata(const std::string& key, std::string value);
 
   // --- rows ---
   absl::StatusOr<Row> Insert(absl::string_view table, const Attrs& attrs);
@@ -242,6 +290,12 @@ class Engine {
   absl::Status Publish();
   void ClearLog();
 
+  // What RollbackSchemaChange restores (engine/alter.cc).
+  struct SchemaChange;
+  // Copies `table` into the open schema change before it is changed (once).
+  void BackupForSchemaChange(Table& table);
+  void NewTableEpoch();
+
   void MoveFrom(Engine& other);
   uint64_t BeginScoped();
   // Closes the scoped savepoint `serial`: FailedPrecondition when it is not
@@ -269,6 +323,8 @@ class Engine {
   std::deque<kin::Commit> undelivered_;
   bool delivering_ = false;
   uint64_t table_epoch_;  // see table_epoch()
+  std::map<std::string, std::string> metadata_;
+  std::shared_ptr<SchemaChange> schema_change_;  // shared: the type is alter.cc's
 };
 
 }  // namespace kin

@@ -155,6 +155,12 @@ absl::Status PreparedTableDropped(absl::string_view table) {
                                                     "again)"));
 }
 
+absl::Status PreparedColumnsMoved(absl::string_view table) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("prepared query on '", table, "': a column of table '", table,
+                   "' was dropped since (prepare the query again)"));
+}
+
 absl::Status NoMatchingRow(absl::string_view table, absl::string_view conditions) {
   if (conditions.empty()) {
     return absl::NotFoundError(absl::StrCat("table '", table, "': no row matches the query"));

@@ -91,6 +91,9 @@ absl::Status BadParameterValue(absl::string_view table, absl::string_view column
 // FailedPrecondition: "prepared query on 'players': table 'players' was
 // dropped (prepare the query again)"
 absl::Status PreparedTableDropped(absl::string_view table);
+// FailedPrecondition: a DropColumn moved the column ids a prepared query
+// compiled (Table::layout_version()).
+absl::Status PreparedColumnsMoved(absl::string_view table);
 // OutOfRange: "posts.score: sum overflows int64"
 absl::Status AggregateOverflow(absl::string_view table, absl::string_view column,
                                absl::string_view function);

@@ -67,6 +67,9 @@ class OrderedIndex {
   OrderedIndex(ColumnId column, Type type);
 
   ColumnId column() const { return column_; }
+  // After a column before this one was dropped (Table::DropColumn): the
+  // entries stay, only the id they read moves.
+  void set_column(ColumnId column) { column_ = column; }
   Type type() const { return type_; }
   // Entries, NULL included.
   size_t size() const;

@@ -148,6 +148,11 @@ std::shared_ptr<const ParentLinks> ParentLinkCache::Get(const Table& child, Colu
   return entry->links;
 }
 
+void ParentLinkCache::Clear() {
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_.clear();
+}
+
 size_t ParentLinkCache::MemoryBytes() const {
   std::lock_guard<std::mutex> lock(mu_);
   size_t bytes = entries_.capacity() * sizeof(Entry);

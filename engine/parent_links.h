@@ -68,6 +68,9 @@ class ParentLinkCache {
   std::shared_ptr<const ParentLinks> Get(const Table& child, ColumnId key, const Table& parent,
                                          ColumnId parent_key) const;
 
+  // Forgets every entry (the table's columns changed).
+  void Clear();
+
   // Heap held by the links (for MemoryBytes).
   size_t MemoryBytes() const;
 

@@ -93,6 +93,14 @@ Table::Table(std::string name, Schema schema)
     composites_.push_back(std::make_unique<CompositeIndex>(this, columns));
     for (ColumnId c : columns) in_composite_[c.value] = 1;
   }
+  BuildNameKeys();
+}
+
+void Table::BuildNameKeys() {
+  const size_t n = schema_.size();
+  name_keys_.clear();
+  names_.clear();
+  std::fill(std::begin(name_slots_), std::end(name_slots_), uint8_t{0});
   if (n <= kMaxLinearColumns) {
     name_keys_.reserve(n);
     for (size_t i = 0; i < n; ++i) {

@@ -28,6 +28,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -153,6 +154,12 @@ class Table {
     for (uint64_t t = mark + 1; t <= touch_count_; ++t) f(touch_log_[t & (kTouchLog - 1)]);
     return true;
   }
+  // Changes when a column id may stop naming the column it named: a
+  // column dropped, or a migration that added or dropped columns rolled
+  // back. Column handles (kin::Column) remember it and read as stale once it
+  // moves. Adding, renaming or changing a column keeps every id (and
+  // handle) valid.
+  uint32_t layout_version() const { return layout_version_; }
   // True while every slot's generation is 0 (no row of this table was ever
   // deleted or rolled back): callers building many Row handles can then
   // skip reading generations(), one cache miss less per row. Conservative: it
@@ -274,8 +281,43 @@ class Table {
   // Checks every index against a full scan; Internal error on mismatch.
   absl::Status CheckConsistency() const;
 
+  // A copy of the whole state (schema, cells, indexes), taken before the
+  // first schema change of a migration touches the table (engine/alter.cc).
+  struct Backup;
+
  private:
   friend class Engine;
+
+  // --- schema changes (engine/table_alter.cc); the Engine validates first,
+  // so none of these fails. ---
+  // Appends `spec`, every live row holding its default (NULL if none).
+  void AddColumn(ColumnSpec spec);
+  // Removes the column and its hash and ordered indexes. REQUIRES: not the
+  // primary key and in no composite index.
+  void DropColumn(ColumnId column);
+  void RenameColumn(ColumnId column, std::string name);
+  void SetDefault(ColumnId column, std::optional<Value> value);
+  // Replaces a column's cells and type (Engine::ChangeColumnType converted
+  // them); `index` is the column's hash index over `cells`, or null.
+  void ChangeType(ColumnId column, Type type, TableImage::ColumnData cells,
+                  std::optional<Value> default_value, std::unique_ptr<HashIndex> index);
+  // REQUIRES (to NOT NULL): no live row holds NULL there.
+  void SetNullable(ColumnId column, bool nullable);
+  // Drops the secondary hash index / the ordered index of `column`.
+  void DropHashIndex(ColumnId column);
+  void DropOrderedIndex(ColumnId column);
+  void DropCompositeIndex(const CompositeIndex* index);
+  void Rename(std::string name);
+  // Shared, not unique: Backup is complete only in table_alter.cc.
+  std::shared_ptr<Backup> TakeBackup() const;
+  // Moves the state out of `backup`.
+  void RestoreBackup(Backup& backup);
+  // Rebuilds the state derived from schema_: FindColumn's name table,
+  // in_composite_, and the composite indexes (their column ids).
+  void SchemaChanged(std::vector<std::vector<ColumnId>> composites);
+  // Rebuilds the schema with `edit` applied to one column's spec.
+  void EditColumn(ColumnId column, absl::FunctionRef<void(ColumnSpec&)> edit);
+  void BuildNameKeys();
 
   // Validates `attrs` for a new row and fills `row_` with the full row.
   absl::Status PrepareInsert(const Attrs& attrs);
@@ -399,6 +441,8 @@ class Table {
     if (!touch_log_.empty()) touch_log_[touch_count_ & (kTouchLog - 1)] = slot;
   }
   void TouchAll() { touch_count_ += kTouchLog + 1; }
+  uint32_t layout_version_ = 0;       // see layout_version()
+  uint32_t last_layout_version_ = 0;  // the highest layout_version_ so far
   uint64_t owner_ = 0;
   bool dropped_ = false;
   std::vector<TableImage::ColumnData> columns_;

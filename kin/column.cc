@@ -1,6 +1,7 @@
 #include "kin/column.h"
 
 #include <initializer_list>
+#include <limits>
 #include <span>
 #include <string>
 #include <utility>
@@ -50,15 +51,17 @@ T Read(const Table& table, ColumnId column, RowId id) {
 
 // The one check of the hot path: `row` is a live row of `table` (the same
 // test as Row::valid(), plus the table identity).
-bool LiveRowOf(const Table* table, const Row& row) {
+// The layout check keeps a handle from reading a column that moved into its
+// id after a DropColumn.
+bool LiveRowOf(const Table* table, uint32_t layout, const Row& row) {
   return row.table() == table && table != nullptr && table->IsLive(row.id()) &&
-         table->generation(row.id()) == row.generation();
+         table->generation(row.id()) == row.generation() && table->layout_version() == layout;
 }
 
 template <typename T>
 absl::StatusOr<Column<T>> Resolve(const Engine& engine, std::string_view table_name,
                                   std::string_view column_name,
-                                  Column<T> (*make)(const Table*, ColumnId)) {
+                                  Column<T> (*make)(const Table*, ColumnId, uint32_t)) {
   KIN_ASSIGN_OR_RETURN(const Table* table, engine.GetTable(internal::ToAbsl(table_name)));
   KIN_ASSIGN_OR_RETURN(ColumnId id, table->GetColumn(internal::ToAbsl(column_name)));
   const Type type = table->column(id).type;
@@ -66,7 +69,7 @@ absl::StatusOr<Column<T>> Resolve(const Engine& engine, std::string_view table_n
     return absl::InvalidArgumentError(absl::StrCat(ColumnName(*table, id), ": column is ",
                                                    TypeName(type), ", not ", TypeName(kTypeOf<T>)));
   }
-  return make(table, id);
+  return make(table, id, table->layout_version());
 }
 
 }  // namespace
@@ -76,6 +79,8 @@ absl::StatusOr<Column<T>> Resolve(const Engine& engine, std::string_view table_n
 const uint64_t* column_internal::WriteVersion(const Table* table) {
   return &table->write_version();
 }
+
+uint32_t column_internal::LayoutVersion(const Table* table) { return table->layout_version(); }
 
 void column_internal::Load(const Table* table, TableStorage* out) {
   out->live = table->live().words().data();
@@ -108,7 +113,7 @@ absl::Status column_internal::NullInResult(const Table* table, ColumnId column) 
 
 template <typename T>
 absl::StatusOr<T> Column<T>::Get(const Row& row) const {
-  if (ABSL_PREDICT_TRUE(LiveRowOf(table_, row) && !table_->IsNull(row.id(), id_))) {
+  if (ABSL_PREDICT_TRUE(LiveRowOf(table_, layout_, row) && !table_->IsNull(row.id(), id_))) {
     return Read<T>(*table_, id_, row.id());
   }
   return ReadError(row, /*null_is_error=*/true);
@@ -116,7 +121,7 @@ absl::StatusOr<T> Column<T>::Get(const Row& row) const {
 
 template <typename T>
 absl::StatusOr<std::optional<T>> Column<T>::GetNullable(const Row& row) const {
-  if (ABSL_PREDICT_TRUE(LiveRowOf(table_, row))) {
+  if (ABSL_PREDICT_TRUE(LiveRowOf(table_, layout_, row))) {
     if (table_->IsNull(row.id(), id_)) return std::optional<T>();
     return std::optional<T>(Read<T>(*table_, id_, row.id()));
   }
@@ -125,17 +130,25 @@ absl::StatusOr<std::optional<T>> Column<T>::GetNullable(const Row& row) const {
 
 template <typename T>
 absl::StatusOr<bool> Column<T>::IsNull(const Row& row) const {
-  if (ABSL_PREDICT_TRUE(LiveRowOf(table_, row))) return table_->IsNull(row.id(), id_);
+  if (ABSL_PREDICT_TRUE(LiveRowOf(table_, layout_, row))) return table_->IsNull(row.id(), id_);
   return ReadError(row, /*null_is_error=*/false);
 }
 
 template <typename T>
 absl::Status Column<T>::CheckValid() const {
   if (table_ == nullptr) return absl::FailedPreconditionError("empty column handle");
-  if (table_->dropped()) {
-    return StaleColumn(*table_, id_);
+  if (table_->dropped() || table_->layout_version() != layout_) {
+    return StaleColumn(*table_, id());
   }
   return absl::OkStatus();
+}
+
+template <typename T>
+ColumnId Column<T>::id() const {
+  if (table_ != nullptr && table_->layout_version() != layout_) {
+    return ColumnId(std::numeric_limits<uint32_t>::max());
+  }
+  return id_;
 }
 
 // Same order and wording as Engine::CheckRow and Row's reads: this handle,

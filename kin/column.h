@@ -78,6 +78,10 @@ struct ColumnStorage {
 // The write counter of `table` (Table::write_version()): its address is
 // stable for the table's life.
 const uint64_t* WriteVersion(const Table* table);
+// Table::layout_version(): a range whose table dropped a column since it
+// started ends, as one over a dropped table does (its ids may name other
+// columns now).
+uint32_t LayoutVersion(const Table* table);
 void Load(const Table* table, TableStorage* out);
 void Load(const Table* table, ColumnId column, ColumnStorage* out);
 // The foreign-key index list of `key` in `column` of `table` (a HasMany's
@@ -123,12 +127,17 @@ class Column {
   // Whether the cell is NULL; the same errors as Get except for NULL.
   absl::StatusOr<bool> IsNull(const Row& row) const;
 
-  // OK while the handle's table exists; FailedPrecondition when the handle
-  // is empty or its table was dropped.
+  // OK while the handle's table exists and its column ids hold;
+  // FailedPrecondition "stale column handle" when the handle is empty, its
+  // table was dropped, or a column of the table was dropped since it was
+  // resolved (Database::DropColumn, or a rolled-back migration that added
+  // or dropped columns). Renames, added columns and index changes keep it.
   absl::Status CheckValid() const;
-  // The table and column (engine/table.h), for kin's own layers.
+  // The table and column (engine/table.h), for kin's own layers. A handle
+  // made stale by a dropped column answers an id past the table's columns,
+  // which every check of a handle reports as stale.
   const Table* table() const { return table_; }
-  ColumnId id() const { return id_; }
+  ColumnId id() const;
 
   friend bool operator==(const Column& a, const Column& b) {
     return a.table_ == b.table_ && a.id_ == b.id_;
@@ -137,13 +146,15 @@ class Column {
 
  private:
   friend class Database;
-  Column(const Table* table, ColumnId id) : table_(table), id_(id) {}
+  Column(const Table* table, ColumnId id, uint32_t layout)
+      : table_(table), id_(id), layout_(layout) {}
 
   // The error Get reports for `row` when the fast check fails.
   absl::Status ReadError(const Row& row, bool null_is_error) const;
 
   const Table* table_ = nullptr;
   ColumnId id_;
+  uint32_t layout_ = 0;  // the table's layout_version() when resolved
 };
 
 extern template class Column<int64_t>;
@@ -177,11 +188,15 @@ namespace column_internal {
 template <typename... T>
 struct RangeStorage {
   RangeStorage(const Table* t, const Column<T>&... columns)
-      : table(t), ids{columns.id()...}, version(WriteVersion(t)) {}
+      : table(t), ids{columns.id()...}, version(WriteVersion(t)), layout(LayoutVersion(t)) {}
 
   bool stale() const { return *version != seen_version; }
   void Reload() {
     seen_version = *version;
+    if (LayoutVersion(table) != layout) {
+      rows = TableStorage();  // no slots: the loop ends
+      return;
+    }
     Load(table, &rows);
     for (size_t i = 0; i < sizeof...(T); ++i) Load(table, ids[i], &columns[i]);
   }
@@ -209,6 +224,7 @@ struct RangeStorage {
   ColumnId ids[sizeof...(T) + 1];  // + 1: no zero-length array for no columns
   const uint64_t* version;
   uint64_t seen_version = 0;
+  uint32_t layout;
   TableStorage rows;
   ColumnStorage columns[sizeof...(T) + 1];
 };

@@ -273,7 +273,8 @@ const RecoveryInfo* Database::recovery() const {
 }
 
 absl::Status Database::AfterSchemaChange(absl::Status changed) {
-  if (!changed.ok() || data_dir_ == nullptr) return changed;
+  // Inside a Migrate, its end writes the one checkpoint.
+  if (!changed.ok() || data_dir_ == nullptr || engine_->in_schema_change()) return changed;
   absl::Status checkpoint = Checkpoint();
   if (checkpoint.ok()) return checkpoint;
   return absl::Status(checkpoint.code(),

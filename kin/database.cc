@@ -177,7 +177,7 @@ absl::Status Database::DeclareParentSide(RelationKind kind, absl::string_view pa
                                          absl::string_view child, HasManyOptions options) {
   Engine& engine = *engine_;
   RelationCatalog& relations = *relations_;
-  if (engine.transaction_depth() > 0) {
+  if (!CheckSchemaChangeAllowed("").ok()) {
     return absl::FailedPreconditionError(absl::StrCat(RelationKindName(kind), " ", parent, " -> ",
                                                       child,
                                                       ": relations cannot be declared inside a "
@@ -285,7 +285,7 @@ absl::Status Database::BelongsTo(std::string_view child_name, std::string_view p
   const absl::string_view parent = Sv(parent_name), child = Sv(child_name);
   Engine& engine = *engine_;
   RelationCatalog& relations = *relations_;
-  if (engine.transaction_depth() > 0) {
+  if (!CheckSchemaChangeAllowed("").ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("belongs to ", child, " -> ", parent,
                      ": relations cannot be declared inside a transaction"));
@@ -305,6 +305,7 @@ absl::Status Database::DropTable(std::string_view table_name) {
   Engine& engine = *engine_;
   RelationCatalog& relations = *relations_;
   if (engine.FindTable(table) == nullptr) return errors::UnknownTable(table);
+  if (engine.in_schema_change()) return engine.DropTable(table);  // refused, naming why
   if (engine.transaction_depth() > 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "drop table '", table, "': schema changes are not allowed inside a transaction"));

@@ -34,6 +34,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -121,6 +122,77 @@ class Database {
   absl::Status CreateIndex(std::string_view table, std::span<const std::string> columns,
                            IndexKind kind);
   std::vector<std::string> TableNames() const;
+
+  // --- changing the schema (kin/alter.cc) ---
+  // Every operation checks everything before it changes anything: on error
+  // the database is exactly as before and the Status names the table, the
+  // column and what was wrong. NotFound for an unknown table, InvalidArgument
+  // for an unknown column; FailedPrecondition inside a transaction (run
+  // several as one with Migrate). On a database opened from a directory,
+  // each writes a checkpoint (a Migrate, one at its end). Column handles stay
+  // valid except across a DropColumn of their table (then "stale column
+  // handle": resolve them again); cached plans resolve again by themselves.
+  //
+  // Appends a column; every existing row holds its default (NULL without
+  // one). One column is filled, no other is copied: O(rows). InvalidArgument
+  // for a bad spec (empty name or "*", a primary key, a default of another
+  // type or on a unique column, NOT NULL without a default on a table with
+  // rows); AlreadyExists for a taken name. A unique column starts all NULL.
+  //   KIN_RETURN_IF_ERROR(db.AddColumn("players", {.name = "level", .type = kin::Type::kInt64,
+  //                                                .nullable = false, .default_value = 1}));
+  absl::Status AddColumn(std::string_view table, ColumnSpec spec);
+  // Removes a column and its cells and indexes. FailedPrecondition naming
+  // what still uses it: the primary key, a foreign key, a relation (its key
+  // or scope), a composite index (drop the index first).
+  absl::Status DropColumn(std::string_view table, std::string_view column);
+  // O(1) in the rows. Foreign keys, relations (keys and scopes) and indexes
+  // follow. Refused (FailedPrecondition naming them) while a relation with
+  // an on_query reads the table: the callback is code that may name the
+  // column. AlreadyExists for a taken name.
+  absl::Status RenameColumn(std::string_view table, std::string_view column,
+                            std::string_view new_name);
+  // O(1) in the rows. Foreign keys and relations follow (relation names
+  // stay). AlreadyExists for a taken name.
+  absl::Status RenameTable(std::string_view table, std::string_view new_name);
+  // The value inserts take when they omit the column; nullopt for none.
+  // InvalidArgument for a value of another type, NULL on a NOT NULL column,
+  // a default on a key column.
+  absl::Status SetColumnDefault(std::string_view table, std::string_view column,
+                                std::optional<Value> value);
+  // Makes a column nullable, or NOT NULL: then FailedPrecondition naming the
+  // first row (by primary key) holding NULL, or a foreign key that sets it
+  // NULL on delete.
+  absl::Status SetColumnNullable(std::string_view table, std::string_view column, bool nullable);
+  // Converts a column to `type`, with its cells and default: int64 <->
+  // double (exact values), any -> string, string -> int64 / double / bool
+  // (parsed), bool <-> int64 / double (0 and 1). InvalidArgument naming the
+  // first row (by primary key) whose value does not convert, a default that
+  // does not, two rows a unique column would make equal, or a hash index
+  // on a double or bool; FailedPrecondition for the primary key or a column
+  // a foreign key, relation or composite index uses. Column handles of the
+  // table go stale (their type is compiled in), and a hash index on the
+  // column is rebuilt in slot order. O(rows).
+  absl::Status ChangeColumnType(std::string_view table, std::string_view column, Type type);
+  // Drops a column's hash or ordered index. NotFound when there is none;
+  // FailedPrecondition for the index of a primary key or unique column, or
+  // one a foreign key or relation needs (naming it).
+  absl::Status DropIndex(std::string_view table, std::string_view column,
+                         IndexKind kind = IndexKind::kHash);
+  // Drops the composite index on exactly these columns, in this order.
+  absl::Status DropIndex(std::string_view table, std::initializer_list<std::string_view> columns);
+  // Runs `body` (schema changes, CreateTable, CreateIndex, HasMany,
+  // BelongsTo, and writes) all or nothing: when it returns an error (or
+  // leaves a transaction open) the database is restored exactly as before
+  // (DebugString and relations equal) and the error is returned. Each table
+  // is copied before the first schema change touches it (cells and
+  // indexes); writes to other tables are undone from the undo log. Inside,
+  // DropTable and a second Migrate are refused, and schema changes are
+  // allowed only at the body's own level (not in a savepoint it opens). The
+  // writes made inside reach no commit listener and no journal (the
+  // checkpoint at the end holds them). FailedPrecondition inside a
+  // transaction. kin::Migrations (kin/migrations.h) runs numbered steps
+  // this way.
+  absl::Status Migrate(const std::function<absl::Status()>& body);
   // The native read path (spans over columns, index probes): engine/table.h,
   // which is internal and may change between releases. nullptr if absent.
   const Table* FindTable(std::string_view table) const;
@@ -347,8 +419,8 @@ class Database {
   friend class Transaction;
 
   template <typename T>
-  static Column<T> MakeColumn(const Table* table, ColumnId id) {
-    return Column<T>(table, id);
+  static Column<T> MakeColumn(const Table* table, ColumnId id, uint32_t layout) {
+    return Column<T>(table, id, layout);
   }
   absl::Status SetCells(const Row& row, std::span<const Assignment* const> cells);
   // The table Each iterates, after checking the handles against it.
@@ -367,6 +439,9 @@ class Database {
   // HasMany and HasOne: resolve, index (or constrain) the foreign key, add.
   absl::Status DeclareParentSide(RelationKind kind, absl::string_view parent,
                                  absl::string_view child, HasManyOptions options);
+  // FailedPrecondition naming `what` unless schema changes may run now:
+  // outside transactions, or at a Migrate body's own level.
+  absl::Status CheckSchemaChangeAllowed(std::string_view what) const;
 
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<RelationCatalog> relations_;

@@ -9,6 +9,7 @@
 #include "kin/column.h"          // IWYU pragma: export
 #include "kin/data_dir.h"        // IWYU pragma: export
 #include "kin/database.h"        // IWYU pragma: export
+#include "kin/migrations.h"      // IWYU pragma: export
 #include "kin/prepared_query.h"  // IWYU pragma: export
 #include "kin/query.h"           // IWYU pragma: export
 #include "kin/query_spec.h"      // IWYU pragma: export

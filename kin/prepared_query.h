@@ -42,8 +42,11 @@
 //   a table of that name was created again (a prepared query never follows
 //   a name to another table, and never reads freed memory: a dropped
 //   table's object lives as long as its database). An index created after
-//   Prepare is used by the next run (the path is chosen per run); kin has
-//   no DropIndex.
+//   Prepare is used by the next run (the path is chosen per run), and one
+//   dropped is no longer used. After a DropColumn on the table (column ids
+//   move): FailedPrecondition "prepared query on 'players': a column of
+//   table 'players' was dropped since (prepare the query again)". Renames
+//   and added columns keep it working.
 // - The typed results' errors (Query::Pluck): stale or foreign handles,
 //   a handle outside the query's Select, NULL through a plain handle.
 //

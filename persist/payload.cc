@@ -892,6 +892,12 @@ absl::Status EncodePayload(const Engine& engine, const RelationCatalog& relation
   std::vector<const RelationSpec*> specs = relations.All();
   w.U32(static_cast<uint32_t>(specs.size()));
   for (const RelationSpec* s : specs) EncodeRelation(w, *s);
+  // From version 6: the metadata, key then value, in key order.
+  w.U32(static_cast<uint32_t>(engine.metadata().size()));
+  for (const auto& [key, value] : engine.metadata()) {
+    w.String(key);
+    w.String(value);
+  }
   return w.status();
 }
 
@@ -902,7 +908,8 @@ absl::StatusOr<SnapshotContents> DecodePayload(absl::string_view payload, uint32
   // adds each column's ordered-index flag and each relation's scope, and
   // version 4 each table's composite index definitions, version 5 whether
   // each relation had an on_query, version 6 the relation kinds has one,
-  // many to many and has many through (and their second table); the
+  // many to many and has many through (and their second table) and the
+  // engine's metadata; the
   // Reader branches on the version, and every version ever written stays
   // readable.
   if (version < 1 || version > 6) {
@@ -934,8 +941,22 @@ absl::StatusOr<SnapshotContents> DecodePayload(absl::string_view payload, uint32
     KIN_RETURN_IF_ERROR(DecodeRelation(r, out.engine, out.relations, label));
   }
   r.SetContext("");
+  if (version >= 6) {
+    uint32_t num_metadata = r.U32("metadata count");
+    if (!r.CheckCount("metadata count", num_metadata, 2 * kMinStringBytes)) return r.status();
+    for (uint32_t i = 0; i < num_metadata && r.status().ok(); ++i) {
+      std::string key = r.String("metadata key");
+      std::string value = r.String("metadata value");
+      if (key.empty() || value.empty() || out.engine.metadata().contains(key)) {
+        r.Fail(absl::StrCat("bad metadata entry ", i));
+        break;
+      }
+      out.engine.SetMetadata(key, std::move(value));
+    }
+  }
   if (r.remaining() != 0) {
-    r.Fail(absl::StrCat(r.remaining(), " unexpected bytes after the relations"));
+    r.Fail(absl::StrCat(r.remaining(), " unexpected bytes after the ",
+                        version >= 6 ? "metadata" : "relations"));
   }
   KIN_RETURN_IF_ERROR(r.status());
   return out;

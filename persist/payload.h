@@ -10,6 +10,7 @@
 // the next multiple of 8 from the payload's start, which lies at file offset
 // 24, so every bulk block is 8-aligned in the file):
 //   payload   := endianness:u8 (cereal's) tables foreign_keys relations
+//                metadata (from version 6 on)
 //   tables    := count:u32 table*
 //   table     := name:str column_count:u32 column_spec* slots:bitmap(live)
 //                generations:u32[] free_slots:u32[] next_auto_increment:i64
@@ -37,6 +38,8 @@
 //                scope_count:u32 (column:str value)*)*
 //                (scope_count and its entries from version 3 on; version 2
 //                is the same without them and without column_spec's ordered)
+//   metadata  := count:u32 (key:str value:str)* (Engine::metadata(), in key
+//                order; keys unique, neither empty)
 // The per-column `order` lists the rows of a secondary index key by key when
 // they are not in slot order (slot reuse, updated keys), so children keep
 // their order; it is omitted when slot order reproduces the index.

@@ -81,7 +81,9 @@ namespace kin {
 // each relation's scope; version 4 each table's composite ordered indexes;
 // version 5 whether each relation had an on_query (RelationSpec::
 // on_query_pending); version 6 the relation kinds has one, many to many
-// and has many through, with a relation's second table and pivot columns.
+// and has many through, with a relation's second table and pivot columns,
+// and the engine's metadata (Engine::metadata(), where kin::Migrations
+// records the schema version and applied steps).
 inline constexpr uint32_t kSnapshotFormatVersion = 6;
 
 // A loaded snapshot: the engine with its tables and foreign keys, and the

@@ -46,6 +46,7 @@ struct PreparedState {
 
   const Engine* engine = nullptr;
   const Table* table = nullptr;
+  uint32_t layout = 0;  // table->layout_version() at Prepare: compiled column ids
   // The query as compiled: each parameter operand holds a placeholder of
   // its column's type (so the compile type-checks everything else).
   QuerySpec spec;
@@ -94,6 +95,7 @@ struct PreparedState {
       return error;
     }
     if (table->dropped()) return errors::PreparedTableDropped(table->name());
+    if (table->layout_version() != layout) return errors::PreparedColumnsMoved(table->name());
     for (size_t i = 0; i < params.size(); ++i) {
       const Param& p = params[i];
       if (p.used && !p.bound) {
@@ -186,6 +188,7 @@ absl::StatusOr<PreparedQuery> Query::Prepare() const {
   auto state = std::make_unique<PreparedState>();
   state->engine = engine_;
   state->table = table;
+  state->layout = table->layout_version();
   state->spec = spec_;
   size_t atom = 0;
   // The compiler reads the scope's conditions, then the query's own.

@@ -1,5 +1,6 @@
 #include "relations/relation_catalog.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -566,6 +567,70 @@ void RelationCatalog::RemoveTable(absl::string_view table) {
   std::erase_if(specs_, [&](const std::unique_ptr<RelationSpec>& s) {
     return s->table == table || s->related_table == table || s->through_table == table;
   });
+}
+
+std::vector<const RelationSpec*> RelationCatalog::UsingColumn(absl::string_view table,
+                                                              absl::string_view column) const {
+  std::vector<const RelationSpec*> out;
+  for (const auto& s : specs_) {
+    bool uses = (s->child_table() == table && s->foreign_key == column) ||
+                (s->parent_table() == table && s->local_key == column);
+    if (s->child_table() == table) {
+      for (const auto& [name, value] : s->scope) uses = uses || name == column;
+    }
+    if (uses) out.push_back(s.get());
+  }
+  return out;
+}
+
+std::vector<const RelationSpec*> RelationCatalog::QueryingTable(absl::string_view table) const {
+  std::vector<const RelationSpec*> out;
+  for (const auto& s : specs_) {
+    if (s->related_table == table && (s->on_query || s->on_query_pending)) out.push_back(s.get());
+  }
+  return out;
+}
+
+void RelationCatalog::RenameColumn(absl::string_view table, absl::string_view from,
+                                   absl::string_view to) {
+  for (auto& s : specs_) {
+    if (s->child_table() == table) {
+      if (s->foreign_key == from) s->foreign_key = std::string(to);
+      for (auto& [name, value] : s->scope) {
+        if (name == from) name = std::string(to);
+      }
+    }
+    if (s->parent_table() == table && s->local_key == from) s->local_key = std::string(to);
+  }
+}
+
+void RelationCatalog::RenameTable(absl::string_view from, absl::string_view to) {
+  for (auto& s : specs_) {
+    if (s->table == from) s->table = std::string(to);
+    if (s->related_table == from) s->related_table = std::string(to);
+  }
+}
+
+RelationCatalog::Saved RelationCatalog::Copy() const {
+  Saved out;
+  for (const auto& s : specs_) out.emplace_back(s.get(), *s);
+  return out;
+}
+
+void RelationCatalog::Restore(Saved saved) {
+  std::vector<std::unique_ptr<RelationSpec>> restored;
+  for (auto& [address, spec] : saved) {
+    auto it = std::find_if(specs_.begin(), specs_.end(),
+                           [&](const auto& s) { return s.get() == address; });
+    spec.binding = {};
+    if (it == specs_.end()) {
+      restored.push_back(std::make_unique<RelationSpec>(std::move(spec)));
+    } else {
+      **it = std::move(spec);
+      restored.push_back(std::move(*it));
+    }
+  }
+  specs_ = std::move(restored);
 }
 
 }  // namespace kin

@@ -92,6 +92,25 @@ class RelationCatalog {
   absl::Status SetOnQuery(absl::string_view table, absl::string_view name, QueryHook hook);
   // Removes every relation declared on, reading or going through `table`.
   void RemoveTable(absl::string_view table);
+
+  // --- schema changes (kin::Database's alter operations) ---
+  // Relations that name `column` of `table`: as foreign key, local key or in
+  // a scope.
+  std::vector<const RelationSpec*> UsingColumn(absl::string_view table,
+                                               absl::string_view column) const;
+  // Relations with an on_query (attached or pending) whose reads run on
+  // `table`: their callbacks are code that may name its columns.
+  std::vector<const RelationSpec*> QueryingTable(absl::string_view table) const;
+  // Every name of `from` in the specs becomes `to` (keys, scopes; tables).
+  void RenameColumn(absl::string_view table, absl::string_view from, absl::string_view to);
+  void RenameTable(absl::string_view from, absl::string_view to);
+  // Copies of the specs, and back (a rolled-back migration): each spec
+  // object that still exists takes its copy's declaration in place (so
+  // pointers to it stay valid), specs added since are removed, and the
+  // order is the copy's. Call Bind after.
+  using Saved = std::vector<std::pair<const RelationSpec*, RelationSpec>>;
+  Saved Copy() const;
+  void Restore(Saved saved);
   // Binds every relation to `engine` (BindSpec). Call after declaring
   // relations, loading them or dropping a table; a relation that does not
   // bind is left unbound, and each use resolves it again (and reports why).

@@ -3,7 +3,9 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <map>
 #include <optional>
+#include <string>
 #include <system_error>
 
 #include "absl/status/status.h"
@@ -11,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "engine/engine.h"
 #include "engine/errors.h"
@@ -278,6 +281,23 @@ void PrintDataDir(const std::string& path, const internal::DirScan& dir, std::os
   }
 }
 
+// The schema version and steps kin::Migrations recorded (kin/migrations.cc
+// writes these keys), then any other metadata as it is.
+void PrintMetadata(const std::map<std::string, std::string>& metadata, std::ostream& out) {
+  auto version = metadata.find("kin.schema_version");
+  out << "schema version " << (version == metadata.end() ? "0" : version->second) << "\n";
+  if (auto steps = metadata.find("kin.migrations"); steps != metadata.end()) {
+    for (absl::string_view line : absl::StrSplit(steps->second, '\n', absl::SkipEmpty())) {
+      out << "migration " << line << "\n";
+    }
+  }
+  for (const auto& [key, value] : metadata) {
+    if (key != "kin.schema_version" && key != "kin.migrations") {
+      out << "metadata " << key << " = " << value << "\n";
+    }
+  }
+}
+
 int Inspect(const std::string& path, std::ostream& out, std::ostream& err) {
   absl::StatusOr<Loaded> loaded = Load(path);
   if (!loaded.ok()) return Fail(err, "inspect", loaded.status());
@@ -300,6 +320,7 @@ int Inspect(const std::string& path, std::ostream& out, std::ostream& err) {
         << OnDeleteName(fk.on_delete) << ", on update " << OnUpdateName(fk.on_update) << "\n";
   }
   for (const RelationSpec* r : loaded->relations.All()) PrintRelation(*r, out);
+  PrintMetadata(engine.metadata(), out);
   return kExitOk;
 }
 

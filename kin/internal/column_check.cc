@@ -7,17 +7,26 @@
 namespace kin::internal {
 
 std::string ColumnName(const Table& table, ColumnId column) {
+  if (column.value >= table.num_columns()) return absl::StrCat("table '", table.name(), "'");
   return QualifiedName(table.name(), table.column(column).name);
 }
 
 absl::Status StaleColumn(const Table& table, ColumnId column) {
+  if (!table.dropped()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(ColumnName(table, column), ": stale column handle (a column of table '",
+                     table.name(), "' was dropped since; resolve it again)"));
+  }
   return absl::FailedPreconditionError(absl::StrCat(
       ColumnName(table, column), ": stale column handle (table '", table.name(), "' was dropped)"));
 }
 
 absl::Status CheckHandle(const Engine& engine, const Table* table, ColumnId column) {
   if (table == nullptr) return absl::FailedPreconditionError("empty column handle");
-  if (table->dropped()) return StaleColumn(*table, column);
+  // Column<T>::id() is past the columns once a drop moved the ids.
+  if (table->dropped() || column.value >= table->num_columns()) {
+    return StaleColumn(*table, column);
+  }
   if (table->owner() != engine.id()) {
     return absl::InvalidArgumentError(
         absl::StrCat(ColumnName(*table, column), ": column of another database"));

@@ -294,6 +294,27 @@ void ParentLinksTest::RunRandomWrites(int steps, int period, uint32_t seed) {
   }
 }
 
+// Links are kept per column id; a dropped column renumbers the ones after
+// it, so links asked for by the same id afterwards must be the new column's.
+TEST_F(ParentLinksTest, ColumnIdsRenumberedByADrop) {
+  ASSERT_OK(engine_.CreateTable("gifts", Schema()
+                                             .Int64("id", PrimaryKey())
+                                             .Int64("junk")
+                                             .Int64("from_user", Indexed())
+                                             .Int64("to_user", Indexed())));
+  AddUser(10);
+  AddUser(20);
+  ASSERT_OK(engine_.Insert("gifts", {{"from_user", 10}, {"to_user", 20}}).status());
+  const Table& gifts = *engine_.FindTable("gifts");
+  const ColumnId user_key = Col(users(), "id");
+  EXPECT_THAT(gifts.parent_links().Get(gifts, ColumnId(2), users(), user_key)->counts,
+              ElementsAre(1, 0));  // from_user
+  ASSERT_OK(engine_.DropColumn("gifts", "junk"));
+  ASSERT_EQ(*gifts.FindColumn("to_user"), ColumnId(2));
+  EXPECT_THAT(gifts.parent_links().Get(gifts, ColumnId(2), users(), user_key)->counts,
+              ElementsAre(0, 1));  // to_user now
+}
+
 TEST_F(ParentLinksTest, CountedInMemoryBytes) {
   for (int k = 1; k <= 1000; ++k) AddUser(k * 7919);
   for (int k = 1; k <= 5000; ++k) AddPost((k % 1000 + 1) * 7919);

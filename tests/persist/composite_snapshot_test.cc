@@ -85,18 +85,20 @@ TEST(CompositeSnapshotTest, RoundTripRebuildsAndUsesTheIndex) {
   EXPECT_OK(loaded.engine.CheckConsistency());
 }
 
-// The bytes of a one-table snapshot without foreign keys or relations end
-// with the table's composite definitions, then two zero counts, then the
-// trailer.
-constexpr size_t kTail = kin::internal::kTrailerSize + 8;
+// The bytes of a one-table snapshot without foreign keys, relations or
+// metadata end with the table's composite definitions, then three zero
+// counts (the metadata's from format 6), then the trailer.
+constexpr size_t kTail = kin::internal::kTrailerSize + 12;
 
 TEST(CompositeSnapshotTest, Format3StillLoads) {
   Engine engine;
   Fill(engine);
   std::string bytes = Encode(engine);
-  // Format 3 is format 4 without the composite count (zero here).
+  // Format 3 is format 4 without the composite count (zero here), and 4 is
+  // 6 without the metadata count (zero too).
   const size_t count = bytes.size() - kTail - 4;
-  ASSERT_EQ(bytes.substr(count, 12), std::string(12, '\0')) << "layout changed";
+  ASSERT_EQ(bytes.substr(count, 16), std::string(16, '\0')) << "layout changed";
+  bytes.erase(count + 12, 4);
   bytes.erase(count, 4);
   bytes[8] = 3;
   ASSERT_OK_AND_ASSIGN(SnapshotContents loaded, DecodeSnapshot(Reseal(bytes)));

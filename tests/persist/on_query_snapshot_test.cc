@@ -133,7 +133,7 @@ TEST(OnQuerySnapshotTest, UnknownRelationOrTableIsNotFound) {
 TEST(OnQuerySnapshotTest, FormatFiveRecordsIt) {
   ASSERT_OK_AND_ASSIGN(std::string bytes, SaveSnapshotToString(MakeWorld()));
   ASSERT_OK_AND_ASSIGN(SnapshotContents contents, DecodeSnapshot(bytes));
-  EXPECT_GE(contents.format_version, 5u);  // 5 added the flag
+  EXPECT_EQ(contents.format_version, kSnapshotFormatVersion);  // 5 on
   const RelationSpec* drafts = contents.relations.Find("users", "drafts");
   const RelationSpec* posts = contents.relations.Find("users", "posts");
   ASSERT_NE(drafts, nullptr);

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "kin/database.h"
 #include "kin/query.h"
+#include "kin/status_macros.h"
 #include "query/internal/relation_plan.h"
 #include "tests/testing/printers.h"
 #include "tests/testing/status_matchers.h"
@@ -216,6 +217,21 @@ TEST_P(SparseKeysTest, CountsStayRightBetweenWrites) {
   ASSERT_OK(db_.Rollback());
   posts_ = before;
   check("the rollback");
+  // Column ids move under the links: the posts' key column is renumbered
+  // when an earlier column goes, and a failed migration restores them.
+  ASSERT_OK(db_.AddColumn("posts", {.name = "note", .type = Type::kString}));
+  check("a column added");
+  ASSERT_OK(db_.DropColumn("posts", "created_at"));
+  check("an earlier column dropped");
+  EXPECT_FALSE(db_.Migrate([&]() -> absl::Status {
+                    KIN_RETURN_IF_ERROR(db_.DropColumn("posts", "likes"));
+                    KIN_RETURN_IF_ERROR(db_.Update(*db_.FindOrFail("posts", Value(posts_[0].id)),
+                                                   {{"owner", KeyOf(3)}})
+                                            .status());
+                    return absl::AbortedError("patch failed");
+                  })
+                   .ok());
+  check("a failed migration");
 }
 
 TEST_P(SparseKeysTest, PreloadGroupLimitMatchesBruteForce) {
