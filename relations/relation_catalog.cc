@@ -578,6 +578,15 @@ std::vector<const RelationSpec*> RelationCatalog::UsingColumn(absl::string_view 
     if (s->child_table() == table) {
       for (const auto& [name, value] : s->scope) uses = uses || name == column;
     }
+    if (s->via()) {
+      // The second step: a pivot's or intermediate's key and pivot columns,
+      // and the related table's key.
+      if (s->through_table == table) {
+        uses = uses || s->through_key == column;
+        for (const std::string& p : s->pivot_columns) uses = uses || p == column;
+      }
+      uses = uses || (s->related_table == table && s->related_key == column);
+    }
     if (uses) out.push_back(s.get());
   }
   return out;
@@ -601,6 +610,15 @@ void RelationCatalog::RenameColumn(absl::string_view table, absl::string_view fr
       }
     }
     if (s->parent_table() == table && s->local_key == from) s->local_key = std::string(to);
+    if (s->via()) {
+      if (s->through_table == table) {
+        if (s->through_key == from) s->through_key = std::string(to);
+        for (std::string& p : s->pivot_columns) {
+          if (p == from) p = std::string(to);
+        }
+      }
+      if (s->related_table == table && s->related_key == from) s->related_key = std::string(to);
+    }
   }
 }
 
@@ -608,6 +626,7 @@ void RelationCatalog::RenameTable(absl::string_view from, absl::string_view to) 
   for (auto& s : specs_) {
     if (s->table == from) s->table = std::string(to);
     if (s->related_table == from) s->related_table = std::string(to);
+    if (s->through_table == from) s->through_table = std::string(to);
   }
 }
 

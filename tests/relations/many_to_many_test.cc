@@ -161,6 +161,40 @@ TEST_F(ManyToManyTest, DeclareBadInputChangesNothing) {
   unchanged();
 }
 
+// Schema changes follow the relation's second step: renaming the pivot
+// table, its keys and pivot columns keeps the relation working, and
+// dropping a column the relation reads is refused naming it.
+TEST_F(ManyToManyTest, RenamesFollowThePivotAndDropsAreRefused) {
+  ASSERT_OK(Declare());
+  ASSERT_OK(db_.Related(players_[0], "quests")
+                .Attach({quests_[0], quests_[2]}, {{"progress", 5}})
+                .status());
+  ASSERT_OK(db_.RenameTable("player_quest", "quest_log"));
+  ASSERT_OK(db_.RenameColumn("quest_log", "quest_id", "task_id"));
+  ASSERT_OK(db_.RenameColumn("quest_log", "progress", "done"));
+  ASSERT_OK(db_.RenameColumn("quests", "id", "quest_no"));
+  ASSERT_OK_AND_ASSIGN(const RelationSpec* spec, db_.GetRelation("players", "quests"));
+  EXPECT_EQ(spec->through_table, "quest_log");
+  EXPECT_EQ(spec->through_key, "task_id");
+  EXPECT_EQ(spec->related_key, "quest_no");
+  EXPECT_THAT(spec->pivot_columns, ElementsAre("done"));
+  ASSERT_OK_AND_ASSIGN(ResultSet quests, db_.Related(players_[0], "quests").Get());
+  EXPECT_THAT(Titles(quests), ElementsAre("q1", "q3"));
+  ASSERT_OK_AND_ASSIGN(ResultSet counted, db_.Query("players").WithCount("quests").Get());
+  EXPECT_THAT(counted[0].Extra("quests_count"), IsOkAndHolds(Value(2)));
+  ASSERT_OK(db_.Related(players_[1], "quests").Attach({quests_[1]}).status());
+  EXPECT_THAT(db_.Related(players_[1], "quests").Count(), IsOkAndHolds(1));
+
+  const std::string before = db_.DebugString();
+  for (auto [table, column] : std::vector<std::pair<std::string, std::string>>{
+           {"quest_log", "task_id"}, {"quest_log", "done"}, {"quests", "quest_no"}}) {
+    absl::Status dropped = db_.DropColumn(table, column);
+    EXPECT_THAT(dropped, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("quests")))
+        << table << "." << column;
+  }
+  EXPECT_EQ(db_.DebugString(), before);
+}
+
 TEST_F(ManyToManyTest, AttachReadsAndPivotColumns) {
   ASSERT_OK(Declare());
   RelationHandle ann = db_.Related(players_[0], "quests");
