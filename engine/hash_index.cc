@@ -4,6 +4,8 @@
 #include <cassert>
 #include <limits>
 
+#include "engine/heap_bytes.h"
+
 namespace kin {
 
 namespace {
@@ -337,19 +339,21 @@ void HashIndex::Reserve(size_t keys) {
 size_t HashIndex::MemoryBytes() const {
   size_t dense =
       dense_.capacity() * sizeof(RowId) + dense_many_.capacity() * sizeof(std::vector<RowId>);
-  for (const std::vector<RowId>& rows : dense_many_) dense += rows.capacity() * sizeof(RowId);
+  for (const std::vector<RowId>& rows : dense_many_) {
+    dense += HeapBlockBytes(rows.capacity() * sizeof(RowId));
+  }
   return dense + std::visit(
                      [&](const auto& m) {
                        using K = typename std::decay_t<decltype(m.one)>::key_type;
                        size_t bytes =
                            m.one.capacity() * (sizeof(K) + sizeof(RowId) + 1) +
                            m.many.capacity() * (sizeof(K) + sizeof(std::vector<RowId>) + 1);
-                       for (const auto& [k, v] : m.many) bytes += v.capacity() * sizeof(RowId);
+                       for (const auto& [k, v] : m.many) {
+                         bytes += HeapBlockBytes(v.capacity() * sizeof(RowId));
+                       }
                        if constexpr (std::is_same_v<K, std::string>) {
-                         for (const auto& [k, v] : m.one)
-                           bytes += k.capacity() > 15 ? k.capacity() : 0;
-                         for (const auto& [k, v] : m.many)
-                           bytes += k.capacity() > 15 ? k.capacity() : 0;
+                         for (const auto& [k, v] : m.one) bytes += StringHeapBytes(k);
+                         for (const auto& [k, v] : m.many) bytes += StringHeapBytes(k);
                        }
                        return bytes;
                      },

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/heap_bytes.h"
 #include "engine/table.h"
 
 namespace kin {
@@ -156,7 +157,7 @@ size_t OrderedIndex::MemoryBytes() const {
         using Entry = typename std::decay_t<decltype(set)>::value_type;
         size_t b = BtreeBytes<Entry>(set.size());
         if constexpr (std::is_same_v<Entry, std::pair<std::string, uint32_t>>) {
-          for (const Entry& e : set) b += e.first.capacity() > 15 ? e.first.capacity() + 1 : 0;
+          for (const Entry& e : set) b += StringHeapBytes(e.first);
         }
         return b;
       },

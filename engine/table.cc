@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/errors.h"
+#include "engine/heap_bytes.h"
 #include "kin/status_macros.h"
 
 namespace kin {
@@ -854,7 +855,7 @@ size_t Table::MemoryBytes() const {
           using T = typename std::decay_t<decltype(vec)>::value_type;
           size_t b = vec.capacity() * sizeof(T);
           if constexpr (std::is_same_v<T, std::string>) {
-            for (const std::string& s : vec) b += s.capacity() > 15 ? s.capacity() + 1 : 0;
+            for (const std::string& s : vec) b += StringHeapBytes(s);
           }
           return b;
         },
