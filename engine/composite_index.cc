@@ -86,8 +86,8 @@ int CompositeIndex::CompareStrings(size_t i, uint32_t a, uint32_t b) const {
   return Sign(col[a].compare(col[b]));
 }
 
-int CompositeIndex::CompareStringToValue(size_t i, uint32_t a, const Value& v) const {
-  return Sign(table_->StringColumn(columns_[i])[a].compare(v.AsString()));
+int CompositeIndex::CompareStringTo(size_t i, uint32_t a, std::string_view s) const {
+  return Sign(std::string_view(table_->StringColumn(columns_[i])[a]).compare(s));
 }
 
 Value CompositeIndex::Normalize(size_t i, const Value& v) const {
@@ -104,8 +104,8 @@ CompositeIndex::Probe CompositeIndex::MakeProbe(std::span<const Value> prefix, c
       p.nulls |= static_cast<uint8_t>(1u << i);
       return;
     }
-    p.values[i] = Normalize(i, v);
-    p.keys[i] = EncodeValue(i, p.values[i]);
+    p.keys[i] = EncodeValue(i, v);
+    if (types_[i] == Type::kString) p.strings[i] = v.AsString();
   };
   for (const Value& v : prefix) add(v);
   if (next != nullptr) add(*next);

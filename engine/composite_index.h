@@ -34,6 +34,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -102,12 +103,13 @@ class CompositeIndex {
     uint8_t nulls;  // bit i: component i is NULL
   };
   // A position between entries: after every entry whose first n components
-  // are below `keys` (and, for strings, `values`), and before (after ==
+  // are below `keys` (and, for strings, `strings`), and before (after ==
   // false) or after (after == true) the entries equal to them on those n
-  // components.
+  // components. Built per walk without copying a Value: `strings` view the
+  // caller's values, which outlive the walk.
   struct Probe {
     std::array<uint64_t, kMaxColumns> keys{};
-    std::array<Value, kMaxColumns> values;  // a string component's full key
+    std::array<std::string_view, kMaxColumns> strings;  // a string component's full key
     uint8_t nulls = 0;
     size_t n = 0;
     bool after = false;
@@ -173,7 +175,7 @@ class CompositeIndex {
       }
       if (a.keys[i] != p.keys[i]) return a.keys[i] < p.keys[i] ? -1 : 1;
       if (types_[i] == Type::kString) {
-        const int c = CompareStringToValue(i, a.slot, p.values[i]);
+        const int c = CompareStringTo(i, a.slot, p.strings[i]);
         if (c != 0) return c;
       }
     }
@@ -187,11 +189,12 @@ class CompositeIndex {
   bool table_null(uint32_t slot, size_t i) const;
   // Component i's cell in slot (not NULL), encoded.
   uint64_t EncodeCell(size_t i, uint32_t slot) const;
-  // `v` (not NULL, normalized) as component i's key.
+  // `v` (not NULL; an int64 for a double column is converted) as component
+  // i's key.
   uint64_t EncodeValue(size_t i, const Value& v) const;
   // Full comparisons of string component i.
   int CompareStrings(size_t i, uint32_t a, uint32_t b) const;
-  int CompareStringToValue(size_t i, uint32_t a, const Value& v) const;
+  int CompareStringTo(size_t i, uint32_t a, std::string_view s) const;
   // `v` in the representation of component i (int64 -> double for doubles).
   Value Normalize(size_t i, const Value& v) const;
   Probe MakeProbe(std::span<const Value> prefix, const Value* next, bool after) const;
