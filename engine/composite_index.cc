@@ -1,6 +1,8 @@
 #include "engine/composite_index.h"
 
 #include <algorithm>
+#include <bit>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -11,88 +13,81 @@ namespace kin {
 
 namespace {
 
-// Doubles as OrderedIndex orders them: NaN after every number, all NaN
-// equal.
-int CompareDoubles(double a, double b) {
-  const bool an = std::isnan(a);
-  const bool bn = std::isnan(b);
-  if (an || bn) return an == bn ? 0 : (an ? 1 : -1);
-  return a < b ? -1 : (b < a ? 1 : 0);
+constexpr uint64_t kSignBit = uint64_t{1} << 63;
+
+uint64_t EncodeInt64(int64_t v) { return static_cast<uint64_t>(v) ^ kSignBit; }
+
+// Doubles as OrderedIndex orders them: -0 equal to 0, NaN after every
+// number and all NaN equal.
+uint64_t EncodeDouble(double d) {
+  if (std::isnan(d)) return ~uint64_t{0};
+  if (d == 0) d = 0;  // -0 -> +0
+  const uint64_t bits = std::bit_cast<uint64_t>(d);
+  return (bits & kSignBit) != 0 ? ~bits : bits | kSignBit;
 }
 
-template <typename T>
-int Compare3(const T& a, const T& b) {
-  return a < b ? -1 : (b < a ? 1 : 0);
+// The first 8 bytes, big-endian, zero-padded: bytewise order on them.
+uint64_t EncodeStringPrefix(std::string_view s) {
+  uint64_t key = 0;
+  const size_t n = std::min<size_t>(s.size(), 8);
+  for (size_t i = 0; i < n; ++i) key |= uint64_t{static_cast<unsigned char>(s[i])} << (56 - 8 * i);
+  return key;
 }
+
+int Sign(int c) { return c < 0 ? -1 : (c > 0 ? 1 : 0); }
 
 }  // namespace
 
 CompositeIndex::CompositeIndex(const Table* table, std::vector<ColumnId> columns)
-    : table_(table), columns_(std::move(columns)), slots_(Less{this}) {
+    : table_(table), columns_(std::move(columns)) {
   for (ColumnId c : columns_) types_.push_back(table_->column(c).type);
-}
-
-int CompositeIndex::CompareComponent(size_t i, uint32_t a, uint32_t b) const {
-  const ColumnId column = columns_[i];
-  const bool a_null = table_->IsNull(RowId(a), column);
-  const bool b_null = table_->IsNull(RowId(b), column);
-  if (a_null || b_null) return a_null == b_null ? 0 : (a_null ? -1 : 1);
-  switch (types_[i]) {
-    case Type::kInt64: {
-      std::span<const int64_t> col = table_->Int64Column(column);
-      return Compare3(col[a], col[b]);
-    }
-    case Type::kBool: {
-      std::span<const uint8_t> col = table_->BoolColumn(column);
-      return Compare3(col[a] != 0, col[b] != 0);
-    }
-    case Type::kDouble: {
-      std::span<const double> col = table_->DoubleColumn(column);
-      return CompareDoubles(col[a], col[b]);
-    }
-    case Type::kString: {
-      std::span<const std::string> col = table_->StringColumn(column);
-      const int c = col[a].compare(col[b]);
-      return c < 0 ? -1 : (c > 0 ? 1 : 0);
-    }
+  if (columns_.size() == 2) {
+    entries_.emplace<Set<2>>(Less<2>{this});
+  } else {
+    entries_.emplace<Set<3>>(Less<3>{this});
   }
-  return 0;
 }
 
-int CompositeIndex::CompareToValue(size_t i, uint32_t a, const Value& v) const {
+bool CompositeIndex::table_null(uint32_t slot, size_t i) const {
+  return table_->IsNull(RowId(slot), columns_[i]);
+}
+
+uint64_t CompositeIndex::EncodeCell(size_t i, uint32_t slot) const {
   const ColumnId column = columns_[i];
-  const bool a_null = table_->IsNull(RowId(a), column);
-  if (a_null || v.is_null()) return a_null == v.is_null() ? 0 : (a_null ? -1 : 1);
   switch (types_[i]) {
     case Type::kInt64:
-      return Compare3(table_->Int64Column(column)[a], v.AsInt64());
+      return EncodeInt64(table_->Int64Column(column)[slot]);
     case Type::kBool:
-      return Compare3(table_->BoolColumn(column)[a] != 0, v.AsBool());
+      return table_->BoolColumn(column)[slot] != 0 ? 1 : 0;
     case Type::kDouble:
-      return CompareDoubles(table_->DoubleColumn(column)[a], v.AsNumber());
-    case Type::kString: {
-      const int c = table_->StringColumn(column)[a].compare(v.AsString());
-      return c < 0 ? -1 : (c > 0 ? 1 : 0);
-    }
+      return EncodeDouble(table_->DoubleColumn(column)[slot]);
+    case Type::kString:
+      return EncodeStringPrefix(table_->StringColumn(column)[slot]);
   }
   return 0;
 }
 
-int CompositeIndex::CompareSlots(uint32_t a, uint32_t b) const {
-  for (size_t i = 0; i < columns_.size(); ++i) {
-    const int c = CompareComponent(i, a, b);
-    if (c != 0) return c;
+uint64_t CompositeIndex::EncodeValue(size_t i, const Value& v) const {
+  switch (types_[i]) {
+    case Type::kInt64:
+      return EncodeInt64(v.AsInt64());
+    case Type::kBool:
+      return v.AsBool() ? 1 : 0;
+    case Type::kDouble:
+      return EncodeDouble(v.AsNumber());
+    case Type::kString:
+      return EncodeStringPrefix(v.AsString());
   }
-  return Compare3(a, b);
+  return 0;
 }
 
-int CompositeIndex::CompareToProbe(uint32_t a, const Probe& p) const {
-  for (size_t i = 0; i < p.n; ++i) {
-    const int c = CompareToValue(i, a, p.values[i]);
-    if (c != 0) return c;
-  }
-  // Equal on the probe's components: the probe sits before or after them.
-  return p.after ? -1 : 1;
+int CompositeIndex::CompareStrings(size_t i, uint32_t a, uint32_t b) const {
+  std::span<const std::string> col = table_->StringColumn(columns_[i]);
+  return Sign(col[a].compare(col[b]));
+}
+
+int CompositeIndex::CompareStringTo(size_t i, uint32_t a, std::string_view s) const {
+  return Sign(std::string_view(table_->StringColumn(columns_[i])[a]).compare(s));
 }
 
 Value CompositeIndex::Normalize(size_t i, const Value& v) const {
@@ -103,31 +98,50 @@ Value CompositeIndex::Normalize(size_t i, const Value& v) const {
 CompositeIndex::Probe CompositeIndex::MakeProbe(std::span<const Value> prefix, const Value* next,
                                                 bool after) const {
   Probe p;
-  for (size_t i = 0; i < prefix.size(); ++i) p.values[i] = Normalize(i, prefix[i]);
-  p.n = prefix.size();
-  if (next != nullptr) p.values[p.n++] = *next;
+  auto add = [&](const Value& v) {
+    const size_t i = p.n++;
+    if (v.is_null()) {
+      p.nulls |= static_cast<uint8_t>(1u << i);
+      return;
+    }
+    p.keys[i] = EncodeValue(i, v);
+    if (types_[i] == Type::kString) p.strings[i] = v.AsString();
+  };
+  for (const Value& v : prefix) add(v);
+  if (next != nullptr) add(*next);
   p.after = after;
   return p;
 }
 
 void CompositeIndex::Build() {
-  slots_.clear();
-  std::vector<uint32_t> live;
-  live.reserve(table_->size());
-  for (uint32_t s = 0; s < table_->slot_count(); ++s) {
-    if (table_->IsLive(RowId(s))) live.push_back(s);
-  }
-  // Sorted slots appended at end() fill the btree left to right without a
-  // search per entry.
-  std::sort(live.begin(), live.end(),
-            [this](uint32_t a, uint32_t b) { return CompareSlots(a, b) < 0; });
-  for (uint32_t s : live) slots_.insert(slots_.end(), s);
+  std::visit(
+      [&](auto& set) {
+        using Set = std::decay_t<decltype(set)>;
+        using E = typename Set::value_type;
+        set.clear();
+        std::vector<E> live;
+        live.reserve(table_->size());
+        for (uint32_t s = 0; s < table_->slot_count(); ++s) {
+          if (table_->IsLive(RowId(s))) live.push_back(MakeEntryFor(set, s));
+        }
+        // Sorted entries appended at end() fill the btree left to right
+        // without a search per entry.
+        std::sort(live.begin(), live.end(),
+                  [this](const E& a, const E& b) { return CompareEntries(a, b) < 0; });
+        for (const E& e : live) set.insert(set.end(), e);
+      },
+      entries_);
 }
 
 size_t CompositeIndex::MemoryBytes() const {
   // As OrderedIndex's estimate: nodes about 3/4 full plus child pointers.
-  const size_t n = slots_.size();
-  return n * sizeof(uint32_t) * 4 / 3 + n / 8 * sizeof(void*);
+  return std::visit(
+      [](const auto& set) {
+        using E = typename std::decay_t<decltype(set)>::value_type;
+        const size_t n = set.size();
+        return n * sizeof(E) * 4 / 3 + n / 8 * sizeof(void*);
+      },
+      entries_);
 }
 
 std::string CompositeIndex::DebugString() const {
@@ -135,25 +149,31 @@ std::string CompositeIndex::DebugString() const {
   std::vector<uint32_t> group;
   std::string key;
   auto flush = [&]() { AppendKeyGroup(&out, key, &group); };
-  uint32_t prev = 0;
-  bool first = true;
-  for (uint32_t s : slots_) {
-    bool same = !first;
-    for (size_t i = 0; i < columns_.size() && same; ++i) same = CompareComponent(i, prev, s) == 0;
-    if (!same) {
-      flush();
-      key = absl::StrCat("(",
-                         absl::StrJoin(columns_, ", ",
-                                       [&](std::string* o, ColumnId c) {
-                                         absl::StrAppend(
-                                             o, table_->GetValue(RowId(s), c).DebugString());
-                                       }),
-                         ")");
-    }
-    group.push_back(s);
-    prev = s;
-    first = false;
-  }
+  std::visit(
+      [&](const auto& set) {
+        const auto* prev =
+            static_cast<const typename std::decay_t<decltype(set)>::value_type*>(nullptr);
+        for (const auto& e : set) {
+          bool same = prev != nullptr;
+          for (size_t i = 0; i < columns_.size() && same; ++i) {
+            same = CompareComponent(i, *prev, e) == 0;
+          }
+          if (!same) {
+            flush();
+            key = absl::StrCat(
+                "(",
+                absl::StrJoin(columns_, ", ",
+                              [&](std::string* o, ColumnId c) {
+                                absl::StrAppend(o,
+                                                table_->GetValue(RowId(e.slot), c).DebugString());
+                              }),
+                ")");
+          }
+          group.push_back(e.slot);
+          prev = &e;
+        }
+      },
+      entries_);
   flush();
   return out;
 }

@@ -8,6 +8,8 @@
 #include <bit>
 #include <utility>
 
+#include "absl/base/attributes.h"
+
 #include "query/internal/columns.h"
 
 namespace kin {
@@ -70,7 +72,8 @@ size_t CompiledQuery::WalkWindow(Walk&& walk, Ties&& ties, bool trivial, size_t 
     }
     group_start = out->size();
   };
-  walk([&](RowId id, bool new_key) {
+  // Inlined into the index walk: it runs once per row of a top-N.
+  walk([&](RowId id, bool new_key) ABSL_ATTRIBUTE_ALWAYS_INLINE {
     if (new_key) {
       close_group();
       if (!count_all && out->size() - base >= want) return false;

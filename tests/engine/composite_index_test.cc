@@ -3,6 +3,7 @@
 // (CheckConsistency), rollback restoring DebugString exactly, and bad
 // CreateIndex calls leaving everything unchanged.
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -143,6 +144,100 @@ TEST(CompositeIndexTest, BadInputLeavesEverythingUnchanged) {
 // Random writes through every path, some inside rolled-back transactions;
 // after each step the indexes equal a fresh build, and after each rollback
 // the whole dump equals the one before.
+// The index holds encoded keys (strings by their first 8 bytes): its order
+// must still be the values' order at every edge of the encodings.
+TEST(CompositeIndexTest, EncodedKeysOrderAsTheValuesDo) {
+  Engine e;
+  ASSERT_OK(e.CreateTable("t", Schema()
+                                   .Int64("id", PrimaryKey())
+                                   .String("name", Nullable())
+                                   .Double("score", Nullable())
+                                   .Int64("level", Nullable())));
+  const std::vector<Value> names = {
+      Value(),           Value(""),         Value("abc"),       Value(std::string("abc\0", 4)),
+      Value("prefix_"),  Value("prefix__"), Value("prefix__a"), Value("prefix__b"),
+      Value("prefix__"), Value("\x80z"),    Value("\xff"),      Value("zzzzzzzzzzzzzzzz")};
+  const std::vector<Value> scores = {
+      Value(),       Value(-HUGE_VAL), Value(-1.5),     Value(-0.0),         Value(0.0),
+      Value(1e-300), Value(2.5),       Value(HUGE_VAL), Value(std::nan("")), Value(-std::nan(""))};
+  const std::vector<Value> levels = {Value(),           Value(INT64_MIN),  Value(int64_t{-1}),
+                                     Value(int64_t{0}), Value(int64_t{1}), Value(INT64_MAX)};
+  std::mt19937 rng(77);
+  struct Cells {
+    Value name, score, level;
+  };
+  std::vector<Cells> rows;
+  for (int i = 0; i < 400; ++i) {
+    Cells c{names[rng() % names.size()], scores[rng() % scores.size()],
+            levels[rng() % levels.size()]};
+    ASSERT_OK(e.Insert("t", {{"name", c.name}, {"score", c.score}, {"level", c.level}}).status());
+    rows.push_back(c);
+  }
+  ASSERT_OK(CreateComposite(e, "t", {"name", "score", "level"}));
+  const CompositeIndex& index = *e.FindTable("t")->composite_indexes()[0];
+
+  // The reference order: NULL first; strings bytewise; NaN after every
+  // number, all NaN equal; -0 equal to 0; then the slot.
+  auto cmp = [](const Value& a, const Value& b) -> int {
+    if (a.is_null() || b.is_null()) return a.is_null() == b.is_null() ? 0 : (a.is_null() ? -1 : 1);
+    if (a.is_string()) {
+      const int c = std::string(a.AsString()).compare(std::string(b.AsString()));
+      return c < 0 ? -1 : (c > 0 ? 1 : 0);
+    }
+    if (a.is_int64()) return a.AsInt64() < b.AsInt64() ? -1 : (a.AsInt64() > b.AsInt64() ? 1 : 0);
+    const double x = a.AsNumber(), y = b.AsNumber();
+    if (std::isnan(x) || std::isnan(y))
+      return std::isnan(x) == std::isnan(y) ? 0 : (std::isnan(x) ? 1 : -1);
+    return x < y ? -1 : (x > y ? 1 : 0);
+  };
+  auto row_less = [&](uint32_t a, uint32_t b) {
+    for (int c : {cmp(rows[a].name, rows[b].name), cmp(rows[a].score, rows[b].score),
+                  cmp(rows[a].level, rows[b].level)}) {
+      if (c != 0) return c < 0;
+    }
+    return a < b;
+  };
+  std::vector<uint32_t> want(rows.size());
+  for (uint32_t i = 0; i < want.size(); ++i) want[i] = i;
+  std::sort(want.begin(), want.end(), row_less);
+  EXPECT_EQ(WalkSlots(index, {}), want);
+
+  // Every prefix of one and two components finds exactly its rows, in order,
+  // also descending.
+  for (const Value& name : names) {
+    if (name.is_null()) continue;
+    std::vector<uint32_t> of_name;
+    for (uint32_t s : want) {
+      if (cmp(rows[s].name, name) == 0) of_name.push_back(s);
+    }
+    EXPECT_EQ(WalkSlots(index, {name}), of_name) << name.DebugString();
+    std::vector<uint32_t> reversed(of_name.rbegin(), of_name.rend());
+    EXPECT_EQ(WalkSlots(index, {name}, {}, /*desc=*/true), reversed) << name.DebugString();
+    for (const Value& score : scores) {
+      if (score.is_null()) continue;
+      std::vector<uint32_t> both;
+      for (uint32_t s : of_name) {
+        if (cmp(rows[s].score, score) == 0) both.push_back(s);
+      }
+      EXPECT_EQ(WalkSlots(index, {name, score}), both)
+          << name.DebugString() << ", " << score.DebugString();
+    }
+    // A range on the second component: scores in [-1.5, 0] (-0 and 0 both).
+    OrderedRange range;
+    range.lo = Value(-1.5);
+    range.hi = Value(int64_t{0});
+    std::vector<uint32_t> in_range;
+    for (uint32_t s : of_name) {
+      const Value& v = rows[s].score;
+      if (!v.is_null() && !std::isnan(v.AsNumber()) && v.AsNumber() >= -1.5 && v.AsNumber() <= 0) {
+        in_range.push_back(s);
+      }
+    }
+    EXPECT_EQ(WalkSlots(index, {name}, range), in_range) << name.DebugString();
+  }
+  ASSERT_OK(e.CheckConsistency());
+}
+
 TEST(CompositeIndexTest, RandomWritesAndRollbacks) {
   std::mt19937 rng(1515);
   Engine e;
