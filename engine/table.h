@@ -38,6 +38,7 @@
 #include "engine/ordered_index.h"
 #include "engine/parent_links.h"
 #include "engine/undo_log.h"
+#include "kin/change.h"
 #include "kin/ids.h"
 #include "kin/row.h"
 #include "kin/row_batch.h"
@@ -213,6 +214,14 @@ class Table {
   absl::StatusOr<std::span<const uint8_t>> BoolColumn(absl::string_view column) const;
   absl::StatusOr<std::span<const std::string>> StringColumn(absl::string_view column) const;
 
+  // Prefetches (for writing) the storage of one cell, a hint with no
+  // effect on the contents; nothing outside the slots.
+  void PrefetchCell(RowId id, ColumnId column) const {
+    if (id.value >= slot_count() || column.value >= columns_.size()) return;
+    std::visit([&](const auto& vec) { __builtin_prefetch(vec.data() + id.value, 1); },
+               columns_[column.value]);
+  }
+
   // --- indexes ---
   // The index on a column, or nullptr.
   const HashIndex* index(ColumnId column) const { return indexes_[column.value].get(); }
@@ -327,6 +336,17 @@ class Table {
   absl::Status PrepareGivenRow();
   // Inserts the prepared row_. Returns the slot.
   RowId ApplyInsert(std::vector<internal::UndoEntry>* log);
+  // ApplyInsert with the cells from `cell_of(column index)` (const Value&).
+  template <typename CellOf>
+  RowId InsertRow(const CellOf& cell_of, std::vector<internal::UndoEntry>* log);
+  // Journal replay (Engine::Replay), without undo: the insert of a row
+  // whose every cell is given, into `slot`, which must be the slot the
+  // insert takes; an update of a live slot's given cells. Types, NOT NULL
+  // and unique keys are checked, foreign keys are not (the journal holds
+  // the rows their actions touched). An empty string, or what does not
+  // match (nothing was written then).
+  std::string ReplayInsert(RowId slot, std::span<const CellChange> cells);
+  std::string ReplayUpdate(RowId slot, std::span<const CellChange> cells);
   absl::Status PrepareUpdate(RowId id, const Attrs& attrs);
   // The same for cells given by id (typed writes: no name lookup); a column
   // given twice is InvalidArgument. REQUIRES: every column < num_columns().
