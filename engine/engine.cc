@@ -632,18 +632,6 @@ absl::Status Engine::Replay(std::span<const RowChange> changes) {
   return absl::OkStatus();
 }
 
-void Engine::PrefetchReplay(std::span<const RowChange> changes) const {
-  const Table* t = nullptr;
-  for (const RowChange& change : changes) {
-    if (change.kind != RowChange::kUpdate) continue;  // inserts mostly append
-    if (t == nullptr || t->name() != internal::ToAbsl(change.table)) {
-      t = FindTable(internal::ToAbsl(change.table));
-      if (t == nullptr) continue;
-    }
-    for (const CellChange& cell : change.cells) t->PrefetchCell(change.row, cell.column);
-  }
-}
-
 absl::Status Engine::Rollback() {
   if (marks_.empty()) return absl::FailedPreconditionError("rollback: no open transaction");
   if (marks_.back().scoped) {

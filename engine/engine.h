@@ -208,11 +208,6 @@ class Engine {
   // must be discarded (Database::Open fails as a whole). FailedPrecondition
   // inside a transaction.
   absl::Status Replay(std::span<const RowChange> changes);
-  // A hint before Replay(changes): prefetches the cells the updates among
-  // `changes` will write, so that replaying a batch of commits overlaps
-  // their cache misses instead of taking them one after another. Changes
-  // nothing; ignores what does not match.
-  void PrefetchReplay(std::span<const RowChange> changes) const;
 
   // --- foreign keys ---
   // Validates tables, columns and types (parent column must be the primary

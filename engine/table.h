@@ -214,14 +214,6 @@ class Table {
   absl::StatusOr<std::span<const uint8_t>> BoolColumn(absl::string_view column) const;
   absl::StatusOr<std::span<const std::string>> StringColumn(absl::string_view column) const;
 
-  // Prefetches (for writing) the storage of one cell, a hint with no
-  // effect on the contents; nothing outside the slots.
-  void PrefetchCell(RowId id, ColumnId column) const {
-    if (id.value >= slot_count() || column.value >= columns_.size()) return;
-    std::visit([&](const auto& vec) { __builtin_prefetch(vec.data() + id.value, 1); },
-               columns_[column.value]);
-  }
-
   // --- indexes ---
   // The index on a column, or nullptr.
   const HashIndex* index(ColumnId column) const { return indexes_[column.value].get(); }

@@ -67,14 +67,9 @@ absl::StatusOr<std::map<uint64_t, Found>> ListCheckpoints(Env& env, const std::s
   return found;
 }
 
-// Applies a batch of journal records. The rows the batch updates or
-// deletes are prefetched first: a journal of small commits to random rows
-// of a large table otherwise waits for one cache miss (and TLB miss) per
-// change, which was most of replay's time (bench/journal_benchmark.cc,
-// BM_Recovery_Kin).
+// Applies a batch of journal records.
 absl::Status Replay(Engine& engine, const std::string& file,
                     std::span<const JournalRecord> records) {
-  for (const JournalRecord& record : records) engine.PrefetchReplay(record.changes);
   for (const JournalRecord& record : records) {
     absl::Status s = engine.Replay(record.changes);
     if (!s.ok()) {

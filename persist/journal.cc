@@ -240,9 +240,8 @@ absl::StatusOr<JournalScan> ScanJournal(
   // written: a torn tail, not damage.
   const uint64_t zeros = std::max<uint64_t>(written, kJournalHeaderSize);
   // Records are decoded into a batch (reused: see DecodePayload) and
-  // applied a batch at a time, so that replay can prefetch the rows a batch
-  // updates before it writes any (a journal of small commits to random
-  // rows is otherwise one cache miss after another).
+  // applied a batch at a time. (Prefetching the rows a batch updates before
+  // writing any was tried: no gain on the VM measured, see README.)
   std::vector<JournalRecord> batch(kReplayBatch);
   size_t batched = 0;
   uint64_t pos = kJournalHeaderSize;
