@@ -199,10 +199,14 @@ class Engine {
 
   // Journal replay: applies a commit's changes as they were made, each
   // insert into the slot it names, without foreign-key checks or actions
-  // (the commit lists every row a cascade touched), all or nothing.
-  // DataLoss naming the change when the database does not match them (an
-  // unknown table or column, a slot that is not the one an insert takes, an
-  // update or delete of a slot holding no row, a value of the wrong type).
+  // (the commit lists every row a cascade touched), without undo logging
+  // and without reaching the commit gate or listeners. DataLoss naming the
+  // change when the database does not match them (an unknown table or
+  // column, a slot that is not the one an insert takes, an update or delete
+  // of a slot holding no row, a value of the wrong type, a duplicate key).
+  // Not atomic: after an error the engine holds part of the changes and
+  // must be discarded (Database::Open fails as a whole). FailedPrecondition
+  // inside a transaction.
   absl::Status Replay(std::span<const RowChange> changes);
 
   // --- foreign keys ---

@@ -368,6 +368,11 @@ void Table::IndexRow(RowId id) {
 }
 
 RowId Table::ApplyInsert(std::vector<internal::UndoEntry>* log) {
+  return InsertRow([&](size_t i) -> const Value& { return row_[i]; }, log);
+}
+
+template <typename CellOf>
+RowId Table::InsertRow(const CellOf& cell_of, std::vector<internal::UndoEntry>* log) {
   ++write_version_;
   bool reused = !free_slots_.empty();
   RowId id;
@@ -390,13 +395,13 @@ RowId Table::ApplyInsert(std::vector<internal::UndoEntry>* log) {
     generations_[id.value] = min_generations_[id.value];
     any_nonzero_generation_ = true;
   }
-  for (size_t i = 0; i < columns_.size(); ++i) WriteCell(id, ColumnId(i), row_[i]);
+  for (size_t i = 0; i < columns_.size(); ++i) WriteCell(id, ColumnId(i), cell_of(i));
   live_.Set(id.value, true);
   ++live_count_;
   int64_t before = next_auto_increment_;
   const ColumnSpec& pk = schema_.column(primary_key());
   if (pk.auto_increment) {
-    int64_t key = row_[primary_key().value].AsInt64();
+    int64_t key = cell_of(primary_key().value).AsInt64();
     if (key >= next_auto_increment_) {
       next_auto_increment_ = key == std::numeric_limits<int64_t>::max() ? key : key + 1;
     }
@@ -413,6 +418,55 @@ RowId Table::ApplyInsert(std::vector<internal::UndoEntry>* log) {
     log->push_back(std::move(e));
   }
   return id;
+}
+
+std::string Table::ReplayInsert(RowId slot, std::span<const CellChange> cells) {
+  const RowId next =
+      free_slots_.empty() ? RowId(static_cast<uint32_t>(slot_count())) : RowId(free_slots_.back());
+  if (next != slot) return absl::StrCat("the insert takes slot ", next.value);
+  const size_t n = schema_.size();
+  // An insert's record holds every column once (AppendRecord).
+  if (cells.size() != n) return absl::StrCat(cells.size(), " cells for ", n, " columns");
+  given_.assign(n, nullptr);
+  for (const CellChange& cell : cells) {
+    if (cell.column.value >= n) return "no such column";
+    if (given_[cell.column.value] != nullptr) return "a column given twice";
+    given_[cell.column.value] = &cell.new_value;
+    if (absl::Status s = CheckType(cell.column, cell.new_value); !s.ok()) {
+      return std::string(s.message());
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const HashIndex* idx = indexes_[i].get();
+    if (idx != nullptr && idx->unique() && !given_[i]->is_null() && !idx->Find(*given_[i]).empty()) {
+      return std::string(errors::DuplicateKey(name_, schema_.columns()[i].name, *given_[i]).message());
+    }
+  }
+  InsertRow([&](size_t i) -> const Value& { return *given_[i]; }, nullptr);
+  return "";
+}
+
+std::string Table::ReplayUpdate(RowId slot, std::span<const CellChange> cells) {
+  if (!IsLive(slot)) return "no row there";
+  changes_.clear();
+  for (const CellChange& cell : cells) {
+    if (cell.column.value >= schema_.size()) return "no such column";
+    if (absl::Status s = CheckType(cell.column, cell.new_value); !s.ok()) {
+      return std::string(s.message());
+    }
+    const HashIndex* idx = indexes_[cell.column.value].get();
+    if (idx != nullptr && idx->unique() && !cell.new_value.is_null()) {
+      std::span<const RowId> hit = idx->Find(cell.new_value);
+      if (!hit.empty() && hit.front() != slot) {
+        return std::string(
+            errors::DuplicateKey(name_, schema_.column(cell.column).name, cell.new_value)
+                .message());
+      }
+    }
+    changes_.emplace_back(cell.column, Coerce(schema_.column(cell.column).type, cell.new_value));
+  }
+  ApplyUpdate(slot, nullptr);
+  return "";
 }
 
 absl::Status Table::PrepareUpdate(RowId id, const Attrs& attrs) {
@@ -491,7 +545,7 @@ bool Table::ApplyUpdate(RowId id, std::vector<internal::UndoEntry>* log) {
         value.AsInt64() < std::numeric_limits<int64_t>::max()) {
       next_auto_increment_ = value.AsInt64() + 1;
     }
-    e.cells.push_back({column, std::move(old), position});
+    if (log != nullptr) e.cells.push_back({column, std::move(old), position});
   }
   if (log != nullptr) log->push_back(std::move(e));
   return true;

@@ -38,6 +38,7 @@
 #include "engine/ordered_index.h"
 #include "engine/parent_links.h"
 #include "engine/undo_log.h"
+#include "kin/change.h"
 #include "kin/ids.h"
 #include "kin/row.h"
 #include "kin/row_batch.h"
@@ -327,6 +328,17 @@ class Table {
   absl::Status PrepareGivenRow();
   // Inserts the prepared row_. Returns the slot.
   RowId ApplyInsert(std::vector<internal::UndoEntry>* log);
+  // ApplyInsert with the cells from `cell_of(column index)` (const Value&).
+  template <typename CellOf>
+  RowId InsertRow(const CellOf& cell_of, std::vector<internal::UndoEntry>* log);
+  // Journal replay (Engine::Replay), without undo: the insert of a row
+  // whose every cell is given, into `slot`, which must be the slot the
+  // insert takes; an update of a live slot's given cells. Types, NOT NULL
+  // and unique keys are checked, foreign keys are not (the journal holds
+  // the rows their actions touched). An empty string, or what does not
+  // match (nothing was written then).
+  std::string ReplayInsert(RowId slot, std::span<const CellChange> cells);
+  std::string ReplayUpdate(RowId slot, std::span<const CellChange> cells);
   absl::Status PrepareUpdate(RowId id, const Attrs& attrs);
   // The same for cells given by id (typed writes: no name lookup); a column
   // given twice is InvalidArgument. REQUIRES: every column < num_columns().

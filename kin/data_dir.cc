@@ -67,6 +67,19 @@ absl::StatusOr<std::map<uint64_t, Found>> ListCheckpoints(Env& env, const std::s
   return found;
 }
 
+// Applies a batch of journal records.
+absl::Status Replay(Engine& engine, const std::string& file,
+                    std::span<const JournalRecord> records) {
+  for (const JournalRecord& record : records) {
+    absl::Status s = engine.Replay(record.changes);
+    if (!s.ok()) {
+      return absl::DataLossError(absl::StrCat("journal '", file, "' at byte ", record.offset,
+                                              ", commit ", record.number, ": ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string DataDir::SnapshotName(uint64_t checkpoint) {
@@ -107,14 +120,8 @@ absl::StatusOr<DirScan> ReadDataDir(Env& env, const std::string& dir, const Open
     const bool last = i + 1 == segments.size();
     KIN_ASSIGN_OR_RETURN(JournalScan scan,
                          ScanJournal(env, file, options.recover_to_damage,
-                                     [&](const JournalRecord& record) -> absl::Status {
-                                       absl::Status s = engine.Replay(record.changes);
-                                       if (!s.ok()) {
-                                         return absl::DataLossError(absl::StrCat(
-                                             "journal '", file, "' at byte ", record.offset,
-                                             ", commit ", record.number, ": ", s.message()));
-                                       }
-                                       return absl::OkStatus();
+                                     [&](std::span<const JournalRecord> records) {
+                                       return Replay(engine, file, records);
                                      }));
     // Segments continue one another: each starts where the last ended.
     if (scan.file_bytes >= kJournalHeaderSize) {
@@ -125,7 +132,7 @@ absl::StatusOr<DirScan> ReadDataDir(Env& env, const std::string& dir, const Open
       }
       last_commit = scan.last_number;
     }
-    out.segments.push_back({file, scan.file_bytes, scan.records});
+    out.segments.push_back({file, scan.data_bytes, scan.records});
     ++out.info.segments;
     out.info.commits += scan.records;
     out.next_segment = segments[i] + 1;
@@ -138,7 +145,7 @@ absl::StatusOr<DirScan> ReadDataDir(Env& env, const std::string& dir, const Open
       }
       out.dropped = true;
       out.info.dropped = scan.dropped;
-      out.info.dropped_bytes = scan.file_bytes - scan.valid_bytes;
+      out.info.dropped_bytes = scan.data_bytes - scan.valid_bytes;
       for (size_t j = i + 1; j < segments.size(); ++j) {
         out.info.dropped =
             absl::StrCat(out.info.dropped, "; segment ", segments[j], " after it not replayed");

@@ -77,6 +77,17 @@ struct WritableFileOptions {
   // permission bits (a save replacing a private file stays private);
   // otherwise the process's umask decides, as for any file it creates.
   std::string permissions_from;
+  // When non-zero, the file grows ahead of the data in chunks of zero
+  // bytes (as large as the file so far, from 64 KiB up to this), really
+  // written (not fallocate's unwritten extents, whose
+  // first write is a metadata change), and Sync() is an fdatasync: a write
+  // into a chunk already synced changes no metadata that reading the data
+  // back needs, so the sync flushes the data alone instead of also
+  // committing the file system's journal for the new size (SQLite's WAL
+  // reuses its file for the same reason). Readers must then take zeros
+  // after the data for its end (the kin journal does). Close() truncates
+  // the file to the data. Implementations may ignore it (MemoryEnv does).
+  uint64_t preallocate_bytes = 0;
 };
 
 // Files and directories by path. Implementations are thread-safe unless

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 #include <new>
@@ -44,19 +45,37 @@ class PosixSequentialFile : public SequentialFile {
 
 class PosixWritableFile : public WritableFile {
  public:
-  PosixWritableFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  PosixWritableFile(int fd, std::string path, uint64_t chunk)
+      : fd_(fd), path_(std::move(path)), chunk_(chunk) {}
   ~PosixWritableFile() override {
     if (fd_ >= 0) ::close(fd_);
   }
 
   absl::Status Append(absl::string_view data) override {
-    while (!data.empty()) {
-      ssize_t done = ::write(fd_, data.data(), data.size());
-      if (done < 0 && errno == EINTR) continue;
-      // write() returning 0 for a non-empty buffer would loop forever;
-      // report it as the I/O error it is.
-      if (done <= 0) return FileError("write", path_, done < 0 ? errno : EIO);
-      data.remove_prefix(static_cast<size_t>(done));
+    if (chunk_ == 0) {
+      while (!data.empty()) {
+        ssize_t done = ::write(fd_, data.data(), data.size());
+        if (done < 0 && errno == EINTR) continue;
+        // write() returning 0 for a non-empty buffer would loop forever;
+        // report it as the I/O error it is.
+        if (done <= 0) return FileError("write", path_, done < 0 ? errno : EIO);
+        data.remove_prefix(static_cast<size_t>(done));
+      }
+      return absl::OkStatus();
+    }
+    // The data first, then the zeros after it: a file cut by a crash holds
+    // its data before any zeros of the new chunk.
+    if (absl::Status s = WriteAt(size_, data); !s.ok()) return s;
+    size_ += data.size();
+    if (size_ > allocated_) {
+      // Chunks grow with the file, from 64 KiB up to chunk_: a new file
+      // (each Open and Checkpoint starts one) writes few zeros, a long one
+      // extends (and pays a metadata flush) rarely.
+      const uint64_t step =
+          std::max<uint64_t>(std::min<uint64_t>(std::max<uint64_t>(allocated_, 64 << 10), chunk_), 1);
+      const uint64_t grown = (size_ + step - 1) / step * step;
+      if (absl::Status s = WriteZeros(size_, grown - size_); !s.ok()) return s;
+      allocated_ = grown;
     }
     return absl::OkStatus();
   }
@@ -75,9 +94,11 @@ class PosixWritableFile : public WritableFile {
   absl::Status Sync() override {
     // EINTR is retried: the data is still to be flushed. Any other error
     // leaves the data's durability unknown, which the caller must treat as
-    // a failed save.
-    while (::fsync(fd_) != 0) {
-      if (errno != EINTR) return FileError("fsync", path_, errno);
+    // a failed save. A preallocated file syncs its data only: fdatasync
+    // still flushes a size change (the size is needed to read the data
+    // back), and between chunks there is none.
+    while ((chunk_ == 0 ? ::fsync(fd_) : ::fdatasync(fd_)) != 0) {
+      if (errno != EINTR) return FileError(chunk_ == 0 ? "fsync" : "fdatasync", path_, errno);
     }
     return absl::OkStatus();
   }
@@ -85,16 +106,37 @@ class PosixWritableFile : public WritableFile {
   absl::Status Close() override {
     int fd = fd_;
     fd_ = -1;
+    // The zeros after the data go; unsynced, so a crash may keep them,
+    // which readers of a preallocated file accept.
+    absl::Status status;
+    if (chunk_ != 0 && allocated_ > size_ && ::ftruncate(fd, static_cast<off_t>(size_)) != 0) {
+      status = FileError("truncate", path_, errno);
+    }
     // Not retried on EINTR: Linux releases the descriptor whatever close()
     // returns, and a retry could close a descriptor another thread just
     // opened.
-    if (::close(fd) != 0) return FileError("close", path_, errno);
-    return absl::OkStatus();
+    if (::close(fd) != 0 && status.ok()) status = FileError("close", path_, errno);
+    return status;
   }
 
  private:
+  absl::Status WriteZeros(uint64_t offset, uint64_t n) {
+    static constexpr size_t kZeros = 64 * 1024;
+    static const char* const zeros = new char[kZeros]();
+    while (n > 0) {
+      const size_t part = static_cast<size_t>(std::min<uint64_t>(n, kZeros));
+      if (absl::Status s = WriteAt(offset, absl::string_view(zeros, part)); !s.ok()) return s;
+      offset += part;
+      n -= part;
+    }
+    return absl::OkStatus();
+  }
+
   int fd_;
   const std::string path_;
+  const uint64_t chunk_;    // WritableFileOptions::preallocate_bytes
+  uint64_t size_ = 0;       // bytes appended (with chunk_ only)
+  uint64_t allocated_ = 0;  // bytes of the file: the data, then zeros
 };
 
 class PosixEnv : public Env {
@@ -120,7 +162,7 @@ class PosixEnv : public Env {
     // Mode 0666: the umask decides, as for any file the program creates.
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0) return FileError("open", path, errno);
-    auto file = std::make_unique<PosixWritableFile>(fd, path);
+    auto file = std::make_unique<PosixWritableFile>(fd, path, options.preallocate_bytes);
     struct stat like;
     if (!options.permissions_from.empty() && ::stat(options.permissions_from.c_str(), &like) == 0 &&
         S_ISREG(like.st_mode) && ::fchmod(fd, like.st_mode & 07777) != 0) {

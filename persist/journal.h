@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -44,13 +45,12 @@ inline constexpr size_t kRecordHeaderSize = 12;   // u32 length + u64 checksum
 // Appends `commit` as one framed record, numbered `number`, to `out`.
 void AppendRecord(const Commit& commit, uint64_t number, std::string* out);
 
-// One record read back. The changes' table names and string values point
-// into the record's own storage.
+// One record read back. The changes' table names point into the scan's
+// copy of the file: valid during ScanJournal's `apply` call only.
 struct JournalRecord {
   uint64_t number = 0;
   uint64_t offset = 0;  // of its header in the file
   std::vector<RowChange> changes;
-  std::vector<std::string> names;  // storage for the changes' table views
 };
 
 // What reading a journal file found.
@@ -60,6 +60,9 @@ struct JournalScan {
   uint64_t last_number = 0;
   uint64_t valid_bytes = 0;  // through the end of the last good record
   uint64_t file_bytes = 0;
+  // Through the last byte that is not a zero of a preallocated tail (at
+  // least valid_bytes): what was written.
+  uint64_t data_bytes = 0;
   // Empty, or why bytes after valid_bytes were not used: a torn tail (a
   // record cut short, or a last record whose checksum fails: what a crash
   // mid-append leaves), or, with stop_at_damage, damage followed by more
@@ -68,14 +71,16 @@ struct JournalScan {
   bool damaged = false;  // the drop was damage, not a torn tail
 };
 
-// Reads the journal at `path`, calling `apply` on each good record in
-// order; an error from `apply` stops the scan and is returned. A record
+// Reads the journal at `path`, calling `apply` on the good records in
+// order, in batches of up to kReplayBatch consecutive ones (valid during
+// the call only); an error from `apply` stops the scan and is returned. A record
 // that fails its checksum or does not decode while more data follows it is
 // DataLoss naming the file and the offset, unless `stop_at_damage`: then
 // the scan stops there and says so in `dropped`.
+inline constexpr size_t kReplayBatch = 64;
 absl::StatusOr<JournalScan> ScanJournal(
     Env& env, const std::string& path, bool stop_at_damage,
-    absl::FunctionRef<absl::Status(const JournalRecord&)> apply);
+    absl::FunctionRef<absl::Status(std::span<const JournalRecord>)> apply);
 
 // Appends records to a new journal file and makes them durable by policy.
 class JournalWriter {
