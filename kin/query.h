@@ -144,6 +144,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -614,6 +615,10 @@ class Query {
   Query& AddParamCompareText(Connector connector, std::string column, std::string_view op,
                              Param value);
   Query& RecordAggregate(AggregateFunction function, std::string column, bool pivot = false);
+  // An OrderBy direction ("asc" / "desc", any case); nullopt after
+  // recording the error, which names `what` ("order by") and the column.
+  std::optional<Order> ParseDirection(absl::string_view what, absl::string_view column,
+                                      std::string_view direction);
   // Runs `record` (which calls Where / WhereIn / ... on this query) so that
   // what it records goes to spec_.pivot_conditions.
   Query& AddPivot(absl::string_view method, Connector connector,

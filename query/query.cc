@@ -315,46 +315,43 @@ Query& Query::AddPivot(absl::string_view method, Connector connector,
   return *this;
 }
 
-#define KIN_PIVOT_FORMS_(Prefix, connector)                                                     \
-  Query& Query::Prefix##WherePivot(std::string column, Value value) {                           \
-    return AddPivot(#Prefix "WherePivot", connector,                                           \
-                    [&](Query& q) { q.Prefix##Where(std::move(column), std::move(value)); });   \
-  }                                                                                             \
-  Query& Query::Prefix##WherePivot(std::string column, std::string_view op, Value value) {      \
-    return AddPivot(#Prefix "WherePivot", connector, [&](Query& q) {                           \
-      q.Prefix##Where(std::move(column), op, std::move(value));                                 \
-    });                                                                                         \
-  }                                                                                             \
-  Query& Query::Prefix##WherePivot(std::string column, CompareOp op, Value value) {             \
-    return AddPivot(#Prefix "WherePivot", connector, [&](Query& q) {                           \
-      q.Prefix##Where(std::move(column), op, std::move(value));                                 \
-    });                                                                                         \
-  }                                                                                             \
-  Query& Query::Prefix##WherePivot(GroupFn group) {                                             \
-    return AddPivot(#Prefix "WherePivot", connector, [&](Query& q) { q.Prefix##Where(group); }); \
-  }                                                                                             \
-  Query& Query::Prefix##WherePivotIn(std::string column, std::vector<Value> values) {           \
-    return AddPivot(#Prefix "WherePivotIn", connector, [&](Query& q) {                         \
-      q.Prefix##WhereIn(std::move(column), std::move(values));                                  \
-    });                                                                                         \
-  }                                                                                             \
-  Query& Query::Prefix##WherePivotNotIn(std::string column, std::vector<Value> values) {        \
-    return AddPivot(#Prefix "WherePivotNotIn", connector, [&](Query& q) {                      \
-      q.Prefix##WhereNotIn(std::move(column), std::move(values));                               \
-    });                                                                                         \
-  }                                                                                             \
-  Query& Query::Prefix##WherePivotNull(std::string column) {                                    \
-    return AddPivot(#Prefix "WherePivotNull", connector,                                       \
-                    [&](Query& q) { q.Prefix##WhereNull(std::move(column)); });                 \
-  }                                                                                             \
-  Query& Query::Prefix##WherePivotNotNull(std::string column) {                                 \
-    return AddPivot(#Prefix "WherePivotNotNull", connector,                                    \
-                    [&](Query& q) { q.Prefix##WhereNotNull(std::move(column)); });              \
-  }                                                                                             \
-  Query& Query::Prefix##WherePivotBetween(std::string column, Value low, Value high) {          \
-    return AddPivot(#Prefix "WherePivotBetween", connector, [&](Query& q) {                    \
-      q.Prefix##WhereBetween(std::move(column), std::move(low), std::move(high));               \
-    });                                                                                         \
+#define KIN_PIVOT_FORMS_(Prefix, connector)                                                       \
+  Query& Query::Prefix##WherePivot(std::string column, Value value) {                             \
+    return AddPivot(#Prefix "WherePivot", connector,                                              \
+                    [&](Query& q) { q.Prefix##Where(std::move(column), std::move(value)); });     \
+  }                                                                                               \
+  Query& Query::Prefix##WherePivot(std::string column, std::string_view op, Value value) {        \
+    return AddPivot(#Prefix "WherePivot", connector,                                              \
+                    [&](Query& q) { q.Prefix##Where(std::move(column), op, std::move(value)); }); \
+  }                                                                                               \
+  Query& Query::Prefix##WherePivot(std::string column, CompareOp op, Value value) {               \
+    return AddPivot(#Prefix "WherePivot", connector,                                              \
+                    [&](Query& q) { q.Prefix##Where(std::move(column), op, std::move(value)); }); \
+  }                                                                                               \
+  Query& Query::Prefix##WherePivot(GroupFn group) {                                               \
+    return AddPivot(#Prefix "WherePivot", connector, [&](Query& q) { q.Prefix##Where(group); });  \
+  }                                                                                               \
+  Query& Query::Prefix##WherePivotIn(std::string column, std::vector<Value> values) {             \
+    return AddPivot(#Prefix "WherePivotIn", connector,                                            \
+                    [&](Query& q) { q.Prefix##WhereIn(std::move(column), std::move(values)); });  \
+  }                                                                                               \
+  Query& Query::Prefix##WherePivotNotIn(std::string column, std::vector<Value> values) {          \
+    return AddPivot(#Prefix "WherePivotNotIn", connector, [&](Query& q) {                         \
+      q.Prefix##WhereNotIn(std::move(column), std::move(values));                                 \
+    });                                                                                           \
+  }                                                                                               \
+  Query& Query::Prefix##WherePivotNull(std::string column) {                                      \
+    return AddPivot(#Prefix "WherePivotNull", connector,                                          \
+                    [&](Query& q) { q.Prefix##WhereNull(std::move(column)); });                   \
+  }                                                                                               \
+  Query& Query::Prefix##WherePivotNotNull(std::string column) {                                   \
+    return AddPivot(#Prefix "WherePivotNotNull", connector,                                       \
+                    [&](Query& q) { q.Prefix##WhereNotNull(std::move(column)); });                \
+  }                                                                                               \
+  Query& Query::Prefix##WherePivotBetween(std::string column, Value low, Value high) {            \
+    return AddPivot(#Prefix "WherePivotBetween", connector, [&](Query& q) {                       \
+      q.Prefix##WhereBetween(std::move(column), std::move(low), std::move(high));                 \
+    });                                                                                           \
   }
 KIN_PIVOT_FORMS_(, Connector::kAnd)
 KIN_PIVOT_FORMS_(And, Connector::kAnd)
@@ -418,9 +415,9 @@ Query& Query::ApplyRelation(const RelationSpec& relation) {
     // A relation handle's reads run on_query outside any relation walk,
     // where no link is at hand; a ManyToMany's fixed link filter is its
     // scope.
-    Fail(absl::InvalidArgumentError(absl::StrCat(
-        "relation '", relation.QualifiedName(), "': on_query may not record ", pivot,
-        " (a ManyToMany filters its links with ManyToManyOptions::scope)")));
+    Fail(absl::InvalidArgumentError(
+        absl::StrCat("relation '", relation.QualifiedName(), "': on_query may not record ", pivot,
+                     " (a ManyToMany filters its links with ManyToManyOptions::scope)")));
   }
   if (!spec_.conditions.empty()) {
     ConditionSpec group;
@@ -573,27 +570,25 @@ Query& Query::GroupOrderByPivot(std::string column, Order order) {
 }
 
 Query& Query::GroupOrderByPivot(std::string column, std::string_view direction) {
-  std::optional<Order> order = ParseOrder(internal::ToAbsl(direction));
-  if (!order.has_value()) {
-    Fail(errors::BadQuery(spec_.table, absl::StrCat("group order by pivot ", column,
-                                                    ": direction must be \"asc\" or \"desc\", "
-                                                    "got \"",
-                                                    internal::ToAbsl(direction), "\"")));
-    return *this;
-  }
-  return GroupOrderByPivot(std::move(column), *order);
+  std::optional<Order> order = ParseDirection("group order by pivot", column, direction);
+  return order.has_value() ? GroupOrderByPivot(std::move(column), *order) : *this;
 }
 
 Query& Query::GroupOrderBy(std::string column, std::string_view direction) {
+  std::optional<Order> order = ParseDirection("group order by", column, direction);
+  return order.has_value() ? GroupOrderBy(std::move(column), *order) : *this;
+}
+
+std::optional<Order> Query::ParseDirection(absl::string_view what, absl::string_view column,
+                                           std::string_view direction) {
   std::optional<Order> order = ParseOrder(internal::ToAbsl(direction));
   if (!order.has_value()) {
-    Fail(errors::BadQuery(spec_.table, absl::StrCat("group order by ", column,
+    Fail(errors::BadQuery(spec_.table, absl::StrCat(what, " ", column,
                                                     ": direction must be \"asc\" or \"desc\", "
                                                     "got \"",
                                                     internal::ToAbsl(direction), "\"")));
-    return *this;
   }
-  return GroupOrderBy(std::move(column), *order);
+  return order;
 }
 
 // --- column selection ---
@@ -611,14 +606,8 @@ Query& Query::OrderBy(std::string column, Order order) {
 }
 
 Query& Query::OrderBy(std::string column, std::string_view direction) {
-  std::optional<Order> order = ParseOrder(internal::ToAbsl(direction));
-  if (!order.has_value()) {
-    Fail(errors::BadQuery(spec_.table, absl::StrCat("order by ", column, ": direction must be ",
-                                                    "\"asc\" or \"desc\", got \"",
-                                                    internal::ToAbsl(direction), "\"")));
-    return *this;
-  }
-  return OrderBy(std::move(column), *order);
+  std::optional<Order> order = ParseDirection("order by", column, direction);
+  return order.has_value() ? OrderBy(std::move(column), *order) : *this;
 }
 
 Query& Query::Limit(int64_t n) {

@@ -236,9 +236,9 @@ absl::Status CompilePreloadSteps(const RelationContext& context, const RelationH
     absl::Status s = PivotRank::Compile(hop, rank_order, &*out->pivot_rank);
     if (!s.ok()) return errors::InRelatedQuery("Preload", hop.name(), s);
   }
-  KIN_RETURN_IF_ERROR(compile(out->relation_window || !group_window || pivot_rank ? listed
-                                                                                  : rank_order,
-                              /*filter=*/true, &walk, &out->child));
+  KIN_RETURN_IF_ERROR(
+      compile(out->relation_window || !group_window || pivot_rank ? listed : rank_order,
+              /*filter=*/true, &walk, &out->child));
   if (out->relation_window && group_window && !pivot_rank) {
     out->rank.emplace();
     KIN_RETURN_IF_ERROR(compile(rank_order, /*filter=*/false, nullptr, &*out->rank));
@@ -367,8 +367,8 @@ void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop, std::spa
 // in that list: the cost is the parent's links plus its preloaded rows.
 absl::Status AttachPivotColumns(const PlannedLoad& planned, const RelationHop& hop,
                                 std::span<const RowId> rows, const std::vector<uint32_t>& offsets,
-                                const std::vector<RowId>& kids,
-                                const std::vector<RowId>& kid_links, RowSetData* children) {
+                                const std::vector<RowId>& kids, const std::vector<RowId>& kid_links,
+                                RowSetData* children) {
   const RelationSpec& spec = *planned.relation;
   const Table& pivot = *planned.through;
   std::vector<ColumnId> columns;
@@ -476,9 +476,8 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
   preload.children->selected = planned.selected;
   if (planned.relation->kind == RelationKind::kManyToMany &&
       !planned.relation->pivot_columns.empty()) {
-    KIN_RETURN_IF_ERROR(
-        AttachPivotColumns(planned, hop, rows, preload.offsets, kids, kid_links,
-                           preload.children.get()));
+    KIN_RETURN_IF_ERROR(AttachPivotColumns(planned, hop, rows, preload.offsets, kids, kid_links,
+                                           preload.children.get()));
   }
   KIN_RETURN_IF_ERROR(RunLoads(context, hop.to(), *planned.children, kids, preload.children.get()));
   data->preloads.push_back(std::move(preload));
@@ -732,6 +731,11 @@ void ExplainLevel(const LoadLevel& level, const std::string& prefix, std::string
     if (!q.conditions.empty() || !q.scope.empty()) {
       absl::StrAppend(out, " (filter: ", DescribeConditions(EffectiveConditions(q)), ")");
     }
+    if (!q.pivot_conditions.empty()) {
+      absl::StrAppend(out, " (pivot filter per link: ", DescribeConditions(q.pivot_conditions),
+                      ")");
+    }
+    if (RanksByPivot(q.group_order_by)) absl::StrAppend(out, " (ranked with each row's link)");
     for (size_t i = 0; i < q.order_by.size(); ++i) {
       absl::StrAppend(out, i == 0 ? " (order by " : ", ", q.order_by[i].column, " ",
                       OrderName(q.order_by[i].order), i + 1 == q.order_by.size() ? ")" : "");

@@ -272,9 +272,9 @@ const Table* RelationHop::through() const { return via_ == nullptr ? nullptr : v
 absl::Status RelationHop::FilterPivot(const std::vector<ConditionSpec>& conditions) {
   if (conditions.empty()) return absl::OkStatus();
   if (via_ == nullptr || spec_->kind != RelationKind::kManyToMany) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "relation '", spec_->QualifiedName(), "' is a ", RelationKindName(spec_->kind),
-        ": it has no pivot row to filter"));
+    return absl::InvalidArgumentError(absl::StrCat("relation '", spec_->QualifiedName(), "' is a ",
+                                                   RelationKindName(spec_->kind),
+                                                   ": it has no pivot row to filter"));
   }
   auto pivot = std::make_shared<CompiledPredicate>();
   if (absl::Status s = CompiledPredicate::Compile(*via_->through, conditions, nullptr, pivot.get());

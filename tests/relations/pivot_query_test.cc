@@ -329,6 +329,27 @@ TEST_F(PivotQueryTest, DuplicateLinksScopeAndNoLinks) {
   EXPECT_THAT(Extras(empty, "m"), ElementsAre(Value(), Value(), Value()));
 }
 
+TEST_F(PivotQueryTest, ExplainShowsThePivotSteps) {
+  ASSERT_OK_AND_ASSIGN(std::string plan, db_.Query("players")
+                                             .Preload("quests",
+                                                      [](Query& q) {
+                                                        q.WherePivot("progress", ">", 50)
+                                                            .GroupOrderByPivot("progress", kDesc)
+                                                            .GroupLimit(2);
+                                                      })
+                                             .Explain());
+  EXPECT_THAT(plan, HasSubstr("pivot filter per link: progress > 50"));
+  EXPECT_THAT(plan, HasSubstr("ranked with each row's link"));
+  EXPECT_THAT(DescribeSpec(db_.Query("players")
+                               .WithAggregate("quests",
+                                              [](Query& q) {
+                                                q.WherePivotNull("progress").MaxPivot("progress");
+                                                q.As("m");
+                                              })
+                               .spec()),
+              AllOf(HasSubstr("where pivot progress IS NULL"), HasSubstr("max(pivot progress)")));
+}
+
 TEST_F(PivotQueryTest, BadInputIsAClearErrorAndChangesNothing) {
   ASSERT_OK(db_.ManyToMany("players", "quests",
                            {.name = "bad",
