@@ -147,14 +147,14 @@ constexpr std::array<const char*, kNumOps> kOpNames = {
     "refusal     Atomically -> error -> rolled back",
     "quit        Delete(player): items, events cascade",
     "register    Related(NewRow, items).CreateMany",
-    "quest       Attach / UpdatePivot / Detach (progress)",
+    "quest       Attach / UpdatePivot / Detach",
     "disband     Delete(guild): members' guild_id NULL",
     "leaderboard Preload(players): GroupLimit 3 by score",
     "sizes       WithCount(players)",
     "active      Has(active_players, >=, 50).Count",
     "richest     WithAggregate(players, Max(gold))",
     "raid        WhereHas(items, legendary).Count",
-    "questboard  Preload(quests): WherePivot, top 3 by pivot",
+    "questboard  Preload(quests): WherePivot + top 3",
 };
 
 absl::Status CreateSchema(Database& db) {
@@ -1199,11 +1199,17 @@ class World {
     for (int64_t i = 0; i < sizes_.quest_moves; ++i) {
       std::optional<Row> p = PickLive(h_.players, quest_rng_);
       if (!p) continue;
-      const Value quest(1 + static_cast<int64_t>(quest_rng_.Below(sizes_.quests)));
+      // Mostly one of the player's own quests (progress, or turning in a
+      // finished one); else any quest, which the player takes if new.
+      const std::span<const RowId> mine = h_.links->Children(h_.link_player, IdOf(*p));
+      const std::span<const int64_t> link_quest = h_.links->Int64Column(h_.link_quest);
+      const Value quest(!mine.empty() && quest_rng_.Percent(75)
+                            ? link_quest[mine[quest_rng_.Below(mine.size())].value]
+                            : 1 + static_cast<int64_t>(quest_rng_.Below(sizes_.quests)));
       RelationHandle quests = db_.Related(*p, "quests");
       std::optional<int64_t> progress;
-      for (RowId link : h_.links->Children(h_.link_player, IdOf(*p))) {
-        if (h_.links->Int64Column(h_.link_quest)[link.value] == quest.AsInt64()) {
+      for (RowId link : mine) {
+        if (link_quest[link.value] == quest.AsInt64()) {
           progress = h_.links->Int64Column(h_.link_progress)[link.value];
         }
       }
