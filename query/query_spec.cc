@@ -115,6 +115,9 @@ void AppendCondition(std::string* out, const ConditionSpec& c) {
       if (!c.subquery.empty()) {
         std::string filter = DescribeConditions(EffectiveConditions(c.subquery[0]));
         if (!filter.empty()) absl::StrAppend(out, " where ", filter);
+        if (!c.subquery[0].pivot_conditions.empty()) {
+          absl::StrAppend(out, " where pivot ", DescribeConditions(c.subquery[0].pivot_conditions));
+        }
       }
       absl::StrAppend(out, ") ", CompareOpSymbol(c.op), " ", value(0));
       return;

@@ -224,13 +224,16 @@ std::string RelationFilter::Explain() const {
     return absl::StrCat(aggregate_, " of ", hop_.name(), " ", CompareOpSymbol(op_), " ", count_,
                         " by walk");
   }
-  absl::string_view how = strategy_ == Strategy::kIndex       ? "by index"
-                          : strategy_ == Strategy::kWalk      ? "by walk"
-                          : strategy_ == Strategy::kIndexScan ? "by index scan"
-                                                              : "by scan of ";
-  return absl::StrCat("count(", hop_.name(), filter_ != nullptr ? " filtered" : "", ") ",
-                      CompareOpSymbol(op_), " ", count_, " ", how,
-                      strategy_ == Strategy::kScan ? hop_.to().name() : "");
+  // A pivot filter makes even an unfiltered count walk the parent's links.
+  const bool links = hop_.pivot_filtered();
+  absl::string_view how = strategy_ == Strategy::kIndex && links ? "by walk"
+                          : strategy_ == Strategy::kIndex        ? "by index"
+                          : strategy_ == Strategy::kWalk         ? "by walk"
+                          : strategy_ == Strategy::kIndexScan    ? "by index scan"
+                                                                 : "by scan of ";
+  return absl::StrCat("count(", hop_.name(), filter_ != nullptr ? " filtered" : "",
+                      links ? " pivot filtered" : "", ") ", CompareOpSymbol(op_), " ", count_, " ",
+                      how, strategy_ == Strategy::kScan ? hop_.to().name() : "");
 }
 
 }  // namespace internal

@@ -269,6 +269,8 @@ std::span<const RowId> RelationHop::RelatedLinks(RowId row) const {
 
 const Table* RelationHop::through() const { return via_ == nullptr ? nullptr : via_->through; }
 
+bool RelationHop::pivot_filtered() const { return via_ != nullptr && via_->pivot != nullptr; }
+
 absl::Status RelationHop::FilterPivot(const std::vector<ConditionSpec>& conditions) {
   if (conditions.empty()) return absl::OkStatus();
   if (via_ == nullptr || spec_->kind != RelationKind::kManyToMany) {

@@ -126,6 +126,8 @@ class RelationHop {
   // A ManyToMany's pivot table (a HasManyThrough's intermediate one), else
   // nullptr.
   const Table* through() const;
+  // Whether FilterPivot kept only some links (for Explain).
+  bool pivot_filtered() const;
   // Keeps only the links whose pivot rows pass `conditions` (a ManyToMany
   // callback's WherePivot...): Related, RelatedCount and RelatedLinks then
   // see only their related rows. Each pivot row is tested as the parent's

@@ -340,6 +340,13 @@ TEST_F(PivotQueryTest, ExplainShowsThePivotSteps) {
                                              .Explain());
   EXPECT_THAT(plan, HasSubstr("pivot filter per link: progress > 50"));
   EXPECT_THAT(plan, HasSubstr("ranked with each row's link"));
+  ASSERT_OK_AND_ASSIGN(
+      plan, db_.Query("players")
+                .WhereHas(
+                    "quests", [](Query& q) { q.WherePivot("progress", ">", 50); }, ">=", 2)
+                .Explain());
+  EXPECT_THAT(plan, HasSubstr("count(players.quests pivot filtered) >= 2 by walk"));
+  EXPECT_THAT(plan, HasSubstr("where pivot progress > 50"));
   EXPECT_THAT(DescribeSpec(db_.Query("players")
                                .WithAggregate("quests",
                                               [](Query& q) {
