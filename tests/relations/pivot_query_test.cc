@@ -80,7 +80,10 @@ class PivotQueryTest : public ::testing::Test {
     if (!players.ok()) return out;
     for (const ResultRow& p : *players) {
       std::vector<std::string>& titles = out.emplace_back();
-      for (const ResultRow& q : p.Preloaded("quests").value()) {
+      // A copy of the span: a range-for over .value() of the temporary
+      // StatusOr would read the span after the StatusOr is gone.
+      const std::span<const ResultRow> quests = p.Preloaded("quests").value();
+      for (const ResultRow& q : quests) {
         titles.push_back(std::string(q.GetString("title").value()));
       }
     }
