@@ -76,6 +76,13 @@ constexpr int kDisbandEvery = 10;
 // Rows per InsertMany call while seeding: big enough that the per-call cost
 // vanishes, small enough that a batch of Attrs stays a few MB.
 constexpr size_t kSeedBatch = 8192;
+// A quest is done at this progress (the pivot column of players.quests);
+// a done quest is turned in (detached) the next time it comes up.
+constexpr int64_t kQuestDone = 100;
+// Seeded quests per player: 0 to this many, distinct.
+constexpr uint64_t kMaxSeededQuests = 3;
+// One seeded player in this many has a profile (players.profile, HasOne).
+constexpr int64_t kProfileEvery = 4;
 constexpr double kMaxScale = 100;
 
 int64_t Scaled(double base, double scale) {
@@ -96,10 +103,13 @@ struct Sizes {
         breaks(Scaled(1'500, scale)),
         trades(Scaled(500, scale)),
         quits(Scaled(50, scale)),
-        registrations(Scaled(50, scale)) {}
+        registrations(Scaled(50, scale)),
+        quests(std::max<int64_t>(10, Scaled(100, scale))),
+        quest_moves(Scaled(300, scale)) {}
   int64_t guilds, players, items;
   int64_t score_updates, activity_toggles, joins, leaves, loot_drops, breaks, trades, quits,
       registrations;
+  int64_t quests, quest_moves;
 };
 
 // The operations a tick runs, in order, with the names the report prints.
@@ -115,12 +125,14 @@ enum Op : int {
   kRefusedTrade,
   kQuit,
   kRegister,
+  kQuest,
   kDisband,
   kLeaderboard,
   kGuildSizes,
   kActiveGuilds,
   kRichest,
   kRaidRoster,
+  kQuestBoard,
   kNumOps,
 };
 constexpr std::array<const char*, kNumOps> kOpNames = {
@@ -135,12 +147,14 @@ constexpr std::array<const char*, kNumOps> kOpNames = {
     "refusal     Atomically -> error -> rolled back",
     "quit        Delete(player): items, events cascade",
     "register    Related(NewRow, items).CreateMany",
+    "quest       Attach / UpdatePivot / Detach",
     "disband     Delete(guild): members' guild_id NULL",
     "leaderboard Preload(players): GroupLimit 3 by score",
     "sizes       WithCount(players)",
     "active      Has(active_players, >=, 50).Count",
     "richest     WithAggregate(players, Max(gold))",
     "raid        WhereHas(items, legendary).Count",
+    "questboard  Preload(quests): WherePivot + top 3",
 };
 
 absl::Status CreateSchema(Database& db) {
@@ -181,6 +195,24 @@ absl::Status CreateSchema(Database& db) {
       db.HasMany("guilds", "players", {.name = "active_players", .create_inverse = false}));
   // A guild's items are its players' items: read through the two relations.
   KIN_RETURN_IF_ERROR(db.HasManyThrough("guilds", "players", "items"));
+  // Players take many quests and quests have many players, with each
+  // player's progress on the link (the pivot row). A player who quits
+  // takes their links along (the ManyToMany's default kCascade).
+  KIN_RETURN_IF_ERROR(db.CreateTable("quests", Schema()
+                                                   .Int64("id", ManualPrimaryKey())
+                                                   .String("name", NotNull())
+                                                   .Int64("reward", NotNull())));
+  KIN_RETURN_IF_ERROR(db.CreateTable("player_quest", Schema()
+                                                         .Int64("id", PrimaryKey())
+                                                         .Int64("player_id", NotNull())
+                                                         .Int64("quest_id", NotNull())
+                                                         .Int64("progress", NotNull())));
+  KIN_RETURN_IF_ERROR(db.ManyToMany("players", "quests", {.pivot_columns = {"progress"}}));
+  // A player has at most one profile (its key is unique), gone with them.
+  KIN_RETURN_IF_ERROR(db.CreateTable(
+      "profiles",
+      Schema().Int64("id", PrimaryKey()).Int64("player_id", Unique()).String("title", NotNull())));
+  KIN_RETURN_IF_ERROR(db.HasOne("players", "profiles", {.on_delete = OnDelete::kCascade}));
   return absl::OkStatus();
 }
 
@@ -194,9 +226,12 @@ struct Handles {
   const Table* players = nullptr;
   const Table* items = nullptr;
   const Table* events = nullptr;
+  const Table* links = nullptr;  // player_quest, the pivot
+  const Table* profiles = nullptr;
   ColumnId guild_id, player_id, player_guild, player_level, player_score, player_gold,
       player_active;
   ColumnId item_player, item_rarity, item_value, event_player;
+  ColumnId link_player, link_quest, link_progress, profile_id, profile_player;
 };
 
 absl::StatusOr<Handles> Resolve(const Database& db) {
@@ -216,6 +251,13 @@ absl::StatusOr<Handles> Resolve(const Database& db) {
   KIN_ASSIGN_OR_RETURN(h.item_rarity, h.items->GetColumn("rarity"));
   KIN_ASSIGN_OR_RETURN(h.item_value, h.items->GetColumn("value"));
   KIN_ASSIGN_OR_RETURN(h.event_player, h.events->GetColumn("player_id"));
+  KIN_ASSIGN_OR_RETURN(h.links, db.GetTable("player_quest"));
+  KIN_ASSIGN_OR_RETURN(h.profiles, db.GetTable("profiles"));
+  KIN_ASSIGN_OR_RETURN(h.link_player, h.links->GetColumn("player_id"));
+  KIN_ASSIGN_OR_RETURN(h.link_quest, h.links->GetColumn("quest_id"));
+  KIN_ASSIGN_OR_RETURN(h.link_progress, h.links->GetColumn("progress"));
+  KIN_ASSIGN_OR_RETURN(h.profile_id, h.profiles->GetColumn("id"));
+  KIN_ASSIGN_OR_RETURN(h.profile_player, h.profiles->GetColumn("player_id"));
   return h;
 }
 
@@ -231,16 +273,61 @@ struct Reads {
   uint64_t richest = 0;  // each guild's id and its richest member's gold
   int64_t richest_gold = 0;
   int64_t raid_ready = 0;
+  // One guild's quest board: each member's id, their 3 unfinished quests
+  // furthest along (id and progress), how many they finished, and their
+  // profile's id (0: none).
+  int64_t quest_guild = 0;
+  uint64_t quest_board = 0;
 
   friend bool operator==(const Reads&, const Reads&) = default;
 };
+
+// The quest board of guild `guild`, by hand: each member's links in the
+// pivot's index (link) order, the unfinished ones ranked by progress
+// (stable), as the preload ranks them.
+uint64_t QuestBoardByHand(const Handles& h, int64_t guild) {
+  const std::span<const int64_t> player_ids = h.players->Int64Column(h.player_id);
+  const std::span<const int64_t> quest = h.links->Int64Column(h.link_quest);
+  const std::span<const int64_t> progress = h.links->Int64Column(h.link_progress);
+  const std::span<const int64_t> profile_ids = h.profiles->Int64Column(h.profile_id);
+  Digest d;
+  d.AddInt(guild);
+  std::vector<RowId> open;
+  for (RowId m : h.players->Children(h.player_guild, guild)) {
+    const int64_t id = player_ids[m.value];
+    open.clear();
+    int64_t done = 0;
+    for (RowId link : h.links->Children(h.link_player, id)) {
+      if (progress[link.value] >= kQuestDone) {
+        ++done;
+      } else {
+        open.push_back(link);
+      }
+    }
+    std::stable_sort(open.begin(), open.end(),
+                     [&](RowId a, RowId b) { return progress[a.value] > progress[b.value]; });
+    if (open.size() > 3) open.resize(3);
+    d.AddInt(id);
+    d.Add(open.size());
+    for (RowId link : open) {
+      d.AddInt(quest[link.value]);
+      d.AddInt(progress[link.value]);
+    }
+    d.AddInt(done);
+    const std::span<const RowId> profile = h.profiles->Children(h.profile_player, id);
+    d.AddInt(profile.empty() ? 0 : profile_ids[profile[0].value]);
+  }
+  return d.value();
+}
 
 // The same reads by hand, on typed spans and child lists: the code a game
 // would write in its hottest loop, and the reference the queries are
 // checked against. Guilds are visited in slot order, as a query's scan
 // returns them.
-Reads ReadByHand(const Handles& h) {
+Reads ReadByHand(const Handles& h, int64_t quest_guild) {
   Reads r;
+  r.quest_guild = quest_guild;
+  r.quest_board = QuestBoardByHand(h, quest_guild);
   const std::span<const int64_t> guild_ids = h.guilds->Int64Column(h.guild_id);
   const std::span<const int64_t> score = h.players->Int64Column(h.player_score);
   const std::span<const int64_t> gold = h.players->Int64Column(h.player_gold);
@@ -403,9 +490,56 @@ absl::Status QueryRaidRoster(Database& db, Reads& r) {
   return absl::OkStatus();
 }
 
+// A guild's quest board through the relations: each member's unfinished
+// quests ranked by the pivot's progress (WherePivot + GroupOrderByPivot,
+// both applied per link as the ManyToMany walks it), finished quests
+// counted by a pivot condition, and the HasOne profile preloaded.
+absl::Status QueryQuestBoard(Database& db, int64_t guild, Reads& r) {
+  KIN_ASSIGN_OR_RETURN(
+      ResultSet members,
+      db.Query("players")
+          .Where("guild_id", guild)
+          .Preload("quests",
+                   [](kin::Query& q) {
+                     q.WherePivot("progress", "<", kQuestDone)
+                         .GroupOrderByPivot("progress", kDesc)
+                         .GroupLimit(3);
+                   })
+          .WithCount("quests",
+                     [](kin::Query& q) { q.WherePivot("progress", ">=", kQuestDone).As("done"); })
+          .Preload("profile")
+          .Get());
+  Digest d;
+  d.AddInt(guild);
+  for (const ResultRow& m : members) {
+    KIN_ASSIGN_OR_RETURN(int64_t id, m.GetInt64("id"));
+    KIN_ASSIGN_OR_RETURN(std::span<const ResultRow> open, m.Preloaded("quests"));
+    d.AddInt(id);
+    d.Add(open.size());
+    for (const ResultRow& q : open) {
+      KIN_ASSIGN_OR_RETURN(int64_t quest, q.GetInt64("id"));
+      KIN_ASSIGN_OR_RETURN(Value progress, q.Extra("pivot_progress"));
+      d.AddInt(quest);
+      d.AddInt(progress.AsInt64());
+    }
+    KIN_ASSIGN_OR_RETURN(Value done, m.Extra("done"));
+    d.AddInt(done.AsInt64());
+    KIN_ASSIGN_OR_RETURN(std::span<const ResultRow> profile, m.Preloaded("profile"));
+    int64_t profile_id = 0;
+    if (!profile.empty()) {
+      KIN_ASSIGN_OR_RETURN(profile_id, profile[0].GetInt64("id"));
+    }
+    d.AddInt(profile_id);
+  }
+  r.quest_guild = guild;
+  r.quest_board = d.value();
+  return absl::OkStatus();
+}
+
 // All of them, untimed: for comparing two worlds.
-absl::StatusOr<Reads> QueryReads(Database& db) {
+absl::StatusOr<Reads> QueryReads(Database& db, int64_t quest_guild) {
   Reads r;
+  KIN_RETURN_IF_ERROR(QueryQuestBoard(db, quest_guild, r));
   KIN_RETURN_IF_ERROR(QueryLeaderboard(db, r));
   KIN_RETURN_IF_ERROR(QueryGuildSizes(db, r));
   KIN_RETURN_IF_ERROR(QueryActiveGuilds(db, r));
@@ -426,6 +560,9 @@ std::string DescribeMismatch(const Reads& a, const Reads& b) {
   if (a.raid_ready != b.raid_ready) {
     parts.push_back(absl::StrCat("raid roster ", a.raid_ready, " vs ", b.raid_ready));
   }
+  if (a.quest_guild != b.quest_guild || a.quest_board != b.quest_board) {
+    parts.push_back(absl::StrCat("quest board of guild ", a.quest_guild));
+  }
   return absl::StrJoin(parts, ", ");
 }
 
@@ -434,7 +571,11 @@ std::string DescribeMismatch(const Reads& a, const Reads& b) {
 class World {
  public:
   World(const WorldOptions& options, std::ostream& progress)
-      : options_(options), sizes_(options.scale), rng_(options.seed), progress_(progress) {
+      : options_(options),
+        sizes_(options.scale),
+        rng_(options.seed),
+        quest_rng_(QuestSeed(options.seed, 0)),
+        progress_(progress) {
     for (int op = 0; op < kNumOps; ++op) timings_.ops.push_back({.name = kOpNames[op]});
   }
 
@@ -576,13 +717,76 @@ class World {
     timings_.seed.push_back({.what = "items + events, InsertBatch (typed columns)",
                              .rows = sizes_.items + 2 * sizes_.players,
                              .seconds = MsSince(t0) / 1e3});
+    t0 = Clock::now();
+    KIN_ASSIGN_OR_RETURN(const int64_t quest_rows, SeedQuests());
+    timings_.seed.push_back({.what = "quests + their links + profiles, InsertBatch",
+                             .rows = quest_rows,
+                             .seconds = MsSince(t0) / 1e3});
 
     counts_.seeded_guilds = static_cast<int64_t>(h_.guilds->size());
     counts_.seeded_players = static_cast<int64_t>(h_.players->size());
     counts_.seeded_items = static_cast<int64_t>(h_.items->size());
     counts_.seeded_events = static_cast<int64_t>(h_.events->size());
+    counts_.seeded_quest_links = static_cast<int64_t>(h_.links->size());
+    counts_.seeded_profiles = static_cast<int64_t>(h_.profiles->size());
     progress_ << absl::StrFormat("seeded in %.2f s\n", MsSince(start) / 1e3) << std::flush;
     return absl::OkStatus();
+  }
+
+  // The quests, each player's first links (0 to kMaxSeededQuests distinct
+  // quests, some progress made) and every kProfileEvery-th player's
+  // profile, from quest_rng_ (so the other draws stay as they were).
+  // Returns the rows inserted.
+  absl::StatusOr<int64_t> SeedQuests() {
+    const int64_t n = sizes_.quests;
+    {
+      std::vector<int64_t> id(n), reward(n);
+      std::vector<std::string> name(n);
+      for (int64_t q = 0; q < n; ++q) {
+        id[q] = q + 1;
+        name[q] = absl::StrCat("quest-", q + 1);
+        reward[q] = quest_rng_.Between(10, 500);
+      }
+      RowBatch quests;
+      quests.Int64("id", std::move(id))
+          .String("name", std::move(name))
+          .Int64("reward", std::move(reward));
+      KIN_RETURN_IF_ERROR(db_.InsertBatch("quests", std::move(quests)).status());
+    }
+    std::vector<int64_t> player, quest, progress;
+    std::vector<int64_t> profile_player;
+    std::vector<std::string> title;
+    for (int64_t p = 1; p <= sizes_.players; ++p) {
+      const uint64_t k =
+          std::min<uint64_t>(quest_rng_.Below(kMaxSeededQuests + 1), static_cast<uint64_t>(n));
+      const size_t first = quest.size();
+      while (quest.size() - first < k) {
+        const int64_t q = 1 + static_cast<int64_t>(quest_rng_.Below(static_cast<uint64_t>(n)));
+        if (std::find(quest.begin() + first, quest.end(), q) != quest.end()) continue;
+        player.push_back(p);
+        quest.push_back(q);
+        progress.push_back(quest_rng_.Between(0, kQuestDone));
+      }
+      if (p % kProfileEvery == 0) {
+        profile_player.push_back(p);
+        title.push_back(absl::StrCat("veteran-", p));
+      }
+    }
+    const int64_t rows = n + static_cast<int64_t>(quest.size() + profile_player.size());
+    RowBatch links;
+    links.Int64("player_id", std::move(player))
+        .Int64("quest_id", std::move(quest))
+        .Int64("progress", std::move(progress));
+    KIN_RETURN_IF_ERROR(db_.InsertBatch("player_quest", std::move(links)).status());
+    RowBatch profiles;
+    profiles.Int64("player_id", std::move(profile_player)).String("title", std::move(title));
+    KIN_RETURN_IF_ERROR(db_.InsertBatch("profiles", std::move(profiles)).status());
+    return rows;
+  }
+
+  // quest_rng_'s seed: its own stream, and after a resume one per tick.
+  static uint64_t QuestSeed(uint64_t seed, int64_t tick) {
+    return seed * 0x9e3779b97f4a7c15ull + 0x51ed270b27ull + static_cast<uint64_t>(tick);
   }
 
   // A random item: mostly common, 1 in 200 legendary; the rarer, the dearer.
@@ -618,10 +822,11 @@ class World {
 
   // A live row of `t` drawn uniformly by slot (tables stay dense because
   // freed slots are reused), or nullopt if none was found quickly.
-  std::optional<Row> PickLive(const Table* t) {
+  std::optional<Row> PickLive(const Table* t) { return PickLive(t, rng_); }
+  std::optional<Row> PickLive(const Table* t, Rng& rng) {
     if (t->empty()) return std::nullopt;
     for (int attempt = 0; attempt < 64; ++attempt) {
-      const RowId id(static_cast<uint32_t>(rng_.Below(t->slot_count())));
+      const RowId id(static_cast<uint32_t>(rng.Below(t->slot_count())));
       if (t->IsLive(id)) return t->GetRow(id);
     }
     return std::nullopt;
@@ -679,6 +884,7 @@ class World {
     KIN_RETURN_IF_ERROR(timed(kQuit, sizes_.quits, [&] { return Quits(); }));
     KIN_RETURN_IF_ERROR(
         timed(kRegister, sizes_.registrations, [&] { return Registrations(tick); }));
+    KIN_RETURN_IF_ERROR(timed(kQuest, sizes_.quest_moves, [&] { return QuestMoves(); }));
     if (tick % kDisbandEvery == kDisbandEvery - 1) {
       KIN_RETURN_IF_ERROR(timed(kDisband, 1, [&] { return Disband(tick); }));
     }
@@ -701,12 +907,13 @@ class World {
     counts_.largest_guild = reads.largest;
     counts_.richest_gold = reads.richest_gold;
     counts_.raid_ready_players = reads.raid_ready;
+    fold(counts_.quest_board_checksum, reads.quest_board);
 
     const bool last = tick + 1 == options_.ticks;
     if (options_.cross_check_every > 0 && (tick % options_.cross_check_every == 0 || last)) {
       const Clock::time_point t0 = Clock::now();
       ++timings_.cross_checks;
-      const Reads by_hand = ReadByHand(h_);
+      const Reads by_hand = ReadByHand(h_, reads.quest_guild);
       if (!(by_hand == reads)) {
         Fail(kCheckCrossCheck,
              absl::StrCat("tick ", tick + 1, ": queries and typed spans differ on ",
@@ -972,9 +1179,54 @@ class World {
       for (int k = 0; k < kStarterKit; ++k) starter.push_back(ItemAttrs(tick));
       KIN_RETURN_IF_ERROR(kit.CreateMany(starter).status());
       KIN_ASSIGN_OR_RETURN(Row player, kit.parent());
+      if (counts_.players_registered % 2 == 0) {
+        // HasOne: every other newcomer's profile, its key set by the
+        // relation.
+        KIN_RETURN_IF_ERROR(
+            db_.Related(player, "profile").Create({{"title", "newcomer"}}).status());
+        ++counts_.profiles_created;
+      }
       total_gold_ += kStartingGold;
       ++counts_.players_registered;
       KIN_RETURN_IF_ERROR(LogEvent(player, tick, "register", 0));
+    }
+    return absl::OkStatus();
+  }
+
+  // Players pick up quests, make progress on them (the link's pivot
+  // column) and turn in finished ones, each a write through the ManyToMany.
+  absl::Status QuestMoves() {
+    for (int64_t i = 0; i < sizes_.quest_moves; ++i) {
+      std::optional<Row> p = PickLive(h_.players, quest_rng_);
+      if (!p) continue;
+      // Mostly one of the player's own quests (progress, or turning in a
+      // finished one); else any quest, which the player takes if new.
+      const std::span<const RowId> mine = h_.links->Children(h_.link_player, IdOf(*p));
+      const std::span<const int64_t> link_quest = h_.links->Int64Column(h_.link_quest);
+      const Value quest(!mine.empty() && quest_rng_.Percent(75)
+                            ? link_quest[mine[quest_rng_.Below(mine.size())].value]
+                            : 1 + static_cast<int64_t>(quest_rng_.Below(sizes_.quests)));
+      RelationHandle quests = db_.Related(*p, "quests");
+      std::optional<int64_t> progress;
+      for (RowId link : mine) {
+        if (link_quest[link.value] == quest.AsInt64()) {
+          progress = h_.links->Int64Column(h_.link_progress)[link.value];
+        }
+      }
+      if (!progress.has_value()) {
+        KIN_ASSIGN_OR_RETURN(int64_t linked, quests.Attach({quest}, {{"progress", int64_t{0}}}));
+        if (linked != 1) Fail(kCheckWrites, "a quest was not taken");
+        ++counts_.quests_taken;
+      } else if (*progress >= kQuestDone) {
+        KIN_ASSIGN_OR_RETURN(int64_t detached, quests.Detach({quest}));
+        if (detached != 1) Fail(kCheckWrites, "a finished quest was not turned in");
+        ++counts_.quests_turned_in;
+      } else {
+        const int64_t next = std::min(kQuestDone, *progress + quest_rng_.Between(5, 40));
+        KIN_ASSIGN_OR_RETURN(int64_t updated, quests.UpdatePivot(quest, {{"progress", next}}));
+        if (updated != 1) Fail(kCheckWrites, "quest progress was not updated");
+        ++counts_.quest_updates;
+      }
     }
     return absl::OkStatus();
   }
@@ -1009,7 +1261,11 @@ class World {
     KIN_RETURN_IF_ERROR(timed(kGuildSizes, 1, [&] { return QueryGuildSizes(db_, r); }));
     KIN_RETURN_IF_ERROR(timed(kActiveGuilds, 1, [&] { return QueryActiveGuilds(db_, r); }));
     KIN_RETURN_IF_ERROR(timed(kRichest, 1, [&] { return QueryRichest(db_, r); }));
-    return timed(kRaidRoster, 1, [&] { return QueryRaidRoster(db_, r); });
+    KIN_RETURN_IF_ERROR(timed(kRaidRoster, 1, [&] { return QueryRaidRoster(db_, r); }));
+    // One guild's quest board a tick, as a game shows the guild screen.
+    std::optional<Row> g = PickLive(h_.guilds, quest_rng_);
+    quest_guild_ = g.has_value() ? IdOf(*g) : 0;
+    return timed(kQuestBoard, 1, [&] { return QueryQuestBoard(db_, quest_guild_, r); });
   }
 
   // --- a data directory ---
@@ -1051,6 +1307,7 @@ class World {
       if (h_.players->IsLive(RowId(s))) total_gold_ += golds[s];
     }
     rng_ = Rng(options_.seed * 1'000'003 + static_cast<uint64_t>(tick));
+    quest_rng_ = Rng(QuestSeed(options_.seed, tick));
     counts_.resumed_at_tick = tick;
     counts_.last_committed_tick = tick;
     progress_ << "resumed at tick " << tick << "\n" << std::flush;
@@ -1128,6 +1385,69 @@ class World {
     AddCheck(name, wrong == 0, absl::StrCat(wrong, " guilds differ"));
   }
 
+  // players.quests (ManyToMany) against a walk of the pivot rows: each
+  // player's links, finished ones (a pivot condition) and progress summed
+  // (an aggregate of the pivot column).
+  void CheckQuestsThroughPivot() {
+    const std::string name =
+        "each player's quests and progress (ManyToMany pivot) agree with a walk of the links";
+    absl::StatusOr<ResultSet> players =
+        db_.Query("players")
+            .WithCount("quests")
+            .WithCount("quests",
+                       [](kin::Query& q) { q.WherePivot("progress", ">=", kQuestDone).As("done"); })
+            .WithAggregate("quests", [](kin::Query& q) { q.SumPivot("progress").As("progress"); })
+            .Get();
+    absl::StatusOr<ResultSet> links = db_.Query("player_quest").Get();
+    if (!players.ok() || !links.ok()) {
+      AddCheck(name, false, "a query failed");
+      return;
+    }
+    absl::flat_hash_map<int64_t, int64_t> count, done, sum;
+    for (const Row& l : *links) {
+      const int64_t p = l.GetInt64("player_id").value();
+      const int64_t progress = l.GetInt64("progress").value();
+      ++count[p];
+      done[p] += progress >= kQuestDone;
+      sum[p] += progress;
+    }
+    int64_t wrong = 0;
+    for (const ResultRow& p : *players) {
+      const int64_t id = p.GetInt64("id").value();
+      const int64_t n = count.contains(id) ? count[id] : 0;
+      wrong += p.Extra("quests_count").value() != Value(n) ||
+               p.Extra("done").value() != Value(done.contains(id) ? done[id] : 0) ||
+               p.Extra("progress").value() != (n == 0 ? Value() : Value(sum[id]));
+    }
+    AddCheck(name, wrong == 0, absl::StrCat(wrong, " players differ"));
+  }
+
+  // players.profile (HasOne) against a walk of the profiles: a player with
+  // a profile row preloads exactly it, the others none.
+  void CheckProfiles() {
+    const std::string name = "each player's profile (HasOne) agrees with a walk of the profiles";
+    absl::StatusOr<ResultSet> players = db_.Query("players").Preload("profile").Get();
+    absl::StatusOr<ResultSet> profiles = db_.Query("profiles").Get();
+    absl::StatusOr<int64_t> with = db_.Query("players").Has("profile").Count();
+    if (!players.ok() || !profiles.ok() || !with.ok()) {
+      AddCheck(name, false, "a query failed");
+      return;
+    }
+    absl::flat_hash_map<int64_t, int64_t> profile_of;
+    for (const Row& p : *profiles) {
+      profile_of[p.GetInt64("player_id").value()] = p.GetInt64("id").value();
+    }
+    int64_t wrong = *with != static_cast<int64_t>(profile_of.size());
+    for (const ResultRow& p : *players) {
+      const auto it = profile_of.find(p.GetInt64("id").value());
+      const std::span<const ResultRow> got = p.Preloaded("profile").value();
+      wrong += it == profile_of.end()
+                   ? !got.empty()
+                   : got.size() != 1 || got[0].GetInt64("id").value() != it->second;
+    }
+    AddCheck(name, wrong == 0, absl::StrCat(wrong, " players differ"));
+  }
+
   void CheckCommitFeed() {
     std::vector<std::string> wrong;
     for (size_t i = 0; i < counts_.changes.size(); ++i) {
@@ -1163,8 +1483,13 @@ class World {
     KIN_ASSIGN_OR_RETURN(counts_.guildless_players,
                          db_.Query("players").WhereNull("guild_id").Count());
 
+    counts_.quest_links = static_cast<int64_t>(h_.links->size());
+    counts_.profiles = static_cast<int64_t>(h_.profiles->size());
+
     CheckCommitFeed();
     CheckItemsThroughPlayers();
+    CheckQuestsThroughPivot();
+    CheckProfiles();
     AddFailures(kCheckRollback,
                 absl::StrCat("every refused trade was rolled back, world unchanged (",
                              FormatCount(counts_.failed_trades), " refused, ",
@@ -1232,8 +1557,8 @@ class World {
     // A resumed game must answer as the live one did: the on_query callback
     // is code, not data, so it is re-attached first.
     KIN_RETURN_IF_ERROR(AttachHooks(*loaded));
-    KIN_ASSIGN_OR_RETURN(const Reads live_reads, QueryReads(db_));
-    KIN_ASSIGN_OR_RETURN(const Reads loaded_reads, QueryReads(*loaded));
+    KIN_ASSIGN_OR_RETURN(const Reads live_reads, QueryReads(db_, quest_guild_));
+    KIN_ASSIGN_OR_RETURN(const Reads loaded_reads, QueryReads(*loaded, quest_guild_));
     AddCheck("the loaded world answers the relation queries as the live one",
              loaded_reads == live_reads,
              absl::StrCat("they differ on ", DescribeMismatch(loaded_reads, live_reads)));
@@ -1264,6 +1589,8 @@ class World {
   const WorldOptions options_;
   const Sizes sizes_;
   Rng rng_;
+  Rng quest_rng_;            // quests and profiles, apart from the older draws
+  int64_t quest_guild_ = 0;  // the last quest board's guild
   std::ostream& progress_;
   Database db_;
   Handles h_;

@@ -14,7 +14,12 @@
 //     GroupLimit), guild sizes (WithCount), guilds with at least 50 active
 //     players (Has on a relation with an on_query), the richest player per
 //     guild (WithAggregate Max) and the raid roster, active high-level
-//     players holding a legendary item (WhereHas).
+//     players holding a legendary item (WhereHas);
+//   - players take quests, make progress and turn them in (ManyToMany
+//     Attach / UpdatePivot / Detach, progress on the pivot row), newcomers
+//     get a profile (HasOne Create), and one guild's quest board is read
+//     a tick (Preload with WherePivot and GroupOrderByPivot, WithCount with
+//     a pivot condition, Preload of the HasOne profile).
 // At the end the world is saved to a snapshot atomically, loaded back and
 // compared with the live one.
 //
@@ -78,6 +83,8 @@ struct WorldCounts {
   int64_t seeded_players = 0;
   int64_t seeded_items = 0;
   int64_t seeded_events = 0;
+  int64_t seeded_quest_links = 0;  // player_quest pivot rows
+  int64_t seeded_profiles = 0;
   // The world after the last tick.
   int64_t guilds = 0;
   int64_t players = 0;
@@ -85,6 +92,8 @@ struct WorldCounts {
   int64_t events = 0;
   int64_t guildless_players = 0;
   int64_t total_gold = 0;
+  int64_t quest_links = 0;
+  int64_t profiles = 0;
 
   // Writes over all ticks.
   int64_t score_updates = 0;
@@ -103,11 +112,16 @@ struct WorldCounts {
   int64_t players_registered = 0;  // Related(NewRow, "items").CreateMany
   int64_t guilds_disbanded = 0;    // Delete(guild): members' guild_id -> NULL
   int64_t events_logged = 0;
+  int64_t quests_taken = 0;      // Related(player, "quests").Attach
+  int64_t quest_updates = 0;     // ... .UpdatePivot(quest, {progress})
+  int64_t quests_turned_in = 0;  // ... .Detach(finished quest)
+  int64_t profiles_created = 0;  // Related(player, "profile").Create
 
   // Reads: checksums over every tick's results, and the last tick's values.
   uint64_t leaderboard_checksum = 0;
   uint64_t guild_size_checksum = 0;
   uint64_t richest_checksum = 0;
+  uint64_t quest_board_checksum = 0;  // one guild's quest board a tick
   int64_t guilds_with_50_active = 0;  // last tick
   int64_t largest_guild = 0;          // last tick
   int64_t richest_gold = 0;           // last tick, over all guilds

@@ -38,8 +38,9 @@ ABSL_FLAG(int32_t, cross_check_every, 10,
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "kin's demo: a persistent game world (guilds, players, items, events) run in a game\n"
-      "loop, with relation reads and writes every tick, then saved, loaded and checked.\n"
+      "kin's demo: a persistent game world (guilds, players, items, events, quests, profiles)\n"
+      "run in a game loop, with relation reads and writes every tick, then saved, loaded and\n"
+      "checked.\n"
       "Exits non-zero if any check fails.\n\n"
       "  world [--seed=N] [--scale=F] [--ticks=N] [--save=PATH]");
   std::vector<char*> rest = absl::ParseCommandLine(argc, argv);

@@ -55,14 +55,16 @@ std::string FormatReport(const WorldReport& report) {
   absl::StrAppendFormat(&out, "\nkin world: seed %d, scale %g, %d ticks\n", o.seed, o.scale,
                         o.ticks);
 
-  absl::StrAppendFormat(&out, "\nWorld %19s %16s\n", "seeded", "after the ticks");
+  absl::StrAppendFormat(&out, "\nWorld %22s %16s\n", "seeded", "after the ticks");
   auto size_row = [&](absl::string_view name, int64_t seeded, int64_t now) {
-    absl::StrAppendFormat(&out, "  %-8s %16s %16s\n", name, FormatCount(seeded), FormatCount(now));
+    absl::StrAppendFormat(&out, "  %-11s %16s %16s\n", name, FormatCount(seeded), FormatCount(now));
   };
   size_row("guilds", c.seeded_guilds, c.guilds);
   size_row("players", c.seeded_players, c.players);
   size_row("items", c.seeded_items, c.items);
   size_row("events", c.seeded_events, c.events);
+  size_row("quest links", c.seeded_quest_links, c.quest_links);
+  size_row("profiles", c.seeded_profiles, c.profiles);
   for (const WorldTimings::Seeding& seeding : t.seed) {
     absl::StrAppendFormat(
         &out, "  seeded %s rows in %.2f s, %s rows/s: %s\n", FormatCount(seeding.rows),
@@ -88,7 +90,7 @@ std::string FormatReport(const WorldReport& report) {
   }
   if (t.cross_checks > 0) {
     absl::StrAppendFormat(&out,
-                          "  (the five reads written by hand on typed spans: %.1f ms a tick)\n",
+                          "  (the six reads written by hand on typed spans: %.1f ms a tick)\n",
                           t.cross_check_s * 1e3 / t.cross_checks);
   }
 
@@ -109,12 +111,16 @@ std::string FormatReport(const WorldReport& report) {
   absl::StrAppendFormat(&out, "            %s score and %s activity updates, %s events logged\n",
                         FormatCount(c.score_updates), FormatCount(c.activity_toggles),
                         FormatCount(c.events_logged));
+  absl::StrAppendFormat(&out,
+                        "  quests    %s taken, %s progressed, %s turned in; %s profiles made\n",
+                        FormatCount(c.quests_taken), FormatCount(c.quest_updates),
+                        FormatCount(c.quests_turned_in), FormatCount(c.profiles_created));
   if (c.commits > 0 && !report.timings.tick_ms.empty()) {
     const double ticks = static_cast<double>(report.timings.tick_ms.size());
     absl::StrAppendFormat(&out, "  feed      %s commits (%.1f a tick); row changes a tick:\n",
                           FormatCount(c.commits), static_cast<double>(c.commits) / ticks);
     for (const WorldCounts::TableChanges& t : c.changes) {
-      absl::StrAppendFormat(&out, "            %-8s %8.1f inserted %8.1f updated %8.1f deleted\n",
+      absl::StrAppendFormat(&out, "            %-12s %8.1f inserted %8.1f updated %8.1f deleted\n",
                             t.table, static_cast<double>(t.inserted) / ticks,
                             static_cast<double>(t.updated) / ticks,
                             static_cast<double>(t.deleted) / ticks);
@@ -128,8 +134,9 @@ std::string FormatReport(const WorldReport& report) {
                         FormatCount(c.richest_gold), FormatCount(c.raid_ready_players));
   absl::StrAppendFormat(&out, "  digests   leaderboards %016x, guild sizes %016x\n",
                         c.leaderboard_checksum, c.guild_size_checksum);
-  absl::StrAppendFormat(&out, "            richest %016x, world %016x\n", c.richest_checksum,
-                        c.world_digest);
+  absl::StrAppendFormat(&out, "            richest %016x, quest boards %016x\n", c.richest_checksum,
+                        c.quest_board_checksum);
+  absl::StrAppendFormat(&out, "            world %016x\n", c.world_digest);
 
   const double mb = static_cast<double>(t.snapshot_bytes) / 1e6;
   absl::StrAppendFormat(&out, "\nSnapshot %s%s\n", report.snapshot_path,

@@ -144,6 +144,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -309,6 +310,75 @@ class Query {
   Query& WithCount(std::string relation);
   Query& WithCount(std::string relation, RelatedFn callback);
   Query& WithAggregate(std::string relation, RelatedFn callback);
+
+  // --- pivot columns (the related query of a ManyToMany only) ---
+  // Lucid's wherePivot family, inside a Preload, Has / WhereHas /
+  // DoesntHave (every form), WithCount or WithAggregate callback of a
+  // ManyToMany: conditions on the link's pivot row (any column of the pivot
+  // table). A link whose pivot row fails them does not lead to its related
+  // row, so the callback's other conditions, counts, aggregates, GroupLimit
+  // and the preloaded rows' pivot_{column} extras all see only the links
+  // that pass. They are evaluated per pivot row while the relation walks
+  // the parent's links (no extra pass, nothing materialised per parent).
+  // The pivot conditions join one another with their connectors (AND
+  // binding tighter than OR, as Where) and are ANDed, as a whole, with the
+  // related row's conditions: an OrWherePivot must follow a WherePivot
+  // (else InvalidArgument), and WherePivot(group) records a parenthesised
+  // group whose Where calls name pivot columns. A NULL pivot cell follows
+  // Where's three-valued logic. Errors, when the query runs:
+  // InvalidArgument naming the pivot table and column for an unknown
+  // column or a value of the wrong type; InvalidArgument naming the
+  // relation and its kind when the callback's relation is not a ManyToMany
+  // (HasMany, HasOne, BelongsTo, HasManyThrough have no pivot row); and
+  // InvalidArgument on a query that is no relation callback (a top-level
+  // query, a where group, a relation's on_query; for one parent's links use
+  // db.Related(row, relation).QueryWherePivot).
+  Query& WherePivot(std::string column, Value value);
+  Query& AndWherePivot(std::string column, Value value);
+  Query& OrWherePivot(std::string column, Value value);
+  Query& WherePivot(std::string column, std::string_view op, Value value);
+  Query& AndWherePivot(std::string column, std::string_view op, Value value);
+  Query& OrWherePivot(std::string column, std::string_view op, Value value);
+  Query& WherePivot(std::string column, CompareOp op, Value value);
+  Query& AndWherePivot(std::string column, CompareOp op, Value value);
+  Query& OrWherePivot(std::string column, CompareOp op, Value value);
+  Query& WherePivot(GroupFn group);
+  Query& AndWherePivot(GroupFn group);
+  Query& OrWherePivot(GroupFn group);
+  Query& WherePivotIn(std::string column, std::vector<Value> values);
+  Query& AndWherePivotIn(std::string column, std::vector<Value> values);
+  Query& OrWherePivotIn(std::string column, std::vector<Value> values);
+  Query& WherePivotNotIn(std::string column, std::vector<Value> values);
+  Query& AndWherePivotNotIn(std::string column, std::vector<Value> values);
+  Query& OrWherePivotNotIn(std::string column, std::vector<Value> values);
+  Query& WherePivotNull(std::string column);
+  Query& AndWherePivotNull(std::string column);
+  Query& OrWherePivotNull(std::string column);
+  Query& WherePivotNotNull(std::string column);
+  Query& AndWherePivotNotNull(std::string column);
+  Query& OrWherePivotNotNull(std::string column);
+  Query& WherePivotBetween(std::string column, Value low, Value high);
+  Query& AndWherePivotBetween(std::string column, Value low, Value high);
+  Query& OrWherePivotBetween(std::string column, Value low, Value high);
+  // Inside a ManyToMany's Preload callback only: ranks each parent's
+  // related rows for GroupLimit by a pivot column of their links (each
+  // player's 3 quests with the highest progress). Mixes with GroupOrderBy
+  // keys in the order given; NULL sorts as the smallest value, ties keep
+  // link order. Without GroupLimit it orders each parent's rows (unless
+  // OrderBy is given, which lists the kept rows).
+  Query& GroupOrderByPivot(std::string column, Order order = Order::kAsc);
+  Query& GroupOrderByPivot(std::string column, std::string_view direction);
+  // Inside a ManyToMany's WithAggregate or WhereHas callback only: the
+  // aggregate of a pivot column over the links of the related rows the
+  // callback selects (WithAggregate("quests", [](Query& q) {
+  // q.SumPivot("progress").As("total_progress"); })). Results and NULL
+  // rules as Count / Sum / Avg / Min / Max / CountDistinct of a column.
+  Query& CountPivot(std::string column);
+  Query& SumPivot(std::string column);
+  Query& AvgPivot(std::string column);
+  Query& MinPivot(std::string column);
+  Query& MaxPivot(std::string column);
+  Query& CountDistinctPivot(std::string column);
 
   // What every read a relation generates starts with (this Query reads the
   // relation's related table): a HasMany's scope (RelationScope) becomes
@@ -544,7 +614,15 @@ class Query {
                    std::initializer_list<Param> params);
   Query& AddParamCompareText(Connector connector, std::string column, std::string_view op,
                              Param value);
-  Query& RecordAggregate(AggregateFunction function, std::string column);
+  Query& RecordAggregate(AggregateFunction function, std::string column, bool pivot = false);
+  // An OrderBy direction ("asc" / "desc", any case); nullopt after
+  // recording the error, which names `what` ("order by") and the column.
+  std::optional<Order> ParseDirection(absl::string_view what, absl::string_view column,
+                                      std::string_view direction);
+  // Runs `record` (which calls Where / WhereIn / ... on this query) so that
+  // what it records goes to spec_.pivot_conditions.
+  Query& AddPivot(absl::string_view method, Connector connector,
+                  absl::FunctionRef<void(Query&)> record);
   // Checks, compiles and plans the query (its loads included) into `out`.
   absl::Status BuildPlan(internal::QueryPlan* out) const;
   // Keeps the first builder error.

@@ -106,6 +106,9 @@ struct ConditionSpec {
 struct OrderSpec {
   std::string column;
   Order order = Order::kAsc;
+  // GroupOrderByPivot: `column` is a column of a ManyToMany's pivot table,
+  // read on each related row's link (only in group_order_by).
+  bool pivot = false;
 };
 
 // A recorded aggregate: Sum("score"), Max("created_at"), Count("*") ...
@@ -113,6 +116,9 @@ struct AggregateSpec {
   AggregateFunction function = AggregateFunction::kCount;
   // The column; "*" (Count only) counts rows.
   std::string column;
+  // SumPivot, MaxPivot, ...: `column` is a column of a ManyToMany's pivot
+  // table, aggregated over the links of the selected related rows.
+  bool pivot = false;
 };
 
 struct RelationLoadSpec;  // below
@@ -124,6 +130,10 @@ struct QuerySpec {
   // later cannot reach other parents' rows.
   std::vector<ConditionSpec> scope;
   std::vector<ConditionSpec> conditions;
+  // WherePivot...: conditions on a ManyToMany's pivot table, ANDed with
+  // everything above; a link (pivot row) that fails them does not lead to
+  // its related row. Only in the related query of a ManyToMany.
+  std::vector<ConditionSpec> pivot_conditions;
   std::vector<OrderSpec> order_by;
   std::optional<int64_t> limit;   // >= 0 when set
   std::optional<int64_t> offset;  // >= 0 when set
@@ -174,6 +184,12 @@ std::string DescribeConditions(const std::vector<ConditionSpec>& conditions);
 
 // scope AND (conditions), as one condition list (what the query filters on).
 std::vector<ConditionSpec> EffectiveConditions(const QuerySpec& spec);
+
+// Whether `spec` records anything on a pivot table (WherePivot...,
+// GroupOrderByPivot, an aggregate of a pivot column), and the first such
+// call as text ("WherePivot(progress >= 50)", "GroupOrderByPivot(progress)",
+// "SumPivot(progress)"); "" when none.
+std::string DescribePivotUse(const QuerySpec& spec);
 
 // The whole spec on one line: `posts where ... order by created_at desc
 // limit 5 offset 10 max(created_at) as last_post_at`, then its loads:

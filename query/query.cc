@@ -88,6 +88,11 @@ Query& Query::AddGroup(Connector connector, GroupFn group) {
                           "only conditions may be recorded inside a where group (found "
                           "OrderBy, Limit, Offset, an aggregate, As or Select)"));
   }
+  if (!s.pivot_conditions.empty()) {
+    Fail(errors::BadQuery(spec_.table,
+                          "WherePivot inside a where group: record pivot conditions on the "
+                          "relation callback's query, or group them with WherePivot(group)"));
+  }
   if (!s.loads.empty() || s.group_limit.has_value() || !s.group_order_by.empty()) {
     Fail(errors::BadQuery(spec_.table,
                           "only conditions may be recorded inside a where group (found "
@@ -290,6 +295,69 @@ KIN_STRING_FORMS_(EndsWith, ConditionSpec::Kind::kEndsWith)
 KIN_STRING_FORMS_(Contains, ConditionSpec::Kind::kContains)
 #undef KIN_STRING_FORMS_
 
+// --- pivot conditions ---
+
+Query& Query::AddPivot(absl::string_view method, Connector connector,
+                       absl::FunctionRef<void(Query&)> record) {
+  if (connector == Connector::kOr && spec_.pivot_conditions.empty()) {
+    // The pivot conditions are ANDed, as a whole, with the related row's:
+    // an OR here would silently mean AND.
+    Fail(errors::BadQuery(spec_.table,
+                          absl::StrCat(method,
+                                       " must follow a WherePivot: pivot conditions are ANDed "
+                                       "with the related row's conditions")));
+    return *this;
+  }
+  // Record with the ordinary condition builders, into the pivot list.
+  std::swap(spec_.conditions, spec_.pivot_conditions);
+  record(*this);
+  std::swap(spec_.conditions, spec_.pivot_conditions);
+  return *this;
+}
+
+#define KIN_PIVOT_FORMS_(Prefix, connector)                                                       \
+  Query& Query::Prefix##WherePivot(std::string column, Value value) {                             \
+    return AddPivot(#Prefix "WherePivot", connector,                                              \
+                    [&](Query& q) { q.Prefix##Where(std::move(column), std::move(value)); });     \
+  }                                                                                               \
+  Query& Query::Prefix##WherePivot(std::string column, std::string_view op, Value value) {        \
+    return AddPivot(#Prefix "WherePivot", connector,                                              \
+                    [&](Query& q) { q.Prefix##Where(std::move(column), op, std::move(value)); }); \
+  }                                                                                               \
+  Query& Query::Prefix##WherePivot(std::string column, CompareOp op, Value value) {               \
+    return AddPivot(#Prefix "WherePivot", connector,                                              \
+                    [&](Query& q) { q.Prefix##Where(std::move(column), op, std::move(value)); }); \
+  }                                                                                               \
+  Query& Query::Prefix##WherePivot(GroupFn group) {                                               \
+    return AddPivot(#Prefix "WherePivot", connector, [&](Query& q) { q.Prefix##Where(group); });  \
+  }                                                                                               \
+  Query& Query::Prefix##WherePivotIn(std::string column, std::vector<Value> values) {             \
+    return AddPivot(#Prefix "WherePivotIn", connector,                                            \
+                    [&](Query& q) { q.Prefix##WhereIn(std::move(column), std::move(values)); });  \
+  }                                                                                               \
+  Query& Query::Prefix##WherePivotNotIn(std::string column, std::vector<Value> values) {          \
+    return AddPivot(#Prefix "WherePivotNotIn", connector, [&](Query& q) {                         \
+      q.Prefix##WhereNotIn(std::move(column), std::move(values));                                 \
+    });                                                                                           \
+  }                                                                                               \
+  Query& Query::Prefix##WherePivotNull(std::string column) {                                      \
+    return AddPivot(#Prefix "WherePivotNull", connector,                                          \
+                    [&](Query& q) { q.Prefix##WhereNull(std::move(column)); });                   \
+  }                                                                                               \
+  Query& Query::Prefix##WherePivotNotNull(std::string column) {                                   \
+    return AddPivot(#Prefix "WherePivotNotNull", connector,                                       \
+                    [&](Query& q) { q.Prefix##WhereNotNull(std::move(column)); });                \
+  }                                                                                               \
+  Query& Query::Prefix##WherePivotBetween(std::string column, Value low, Value high) {            \
+    return AddPivot(#Prefix "WherePivotBetween", connector, [&](Query& q) {                       \
+      q.Prefix##WhereBetween(std::move(column), std::move(low), std::move(high));                 \
+    });                                                                                           \
+  }
+KIN_PIVOT_FORMS_(, Connector::kAnd)
+KIN_PIVOT_FORMS_(And, Connector::kAnd)
+KIN_PIVOT_FORMS_(Or, Connector::kOr)
+#undef KIN_PIVOT_FORMS_
+
 // --- relations ---
 
 const RelationSpec* Query::FindRelation(absl::string_view method, absl::string_view relation) {
@@ -343,6 +411,14 @@ Query& Query::ApplyRelation(const RelationSpec& relation) {
   recording_kind_ = kind_before;
   recording_of_ = std::move(of_before);
   if (!misuse_.ok()) Fail(misuse_);
+  if (std::string pivot = DescribePivotUse(spec_); !pivot.empty()) {
+    // A relation handle's reads run on_query outside any relation walk,
+    // where no link is at hand; a ManyToMany's fixed link filter is its
+    // scope.
+    Fail(absl::InvalidArgumentError(
+        absl::StrCat("relation '", relation.QualifiedName(), "': on_query may not record ", pivot,
+                     " (a ManyToMany filters its links with ManyToManyOptions::scope)")));
+  }
   if (!spec_.conditions.empty()) {
     ConditionSpec group;
     group.kind = ConditionSpec::Kind::kGroup;
@@ -488,16 +564,31 @@ Query& Query::GroupOrderBy(std::string column, Order order) {
   return *this;
 }
 
+Query& Query::GroupOrderByPivot(std::string column, Order order) {
+  spec_.group_order_by.push_back(OrderSpec{std::move(column), order, /*pivot=*/true});
+  return *this;
+}
+
+Query& Query::GroupOrderByPivot(std::string column, std::string_view direction) {
+  std::optional<Order> order = ParseDirection("group order by pivot", column, direction);
+  return order.has_value() ? GroupOrderByPivot(std::move(column), *order) : *this;
+}
+
 Query& Query::GroupOrderBy(std::string column, std::string_view direction) {
+  std::optional<Order> order = ParseDirection("group order by", column, direction);
+  return order.has_value() ? GroupOrderBy(std::move(column), *order) : *this;
+}
+
+std::optional<Order> Query::ParseDirection(absl::string_view what, absl::string_view column,
+                                           std::string_view direction) {
   std::optional<Order> order = ParseOrder(internal::ToAbsl(direction));
   if (!order.has_value()) {
-    Fail(errors::BadQuery(spec_.table, absl::StrCat("group order by ", column,
+    Fail(errors::BadQuery(spec_.table, absl::StrCat(what, " ", column,
                                                     ": direction must be \"asc\" or \"desc\", "
                                                     "got \"",
                                                     internal::ToAbsl(direction), "\"")));
-    return *this;
   }
-  return GroupOrderBy(std::move(column), *order);
+  return order;
 }
 
 // --- column selection ---
@@ -515,14 +606,8 @@ Query& Query::OrderBy(std::string column, Order order) {
 }
 
 Query& Query::OrderBy(std::string column, std::string_view direction) {
-  std::optional<Order> order = ParseOrder(internal::ToAbsl(direction));
-  if (!order.has_value()) {
-    Fail(errors::BadQuery(spec_.table, absl::StrCat("order by ", column, ": direction must be ",
-                                                    "\"asc\" or \"desc\", got \"",
-                                                    internal::ToAbsl(direction), "\"")));
-    return *this;
-  }
-  return OrderBy(std::move(column), *order);
+  std::optional<Order> order = ParseDirection("order by", column, direction);
+  return order.has_value() ? OrderBy(std::move(column), *order) : *this;
 }
 
 Query& Query::Limit(int64_t n) {
@@ -545,7 +630,7 @@ Query& Query::Offset(int64_t n) {
 
 // --- recorded aggregates ---
 
-Query& Query::RecordAggregate(AggregateFunction function, std::string column) {
+Query& Query::RecordAggregate(AggregateFunction function, std::string column, bool pivot) {
   if (spec_.aggregate.has_value()) {
     Fail(errors::BadQuery(
         spec_.table,
@@ -554,7 +639,7 @@ Query& Query::RecordAggregate(AggregateFunction function, std::string column) {
                      spec_.aggregate->column, ")")));
     return *this;
   }
-  spec_.aggregate = AggregateSpec{function, std::move(column)};
+  spec_.aggregate = AggregateSpec{function, std::move(column), pivot};
   return *this;
 }
 
@@ -575,6 +660,24 @@ Query& Query::Max(std::string column) {
 }
 Query& Query::CountDistinct(std::string column) {
   return RecordAggregate(AggregateFunction::kCountDistinct, std::move(column));
+}
+Query& Query::CountPivot(std::string column) {
+  return RecordAggregate(AggregateFunction::kCount, std::move(column), /*pivot=*/true);
+}
+Query& Query::SumPivot(std::string column) {
+  return RecordAggregate(AggregateFunction::kSum, std::move(column), /*pivot=*/true);
+}
+Query& Query::AvgPivot(std::string column) {
+  return RecordAggregate(AggregateFunction::kAvg, std::move(column), /*pivot=*/true);
+}
+Query& Query::MinPivot(std::string column) {
+  return RecordAggregate(AggregateFunction::kMin, std::move(column), /*pivot=*/true);
+}
+Query& Query::MaxPivot(std::string column) {
+  return RecordAggregate(AggregateFunction::kMax, std::move(column), /*pivot=*/true);
+}
+Query& Query::CountDistinctPivot(std::string column) {
+  return RecordAggregate(AggregateFunction::kCountDistinct, std::move(column), /*pivot=*/true);
 }
 Query& Query::As(std::string alias) {
   spec_.alias = std::move(alias);
@@ -598,6 +701,12 @@ absl::StatusOr<CompiledQuery> Query::Compile() const {
 }
 
 absl::Status Query::CheckPlacement() const {
+  if (context_ == Context::kTop || context_ == Context::kGroup) {
+    // Only a relation walk has a link (pivot row) per related row.
+    if (std::string pivot = DescribePivotUse(spec_); !pivot.empty()) {
+      return errors::PivotOutsideRelation(spec_.table, pivot);
+    }
+  }
   // Inside a Preload callback the window belongs to the preload; anywhere
   // else (a top-level or related query) it has no meaning.
   if (context_ == Context::kPreload) return absl::OkStatus();

@@ -115,6 +115,9 @@ void AppendCondition(std::string* out, const ConditionSpec& c) {
       if (!c.subquery.empty()) {
         std::string filter = DescribeConditions(EffectiveConditions(c.subquery[0]));
         if (!filter.empty()) absl::StrAppend(out, " where ", filter);
+        if (!c.subquery[0].pivot_conditions.empty()) {
+          absl::StrAppend(out, " where pivot ", DescribeConditions(c.subquery[0].pivot_conditions));
+        }
       }
       absl::StrAppend(out, ") ", CompareOpSymbol(c.op), " ", value(0));
       return;
@@ -145,11 +148,14 @@ std::string DescribeSpec(const QuerySpec& spec) {
     absl::StrAppend(&out, i == 0 ? " order by " : ", ", spec.order_by[i].column, " ",
                     OrderName(spec.order_by[i].order));
   }
+  if (!spec.pivot_conditions.empty()) {
+    absl::StrAppend(&out, " where pivot ", DescribeConditions(spec.pivot_conditions));
+  }
   if (spec.limit.has_value()) absl::StrAppend(&out, " limit ", *spec.limit);
   if (spec.offset.has_value()) absl::StrAppend(&out, " offset ", *spec.offset);
   if (spec.aggregate.has_value()) {
-    absl::StrAppend(&out, " ", AggregateFunctionName(spec.aggregate->function), "(",
-                    spec.aggregate->column, ")");
+    absl::StrAppend(&out, " ", AggregateFunctionName(spec.aggregate->function),
+                    spec.aggregate->pivot ? "(pivot " : "(", spec.aggregate->column, ")");
   }
   if (!spec.alias.empty()) absl::StrAppend(&out, " as ", spec.alias);
   for (size_t i = 0; i < spec.relation_order_by.size(); ++i) {
@@ -164,8 +170,9 @@ std::string DescribeSpec(const QuerySpec& spec) {
   }
   if (spec.group_limit.has_value()) absl::StrAppend(&out, " group limit ", *spec.group_limit);
   for (size_t i = 0; i < spec.group_order_by.size(); ++i) {
-    absl::StrAppend(&out, i == 0 ? " group order by " : ", ", spec.group_order_by[i].column, " ",
-                    OrderName(spec.group_order_by[i].order));
+    absl::StrAppend(&out, i == 0 ? " group order by " : ", ",
+                    spec.group_order_by[i].pivot ? "pivot " : "", spec.group_order_by[i].column,
+                    " ", OrderName(spec.group_order_by[i].order));
   }
   for (const RelationLoadSpec& load : spec.loads) {
     absl::string_view kind = load.kind == RelationLoadSpec::Kind::kPreload ? "preload"
@@ -174,6 +181,22 @@ std::string DescribeSpec(const QuerySpec& spec) {
     absl::StrAppend(&out, " ", kind, " ", load.relation, " (", DescribeSpec(load.query), ")");
   }
   return out;
+}
+
+std::string DescribePivotUse(const QuerySpec& spec) {
+  if (!spec.pivot_conditions.empty()) {
+    return absl::StrCat("WherePivot(", DescribeConditions(spec.pivot_conditions), ")");
+  }
+  for (const OrderSpec& o : spec.group_order_by) {
+    if (o.pivot) return absl::StrCat("GroupOrderByPivot(", o.column, ")");
+  }
+  if (spec.aggregate.has_value() && spec.aggregate->pivot) {
+    absl::string_view f = AggregateFunctionName(spec.aggregate->function);
+    std::string name = f == "count distinct" ? "CountDistinct" : std::string(f);
+    name[0] = static_cast<char>(name[0] - 'a' + 'A');
+    return absl::StrCat(name, "Pivot(", spec.aggregate->column, ")");
+  }
+  return "";
 }
 
 std::vector<ConditionSpec> EffectiveConditions(const QuerySpec& spec) {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/errors.h"
 #include "kin/status_macros.h"
+#include "query/internal/pivot.h"
 #include "query/internal/relation_errors.h"
 
 namespace kin {
@@ -24,6 +25,7 @@ absl::StatusOr<std::shared_ptr<RelationFilter>> RelationFilter::Compile(
   }
   const QuerySpec& sub = condition.subquery[0];
   KIN_RETURN_IF_ERROR(CheckRelatedSpec(hop.spec(), RelatedUse::kWhereHas, sub));
+  KIN_RETURN_IF_ERROR(ApplyPivotFilter(&hop, RelatedUse::kWhereHas, sub));
   auto f = std::make_shared<RelationFilter>();
   f->hop_ = std::move(hop);
   f->op_ = condition.op;
@@ -55,28 +57,40 @@ absl::Status RelationFilter::CompileAggregate(const RelationContext& context,
   // row's related rows, compared with the number.
   const RelationHop& hop = hop_;
   const Table& from = hop.from();
+  // Of a related column (the CompiledQuery's own aggregate over each row's
+  // related rows), or of a pivot column over their links (SumPivot...).
   CompiledQuery agg;
-  const RelationContext deferred = DeferredContext(context);
-  if (absl::Status s = CompiledQuery::CompileInto(hop.to(), sub, &agg, &deferred); !s.ok()) {
-    return errors::InRelatedQuery("WhereHas", hop.name(), s);
+  PivotAggregate pivot;
+  const bool of_pivot = sub.aggregate->pivot;
+  if (of_pivot) {
+    KIN_RETURN_IF_ERROR(PivotAggregate::Compile(context, hop, RelatedUse::kWhereHas, sub, &pivot));
+  } else {
+    const RelationContext deferred = DeferredContext(context);
+    if (absl::Status s = CompiledQuery::CompileInto(hop.to(), sub, &agg, &deferred); !s.ok()) {
+      return errors::InRelatedQuery("WhereHas", hop.name(), s);
+    }
   }
-  const CompiledAggregate& a = agg.aggregate();
+  const CompiledAggregate& a = of_pivot ? pivot.aggregate() : agg.aggregate();
   const bool numeric = a.star || a.function == AggregateFunction::kCount ||
                        a.function == AggregateFunction::kCountDistinct || a.type == Type::kInt64 ||
                        a.type == Type::kDouble;
-  aggregate_ =
-      absl::StrCat(AggregateFunctionName(sub.aggregate->function), "(", sub.aggregate->column, ")");
+  aggregate_ = absl::StrCat(AggregateFunctionName(sub.aggregate->function),
+                            of_pivot ? "(pivot " : "(", sub.aggregate->column, ")");
   if (!numeric) {
     return absl::InvalidArgumentError(
         absl::StrCat("WhereHas on '", hop.name(), "': ", aggregate_, " is a ", TypeName(a.type),
                      ", it cannot be compared with the number ", count_));
   }
-  agg.PrepareRelations(ProbedRows(from.size(), hop));
+  if (of_pivot) {
+    pivot.Prepare(from.size());
+  } else {
+    agg.PrepareRelations(ProbedRows(from.size(), hop));
+  }
   by_slot_.assign(from.slot_count(), Value());
   absl::Status failed;
   ForEachLive(from, [&](RowId r) {
     if (!failed.ok()) return;
-    absl::StatusOr<Value> v = agg.Aggregate(hop.Related(r));
+    absl::StatusOr<Value> v = of_pivot ? pivot.Of(r) : agg.Aggregate(hop.Related(r));
     if (!v.ok()) {
       failed = errors::InRelatedQuery("WhereHas", hop.name(), v.status());
       return;
@@ -210,13 +224,16 @@ std::string RelationFilter::Explain() const {
     return absl::StrCat(aggregate_, " of ", hop_.name(), " ", CompareOpSymbol(op_), " ", count_,
                         " by walk");
   }
-  absl::string_view how = strategy_ == Strategy::kIndex       ? "by index"
-                          : strategy_ == Strategy::kWalk      ? "by walk"
-                          : strategy_ == Strategy::kIndexScan ? "by index scan"
-                                                              : "by scan of ";
-  return absl::StrCat("count(", hop_.name(), filter_ != nullptr ? " filtered" : "", ") ",
-                      CompareOpSymbol(op_), " ", count_, " ", how,
-                      strategy_ == Strategy::kScan ? hop_.to().name() : "");
+  // A pivot filter makes even an unfiltered count walk the parent's links.
+  const bool links = hop_.pivot_filtered();
+  absl::string_view how = strategy_ == Strategy::kIndex && links ? "by walk"
+                          : strategy_ == Strategy::kIndex        ? "by index"
+                          : strategy_ == Strategy::kWalk         ? "by walk"
+                          : strategy_ == Strategy::kIndexScan    ? "by index scan"
+                                                                 : "by scan of ";
+  return absl::StrCat("count(", hop_.name(), filter_ != nullptr ? " filtered" : "",
+                      links ? " pivot filtered" : "", ") ", CompareOpSymbol(op_), " ", count_, " ",
+                      how, strategy_ == Strategy::kScan ? hop_.to().name() : "");
 }
 
 }  // namespace internal

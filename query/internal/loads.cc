@@ -16,6 +16,7 @@
 #include "kin/status_macros.h"
 #include "query/internal/aggregate.h"
 #include "query/internal/compiled_query.h"
+#include "query/internal/pivot.h"
 #include "query/internal/relation_errors.h"
 #include "query/internal/relation_plan.h"
 
@@ -163,6 +164,10 @@ struct PreloadSteps {
   const CompositeIndex* group_walk = nullptr;
   // Every related row, in index order: nothing to filter, order or cut.
   bool copy = false;
+  // A ManyToMany's GroupOrderBy naming a pivot column: steps 1 to 3 run on
+  // (related row, link) pairs per parent (PivotRankedSelect), `child`
+  // filtering (and ordering step 1) and this ranking.
+  std::optional<PivotRank> pivot_rank;
 };
 
 // The first column GroupLimit ranks by: GroupOrderBy's, else the primary
@@ -225,9 +230,16 @@ absl::Status CompilePreloadSteps(const RelationContext& context, const RelationH
   // Preload walks: the filter's relation conditions see each row's list.
   RelationContext walk = context;
   walk.candidate_rows = ProbedRows(num_rows, hop);
-  KIN_RETURN_IF_ERROR(compile(out->relation_window || !group_window ? listed : rank_order,
-                              /*filter=*/true, &walk, &out->child));
-  if (out->relation_window && group_window) {
+  const bool pivot_rank = RanksByPivot(rank_order);
+  if (pivot_rank) {
+    out->pivot_rank.emplace();
+    absl::Status s = PivotRank::Compile(hop, rank_order, &*out->pivot_rank);
+    if (!s.ok()) return errors::InRelatedQuery("Preload", hop.name(), s);
+  }
+  KIN_RETURN_IF_ERROR(
+      compile(out->relation_window || !group_window || pivot_rank ? listed : rank_order,
+              /*filter=*/true, &walk, &out->child));
+  if (out->relation_window && group_window && !pivot_rank) {
     out->rank.emplace();
     KIN_RETURN_IF_ERROR(compile(rank_order, /*filter=*/false, nullptr, &*out->rank));
   }
@@ -243,7 +255,7 @@ absl::Status CompilePreloadSteps(const RelationContext& context, const RelationH
   }
   if (sub.group_limit.has_value()) out->window = static_cast<size_t>(*sub.group_limit);
   out->copy = out->child.predicate().always_true() && out->child.order().empty() && !out->window &&
-              !out->relation_window;
+              !out->relation_window && !pivot_rank;
   return absl::OkStatus();
 }
 
@@ -262,10 +274,47 @@ void GroupWalk(const PreloadSteps& steps, const RelationHop& hop, RowId row,
   }
 }
 
+// Steps 1 to 3 for one parent's related rows and their links when the
+// group window ranks by a pivot column: each row is ranked with the link it
+// came by, so the pairs are filtered, cut and sorted together (stably:
+// ties keep link order). `picked` is scratch.
+void PivotRankedSelect(const PreloadSteps& steps, std::span<const RowId> related,
+                       std::span<const RowId> links, std::vector<uint32_t>* picked,
+                       std::vector<RowId>* kids, std::vector<RowId>* kid_links) {
+  picked->clear();
+  for (uint32_t p = 0; p < related.size(); ++p) {
+    if (steps.child.Matches(related[p])) picked->push_back(p);
+  }
+  auto by_rows = [&](const CompiledOrder& order) {
+    std::stable_sort(picked->begin(), picked->end(), [&](uint32_t a, uint32_t b) {
+      return order.Compare(related[a], related[b]) < 0;
+    });
+  };
+  if (steps.relation_window) {
+    if (!steps.child.order().empty()) by_rows(steps.child.order());
+    const size_t from = std::min(steps.relation_offset, picked->size());
+    picked->erase(picked->begin(), picked->begin() + static_cast<std::ptrdiff_t>(from));
+    if (steps.relation_limit.has_value() && picked->size() > *steps.relation_limit) {
+      picked->resize(*steps.relation_limit);
+    }
+  }
+  std::stable_sort(picked->begin(), picked->end(), [&](uint32_t a, uint32_t b) {
+    return steps.pivot_rank->Compare(related[a], links[a], related[b], links[b]) < 0;
+  });
+  if (steps.window.has_value() && picked->size() > *steps.window) picked->resize(*steps.window);
+  if (steps.reorder.has_value()) by_rows(steps.reorder->order());
+  for (uint32_t p : *picked) {
+    kids->push_back(related[p]);
+    kid_links->push_back(links[p]);
+  }
+}
+
 // Runs `steps` for every row: the related rows into `kids`, parent after
-// parent, and each parent's end into `offsets`.
+// parent, and each parent's end into `offsets`; when ranked by a pivot
+// column, each kid's link into `kid_links` (else it stays empty).
 void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop, std::span<const RowId> rows,
-                     std::vector<uint32_t>* offsets, std::vector<RowId>* kids) {
+                     std::vector<uint32_t>* offsets, std::vector<RowId>* kids,
+                     std::vector<RowId>* kid_links) {
   const double per_row = hop.AverageFanout();
   kids->reserve(static_cast<size_t>(static_cast<double>(rows.size()) *
                                     (steps.window.has_value()
@@ -275,6 +324,7 @@ void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop, std::spa
   // overlap instead of alternating with the lists' own.
   SortScratch scratch;           // per-parent sorts share it: no allocation per parent
   std::vector<RowId> in_window;  // step 1's rows, when step 2 follows
+  std::vector<uint32_t> picked;  // PivotRankedSelect's
   std::vector<std::span<const RowId>> lists(rows.size());
   if (steps.group_walk == nullptr) {
     for (size_t i = 0; i < rows.size(); ++i) lists[i] = hop.Related(rows[i]);
@@ -286,6 +336,8 @@ void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop, std::spa
       kids->insert(kids->end(), related.begin(), related.end());
     } else if (steps.group_walk != nullptr) {
       GroupWalk(steps, hop, rows[i], kids);
+    } else if (steps.pivot_rank.has_value()) {
+      PivotRankedSelect(steps, related, hop.RelatedLinks(rows[i]), &picked, kids, kid_links);
     } else if (!related.empty()) {
       const size_t start = kids->size();
       if (!steps.relation_window) {
@@ -308,32 +360,22 @@ void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop, std::spa
 
 // A ManyToMany preload's pivot columns (RelationSpec::pivot_columns) as
 // extras of its related rows, named "pivot_{column}" as Lucid's $extras:
-// each related row of a parent gets its link's values. Per parent, its
-// pivot rows are mapped by related key once, so the cost is the parent's
-// links plus its preloaded rows.
-absl::Status AttachPivotColumns(const PlannedLoad& planned, std::span<const RowId> rows,
-                                const std::vector<uint32_t>& offsets,
-                                const std::vector<RowId>& kids, RowSetData* children) {
+// each preloaded row gets the values of the link it came by. The hop
+// gathered each parent's rows with their links (filtered by the scope and
+// any WherePivot), and every preload step is stable, so the k-th time a
+// row appears among a parent's preloaded rows is the k-th time it appears
+// in that list: the cost is the parent's links plus its preloaded rows.
+absl::Status AttachPivotColumns(const PlannedLoad& planned, const RelationHop& hop,
+                                std::span<const RowId> rows, const std::vector<uint32_t>& offsets,
+                                const std::vector<RowId>& kids, const std::vector<RowId>& kid_links,
+                                RowSetData* children) {
   const RelationSpec& spec = *planned.relation;
-  const Table& from = *planned.from;
   const Table& pivot = *planned.through;
-  const Table& to = *planned.to;
-  KIN_ASSIGN_OR_RETURN(ColumnId local_key, from.GetColumn(spec.local_key));
-  KIN_ASSIGN_OR_RETURN(ColumnId foreign_key, pivot.GetColumn(spec.foreign_key));
-  KIN_ASSIGN_OR_RETURN(ColumnId through_key, pivot.GetColumn(spec.through_key));
-  KIN_ASSIGN_OR_RETURN(ColumnId related_key, to.GetColumn(spec.related_key));
   std::vector<ColumnId> columns;
   for (const std::string& name : spec.pivot_columns) {
     KIN_ASSIGN_OR_RETURN(ColumnId c, pivot.GetColumn(name));
     columns.push_back(c);
   }
-  std::vector<std::pair<ColumnId, const Value*>> scope;
-  for (const auto& [name, value] : spec.scope) {
-    KIN_ASSIGN_OR_RETURN(ColumnId c, pivot.GetColumn(name));
-    scope.emplace_back(c, &value);
-  }
-  const HashIndex* links = pivot.index(foreign_key);
-  if (links == nullptr) return absl::OkStatus();  // unbound: the hop reported it
   // An int64 pivot column is attached unboxed (as WithCount's extras).
   const size_t first = children->extras.size();
   for (size_t c = 0; c < columns.size(); ++c) {
@@ -347,58 +389,66 @@ absl::Status AttachPivotColumns(const PlannedLoad& planned, std::span<const RowI
       e.values.resize(kids.size());
     }
   }
-  const bool int_keys =
-      pivot.column(through_key).type == Type::kInt64 && to.column(related_key).type == Type::kInt64;
-  // A parent's links are few as a rule: matched by a scan of its list,
-  // typed when the keys are int64; a long list is mapped by key instead.
+  // A parent's links are few as a rule: matched by a scan of its list; a
+  // long list is indexed by row instead (first position, then the next
+  // position holding the same row).
   constexpr size_t kScanLinks = 32;
-  std::vector<RowId> mine;
-  absl::flat_hash_map<Value, RowId> link_of;
+  constexpr uint32_t kNone = UINT32_MAX;
+  auto write = [&](uint32_t k, RowId link) {
+    for (size_t c = 0; c < columns.size(); ++c) {
+      RowSetData::Extra& e = children->extras[first + c];
+      if (!e.unboxed) {
+        e.values[k] = pivot.GetValue(link, columns[c]);
+      } else if (!pivot.IsNull(link, columns[c])) {
+        e.ints[k] = pivot.Int64Column(columns[c])[link.value];
+        e.nulls[k] = 0;
+      }
+    }
+  };
+  std::vector<uint8_t> used;
+  std::vector<uint32_t> next;
+  absl::flat_hash_map<uint32_t, uint32_t> first_at;
   for (size_t i = 0; i < rows.size(); ++i) {
     if (offsets[i] == offsets[i + 1]) continue;
-    mine.clear();
-    for (RowId link : links->Find(from.GetValue(rows[i], local_key))) {
-      bool in_scope = !pivot.IsNull(link, through_key);
-      for (const auto& [c, v] : scope) in_scope = in_scope && pivot.GetValue(link, c) == *v;
-      if (in_scope) mine.push_back(link);
-    }
-    const bool scan = mine.size() <= kScanLinks;
-    if (!scan) {
-      link_of.clear();
-      for (RowId link : mine) link_of.try_emplace(pivot.GetValue(link, through_key), link);
+    const std::span<const RowId> related =
+        kid_links.empty() ? hop.Related(rows[i]) : std::span<const RowId>();
+    const std::span<const RowId> links = hop.RelatedLinks(rows[i]);
+    const bool scan = related.size() <= kScanLinks;
+    if (scan) {
+      used.assign(related.size(), 0);
+    } else {
+      first_at.clear();
+      next.assign(related.size(), kNone);
+      for (size_t p = related.size(); p-- > 0;) {
+        auto [it, fresh] = first_at.try_emplace(related[p].value, static_cast<uint32_t>(p));
+        if (!fresh) {
+          next[p] = it->second;
+          it->second = static_cast<uint32_t>(p);
+        }
+      }
     }
     for (uint32_t k = offsets[i]; k < offsets[i + 1]; ++k) {
-      std::optional<RowId> found;
-      if (scan && int_keys) {
-        const int64_t want = to.Int64Column(related_key)[kids[k].value];
-        const std::span<const int64_t> have = pivot.Int64Column(through_key);
-        for (RowId link : mine) {
-          if (have[link.value] == want) {
-            found = link;
+      uint32_t at = kNone;
+      if (!kid_links.empty()) {
+        // Ranked by a pivot column: each row's link came with it (a row
+        // linked twice may have been reordered against its other link).
+        write(k, kid_links[k]);
+        continue;
+      }
+      if (scan) {
+        for (size_t p = 0; p < related.size(); ++p) {
+          if (!used[p] && related[p] == kids[k]) {
+            used[p] = 1;
+            at = static_cast<uint32_t>(p);
             break;
           }
         }
-      } else if (scan) {
-        const Value want = to.GetValue(kids[k], related_key);
-        for (RowId link : mine) {
-          if (pivot.GetValue(link, through_key) == want) {
-            found = link;
-            break;
-          }
-        }
-      } else if (auto it = link_of.find(to.GetValue(kids[k], related_key)); it != link_of.end()) {
-        found = it->second;
+      } else if (auto it = first_at.find(kids[k].value); it != first_at.end()) {
+        at = it->second;
+        it->second = next[at];
+        if (it->second == kNone) first_at.erase(it);
       }
-      if (!found.has_value()) continue;  // stays NULL
-      for (size_t c = 0; c < columns.size(); ++c) {
-        RowSetData::Extra& e = children->extras[first + c];
-        if (!e.unboxed) {
-          e.values[k] = pivot.GetValue(*found, columns[c]);
-        } else if (!pivot.IsNull(*found, columns[c])) {
-          e.ints[k] = pivot.Int64Column(columns[c])[found->value];
-          e.nulls[k] = 0;
-        }
-      }
+      if (at != kNone) write(k, links[at]);  // else stays NULL
     }
   }
   for (size_t c = 0; c < columns.size(); ++c) {
@@ -420,13 +470,14 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
   preload.offsets.reserve(rows.size() + 1);
   preload.offsets.push_back(0);
   std::vector<RowId> kids;
-  RunPreloadSteps(steps, hop, rows, &preload.offsets, &kids);
+  std::vector<RowId> kid_links;  // filled when ranked by a pivot column
+  RunPreloadSteps(steps, hop, rows, &preload.offsets, &kids, &kid_links);
   preload.children = ResultSet::MakeData(hop.to(), kids, *data);
   preload.children->selected = planned.selected;
   if (planned.relation->kind == RelationKind::kManyToMany &&
       !planned.relation->pivot_columns.empty()) {
-    KIN_RETURN_IF_ERROR(
-        AttachPivotColumns(planned, rows, preload.offsets, kids, preload.children.get()));
+    KIN_RETURN_IF_ERROR(AttachPivotColumns(planned, hop, rows, preload.offsets, kids, kid_links,
+                                           preload.children.get()));
   }
   KIN_RETURN_IF_ERROR(RunLoads(context, hop.to(), *planned.children, kids, preload.children.get()));
   data->preloads.push_back(std::move(preload));
@@ -481,6 +532,25 @@ absl::Status RunCount(const RelationContext& context, const RelationHop& hop,
 absl::Status RunAggregate(const RelationContext& context, const RelationHop& hop,
                           const RelationLoadSpec& load, std::span<const RowId> rows,
                           RowSetData* data) {
+  if (load.query.aggregate.has_value() && load.query.aggregate->pivot) {
+    // SumPivot...: over each parent's links, walked (a via() hop probes).
+    PivotAggregate pivot;
+    KIN_RETURN_IF_ERROR(
+        PivotAggregate::Compile(context, hop, RelatedUse::kWithAggregate, load.query, &pivot));
+    pivot.Prepare(rows.size());
+    std::vector<Value> values;
+    values.reserve(rows.size());
+    for (RowId r : rows) {
+      absl::StatusOr<Value> v = pivot.Of(r);
+      if (!v.ok()) return errors::InRelatedQuery("WithAggregate", hop.name(), v.status());
+      values.push_back(*std::move(v));
+    }
+    RowSetData::Extra e;
+    e.name = ExtraName(load);
+    PackValues(std::move(values), pivot.aggregate().yields_int64(), &e);
+    data->extras.push_back(std::move(e));
+    return absl::OkStatus();
+  }
   CompiledQuery child;
   const RelationContext deferred = DeferredContext(context);
   if (absl::Status s = CompiledQuery::CompileInto(hop.to(), load.query, &child, &deferred);
@@ -531,6 +601,28 @@ namespace {
 
 std::atomic<int64_t> g_relation_lookups{0};
 
+// What a ManyToMany's related query records on the pivot table, compiled
+// once at plan time, so that Count, Aggregate, Update and Delete (which
+// plan loads without running them) report a bad pivot column too.
+absl::Status CheckPivot(const RelationContext& context, const Table& table, const ResolvedLoad& r,
+                        RelatedUse use, const QuerySpec& sub) {
+  if (r.spec->kind != RelationKind::kManyToMany || DescribePivotUse(sub).empty()) {
+    return absl::OkStatus();
+  }
+  KIN_ASSIGN_OR_RETURN(RelationHop hop, RelationHop::Make(table, *r.spec, *r.to, r.through));
+  KIN_RETURN_IF_ERROR(ApplyPivotFilter(&hop, use, sub));
+  if (RanksByPivot(sub.group_order_by)) {
+    PivotRank rank;
+    absl::Status s = PivotRank::Compile(hop, sub.group_order_by, &rank);
+    if (!s.ok()) return errors::InRelatedQuery(RelatedUseName(use), hop.name(), s);
+  }
+  if (sub.aggregate.has_value() && sub.aggregate->pivot) {
+    PivotAggregate aggregate;
+    KIN_RETURN_IF_ERROR(PivotAggregate::Compile(context, hop, use, sub, &aggregate));
+  }
+  return absl::OkStatus();
+}
+
 // Plans one Preload: its children's columns and loads.
 absl::Status PlanPreload(const RelationContext& context, const Table& from, PlannedLoad* p) {
   const RelationLoadSpec& load = *p->load;
@@ -560,6 +652,7 @@ absl::Status PlanLoads(const RelationContext& context, const Table& table, const
     g_relation_lookups.fetch_add(1, std::memory_order_relaxed);
     KIN_ASSIGN_OR_RETURN(ResolvedLoad r, ResolveLoad(context, table, load));
     KIN_RETURN_IF_ERROR(CheckRelatedSpec(*r.spec, UseOf(load.kind), load.query));
+    KIN_RETURN_IF_ERROR(CheckPivot(context, table, r, UseOf(load.kind), load.query));
     PlannedLoad& p = out->loads.emplace_back();
     p.load = &load;
     p.relation = r.spec;
@@ -593,6 +686,7 @@ absl::Status RunLoads(const RelationContext& context, const Table& table, const 
                       std::span<const RowId> rows, RowSetData* data) {
   for (const PlannedLoad& p : level.loads) {
     KIN_ASSIGN_OR_RETURN(RelationHop hop, RelationHop::Make(table, *p.relation, *p.to, p.through));
+    KIN_RETURN_IF_ERROR(ApplyPivotFilter(&hop, UseOf(p.load->kind), p.load->query));
     switch (p.load->kind) {
       case RelationLoadSpec::Kind::kPreload:
         KIN_RETURN_IF_ERROR(RunPreload(context, hop, p, rows, data));
@@ -637,6 +731,11 @@ void ExplainLevel(const LoadLevel& level, const std::string& prefix, std::string
     if (!q.conditions.empty() || !q.scope.empty()) {
       absl::StrAppend(out, " (filter: ", DescribeConditions(EffectiveConditions(q)), ")");
     }
+    if (!q.pivot_conditions.empty()) {
+      absl::StrAppend(out, " (pivot filter per link: ", DescribeConditions(q.pivot_conditions),
+                      ")");
+    }
+    if (RanksByPivot(q.group_order_by)) absl::StrAppend(out, " (ranked with each row's link)");
     for (size_t i = 0; i < q.order_by.size(); ++i) {
       absl::StrAppend(out, i == 0 ? " (order by " : ", ", q.order_by[i].column, " ",
                       OrderName(q.order_by[i].order), i + 1 == q.order_by.size() ? ")" : "");

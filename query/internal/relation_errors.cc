@@ -102,6 +102,25 @@ absl::Status LoadsNeedGet(absl::string_view table, absl::string_view method) {
                    " returns a bare row without preloads or extras; use Limit(1).Get()"));
 }
 
+absl::Status PivotOutsideRelation(absl::string_view table, absl::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("query on '", table, "': ", what,
+                   " needs the related query of a ManyToMany (a Preload, WhereHas, WithCount "
+                   "or WithAggregate callback); for one parent's links use db.Related(row, "
+                   "relation).QueryWherePivot"));
+}
+
+absl::Status PivotNotManyToMany(absl::string_view use, absl::string_view qualified_relation,
+                                absl::string_view kind, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(use, " on '", qualified_relation, "': ", what,
+                                                 " needs a ManyToMany, and ", qualified_relation,
+                                                 " is a ", kind, " (it has no pivot row)"));
+}
+
+absl::Status InPivot(const absl::Status& status) {
+  return absl::Status(status.code(), absl::StrCat("pivot: ", status.message()));
+}
+
 absl::Status InRelatedQuery(absl::string_view use, absl::string_view qualified_relation,
                             const absl::Status& status) {
   return absl::Status(status.code(),

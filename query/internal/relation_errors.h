@@ -72,6 +72,21 @@ absl::Status SelectNeedsGet(absl::string_view table, absl::string_view method);
 absl::Status NotSelected(const Table& table, absl::string_view column,
                          const std::vector<uint8_t>& selected);
 
+// InvalidArgument: "query on 'quests': WherePivot(progress >= 50) needs the
+// related query of a ManyToMany (a Preload, WhereHas, WithCount or
+// WithAggregate callback); for one parent's links use db.Related(row,
+// relation).QueryWherePivot". `what` is DescribePivotUse's text.
+absl::Status PivotOutsideRelation(absl::string_view table, absl::string_view what);
+// InvalidArgument: "Preload on 'players.items': WherePivot(progress >= 50)
+// needs a ManyToMany, and players.items is a HasMany (it has no pivot
+// row)"
+absl::Status PivotNotManyToMany(absl::string_view use, absl::string_view qualified_relation,
+                                absl::string_view kind, absl::string_view what);
+// `status` with "pivot: " before its message, same code: an error in a
+// pivot condition, order or aggregate ("pivot: table 'player_quest': no
+// column named 'progres'"), then located with InRelatedQuery.
+absl::Status InPivot(const absl::Status& status);
+
 // `status` with "<use> on 'users.posts': " before its message, same code:
 // an error inside a related query, located.
 absl::Status InRelatedQuery(absl::string_view use, absl::string_view qualified_relation,

@@ -137,6 +137,13 @@ absl::StatusOr<RelationHop> RelationHop::Resolve(const RelationContext& context,
   return Make(from, *spec, *to, through);
 }
 
+// One key's related rows through a via() hop and, for a ManyToMany, the
+// pivot row (link) each came from.
+struct RelationHop::ViaList {
+  std::vector<RowId> rows;
+  std::vector<RowId> links;
+};
+
 // The second step of a ManyToMany (pivot rows by the parent's key, each to
 // the related row its other key names) or a HasManyThrough (intermediate
 // rows by the parent's key, each to the related rows naming it), with the
@@ -147,33 +154,41 @@ struct RelationHop::Via {
   ColumnId through_key;                           // the column whose value probes `second`
   const HashIndex* second = nullptr;              // to.related_key
   std::vector<std::pair<ColumnId, Value>> scope;  // a ManyToMany's, on `through`
+  // A ManyToMany callback's WherePivot conditions, on `through`.
+  std::shared_ptr<const CompiledPredicate> pivot;
   double fanout = 0;
-  bool one_each = false;  // a ManyToMany: each pivot row names one related row
-  absl::flat_hash_map<int64_t, std::vector<RowId>> ints;
-  absl::flat_hash_map<std::string, std::vector<RowId>> strings;
+  bool one_each = false;    // a ManyToMany: each pivot row names one related row
+  bool keep_links = false;  // a ManyToMany: gather each row's link too
+  absl::flat_hash_map<int64_t, ViaList> ints;
+  absl::flat_hash_map<std::string, ViaList> strings;
+
+  // Whether some pivot rows of a parent lead nowhere by the scope or a
+  // pivot filter (so counting needs the rows tested).
+  bool filtered() const { return !scope.empty() || pivot != nullptr; }
 
   size_t Count(std::span<const RowId> mids) const {
-    if (!one_each || !scope.empty()) {
-      std::vector<RowId> rows;
+    if (!one_each || filtered()) {
+      ViaList rows;
       Gather(mids, &rows);
-      return rows.size();
+      return rows.rows.size();
     }
     size_t n = 0;
     for (RowId mid : mids) n += through->IsNull(mid, through_key) ? 0 : 1;
     return n;
   }
 
-  void Gather(std::span<const RowId> mids, std::vector<RowId>* out) const {
+  void Gather(std::span<const RowId> mids, ViaList* out) const {
     const bool int_key = through->column(through_key).type == Type::kInt64;
     for (RowId mid : mids) {
       if (through->IsNull(mid, through_key)) continue;
       bool in_scope = true;
       for (const auto& [c, v] : scope) in_scope = in_scope && through->GetValue(mid, c) == v;
-      if (!in_scope) continue;
+      if (!in_scope || (pivot != nullptr && !pivot->Matches(mid))) continue;
       std::span<const RowId> rows =
           int_key ? second->Find(through->Int64Column(through_key)[mid.value])
                   : second->Find(absl::string_view(through->StringColumn(through_key)[mid.value]));
-      out->insert(out->end(), rows.begin(), rows.end());
+      out->rows.insert(out->rows.end(), rows.begin(), rows.end());
+      if (keep_links) out->links.insert(out->links.end(), rows.size(), mid);
     }
   }
 };
@@ -202,6 +217,7 @@ absl::StatusOr<std::shared_ptr<RelationHop::Via>> RelationHop::MakeVia(const Rel
     via->scope.emplace_back(c, value);
   }
   via->one_each = spec.kind == RelationKind::kManyToMany && via->second->unique();
+  via->keep_links = spec.kind == RelationKind::kManyToMany;
   const double first = static_cast<double>(via->first->num_keys());
   const double second = static_cast<double>(to.size()) /
                         static_cast<double>(std::max<size_t>(via->second->num_keys(), 1));
@@ -213,11 +229,11 @@ size_t RelationHop::ViaCount(RowId row) const {
   const Via& via = *via_;
   if (key_type_ == Type::kInt64) {
     const int64_t key = from_ints_[row.value];
-    if (auto it = via.ints.find(key); it != via.ints.end()) return it->second.size();
+    if (auto it = via.ints.find(key); it != via.ints.end()) return it->second.rows.size();
     const std::span<const RowId> mids = via.first->Find(key);
-    if (via.one_each && via.scope.empty()) return via.Count(mids);
+    if (via.one_each && !via.filtered()) return via.Count(mids);
     size_t n = 0;  // a HasManyThrough: the second index's list sizes
-    if (via.scope.empty() && via.through->column(via.through_key).type == Type::kInt64) {
+    if (!via.filtered() && via.through->column(via.through_key).type == Type::kInt64) {
       const std::span<const int64_t> keys = via.through->Int64Column(via.through_key);
       for (RowId mid : mids) {
         if (!via.through->IsNull(mid, via.through_key))
@@ -230,7 +246,7 @@ size_t RelationHop::ViaCount(RowId row) const {
   return ViaRelated(row).size();
 }
 
-std::span<const RowId> RelationHop::ViaRelated(RowId row) const {
+const RelationHop::ViaList& RelationHop::ViaListOf(RowId row) const {
   Via& via = *via_;
   if (key_type_ == Type::kInt64) {
     const int64_t key = from_ints_[row.value];
@@ -242,6 +258,39 @@ std::span<const RowId> RelationHop::ViaRelated(RowId row) const {
   auto [it, fresh] = via.strings.try_emplace(key);
   if (fresh) via.Gather(via.first->Find(absl::string_view(key)), &it->second);
   return it->second;
+}
+
+std::span<const RowId> RelationHop::ViaRelated(RowId row) const { return ViaListOf(row).rows; }
+
+std::span<const RowId> RelationHop::RelatedLinks(RowId row) const {
+  if (via_ == nullptr || !via_->keep_links || FromNull(row)) return {};
+  return ViaListOf(row).links;
+}
+
+const Table* RelationHop::through() const { return via_ == nullptr ? nullptr : via_->through; }
+
+bool RelationHop::pivot_filtered() const { return via_ != nullptr && via_->pivot != nullptr; }
+
+absl::Status RelationHop::FilterPivot(const std::vector<ConditionSpec>& conditions) {
+  if (conditions.empty()) return absl::OkStatus();
+  if (via_ == nullptr || spec_->kind != RelationKind::kManyToMany) {
+    return absl::InvalidArgumentError(absl::StrCat("relation '", spec_->QualifiedName(), "' is a ",
+                                                   RelationKindName(spec_->kind),
+                                                   ": it has no pivot row to filter"));
+  }
+  auto pivot = std::make_shared<CompiledPredicate>();
+  if (absl::Status s = CompiledPredicate::Compile(*via_->through, conditions, nullptr, pivot.get());
+      !s.ok()) {
+    return errors::InPivot(s);
+  }
+  // A Via of its own: the gathered lists depend on the filter, and copies
+  // of this hop made before keep theirs.
+  auto via = std::make_shared<Via>(*via_);
+  via->ints.clear();
+  via->strings.clear();
+  via->pivot = pivot->always_true() ? nullptr : std::move(pivot);
+  via_ = std::move(via);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<RelationHop> RelationHop::Make(const Table& from, const RelationSpec& relation,
@@ -375,6 +424,11 @@ absl::Status CheckRelatedSpec(const RelationSpec& relation, RelatedUse use, cons
   KIN_RETURN_IF_ERROR(spec.error);
   const std::string q = relation.QualifiedName();
   const absl::string_view name = RelatedUseName(use);
+  if (relation.kind != RelationKind::kManyToMany) {
+    if (std::string pivot = DescribePivotUse(spec); !pivot.empty()) {
+      return errors::PivotNotManyToMany(name, q, RelationKindName(relation.kind), pivot);
+    }
+  }
   const bool preload = use == RelatedUse::kPreload;
   if (!preload) {
     const std::string where = absl::StrCat(name, " on '", q, "'");

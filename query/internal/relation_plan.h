@@ -120,6 +120,21 @@ class RelationHop {
   bool RelatedInSlotOrder() const {
     return via_ == nullptr && (index_ == nullptr || index_->rows_ascending());
   }
+  // The pivot row (link) of each of Related(row)'s rows, in the same order
+  // (a ManyToMany only; empty for other hops). Valid as Related's span.
+  std::span<const RowId> RelatedLinks(RowId row) const;
+  // A ManyToMany's pivot table (a HasManyThrough's intermediate one), else
+  // nullptr.
+  const Table* through() const;
+  // Whether FilterPivot kept only some links (for Explain).
+  bool pivot_filtered() const;
+  // Keeps only the links whose pivot rows pass `conditions` (a ManyToMany
+  // callback's WherePivot...): Related, RelatedCount and RelatedLinks then
+  // see only their related rows. Each pivot row is tested as the parent's
+  // links are walked. InvalidArgument (located with errors::InPivot) for an
+  // unknown pivot column or a value of the wrong type; no-op for none.
+  // REQUIRES: a ManyToMany hop; called before Related.
+  absl::Status FilterPivot(const std::vector<ConditionSpec>& conditions);
   // Whether the hop goes over a second table (see Related). Such a hop is
   // always probed per row: its related rows have no key of their own to
   // scan by.
@@ -175,14 +190,18 @@ class RelationHop {
     absl::flat_hash_map<std::string, std::vector<RowId>> strings;
   };
 
-  // The second step of a via() hop.
+  // The second step of a via() hop, and one key's gathered rows.
   struct Via;
+  struct ViaList;
   static absl::StatusOr<std::shared_ptr<Via>> MakeVia(const RelationSpec& spec,
                                                       const Table& through, const Table& to);
 
   std::span<const RowId> FindInt(int64_t key) const;
   std::span<const RowId> FindString(absl::string_view key) const;
   std::span<const RowId> ViaRelated(RowId row) const;
+  // A via() hop's gathered rows (and a ManyToMany's links) of a live row
+  // whose key is not NULL.
+  const ViaList& ViaListOf(RowId row) const;
   size_t ViaCount(RowId row) const;
 
   const RelationSpec* spec_ = nullptr;

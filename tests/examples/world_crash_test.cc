@@ -81,7 +81,7 @@ TEST(WorldCrashTest, AKilledRunResumesAtItsLastCommittedTick) {
   EXPECT_GE(resumed, last_reported);
   EXPECT_LE(resumed, 1000);
   EXPECT_THAT(text, HasSubstr("committed tick " + std::to_string(resumed + 2) + "\n"));
-  EXPECT_THAT(text, HasSubstr("Checks: 8 of 8 passed"));
+  EXPECT_THAT(text, HasSubstr("Checks: 10 of 10 passed"));
   std::filesystem::remove_all(dir);
 }
 

@@ -83,6 +83,14 @@ TEST(WorldTest, TheRunDoesWhatTheDemoSays) {
   EXPECT_GT(c.events_logged, 0);
   EXPECT_NE(c.leaderboard_checksum, 0u);
   EXPECT_NE(c.world_digest, 0u);
+  // Quests through the pivot and profiles (HasOne): seeded, then moved.
+  EXPECT_EQ(c.seeded_profiles, 500 / 4);
+  EXPECT_GT(c.seeded_quest_links, 0);
+  EXPECT_GT(c.quest_links, 0);
+  EXPECT_GT(c.quests_taken, 0);
+  EXPECT_GT(c.quest_updates, 0);
+  EXPECT_EQ(c.profiles_created, 5);  // every other newcomer
+  EXPECT_NE(c.quest_board_checksum, 0u);
   // One timing per tick for the loop and for every operation run each tick.
   EXPECT_EQ(report.timings.tick_ms.size(), 10u);
   EXPECT_GT(report.timings.snapshot_bytes, 0u);
@@ -113,6 +121,8 @@ TEST(WorldTest, ChecksCoverTheSnapshotAndTheRollbacks) {
   EXPECT_TRUE(has("queries agree with typed spans"));
   EXPECT_TRUE(has("gold is conserved"));
   EXPECT_TRUE(has("CheckConsistency"));
+  EXPECT_TRUE(has("(ManyToMany pivot) agree with a walk of the links"));
+  EXPECT_TRUE(has("profile (HasOne) agrees with a walk of the profiles"));
 }
 
 TEST(WorldTest, DifferentSeedDifferentWorld) {
