@@ -119,7 +119,7 @@ TableImage::ColumnData EmptyCells(Type type, size_t slots) {
     case Type::kBool:
       return std::vector<uint8_t>(slots);
     case Type::kString:
-      return std::vector<std::string>(slots);
+      return StringStore(slots);
   }
   return std::vector<int64_t>(slots);
 }
@@ -135,7 +135,7 @@ void SetCell(TableImage::ColumnData& cells, uint32_t slot, const Value& v) {
         } else if constexpr (std::is_same_v<T, uint8_t>) {
           vec[slot] = v.AsBool() ? 1 : 0;
         } else {
-          vec[slot] = v.AsString();
+          vec.Set(slot, v.AsString());
         }
       },
       cells);
@@ -395,8 +395,8 @@ absl::Status Engine::ChangeColumnType(absl::string_view table, absl::string_view
     std::optional<RowId> duplicate = std::visit(
         [&](const auto& vec) -> std::optional<RowId> {
           using T = typename std::decay_t<decltype(vec)>::value_type;
-          if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, std::string>) {
-            return index->Build(std::span<const T>(vec), rows);
+          if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, std::string_view>) {
+            return index->Build(vec, rows);
           } else {
             return std::nullopt;  // refused above
           }

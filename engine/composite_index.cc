@@ -82,7 +82,7 @@ uint64_t CompositeIndex::EncodeValue(size_t i, const Value& v) const {
 }
 
 int CompositeIndex::CompareStrings(size_t i, uint32_t a, uint32_t b) const {
-  std::span<const std::string> col = table_->StringColumn(columns_[i]);
+  const StringStore& col = table_->StringColumn(columns_[i]);
   return Sign(col[a].compare(col[b]));
 }
 

@@ -718,7 +718,7 @@ absl::Status Engine::CheckParent(const Table& table, const ChildCheck& check, Ro
   const bool found =
       table.column(check.child_column).type == Type::kInt64
           ? !parents->Find(table.Int64Column(check.child_column)[row.value]).empty()
-          : !parents->Find(absl::string_view(table.StringColumn(check.child_column)[row.value]))
+          : !parents->Find(internal::ToAbsl(table.StringColumn(check.child_column)[row.value]))
                  .empty();
   if (found) return absl::OkStatus();
   return MissingParent(table, foreign_keys_[check.fk], table.GetValue(row, check.child_column),

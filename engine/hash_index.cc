@@ -309,12 +309,19 @@ std::optional<RowId> HashIndex::Build(std::span<const int64_t> keys,
   return BuildSparse<int64_t>(keys, rows);
 }
 
-std::optional<RowId> HashIndex::Build(std::span<const std::string> keys,
-                                      std::span<const uint32_t> rows) {
+std::optional<RowId> HashIndex::Build(const StringStore& keys, std::span<const uint32_t> rows) {
   assert(key_type_ == Type::kString && "HashIndex::Build: string keys for an int64 index");
   Clear();
   rows_ascending_ = std::is_sorted(rows.begin(), rows.end());
-  return BuildSparse<std::string>(keys, rows);
+  // The cells as the maps' (transparent) lookup type.
+  struct Keys {
+    const StringStore& store;
+    absl::string_view operator[](size_t r) const {
+      std::string_view s = store[r];
+      return absl::string_view(s.data(), s.size());
+    }
+  };
+  return BuildSparse<std::string>(Keys{keys}, rows);
 }
 
 void HashIndex::Clear() {

@@ -28,6 +28,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "engine/string_store.h"
 #include "kin/ids.h"
 #include "kin/value.h"
 
@@ -78,7 +79,7 @@ class HashIndex {
   // REQUIRES: key_type() matches the overload, r < keys.size() for every r.
   [[nodiscard]] std::optional<RowId> Build(std::span<const int64_t> keys,
                                            std::span<const uint32_t> rows);
-  [[nodiscard]] std::optional<RowId> Build(std::span<const std::string> keys,
+  [[nodiscard]] std::optional<RowId> Build(const StringStore& keys,
                                            std::span<const uint32_t> rows);
 
   // True when every key's rows are in ascending RowId (slot) order, as

@@ -71,7 +71,7 @@ void OrderedIndex::Insert(const Table& table, RowId id) {
       std::get<DoubleSet>(keys_).insert({table.DoubleColumn(column_)[id.value], id.value});
       break;
     case Type::kString:
-      std::get<StringSet>(keys_).insert({table.StringColumn(column_)[id.value], id.value});
+      std::get<StringSet>(keys_).insert({std::string(table.StringColumn(column_)[id.value]), id.value});
       break;
   }
 }
@@ -94,7 +94,7 @@ void OrderedIndex::Erase(const Table& table, RowId id) {
     case Type::kString:
       // Erase by a copy-free probe would need a transparent comparator; the
       // copy is one short string (kept inline by the small-string buffer).
-      std::get<StringSet>(keys_).erase({table.StringColumn(column_)[id.value], id.value});
+      std::get<StringSet>(keys_).erase({std::string(table.StringColumn(column_)[id.value]), id.value});
       break;
   }
 }
@@ -143,8 +143,8 @@ void OrderedIndex::Build(const Table& table) {
       break;
     }
     case Type::kString: {
-      std::span<const std::string> col = table.StringColumn(column_);
-      fill(std::get<StringSet>(keys_), [&](uint32_t s) { return col[s]; });
+      const StringStore& col = table.StringColumn(column_);
+      fill(std::get<StringSet>(keys_), [&](uint32_t s) { return std::string(col[s]); });
       break;
     }
   }

@@ -4,6 +4,7 @@
 #include <span>
 
 #include "absl/strings/string_view.h"
+#include "engine/string_view.h"
 #include "engine/hash_index.h"
 #include "engine/table.h"
 
@@ -27,7 +28,7 @@ void Relink(const Table& child, ColumnId key, const HashIndex& parent_index, uin
   if (!child.IsLive(id) || child.IsNull(id, key)) return;
   slot = child.column(key).type == Type::kInt64
              ? ParentOf(parent_index, child.Int64Column(key)[r])
-             : ParentOf(parent_index, absl::string_view(child.StringColumn(key)[r]));
+             : ParentOf(parent_index, internal::ToAbsl(child.StringColumn(key)[r]));
   if (slot != ParentLinks::kNoParent) ++links->counts[slot];
 }
 

@@ -27,7 +27,7 @@ TableImage::ColumnData EmptyColumn(Type type) {
     case Type::kBool:
       return std::vector<uint8_t>();
     case Type::kString:
-      return std::vector<std::string>();
+      return StringStore();
   }
   return std::vector<int64_t>();
 }
@@ -211,8 +211,14 @@ absl::StatusOr<std::span<const double>> Table::DoubleColumn(absl::string_view co
 absl::StatusOr<std::span<const uint8_t>> Table::BoolColumn(absl::string_view column) const {
   return TypedColumn<uint8_t>(*this, column, Type::kBool);
 }
-absl::StatusOr<std::span<const std::string>> Table::StringColumn(absl::string_view column) const {
-  return TypedColumn<std::string>(*this, column, Type::kString);
+absl::StatusOr<const StringStore*> Table::StringColumn(absl::string_view column) const {
+  KIN_ASSIGN_OR_RETURN(ColumnId id, GetColumn(column));
+  if (schema_.column(id).type != Type::kString) {
+    return absl::InvalidArgumentError(absl::StrCat(QualifiedName(name_, column), ": column is ",
+                                                   TypeName(schema_.column(id).type),
+                                                   ", not string"));
+  }
+  return &StringColumn(id);
 }
 
 absl::StatusOr<std::span<const RowId>> Table::Children(absl::string_view column,
@@ -337,7 +343,7 @@ void Table::WriteCell(RowId id, ColumnId column, const Value& v) {
         } else if constexpr (std::is_same_v<T, uint8_t>) {
           vec[id.value] = v.AsBool() ? 1 : 0;
         } else {
-          vec[id.value] = v.AsString();
+          vec.Set(id.value, v.AsString());
         }
       },
       columns_[column.value]);
@@ -347,8 +353,8 @@ void Table::ClearCell(RowId id, ColumnId column) {
   std::visit(
       [&](auto& vec) {
         using T = typename std::decay_t<decltype(vec)>::value_type;
-        if constexpr (std::is_same_v<T, std::string>) {
-          std::string().swap(vec[id.value]);  // release long strings' memory
+        if constexpr (std::is_same_v<T, std::string_view>) {
+          vec.Clear(id.value);
         } else {
           vec[id.value] = T{};
         }
@@ -816,8 +822,10 @@ absl::Status Table::Restore(TableImage image) {
     std::optional<RowId> duplicate = std::visit(
         [&](const auto& cells) -> std::optional<RowId> {
           using T = typename std::decay_t<decltype(cells)>::value_type;
-          if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, std::string>) {
+          if constexpr (std::is_same_v<T, int64_t>) {
             return idx->Build(std::span<const T>(cells), order);
+          } else if constexpr (std::is_same_v<T, std::string_view>) {
+            return idx->Build(cells, order);
           } else {
             assert(false && "Table::Restore: an index on a column that is not int64 or string");
             return std::nullopt;
@@ -907,11 +915,11 @@ size_t Table::MemoryBytes() const {
     bytes += std::visit(
         [](const auto& vec) {
           using T = typename std::decay_t<decltype(vec)>::value_type;
-          size_t b = vec.capacity() * sizeof(T);
-          if constexpr (std::is_same_v<T, std::string>) {
-            for (const std::string& s : vec) b += StringHeapBytes(s);
+          if constexpr (std::is_same_v<T, std::string_view>) {
+            return vec.MemoryBytes();
+          } else {
+            return vec.capacity() * sizeof(T);
           }
-          return b;
         },
         columns_[i]);
     if (indexes_[i] != nullptr) bytes += indexes_[i]->MemoryBytes();

@@ -2,8 +2,8 @@
 // through Engine (so foreign-key actions and the undo log are never skipped).
 //
 // Storage: one contiguous typed vector per column (int64, double, bool as
-// uint8_t, std::string whose small-string buffer keeps short strings inline
-// for scans), a validity bitmap per nullable column, and a live bitmap over
+// uint8_t, strings in a StringStore: 8-byte cells, short strings inline,
+// longer ones in one blob per column), a validity bitmap per nullable column, and a live bitmap over
 // slots. A RowId is a slot: stable while the row lives; deleted slots go on
 // a free list and the most recently freed slot is reused first.
 //
@@ -37,6 +37,7 @@
 #include "engine/hash_index.h"
 #include "engine/ordered_index.h"
 #include "engine/parent_links.h"
+#include "engine/string_store.h"
 #include "engine/undo_log.h"
 #include "kin/change.h"
 #include "kin/ids.h"
@@ -60,7 +61,8 @@ struct CellRef {
 // The raw state of a table, as snapshots save and load it. Indexes are not
 // part of it: they are rebuilt from the data.
 struct TableImage {
-  using ColumnData = ColumnValues;    // kin/row_batch.h
+  using ColumnData = std::variant<std::vector<int64_t>, std::vector<double>,
+                                  std::vector<uint8_t>, StringStore>;
   std::vector<ColumnData> columns;    // one per schema column, slot_count long
   std::vector<Bitmap> validity;       // one per column; empty for NOT NULL
   Bitmap live;                        // slot_count bits
@@ -205,14 +207,14 @@ class Table {
   std::span<const uint8_t> BoolColumn(ColumnId column) const {
     return std::get<std::vector<uint8_t>>(columns_[column.value]);
   }
-  std::span<const std::string> StringColumn(ColumnId column) const {
-    return std::get<std::vector<std::string>>(columns_[column.value]);
+  const StringStore& StringColumn(ColumnId column) const {
+    return std::get<StringStore>(columns_[column.value]);
   }
   // Checked by name: InvalidArgument for an unknown column or another type.
   absl::StatusOr<std::span<const int64_t>> Int64Column(absl::string_view column) const;
   absl::StatusOr<std::span<const double>> DoubleColumn(absl::string_view column) const;
   absl::StatusOr<std::span<const uint8_t>> BoolColumn(absl::string_view column) const;
-  absl::StatusOr<std::span<const std::string>> StringColumn(absl::string_view column) const;
+  absl::StatusOr<const StringStore*> StringColumn(absl::string_view column) const;
 
   // --- indexes ---
   // The index on a column, or nullptr.

@@ -50,8 +50,14 @@ TableImage::ColumnData FilledColumn(Type type, const Bitmap& live, const Value& 
       return fill(0.0, value.is_null() ? 0.0 : value.AsNumber());
     case Type::kBool:
       return fill(uint8_t{0}, static_cast<uint8_t>(!value.is_null() && value.AsBool() ? 1 : 0));
-    case Type::kString:
-      return fill(std::string(), value.is_null() ? std::string() : std::string(value.AsString()));
+    case Type::kString: {
+      StringStore out(slots);
+      if (value.is_null()) return TableImage::ColumnData(std::move(out));
+      for (size_t s = 0; s < slots; ++s) {
+        if (live.Get(s)) out.Set(s, value.AsString());
+      }
+      return TableImage::ColumnData(std::move(out));
+    }
   }
   return std::vector<int64_t>();
 }

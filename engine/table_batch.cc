@@ -20,7 +20,7 @@ absl::string_view SlotTypeName(size_t slot) {
   return kNames[slot];
 }
 
-size_t Length(const TableImage::ColumnData& data) {
+size_t Length(const ColumnValues& data) {
   return std::visit([](const auto& v) { return v.size(); }, data);
 }
 
@@ -44,6 +44,31 @@ absl::Status CheckUnique(const Table& table, const ColumnSpec& spec, const HashI
     }
   }
   return absl::OkStatus();
+}
+
+// Appends a batch's string column (or, with `given` null, `rows` copies of
+// the column's default) to `store`. Each given string's buffer is freed once
+// copied, so the batch and the table never both hold all the bytes.
+void AppendStrings(StringStore& store, std::vector<std::string>* given, const ColumnSpec& spec,
+                   size_t rows) {
+  if (given == nullptr) {
+    std::string_view fill;
+    if (spec.default_value.has_value() && !spec.default_value->is_null()) {
+      fill = spec.default_value->AsString();
+    }
+    store.reserve(store.size() + rows, rows * StringStore::BlobBytesFor(fill.size()));
+    for (size_t r = 0; r < rows; ++r) store.push_back(fill);
+    return;
+  }
+  std::vector<std::string>& src = *given;
+  size_t bytes = 0;
+  for (const std::string& s : src) bytes += StringStore::BlobBytesFor(s.size());
+  store.reserve(store.size() + src.size(), bytes);
+  for (std::string& s : src) {
+    store.push_back(s);
+    std::string().swap(s);
+  }
+  std::vector<std::string>().swap(src);
 }
 
 }  // namespace
@@ -138,6 +163,11 @@ absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::
     std::visit(
         [&](auto& vec) {
           using T = typename std::decay_t<decltype(vec)>::value_type;
+          if constexpr (std::is_same_v<T, std::string_view>) {
+            AppendStrings(vec, c == nullptr ? nullptr : &std::get<std::vector<std::string>>(c->data),
+                          spec, rows);
+            return;
+          } else {
           if (c != nullptr) {
             auto& src = std::get<std::vector<T>>(c->data);
             if (vec.empty()) {
@@ -165,9 +195,9 @@ absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::
             if constexpr (std::is_same_v<T, int64_t>) fill = d.AsInt64();
             if constexpr (std::is_same_v<T, double>) fill = d.AsNumber();
             if constexpr (std::is_same_v<T, uint8_t>) fill = d.AsBool() ? 1 : 0;
-            if constexpr (std::is_same_v<T, std::string>) fill = d.AsString();
           }
           vec.insert(vec.end(), rows, fill);
+          }
         },
         columns_[i]);
     if (spec.nullable) {
@@ -259,10 +289,9 @@ void Table::BuildIndexFromBatch(HashIndex& index, ColumnId column, uint32_t firs
   std::visit(
       [&](const auto& cells) {
         using T = typename std::decay_t<decltype(cells)>::value_type;
-        if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, std::string>) {
+        if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, std::string_view>) {
           // Keys were checked unique above: no duplicate to report.
-          [[maybe_unused]] std::optional<RowId> duplicate =
-              index.Build(std::span<const T>(cells), slots);
+          [[maybe_unused]] std::optional<RowId> duplicate = index.Build(cells, slots);
           assert(!duplicate.has_value() && "Table::InsertBatch: duplicate key after the check");
         }
       },

@@ -27,8 +27,8 @@ uint64_t DigestColumn(const Table& t, ColumnId c) {
           if (!t.live().Get(s)) continue;
           if (is_null(s)) {
             d.Add(kNullTag);
-          } else if constexpr (std::is_same_v<T, std::string>) {
-            d.AddString(values[s]);
+          } else if constexpr (std::is_same_v<T, std::string_view>) {
+            d.AddString(absl::string_view(values[s].data(), values[s].size()));
           } else if constexpr (std::is_same_v<T, double>) {
             d.Add(std::bit_cast<uint64_t>(values[s]));
           } else {

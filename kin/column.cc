@@ -89,8 +89,17 @@ void column_internal::Load(const Table* table, TableStorage* out) {
 }
 
 void column_internal::Load(const Table* table, ColumnId column, ColumnStorage* out) {
-  out->cells = std::visit([](const auto& cells) -> const void* { return cells.data(); },
-                          table->column_data(column));
+  out->cells = std::visit(
+      [&](const auto& cells) -> const void* {
+        using T = typename std::decay_t<decltype(cells)>::value_type;
+        if constexpr (std::is_same_v<T, std::string_view>) {
+          out->blob = cells.blob();
+          return cells.cells();
+        } else {
+          return cells.data();
+        }
+      },
+      table->column_data(column));
   const Bitmap* validity = table->validity(column);
   // An empty bitmap means no cell is NULL (Table::IsNull reads it so).
   out->validity = validity != nullptr && validity->size() != 0 ? validity->words().data() : nullptr;

@@ -45,6 +45,7 @@
 #include "absl/status/statusor.h"
 #include "kin/ids.h"
 #include "kin/row.h"
+#include "kin/string_cell.h"
 #include "kin/value.h"
 
 namespace kin {
@@ -71,7 +72,8 @@ struct TableStorage {
   uint32_t slot_count = 0;
 };
 struct ColumnStorage {
-  const void* cells = nullptr;         // int64_t, double, uint8_t or std::string per slot
+  const void* cells = nullptr;  // int64_t, double, uint8_t or a string cell (uint64_t) per slot
+  const char* blob = nullptr;   // a string column's blob (kin/string_cell.h)
   const uint64_t* validity = nullptr;  // bit set = not NULL; nullptr: no NULL cells
 };
 
@@ -95,7 +97,7 @@ T Cell(const ColumnStorage& c, uint32_t slot) {
   if constexpr (std::is_same_v<T, bool>) {
     return static_cast<const uint8_t*>(c.cells)[slot] != 0;
   } else if constexpr (std::is_same_v<T, std::string_view>) {
-    return std::string_view(static_cast<const std::string*>(c.cells)[slot]);
+    return string_cell::Decode(static_cast<const uint64_t*>(c.cells) + slot, c.blob);
   } else {
     return static_cast<const T*>(c.cells)[slot];
   }

@@ -97,13 +97,14 @@ class Writer {
   }
   // count:u64, padding, lengths:u32[count], then the bytes of every string
   // back to back.
-  void Strings(std::span<const std::string> cells, absl::string_view what) {
+  void Strings(const StringStore& cells, absl::string_view what) {
     U64(cells.size());
     sink_->Align8();
     // Encoded in place, 16 KiB at a time.
     char lengths[4096 * sizeof(uint32_t)];
     size_t n = 0;
-    for (const std::string& s : cells) {
+    for (size_t i = 0; i < cells.size(); ++i) {
+      const std::string_view s = cells[i];
       if (s.size() > std::numeric_limits<uint32_t>::max()) {
         Fail(absl::InvalidArgumentError(absl::StrCat(
             what, ": a string of ", s.size(), " bytes, over the 4 GiB a snapshot cell holds")));
@@ -117,7 +118,10 @@ class Writer {
       }
     }
     sink_->Write(lengths, n);
-    for (const std::string& s : cells) sink_->Write(s.data(), s.size());
+    for (size_t i = 0; i < cells.size(); ++i) {
+      const std::string_view s = cells[i];
+      sink_->Write(s.data(), s.size());
+    }
   }
   void Val(const Value& v) {
     if (v.is_null()) {
@@ -351,14 +355,15 @@ class Reader {
 
   // Cells of a string column, `slots` of them: one string after another in
   // version 1; a length array, then all the bytes, from version 2.
-  std::vector<std::string> Strings(absl::string_view what) {
-    std::vector<std::string> cells;
+  StringStore Strings(absl::string_view what) {
+    StringStore cells;
     if (version_ < 2) {
       uint64_t n = Count(what, kMinStringBytes);
-      cells.resize(n);
-      for (std::string& s : cells) {
-        s = String(what);
+      cells.reserve(n);
+      for (uint64_t i = 0; i < n; ++i) {
+        const std::string s = String(what);
         if (!status_.ok()) break;
+        cells.push_back(s);
       }
       return cells;
     }
@@ -377,10 +382,16 @@ class Reader {
       }
     }
     const char* bytes = Block(total, 1);
-    cells.reserve(n);
+    // Exact room: every long string's bytes and its varint length.
+    uint64_t blob = 0;
     for (uint64_t i = 0; i < n; ++i) {
-      uint32_t length = DecodeFixed32(lengths + 4 * i);
-      cells.emplace_back(bytes, length);
+      const uint32_t length = DecodeFixed32(lengths + 4 * i);
+      blob += StringStore::BlobBytesFor(length);
+    }
+    cells.reserve(n, blob);
+    for (uint64_t i = 0; i < n; ++i) {
+      const uint32_t length = DecodeFixed32(lengths + 4 * i);
+      cells.push_back(std::string_view(bytes, length));
       bytes += length;
     }
     return cells;
@@ -499,7 +510,7 @@ void EncodeTable(Writer& w, const Table& t) {
     std::visit(
         [&](const auto& cells) {
           using T = typename std::decay_t<decltype(cells)>::value_type;
-          if constexpr (std::is_same_v<T, std::string>) {
+          if constexpr (std::is_same_v<T, std::string_view>) {
             w.Strings(cells, QualifiedName(t.name(), t.column(column).name));
           } else {
             w.Array(std::span<const T>(cells));
@@ -594,7 +605,7 @@ bool DeadSlotsClean(const TableImage& image) {
       bool zero = std::visit(
           [&](const auto& cells) {
             using T = typename std::decay_t<decltype(cells)>::value_type;
-            if constexpr (std::is_same_v<T, std::string>) {
+            if constexpr (std::is_same_v<T, std::string_view>) {
               return cells[s].empty();
             } else if constexpr (std::is_same_v<T, double>) {
               return std::bit_cast<uint64_t>(cells[s]) == 0;

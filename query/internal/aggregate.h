@@ -216,9 +216,9 @@ void Accumulator::AccumulateDistinct(Run&& run) {
       words(static_cast<const uint8_t*>(a_->data), [](uint8_t x) { return uint64_t{x != 0}; });
       return;
     case Type::kString: {
-      const std::string* d = static_cast<const std::string*>(a_->data);
+      const StringCells d = StringCellsOf(a_->data);
       run([&, d](size_t g, uint32_t s) {
-        counts_[g] += distinct_strings_[g].insert(absl::string_view(d[s])).second;
+        counts_[g] += distinct_strings_[g].insert(d[s]).second;
       });
       return;
     }
@@ -257,7 +257,7 @@ void Accumulator::AccumulateMinMaxSlot(Run&& run) {
   const AggregateFunction fn = a_->function;
   uint32_t* __restrict best = best_slots_.data();
   uint8_t* __restrict any = any_.data();
-  auto track = [&](const auto* d) {
+  auto track = [&](auto d) {
     run([fn, best, any, d](size_t g, uint32_t s) {
       if (!any[g] || BetterForAggregate(fn, d[s], d[best[g]])) best[g] = s;
       any[g] = 1;
@@ -274,7 +274,7 @@ void Accumulator::AccumulateMinMaxSlot(Run&& run) {
       track(static_cast<const uint8_t*>(a_->data));
       return;
     case Type::kString:
-      track(static_cast<const std::string*>(a_->data));
+      track(StringCellsOf(a_->data));
       return;
   }
 }

@@ -7,7 +7,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
+#include "absl/strings/string_view.h"
+
+#include "engine/string_store.h"
 #include "engine/table.h"
 #include "kin/ids.h"
 
@@ -31,7 +35,20 @@ inline const uint64_t* ValidityWords(const Table& t, ColumnId c) {
   return b->words().data();
 }
 
-// The typed column: int64_t*, double*, uint8_t* (bool) or std::string*.
+// A string column's cells, indexed by slot as the other types' arrays are.
+// Resolved from the store on each use (StringCellsOf), since the blob
+// moves when the column is written.
+struct StringCells {
+  const uint64_t* cells;
+  const char* blob;
+  absl::string_view operator[](size_t slot) const {
+    const std::string_view s = string_cell::Decode(cells + slot, blob);
+    return absl::string_view(s.data(), s.size());
+  }
+};
+
+// The typed column: int64_t*, double*, uint8_t* (bool) or StringStore*
+// (read through StringCellsOf).
 inline const void* ColumnData(const Table& t, ColumnId c) {
   switch (t.column(c).type) {
     case Type::kInt64:
@@ -41,9 +58,14 @@ inline const void* ColumnData(const Table& t, ColumnId c) {
     case Type::kBool:
       return t.BoolColumn(c).data();
     case Type::kString:
-      return t.StringColumn(c).data();
+      return &t.StringColumn(c);
   }
   return nullptr;
+}
+
+inline StringCells StringCellsOf(const void* data) {
+  const auto* store = static_cast<const StringStore*>(data);
+  return StringCells{store->cells(), store->blob()};
 }
 
 }  // namespace internal

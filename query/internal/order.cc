@@ -161,7 +161,7 @@ int CompiledOrder::Compare(RowId a, RowId b) const {
           break;
         }
         case Type::kString: {
-          const std::string* d = static_cast<const std::string*>(k.data);
+          const StringCells d = StringCellsOf(k.data);
           int r = d[a.value].compare(d[b.value]);
           c = r < 0 ? -1 : (r > 0 ? 1 : 0);
           break;

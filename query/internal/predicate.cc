@@ -36,8 +36,9 @@ inline size_t FilterLoop(const uint64_t* validity, const RowId* in, size_t n, Ro
   return k;
 }
 
-template <typename T>
-size_t CompareLoop(CompareOp op, const T* d, const T& x, const uint64_t* v, const RowId* in,
+// `d` is the column: a typed pointer, or StringCells.
+template <typename T, typename D>
+size_t CompareLoop(CompareOp op, D d, const T& x, const uint64_t* v, const RowId* in,
                    size_t n, RowId* out) {
   switch (op) {
     case CompareOp::kEq:
@@ -56,8 +57,8 @@ size_t CompareLoop(CompareOp op, const T* d, const T& x, const uint64_t* v, cons
   return 0;
 }
 
-template <typename T>
-size_t BetweenLoop(bool negate, const T* d, const T& lo, const T& hi, const uint64_t* v,
+template <typename T, typename D>
+size_t BetweenLoop(bool negate, D d, const T& lo, const T& hi, const uint64_t* v,
                    const RowId* in, size_t n, RowId* out) {
   if (negate) {
     return FilterLoop(v, in, n, out, [d, &lo, &hi](uint32_t s) { return d[s] < lo || d[s] > hi; });
@@ -76,8 +77,8 @@ inline bool SortedContains(const std::vector<T>& list, const K& x) {
   return std::binary_search(list.begin(), list.end(), x);
 }
 
-template <typename T, typename K>
-size_t InLoop(bool negate, const K* d, const std::vector<T>& list, const uint64_t* v,
+template <typename T, typename D>
+size_t InLoop(bool negate, D d, const std::vector<T>& list, const uint64_t* v,
               const RowId* in, size_t n, RowId* out) {
   if (negate) {
     return FilterLoop(v, in, n, out,
@@ -110,7 +111,7 @@ size_t FilterValidity(const uint64_t* v, bool valid, const RowId* in, size_t n, 
 
 // kStartsWith / kEndsWith / kContains.
 size_t FilterStringMatch(const Atom& a, const RowId* in, size_t n, RowId* out) {
-  const std::string* d = static_cast<const std::string*>(a.data);
+  const StringCells d = StringCellsOf(a.data);
   const uint64_t* v = a.validity;
   absl::string_view x = a.s0;
   switch (a.kind) {
@@ -141,7 +142,7 @@ size_t FilterIn(const Atom& a, const RowId* in, size_t n, RowId* out) {
       return FilterLoop(v, in, n, out, [d, mask](uint32_t s) { return ((mask >> d[s]) & 1) != 0; });
     }
     default:
-      return InLoop(a.negate, static_cast<const std::string*>(a.data), a.strings, v, in, n, out);
+      return InLoop(a.negate, StringCellsOf(a.data), a.strings, v, in, n, out);
   }
 }
 
@@ -162,8 +163,8 @@ size_t FilterBetween(const Atom& a, const RowId* in, size_t n, RowId* out) {
                                   out);
     }
     default:
-      return BetweenLoop<std::string>(a.negate, static_cast<const std::string*>(a.data), a.s0, a.s1,
-                                      v, in, n, out);
+      return BetweenLoop<absl::string_view>(a.negate, StringCellsOf(a.data), a.s0, a.s1, v, in, n,
+                                            out);
   }
 }
 
@@ -189,7 +190,7 @@ size_t Atom::Filter(const RowId* in, size_t n, RowId* out) const {
       return CompareLoop<uint8_t>(op, static_cast<const uint8_t*>(data), x, v, in, n, out);
     }
     case Kind::kCmpString:
-      return CompareLoop<std::string>(op, static_cast<const std::string*>(data), s0, v, in, n, out);
+      return CompareLoop<absl::string_view>(op, StringCellsOf(data), s0, v, in, n, out);
     case Kind::kInInt64:
     case Kind::kInDouble:
     case Kind::kInBool:

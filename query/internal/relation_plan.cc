@@ -186,7 +186,7 @@ struct RelationHop::Via {
       if (!in_scope || (pivot != nullptr && !pivot->Matches(mid))) continue;
       std::span<const RowId> rows =
           int_key ? second->Find(through->Int64Column(through_key)[mid.value])
-                  : second->Find(absl::string_view(through->StringColumn(through_key)[mid.value]));
+                  : second->Find(internal::ToAbsl(through->StringColumn(through_key)[mid.value]));
       out->rows.insert(out->rows.end(), rows.begin(), rows.end());
       if (keep_links) out->links.insert(out->links.end(), rows.size(), mid);
     }
@@ -254,9 +254,9 @@ const RelationHop::ViaList& RelationHop::ViaListOf(RowId row) const {
     if (fresh) via.Gather(via.first->Find(key), &it->second);
     return it->second;
   }
-  const std::string& key = from_strings_[row.value];
+  const absl::string_view key = internal::ToAbsl((*from_strings_)[row.value]);
   auto [it, fresh] = via.strings.try_emplace(key);
-  if (fresh) via.Gather(via.first->Find(absl::string_view(key)), &it->second);
+  if (fresh) via.Gather(via.first->Find(key), &it->second);
   return it->second;
 }
 
@@ -327,7 +327,7 @@ absl::StatusOr<RelationHop> RelationHop::Make(const Table& from, const RelationS
     if (hop.key_type_ == Type::kInt64) {
       hop.from_ints_ = from.Int64Column(hop.from_key_).data();
     } else {
-      hop.from_strings_ = from.StringColumn(hop.from_key_).data();
+      hop.from_strings_ = &from.StringColumn(hop.from_key_);
     }
     return hop;
   }
@@ -369,8 +369,8 @@ absl::StatusOr<RelationHop> RelationHop::Make(const Table& from, const RelationS
     hop.from_ints_ = from.Int64Column(hop.from_key_).data();
     hop.to_ints_ = to->Int64Column(hop.to_key_).data();
   } else {
-    hop.from_strings_ = from.StringColumn(hop.from_key_).data();
-    hop.to_strings_ = to->StringColumn(hop.to_key_).data();
+    hop.from_strings_ = &from.StringColumn(hop.from_key_);
+    hop.to_strings_ = &to->StringColumn(hop.to_key_);
   }
   hop.index_ = to->index(hop.to_key_);
   if (const HashIndex* from_index = from.index(hop.from_key_);

@@ -44,6 +44,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "engine/string_view.h"
 #include "engine/hash_index.h"
 #include "engine/parent_links.h"
 #include "engine/table.h"
@@ -103,7 +104,7 @@ class RelationHop {
     if (FromNull(row)) return {};
     if (via_ != nullptr) return ViaRelated(row);
     if (key_type_ == Type::kInt64) return FindInt(from_ints_[row.value]);
-    return FindString(from_strings_[row.value]);
+    return FindString(internal::ToAbsl((*from_strings_)[row.value]));
   }
   // Related(row).size(), without gathering a via() hop's list: a
   // ManyToMany counts its parent's pivot rows (each names exactly one row:
@@ -146,8 +147,10 @@ class RelationHop {
   // REQUIRES: key_type() is kInt64 / kString, and the cell is not NULL.
   int64_t FromInt(RowId row) const { return from_ints_[row.value]; }
   int64_t ToInt(RowId row) const { return to_ints_[row.value]; }
-  absl::string_view FromString(RowId row) const { return from_strings_[row.value]; }
-  absl::string_view ToString(RowId row) const { return to_strings_[row.value]; }
+  absl::string_view FromString(RowId row) const {
+    return internal::ToAbsl((*from_strings_)[row.value]);
+  }
+  absl::string_view ToString(RowId row) const { return internal::ToAbsl((*to_strings_)[row.value]); }
   bool FromNull(RowId row) const {
     return from_validity_ != nullptr &&
            ((from_validity_[row.value >> 6] >> (row.value & 63)) & 1) == 0;
@@ -214,8 +217,8 @@ class RelationHop {
   const uint64_t* to_validity_ = nullptr;
   const int64_t* from_ints_ = nullptr;
   const int64_t* to_ints_ = nullptr;
-  const std::string* from_strings_ = nullptr;
-  const std::string* to_strings_ = nullptr;
+  const StringStore* from_strings_ = nullptr;
+  const StringStore* to_strings_ = nullptr;
   const HashIndex* index_ = nullptr;         // on to_key_, when it has one
   const HashIndex* from_index_ = nullptr;    // on from_key_, when unique
   std::shared_ptr<const LocalIndex> local_;  // otherwise

@@ -50,19 +50,25 @@ TEST_F(BatchTest, AppendsRowsWithDefaultsIdsAndIndexes) {
   ASSERT_OK(engine_.CheckConsistency());
 }
 
-// A bulk load into an empty table holds its data once: the vectors moved in
-// become the columns (same buffers); a second batch appends normally; a
-// rolled-back first batch leaves the table as it was.
+// A bulk load into an empty table holds its data once: the fixed-width
+// vectors moved in become the columns (same buffers), strings are copied
+// into the column's store (8-byte cells, long ones in its blob); a second
+// batch appends normally; a rolled-back first batch leaves the table as it
+// was.
 TEST_F(BatchTest, FirstBatchAdoptsTheCallersVectors) {
   std::vector<int64_t> users = {7, 8, 7};
   std::vector<std::string> slugs = {"a-slug-longer-than-fifteen-bytes", "b", "c"};
   const int64_t* users_buffer = users.data();
-  const std::string* slugs_buffer = slugs.data();
   RowBatch batch;
   batch.Int64("user_id", std::move(users)).String("slug", std::move(slugs));
   ASSERT_OK(engine_.InsertBatch("posts", std::move(batch)).status());
   EXPECT_EQ(posts().Int64Column(ColumnId(1)).data(), users_buffer);
-  EXPECT_EQ(posts().StringColumn(ColumnId(2)).data(), slugs_buffer);
+  const StringStore& stored = posts().StringColumn(ColumnId(2));
+  ASSERT_EQ(stored.size(), 3u);
+  EXPECT_EQ(stored[0], "a-slug-longer-than-fifteen-bytes");
+  EXPECT_EQ(stored[1], "b");
+  EXPECT_EQ(stored[2], "c");
+  EXPECT_EQ(stored.blob_bytes(), 1 + std::string_view("a-slug-longer-than-fifteen-bytes").size());
 
   RowBatch more;
   more.Int64("user_id", {9}).String("slug", {"d"});

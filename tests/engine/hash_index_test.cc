@@ -17,6 +17,13 @@
 namespace kin {
 namespace {
 
+// String keys as a table's column holds them.
+StringStore Store(const std::vector<std::string>& keys) {
+  StringStore store;
+  for (const std::string& k : keys) store.push_back(k);
+  return store;
+}
+
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::IsEmpty;
@@ -242,7 +249,7 @@ TEST(HashIndexTest, BuildEqualsAddInOrderOnRandomStringKeys) {
     HashIndex added(Type::kString, unique);
     for (uint32_t r : rows) added.Add(Value(keys[r]), RowId(r));
     HashIndex built(Type::kString, unique);
-    ASSERT_EQ(built.Build(keys, rows), std::nullopt) << seed;
+    ASSERT_EQ(built.Build(Store(keys), rows), std::nullopt) << seed;
     EXPECT_EQ(built.num_keys(), added.num_keys()) << seed;
     EXPECT_EQ(Dump(built), Dump(added)) << seed;
   }
@@ -283,7 +290,7 @@ TEST(HashIndexTest, BuildReportsTheFirstDuplicateOfAUniqueIndex) {
   EXPECT_THAT(idx.Find(int64_t{1} << 40), ElementsAre(RowId(2)));
   std::vector<std::string> names = {"a", "b", "a"};
   HashIndex by_name(Type::kString, /*unique=*/true);
-  EXPECT_EQ(by_name.Build(names, std::vector<uint32_t>{2, 1, 0}), RowId(0));
+  EXPECT_EQ(by_name.Build(Store(names), std::vector<uint32_t>{2, 1, 0}), RowId(0));
   // Nothing to index: an empty index, dense again.
   EXPECT_EQ(idx.Build(dense, {}), std::nullopt);
   EXPECT_EQ(idx.num_keys(), 0u);
