@@ -32,7 +32,7 @@ size_t LengthBytes(uint64_t len) {
 
 uint64_t InlineCell(std::string_view s) {
   uint64_t cell = 1 | (static_cast<uint64_t>(s.size()) << 1);
-  std::memcpy(reinterpret_cast<char*>(&cell) + 1, s.data(), s.size());
+  if (!s.empty()) std::memcpy(reinterpret_cast<char*>(&cell) + 1, s.data(), s.size());
   return cell;
 }
 
@@ -107,9 +107,21 @@ void StringStore::clear() {
   garbage_ = 0;
 }
 
+namespace {
+
+// Exact room for a first bulk load; geometric growth after, so that a
+// load in many batches copies each byte O(1) times, as vector::insert does.
+template <typename V>
+void Grow(V& v, size_t want) {
+  if (want <= v.capacity()) return;
+  v.reserve(v.capacity() == 0 ? want : std::max(want, 2 * v.capacity()));
+}
+
+}  // namespace
+
 void StringStore::reserve(size_t cells, size_t bytes) {
-  cells_.reserve(cells);
-  if (bytes > 0) blob_.reserve(blob_.size() + bytes);
+  Grow(cells_, cells);
+  Grow(blob_, blob_.size() + bytes);
 }
 
 void StringStore::Set(size_t i, std::string_view s) {

@@ -57,7 +57,8 @@ class StringStore {
   // The blob bytes a string of `length` bytes takes: 0 when it fits inline,
   // else its bytes and their varint length.
   static size_t BlobBytesFor(size_t length);
-  // Room for `cells` cells and `bytes` more blob bytes.
+  // Room for `cells` cells and `bytes` more blob bytes: exactly when the
+  // store has no capacity yet, else at least doubling.
   void reserve(size_t cells, size_t bytes = 0);
 
   void Set(size_t i, std::string_view s);
