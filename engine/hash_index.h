@@ -79,8 +79,7 @@ class HashIndex {
   // REQUIRES: key_type() matches the overload, r < keys.size() for every r.
   [[nodiscard]] std::optional<RowId> Build(std::span<const int64_t> keys,
                                            std::span<const uint32_t> rows);
-  [[nodiscard]] std::optional<RowId> Build(const StringStore& keys,
-                                           std::span<const uint32_t> rows);
+  [[nodiscard]] std::optional<RowId> Build(const StringStore& keys, std::span<const uint32_t> rows);
 
   // True when every key's rows are in ascending RowId (slot) order, as
   // indexing a table slot by slot leaves them; false once an Add or InsertAt

@@ -4,8 +4,8 @@
 #include <span>
 
 #include "absl/strings/string_view.h"
-#include "engine/string_view.h"
 #include "engine/hash_index.h"
+#include "engine/string_view.h"
 #include "engine/table.h"
 
 namespace kin {

@@ -444,8 +444,10 @@ std::string Table::ReplayInsert(RowId slot, std::span<const CellChange> cells) {
   }
   for (size_t i = 0; i < n; ++i) {
     const HashIndex* idx = indexes_[i].get();
-    if (idx != nullptr && idx->unique() && !given_[i]->is_null() && !idx->Find(*given_[i]).empty()) {
-      return std::string(errors::DuplicateKey(name_, schema_.columns()[i].name, *given_[i]).message());
+    if (idx != nullptr && idx->unique() && !given_[i]->is_null() &&
+        !idx->Find(*given_[i]).empty()) {
+      return std::string(
+          errors::DuplicateKey(name_, schema_.columns()[i].name, *given_[i]).message());
     }
   }
   InsertRow([&](size_t i) -> const Value& { return *given_[i]; }, nullptr);

@@ -164,39 +164,40 @@ absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::
         [&](auto& vec) {
           using T = typename std::decay_t<decltype(vec)>::value_type;
           if constexpr (std::is_same_v<T, std::string_view>) {
-            AppendStrings(vec, c == nullptr ? nullptr : &std::get<std::vector<std::string>>(c->data),
+            AppendStrings(vec,
+                          c == nullptr ? nullptr : &std::get<std::vector<std::string>>(c->data),
                           spec, rows);
             return;
           } else {
-          if (c != nullptr) {
-            auto& src = std::get<std::vector<T>>(c->data);
-            if (vec.empty()) {
-              // The first rows of the table: adopt the caller's vector, so
-              // a bulk load never holds its data twice (the batch was
-              // moved in; its old buffer is freed with it).
-              vec.swap(src);
-              return;
-            }
-            vec.insert(vec.end(), std::make_move_iterator(src.begin()),
-                       std::make_move_iterator(src.end()));
-            return;
-          }
-          if constexpr (std::is_same_v<T, int64_t>) {
-            if (spec.auto_increment) {
-              for (size_t r = 0; r < rows; ++r) {
-                vec.push_back(next_auto_increment_ + static_cast<int64_t>(r));
+            if (c != nullptr) {
+              auto& src = std::get<std::vector<T>>(c->data);
+              if (vec.empty()) {
+                // The first rows of the table: adopt the caller's vector, so
+                // a bulk load never holds its data twice (the batch was
+                // moved in; its old buffer is freed with it).
+                vec.swap(src);
+                return;
               }
+              vec.insert(vec.end(), std::make_move_iterator(src.begin()),
+                         std::make_move_iterator(src.end()));
               return;
             }
-          }
-          T fill{};
-          if (spec.default_value.has_value() && !spec.default_value->is_null()) {
-            const Value& d = *spec.default_value;
-            if constexpr (std::is_same_v<T, int64_t>) fill = d.AsInt64();
-            if constexpr (std::is_same_v<T, double>) fill = d.AsNumber();
-            if constexpr (std::is_same_v<T, uint8_t>) fill = d.AsBool() ? 1 : 0;
-          }
-          vec.insert(vec.end(), rows, fill);
+            if constexpr (std::is_same_v<T, int64_t>) {
+              if (spec.auto_increment) {
+                for (size_t r = 0; r < rows; ++r) {
+                  vec.push_back(next_auto_increment_ + static_cast<int64_t>(r));
+                }
+                return;
+              }
+            }
+            T fill{};
+            if (spec.default_value.has_value() && !spec.default_value->is_null()) {
+              const Value& d = *spec.default_value;
+              if constexpr (std::is_same_v<T, int64_t>) fill = d.AsInt64();
+              if constexpr (std::is_same_v<T, double>) fill = d.AsNumber();
+              if constexpr (std::is_same_v<T, uint8_t>) fill = d.AsBool() ? 1 : 0;
+            }
+            vec.insert(vec.end(), rows, fill);
           }
         },
         columns_[i]);

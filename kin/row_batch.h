@@ -9,11 +9,13 @@
 // Columns left out get their default, NULL, or (an auto-increment primary
 // key) the next ids, as Insert does.
 //
-// Memory: into an empty table, each vector moved into the batch (and the
-// batch moved into InsertBatch) becomes the table's column itself, so a
-// bulk load holds its data once, not twice; into a table with rows, the
-// cells are moved over (strings keep their buffers) and the batch's
-// vectors are freed when the call returns.
+// Memory: into an empty table, each int64, double and bool vector moved
+// into the batch (and the batch moved into InsertBatch) becomes the table's
+// column itself, so a bulk load holds its data once, not twice; into a
+// table with rows, the cells are appended and the batch's vectors freed
+// when the call returns. Strings are copied into the column's store (8-byte
+// cells, long strings in one blob) and each given string's buffer is freed
+// as soon as it is copied.
 
 #ifndef KIN_ROW_BATCH_H_
 #define KIN_ROW_BATCH_H_

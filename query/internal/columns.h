@@ -10,7 +10,6 @@
 #include <string_view>
 
 #include "absl/strings/string_view.h"
-
 #include "engine/string_store.h"
 #include "engine/table.h"
 #include "kin/ids.h"

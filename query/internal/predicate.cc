@@ -38,8 +38,8 @@ inline size_t FilterLoop(const uint64_t* validity, const RowId* in, size_t n, Ro
 
 // `d` is the column: a typed pointer, or StringCells.
 template <typename T, typename D>
-size_t CompareLoop(CompareOp op, D d, const T& x, const uint64_t* v, const RowId* in,
-                   size_t n, RowId* out) {
+size_t CompareLoop(CompareOp op, D d, const T& x, const uint64_t* v, const RowId* in, size_t n,
+                   RowId* out) {
   switch (op) {
     case CompareOp::kEq:
       return FilterLoop(v, in, n, out, [d, &x](uint32_t s) { return d[s] == x; });
@@ -58,8 +58,8 @@ size_t CompareLoop(CompareOp op, D d, const T& x, const uint64_t* v, const RowId
 }
 
 template <typename T, typename D>
-size_t BetweenLoop(bool negate, D d, const T& lo, const T& hi, const uint64_t* v,
-                   const RowId* in, size_t n, RowId* out) {
+size_t BetweenLoop(bool negate, D d, const T& lo, const T& hi, const uint64_t* v, const RowId* in,
+                   size_t n, RowId* out) {
   if (negate) {
     return FilterLoop(v, in, n, out, [d, &lo, &hi](uint32_t s) { return d[s] < lo || d[s] > hi; });
   }
@@ -78,8 +78,8 @@ inline bool SortedContains(const std::vector<T>& list, const K& x) {
 }
 
 template <typename T, typename D>
-size_t InLoop(bool negate, D d, const std::vector<T>& list, const uint64_t* v,
-              const RowId* in, size_t n, RowId* out) {
+size_t InLoop(bool negate, D d, const std::vector<T>& list, const uint64_t* v, const RowId* in,
+              size_t n, RowId* out) {
   if (negate) {
     return FilterLoop(v, in, n, out,
                       [d, &list](uint32_t s) { return !SortedContains(list, d[s]); });

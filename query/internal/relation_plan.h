@@ -44,9 +44,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "engine/string_view.h"
 #include "engine/hash_index.h"
 #include "engine/parent_links.h"
+#include "engine/string_view.h"
 #include "engine/table.h"
 #include "kin/ids.h"
 #include "kin/query_spec.h"
@@ -150,7 +150,9 @@ class RelationHop {
   absl::string_view FromString(RowId row) const {
     return internal::ToAbsl((*from_strings_)[row.value]);
   }
-  absl::string_view ToString(RowId row) const { return internal::ToAbsl((*to_strings_)[row.value]); }
+  absl::string_view ToString(RowId row) const {
+    return internal::ToAbsl((*to_strings_)[row.value]);
+  }
   bool FromNull(RowId row) const {
     return from_validity_ != nullptr &&
            ((from_validity_[row.value >> 6] >> (row.value & 63)) & 1) == 0;

@@ -32,12 +32,12 @@ size_t LiveBlobBytes(const StringStore& store) {
 TEST(StringStoreTest, ShortStringsLiveInTheCellLongOnesInTheBlob) {
   StringStore store;
   store.push_back("");
-  store.push_back("seven77");                      // 7 bytes: inline
-  store.push_back("eight888");                     // 8 bytes: blob, 1-byte length
-  store.push_back(std::string(200, 'x'));          // 2-byte length
-  store.push_back(std::string_view("a\0b", 3));    // NUL bytes kept
-  EXPECT_THAT(Contents(store), testing::ElementsAre("", "seven77", "eight888", std::string(200, 'x'),
-                                                    std::string("a\0b", 3)));
+  store.push_back("seven77");                    // 7 bytes: inline
+  store.push_back("eight888");                   // 8 bytes: blob, 1-byte length
+  store.push_back(std::string(200, 'x'));        // 2-byte length
+  store.push_back(std::string_view("a\0b", 3));  // NUL bytes kept
+  EXPECT_THAT(Contents(store), testing::ElementsAre("", "seven77", "eight888",
+                                                    std::string(200, 'x'), std::string("a\0b", 3)));
   EXPECT_EQ(store.blob_bytes(), (1 + 8) + (2 + 200));
   EXPECT_EQ(StringStore::BlobBytesFor(7), 0u);
   EXPECT_EQ(StringStore::BlobBytesFor(127), 128u);

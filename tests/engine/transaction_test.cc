@@ -433,9 +433,9 @@ TEST_F(TransactionTest, RollbackRestoresStringsAcrossBlobCompactions) {
   ASSERT_OK(engine_.Rollback());
   EXPECT_EQ(engine_.DebugString(), before);
   ASSERT_OK(engine_.CheckConsistency());
-  ASSERT_OK_AND_ASSIGN(std::span<const RowId> found,
-                       engine_.FindTable("users")->Children("email",
-                                                            Value("user-number-150@example.com")));
+  ASSERT_OK_AND_ASSIGN(
+      std::span<const RowId> found,
+      engine_.FindTable("users")->Children("email", Value("user-number-150@example.com")));
   EXPECT_THAT(found, ElementsAre(User(150).id()));
   EXPECT_THAT(Post(1).GetString("title"), IsOkAndHolds("post 1"));
 }
