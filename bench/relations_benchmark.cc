@@ -4,8 +4,10 @@
 //
 //   bazel run --config=opt //bench:relations_benchmark --
 //       [--users=100000] [--posts=1000000] [--skew=0] [--sparse-ids]
-//       [benchmark flags]
+//       [--ballast-mb=0] [benchmark flags]
 //
+// --ballast-mb=N first fills N MB of heap with small blocks the run keeps
+// (other data a game holds), for loads and snapshots on a populated heap.
 // --skew=s > 0 draws post owners from a Zipf(s) distribution instead of
 // uniformly. --sparse-ids (or KIN_BENCH_SPARSE_IDS=1 in the environment)
 // makes user ids n * 1000003 instead of 1..users, so per-parent work
@@ -29,6 +31,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -385,7 +388,31 @@ void PrintSummary() {
   }
 }
 
-// Parses and removes --users=, --posts=, --skew=, --sparse-ids (Google
+int64_t& BallastMb() {
+  static int64_t mb = 0;
+  return mb;
+}
+
+// What a game or simulation holds besides kin's data: `mb` MB of heap in
+// blocks of 32 to 2,048 bytes (fixed seed), every byte touched, kept for
+// the whole run. Loads and snapshots then run against a populated heap
+// rather than a fresh one, which moves both malloc's and the kernel's work.
+void AllocateBallast(int64_t mb) {
+  static auto* blocks = new std::vector<std::unique_ptr<char[]>>;
+  std::mt19937_64 rng(7);
+  int64_t left = mb * 1000000;
+  while (left > 0) {
+    const size_t size = 32 + rng() % 2017;
+    auto block = std::make_unique<char[]>(size);
+    std::memset(block.get(), static_cast<int>(size), size);
+    blocks->push_back(std::move(block));
+    left -= static_cast<int64_t>(size);
+  }
+  std::fprintf(stderr, "# ballast: %lld MB in %zu blocks\n", static_cast<long long>(mb),
+               blocks->size());
+}
+
+// Parses and removes --ballast-mb=, --users=, --posts=, --skew=, --sparse-ids (Google
 // Benchmark leaves flags it does not know in argv), after the environment's
 // KIN_BENCH_SPARSE_IDS. Returns false on a bad value.
 bool ParseSizeFlags(int* argc, char** argv) {
@@ -404,6 +431,9 @@ bool ParseSizeFlags(int* argc, char** argv) {
     } else if (std::strncmp(a, "--posts=", 8) == 0) {
       Options().posts = std::strtoll(a + 8, &end, 10);
       ok = *end == '\0' && Options().posts >= 0;
+    } else if (std::strncmp(a, "--ballast-mb=", 13) == 0) {
+      BallastMb() = std::strtoll(a + 13, &end, 10);
+      ok = *end == '\0' && BallastMb() >= 0;
     } else if (std::strcmp(a, "--sparse-ids") == 0) {
       Options().id_stride = kSparseIdStride;
     } else if (std::strncmp(a, "--skew=", 7) == 0) {
@@ -430,6 +460,10 @@ int main(int argc, char** argv) {
   if (!kin::bench::ParseSizeFlags(&argc, argv)) return 2;
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   benchmark::AddCustomContext("dataset", kin::bench::Describe(kin::bench::Options()));
+  if (kin::bench::BallastMb() > 0) {
+    benchmark::AddCustomContext("ballast_mb", std::to_string(kin::bench::BallastMb()));
+    kin::bench::AllocateBallast(kin::bench::BallastMb());
+  }
   kin::bench::Register();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
