@@ -175,14 +175,14 @@ struct WorldTimings {
     double seconds = 0;
   };
   std::vector<Seeding> seed;
-  std::vector<double> tick_ms;  // the game work of each tick
   // With a data directory: each tick's Commit (its journal record written,
-  // and synced as the policy says), apart from tick_ms.
+  // and synced as the policy says), apart from tick_ms (below).
   std::vector<double> commit_ms;
-  std::vector<OpTiming> ops;  // in the order a tick runs them
-  double cross_check_s = 0;   // the typed-span re-computations, all ticks
-  int cross_checks = 0;       // ticks cross-checked
-  double consistency_s = 0;   // Database::CheckConsistency at the end
+  std::vector<double> tick_ms;  // the game work of each tick
+  std::vector<OpTiming> ops;    // in the order a tick runs them
+  double cross_check_s = 0;     // the typed-span re-computations, all ticks
+  int cross_checks = 0;         // ticks cross-checked
+  double consistency_s = 0;     // Database::CheckConsistency at the end
   uint64_t snapshot_bytes = 0;
   double save_s = 0;
   double load_s = 0;
