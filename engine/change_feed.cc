@@ -5,73 +5,111 @@
 #include <tuple>
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
 #include "engine/table.h"
 
 namespace kin::internal {
 
 namespace {
 
-using CellKey = std::tuple<const Table*, uint32_t, uint32_t>;
-
-Value KeyOf(const Table& table, const std::vector<CellChange>& cells, bool old) {
-  const ColumnId pk = table.primary_key();
-  for (const CellChange& c : cells) {
-    if (c.column == pk) return old ? c.old_value : c.new_value;
-  }
-  return Value();
-}
+// How many row changes `e` makes.
+uint32_t RowsOf(const UndoEntry& e) { return e.kind == UndoEntry::Kind::kBatch ? e.batch_size : 1; }
 
 }  // namespace
 
-// The undo log holds each write's values *before* it. The values after a
-// write are the values before the next write of the same cell, or the
-// table's current values for the last one; so the log is walked backwards
-// with an overlay of the cells already walked: (table, slot, column) → the
-// value the cell held just after the write being looked at. Cells absent
-// from it hold their current value then. A deleted slot reused by a later
-// insert needs nothing special: walking backwards, the delete sets every
-// cell of the slot before any earlier write reads them, and no earlier
-// write reads a slot between its delete and its reuse.
-std::vector<RowChange> ChangesOf(std::span<const UndoEntry> log) {
-  std::vector<RowChange> out;
-  out.reserve(log.size());
-  // Only rows written more than once in the transaction need the overlay.
-  // A tick mostly writes each row once: count the writes per row first (a
-  // small key, no Value), and keep the overlay to the rows written again.
-  absl::flat_hash_map<std::pair<const Table*, uint32_t>, uint32_t> writes;
+// The undo log holds each write's values *before* it, and an update's
+// values after it (and its key): an insert's are not logged. The values
+// after an insert are the values before the next write of the same cell,
+// or the table's current values when there is none; so the log is walked
+// backwards with an overlay of the cells already walked: (table, slot,
+// column) → the value the cell held just after the write being looked at.
+// Cells absent from it hold their current value then. A deleted slot
+// reused by a later insert needs nothing special: walking backwards, the
+// delete sets every cell of the slot before any earlier insert reads them,
+// and no earlier insert reads a slot between its delete and its reuse.
+//
+// The changes are written from the back of `*out` to its front, so no
+// reversal is needed, into elements kept from earlier commits where there
+// are some: assigning a Value or resizing a cell vector within its
+// capacity allocates nothing (but for strings), where building fresh
+// RowChanges cost an allocation per change and a free per change later.
+void ChangeFeedBuilder::Build(std::span<const UndoEntry> log, std::vector<RowChange>* out) {
+  size_t count = 0;
+  for (const UndoEntry& e : log) count += RowsOf(e);
+  out->resize(count);
+
+  // Only inserts read the table (an update's values and key were recorded
+  // with it), so only the writes of rows inserted earlier in the
+  // transaction need the overlay, and only for the insert to read. A tick
+  // mostly writes rows it did not insert: a filter of the inserted rows
+  // (set going forward, cleared after) finds the writes that may follow an
+  // insert of their row, with no hash table and no sort; a false positive
+  // only adds overlay cells nobody reads.
+  after_insert_.assign(log.size(), 0);
   if (log.size() > 1) {
-    writes.reserve(log.size());
-    for (const UndoEntry& e : log) {
-      const uint32_t rows = e.kind == UndoEntry::Kind::kBatch ? e.batch_size : 1;
-      for (uint32_t r = 0; r < rows; ++r) ++writes[{e.table, e.row.value + r}];
+    if (inserted_filter_.empty()) inserted_filter_.assign(kFilterBits / 64, 0);
+    auto bit = [](const Table* table, uint32_t row) {
+      uint64_t h = (reinterpret_cast<uintptr_t>(table) >> 4) * 0x9E3779B97F4A7C15ull;
+      h ^= row * 0xC2B2AE3D27D4EB4Full;
+      return static_cast<uint32_t>(h >> 46);  // 18 bits
+    };
+    static_assert(kFilterBits == 1u << 18, "bit() yields 18 bits");
+    bool any_insert = false;
+    for (size_t i = 0; i < log.size(); ++i) {
+      const UndoEntry& e = log[i];
+      if (e.kind == UndoEntry::Kind::kInsert || e.kind == UndoEntry::Kind::kBatch) {
+        for (uint32_t r = 0; r < RowsOf(e); ++r) {
+          const uint32_t b = bit(e.table, e.row.value + r);
+          inserted_filter_[b >> 6] |= uint64_t{1} << (b & 63);
+        }
+        any_insert = true;
+      } else if (any_insert) {
+        const uint32_t b = bit(e.table, e.row.value);
+        after_insert_[i] = (inserted_filter_[b >> 6] >> (b & 63)) & 1;
+      }
+    }
+    if (any_insert) {
+      for (const UndoEntry& e : log) {
+        if (e.kind != UndoEntry::Kind::kInsert && e.kind != UndoEntry::Kind::kBatch) continue;
+        for (uint32_t r = 0; r < RowsOf(e); ++r) {
+          const uint32_t b = bit(e.table, e.row.value + r);
+          inserted_filter_[b >> 6] = 0;
+        }
+      }
     }
   }
-  auto rewritten = [&](const Table& table, RowId row) {
-    auto it = writes.find({&table, row.value});
-    return it != writes.end() && it->second > 1;
-  };
-  absl::flat_hash_map<CellKey, Value> overlay;
+  overlay_.clear();
   auto after = [&](const Table& table, RowId row, ColumnId column) {
-    if (overlay.empty()) return table.GetValue(row, column);
-    auto it = overlay.find(CellKey{&table, row.value, column.value});
-    return it == overlay.end() ? table.GetValue(row, column) : it->second;
+    if (overlay_.empty()) return table.GetValue(row, column);
+    auto it = overlay_.find(CellKey{&table, row.value, column.value});
+    return it == overlay_.end() ? table.GetValue(row, column) : it->second;
   };
+
+  size_t next = count;  // the change written last; filled backwards
   for (size_t i = log.size(); i-- > 0;) {
     const UndoEntry& e = log[i];
     const Table& table = *e.table;
-    // Whether an earlier write of the same row will read the overlay.
-    const bool earlier_writes = rewritten(table, e.row);
+    // Whether an earlier insert of the same row will read the overlay.
+    const bool earlier_writes = after_insert_[i] != 0;
+    auto start = [&](RowChange::Kind kind, RowId row, size_t cells) -> RowChange& {
+      RowChange& change = (*out)[--next];
+      change.kind = kind;
+      change.table = table.name();
+      change.row = row;
+      change.cells.resize(cells);
+      return change;
+    };
     auto inserted = [&](RowId row) {
-      RowChange change{RowChange::kInsert, table.name(), row, Value(), {}};
-      change.cells.reserve(table.num_columns());
-      for (uint32_t c = 0; c < table.num_columns(); ++c) {
+      const uint32_t columns = table.num_columns();
+      RowChange& change = start(RowChange::kInsert, row, columns);
+      for (uint32_t c = 0; c < columns; ++c) {
         const ColumnId column(c);
-        change.cells.push_back(
-            {column, table.column(column).name, Value(), after(table, row, column)});
+        CellChange& cell = change.cells[c];
+        cell.column = column;
+        cell.name = table.column(column).name;
+        cell.old_value = Value();
+        cell.new_value = after(table, row, column);
       }
-      change.key = KeyOf(table, change.cells, /*old=*/false);
-      out.push_back(std::move(change));
+      change.key = change.cells[table.primary_key().value].new_value;
     };
     switch (e.kind) {
       case UndoEntry::Kind::kInsert:
@@ -81,37 +119,48 @@ std::vector<RowChange> ChangesOf(std::span<const UndoEntry> log) {
         for (uint32_t r = e.batch_size; r-- > 0;) inserted(RowId(e.row.value + r));
         break;
       case UndoEntry::Kind::kUpdate: {
-        RowChange change{RowChange::kUpdate, table.name(), e.row, Value(), {}};
-        change.cells.reserve(e.cells.size());
-        for (const UndoEntry::Cell& cell : e.cells) {
-          change.cells.push_back({cell.column, table.column(cell.column).name, cell.old_value,
-                                  after(table, e.row, cell.column)});
-          if (earlier_writes)
-            overlay[CellKey{&table, e.row.value, cell.column.value}] = cell.old_value;
+        // The values after the update and the key were recorded with it:
+        // no read of the table, whose cells may have changed since.
+        RowChange& change = start(RowChange::kUpdate, e.row, e.cells.size());
+        for (size_t c = 0; c < e.cells.size(); ++c) {
+          const UndoEntry::Cell& undo = e.cells[c];
+          CellChange& cell = change.cells[c];
+          cell.column = undo.column;
+          cell.name = table.column(undo.column).name;
+          cell.old_value = undo.old_value;
+          cell.new_value = undo.new_value;
+          if (earlier_writes) {
+            overlay_[CellKey{&table, e.row.value, undo.column.value}] = undo.old_value;
+          }
         }
-        // The key after the update: changed in this update, or as it is
-        // after it.
-        change.key = KeyOf(table, change.cells, /*old=*/false);
-        if (change.key.is_null()) change.key = after(table, e.row, table.primary_key());
-        out.push_back(std::move(change));
+        change.key = e.key;
         break;
       }
       case UndoEntry::Kind::kDelete: {
-        RowChange change{RowChange::kDelete, table.name(), e.row, Value(), {}};
-        change.cells.reserve(e.cells.size());
-        for (const UndoEntry::Cell& cell : e.cells) {
-          change.cells.push_back(
-              {cell.column, table.column(cell.column).name, cell.old_value, Value()});
-          if (earlier_writes)
-            overlay[CellKey{&table, e.row.value, cell.column.value}] = cell.old_value;
+        RowChange& change = start(RowChange::kDelete, e.row, e.cells.size());
+        const ColumnId pk = table.primary_key();
+        change.key = Value();
+        for (size_t c = 0; c < e.cells.size(); ++c) {
+          const UndoEntry::Cell& undo = e.cells[c];
+          CellChange& cell = change.cells[c];
+          cell.column = undo.column;
+          cell.name = table.column(undo.column).name;
+          cell.old_value = undo.old_value;
+          cell.new_value = Value();
+          if (undo.column == pk) change.key = undo.old_value;
+          if (earlier_writes) {
+            overlay_[CellKey{&table, e.row.value, undo.column.value}] = undo.old_value;
+          }
         }
-        change.key = KeyOf(table, change.cells, /*old=*/true);
-        out.push_back(std::move(change));
         break;
       }
     }
   }
-  std::reverse(out.begin(), out.end());
+}
+
+std::vector<RowChange> ChangesOf(std::span<const UndoEntry> log) {
+  std::vector<RowChange> out;
+  ChangeFeedBuilder().Build(log, &out);
   return out;
 }
 

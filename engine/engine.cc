@@ -61,6 +61,7 @@ void Engine::MoveFrom(Engine& other) {
   next_listener_ = other.next_listener_;
   commit_sequence_ = std::exchange(other.commit_sequence_, 0);
   undelivered_ = std::exchange(other.undelivered_, {});
+  spare_changes_ = std::exchange(other.spare_changes_, {});
   table_epoch_ = std::exchange(other.table_epoch_, NewEpoch());
   metadata_ = std::exchange(other.metadata_, {});
   schema_change_ = std::exchange(other.schema_change_, nullptr);
@@ -552,10 +553,21 @@ absl::Status Engine::RemoveCommitListener(uint64_t id) {
   return absl::OkStatus();
 }
 
+void Engine::RecycleChanges(std::vector<RowChange>&& changes) {
+  // Like the undo log's buffer: keep a tick's worth, give back a bulk
+  // load's. Of two, keep the bigger (a listener's commit, published while
+  // another is delivered, may be the smaller).
+  if (changes.capacity() > 65536 || changes.capacity() <= spare_changes_.capacity()) return;
+  spare_changes_ = std::move(changes);
+}
+
 absl::Status Engine::Publish() {
   kin::Commit commit;
   commit.sequence = commit_sequence_ + 1;
-  commit.changes = internal::ChangesOf(log_);
+  // A commit published from inside a listener finds no spare vector (the
+  // outer commit's is being delivered) and builds a new one.
+  commit.changes = std::exchange(spare_changes_, {});
+  feed_builder_.Build(log_, &commit.changes);
   if (gate_) {
     if (absl::Status durable = gate_(commit); !durable.ok()) {
       while (!log_.empty()) {
@@ -563,12 +575,16 @@ absl::Status Engine::Publish() {
         log_.pop_back();
       }
       ClearLog();
+      RecycleChanges(std::move(commit.changes));
       return durable;
     }
   }
   ++commit_sequence_;
   ClearLog();
-  if (listeners_.empty()) return absl::OkStatus();
+  if (listeners_.empty()) {
+    RecycleChanges(std::move(commit.changes));
+    return absl::OkStatus();
+  }
   undelivered_.push_back(std::move(commit));
   // A listener that writes publishes from inside this loop: its commit
   // waits in the queue until every listener has seen the current one.
@@ -581,6 +597,7 @@ absl::Status Engine::Publish() {
     // may not remove any.
     const size_t n = listeners_.size();
     for (size_t i = 0; i < n; ++i) (*listeners_[i].second)(next);
+    RecycleChanges(std::move(undelivered_.front().changes));
     undelivered_.pop_front();
   }
   delivering_ = false;

@@ -39,6 +39,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "engine/change_feed.h"
 #include "engine/table.h"
 #include "engine/undo_log.h"
 #include "kin/change.h"
@@ -293,6 +294,9 @@ class Engine {
   // listener is running, so commits reach every listener in commit order).
   absl::Status Publish();
   void ClearLog();
+  // Keeps a delivered commit's change vector for the next commit to fill
+  // (see ChangeFeedBuilder::Build), unless it is too big to keep.
+  void RecycleChanges(std::vector<RowChange>&& changes);
 
   // What RollbackSchemaChange restores (engine/alter.cc).
   struct SchemaChange;
@@ -325,6 +329,9 @@ class Engine {
   uint64_t commit_sequence_ = 0;  // of the last commit built
   CommitGate gate_;
   std::deque<kin::Commit> undelivered_;
+  // The commit path's buffers, kept from one commit to the next.
+  internal::ChangeFeedBuilder feed_builder_;
+  std::vector<RowChange> spare_changes_;
   bool delivering_ = false;
   uint64_t table_epoch_;  // see table_epoch()
   std::map<std::string, std::string> metadata_;

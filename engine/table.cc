@@ -553,9 +553,12 @@ bool Table::ApplyUpdate(RowId id, std::vector<internal::UndoEntry>* log) {
         value.AsInt64() < std::numeric_limits<int64_t>::max()) {
       next_auto_increment_ = value.AsInt64() + 1;
     }
-    if (log != nullptr) e.cells.push_back({column, std::move(old), position});
+    if (log != nullptr) e.cells.push_back({column, std::move(old), position, value});
   }
-  if (log != nullptr) log->push_back(std::move(e));
+  if (log != nullptr) {
+    e.key = GetValue(id, primary_key());
+    log->push_back(std::move(e));
+  }
   return true;
 }
 

@@ -582,7 +582,9 @@ class World {
   absl::StatusOr<WorldReport> Run() {
     bool resumed = false;
     if (!options_.data_dir.empty()) {
-      KIN_ASSIGN_OR_RETURN(db_, Database::Open(options_.data_dir));
+      OpenOptions open;
+      open.sync = options_.sync;
+      KIN_ASSIGN_OR_RETURN(db_, Database::Open(options_.data_dir, open));
       resumed = !db_.TableNames().empty();
     }
     if (!resumed) {
@@ -1285,7 +1287,9 @@ class World {
       (void)db_.Rollback();
       return ticked;
     }
+    const Clock::time_point commit_start = Clock::now();
     KIN_RETURN_IF_ERROR(db_.Commit());
+    timings_.commit_ms.push_back(MsSince(commit_start));
     counts_.last_committed_tick = tick + 1;
     progress_ << "committed tick " << tick + 1 << "\n" << std::flush;
     return absl::OkStatus();

@@ -39,6 +39,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "kin/data_dir.h"
 
 namespace kin::examples {
 
@@ -74,7 +76,14 @@ struct WorldOptions {
   // a directory that holds a world prints "resumed at tick N" and goes on
   // from the last committed tick instead of seeding. Empty: in memory.
   std::string data_dir;
+  // When the data directory's journal is synced (OpenOptions::sync): each
+  // tick's commit (kEveryCommit), at most every 100 ms (kGrouped), or by
+  // the operating system (kNone). Ignored without a data directory.
+  SyncPolicy sync = SyncPolicy::kEveryCommit;
 };
+
+// "every", "grouped", "none": the names the demo's --sync flag takes.
+absl::string_view SyncPolicyName(SyncPolicy policy);
 
 // What a run did and found: deterministic for given options.
 struct WorldCounts {
@@ -166,6 +175,9 @@ struct WorldTimings {
     double seconds = 0;
   };
   std::vector<Seeding> seed;
+  // With a data directory: each tick's Commit (its journal record written,
+  // and synced as the policy says), apart from tick_ms (below).
+  std::vector<double> commit_ms;
   std::vector<double> tick_ms;  // the game work of each tick
   std::vector<OpTiming> ops;    // in the order a tick runs them
   double cross_check_s = 0;     // the typed-span re-computations, all ticks

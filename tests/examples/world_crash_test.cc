@@ -1,5 +1,7 @@
 // The world demo killed mid-run (SIGKILL, no chance to clean up) resumes
-// from its data directory at the last tick whose commit it had reported.
+// from its data directory at the last tick whose commit it had reported;
+// its --sync flag (the data directory's SyncPolicy) resumes the same way
+// and refuses a bad value.
 // Runs the real examples/world binary, relative to the working directory
 // (Bazel's runfiles root; CMake's build directory).
 
@@ -11,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -18,6 +21,7 @@
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Starts the demo; returns its pid and a stream of its stdout.
 pid_t Start(const std::string& dir, int ticks, FILE** out) {
@@ -83,6 +87,72 @@ TEST(WorldCrashTest, AKilledRunResumesAtItsLastCommittedTick) {
   EXPECT_THAT(text, HasSubstr("committed tick " + std::to_string(resumed + 2) + "\n"));
   EXPECT_THAT(text, HasSubstr("Checks: 10 of 10 passed"));
   std::filesystem::remove_all(dir);
+}
+
+// Runs the demo with `args` to the end; returns its exit status (-1 if it
+// did not exit) and what it printed on stdout and stderr.
+int RunToEnd(const std::vector<std::string>& args, std::string* text) {
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], STDOUT_FILENO);
+    dup2(fds[1], STDERR_FILENO);
+    close(fds[0]);
+    close(fds[1]);
+    std::vector<char*> argv = {const_cast<char*>("examples/world")};
+    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    execv("examples/world", argv.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  FILE* out = fdopen(fds[0], "r");
+  char line[4096];
+  text->clear();
+  while (fgets(line, sizeof(line), out) != nullptr) *text += line;
+  fclose(out);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(WorldSyncTest, AGroupedRunResumesAtItsLastTick) {
+  if (!std::filesystem::exists("examples/world")) GTEST_SKIP() << "examples/world not built";
+  const std::string dir = ::testing::TempDir() + "/world_grouped";
+  std::filesystem::remove_all(dir);
+  const std::vector<std::string> args = {"--scale=0.01", "--cross_check_every=0", "--data=" + dir,
+                                         "--sync=grouped"};
+  std::vector<std::string> first = args;
+  first.push_back("--ticks=3");
+  std::string text;
+  ASSERT_EQ(RunToEnd(first, &text), 0) << text;
+  EXPECT_THAT(text, HasSubstr("committed tick 3\n"));
+  EXPECT_THAT(text, HasSubstr("--sync=grouped"));
+  EXPECT_THAT(text, HasSubstr("Checks: 10 of 10 passed"));
+
+  std::vector<std::string> second = args;
+  second.push_back("--ticks=2");
+  ASSERT_EQ(RunToEnd(second, &text), 0) << text;
+  EXPECT_THAT(text, HasSubstr("resumed at tick 3\n"));
+  EXPECT_THAT(text, HasSubstr("committed tick 5\n"));
+  EXPECT_THAT(text, HasSubstr("Checks: 10 of 10 passed"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(WorldSyncTest, ABadSyncValueIsRefused) {
+  if (!std::filesystem::exists("examples/world")) GTEST_SKIP() << "examples/world not built";
+  const std::string dir = ::testing::TempDir() + "/world_bad_sync";
+  std::filesystem::remove_all(dir);
+  std::string text;
+  EXPECT_EQ(RunToEnd({"--scale=0.01", "--ticks=1", "--data=" + dir, "--sync=sometimes"}, &text), 2);
+  EXPECT_THAT(text, HasSubstr("bad value 'sometimes' for --sync"));
+  EXPECT_THAT(text, Not(HasSubstr("committed tick")));
+  EXPECT_FALSE(std::filesystem::exists(dir));
+
+  // Without a data directory there is no journal to sync.
+  EXPECT_EQ(RunToEnd({"--scale=0.01", "--ticks=1", "--sync=none"}, &text), 2);
+  EXPECT_THAT(text, HasSubstr("--sync=none needs --data=DIR"));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "engine/table.h"
 #include "examples/world_check.h"
 #include "gmock/gmock.h"
@@ -185,6 +186,31 @@ TEST(WorldTest, ADataDirectoryResumesAfterTheLastCommittedTick) {
   ASSERT_OK_AND_ASSIGN(Database reopened, Database::Open(dir));
   EXPECT_EQ(static_cast<int64_t>(reopened.FindTable("players")->size()), b.counts.players);
   EXPECT_EQ(*(*reopened.FindOrFail("progress", 1)).GetInt64("tick"), 5);
+}
+
+TEST(WorldTest, EverySyncPolicyRunsTheSameWorld) {
+  std::vector<WorldCounts> counts;
+  for (SyncPolicy sync : {SyncPolicy::kEveryCommit, SyncPolicy::kGrouped, SyncPolicy::kNone}) {
+    const std::string dir =
+        ::testing::TempDir() + "/world_sync_" + std::string(SyncPolicyName(sync));
+    std::filesystem::remove_all(dir);
+    WorldOptions options = Tiny(4);
+    options.ticks = 3;
+    options.data_dir = dir;
+    options.sync = sync;
+    std::ostringstream progress;
+    ASSERT_OK_AND_ASSIGN(WorldReport report, RunWorld(options, progress));
+    ASSERT_TRUE(report.ok()) << FailedChecks(report);
+    EXPECT_THAT(progress.str(), HasSubstr("committed tick 3\n"));
+    EXPECT_EQ(report.timings.commit_ms.size(), 3u);
+    EXPECT_THAT(FormatReport(report),
+                HasSubstr(absl::StrCat("commits (journal, --sync=", SyncPolicyName(sync), ")")));
+    counts.push_back(report.counts);
+    std::filesystem::remove_all(dir);
+  }
+  // When the journal is synced changes nothing the world does.
+  EXPECT_EQ(counts[0], counts[1]);
+  EXPECT_EQ(counts[0], counts[2]);
 }
 
 TEST(WorldTest, ZeroTicksStillSavesAndChecks) {
