@@ -111,6 +111,25 @@ void ChangeFeedBuilder::Build(std::span<const UndoEntry> log, std::vector<RowCha
       }
       change.key = change.cells[table.primary_key().value].new_value;
     };
+    // An update's or a delete's cells, from its undo entry: the old values,
+    // and the new ones an update recorded (NULL for a delete). Earlier
+    // writes of the row read the old values from the overlay.
+    auto from_undo = [&](RowChange::Kind kind, const UndoEntry& undo_entry,
+                         bool keep_old) -> RowChange& {
+      RowChange& change = start(kind, undo_entry.row, undo_entry.cells.size());
+      for (size_t c = 0; c < undo_entry.cells.size(); ++c) {
+        const UndoEntry::Cell& undo = undo_entry.cells[c];
+        CellChange& cell = change.cells[c];
+        cell.column = undo.column;
+        cell.name = table.column(undo.column).name;
+        cell.old_value = undo.old_value;
+        cell.new_value = kind == RowChange::kUpdate ? undo.new_value : Value();
+        if (keep_old) {
+          overlay_[CellKey{&table, undo_entry.row.value, undo.column.value}] = undo.old_value;
+        }
+      }
+      return change;
+    };
     switch (e.kind) {
       case UndoEntry::Kind::kInsert:
         inserted(e.row);
@@ -121,36 +140,15 @@ void ChangeFeedBuilder::Build(std::span<const UndoEntry> log, std::vector<RowCha
       case UndoEntry::Kind::kUpdate: {
         // The values after the update and the key were recorded with it:
         // no read of the table, whose cells may have changed since.
-        RowChange& change = start(RowChange::kUpdate, e.row, e.cells.size());
-        for (size_t c = 0; c < e.cells.size(); ++c) {
-          const UndoEntry::Cell& undo = e.cells[c];
-          CellChange& cell = change.cells[c];
-          cell.column = undo.column;
-          cell.name = table.column(undo.column).name;
-          cell.old_value = undo.old_value;
-          cell.new_value = undo.new_value;
-          if (earlier_writes) {
-            overlay_[CellKey{&table, e.row.value, undo.column.value}] = undo.old_value;
-          }
-        }
+        RowChange& change = from_undo(RowChange::kUpdate, e, earlier_writes);
         change.key = e.key;
         break;
       }
       case UndoEntry::Kind::kDelete: {
-        RowChange& change = start(RowChange::kDelete, e.row, e.cells.size());
-        const ColumnId pk = table.primary_key();
+        RowChange& change = from_undo(RowChange::kDelete, e, earlier_writes);
         change.key = Value();
-        for (size_t c = 0; c < e.cells.size(); ++c) {
-          const UndoEntry::Cell& undo = e.cells[c];
-          CellChange& cell = change.cells[c];
-          cell.column = undo.column;
-          cell.name = table.column(undo.column).name;
-          cell.old_value = undo.old_value;
-          cell.new_value = Value();
-          if (undo.column == pk) change.key = undo.old_value;
-          if (earlier_writes) {
-            overlay_[CellKey{&table, e.row.value, undo.column.value}] = undo.old_value;
-          }
+        for (const UndoEntry::Cell& undo : e.cells) {
+          if (undo.column == table.primary_key()) change.key = undo.old_value;
         }
         break;
       }
