@@ -69,6 +69,8 @@ class KinPeer : public Peer {
     KIN_RETURN_IF_ERROR(db_.HasMany("players", "items"));
     KIN_RETURN_IF_ERROR(db_.ManyToMany("players", "quests", {.pivot_columns = {"progress"}}));
     KIN_RETURN_IF_ERROR(db_.HasManyThrough("guilds", "players", "items"));
+    KIN_ASSIGN_OR_RETURN(player_id_, db_.Int64Column("players", "id"));
+    KIN_ASSIGN_OR_RETURN(quest_id_, db_.Int64Column("quests", "id"));
     auto ids = [](int64_t n) {
       std::vector<int64_t> out(n);
       for (int64_t i = 0; i < n; ++i) out[i] = i + 1;
@@ -114,21 +116,30 @@ class KinPeer : public Peer {
     KIN_ASSIGN_OR_RETURN(
         ResultSet rows,
         db_.Query("players").WhereIn("id", std::move(keys)).Preload("quests").Get());
-    absl::flat_hash_map<int64_t, std::vector<std::pair<int64_t, int64_t>>> by_id;
+    // Read as the README's hot-loop section shows: column handles resolved
+    // at load, each parent's pivot extras looked up once.
+    absl::flat_hash_map<int64_t, const ResultRow*> by_id;
+    by_id.reserve(rows.size());
     for (const ResultRow& p : rows) {
-      KIN_ASSIGN_OR_RETURN(int64_t id, p.GetInt64("id"));
-      KIN_ASSIGN_OR_RETURN(std::span<const ResultRow> quests, p.Preloaded("quests"));
-      auto& list = by_id[id];
-      for (const ResultRow& q : quests) {
-        KIN_ASSIGN_OR_RETURN(int64_t quest, q.GetInt64("id"));
-        KIN_ASSIGN_OR_RETURN(Value progress, q.Extra("pivot_progress"));
-        list.emplace_back(quest, progress.AsInt64());
-      }
-      std::sort(list.begin(), list.end());
+      KIN_ASSIGN_OR_RETURN(int64_t id, player_id_.Get(p));
+      by_id.emplace(id, &p);
     }
     // A player asked twice is answered twice (the query returns it once).
     PreloadAnswer out(players.size());
-    for (size_t i = 0; i < players.size(); ++i) out[i] = by_id[players[i]];
+    for (size_t i = 0; i < players.size(); ++i) {
+      auto it = by_id.find(players[i]);
+      if (it == by_id.end()) continue;
+      const ResultRow& p = *it->second;
+      KIN_ASSIGN_OR_RETURN(std::span<const ResultRow> quests, p.Preloaded("quests"));
+      KIN_ASSIGN_OR_RETURN(ExtraColumn progress, p.PreloadedExtras("quests", "pivot_progress"));
+      auto& list = out[i];
+      list.reserve(quests.size());
+      for (size_t k = 0; k < quests.size(); ++k) {
+        KIN_ASSIGN_OR_RETURN(int64_t quest, quest_id_.Get(quests[k]));
+        list.emplace_back(quest, progress.Int64(k));
+      }
+      std::sort(list.begin(), list.end());
+    }
     return out;
   }
 
@@ -136,7 +147,7 @@ class KinPeer : public Peer {
     KIN_ASSIGN_OR_RETURN(ResultSet rows, db_.Query("players").WithCount("quests").Get());
     KIN_ASSIGN_OR_RETURN(ExtraColumn counts, rows.Extras("quests_count"));
     std::vector<int64_t> out(counts.size());
-    for (size_t i = 0; i < counts.size(); ++i) out[i] = counts[i].AsInt64();
+    for (size_t i = 0; i < counts.size(); ++i) out[i] = counts.Int64(i);
     return out;
   }
 
@@ -172,6 +183,8 @@ class KinPeer : public Peer {
 
  private:
   Database db_;
+  Column<int64_t> player_id_;
+  Column<int64_t> quest_id_;
 };
 
 // --- SQLite ---

@@ -47,6 +47,8 @@ struct RowSetRoot;
 }  // namespace internal
 
 // A row of a ResultSet: the Row handle plus what the query attached to it.
+class ExtraColumn;
+
 class ResultRow : public Row {
  public:
   ResultRow() = default;
@@ -95,6 +97,13 @@ class ResultRow : public Row {
   // Children preloaded by the query that produced this row (empty list for a
   // parent without children). NotFound when the query had no such preload.
   absl::StatusOr<std::span<const ResultRow>> Preloaded(std::string_view relation) const;
+  // An extra of those children (a ManyToMany's "pivot_progress", a nested
+  // WithCount's "tags_count"), aligned with Preloaded(relation): entry i is
+  // child i's. Looked up once per parent, read without a per-row lookup or
+  // StatusOr. NotFound naming the relation when it was not preloaded, or the
+  // extra when its children have none by that name.
+  absl::StatusOr<ExtraColumn> PreloadedExtras(std::string_view relation,
+                                              std::string_view name) const;
   // A value a query attached (WithCount → "posts_count", WithAggregate →
   // its alias). NotFound when absent. (A loop over a large result reads an
   // extra faster through ResultSet::Extras.)
@@ -141,6 +150,7 @@ class ExtraColumn {
 
  private:
   friend class ResultSet;
+  friend class ResultRow;
   ExtraColumn(const std::string* name, bool unboxed, std::span<const Value> values,
               std::span<const int64_t> ints, std::span<const uint8_t> nulls)
       : name_(name), unboxed_(unboxed), values_(values), ints_(ints), nulls_(nulls) {}

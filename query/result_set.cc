@@ -118,6 +118,31 @@ absl::StatusOr<std::span<const ResultRow>> ResultRow::Preloaded(
                                           table() == nullptr ? "" : table()->name(), "'"));
 }
 
+absl::StatusOr<ExtraColumn> ResultRow::PreloadedExtras(std::string_view relation_name,
+                                                       std::string_view extra_name) const {
+  const absl::string_view relation = internal::ToAbsl(relation_name);
+  const absl::string_view name = internal::ToAbsl(extra_name);
+  if (set_ != nullptr) {
+    for (const internal::RowSetData::Preload& p : set_->preloads) {
+      if (p.name != relation) continue;
+      const size_t from = p.offsets[index_];
+      const size_t n = p.offsets[index_ + 1] - from;
+      for (const internal::RowSetData::Extra& e : p.children->extras) {
+        if (e.name != name) continue;
+        auto part = [&](const auto& all) {
+          return all.empty() ? std::span(all.data(), 0) : std::span(all.data() + from, n);
+        };
+        return ExtraColumn(&e.name, e.unboxed, part(e.values), part(e.ints), part(e.nulls));
+      }
+      return absl::NotFoundError(absl::StrCat("no extra named '", name, "' on the rows of '",
+                                              relation, "' preloaded on '",
+                                              table() == nullptr ? "" : table()->name(), "'"));
+    }
+  }
+  return absl::NotFoundError(absl::StrCat("relation '", relation, "' was not preloaded on '",
+                                          table() == nullptr ? "" : table()->name(), "'"));
+}
+
 absl::Status ResultRow::CheckSelected(std::string_view column_name) const {
   const absl::string_view column = internal::ToAbsl(column_name);
   if (set_ == nullptr || set_->selected.empty() || table() == nullptr) return absl::OkStatus();

@@ -311,9 +311,10 @@ void PivotRankedSelect(const PreloadSteps& steps, std::span<const RowId> related
 
 // Runs `steps` for every row: the related rows into `kids`, parent after
 // parent, and each parent's end into `offsets`; when ranked by a pivot
-// column, each kid's link into `kid_links` (else it stays empty).
+// column, or when `copy_links` asks for them and the rows are copied as
+// listed, each kid's link into `kid_links` (else it stays empty).
 void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop, std::span<const RowId> rows,
-                     std::vector<uint32_t>* offsets, std::vector<RowId>* kids,
+                     bool copy_links, std::vector<uint32_t>* offsets, std::vector<RowId>* kids,
                      std::vector<RowId>* kid_links) {
   const double per_row = hop.AverageFanout();
   kids->reserve(static_cast<size_t>(static_cast<double>(rows.size()) *
@@ -327,6 +328,7 @@ void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop, std::spa
   std::vector<uint32_t> picked;  // PivotRankedSelect's
   std::vector<std::span<const RowId>> lists(rows.size());
   if (steps.group_walk == nullptr) {
+    hop.GatherAhead(rows);
     for (size_t i = 0; i < rows.size(); ++i) lists[i] = hop.Related(rows[i]);
   }
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -334,6 +336,10 @@ void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop, std::spa
     std::span<const RowId> related = lists[i];
     if (steps.copy) {
       kids->insert(kids->end(), related.begin(), related.end());
+      if (copy_links) {
+        const std::span<const RowId> links = hop.RelatedLinks(rows[i]);
+        kid_links->insert(kid_links->end(), links.begin(), links.end());
+      }
     } else if (steps.group_walk != nullptr) {
       GroupWalk(steps, hop, rows[i], kids);
     } else if (steps.pivot_rank.has_value()) {
@@ -356,6 +362,16 @@ void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop, std::spa
     }
     offsets->push_back(static_cast<uint32_t>(kids->size()));
   }
+}
+
+// Drops the NULL marks of the unboxed pivot extras [first, first + n) of
+// `children` that have no NULL.
+absl::Status FinishPivotColumns(size_t first, size_t n, RowSetData* children) {
+  for (size_t c = 0; c < n; ++c) {
+    RowSetData::Extra& e = children->extras[first + c];
+    if (e.unboxed && std::find(e.nulls.begin(), e.nulls.end(), 1) == e.nulls.end()) e.nulls.clear();
+  }
+  return absl::OkStatus();
 }
 
 // A ManyToMany preload's pivot columns (RelationSpec::pivot_columns) as
@@ -405,13 +421,30 @@ absl::Status AttachPivotColumns(const PlannedLoad& planned, const RelationHop& h
       }
     }
   };
+  if (!kid_links.empty()) {
+    // Each kid's link came with it: copied as listed, or ranked by a pivot
+    // column (where a row linked twice may have moved against its other
+    // link).
+    // Links are random pivot rows: their cells are fetched a few ahead.
+    constexpr uint32_t kAhead = 16;
+    for (uint32_t k = 0; k < kids.size(); ++k) {
+      if (k + kAhead < kids.size()) {
+        for (ColumnId c : columns) {
+          if (pivot.column(c).type == Type::kInt64) {
+            KIN_PREFETCH(pivot.Int64Column(c).data() + kid_links[k + kAhead].value);
+          }
+        }
+      }
+      write(k, kid_links[k]);
+    }
+    return FinishPivotColumns(first, columns.size(), children);
+  }
   std::vector<uint8_t> used;
   std::vector<uint32_t> next;
   absl::flat_hash_map<uint32_t, uint32_t> first_at;
   for (size_t i = 0; i < rows.size(); ++i) {
     if (offsets[i] == offsets[i + 1]) continue;
-    const std::span<const RowId> related =
-        kid_links.empty() ? hop.Related(rows[i]) : std::span<const RowId>();
+    const std::span<const RowId> related = hop.Related(rows[i]);
     const std::span<const RowId> links = hop.RelatedLinks(rows[i]);
     const bool scan = related.size() <= kScanLinks;
     if (scan) {
@@ -429,12 +462,6 @@ absl::Status AttachPivotColumns(const PlannedLoad& planned, const RelationHop& h
     }
     for (uint32_t k = offsets[i]; k < offsets[i + 1]; ++k) {
       uint32_t at = kNone;
-      if (!kid_links.empty()) {
-        // Ranked by a pivot column: each row's link came with it (a row
-        // linked twice may have been reordered against its other link).
-        write(k, kid_links[k]);
-        continue;
-      }
       if (scan) {
         for (size_t p = 0; p < related.size(); ++p) {
           if (!used[p] && related[p] == kids[k]) {
@@ -451,11 +478,7 @@ absl::Status AttachPivotColumns(const PlannedLoad& planned, const RelationHop& h
       if (at != kNone) write(k, links[at]);  // else stays NULL
     }
   }
-  for (size_t c = 0; c < columns.size(); ++c) {
-    RowSetData::Extra& e = children->extras[first + c];
-    if (e.unboxed && std::find(e.nulls.begin(), e.nulls.end(), 1) == e.nulls.end()) e.nulls.clear();
-  }
-  return absl::OkStatus();
+  return FinishPivotColumns(first, columns.size(), children);
 }
 
 absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
@@ -470,12 +493,15 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
   preload.offsets.reserve(rows.size() + 1);
   preload.offsets.push_back(0);
   std::vector<RowId> kids;
-  std::vector<RowId> kid_links;  // filled when ranked by a pivot column
-  RunPreloadSteps(steps, hop, rows, &preload.offsets, &kids, &kid_links);
+  // Each kid's link, when pivot columns are attached and the kids are the
+  // links' rows as listed or ranked by a pivot column.
+  std::vector<RowId> kid_links;
+  const bool pivot_columns = planned.relation->kind == RelationKind::kManyToMany &&
+                             !planned.relation->pivot_columns.empty();
+  RunPreloadSteps(steps, hop, rows, pivot_columns, &preload.offsets, &kids, &kid_links);
   preload.children = ResultSet::MakeData(hop.to(), kids, *data);
   preload.children->selected = planned.selected;
-  if (planned.relation->kind == RelationKind::kManyToMany &&
-      !planned.relation->pivot_columns.empty()) {
+  if (pivot_columns) {
     KIN_RETURN_IF_ERROR(AttachPivotColumns(planned, hop, rows, preload.offsets, kids, kid_links,
                                            preload.children.get()));
   }
@@ -562,9 +588,10 @@ absl::Status RunAggregate(const RelationContext& context, const RelationHop& hop
   const bool filtered = !child.predicate().always_true();
   const bool visits = filtered || !child.aggregate().star;
   // CountDistinct keeps a set per row: its scan would hold one per key at
-  // once, so it always probes (the results are the same either way).
+  // once, so it always probes (the results are the same either way). A
+  // via() hop's related rows have nothing to be scanned by.
   const HopPlan plan =
-      child.aggregate().function == AggregateFunction::kCountDistinct
+      child.aggregate().function == AggregateFunction::kCountDistinct || hop.via()
           ? HopPlan::kProbe
           : ChooseHopPlan(rows.size(), hop, filtered ? &child : nullptr, visits, rows.size());
   child.PrepareRelations(VisitedRows(plan, rows.size(), hop, child));

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/engine.h"
 #include "engine/errors.h"
+#include "engine/port.h"
 #include "kin/status_macros.h"
 #include "query/internal/relation_errors.h"
 
@@ -54,7 +55,24 @@ absl::string_view RelatedUseName(RelatedUse use) {
 HopPlan ChooseHopPlan(size_t rows, const RelationHop& hop, const CompiledQuery* filter, bool visits,
                       size_t key_rows) {
   const bool filtered = filter != nullptr;
-  if (hop.via()) return HopPlan::kProbe;  // nothing to scan by (RelationHop::via)
+  if (hop.via()) {
+    // Its related rows have no key to scan by (RelationHop::via), but a
+    // ManyToMany's plain counts are its pivot index's list sizes.
+    if (filtered || visits || !hop.CountsByKey()) return HopPlan::kProbe;
+    switch (g_forced_strategy) {
+      case RelationStrategy::kWalk:
+      case RelationStrategy::kScan:
+        return HopPlan::kProbe;
+      case RelationStrategy::kIndexScan:
+        return HopPlan::kIndexScan;
+      case RelationStrategy::kAuto:
+        break;
+    }
+    const double probe = static_cast<double>(rows) * kProbeCost;
+    const double index_scan = static_cast<double>(hop.num_keys()) * kIndexEntryCost +
+                              static_cast<double>(key_rows) * kKeyCost;
+    return probe <= index_scan ? HopPlan::kProbe : HopPlan::kIndexScan;
+  }
   switch (g_forced_strategy) {
     case RelationStrategy::kWalk:
       return HopPlan::kProbe;
@@ -172,6 +190,8 @@ struct RelationHop::Via {
       Gather(mids, &rows);
       return rows.rows.size();
     }
+    // A NOT NULL key (the usual pivot): every link counts, no row is read.
+    if (through->validity(through_key) == nullptr) return mids.size();
     size_t n = 0;
     for (RowId mid : mids) n += through->IsNull(mid, through_key) ? 0 : 1;
     return n;
@@ -179,6 +199,10 @@ struct RelationHop::Via {
 
   void Gather(std::span<const RowId> mids, ViaList* out) const {
     const bool int_key = through->column(through_key).type == Type::kInt64;
+    if (one_each) {
+      out->rows.reserve(mids.size());
+      if (keep_links) out->links.reserve(mids.size());
+    }
     for (RowId mid : mids) {
       if (through->IsNull(mid, through_key)) continue;
       bool in_scope = true;
@@ -187,6 +211,11 @@ struct RelationHop::Via {
       std::span<const RowId> rows =
           int_key ? second->Find(through->Int64Column(through_key)[mid.value])
                   : second->Find(internal::ToAbsl(through->StringColumn(through_key)[mid.value]));
+      if (rows.size() == 1) {  // a ManyToMany's link: one related row
+        out->rows.push_back(rows[0]);
+        if (keep_links) out->links.push_back(mid);
+        continue;
+      }
       out->rows.insert(out->rows.end(), rows.begin(), rows.end());
       if (keep_links) out->links.insert(out->links.end(), rows.size(), mid);
     }
@@ -262,6 +291,37 @@ const RelationHop::ViaList& RelationHop::ViaListOf(RowId row) const {
 
 std::span<const RowId> RelationHop::ViaRelated(RowId row) const { return ViaListOf(row).rows; }
 
+void RelationHop::GatherAhead(std::span<const RowId> rows) const {
+  if (via_ == nullptr || key_type_ != Type::kInt64) return;
+  Via& via = *via_;
+  if (via.through->column(via.through_key).type != Type::kInt64) return;
+  const int64_t* through_keys = via.through->Int64Column(via.through_key).data();
+  // First every parent's pivot list (its header is the index's cache miss)
+  // with the list's rows fetched, then the gathers, each fetching the key
+  // cells of a list a few parents ahead: the misses of ~kAhead parents are
+  // in flight at once instead of one after another.
+  constexpr size_t kAhead = 6;
+  std::vector<std::span<const RowId>> mids(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (FromNull(rows[i])) continue;
+    mids[i] = via.first->Find(from_ints_[rows[i].value]);
+    if (!mids[i].empty()) KIN_PREFETCH(mids[i].data());
+  }
+  auto fetch_cells = [&](size_t i) {
+    if (i < rows.size()) {
+      for (RowId mid : mids[i]) KIN_PREFETCH(through_keys + mid.value);
+    }
+  };
+  for (size_t i = 0; i < kAhead; ++i) fetch_cells(i);
+  via.ints.reserve(via.ints.size() + rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    fetch_cells(i + kAhead);
+    if (FromNull(rows[i])) continue;
+    auto [it, fresh] = via.ints.try_emplace(from_ints_[rows[i].value]);
+    if (fresh) via.Gather(mids[i], &it->second);
+  }
+}
+
 std::span<const RowId> RelationHop::RelatedLinks(RowId row) const {
   if (via_ == nullptr || !via_->keep_links || FromNull(row)) return {};
   return ViaListOf(row).links;
@@ -290,6 +350,7 @@ absl::Status RelationHop::FilterPivot(const std::vector<ConditionSpec>& conditio
   via->strings.clear();
   via->pivot = pivot->always_true() ? nullptr : std::move(pivot);
   via_ = std::move(via);
+  if (via_->pivot != nullptr) link_index_ = nullptr;  // some links no longer count
   return absl::OkStatus();
 }
 
@@ -309,6 +370,10 @@ absl::StatusOr<RelationHop> RelationHop::Make(const Table& from, const RelationS
                                                         "' to go through"));
     }
     KIN_ASSIGN_OR_RETURN(hop.via_, MakeVia(*spec, *through, *to));
+    if (hop.via_->one_each && !hop.via_->filtered() &&
+        through->validity(hop.via_->through_key) == nullptr) {
+      hop.link_index_ = hop.via_->first;
+    }
     // The from side as a HasMany's: the parent's local key probes the
     // through table's foreign-key index; the related rows' own key column
     // stands in for the to side (never scanned: see via()).

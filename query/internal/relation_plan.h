@@ -136,6 +136,11 @@ class RelationHop {
   // unknown pivot column or a value of the wrong type; no-op for none.
   // REQUIRES: a ManyToMany hop; called before Related.
   absl::Status FilterPivot(const std::vector<ConditionSpec>& conditions);
+  // Gathers the related rows (and links) of every row of `rows` that
+  // Related would gather one by one, with the cache misses of their pivot
+  // lists and cells overlapped: call it before reading many rows' lists. A
+  // no-op unless via() with int64 keys.
+  void GatherAhead(std::span<const RowId> rows) const;
   // Whether the hop goes over a second table (see Related). Such a hop is
   // always probed per row: its related rows have no key of their own to
   // scan by.
@@ -175,6 +180,12 @@ class RelationHop {
   // rows or keys since the last call, else one pass (see ParentLinks).
   std::shared_ptr<const ParentLinks> Links() const;
 
+  // Whether ForEachKeyCount can count a via() hop's related rows: a
+  // ManyToMany without scope or pivot filter whose pivot key to the related
+  // table is NOT NULL, so each parent's count is its pivot-index list's
+  // size. Always true for other hops.
+  bool CountsByKey() const { return via_ == nullptr || link_index_ != nullptr; }
+
   // Keys with related rows (for the cost estimate).
   size_t num_keys() const;
   // Calls f(key, std::span<const RowId> rows) for every to-side key and its
@@ -183,7 +194,7 @@ class RelationHop {
   void ForEachKeyRows(F&& f) const;
   // Calls f(key, n) for every to-side key and its number of related rows,
   // in no particular order: O(keys). `key` is an int64_t or an
-  // absl::string_view, by key_type().
+  // absl::string_view, by key_type(). REQUIRES: CountsByKey().
   template <typename F>
   void ForEachKeyCount(F&& f) const;
 
@@ -228,6 +239,8 @@ class RelationHop {
   // scope; from_validity_ points at it.
   std::shared_ptr<const std::vector<uint64_t>> from_mask_;
   std::shared_ptr<Via> via_;  // ManyToMany, HasManyThrough
+  // A via() hop's pivot index by the parent's key, when CountsByKey().
+  const HashIndex* link_index_ = nullptr;
 };
 
 template <typename F>
@@ -244,6 +257,10 @@ void RelationHop::ForEachKeyRows(F&& f) const {
 
 template <typename F>
 void RelationHop::ForEachKeyCount(F&& f) const {
+  if (link_index_ != nullptr) {
+    link_index_->ForEachKey([&](auto key, std::span<const RowId> links) { f(key, links.size()); });
+    return;
+  }
   ForEachKeyRows([&](auto key, std::span<const RowId> rows) { f(key, rows.size()); });
 }
 
@@ -296,7 +313,7 @@ inline void ForEachMatching(const Table& to, const CompiledQuery* filter, F&& f)
 enum class HopPlan : uint8_t {
   kProbe,      // an index probe per row (walking the list when it visits)
   kIndexScan,  // one pass over the index's entries (counts only)
-  kTableScan,  // one pass over the related table
+  kTableScan,  // one pass over the related table (never for a via() hop)
 };
 
 // The cheapest plan for `rows` rows, whose keys take `key_rows` rows to

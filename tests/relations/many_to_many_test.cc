@@ -19,6 +19,7 @@
 #include "kin/database.h"
 #include "kin/query.h"
 #include "kin/snapshot.h"
+#include "query/internal/relation_plan.h"
 #include "tests/testing/status_matchers.h"
 
 namespace kin::test {
@@ -621,6 +622,155 @@ TEST_F(ManyToManyTest, RandomOperationsMatchAModel) {
                 static_cast<int64_t>(by_player[p].size()));
     }
     EXPECT_EQ(PivotRows(), static_cast<int64_t>(model.size()));
+  }
+}
+
+TEST_F(ManyToManyTest, PreloadedExtrasReadEachParentsPivotValues) {
+  ASSERT_OK(Declare({.pivot_columns = {"progress", "role"}}));
+  // ann: q3 (30), q1 (10), q2 (NULL role); ben: q4 (40); cat: none.
+  ASSERT_OK(db_.Related(players_[0], "quests")
+                .Attach(PivotValues{{quests_[2], {{"progress", 30}, {"role", "lead"}}},
+                                    {quests_[0], {{"progress", 10}, {"role", "scout"}}},
+                                    {quests_[1], {{"progress", 20}}}})
+                .status());
+  ASSERT_OK(db_.Related(players_[1], "quests").Attach({quests_[3]}, {{"progress", 40}}).status());
+  // As listed (link order), and ranked by a pivot column: each child's
+  // entry is the value of the link it came by.
+  for (bool ranked : {false, true}) {
+    SCOPED_TRACE(ranked);
+    ASSERT_OK_AND_ASSIGN(ResultSet players,
+                         db_.Query("players")
+                             .Preload("quests",
+                                      [&](Query& q) {
+                                        if (ranked) q.GroupOrderByPivot("progress").GroupLimit(2);
+                                      })
+                             .OrderBy("id")
+                             .Get());
+    ASSERT_EQ(players.size(), 3u);
+    ASSERT_OK_AND_ASSIGN(ExtraColumn progress,
+                         players[0].PreloadedExtras("quests", "pivot_progress"));
+    ASSERT_OK_AND_ASSIGN(ExtraColumn role, players[0].PreloadedExtras("quests", "pivot_role"));
+    ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> quests, players[0].Preloaded("quests"));
+    ASSERT_EQ(progress.size(), quests.size());
+    ASSERT_EQ(role.size(), quests.size());
+    EXPECT_TRUE(progress.is_int64());
+    EXPECT_EQ(progress.name(), "pivot_progress");
+    for (size_t k = 0; k < quests.size(); ++k) {
+      EXPECT_EQ(progress[k], quests[k].Extra("pivot_progress").value());
+      EXPECT_EQ(role[k], quests[k].Extra("pivot_role").value());
+    }
+    if (ranked) {
+      EXPECT_THAT(Titles(quests), ElementsAre("q1", "q2"));
+      EXPECT_EQ(progress.Int64(0), 10);
+      EXPECT_TRUE(role[1].is_null());
+    } else {
+      EXPECT_THAT(Titles(quests), ElementsAre("q3", "q1", "q2"));
+      EXPECT_EQ(progress.Int64(0), 30);
+      EXPECT_EQ(role[0], Value("lead"));
+    }
+    ASSERT_OK_AND_ASSIGN(ExtraColumn ben, players[1].PreloadedExtras("quests", "pivot_progress"));
+    ASSERT_EQ(ben.size(), 1u);
+    EXPECT_EQ(ben.Int64(0), 40);
+    // A parent without children: an empty column.
+    ASSERT_OK_AND_ASSIGN(ExtraColumn none, players[2].PreloadedExtras("quests", "pivot_progress"));
+    EXPECT_EQ(none.size(), 0u);
+    // Bad input names what was missing.
+    EXPECT_THAT(players[0].PreloadedExtras("questz", "pivot_progress"),
+                StatusIs(absl::StatusCode::kNotFound, HasSubstr("relation 'questz'")));
+    EXPECT_THAT(players[0].PreloadedExtras("quests", "pivot_nope"),
+                StatusIs(absl::StatusCode::kNotFound, HasSubstr("'pivot_nope'")));
+  }
+  // A row outside any result has no preloads.
+  EXPECT_THAT(ResultRow().PreloadedExtras("quests", "pivot_progress"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("quests")));
+}
+
+// A ManyToMany's counts (WithCount, Has with a count) are the same whether
+// each parent's links are probed or the pivot's index is scanned once (the
+// plan for many parents), with a NOT NULL or a nullable pivot key (a NULL
+// link leads nowhere and does not count), and with a WherePivot filter
+// (which always probes).
+TEST(ManyToManyCountTest, CountsAgreeUnderEveryStrategy) {
+  using ::kin::internal::RelationStrategy;
+  for (bool nullable : {false, true}) {
+    SCOPED_TRACE(nullable);
+    Database db;
+    ASSERT_OK(db.CreateTable("players", Schema().Int64("id", PrimaryKey())));
+    ASSERT_OK(db.CreateTable("quests", Schema().Int64("id", PrimaryKey())));
+    Schema pivot = Schema().Int64("id", PrimaryKey()).Int64("player_id", NotNull());
+    pivot = nullable ? pivot.Int64("quest_id") : pivot.Int64("quest_id", NotNull());
+    ASSERT_OK(db.CreateTable("player_quest", pivot.Int64("progress", NotNull())));
+    ASSERT_OK(db.ManyToMany("players", "quests", {.pivot_columns = {"progress"}}));
+    constexpr int64_t kPlayers = 200;
+    for (int64_t q = 1; q <= 8; ++q) ASSERT_OK(db.Insert("quests", {{"id", q}}).status());
+    std::mt19937 rng(11);
+    // player → its links' (counted, progress).
+    std::map<int64_t, std::vector<std::pair<bool, int64_t>>> model;
+    for (int64_t p = 1; p <= kPlayers; ++p) {
+      ASSERT_OK_AND_ASSIGN(Row player, db.Insert("players", {{"id", p}}));
+      model[p];
+      PivotValues links;
+      for (int64_t q = 1; q <= 8; ++q) {
+        if (rng() % 3 != 0) continue;
+        const int64_t progress = static_cast<int64_t>(rng() % 100);
+        links.emplace_back(Value(q), Attrs{{"progress", progress}});
+        model[p].emplace_back(true, progress);
+      }
+      ASSERT_OK(db.Related(player, "quests").Attach(links).status());
+    }
+    if (nullable) {
+      // Every fifth link loses its quest.
+      ASSERT_OK_AND_ASSIGN(ResultSet links, db.Query("player_quest").OrderBy("id").Get());
+      std::map<int64_t, size_t> seen;
+      for (size_t i = 0; i < links.size(); ++i) {
+        const int64_t p = links[i].GetInt64("player_id").value();
+        const size_t k = seen[p]++;
+        if (i % 5 != 0) continue;
+        ASSERT_OK(db.Update(links[i], {{"quest_id", nullptr}}).status());
+        model[p][k].first = false;
+      }
+    }
+    auto expected = [&](int64_t min_progress) {
+      std::vector<int64_t> out;
+      for (const auto& [p, links] : model) {
+        int64_t n = 0;
+        for (const auto& [counted, progress] : links) n += counted && progress >= min_progress;
+        out.push_back(n);
+      }
+      return out;
+    };
+    for (RelationStrategy strategy : {RelationStrategy::kAuto, RelationStrategy::kWalk,
+                                      RelationStrategy::kScan, RelationStrategy::kIndexScan}) {
+      SCOPED_TRACE(static_cast<int>(strategy));
+      ::kin::internal::SetRelationStrategyForTesting(strategy);
+      for (int64_t min_progress : {int64_t{0}, int64_t{50}}) {
+        Query q = db.Query("players").OrderBy("id");
+        if (min_progress == 0) {
+          q.WithCount("quests");
+        } else {
+          q.WithCount("quests", [&](Query& r) { r.WherePivot("progress", ">=", min_progress); });
+        }
+        ASSERT_OK_AND_ASSIGN(ResultSet rows, q.Get());
+        ASSERT_OK_AND_ASSIGN(ExtraColumn counts, rows.Extras("quests_count"));
+        std::vector<int64_t> got;
+        for (size_t i = 0; i < counts.size(); ++i) got.push_back(counts.Int64(i));
+        EXPECT_EQ(got, expected(min_progress)) << "from progress " << min_progress;
+      }
+      ASSERT_OK_AND_ASSIGN(ResultSet has,
+                           db.Query("players").Has("quests", ">=", 4).OrderBy("id").Get());
+      std::vector<int64_t> busy, want;
+      for (const ResultRow& r : has) busy.push_back(r.GetInt64("id").value());
+      const std::vector<int64_t> all = expected(0);
+      for (size_t i = 0; i < all.size(); ++i) {
+        if (all[i] >= 4) want.push_back(static_cast<int64_t>(i) + 1);
+      }
+      EXPECT_EQ(busy, want);
+    }
+    ::kin::internal::SetRelationStrategyForTesting(RelationStrategy::kAuto);
+    // Plain counts of every player scan the pivot index when the key is
+    // NOT NULL; a nullable key keeps the probe, which skips NULL links.
+    EXPECT_THAT(db.Query("players").Has("quests", ">=", 4).Explain().value(),
+                HasSubstr(nullable ? "by index" : "by index scan"));
   }
 }
 
