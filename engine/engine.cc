@@ -245,6 +245,17 @@ absl::StatusOr<Row> Engine::Insert(absl::string_view table, const Attrs& attrs) 
   Table* t = MutableTable(table);
   if (t == nullptr) return errors::UnknownTable(table);
   KIN_RETURN_IF_ERROR(t->PrepareInsert(attrs));
+  return InsertPrepared(t);
+}
+
+absl::StatusOr<Row> Engine::InsertCells(absl::string_view table, std::span<const CellRef> cells) {
+  Table* t = MutableTable(table);
+  if (t == nullptr) return errors::UnknownTable(table);
+  KIN_RETURN_IF_ERROR(t->PrepareInsertCells(cells));
+  return InsertPrepared(t);
+}
+
+absl::StatusOr<Row> Engine::InsertPrepared(Table* t) {
   if (!HasChildChecks(*t)) {
     RowId id = t->ApplyInsert(Log());
     KIN_RETURN_IF_ERROR(EndOfWrite());
@@ -638,12 +649,12 @@ absl::Status Engine::Replay(std::span<const RowChange> changes) {
       }
     }
     if (!diverged.empty()) {
-      return absl::DataLossError(absl::StrCat(
-          "replay: change ", i, " (",
-          change.kind == RowChange::kInsert   ? "insert into "
-          : change.kind == RowChange::kUpdate ? "update of "
-                                              : "delete from ",
-          "'", internal::ToAbsl(change.table), "' slot ", change.row.value, "): ", diverged));
+      return absl::DataLossError(absl::StrCat("replay: change ", i, " (",
+                                              change.kind == RowChange::kInsert   ? "insert into "
+                                              : change.kind == RowChange::kUpdate ? "update of "
+                                                                                  : "delete from ",
+                                              "'", internal::ToAbsl(change.table), "' slot ",
+                                              change.row.value, "): ", diverged));
     }
   }
   return absl::OkStatus();

@@ -144,6 +144,11 @@ class Engine {
 
   // --- rows ---
   absl::StatusOr<Row> Insert(absl::string_view table, const Attrs& attrs);
+  // Insert of cells by column id (a relation writing its pivot rows): the
+  // same checks, indexes, foreign keys and undo as Insert, without a name
+  // lookup. InvalidArgument for a column id outside the table or a column
+  // given twice.
+  absl::StatusOr<Row> InsertCells(absl::string_view table, std::span<const CellRef> cells);
   // All or nothing; the error names the failing row's position.
   absl::StatusOr<std::vector<Row>> InsertMany(absl::string_view table,
                                               const std::vector<Attrs>& rows);
@@ -274,6 +279,8 @@ class Engine {
   absl::Status CheckParents(const Table& table, std::span<const RowId> rows) const;
   absl::Status CheckParent(const Table& table, const ChildCheck& check, RowId row) const;
   bool HasChildChecks(const Table& table) const { return child_checks_.contains(&table); }
+  // Insert's and InsertCells' write of the row `t` prepared.
+  absl::StatusOr<Row> InsertPrepared(Table* t);
   void RebuildChildChecks();
 
   // The undo log a write appends to: none outside a transaction, unless a

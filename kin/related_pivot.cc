@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "engine/engine.h"
 #include "engine/errors.h"
@@ -167,10 +168,21 @@ Attrs RelationHandle::PivotAttrs(const Resolved& r, const Attrs& pivot) {
 
 absl::StatusOr<Row> RelationHandle::InsertLink(const Resolved& r, const Value& key,
                                                const Value& related, const Attrs& pivot) {
-  Attrs attrs = PivotAttrs(r, pivot);
-  attrs.emplace_back(r.spec->foreign_key, key);
-  attrs.emplace_back(r.spec->through_key, related);
-  return engine_->Insert(r.child->name(), attrs);
+  // PivotAttrs' row by column id: an Attach writes one per link, and cells
+  // spare the copy of the attributes and the engine's lookups by name. The
+  // keys and the scope's values replace any the caller gave for them.
+  absl::InlinedVector<CellRef, 8> cells;
+  for (const auto& [name, value] : pivot) {
+    if (name == r.spec->foreign_key || name == r.spec->through_key) continue;
+    KIN_ASSIGN_OR_RETURN(ColumnId c, r.child->GetColumn(name));
+    bool scoped = false;
+    for (const auto& [column, scope_value] : r.scope) scoped = scoped || column == c;
+    if (!scoped) cells.push_back(CellRef{c, &value});
+  }
+  for (const auto& [column, value] : r.scope) cells.push_back(CellRef{column, &value});
+  cells.push_back(CellRef{r.foreign_key, &key});
+  cells.push_back(CellRef{r.through_key, &related});
+  return engine_->InsertCells(r.child->name(), cells);
 }
 
 absl::StatusOr<int64_t> RelationHandle::AttachLinks(const PivotValues& rows, absl::string_view op) {

@@ -238,6 +238,41 @@ TEST_F(EngineTest, InsertManyReturnsRowsInOrder) {
               StatusIs(absl::StatusCode::kNotFound, "no table named 'nope'"));
 }
 
+TEST_F(EngineTest, InsertCellsIsInsertByColumnId) {
+  const ColumnId email = *users().FindColumn("email");
+  const ColumnId score = *users().FindColumn("score");
+  const Value ann_email("ann@x");
+  const Value seven(int64_t{7});
+  ASSERT_OK_AND_ASSIGN(
+      Row ann,
+      engine_.InsertCells("users", {{CellRef{email, &ann_email}, CellRef{score, &seven}}}));
+  EXPECT_EQ(ann.DebugString(),
+            "{id: 1, email: \"ann@x\", name: NULL, score: 7, rating: NULL, active: true}");
+  // The checks of Insert, each leaving the table as it was.
+  const std::string before = users().DebugString();
+  const Value text("x");
+  EXPECT_THAT(engine_.InsertCells("users", {{CellRef{email, &ann_email}}}),
+              StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("email")));
+  EXPECT_THAT(engine_.InsertCells("users", {{CellRef{score, &seven}}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("email")));  // NOT NULL
+  EXPECT_THAT(engine_.InsertCells("users", {{CellRef{email, &text}, CellRef{score, &text}}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("score")));  // wrong type
+  EXPECT_THAT(engine_.InsertCells("users", {{CellRef{email, &text}, CellRef{email, &text}}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("email")));  // twice
+  EXPECT_THAT(engine_.InsertCells("users", {{CellRef{ColumnId(99), &text}}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no column with id 99")));
+  EXPECT_THAT(engine_.InsertCells("nope", {}),
+              StatusIs(absl::StatusCode::kNotFound, "no table named 'nope'"));
+  EXPECT_EQ(users().DebugString(), before);
+  // Undone by a rollback, as Insert.
+  ASSERT_OK(engine_.Begin());
+  const Value ben_email("ben@x");
+  ASSERT_OK(engine_.InsertCells("users", {{CellRef{email, &ben_email}}}).status());
+  EXPECT_EQ(users().size(), 2u);
+  ASSERT_OK(engine_.Rollback());
+  EXPECT_EQ(users().DebugString(), before);
+}
+
 // --- Update ---
 
 TEST_F(EngineTest, UpdateSetsGivenColumnsAndReportsChange) {
