@@ -147,7 +147,8 @@ class Engine {
   // Insert of cells by column id (a relation writing its pivot rows): the
   // same checks, indexes, foreign keys and undo as Insert, without a name
   // lookup. InvalidArgument for a column id outside the table or a column
-  // given twice.
+  // given twice. A cell whose value is nullptr is not given (the column
+  // takes its default or NULL).
   absl::StatusOr<Row> InsertCells(absl::string_view table, std::span<const CellRef> cells);
   // All or nothing; the error names the failing row's position.
   absl::StatusOr<std::vector<Row>> InsertMany(absl::string_view table,

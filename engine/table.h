@@ -3,9 +3,9 @@
 //
 // Storage: one contiguous typed vector per column (int64, double, bool as
 // uint8_t, strings in a StringStore: 8-byte cells, short strings inline,
-// longer ones in one blob per column), a validity bitmap per nullable column, and a live bitmap over
-// slots. A RowId is a slot: stable while the row lives; deleted slots go on
-// a free list and the most recently freed slot is reused first.
+// longer ones in one blob per column), a validity bitmap per nullable column, and a live bitmap
+// over slots. A RowId is a slot: stable while the row lives; deleted slots go on a free list and
+// the most recently freed slot is reused first.
 //
 // Iteration order is slot order: insertion order, except that a row inserted
 // after deletions takes the most recently freed slot. The order depends only
@@ -61,8 +61,8 @@ struct CellRef {
 // The raw state of a table, as snapshots save and load it. Indexes are not
 // part of it: they are rebuilt from the data.
 struct TableImage {
-  using ColumnData = std::variant<std::vector<int64_t>, std::vector<double>,
-                                  std::vector<uint8_t>, StringStore>;
+  using ColumnData =
+      std::variant<std::vector<int64_t>, std::vector<double>, std::vector<uint8_t>, StringStore>;
   std::vector<ColumnData> columns;    // one per schema column, slot_count long
   std::vector<Bitmap> validity;       // one per column; empty for NOT NULL
   Bitmap live;                        // slot_count bits
@@ -324,7 +324,8 @@ class Table {
 
   // Validates `attrs` for a new row and fills `row_` with the full row.
   absl::Status PrepareInsert(const Attrs& attrs);
-  // The same for cells given by column id (journal replay: no name lookup).
+  // The same for cells given by column id (Engine::InsertCells: no name
+  // lookup). A cell whose value is nullptr counts as not given.
   absl::Status PrepareInsertCells(std::span<const CellRef> cells);
   // PrepareInsert's checks and row_ from given_ (one pointer per column).
   absl::Status PrepareGivenRow();

@@ -171,13 +171,19 @@ absl::StatusOr<Row> RelationHandle::InsertLink(const Resolved& r, const Value& k
   // PivotAttrs' row by column id: an Attach writes one per link, and cells
   // spare the copy of the attributes and the engine's lookups by name. The
   // keys and the scope's values replace any the caller gave for them.
+  // Errors in the order Insert would give them: each attribute in turn
+  // names an unknown column or one given before.
   absl::InlinedVector<CellRef, 8> cells;
   for (const auto& [name, value] : pivot) {
     if (name == r.spec->foreign_key || name == r.spec->through_key) continue;
     KIN_ASSIGN_OR_RETURN(ColumnId c, r.child->GetColumn(name));
     bool scoped = false;
     for (const auto& [column, scope_value] : r.scope) scoped = scoped || column == c;
-    if (!scoped) cells.push_back(CellRef{c, &value});
+    if (scoped) continue;
+    for (const CellRef& given : cells) {
+      if (given.column == c) return errors::DuplicateAttribute(r.child->name(), name);
+    }
+    cells.push_back(CellRef{c, &value});
   }
   for (const auto& [column, value] : r.scope) cells.push_back(CellRef{column, &value});
   cells.push_back(CellRef{r.foreign_key, &key});

@@ -39,6 +39,7 @@
 
 namespace kin {
 
+class ExtraColumn;
 class ResultRow;
 
 namespace internal {
@@ -47,8 +48,6 @@ struct RowSetRoot;
 }  // namespace internal
 
 // A row of a ResultSet: the Row handle plus what the query attached to it.
-class ExtraColumn;
-
 class ResultRow : public Row {
  public:
   ResultRow() = default;
@@ -126,10 +125,13 @@ class ResultRow : public Row {
   bool holds_ = false;  // holds a reference on set_->root
 };
 
-// One extra (a WithCount count, a WithAggregate result) of every row of a
-// ResultSet, looked up by name once: for loops over large results, where
-// ResultRow::Extra's per-row name lookup and StatusOr would dominate. Valid while
-// the ResultSet lives (moving the set keeps it valid).
+// One extra (a WithCount count, a WithAggregate result, a pivot column) of
+// every row of a ResultSet (ResultSet::Extras), or of one parent's
+// preloaded rows (ResultRow::PreloadedExtras), looked up by name once: for
+// loops over large results, where ResultRow::Extra's per-row name lookup
+// and StatusOr would dominate. It keeps nothing alive: valid while the
+// ResultSet lives (moving the set keeps it valid), or a ResultRow copy
+// that holds it.
 class ExtraColumn {
  public:
   const std::string& name() const { return *name_; }

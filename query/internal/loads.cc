@@ -366,12 +366,11 @@ void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop, std::spa
 
 // Drops the NULL marks of the unboxed pivot extras [first, first + n) of
 // `children` that have no NULL.
-absl::Status FinishPivotColumns(size_t first, size_t n, RowSetData* children) {
+void FinishPivotColumns(size_t first, size_t n, RowSetData* children) {
   for (size_t c = 0; c < n; ++c) {
     RowSetData::Extra& e = children->extras[first + c];
     if (e.unboxed && std::find(e.nulls.begin(), e.nulls.end(), 1) == e.nulls.end()) e.nulls.clear();
   }
-  return absl::OkStatus();
 }
 
 // A ManyToMany preload's pivot columns (RelationSpec::pivot_columns) as
@@ -437,7 +436,8 @@ absl::Status AttachPivotColumns(const PlannedLoad& planned, const RelationHop& h
       }
       write(k, kid_links[k]);
     }
-    return FinishPivotColumns(first, columns.size(), children);
+    FinishPivotColumns(first, columns.size(), children);
+    return absl::OkStatus();
   }
   std::vector<uint8_t> used;
   std::vector<uint32_t> next;
@@ -478,7 +478,8 @@ absl::Status AttachPivotColumns(const PlannedLoad& planned, const RelationHop& h
       if (at != kNone) write(k, links[at]);  // else stays NULL
     }
   }
-  return FinishPivotColumns(first, columns.size(), children);
+  FinishPivotColumns(first, columns.size(), children);
+  return absl::OkStatus();
 }
 
 absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
@@ -731,9 +732,14 @@ absl::Status RunLoads(const RelationContext& context, const Table& table, const 
 
 namespace {
 
-// The to-side key a load probes per row: "posts.user_id".
+// The to-side key a load probes per row: "posts.user_id"; through a second
+// table, both steps: "player_quest.player_id then quests.id".
 std::string ProbedKey(const PlannedLoad& p) {
   const RelationSpec& r = *p.relation;
+  if (r.via()) {
+    return absl::StrCat(QualifiedName(r.through_table, r.foreign_key), " then ",
+                        QualifiedName(p.to->name(), r.related_key));
+  }
   return QualifiedName(p.to->name(), r.parent_side() ? r.foreign_key : r.local_key);
 }
 
@@ -744,9 +750,17 @@ void ExplainLevel(const LoadLevel& level, const std::string& prefix, std::string
     const std::string path = absl::StrCat(prefix, p.relation->QualifiedName());
     if (load.kind != RelationLoadSpec::Kind::kPreload) {
       const bool count = load.kind == RelationLoadSpec::Kind::kCount;
+      // A via() relation has no related key to scan by; a ManyToMany's
+      // plain counts may come from one pass over the pivot's index.
+      const RelationSpec& r = *p.relation;
+      const std::string alternative =
+          !r.via() ? absl::StrCat(" or one scan of ", p.to->name(), ", by cost")
+          : count && r.kind == RelationKind::kManyToMany
+              ? absl::StrCat(" or one pass over the index of ",
+                             QualifiedName(r.through_table, r.foreign_key), ", by cost")
+              : std::string();
       absl::StrAppend(out, " | ", count ? "with count " : "with aggregate ", path, " as ",
-                      ExtraName(load), ": index probe ", ProbedKey(p), " per row or one scan of ",
-                      p.to->name(), ", by cost");
+                      ExtraName(load), ": index probe ", ProbedKey(p), " per row", alternative);
     } else if (p.group_walk != nullptr) {
       const OrderSpec rank = RankKey(*p.to, q);
       absl::StrAppend(out, " | preload ", path, ": composite walk ", p.to->name(),

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cassert>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -165,21 +166,25 @@ struct RelationHop::ViaList {
 namespace {
 
 // Rows kept in chunks that never move, so spans into them stay valid while
-// the chunks live: one allocation per few thousand rows instead of two per
-// gathered list (a preload of 1,000 parents gathers 1,000 lists).
+// the chunks live: one allocation per chunk instead of two per gathered
+// list (a preload of 1,000 parents gathers 1,000 lists). Chunks grow
+// geometrically from a small first one, so a hop that gathers one short
+// list (a single parent's Related) allocates little. Move-only: a copy
+// would leave the copied spans pointing into the original's chunks.
 class RowChunks {
  public:
   RowChunks() = default;
-  // A copy starts empty: the lists belong to the Via that gathered them
-  // (RelationHop::FilterPivot's copy gathers its own).
-  RowChunks(const RowChunks&) {}
+  RowChunks(RowChunks&&) = default;
+  RowChunks& operator=(RowChunks&&) = default;
+  RowChunks(const RowChunks&) = delete;
   RowChunks& operator=(const RowChunks&) = delete;
 
   std::span<const RowId> Keep(std::span<const RowId> rows) {
     if (rows.empty()) return {};
     if (rows.size() > left_) {
-      const size_t n = std::max(kChunkRows, rows.size());
-      chunks_.push_back(std::make_unique<RowId[]>(n));
+      next_chunk_ = std::min(next_chunk_ * 2, kMaxChunkRows);
+      const size_t n = std::max(next_chunk_, rows.size());
+      chunks_.push_back(std::make_unique_for_overwrite<RowId[]>(n));
       next_ = chunks_.back().get();
       left_ = n;
     }
@@ -191,8 +196,9 @@ class RowChunks {
   }
 
  private:
-  static constexpr size_t kChunkRows = 4096;
+  static constexpr size_t kMaxChunkRows = 4096;
   std::vector<std::unique_ptr<RowId[]>> chunks_;
+  size_t next_chunk_ = 16;  // doubled before each chunk: the first holds 32
   RowId* next_ = nullptr;
   size_t left_ = 0;
 };
@@ -214,15 +220,43 @@ struct RelationHop::Via {
   double fanout = 0;
   bool one_each = false;    // a ManyToMany: each pivot row names one related row
   bool keep_links = false;  // a ManyToMany: gather each row's link too
+  // The gathered lists (spans into `chunks`) by parent key.
   absl::flat_hash_map<int64_t, ViaList> ints;
   absl::flat_hash_map<std::string, ViaList> strings;
-  RowChunks chunks;                      // the lists' rows
-  std::vector<RowId> rows_scratch;       // one list being gathered
+  RowChunks chunks;
+  std::vector<RowId> rows_scratch;  // one list being gathered
   std::vector<RowId> links_scratch;
+
+  Via() = default;
+  // Not copyable: the lists' spans belong to this Via's chunks (see
+  // CloneSettings).
+  Via(const Via&) = delete;
+  Via& operator=(const Via&) = delete;
+
+  // A Via with these settings and no list gathered yet.
+  std::shared_ptr<Via> CloneSettings() const {
+    auto out = std::make_shared<Via>();
+    out->through = through;
+    out->first = first;
+    out->through_key = through_key;
+    out->second = second;
+    out->scope = scope;
+    out->pivot = pivot;
+    out->fanout = fanout;
+    out->one_each = one_each;
+    out->keep_links = keep_links;
+    return out;
+  }
 
   // Whether some pivot rows of a parent lead nowhere by the scope or a
   // pivot filter (so counting needs the rows tested).
   bool filtered() const { return !scope.empty() || pivot != nullptr; }
+  // Whether each parent's related count is its number of pivot rows: a
+  // ManyToMany (one related row per link) keeping every link, whose key
+  // to the related table cannot be NULL.
+  bool counts_links() const {
+    return one_each && !filtered() && through->validity(through_key) == nullptr;
+  }
 
   size_t Count(std::span<const RowId> mids) const {
     if (!one_each || filtered()) {
@@ -231,7 +265,7 @@ struct RelationHop::Via {
       return rows.size();
     }
     // A NOT NULL key (the usual pivot): every link counts, no row is read.
-    if (through->validity(through_key) == nullptr) return mids.size();
+    if (counts_links()) return mids.size();
     size_t n = 0;
     for (RowId mid : mids) n += through->IsNull(mid, through_key) ? 0 : 1;
     return n;
@@ -338,6 +372,14 @@ const RelationHop::ViaList& RelationHop::ViaListOf(RowId row) const {
 
 std::span<const RowId> RelationHop::ViaRelated(RowId row) const { return ViaListOf(row).rows; }
 
+bool RelationHop::CountsByKey() const { return via_ == nullptr || via_->counts_links(); }
+
+const HashIndex& RelationHop::LinkIndex() const {
+  assert(via_ != nullptr && via_->counts_links() &&
+         "RelationHop: counts by key need CountsByKey()");
+  return *via_->first;
+}
+
 void RelationHop::GatherAhead(std::span<const RowId> rows) const {
   if (via_ == nullptr || key_type_ != Type::kInt64) return;
   Via& via = *via_;
@@ -392,12 +434,9 @@ absl::Status RelationHop::FilterPivot(const std::vector<ConditionSpec>& conditio
   }
   // A Via of its own: the gathered lists depend on the filter, and copies
   // of this hop made before keep theirs.
-  auto via = std::make_shared<Via>(*via_);
-  via->ints.clear();
-  via->strings.clear();
+  std::shared_ptr<Via> via = via_->CloneSettings();
   via->pivot = pivot->always_true() ? nullptr : std::move(pivot);
   via_ = std::move(via);
-  if (via_->pivot != nullptr) link_index_ = nullptr;  // some links no longer count
   return absl::OkStatus();
 }
 
@@ -417,10 +456,6 @@ absl::StatusOr<RelationHop> RelationHop::Make(const Table& from, const RelationS
                                                         "' to go through"));
     }
     KIN_ASSIGN_OR_RETURN(hop.via_, MakeVia(*spec, *through, *to));
-    if (hop.via_->one_each && !hop.via_->filtered() &&
-        through->validity(hop.via_->through_key) == nullptr) {
-      hop.link_index_ = hop.via_->first;
-    }
     // The from side as a HasMany's: the parent's local key probes the
     // through table's foreign-key index; the related rows' own key column
     // stands in for the to side (never scanned: see via()).

@@ -141,9 +141,9 @@ class RelationHop {
   // lists and cells overlapped: call it before reading many rows' lists. A
   // no-op unless via() with int64 keys.
   void GatherAhead(std::span<const RowId> rows) const;
-  // Whether the hop goes over a second table (see Related). Such a hop is
-  // always probed per row: its related rows have no key of their own to
-  // scan by.
+  // Whether the hop goes over a second table (see Related). Its related
+  // rows have no key of their own to scan by: it is probed per row, except
+  // for the counts ForEachKeyCount takes from the pivot's index.
   bool via() const { return via_ != nullptr; }
   // Related rows per key, on average (the cost estimate's fan-out).
   double AverageFanout() const;
@@ -184,7 +184,7 @@ class RelationHop {
   // ManyToMany without scope or pivot filter whose pivot key to the related
   // table is NOT NULL, so each parent's count is its pivot-index list's
   // size. Always true for other hops.
-  bool CountsByKey() const { return via_ == nullptr || link_index_ != nullptr; }
+  bool CountsByKey() const;
 
   // Keys with related rows (for the cost estimate).
   size_t num_keys() const;
@@ -239,8 +239,10 @@ class RelationHop {
   // scope; from_validity_ points at it.
   std::shared_ptr<const std::vector<uint64_t>> from_mask_;
   std::shared_ptr<Via> via_;  // ManyToMany, HasManyThrough
-  // A via() hop's pivot index by the parent's key, when CountsByKey().
-  const HashIndex* link_index_ = nullptr;
+
+  // A via() hop's pivot index by the parent's key. REQUIRES: via() and
+  // CountsByKey().
+  const HashIndex& LinkIndex() const;
 };
 
 template <typename F>
@@ -257,8 +259,8 @@ void RelationHop::ForEachKeyRows(F&& f) const {
 
 template <typename F>
 void RelationHop::ForEachKeyCount(F&& f) const {
-  if (link_index_ != nullptr) {
-    link_index_->ForEachKey([&](auto key, std::span<const RowId> links) { f(key, links.size()); });
+  if (via()) {
+    LinkIndex().ForEachKey([&](auto key, std::span<const RowId> links) { f(key, links.size()); });
     return;
   }
   ForEachKeyRows([&](auto key, std::span<const RowId> rows) { f(key, rows.size()); });

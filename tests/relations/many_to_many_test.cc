@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kin/database.h"
@@ -28,6 +29,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 
 Schema PivotSchema() {
@@ -685,6 +687,18 @@ TEST_F(ManyToManyTest, PreloadedExtrasReadEachParentsPivotValues) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("quests")));
 }
 
+// Forces the relation strategy for a scope (reset even when an ASSERT ends
+// the test early).
+class ForcedStrategy {
+ public:
+  explicit ForcedStrategy(::kin::internal::RelationStrategy s) {
+    ::kin::internal::SetRelationStrategyForTesting(s);
+  }
+  ~ForcedStrategy() {
+    ::kin::internal::SetRelationStrategyForTesting(::kin::internal::RelationStrategy::kAuto);
+  }
+};
+
 // A ManyToMany's counts (WithCount, Has with a count) are the same whether
 // each parent's links are probed or the pivot's index is scanned once (the
 // plan for many parents), with a NOT NULL or a nullable pivot key (a NULL
@@ -734,7 +748,9 @@ TEST(ManyToManyCountTest, CountsAgreeUnderEveryStrategy) {
       std::vector<int64_t> out;
       for (const auto& [p, links] : model) {
         int64_t n = 0;
-        for (const auto& [counted, progress] : links) n += counted && progress >= min_progress;
+        for (const auto& [counted, progress] : links) {
+          if (counted && progress >= min_progress) ++n;
+        }
         out.push_back(n);
       }
       return out;
@@ -742,7 +758,7 @@ TEST(ManyToManyCountTest, CountsAgreeUnderEveryStrategy) {
     for (RelationStrategy strategy : {RelationStrategy::kAuto, RelationStrategy::kWalk,
                                       RelationStrategy::kScan, RelationStrategy::kIndexScan}) {
       SCOPED_TRACE(static_cast<int>(strategy));
-      ::kin::internal::SetRelationStrategyForTesting(strategy);
+      ForcedStrategy forced(strategy);
       for (int64_t min_progress : {int64_t{0}, int64_t{50}}) {
         Query q = db.Query("players").OrderBy("id");
         if (min_progress == 0) {
@@ -765,12 +781,174 @@ TEST(ManyToManyCountTest, CountsAgreeUnderEveryStrategy) {
         if (all[i] >= 4) want.push_back(static_cast<int64_t>(i) + 1);
       }
       EXPECT_EQ(busy, want);
+      // A counting aggregate always probes (its rows have no key to scan
+      // by), whatever the strategy asks.
+      ASSERT_OK_AND_ASSIGN(ResultSet counted,
+                           db.Query("players")
+                               .OrderBy("id")
+                               .WithAggregate("quests", [](Query& r) { r.Count("*").As("n"); })
+                               .Get());
+      ASSERT_OK_AND_ASSIGN(ExtraColumn n, counted.Extras("n"));
+      for (size_t i = 0; i < n.size(); ++i) EXPECT_EQ(n[i], Value(all[i])) << "player " << i + 1;
     }
-    ::kin::internal::SetRelationStrategyForTesting(RelationStrategy::kAuto);
     // Plain counts of every player scan the pivot index when the key is
     // NOT NULL; a nullable key keeps the probe, which skips NULL links.
-    EXPECT_THAT(db.Query("players").Has("quests", ">=", 4).Explain().value(),
-                HasSubstr(nullable ? "by index" : "by index scan"));
+    const std::string plan = db.Query("players").Has("quests", ">=", 4).Explain().value();
+    if (nullable) {
+      EXPECT_THAT(plan, Not(HasSubstr("index scan")));
+    } else {
+      EXPECT_THAT(plan, HasSubstr("by index scan"));
+    }
+    EXPECT_THAT(db.Query("players").WithCount("quests").Explain().value(),
+                HasSubstr("index probe player_quest.player_id then quests.id per row or one pass "
+                          "over the index of player_quest.player_id"));
+  }
+}
+
+// The index-scan counts slot parents by key however the keys look: sparse
+// int64 ids (slotted by hash), string ids; a parent whose key is NULL
+// counts 0; a scoped ManyToMany and a HasManyThrough probe per parent.
+TEST(ManyToManyCountTest, IndexScanCountsWithSparseAndStringKeysAndScopes) {
+  using ::kin::internal::RelationStrategy;
+  for (bool strings : {false, true}) {
+    SCOPED_TRACE(strings);
+    Database db;
+    ASSERT_OK(db.CreateTable("players", (strings ? Schema().String("id", PrimaryKey())
+                                                 : Schema().Int64("id", PrimaryKey()))
+                                            .Int64("rank", NotNull())));
+    ASSERT_OK(db.CreateTable("quests", Schema().Int64("id", PrimaryKey())));
+    ASSERT_OK(db.CreateTable(
+        "player_quest", (strings ? Schema().Int64("id", PrimaryKey()).String("player_id", NotNull())
+                                 : Schema().Int64("id", PrimaryKey()).Int64("player_id", NotNull()))
+                            .Int64("quest_id", NotNull())
+                            .String("role")));
+    ASSERT_OK(db.ManyToMany("players", "quests"));
+    ASSERT_OK(db.ManyToMany("players", "quests",
+                            {.name = "led_quests",
+                             .pivot_table = "player_quest",
+                             .scope = {{"role", "lead"}},
+                             .create_inverse = false}));
+    for (int64_t q = 1; q <= 5; ++q) ASSERT_OK(db.Insert("quests", {{"id", q}}).status());
+    // Players keyed 10^12 apart (or by name); player i takes i quests, the
+    // first of them as lead.
+    std::vector<int64_t> links, leads;
+    for (int64_t i = 0; i < 5; ++i) {
+      const Value key =
+          strings ? Value(absl::StrCat("player-", i)) : Value(i * int64_t{1'000'000'000'000});
+      ASSERT_OK_AND_ASSIGN(Row p, db.Insert("players", {{"id", key}, {"rank", i}}));
+      for (int64_t q = 1; q <= i; ++q) {
+        ASSERT_OK(db.Related(p, q == 1 ? "led_quests" : "quests").Attach({Value(q)}).status());
+      }
+      links.push_back(i);
+      leads.push_back(i >= 1 ? 1 : 0);
+    }
+    for (RelationStrategy strategy : {RelationStrategy::kIndexScan, RelationStrategy::kWalk}) {
+      SCOPED_TRACE(static_cast<int>(strategy));
+      ForcedStrategy forced(strategy);
+      ASSERT_OK_AND_ASSIGN(
+          ResultSet rows,
+          db.Query("players").OrderBy("rank").WithCount("quests").WithCount("led_quests").Get());
+      ASSERT_EQ(rows.size(), links.size());
+      ASSERT_OK_AND_ASSIGN(ExtraColumn all, rows.Extras("quests_count"));
+      ASSERT_OK_AND_ASSIGN(ExtraColumn led, rows.Extras("led_quests_count"));
+      for (size_t i = 0; i < rows.size(); ++i) {
+        EXPECT_EQ(all.Int64(i), links[i]) << "player " << i;
+        EXPECT_EQ(led.Int64(i), leads[i]) << "player " << i;
+      }
+    }
+  }
+}
+
+TEST(ManyToManyCountTest, NullParentKeyAndHasManyThroughUnderIndexScan) {
+  using ::kin::internal::RelationStrategy;
+  Database db;
+  ASSERT_OK(db.CreateTable("guilds", Schema().Int64("id", PrimaryKey()).Int64("tag", Unique())));
+  ASSERT_OK(db.CreateTable("players", Schema().Int64("id", PrimaryKey()).Int64("guild_tag")));
+  ASSERT_OK(db.CreateTable("items", Schema().Int64("id", PrimaryKey()).Int64("player_id")));
+  ASSERT_OK(db.HasMany("guilds", "players", {.foreign_key = "guild_tag", .local_key = "tag"}));
+  ASSERT_OK(db.HasMany("players", "items"));
+  ASSERT_OK(db.HasManyThrough("guilds", "players", "items"));
+  ASSERT_OK(db.Insert("guilds", {{"id", 1}, {"tag", 10}}).status());
+  ASSERT_OK(db.Insert("guilds", {{"id", 2}}).status());  // NULL tag: no players
+  ASSERT_OK(db.Insert("players", {{"id", 1}, {"guild_tag", 10}}).status());
+  ASSERT_OK(db.Insert("players", {{"id", 2}, {"guild_tag", 10}}).status());
+  for (int64_t i = 1; i <= 3; ++i) {
+    ASSERT_OK(db.Insert("items", {{"player_id", i == 3 ? 2 : 1}}).status());
+  }
+  ForcedStrategy forced(RelationStrategy::kIndexScan);
+  ASSERT_OK_AND_ASSIGN(ResultSet guilds, db.Query("guilds").OrderBy("id").WithCount("items").Get());
+  ASSERT_OK_AND_ASSIGN(ExtraColumn items, guilds.Extras("items_count"));
+  EXPECT_EQ(items.Int64(0), 3);
+  EXPECT_EQ(items.Int64(1), 0);
+}
+
+// A preload over many parents fills several of the hop's row chunks, and
+// one parent with more links than a chunk gets a chunk of its own: every
+// parent still reads its own rows and pivot values.
+TEST(ManyToManyPreloadTest, ManyParentsAndALongListKeepTheirRows) {
+  Database db;
+  ASSERT_OK(db.CreateTable("players", Schema().Int64("id", PrimaryKey())));
+  ASSERT_OK(db.CreateTable("quests", Schema().Int64("id", PrimaryKey())));
+  ASSERT_OK(db.CreateTable("player_quest", Schema()
+                                               .Int64("id", PrimaryKey())
+                                               .Int64("player_id", NotNull())
+                                               .Int64("quest_id", NotNull())
+                                               .Int64("progress")));
+  ASSERT_OK(db.ManyToMany("players", "quests", {.pivot_columns = {"progress"}}));
+  constexpr int64_t kQuests = 6000;
+  constexpr int64_t kPlayers = 800;
+  std::vector<int64_t> ids(kQuests);
+  for (int64_t q = 0; q < kQuests; ++q) ids[q] = q + 1;
+  ASSERT_OK(db.InsertBatch("quests", RowBatch().Int64("id", ids)).status());
+  ids.resize(kPlayers);
+  ASSERT_OK(db.InsertBatch("players", RowBatch().Int64("id", ids)).status());
+  // Player 1 takes every quest; player p > 1 takes quests p .. p + 9, with
+  // progress p * 100 + k, NULL for its fifth link.
+  std::vector<int64_t> player, quest, progress;
+  std::vector<bool> no_progress;
+  for (int64_t q = 1; q <= kQuests; ++q) {
+    player.push_back(1);
+    quest.push_back(q);
+    progress.push_back(q);
+    no_progress.push_back(false);
+  }
+  for (int64_t p = 2; p <= kPlayers; ++p) {
+    for (int64_t k = 0; k < 10; ++k) {
+      player.push_back(p);
+      quest.push_back(p + k);
+      progress.push_back(p * 100 + k);
+      no_progress.push_back(k == 4);
+    }
+  }
+  ids.resize(player.size());
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int64_t>(i) + 1;
+  ASSERT_OK(db.InsertBatch("player_quest", RowBatch()
+                                               .Int64("id", ids)
+                                               .Int64("player_id", player)
+                                               .Int64("quest_id", quest)
+                                               .Int64("progress", progress)
+                                               .Nulls("progress", no_progress))
+                .status());
+  ASSERT_OK_AND_ASSIGN(Column<int64_t> quest_id, db.Int64Column("quests", "id"));
+  ASSERT_OK_AND_ASSIGN(ResultSet players,
+                       db.Query("players").OrderBy("id", kDesc).Preload("quests").Get());
+  ASSERT_EQ(players.size(), static_cast<size_t>(kPlayers));
+  for (const ResultRow& row : players) {
+    const int64_t p = row.GetInt64("id").value();
+    ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> quests, row.Preloaded("quests"));
+    ASSERT_OK_AND_ASSIGN(ExtraColumn progress_of, row.PreloadedExtras("quests", "pivot_progress"));
+    ASSERT_EQ(quests.size(), static_cast<size_t>(p == 1 ? kQuests : 10)) << "player " << p;
+    ASSERT_EQ(progress_of.size(), quests.size());
+    for (size_t k = 0; k < quests.size(); ++k) {
+      const int64_t want_quest = p == 1 ? static_cast<int64_t>(k) + 1 : p + static_cast<int64_t>(k);
+      ASSERT_EQ(quest_id.Get(quests[k]).value(), want_quest) << "player " << p << " link " << k;
+      if (p != 1 && k == 4) {
+        EXPECT_TRUE(progress_of.IsNull(k));
+        EXPECT_TRUE(progress_of[k].is_null());
+      } else {
+        EXPECT_EQ(progress_of[k], Value(p == 1 ? want_quest : p * 100 + static_cast<int64_t>(k)));
+      }
+    }
   }
 }
 
