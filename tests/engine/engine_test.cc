@@ -264,6 +264,23 @@ TEST_F(EngineTest, InsertCellsIsInsertByColumnId) {
   EXPECT_THAT(engine_.InsertCells("nope", {}),
               StatusIs(absl::StatusCode::kNotFound, "no table named 'nope'"));
   EXPECT_EQ(users().DebugString(), before);
+  // Enforced foreign keys (those with an action) are checked as for Insert.
+  ASSERT_OK(engine_.AddForeignKey({.child_table = "posts",
+                                   .child_column = "user_id",
+                                   .parent_table = "users",
+                                   .parent_column = "id",
+                                   .on_delete = OnDelete::kRestrict}));
+  const ColumnId user_id = *posts().FindColumn("user_id");
+  const ColumnId title = *posts().FindColumn("title");
+  const Value nobody(int64_t{42});
+  const Value hello("hello");
+  const std::string posts_before = posts().DebugString();
+  EXPECT_THAT(engine_.InsertCells("posts", {{CellRef{user_id, &nobody}, CellRef{title, &hello}}}),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("user_id")));
+  EXPECT_EQ(posts().DebugString(), posts_before);
+  const Value one(int64_t{1});
+  ASSERT_OK(
+      engine_.InsertCells("posts", {{CellRef{user_id, &one}, CellRef{title, &hello}}}).status());
   // Undone by a rollback, as Insert.
   ASSERT_OK(engine_.Begin());
   const Value ben_email("ben@x");

@@ -687,6 +687,29 @@ TEST_F(ManyToManyTest, PreloadedExtrasReadEachParentsPivotValues) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("quests")));
 }
 
+TEST_F(ManyToManyTest, AttachPivotValuesNamingTheKeysOrAColumnTwice) {
+  ASSERT_OK(Declare());
+  RelationHandle quests = db_.Related(players_[0], "quests");
+  // The keys are the relation's to set: given among the pivot values, they
+  // are ignored.
+  ASSERT_OK(
+      quests.Attach({quests_[0]}, {{"player_id", 99}, {"quest_id", 98}, {"progress", 5}}).status());
+  ASSERT_OK_AND_ASSIGN(std::vector<PivotRow> rows, quests.GetWithPivot());
+  EXPECT_THAT(Titles(rows), ElementsAre("q1"));
+  EXPECT_THAT(Progress(rows), ElementsAre(5));
+  EXPECT_EQ(rows[0].pivot.GetInt64("player_id").value(), players_[0].GetInt64("id").value());
+  // Bad pivot values: the first error in the order given, nothing written.
+  EXPECT_THAT(quests.Attach({quests_[1]}, {{"progress", 1}, {"progress", 2}, {"nope", 3}}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("table 'player_quest': column 'progress' given twice")));
+  EXPECT_THAT(quests.Attach({quests_[1]}, {{"nope", 3}, {"progress", 1}, {"progress", 2}}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("table 'player_quest': no column named 'nope'")));
+  EXPECT_THAT(quests.Attach({quests_[1]}, {{"progress", "high"}}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("progress")));
+  EXPECT_EQ(PivotRows(), 1);
+}
+
 // Forces the relation strategy for a scope (reset even when an ASSERT ends
 // the test early).
 class ForcedStrategy {
