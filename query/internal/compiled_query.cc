@@ -9,7 +9,6 @@
 #include <utility>
 
 #include "absl/base/attributes.h"
-
 #include "query/internal/columns.h"
 
 namespace kin {
@@ -35,6 +34,21 @@ void CompiledQuery::ForEachRangeMatch(Sink&& sink) const {
   const bool trivial =
       predicate_.always_true() || (probe_atom_ >= 0 && residual_empty_) || filter_implied_;
   RowId buf[kBlock];
+  if (range_ids_ready_ && access_ == Access::kIndexRange && composite_ == nullptr &&
+      !range2_.has_value()) {
+    // The planner's count collected the rows: read them, block by block.
+    for (size_t i = 0; i < range_ids_.size(); i += kBlock) {
+      const size_t n = std::min(kBlock, range_ids_.size() - i);
+      const RowId* ids = range_ids_.data() + i;
+      size_t k = n;
+      if (!trivial) {
+        k = predicate_.FilterBlock(ids, n, buf, probe_atom_);
+        ids = buf;
+      }
+      if (k > 0 && !sink(ids, k)) return;
+    }
+    return;
+  }
   size_t n = 0;
   bool go_on = true;
   auto flush = [&]() {

@@ -258,6 +258,13 @@ class CompiledQuery {
   std::optional<OrderedRange> range2_;
   size_t range_rows_ = 0;  // rows in range_ (kIndexRange), exact if range_exact_
   bool range_exact_ = false;
+  // kIndexRange over ordered_ alone: range_'s rows in key order, as the
+  // planner counted them (QueryPlanner::ChooseRange), when
+  // range_ids_ready_; the run reads them instead of walking again. Kept
+  // with their capacity across a prepared query's runs.
+  std::vector<RowId> range_ids_;
+  std::vector<RowId> range_ids_next_;  // ChooseRange's scratch
+  bool range_ids_ready_ = false;
   bool walk_desc_ = false;  // kOrderedWalk: descending
   // kIndexRange / kOrderedWalk over a composite index (ordered_ null): the
   // rows whose first components equal composite_prefix_ and whose next

@@ -249,9 +249,17 @@ void QueryPlanner::Intersect(OrderedRange* into, const OrderedRange& r) {
 // the selectivity estimate, exact below the cap. absl's btree has no
 // rank, so counting along the range is the honest way; the cap bounds
 // its cost by the cost of the alternative (a probe or a scan).
-size_t QueryPlanner::CountRange(const OrderedIndex& index, const OrderedRange& range, size_t cap) {
+size_t QueryPlanner::CountRange(const OrderedIndex& index, const OrderedRange& range, size_t cap,
+                                std::vector<RowId>* ids) {
   size_t n = 0;
-  index.Walk(range, /*desc=*/false, /*with_nulls=*/false, [&](RowId, bool) { return ++n < cap; });
+  if (ids == nullptr) {
+    index.Walk(range, /*desc=*/false, /*with_nulls=*/false, [&](RowId, bool) { return ++n < cap; });
+    return n;
+  }
+  index.Walk(range, /*desc=*/false, /*with_nulls=*/false, [&](RowId id, bool) {
+    ids->push_back(id);
+    return ++n < cap;
+  });
   return n;
 }
 
@@ -295,8 +303,15 @@ void QueryPlanner::ChooseRange(CompiledQuery* q) {
     }
     size_t cap = std::min(std::max<size_t>(n / CompiledQuery::kRangeScanDivisor, 64),
                           std::min(probe, best_rows));
-    size_t rows = CountRange(*index, *r, cap);
+    // The rows counted are kept: if this range is taken, the query reads
+    // them instead of walking the index a second time. The first candidate
+    // counts into range_ids_ itself (the usual single range: its buffer
+    // keeps its capacity from run to run), a later one into the scratch.
+    std::vector<RowId>* ids = best_index == nullptr ? &q->range_ids_ : &q->range_ids_next_;
+    ids->clear();
+    size_t rows = CountRange(*index, *r, cap, ids);
     if (rows >= cap) continue;
+    if (ids != &q->range_ids_) q->range_ids_.swap(q->range_ids_next_);
     best_index = index;
     best_range = std::move(*r);
     best_rows = rows;
@@ -307,6 +322,7 @@ void QueryPlanner::ChooseRange(CompiledQuery* q) {
   q->access_ = CompiledQuery::Access::kIndexRange;
   q->ordered_ = best_index;
   q->range_ = std::move(best_range);
+  q->range_ids_ready_ = true;
   q->range_rows_ = best_rows;
   q->range_exact_ = true;
   q->probe_atom_ = best_single ? best_atom : -1;
@@ -347,6 +363,7 @@ void QueryPlanner::ChooseNotBetween(CompiledQuery* q) {
     q->access_ = CompiledQuery::Access::kIndexRange;
     q->ordered_ = index;
     q->range_ = std::move(r->first);
+    q->range_ids_ready_ = false;
     q->range2_ = std::move(r->second);
     q->range_rows_ = rows;
     q->range_exact_ = true;
@@ -383,6 +400,7 @@ void QueryPlanner::ChooseWalk(CompiledQuery* q) {
   q->access_ = CompiledQuery::Access::kOrderedWalk;
   q->ordered_ = index;
   q->range_ = OrderedRange();
+  q->range_ids_ready_ = false;
   q->range2_.reset();
   q->walk_desc_ = key.desc;
   q->probe_atom_ = -1;
@@ -535,6 +553,7 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
   q->composite_ = best;
   q->composite_prefix_ = std::move(best_prefix);
   q->range_ = std::move(best_range);
+  q->range_ids_ready_ = false;
   q->range2_.reset();
   q->range_rows_ = best_rows;
   q->range_exact_ = false;
@@ -580,6 +599,7 @@ void QueryPlanner::Replan(CompiledQuery* q) {
   q->probe_rows_.clear();
   q->ordered_ = nullptr;
   q->range_ = OrderedRange();
+  q->range_ids_ready_ = false;
   q->range2_.reset();
   q->range_rows_ = 0;
   q->range_exact_ = false;

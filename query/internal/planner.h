@@ -64,7 +64,10 @@ class QueryPlanner {
   // key order and disjoint; nullopt for any other atom or a NaN operand.
   static std::optional<std::pair<OrderedRange, OrderedRange>> OutsideRanges(const Atom& a);
   static void Intersect(OrderedRange* into, const OrderedRange& r);
-  static size_t CountRange(const OrderedIndex& index, const OrderedRange& range, size_t cap);
+  // Appends the rows it counts to `ids` unless nullptr (complete only when
+  // under the cap).
+  static size_t CountRange(const OrderedIndex& index, const OrderedRange& range, size_t cap,
+                           std::vector<RowId>* ids = nullptr);
 };
 
 }  // namespace internal
