@@ -1,11 +1,17 @@
 #include "engine/ordered_index.h"
 
 #include <algorithm>
+#include <bit>
+#include <cassert>
+#include <cmath>
+#include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/heap_bytes.h"
+#include "engine/radix_sort.h"
 #include "engine/table.h"
 
 namespace kin {
@@ -71,7 +77,8 @@ void OrderedIndex::Insert(const Table& table, RowId id) {
       std::get<DoubleSet>(keys_).insert({table.DoubleColumn(column_)[id.value], id.value});
       break;
     case Type::kString:
-      std::get<StringSet>(keys_).insert({std::string(table.StringColumn(column_)[id.value]), id.value});
+      std::get<StringSet>(keys_).insert(
+          {std::string(table.StringColumn(column_)[id.value]), id.value});
       break;
   }
 }
@@ -94,7 +101,8 @@ void OrderedIndex::Erase(const Table& table, RowId id) {
     case Type::kString:
       // Erase by a copy-free probe would need a transparent comparator; the
       // copy is one short string (kept inline by the small-string buffer).
-      std::get<StringSet>(keys_).erase({std::string(table.StringColumn(column_)[id.value]), id.value});
+      std::get<StringSet>(keys_).erase(
+          {std::string(table.StringColumn(column_)[id.value]), id.value});
       break;
   }
 }
@@ -103,6 +111,21 @@ void OrderedIndex::Clear() {
   nulls_.clear();
   std::visit([](auto& set) { set.clear(); }, keys_);
 }
+
+namespace {
+
+// Unsigned forms that order as the index's key_comp orders the keys: int64
+// with its sign bit flipped; doubles as DoubleLess (-0 equal to 0, every
+// NaN equal and after every number).
+uint64_t OrderedBits(int64_t v) { return static_cast<uint64_t>(v) ^ (uint64_t{1} << 63); }
+uint64_t OrderedBits(double v) {
+  if (std::isnan(v)) return ~uint64_t{0};
+  if (v == 0) v = 0.0;
+  const uint64_t bits = std::bit_cast<uint64_t>(v);
+  return (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
+}
+
+}  // namespace
 
 void OrderedIndex::Build(const Table& table) {
   Clear();
@@ -117,13 +140,31 @@ void OrderedIndex::Build(const Table& table) {
     }
   }
   // Sorting (key, slot) pairs and appending them at end() fills the btree
-  // left to right without a search per entry.
+  // left to right without a search per entry. Numeric keys are radix
+  // sorted by an order-preserving 64-bit form: the pairs are built in slot
+  // order and the sort is stable, so ties stay ordered by slot, as
+  // key_comp() orders them.
   auto fill = [&](auto& set, auto key_of) {
     using Entry = typename std::decay_t<decltype(set)>::value_type;
+    using Key = typename Entry::first_type;
     std::vector<Entry> entries;
     entries.reserve(slots.size());
     for (uint32_t s : slots) entries.emplace_back(key_of(s), s);
-    std::sort(entries.begin(), entries.end(), set.key_comp());
+    if constexpr (std::is_same_v<Key, std::string>) {
+      std::sort(entries.begin(), entries.end(), set.key_comp());
+    } else {
+      if (entries.size() < internal::kRadixMinEntries) {
+        std::sort(entries.begin(), entries.end(), set.key_comp());
+      } else {
+        std::vector<Entry> scratch;
+        internal::RadixSort(
+            &entries, 1, [](const Entry& e, size_t) { return OrderedBits(e.first); }, &scratch);
+        // The btree would take misordered entries too (a wrong hint falls
+        // back to a search), only slower: check the order where it is cheap.
+        assert(std::is_sorted(entries.begin(), entries.end(), set.key_comp()) &&
+               "OrderedIndex::Build: radix order differs from key_comp");
+      }
+    }
     for (Entry& e : entries) set.insert(set.end(), std::move(e));
   };
   switch (type_) {
