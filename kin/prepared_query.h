@@ -133,36 +133,41 @@ class PreparedQuery {
   }
   // The typed results' common part: a run's checks for `method`, the
   // handles checked against the table and the Select, then the selected
-  // rows into ids_. Returns the table.
-  absl::StatusOr<const Table*> SelectTyped(absl::string_view method, HandleList columns);
+  // rows into rows_: ids_, or with `borrow` (a result read at once, never
+  // across a write) the index's own list when its probe answers the whole
+  // query. Returns the table.
+  absl::StatusOr<const Table*> SelectTyped(absl::string_view method, HandleList columns,
+                                           bool borrow);
 
   std::unique_ptr<internal::PreparedState> state_;
   // The selected rows of the last run; kept so runs reuse its memory.
   std::vector<RowId> ids_;
+  std::span<const RowId> rows_;
 };
 
 template <typename C>
 absl::StatusOr<std::vector<Projected<C>>> PreparedQuery::Pluck(const C& column) {
-  absl::StatusOr<const Table*> table = SelectTyped("Pluck", {HandleOf(column)});
-  return column_internal::PluckResult(table, ids_, column);
+  absl::StatusOr<const Table*> table = SelectTyped("Pluck", {HandleOf(column)}, true);
+  return column_internal::PluckResult(table, rows_, column);
 }
 
 template <typename... C>
 absl::StatusOr<std::tuple<std::vector<Projected<C>>...>> PreparedQuery::Columns(
     const C&... columns) {
-  absl::StatusOr<const Table*> table = SelectTyped("Columns", {HandleOf(columns)...});
-  return column_internal::ColumnsResult(table, ids_, columns...);
+  absl::StatusOr<const Table*> table = SelectTyped("Columns", {HandleOf(columns)...}, true);
+  return column_internal::ColumnsResult(table, rows_, columns...);
 }
 
 template <typename S, typename... C>
 absl::StatusOr<std::vector<S>> PreparedQuery::As(const C&... columns) {
-  absl::StatusOr<const Table*> table = SelectTyped("As", {HandleOf(columns)...});
-  return column_internal::AsResult<S>(table, ids_, columns...);
+  absl::StatusOr<const Table*> table = SelectTyped("As", {HandleOf(columns)...}, true);
+  return column_internal::AsResult<S>(table, rows_, columns...);
 }
 
 template <typename... T>
 absl::StatusOr<QueryRange<T...>> PreparedQuery::Each(const Column<T>&... columns) {
-  absl::StatusOr<const Table*> table = SelectTyped("Each", {HandleOf(columns)...});
+  // Each's range outlives the call (writes inside the loop): its own copy.
+  absl::StatusOr<const Table*> table = SelectTyped("Each", {HandleOf(columns)...}, false);
   if (!table.ok()) return table.status();
   return QueryRange<T...>(*table, ids_, columns...);
 }

@@ -248,7 +248,7 @@ absl::StatusOr<Value> PreparedQuery::Aggregate() {
 }
 
 absl::StatusOr<const Table*> PreparedQuery::SelectTyped(absl::string_view method,
-                                                        HandleList columns) {
+                                                        HandleList columns, bool borrow) {
   if (state_ == nullptr) return MovedFrom();
   PreparedState& s = *state_;
   KIN_RETURN_IF_ERROR(s.Ready(method));
@@ -263,8 +263,15 @@ absl::StatusOr<const Table*> PreparedQuery::SelectTyped(absl::string_view method
       }
     }
   }
+  if (borrow) {
+    if (std::optional<std::span<const RowId>> rows = s.plan.query().ProbeAnswer(); rows) {
+      rows_ = *rows;  // no copy of the index's list
+      return &table;
+    }
+  }
   ids_.clear();
   s.plan.SelectIds(&ids_);
+  rows_ = ids_;
   return &table;
 }
 

@@ -104,6 +104,19 @@ class CompiledQuery {
   // index list for kIndexEq; merged in slot order for kIndexIn); empty for
   // a scan. The filter still applies to them.
   std::span<const RowId> probe_rows() const;
+  // The rows Select returns, without a copy, when an index probe answers
+  // the whole query (no residual filter, no order): the probe's list cut
+  // by the offset and limit. Valid until the next write. nullopt otherwise.
+  std::optional<std::span<const RowId>> ProbeAnswer() const {
+    if ((access_ != Access::kIndexEq && access_ != Access::kIndexIn) || !residual_empty_ ||
+        !order_.empty()) {
+      return std::nullopt;
+    }
+    std::span<const RowId> rows = probe_rows();
+    const size_t from = std::min(offset_, rows.size());
+    const size_t n = std::min(limit_.value_or(SIZE_MAX), rows.size() - from);
+    return rows.subspan(from, n);
+  }
   size_t offset() const { return offset_; }
   std::optional<size_t> limit() const { return limit_; }
 

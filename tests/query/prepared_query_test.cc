@@ -579,6 +579,46 @@ TEST_F(PreparedQueryTest, RangeRunsSeeWritesBetweenRuns) {
   }
 }
 
+// An equality probe that answers the whole query is read straight from
+// the index's list (no copy): Pluck / Columns / As give what Get gives, in
+// its order, with the offset and limit cut from the list, and read the
+// list again after writes.
+TEST_F(PreparedQueryTest, ProbeAnswersReadTheIndexListInGetOrder) {
+  std::mt19937_64 rng(41);
+  AddPlayers(500, rng);
+  struct Window {
+    int64_t offset;
+    std::optional<int64_t> limit;
+  };
+  for (Window w : {Window{0, std::nullopt}, Window{0, 3}, Window{2, std::nullopt}, Window{5, 4},
+                   Window{1000, 2}, Window{0, 0}}) {
+    SCOPED_TRACE("offset " + std::to_string(w.offset) + " limit " +
+                 std::to_string(w.limit.value_or(-1)));
+    auto shape = [&](Query q) {
+      if (w.offset > 0) q.Offset(w.offset);
+      if (w.limit.has_value()) q.Limit(*w.limit);
+      return q;
+    };
+    ASSERT_OK_AND_ASSIGN(PreparedQuery p,
+                         shape(db_.Query("players").Where("guild", Param(0))).Prepare());
+    for (int64_t g = 1; g <= 4; ++g) {
+      p.Bind(0, g);
+      const std::vector<int64_t> want = Ids(shape(db_.Query("players").Where("guild", g)).Get());
+      EXPECT_EQ(p.Pluck(id_).value(), want);
+      ASSERT_OK_AND_ASSIGN(auto columns, p.Columns(id_, score_));
+      EXPECT_EQ(std::get<0>(columns), want);
+      ASSERT_OK_AND_ASSIGN(std::vector<Entry> entries, p.As<Entry>(id_, name_));
+      std::vector<int64_t> entry_ids;
+      for (const Entry& e : entries) entry_ids.push_back(e.id);
+      EXPECT_EQ(entry_ids, want);
+      // Writes between runs: the next run reads the changed list.
+      ASSERT_OK(
+          db_.Insert("players", {{"id", next_id_++}, {"guild", g}, {"score", 1}, {"name", "new"}})
+              .status());
+    }
+  }
+}
+
 TEST_F(PreparedQueryTest, RunsAllocateOnlyTheirResult) {
   std::mt19937_64 rng(24);
   AddPlayers(3000, rng);
