@@ -252,12 +252,8 @@ void QueryPlanner::Intersect(OrderedRange* into, const OrderedRange& r) {
 size_t QueryPlanner::CountRange(const OrderedIndex& index, const OrderedRange& range, size_t cap,
                                 std::vector<RowId>* ids) {
   size_t n = 0;
-  if (ids == nullptr) {
-    index.Walk(range, /*desc=*/false, /*with_nulls=*/false, [&](RowId, bool) { return ++n < cap; });
-    return n;
-  }
   index.Walk(range, /*desc=*/false, /*with_nulls=*/false, [&](RowId id, bool) {
-    ids->push_back(id);
+    if (ids != nullptr) ids->push_back(id);
     return ++n < cap;
   });
   return n;
