@@ -150,11 +150,14 @@ bool OrderedIndex::WalkSet(const Set& set, const std::optional<Key>& lo, bool lo
     }
     return a.first == b.first;
   };
+  // Each entry is read through the iterator once (a top-N spends most of
+  // its time here).
   if (!desc) {
     const Entry* prev = nullptr;
     for (auto it = begin; it != end; ++it) {
-      if (!f(RowId(it->second), prev == nullptr || !same(*prev, *it))) return false;
-      prev = &*it;
+      const Entry& e = *it;
+      if (!f(RowId(e.second), prev == nullptr || !same(*prev, e))) return false;
+      prev = &e;
     }
     return true;
   }
@@ -163,8 +166,9 @@ bool OrderedIndex::WalkSet(const Set& set, const std::optional<Key>& lo, bool lo
   const Entry* prev = nullptr;
   do {
     --it;
-    if (!f(RowId(it->second), prev == nullptr || !same(*prev, *it))) return false;
-    prev = &*it;
+    const Entry& e = *it;
+    if (!f(RowId(e.second), prev == nullptr || !same(*prev, e))) return false;
+    prev = &e;
   } while (it != begin);
   return true;
 }

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "query/internal/columns.h"
 
 namespace kin {
@@ -70,33 +71,47 @@ size_t CompiledQuery::WalkWindow(Walk&& walk, Ties&& ties, bool trivial, size_t 
                                  std::vector<RowId>* out) const {
   const size_t want = limit.has_value() ? SaturatingAdd(offset, *limit) : SIZE_MAX;
   if (want == 0 && !count_all) return 0;
-  const bool more_keys = order_.keys().size() > 1;
   // Matches go straight into `out` from `base`. The rows of one key form a
   // group, closed when the key changes: ORDER BY breaks ties by the next
-  // keys, then by input order, so a closed group is put in input order by
-  // `ties` (and sorted on the other keys) in place.
+  // keys, then by input order, so a closed group of two or more is put in
+  // input order by `ties` (and sorted on the other keys) in place. Keys are
+  // mostly distinct in a top-N: the per-row work is a compare and an
+  // append, and the group work is out of line.
   const size_t base = out->size();
-  if (limit.has_value() && !count_all) out->reserve(base + std::min<size_t>(want, 4096));
-  size_t group_start = base;
-  auto close_group = [&]() {
-    const size_t n = out->size() - group_start;
-    if (n > 1) {
-      ties(out->data() + group_start, n);
-      if (more_keys) order_.Sort(out->data() + group_start, n);
-    }
-    group_start = out->size();
+  // Written through raw pointers, the vector grown out of line: the walk's
+  // state stays in registers between rows.
+  out->resize(base + (limit.has_value() && !count_all ? std::min<size_t>(want, 4096) + 1 : 256));
+  RowId* first = out->data() + base;
+  RowId* dst = first;
+  RowId* lim = out->data() + out->size();
+  auto grow = [&]() ABSL_ATTRIBUTE_NOINLINE {
+    const size_t n = static_cast<size_t>(dst - first);
+    out->resize(out->size() * 2);
+    first = out->data() + base;
+    dst = first + n;
+    lim = out->data() + out->size();
+  };
+  size_t group_start = 0;  // offset from `first` of the current key's first match
+  auto close_group = [&](size_t end) ABSL_ATTRIBUTE_NOINLINE {
+    ties(first + group_start, end - group_start);
+    if (order_.keys().size() > 1) order_.Sort(first + group_start, end - group_start);
   };
   // Inlined into the index walk: it runs once per row of a top-N.
   walk([&](RowId id, bool new_key) ABSL_ATTRIBUTE_ALWAYS_INLINE {
     if (new_key) {
-      close_group();
-      if (!count_all && out->size() - base >= want) return false;
+      const size_t n = static_cast<size_t>(dst - first);
+      if (ABSL_PREDICT_FALSE(n - group_start > 1)) close_group(n);
+      group_start = n;
+      if (!count_all && n >= want) return false;
     }
-    if (trivial || predicate_.Matches(id)) out->push_back(id);
+    if (trivial || predicate_.Matches(id)) {
+      if (ABSL_PREDICT_FALSE(dst == lim)) grow();
+      *dst++ = id;
+    }
     return true;
   });
-  close_group();
-  const size_t seen = out->size() - base;
+  const size_t seen = static_cast<size_t>(dst - first);
+  if (seen - group_start > 1) close_group(seen);
   const size_t end = std::min(seen, want);
   out->resize(base + end);
   if (offset >= end) {
