@@ -673,6 +673,7 @@ void Table::Undo(const internal::UndoEntry& e) {
 
 void Table::EnsureIndex(ColumnId column) {
   if (indexes_[column.value] != nullptr) return;
+  ++index_version_;
   schema_.MarkIndexed(column);
   auto idx = std::make_unique<HashIndex>(schema_.column(column).type, /*unique=*/false);
   for (uint32_t s = 0; s < slot_count(); ++s) {
@@ -683,6 +684,7 @@ void Table::EnsureIndex(ColumnId column) {
 
 void Table::EnsureOrderedIndex(ColumnId column) {
   if (ordered_[column.value] != nullptr) return;
+  ++index_version_;
   schema_.MarkOrdered(column);
   auto idx = std::make_unique<OrderedIndex>(column, schema_.column(column).type);
   idx->Build(*this);
@@ -691,6 +693,7 @@ void Table::EnsureOrderedIndex(ColumnId column) {
 }
 
 void Table::AddCompositeIndex(std::vector<ColumnId> columns) {
+  ++index_version_;
   schema_.AddCompositeIndex(columns);
   for (ColumnId c : columns) in_composite_[c.value] = 1;
   auto idx = std::make_unique<CompositeIndex>(this, std::move(columns));
@@ -708,6 +711,7 @@ const CompositeIndex* Table::FindCompositeIndex(std::span<const ColumnId> column
 }
 
 void Table::Drop() {
+  ++index_version_;
   ++write_version_;
   ++rows_version_;
   TouchAll();

@@ -163,6 +163,10 @@ class Table {
   // moves. Adding, renaming or changing a column keeps every id (and
   // handle) valid.
   uint32_t layout_version() const { return layout_version_; }
+  // Changes whenever an index is created or dropped, or the schema changes
+  // (which may rebuild indexes): plans cached against the index set
+  // (QueryPlanner::Replan) compare it.
+  uint64_t index_version() const { return index_version_; }
   // True while every slot's generation is 0 (no row of this table was ever
   // deleted or rolled back): callers building many Row handles can then
   // skip reading generations(), one cache miss less per row. Conservative: it
@@ -457,6 +461,7 @@ class Table {
   }
   void TouchAll() { touch_count_ += kTouchLog + 1; }
   uint32_t layout_version_ = 0;       // see layout_version()
+  uint64_t index_version_ = 0;        // see index_version()
   uint32_t last_layout_version_ = 0;  // the highest layout_version_ so far
   uint64_t owner_ = 0;
   bool dropped_ = false;

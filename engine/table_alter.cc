@@ -72,6 +72,7 @@ Schema SchemaOf(std::vector<ColumnSpec> specs) {
 }  // namespace
 
 void Table::SchemaChanged(std::vector<std::vector<ColumnId>> composites) {
+  ++index_version_;
   for (std::vector<ColumnId>& c : composites) schema_.AddCompositeIndex(std::move(c));
   in_composite_.assign(schema_.size(), 0);
   // Composite indexes compare cells by column id: rebuilt, O(n log n) each,
@@ -190,11 +191,13 @@ void Table::SetNullable(ColumnId column, bool nullable) {
 }
 
 void Table::DropHashIndex(ColumnId column) {
+  ++index_version_;
   indexes_[column.value].reset();
   EditColumn(column, [](ColumnSpec& spec) { spec.indexed = false; });
 }
 
 void Table::DropOrderedIndex(ColumnId column) {
+  ++index_version_;
   ordered_[column.value].reset();
   EditColumn(column, [](ColumnSpec& spec) { spec.ordered = false; });
 }

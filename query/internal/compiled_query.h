@@ -293,6 +293,14 @@ class CompiledQuery {
   // A composite access whose prefix guarantees every condition: rows are
   // not filtered (see ChooseComposite).
   bool filter_implied_ = false;
+  // Which of QueryPlanner's choosers can apply to this query's shape with
+  // the table's indexes at index_version stages_index_version_ (bits of
+  // QueryPlanner::Stage); unknown until the first Replan. The shape and the
+  // index set decide it, never the bound values, so a prepared run skips
+  // the choosers that cannot fire.
+  bool stages_known_ = false;
+  uint8_t stages_ = 0;
+  uint64_t stages_index_version_ = 0;
 };
 
 }  // namespace internal

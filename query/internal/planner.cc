@@ -56,6 +56,21 @@ absl::Status QueryPlanner::CompileInto(const Table& table, const QuerySpec& spec
   return absl::OkStatus();
 }
 
+namespace {
+
+// Whether a top-level atom of `p` is on a column with an ordered index: the
+// condition for ChooseRange and ChooseNotBetween to look further (checked
+// first, since prepared queries re-plan on every run).
+bool AnyOrderedAtom(const CompiledPredicate& p, const Table& t) {
+  if (!p.conjunctive()) return false;
+  for (int i : p.top_level_atoms()) {
+    if (t.ordered_index(p.atoms()[i].column) != nullptr) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 // An equality or IN on an indexed column, ANDed at the top level, is
 // answered by the index; the smallest candidate list wins (an equality on
 // a tie).
@@ -266,8 +281,8 @@ size_t QueryPlanner::CountRange(const OrderedIndex& index, const OrderedRange& r
 // of its ANDed range atoms.
 void QueryPlanner::ChooseRange(CompiledQuery* q) {
   const CompiledPredicate& p = q->predicate_;
-  if (!p.conjunctive()) return;
   const Table& t = *q->table_;
+  if (!AnyOrderedAtom(p, t)) return;
   const size_t n = t.size();
   const size_t probe = q->access_ == CompiledQuery::Access::kScan ? SIZE_MAX : q->AccessRows();
   const OrderedIndex* best_index = nullptr;
@@ -334,8 +349,8 @@ void QueryPlanner::ChooseRange(CompiledQuery* q) {
 // usually a scan.
 void QueryPlanner::ChooseNotBetween(CompiledQuery* q) {
   const CompiledPredicate& p = q->predicate_;
-  if (!p.conjunctive()) return;
   const Table& t = *q->table_;
+  if (!AnyOrderedAtom(p, t)) return;
   const size_t bound = std::max<size_t>(t.size() / CompiledQuery::kRangeScanDivisor, 64);
   size_t best_rows =
       q->access_ == CompiledQuery::Access::kScan ? bound : std::min(bound, q->AccessRows());
@@ -455,29 +470,36 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
                                      q->access_ == CompiledQuery::Access::kOrderedWalk
                                  ? n
                                  : q->AccessRows();
-  const CompositeIndex* best = nullptr;
-  absl::InlinedVector<Value, 3> best_prefix;
-  OrderedRange best_range;
-  bool best_walk = false;
-  size_t best_rows = SIZE_MAX;
   auto named = [&](ColumnId c) {
     for (int i : top) {
       if (p.atoms()[i].column == c) return true;
     }
     return false;
   };
+  // Cheap exclusions first, by column only (no key is built): the index
+  // needs a condition on its first column, and beyond a probe it helps
+  // only with a second condition or a walk on its second column (the rule
+  // applied below, after the keys are built). This runs on every prepared
+  // run: when no index passes, nothing else is built.
+  auto eligible = [&](const CompositeIndex& index) {
+    const std::vector<ColumnId>& cols = index.columns();
+    if (!named(cols[0])) return false;
+    return q->access_ == CompiledQuery::Access::kScan || named(cols[1]) ||
+           (can_walk && q->order_.keys()[0].column == cols[1]);
+  };
+  if (std::none_of(t.composite_indexes().begin(), t.composite_indexes().end(),
+                   [&](const auto& owned) { return eligible(*owned); })) {
+    return;
+  }
+  const CompositeIndex* best = nullptr;
+  absl::InlinedVector<Value, 3> best_prefix;
+  OrderedRange best_range;
+  bool best_walk = false;
+  size_t best_rows = SIZE_MAX;
   for (const auto& owned : t.composite_indexes()) {
     const CompositeIndex& index = *owned;
     const std::vector<ColumnId>& cols = index.columns();
-    // Cheap exclusions first, by column only (no key is built): the index
-    // needs a condition on its first column, and beyond a probe it helps
-    // only with a second condition or a walk on its second column (the
-    // rule applied below, after the keys are built).
-    if (!named(cols[0])) continue;
-    if (q->access_ != CompiledQuery::Access::kScan && !named(cols[1]) &&
-        !(can_walk && q->order_.keys()[0].column == cols[1])) {
-      continue;
-    }
+    if (!eligible(index)) continue;
     absl::InlinedVector<Value, 3> prefix;
     OrderedRange next;
     bool next_bounded = false;
@@ -604,11 +626,55 @@ void QueryPlanner::Replan(CompiledQuery* q) {
   q->composite_prefix_.clear();
   q->walk_sort_groups_ = false;
   q->filter_implied_ = false;
-  ChooseAccess(q);
-  ChooseRange(q);
-  ChooseNotBetween(q);
-  ChooseWalk(q);
-  ChooseComposite(q);
+  if (!q->stages_known_ || q->stages_index_version_ != t.index_version()) {
+    q->stages_ = ApplicableStages(*q);
+    q->stages_index_version_ = t.index_version();
+    q->stages_known_ = true;
+  }
+  const uint8_t stages = q->stages_;
+  if (stages & kAccessStage) ChooseAccess(q);
+  if (stages & kRangeStage) {
+    ChooseRange(q);
+    ChooseNotBetween(q);
+  }
+  if (stages & kWalkStage) ChooseWalk(q);
+  if (stages & kCompositeStage) ChooseComposite(q);
+}
+
+uint8_t QueryPlanner::ApplicableStages(const CompiledQuery& q) {
+  const CompiledPredicate& p = q.predicate_;
+  const Table& t = *q.table_;
+  uint8_t stages = 0;
+  const bool can_walk = !q.order_.empty() && q.limit_.has_value() && !q.has_aggregate_;
+  if (can_walk && t.ordered_index(q.order_.keys()[0].column) != nullptr) stages |= kWalkStage;
+  if (!p.conjunctive()) return stages;
+  std::span<const int> top = p.top_level_atoms();
+  for (int i : top) {
+    const Atom& a = p.atoms()[i];
+    if (t.ordered_index(a.column) != nullptr) stages |= kRangeStage;
+    if (t.index(a.column) == nullptr) continue;
+    const bool eq = (a.kind == Atom::Kind::kCmpInt64 || a.kind == Atom::Kind::kCmpString) &&
+                    a.op == CompareOp::kEq;
+    const bool in =
+        (a.kind == Atom::Kind::kInInt64 || a.kind == Atom::Kind::kInString) && !a.negate;
+    if (eq || in) stages |= kAccessStage;
+  }
+  auto named = [&](ColumnId c) {
+    for (int i : top) {
+      if (p.atoms()[i].column == c) return true;
+    }
+    return false;
+  };
+  for (const auto& index : t.composite_indexes()) {
+    const std::vector<ColumnId>& cols = index->columns();
+    // As ChooseComposite's exclusions: with a hash-index candidate the
+    // access path is never a scan when ChooseComposite runs.
+    if (named(cols[0]) && (!(stages & kAccessStage) || named(cols[1]) ||
+                           (can_walk && q.order_.keys()[0].column == cols[1]))) {
+      stages |= kCompositeStage;
+    }
+  }
+  return stages;
 }
 
 absl::StatusOr<CompiledQuery> CompiledQuery::Compile(const Table& table, const QuerySpec& spec,

@@ -7,6 +7,7 @@
 #define KIN_QUERY_INTERNAL_PLANNER_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <utility>
@@ -41,6 +42,17 @@ class QueryPlanner {
   static void Replan(CompiledQuery* q);
 
  private:
+  // Replan's choosers, as bits of CompiledQuery::stages_.
+  enum Stage : uint8_t {
+    kAccessStage = 1,
+    kRangeStage = 2,  // ChooseRange and ChooseNotBetween
+    kWalkStage = 4,
+    kCompositeStage = 8,
+  };
+  // The choosers that can fire for q's shape and its table's index set:
+  // whether each finds a candidate index depends on neither the operands'
+  // values nor the rows (only which candidate wins does).
+  static uint8_t ApplicableStages(const CompiledQuery& q);
   // An equality or IN on a hash-indexed column, ANDed at the top level.
   static void ChooseAccess(CompiledQuery* q);
   // A range of an ordered index, when cheaper than what ChooseAccess picked.

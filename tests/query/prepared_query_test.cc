@@ -423,6 +423,52 @@ TEST_F(PreparedQueryTest, IndexCreatedAfterPrepareIsUsed) {
   EXPECT_THAT(p.Pluck(id_), IsOkAndHolds(before));
 }
 
+// A prepared run skips the choosers that cannot fire for its shape, decided
+// against the table's index set: every index created or dropped between
+// runs must change the next run's plan exactly as a fresh query's.
+TEST_F(PreparedQueryTest, IndexesCreatedAndDroppedBetweenRunsChangeThePlan) {
+  ASSERT_OK(db_.CreateTable(
+      "scores",
+      Schema().Int64("id", PrimaryKey()).Int64("team", NotNull()).Int64("points", NotNull())));
+  std::mt19937_64 rng(31);
+  for (int64_t id = 1; id <= 3000; ++id) {
+    ASSERT_OK(db_.Insert("scores", {{"id", id},
+                                    {"team", static_cast<int64_t>(rng() % 40)},
+                                    {"points", static_cast<int64_t>(rng() % 500)}})
+                  .status());
+  }
+  ASSERT_OK_AND_ASSIGN(Column<int64_t> id, db_.Int64Column("scores", "id"));
+  ASSERT_OK_AND_ASSIGN(PreparedQuery p, db_.Query("scores")
+                                            .Where("team", Param(0))
+                                            .Where("points", ">=", Param(1))
+                                            .OrderBy("points", kDesc)
+                                            .Limit(5)
+                                            .Prepare());
+  auto check = [&](absl::string_view want_plan) {
+    SCOPED_TRACE(want_plan);
+    for (int64_t team : {3, 17}) {
+      Query q = db_.Query("scores").Where("team", team).Where("points", ">=", 100);
+      q.OrderBy("points", kDesc).Limit(5);
+      p.Bind(0, team).Bind(1, 100);
+      ASSERT_OK_AND_ASSIGN(std::string plan, q.Explain());
+      EXPECT_THAT(plan, HasSubstr(want_plan));
+      EXPECT_THAT(p.Explain(), IsOkAndHolds(plan));
+      EXPECT_THAT(p.Pluck(id), IsOkAndHolds(*q.Pluck(id)));
+    }
+  };
+  check("scan scores");
+  ASSERT_OK(db_.CreateIndex("scores", "team"));
+  check("index probe scores.team = ");
+  ASSERT_OK(db_.CreateIndex("scores", "points", IndexKind::kOrdered));
+  ASSERT_OK(db_.CreateIndex("scores", {"team", "points"}, IndexKind::kOrdered));
+  check("(team, points)");
+  ASSERT_OK(db_.DropIndex("scores", {"team", "points"}));
+  ASSERT_OK(db_.DropIndex("scores", "team"));
+  check("points");
+  ASSERT_OK(db_.DropIndex("scores", "points", IndexKind::kOrdered));
+  check("scan scores");
+}
+
 TEST_F(PreparedQueryTest, BadBindsAreErrorsNamingParameterAndColumn) {
   std::mt19937_64 rng(21);
   AddPlayers(50, rng);
