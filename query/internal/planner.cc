@@ -137,8 +137,31 @@ void QueryPlanner::ChooseAccess(CompiledQuery* q) {
 // The key interval a top-level atom selects on an ordered index, or
 // nullopt when it is not a range (!=, NOT BETWEEN, IN, a NaN operand,
 // which matches nothing and has no place in the key order).
+bool QueryPlanner::IsRangeAtom(const Atom& a) {
+  using K = Atom::Kind;
+  switch (a.kind) {
+    case K::kCmpInt64:
+    case K::kCmpBool:
+    case K::kCmpString:
+      return a.op != CompareOp::kNe;
+    case K::kCmpDouble:
+      return a.op != CompareOp::kNe && !std::isnan(a.d0);
+    case K::kBetweenInt64:
+    case K::kBetweenBool:
+    case K::kBetweenString:
+      return !a.negate;
+    case K::kBetweenDouble:
+      return !a.negate && !std::isnan(a.d0) && !std::isnan(a.d1);
+    case K::kStartsWith:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::optional<OrderedRange> QueryPlanner::AtomRange(const Atom& a) {
   using K = Atom::Kind;
+  if (!IsRangeAtom(a)) return std::nullopt;
   OrderedRange r;
   auto cmp = [&](Value v) -> std::optional<OrderedRange> {
     switch (a.op) {
@@ -457,19 +480,21 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
   std::span<const int> top = p.top_level_atoms();
   const size_t n = t.size();
   const bool can_walk = !q->order_.empty() && q->limit_.has_value() && !q->has_aggregate_;
+  // The path chosen so far. Once an index wins, its prefix and range are
+  // written into q directly (this runs on every prepared run: no copies).
+  const CompiledQuery::Access access = q->access_;
   // The column the current access path is keyed on, if any.
   std::optional<ColumnId> access_column;
-  if (q->access_ == CompiledQuery::Access::kIndexEq ||
-      q->access_ == CompiledQuery::Access::kIndexIn ||
-      (q->access_ == CompiledQuery::Access::kIndexRange && q->probe_atom_ >= 0)) {
+  if (access == CompiledQuery::Access::kIndexEq || access == CompiledQuery::Access::kIndexIn ||
+      (access == CompiledQuery::Access::kIndexRange && q->probe_atom_ >= 0)) {
     access_column = p.atoms()[q->probe_atom_].column;
   } else if (q->ordered_ != nullptr) {
     access_column = q->ordered_->column();
   }
-  const size_t alternative = q->access_ == CompiledQuery::Access::kScan ||
-                                     q->access_ == CompiledQuery::Access::kOrderedWalk
-                                 ? n
-                                 : q->AccessRows();
+  const size_t alternative =
+      access == CompiledQuery::Access::kScan || access == CompiledQuery::Access::kOrderedWalk
+          ? n
+          : q->AccessRows();
   auto named = [&](ColumnId c) {
     for (int i : top) {
       if (p.atoms()[i].column == c) return true;
@@ -484,7 +509,7 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
   auto eligible = [&](const CompositeIndex& index) {
     const std::vector<ColumnId>& cols = index.columns();
     if (!named(cols[0])) return false;
-    return q->access_ == CompiledQuery::Access::kScan || named(cols[1]) ||
+    return access == CompiledQuery::Access::kScan || named(cols[1]) ||
            (can_walk && q->order_.keys()[0].column == cols[1]);
   };
   if (std::none_of(t.composite_indexes().begin(), t.composite_indexes().end(),
@@ -492,8 +517,6 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
     return;
   }
   const CompositeIndex* best = nullptr;
-  absl::InlinedVector<Value, 3> best_prefix;
-  OrderedRange best_range;
   bool best_walk = false;
   size_t best_rows = SIZE_MAX;
   for (const auto& owned : t.composite_indexes()) {
@@ -524,9 +547,9 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
     if (prefix.empty()) continue;  // a single-column index serves the first column
     k = prefix.size();
     const bool walk = can_walk && q->order_.keys()[0].column == cols[k];
-    if (!walk && !next_bounded && k == 1 && q->access_ != CompiledQuery::Access::kScan) continue;
+    if (!walk && !next_bounded && k == 1 && access != CompiledQuery::Access::kScan) continue;
     if (best_walk && !walk) continue;  // a walk that stops early beats a range
-    bool covers_access = q->access_ == CompiledQuery::Access::kScan;
+    bool covers_access = access == CompiledQuery::Access::kScan;
     for (size_t i = 0; i <= k && access_column.has_value(); ++i) {
       covers_access = covers_access || cols[i] == *access_column;
     }
@@ -534,7 +557,7 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
     if (walk && covers_access) {
       rows = 0;  // not counted: a subset of the alternative, walked in order
     } else {
-      if (!walk && q->access_ == CompiledQuery::Access::kOrderedWalk) continue;
+      if (!walk && access == CompiledQuery::Access::kOrderedWalk) continue;
       size_t cap = std::min(alternative, best_rows);
       if (!walk) cap = std::min(cap, std::max<size_t>(n / CompiledQuery::kRangeScanDivisor, 64));
       rows = 0;
@@ -544,8 +567,8 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
     if (walk && !best_walk) best_rows = SIZE_MAX;  // walks compare among walks
     if (rows >= best_rows) continue;
     best = &index;
-    best_prefix = std::move(prefix);
-    best_range = std::move(next);
+    q->composite_prefix_ = std::move(prefix);
+    q->range_ = std::move(next);
     best_walk = walk;
     best_rows = rows;
   }
@@ -555,22 +578,21 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
   // value inside every such atom's interval (NULL and NaN are outside a
   // point), so the rows walked pass them all. With a range on the next
   // column the filter stays (NULL / NaN placement there is the filter's).
+  const absl::InlinedVector<Value, 3>& best_prefix = q->composite_prefix_;
   bool implied =
-      best_range.lo == std::nullopt && best_range.hi == std::nullopt && top.size() == p.num_nodes();
+      !q->range_.lo.has_value() && !q->range_.hi.has_value() && top.size() == p.num_nodes();
   for (size_t j = 0; j < top.size() && implied; ++j) {
     const Atom& a = p.atoms()[top[j]];
     bool on_prefix = false;
     for (size_t c = 0; c < best_prefix.size(); ++c) {
       on_prefix = on_prefix || best->columns()[c] == a.column;
     }
-    implied = on_prefix && AtomRange(a).has_value();
+    implied = on_prefix && IsRangeAtom(a);
   }
   q->filter_implied_ = implied;
   q->access_ = best_walk ? CompiledQuery::Access::kOrderedWalk : CompiledQuery::Access::kIndexRange;
   q->ordered_ = nullptr;
   q->composite_ = best;
-  q->composite_prefix_ = std::move(best_prefix);
-  q->range_ = std::move(best_range);
   q->range_ids_ready_ = false;
   q->range2_.reset();
   q->range_rows_ = best_rows;

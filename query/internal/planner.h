@@ -72,6 +72,8 @@ class QueryPlanner {
                                                  std::span<const int> top, ColumnId column,
                                                  size_t* atoms);
   static std::optional<OrderedRange> AtomRange(const Atom& a);
+  // Whether AtomRange(a) has a value, without building it.
+  static bool IsRangeAtom(const Atom& a);
   // The key intervals below and above a NOT BETWEEN atom's operands, in
   // key order and disjoint; nullopt for any other atom or a NaN operand.
   static std::optional<std::pair<OrderedRange, OrderedRange>> OutsideRanges(const Atom& a);
