@@ -39,6 +39,7 @@
 #include <variant>
 #include <vector>
 
+#include "absl/base/attributes.h"
 #include "absl/container/btree_set.h"
 #include "engine/ordered_index.h"
 #include "kin/ids.h"
@@ -147,8 +148,11 @@ class CompositeIndex {
     return e;
   }
   // <0, 0, >0: component i of two entries.
+  // The comparisons are forced inline: a top-N within a prefix is a tree
+  // descent (about 20 of them) plus one per row, each a few instructions.
   template <size_t N>
-  int CompareComponent(size_t i, const Entry<N>& a, const Entry<N>& b) const {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE int CompareComponent(size_t i, const Entry<N>& a,
+                                                    const Entry<N>& b) const {
     const bool an = (a.nulls >> i) & 1;
     const bool bn = (b.nulls >> i) & 1;
     if (an || bn) return an == bn ? 0 : (an ? -1 : 1);
@@ -165,7 +169,7 @@ class CompositeIndex {
     return a.slot < b.slot ? -1 : (a.slot > b.slot ? 1 : 0);
   }
   template <size_t N>
-  int CompareToProbe(const Entry<N>& a, const Probe& p) const {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE int CompareToProbe(const Entry<N>& a, const Probe& p) const {
     for (size_t i = 0; i < p.n; ++i) {
       const bool an = (a.nulls >> i) & 1;
       const bool pn = (p.nulls >> i) & 1;
