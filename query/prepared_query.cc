@@ -1,7 +1,8 @@
 // PreparedQuery (kin/prepared_query.h) and Query::Prepare: the spec with its
 // parameters resolved to the atoms they feed, compiled once; each run
 // re-reads the storage and re-chooses the access path (QueryPlanner::Replan)
-// instead of compiling again.
+// instead of compiling again, unless nothing was bound or written since the
+// last run.
 
 #include "kin/prepared_query.h"
 
@@ -56,6 +57,14 @@ struct PreparedState {
   std::vector<uint8_t> selected;  // SelectedColumns: empty = every column
   // The first Bind error since the last run, reported by the next run.
   absl::Status bind_error;
+  // The plan as the last run chose it stays right while nothing is bound
+  // and the table's rows and indexes are unchanged: a run then reuses it
+  // (a Count and a Pluck of one binding choose once; a range's counted
+  // rows are read by both). Any write moves write_version, which also
+  // guards every storage pointer the plan holds.
+  bool planned = false;
+  uint64_t planned_writes = 0;
+  uint64_t planned_indexes = 0;
 
   // "?0, ?2", for UnknownParameter.
   std::string KnownParams() const {
@@ -72,6 +81,7 @@ struct PreparedState {
     }
     Param& p = params[index];
     p.bound = false;
+    planned = false;
     for (size_t k : p.slots) {
       const Slot& slot = slots[k];
       if (value.is_null() || !ValueFitsType(value, slot.type)) {
@@ -103,7 +113,13 @@ struct PreparedState {
                                         static_cast<int>(i));
       }
     }
-    QueryPlanner::Replan(&plan.mutable_query());
+    if (!planned || table->write_version() != planned_writes ||
+        table->index_version() != planned_indexes) {
+      QueryPlanner::Replan(&plan.mutable_query());
+      planned = true;
+      planned_writes = table->write_version();
+      planned_indexes = table->index_version();
+    }
     return absl::OkStatus();
   }
 

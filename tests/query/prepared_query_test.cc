@@ -625,6 +625,54 @@ TEST_F(PreparedQueryTest, RangeRunsSeeWritesBetweenRuns) {
   }
 }
 
+// Runs without a Bind in between reuse the plan the first one chose, until
+// a write or an index change: then the next run chooses again.
+TEST_F(PreparedQueryTest, RunsWithoutRebindingSeeWritesAndIndexChanges) {
+  std::mt19937_64 rng(32);
+  AddPlayers(2000, rng);
+  ASSERT_OK_AND_ASSIGN(PreparedQuery range,
+                       db_.Query("players").WhereBetween("score", Param(0), Param(1)).Prepare());
+  ASSERT_OK_AND_ASSIGN(PreparedQuery top, db_.Query("players")
+                                              .Where("created_at", ">=", Param(0))
+                                              .OrderBy("created_at", kDesc)
+                                              .Limit(5)
+                                              .Prepare());
+  range.Bind(0, 40).Bind(1, 44);
+  top.Bind(0, 100);
+  auto check = [&]() {
+    Query want_range = db_.Query("players").WhereBetween("score", 40, 44);
+    EXPECT_THAT(range.Count(), IsOkAndHolds(*want_range.Count()));
+    EXPECT_THAT(range.Pluck(id_), IsOkAndHolds(*want_range.Pluck(id_)));
+    EXPECT_THAT(range.Count(), IsOkAndHolds(*want_range.Count()));
+    Query want_top = db_.Query("players").Where("created_at", ">=", 100);
+    want_top.OrderBy("created_at", kDesc).Limit(5);
+    EXPECT_THAT(top.Pluck(id_), IsOkAndHolds(*want_top.Pluck(id_)));
+    EXPECT_THAT(top.Explain(), IsOkAndHolds(*want_top.Explain()));
+  };
+  check();
+  // Rows move into and out of the range, are deleted and inserted.
+  ASSERT_OK_AND_ASSIGN(ResultSet some, db_.Query("players").Limit(60).Get());
+  for (size_t i = 0; i < some.size(); ++i) {
+    if (i % 3 == 0) {
+      ASSERT_OK(db_.Delete(some[i]));
+    } else {
+      ASSERT_OK(db_.Set(some[i], score_, 40 + static_cast<int64_t>(i % 7)));
+    }
+  }
+  check();
+  AddPlayers(50, rng);
+  check();
+  // A write rolled back, and an index that the next run must use.
+  ASSERT_OK(db_.Begin());
+  ASSERT_OK(db_.Query("players").Where("score", ">=", 42).Delete().status());
+  check();
+  ASSERT_OK(db_.Rollback());
+  check();
+  ASSERT_OK(db_.CreateIndex("players", "created_at", IndexKind::kOrdered));
+  EXPECT_THAT(top.Explain(), IsOkAndHolds(HasSubstr("walk")));
+  check();
+}
+
 // An equality probe that answers the whole query is read straight from
 // the index's list (no copy): Pluck / Columns / As give what Get gives, in
 // its order, with the offset and limit cut from the list, and read the
