@@ -80,13 +80,18 @@ size_t CompiledQuery::WalkWindow(Walk&& walk, Ties&& ties, bool trivial, size_t 
   const size_t base = out->size();
   // Written through raw pointers, the vector grown out of line: the walk's
   // state stays in registers between rows.
-  out->resize(base + (limit.has_value() && !count_all ? std::min<size_t>(want, 4096) + 1 : 256));
+  // A window holds `want` rows unless a tied key crosses its end (the walk
+  // stops at the first new key after it), so that is the presize; callers
+  // that append many windows into one vector (GroupWalk) reserve exactly.
+  out->resize(base + (limit.has_value() && !count_all ? std::min<size_t>(want, 4096) : 256));
   RowId* first = out->data() + base;
   RowId* dst = first;
   RowId* lim = out->data() + out->size();
   auto grow = [&]() ABSL_ATTRIBUTE_NOINLINE {
     const size_t n = static_cast<size_t>(dst - first);
-    out->resize(out->size() * 2);
+    // Doubles this walk's part, not the vector: `base` rows of earlier
+    // windows may precede it (a preload's walk per parent).
+    out->resize(base + std::max<size_t>(2 * n, 16));
     first = out->data() + base;
     dst = first + n;
     lim = out->data() + out->size();

@@ -495,22 +495,11 @@ void QueryPlanner::ChooseComposite(CompiledQuery* q) {
       access == CompiledQuery::Access::kScan || access == CompiledQuery::Access::kOrderedWalk
           ? n
           : q->AccessRows();
-  auto named = [&](ColumnId c) {
-    for (int i : top) {
-      if (p.atoms()[i].column == c) return true;
-    }
-    return false;
-  };
-  // Cheap exclusions first, by column only (no key is built): the index
-  // needs a condition on its first column, and beyond a probe it helps
-  // only with a second condition or a walk on its second column (the rule
-  // applied below, after the keys are built). This runs on every prepared
-  // run: when no index passes, nothing else is built.
+  auto named = [&](ColumnId c) { return NamesColumn(p, c); };
+  // Cheap exclusions first, by column only (no key is built); this runs
+  // on every prepared run: when no index passes, nothing else is built.
   auto eligible = [&](const CompositeIndex& index) {
-    const std::vector<ColumnId>& cols = index.columns();
-    if (!named(cols[0])) return false;
-    return access == CompiledQuery::Access::kScan || named(cols[1]) ||
-           (can_walk && q->order_.keys()[0].column == cols[1]);
+    return CompositeMayServe(*q, index, access == CompiledQuery::Access::kScan);
   };
   if (std::none_of(t.composite_indexes().begin(), t.composite_indexes().end(),
                    [&](const auto& owned) { return eligible(*owned); })) {
@@ -663,6 +652,23 @@ void QueryPlanner::Replan(CompiledQuery* q) {
   if (stages & kCompositeStage) ChooseComposite(q);
 }
 
+bool QueryPlanner::NamesColumn(const CompiledPredicate& p, ColumnId column) {
+  for (int i : p.top_level_atoms()) {
+    if (p.atoms()[i].column == column) return true;
+  }
+  return false;
+}
+
+bool QueryPlanner::CompositeMayServe(const CompiledQuery& q, const CompositeIndex& index,
+                                     bool access_is_scan) {
+  const CompiledPredicate& p = q.predicate_;
+  const std::vector<ColumnId>& cols = index.columns();
+  if (!NamesColumn(p, cols[0])) return false;
+  const bool can_walk = !q.order_.empty() && q.limit_.has_value() && !q.has_aggregate_;
+  return access_is_scan || NamesColumn(p, cols[1]) ||
+         (can_walk && q.order_.keys()[0].column == cols[1]);
+}
+
 uint8_t QueryPlanner::ApplicableStages(const CompiledQuery& q) {
   const CompiledPredicate& p = q.predicate_;
   const Table& t = *q.table_;
@@ -681,18 +687,11 @@ uint8_t QueryPlanner::ApplicableStages(const CompiledQuery& q) {
         (a.kind == Atom::Kind::kInInt64 || a.kind == Atom::Kind::kInString) && !a.negate;
     if (eq || in) stages |= kAccessStage;
   }
-  auto named = [&](ColumnId c) {
-    for (int i : top) {
-      if (p.atoms()[i].column == c) return true;
-    }
-    return false;
-  };
   for (const auto& index : t.composite_indexes()) {
-    const std::vector<ColumnId>& cols = index->columns();
-    // As ChooseComposite's exclusions: with a hash-index candidate the
-    // access path is never a scan when ChooseComposite runs.
-    if (named(cols[0]) && (!(stages & kAccessStage) || named(cols[1]) ||
-                           (can_walk && q.order_.keys()[0].column == cols[1]))) {
+    // With a hash-index candidate the access path is never a scan by the
+    // time ChooseComposite runs (ChooseAccess always takes one, and the
+    // choosers after it only replace it with an index path).
+    if (CompositeMayServe(q, *index, /*access_is_scan=*/!(stages & kAccessStage))) {
       stages |= kCompositeStage;
     }
   }

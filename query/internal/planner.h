@@ -53,6 +53,14 @@ class QueryPlanner {
   // whether each finds a candidate index depends on neither the operands'
   // values nor the rows (only which candidate wins does).
   static uint8_t ApplicableStages(const CompiledQuery& q);
+  // Whether a top-level atom of `p` (conjunctive) is on `column`.
+  static bool NamesColumn(const CompiledPredicate& p, ColumnId column);
+  // Whether a composite index can improve q's plan, by column only: it
+  // needs a condition on its first column and, when the access path is
+  // not a scan, a condition on its second column or the ORDER BY walk on
+  // it. ChooseComposite's first test and ApplicableStages' both.
+  static bool CompositeMayServe(const CompiledQuery& q, const CompositeIndex& index,
+                                bool access_is_scan);
   // An equality or IN on a hash-indexed column, ANDed at the top level.
   static void ChooseAccess(CompiledQuery* q);
   // A range of an ordered index, when cheaper than what ChooseAccess picked.
