@@ -39,15 +39,11 @@ absl::Status QueryPlanner::CompileInto(const Table& table, const QuerySpec& spec
     if (*spec.offset < 0) return errors::BadQueryArgument(table.name(), "offset", 0, *spec.offset);
     q.offset_ = static_cast<size_t>(*spec.offset);
   }
-  ChooseAccess(&q);
   // A plan run over candidate spans (a related query per parent) never
   // uses its own access path: do not spend a walk of the index on it.
-  if (relations == nullptr || !relations->candidate_rows.has_value()) {
-    ChooseRange(&q);
-    ChooseNotBetween(&q);
-    ChooseWalk(&q);
-    ChooseComposite(&q);
-  }
+  const bool own_path = relations == nullptr || !relations->candidate_rows.has_value();
+  const uint8_t stages = ApplicableStages(q);
+  Choose(&q, own_path ? stages : stages & kAccessStage);
   // Relation tests choose their strategy knowing how many rows they will
   // be asked about: what the caller says, else the access path's bound.
   q.PrepareRelations(relations != nullptr && relations->candidate_rows.has_value()
@@ -55,21 +51,6 @@ absl::Status QueryPlanner::CompileInto(const Table& table, const QuerySpec& spec
                          : q.AccessRows());
   return absl::OkStatus();
 }
-
-namespace {
-
-// Whether a top-level atom of `p` is on a column with an ordered index: the
-// condition for ChooseRange and ChooseNotBetween to look further (checked
-// first, since prepared queries re-plan on every run).
-bool AnyOrderedAtom(const CompiledPredicate& p, const Table& t) {
-  if (!p.conjunctive()) return false;
-  for (int i : p.top_level_atoms()) {
-    if (t.ordered_index(p.atoms()[i].column) != nullptr) return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 // An equality or IN on an indexed column, ANDed at the top level, is
 // answered by the index; the smallest candidate list wins (an equality on
@@ -134,9 +115,8 @@ void QueryPlanner::ChooseAccess(CompiledQuery* q) {
   std::sort(q->probe_rows_.begin(), q->probe_rows_.end());
 }
 
-// The key interval a top-level atom selects on an ordered index, or
-// nullopt when it is not a range (!=, NOT BETWEEN, IN, a NaN operand,
-// which matches nothing and has no place in the key order).
+// What AtomRange turns into a key interval: not !=, NOT BETWEEN, IN, nor
+// a NaN operand (which matches nothing and has no place in the key order).
 bool QueryPlanner::IsRangeAtom(const Atom& a) {
   using K = Atom::Kind;
   switch (a.kind) {
@@ -159,6 +139,8 @@ bool QueryPlanner::IsRangeAtom(const Atom& a) {
   }
 }
 
+// The key interval a top-level atom selects on an ordered index, or
+// nullopt when it is not a range (IsRangeAtom).
 std::optional<OrderedRange> QueryPlanner::AtomRange(const Atom& a) {
   using K = Atom::Kind;
   if (!IsRangeAtom(a)) return std::nullopt;
@@ -304,8 +286,8 @@ size_t QueryPlanner::CountRange(const OrderedIndex& index, const OrderedRange& r
 // of its ANDed range atoms.
 void QueryPlanner::ChooseRange(CompiledQuery* q) {
   const CompiledPredicate& p = q->predicate_;
+  if (!p.conjunctive()) return;
   const Table& t = *q->table_;
-  if (!AnyOrderedAtom(p, t)) return;
   const size_t n = t.size();
   const size_t probe = q->access_ == CompiledQuery::Access::kScan ? SIZE_MAX : q->AccessRows();
   const OrderedIndex* best_index = nullptr;
@@ -372,8 +354,8 @@ void QueryPlanner::ChooseRange(CompiledQuery* q) {
 // usually a scan.
 void QueryPlanner::ChooseNotBetween(CompiledQuery* q) {
   const CompiledPredicate& p = q->predicate_;
+  if (!p.conjunctive()) return;
   const Table& t = *q->table_;
-  if (!AnyOrderedAtom(p, t)) return;
   const size_t bound = std::max<size_t>(t.size() / CompiledQuery::kRangeScanDivisor, 64);
   size_t best_rows =
       q->access_ == CompiledQuery::Access::kScan ? bound : std::min(bound, q->AccessRows());
@@ -642,7 +624,10 @@ void QueryPlanner::Replan(CompiledQuery* q) {
     q->stages_index_version_ = t.index_version();
     q->stages_known_ = true;
   }
-  const uint8_t stages = q->stages_;
+  Choose(q, q->stages_);
+}
+
+void QueryPlanner::Choose(CompiledQuery* q, uint8_t stages) {
   if (stages & kAccessStage) ChooseAccess(q);
   if (stages & kRangeStage) {
     ChooseRange(q);

@@ -53,6 +53,8 @@ class QueryPlanner {
   // whether each finds a candidate index depends on neither the operands'
   // values nor the rows (only which candidate wins does).
   static uint8_t ApplicableStages(const CompiledQuery& q);
+  // Runs the choosers in `stages`, in order (CompileInto and Replan).
+  static void Choose(CompiledQuery* q, uint8_t stages);
   // Whether a top-level atom of `p` (conjunctive) is on `column`.
   static bool NamesColumn(const CompiledPredicate& p, ColumnId column);
   // Whether a composite index can improve q's plan, by column only: it
