@@ -4,6 +4,7 @@
 #include <cassert>
 #include <limits>
 
+#include "absl/hash/hash.h"
 #include "engine/heap_bytes.h"
 
 namespace kin {
@@ -19,12 +20,25 @@ uint64_t DenseSpan(size_t keys) { return 4 * static_cast<uint64_t>(keys) + 4096;
 HashIndex::HashIndex(Type key_type, bool unique) : key_type_(key_type), unique_(unique) {
   assert((key_type == Type::kInt64 || key_type == Type::kString) &&
          "HashIndex: key type must be int64 or string");
-  if (key_type == Type::kString) maps_.emplace<Maps<std::string>>();
+  if (key_type == Type::kString) maps_.emplace<StringMaps>();
   dense_mode_ = key_type == Type::kInt64;
 }
 
+void HashIndex::BindKeys(const StringStore* keys) {
+  if (auto* m = std::get_if<StringMaps>(&maps_)) m->keys = keys;
+}
+
+HashIndex::StringProbe HashIndex::Probe(absl::string_view key) const {
+  return Probe(key, std::get<StringMaps>(maps_).keys);
+}
+
+HashIndex::StringProbe HashIndex::Probe(absl::string_view key, const StringStore* keys) const {
+  assert(keys != nullptr && "HashIndex: string index used before BindKeys");
+  return {static_cast<uint32_t>(absl::Hash<absl::string_view>{}(key)), key, keys};
+}
+
 void HashIndex::MakeSparse() {
-  Maps<int64_t>& m = std::get<Maps<int64_t>>(maps_);
+  Int64Maps& m = std::get<Int64Maps>(maps_);
   if (unique_) {
     m.one.reserve(dense_count_);
     for (size_t k = 0; k < dense_.size(); ++k) {
@@ -46,7 +60,7 @@ void HashIndex::MakeSparse() {
 
 void HashIndex::DensifyIfCompact() {
   if (dense_mode_ || key_type_ != Type::kInt64) return;
-  Maps<int64_t>& m = std::get<Maps<int64_t>>(maps_);
+  Int64Maps& m = std::get<Int64Maps>(maps_);
   const size_t keys = unique_ ? m.one.size() : m.many.size();
   if (keys == 0) {
     dense_mode_ = true;
@@ -92,7 +106,7 @@ std::span<const RowId> HashIndex::Find(int64_t key) const {
     if (k >= dense_.size() || dense_[k].value == kAbsent) return {};
     return std::span<const RowId>(&dense_[k], 1);
   }
-  const auto* m = std::get_if<Maps<int64_t>>(&maps_);
+  const auto* m = std::get_if<Int64Maps>(&maps_);
   if (m == nullptr) return {};
   if (unique_) {
     auto it = m->one.find(key);
@@ -105,16 +119,17 @@ std::span<const RowId> HashIndex::Find(int64_t key) const {
 }
 
 std::span<const RowId> HashIndex::Find(absl::string_view key) const {
-  const auto* m = std::get_if<Maps<std::string>>(&maps_);
+  const auto* m = std::get_if<StringMaps>(&maps_);
   if (m == nullptr) return {};
+  const StringProbe probe = Probe(key, m->keys);
   if (unique_) {
-    auto it = m->one.find(key);
+    auto it = m->one.find(probe);
     if (it == m->one.end()) return {};
-    return std::span<const RowId>(&it->second, 1);
+    return std::span<const RowId>(&it->row, 1);
   }
-  auto it = m->many.find(key);
+  auto it = m->many.find(probe);
   if (it == m->many.end()) return {};
-  return it->second;
+  return it->rows;
 }
 
 std::span<const RowId> HashIndex::Find(const Value& key) const {
@@ -143,8 +158,8 @@ uint32_t RemoveFromList(std::vector<RowId>& rows, RowId row) {
   return index;
 }
 
-template <typename M, typename K>
-uint32_t RemoveFrom(M& maps, bool unique, const K& key, RowId row) {
+template <typename M>
+uint32_t RemoveFrom(M& maps, bool unique, int64_t key, RowId row) {
   if (unique) {
     maps.one.erase(key);
     return 0;
@@ -157,13 +172,13 @@ uint32_t RemoveFrom(M& maps, bool unique, const K& key, RowId row) {
 }
 
 // `position` past the end appends.
-template <typename M, typename K>
-void InsertInto(M& maps, bool unique, K&& key, RowId row, uint32_t position, bool& ascending) {
+template <typename M>
+void InsertInto(M& maps, bool unique, int64_t key, RowId row, uint32_t position, bool& ascending) {
   if (unique) {
-    maps.one.emplace(std::forward<K>(key), row);
+    maps.one.emplace(key, row);
     return;
   }
-  std::vector<RowId>& rows = maps.many[std::forward<K>(key)];
+  std::vector<RowId>& rows = maps.many[key];
   assert((position == std::numeric_limits<uint32_t>::max() || position <= rows.size()) &&
          "HashIndex::InsertAt: position past the end");
   InsertIntoList(rows, row, position, ascending);
@@ -192,10 +207,22 @@ uint32_t HashIndex::Remove(const Value& key, RowId row) {
     }
     return index;
   }
-  if (key.is_int64()) {
-    return RemoveFrom(std::get<Maps<int64_t>>(maps_), unique_, key.AsInt64(), row);
+  if (key.is_int64()) return RemoveFrom(std::get<Int64Maps>(maps_), unique_, key.AsInt64(), row);
+  StringMaps& m = std::get<StringMaps>(maps_);
+  // The row still holds the key: the probe finds its entry by the cell.
+  const StringProbe probe = Probe(key.AsString(), m.keys);
+  if (unique_) {
+    auto it = m.one.find(probe);
+    assert(it != m.one.end() && it->row == row && "HashIndex::Remove: key absent");
+    m.one.erase(it);
+    return 0;
   }
-  return RemoveFrom(std::get<Maps<std::string>>(maps_), unique_, key.AsString(), row);
+  auto it = m.many.find(probe);
+  assert(it != m.many.end() && "HashIndex::Remove: key absent");
+  uint32_t index = RemoveFromList(it->rows, row);
+  // The next row holds the same key: the group's key does not change.
+  if (it->rows.empty()) m.many.erase(it);
+  return index;
 }
 
 // Add is InsertAt past the end: one code path for both, so the dense and
@@ -220,28 +247,35 @@ void HashIndex::InsertAt(const Value& key, RowId row, uint32_t position) {
     return;
   }
   if (key.is_int64()) {
-    InsertInto(std::get<Maps<int64_t>>(maps_), unique_, key.AsInt64(), row, position,
-               rows_ascending_);
-  } else {
-    InsertInto(std::get<Maps<std::string>>(maps_), unique_, key.AsString(), row, position,
-               rows_ascending_);
+    InsertInto(std::get<Int64Maps>(maps_), unique_, key.AsInt64(), row, position, rows_ascending_);
+    return;
   }
+  StringMaps& m = std::get<StringMaps>(maps_);
+  const StringProbe probe = Probe(key.AsString(), m.keys);
+  if (unique_) {
+    [[maybe_unused]] const size_t before = m.one.size();
+    m.one.lazy_emplace(probe, [&](const auto& ctor) { ctor(StringEntry{probe.hash, row}); });
+    assert(m.one.size() == before + 1 && "HashIndex::Add: duplicate key");
+    return;
+  }
+  auto it = m.many.lazy_emplace(probe, [&](const auto& ctor) {
+    ctor(StringGroup{probe.hash, std::vector<RowId>()});
+  });
+  assert((position == std::numeric_limits<uint32_t>::max() || position <= it->rows.size()) &&
+         "HashIndex::InsertAt: position past the end");
+  // Inserting at the front makes `row` the group's key row: it holds the
+  // same key, so the entry's hash and equality are unchanged.
+  InsertIntoList(it->rows, row, position, rows_ascending_);
 }
 
-// The hashed-mode bulk build, for any key type. A secondary index groups
-// rows by key first (one probe per row into a small key → group map), then
-// sizes every list exactly and fills it, so no list ever reallocates.
-template <typename K, typename Keys>
-std::optional<RowId> HashIndex::BuildSparse(const Keys& keys, std::span<const uint32_t> rows) {
-  Maps<K>& m = std::get<Maps<K>>(maps_);
-  if (unique_) {
-    m.one.reserve(rows.size());
-    for (uint32_t r : rows) {
-      if (!m.one.try_emplace(keys[r], RowId(r)).second) return RowId(r);
-    }
-    return std::nullopt;
-  }
-  using View = std::conditional_t<std::is_same_v<K, std::string>, absl::string_view, K>;
+namespace {
+
+// Groups rows by key (one probe per row into a small key → group map), then
+// sizes every list exactly and fills it, so no list ever reallocates. Calls
+// reserve(number of keys), then add(key, list) once per key, in no
+// particular order.
+template <typename View, typename Keys, typename Reserve, typename Add>
+void BuildGroups(const Keys& keys, std::span<const uint32_t> rows, Reserve&& reserve, Add&& add) {
   absl::flat_hash_map<View, uint32_t> group_of_key;
   std::vector<uint32_t> group_of_row(rows.size());
   std::vector<uint32_t> sizes;
@@ -255,8 +289,62 @@ std::optional<RowId> HashIndex::BuildSparse(const Keys& keys, std::span<const ui
   std::vector<std::vector<RowId>> lists(sizes.size());
   for (size_t g = 0; g < sizes.size(); ++g) lists[g].reserve(sizes[g]);
   for (size_t i = 0; i < rows.size(); ++i) lists[group_of_row[i]].push_back(RowId(rows[i]));
-  m.many.reserve(group_of_key.size());
-  for (const auto& [key, g] : group_of_key) m.many.emplace(K(key), std::move(lists[g]));
+  reserve(group_of_key.size());
+  for (const auto& [key, g] : group_of_key) add(key, std::move(lists[g]));
+}
+
+}  // namespace
+
+// The hashed-mode bulk build of an int64 index.
+std::optional<RowId> HashIndex::BuildSparse(std::span<const int64_t> keys,
+                                            std::span<const uint32_t> rows) {
+  Int64Maps& m = std::get<Int64Maps>(maps_);
+  if (unique_) {
+    m.one.reserve(rows.size());
+    for (uint32_t r : rows) {
+      if (!m.one.try_emplace(keys[r], RowId(r)).second) return RowId(r);
+    }
+    return std::nullopt;
+  }
+  BuildGroups<int64_t>(
+      keys, rows, [&](size_t n) { m.many.reserve(n); },
+      [&](int64_t key, std::vector<RowId> list) { m.many.emplace(key, std::move(list)); });
+  return std::nullopt;
+}
+
+std::optional<RowId> HashIndex::BuildStrings(const StringStore& keys,
+                                             std::span<const uint32_t> rows) {
+  StringMaps& m = std::get<StringMaps>(maps_);
+  m.keys = &keys;
+  auto view = [&](uint32_t r) {
+    std::string_view k = keys[r];
+    return absl::string_view(k.data(), k.size());
+  };
+  if (unique_) {
+    m.one.reserve(rows.size());
+    for (uint32_t r : rows) {
+      const StringProbe probe = Probe(view(r), &keys);
+      bool inserted = false;
+      m.one.lazy_emplace(probe, [&](const auto& ctor) {
+        ctor(StringEntry{probe.hash, RowId(r)});
+        inserted = true;
+      });
+      if (!inserted) return RowId(r);
+    }
+    return std::nullopt;
+  }
+  struct Views {
+    decltype(view)& v;
+    absl::string_view operator[](uint32_t r) const { return v(r); }
+  };
+  BuildGroups<absl::string_view>(
+      Views{view}, rows, [&](size_t n) { m.many.reserve(n); },
+      [&](absl::string_view key, std::vector<RowId> list) {
+        const StringProbe probe = Probe(key, &keys);
+        m.many.lazy_emplace(probe, [&](const auto& ctor) {
+          ctor(StringGroup{probe.hash, std::move(list)});
+        });
+      });
   return std::nullopt;
 }
 
@@ -306,22 +394,14 @@ std::optional<RowId> HashIndex::Build(std::span<const int64_t> keys,
     }
   }
   dense_mode_ = false;
-  return BuildSparse<int64_t>(keys, rows);
+  return BuildSparse(keys, rows);
 }
 
 std::optional<RowId> HashIndex::Build(const StringStore& keys, std::span<const uint32_t> rows) {
   assert(key_type_ == Type::kString && "HashIndex::Build: string keys for an int64 index");
   Clear();
   rows_ascending_ = std::is_sorted(rows.begin(), rows.end());
-  // The cells as the maps' (transparent) lookup type.
-  struct Keys {
-    const StringStore& store;
-    absl::string_view operator[](size_t r) const {
-      std::string_view s = store[r];
-      return absl::string_view(s.data(), s.size());
-    }
-  };
-  return BuildSparse<std::string>(Keys{keys}, rows);
+  return BuildStrings(keys, rows);
 }
 
 void HashIndex::Clear() {
@@ -344,27 +424,25 @@ void HashIndex::Reserve(size_t keys) {
 }
 
 size_t HashIndex::MemoryBytes() const {
-  size_t dense =
+  size_t bytes =
       dense_.capacity() * sizeof(RowId) + dense_many_.capacity() * sizeof(std::vector<RowId>);
   for (const std::vector<RowId>& rows : dense_many_) {
-    dense += HeapBlockBytes(rows.capacity() * sizeof(RowId));
+    bytes += HeapBlockBytes(rows.capacity() * sizeof(RowId));
   }
-  return dense + std::visit(
-                     [&](const auto& m) {
-                       using K = typename std::decay_t<decltype(m.one)>::key_type;
-                       size_t bytes =
-                           m.one.capacity() * (sizeof(K) + sizeof(RowId) + 1) +
-                           m.many.capacity() * (sizeof(K) + sizeof(std::vector<RowId>) + 1);
-                       for (const auto& [k, v] : m.many) {
-                         bytes += HeapBlockBytes(v.capacity() * sizeof(RowId));
-                       }
-                       if constexpr (std::is_same_v<K, std::string>) {
-                         for (const auto& [k, v] : m.one) bytes += StringHeapBytes(k);
-                         for (const auto& [k, v] : m.many) bytes += StringHeapBytes(k);
-                       }
-                       return bytes;
-                     },
-                     maps_);
+  // A flat table's slots plus one control byte each; the row lists' blocks.
+  auto tables = [&](const auto& one, const auto& many) {
+    bytes += one.capacity() * (sizeof(typename std::decay_t<decltype(one)>::value_type) + 1) +
+             many.capacity() * (sizeof(typename std::decay_t<decltype(many)>::value_type) + 1);
+  };
+  if (const auto* m = std::get_if<Int64Maps>(&maps_)) {
+    tables(m->one, m->many);
+    for (const auto& [k, rows] : m->many) bytes += HeapBlockBytes(rows.capacity() * sizeof(RowId));
+  } else {
+    const StringMaps& s = std::get<StringMaps>(maps_);
+    tables(s.one, s.many);
+    for (const StringGroup& g : s.many) bytes += HeapBlockBytes(g.rows.capacity() * sizeof(RowId));
+  }
+  return bytes;
 }
 
 }  // namespace kin

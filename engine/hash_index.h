@@ -3,8 +3,17 @@
 // A unique index (primary key, Unique()) maps a key to one row; a secondary
 // index (Indexed(), foreign keys) maps a key to its rows in insertion order,
 // which is the order relations return children in. NULL is never indexed.
-// Built on absl::flat_hash_map; string keys are looked up by string_view
-// without allocating.
+// Built on absl::flat_hash_map / flat_hash_set.
+//
+// String keys are not copied: an entry names a row whose cell (in the
+// column's StringStore, bound by BindKeys) holds the key, and keeps the
+// key's 32-bit hash so that growing the table never reads the column. A
+// unique entry is 8 bytes; a secondary one is a hash and its row list, the
+// key being the cell of the list's first row. A copied std::string key was
+// 32 bytes plus a heap block for keys over 15 bytes. The price is one read
+// of the column per lookup that finds a candidate, and a rule the table
+// keeps: an indexed row's cell holds its key while the row is listed
+// (Remove before the cell changes, Add after).
 //
 // An int64 index starts dense: a vector indexed by key (4 bytes a key for a
 // unique index, a row list for a secondary one), as long as keys stay
@@ -17,6 +26,7 @@
 #ifndef KIN_ENGINE_HASH_INDEX_H_
 #define KIN_ENGINE_HASH_INDEX_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -27,6 +37,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
 #include "engine/string_store.h"
 #include "kin/ids.h"
@@ -38,6 +49,13 @@ class HashIndex {
  public:
   // REQUIRES: key_type is kInt64 or kString.
   HashIndex(Type key_type, bool unique);
+
+  // String indexes only: the column whose cells hold the keys, at its
+  // current address. The table binds it when the index is made and again
+  // whenever its columns may have moved (Table::BindIndexKeys); Build binds
+  // the store it is given. REQUIRES: bound before any other call on a
+  // string index, and not moved until rebound.
+  void BindKeys(const StringStore* keys);
 
   Type key_type() const { return key_type_; }
   bool unique() const { return unique_; }
@@ -66,14 +84,15 @@ class HashIndex {
   // Calls f(key, std::span<const RowId> rows) for every key in no
   // particular order: O(keys) with no sort and no probe, for scans that want
   // every key's rows (per-key counts). `key` is an int64_t for an int64
-  // index and an absl::string_view for a string one.
+  // index and an absl::string_view (into the column) for a string one.
   template <typename F>
   void ForEachKey(F&& f) const;
 
   // Bulk load: the same index as Clear() followed by Add(keys[r], RowId(r))
   // for every r of `rows` in that order (so each key lists its rows in the
   // order of `rows`), in a few passes over the keys instead of one probe
-  // and one growing list per row. For a unique index, returns the first row
+  // and one growing list per row. A string index binds `keys` (see
+  // BindKeys). For a unique index, returns the first row
   // whose key an earlier row already has (the contents are then
   // unspecified: Clear() or rebuild); nullopt otherwise.
   // REQUIRES: key_type() matches the overload, r < keys.size() for every r.
@@ -108,18 +127,82 @@ class HashIndex {
     return key >= 0 && key < 4 * static_cast<int64_t>(dense_count_) + 4096;
   }
   void MakeSparse();
-  template <typename K, typename Keys>
-  std::optional<RowId> BuildSparse(const Keys& keys, std::span<const uint32_t> rows);
+  std::optional<RowId> BuildSparse(std::span<const int64_t> keys, std::span<const uint32_t> rows);
 
-  template <typename K>
-  struct Maps {
-    absl::flat_hash_map<K, RowId> one;
-    absl::flat_hash_map<K, std::vector<RowId>> many;
+  struct Int64Maps {
+    absl::flat_hash_map<int64_t, RowId> one;
+    absl::flat_hash_map<int64_t, std::vector<RowId>> many;
   };
+  // String mode (see the file comment). `rows` is mutable so that a
+  // removal can edit a list in place: the group's key (the cell its first
+  // row holds) and hash do not change while it has rows.
+  struct StringEntry {
+    uint32_t hash;
+    RowId row;
+  };
+  struct StringGroup {
+    uint32_t hash;
+    mutable std::vector<RowId> rows;
+  };
+  // A lookup: the key, its hash, and the column that holds stored keys.
+  struct StringProbe {
+    uint32_t hash;
+    absl::string_view key;
+    const StringStore* keys;
+  };
+  struct StringHash {
+    using is_transparent = void;
+    // The stored 32 bits spread over 64 (the multiplier is odd, so no two
+    // hashes meet): the table takes its control bits from the low 7 and
+    // its position from the rest.
+    static size_t Spread(uint32_t h) { return h * uint64_t{0x9E3779B97F4A7C15}; }
+    size_t operator()(const StringEntry& e) const { return Spread(e.hash); }
+    size_t operator()(const StringGroup& g) const { return Spread(g.hash); }
+    size_t operator()(const StringProbe& p) const { return Spread(p.hash); }
+  };
+  // A probe against a stored entry reads the entry's key from the column.
+  // Every insert goes through lazy_emplace with a probe, so two stored
+  // entries are never compared by the table; when they are (the container
+  // requires it to be possible), no two entries of one index share a key,
+  // so entries have equal keys exactly when they are the same entry.
+  struct StringEq {
+    using is_transparent = void;
+    bool operator()(const StringEntry& a, const StringEntry& b) const {
+      return a.hash == b.hash && a.row == b.row;
+    }
+    bool operator()(const StringGroup& a, const StringGroup& b) const {
+      return a.hash == b.hash && a.rows.front() == b.rows.front();
+    }
+    static bool Same(const StringProbe& p, uint32_t hash, RowId row) {
+      if (p.hash != hash) return false;
+      std::string_view k = (*p.keys)[row.value];
+      return absl::string_view(k.data(), k.size()) == p.key;
+    }
+    bool operator()(const StringProbe& p, const StringEntry& e) const {
+      return Same(p, e.hash, e.row);
+    }
+    bool operator()(const StringEntry& e, const StringProbe& p) const {
+      return Same(p, e.hash, e.row);
+    }
+    bool operator()(const StringProbe& p, const StringGroup& g) const {
+      return Same(p, g.hash, g.rows.front());
+    }
+    bool operator()(const StringGroup& g, const StringProbe& p) const {
+      return Same(p, g.hash, g.rows.front());
+    }
+  };
+  struct StringMaps {
+    absl::flat_hash_set<StringEntry, StringHash, StringEq> one;
+    absl::flat_hash_set<StringGroup, StringHash, StringEq> many;
+    const StringStore* keys = nullptr;
+  };
+  StringProbe Probe(absl::string_view key) const;
+  StringProbe Probe(absl::string_view key, const StringStore* keys) const;
+  std::optional<RowId> BuildStrings(const StringStore& keys, std::span<const uint32_t> rows);
 
   Type key_type_;
   bool unique_;
-  std::variant<Maps<int64_t>, Maps<std::string>> maps_;
+  std::variant<Int64Maps, StringMaps> maps_;
   // Dense mode (int64 only). Unique: dense_[key] is the row, or kAbsent.
   // Secondary: dense_many_[key] lists the key's rows (empty: absent).
   // dense_count_ counts the keys present.
@@ -147,54 +230,50 @@ void HashIndex::ForEachKey(F&& f) const {
     }
     return;
   }
-  std::visit(
-      [&](const auto& maps) {
-        using K = typename std::decay_t<decltype(maps.one)>::key_type;
-        using View = std::conditional_t<std::is_same_v<K, std::string>, absl::string_view, K>;
-        if (unique_) {
-          for (const auto& [k, row] : maps.one) f(View(k), std::span<const RowId>(&row, 1));
-        } else {
-          for (const auto& [k, rows] : maps.many) f(View(k), std::span<const RowId>(rows));
-        }
-      },
-      maps_);
+  if (const auto* m = std::get_if<Int64Maps>(&maps_)) {
+    if (unique_) {
+      for (const auto& [k, row] : m->one) f(k, std::span<const RowId>(&row, 1));
+    } else {
+      for (const auto& [k, rows] : m->many) f(k, std::span<const RowId>(rows));
+    }
+    return;
+  }
+  const StringMaps& m = std::get<StringMaps>(maps_);
+  auto key = [&](RowId row) {
+    std::string_view k = (*m.keys)[row.value];
+    return absl::string_view(k.data(), k.size());
+  };
+  if (unique_) {
+    for (const StringEntry& e : m.one) f(key(e.row), std::span<const RowId>(&e.row, 1));
+  } else {
+    for (const StringGroup& g : m.many) f(key(g.rows.front()), std::span<const RowId>(g.rows));
+  }
 }
 
 template <typename F>
 void HashIndex::ForEachSorted(F&& f) const {
   if (dense_mode_) {
     // Dense keys are already in ascending order.
-    for (size_t k = 0; k < dense_.size(); ++k) {
-      if (dense_[k].value != kAbsent) {
-        f(Value(static_cast<int64_t>(k)), std::span<const RowId>(&dense_[k], 1));
-      }
-    }
-    for (size_t k = 0; k < dense_many_.size(); ++k) {
-      if (!dense_many_[k].empty()) {
-        f(Value(static_cast<int64_t>(k)), std::span<const RowId>(dense_many_[k]));
-      }
-    }
+    ForEachKey([&](auto k, std::span<const RowId> rows) { f(Value(k), rows); });
     return;
   }
-  auto visit = [&](const auto& maps) {
-    using K = typename std::decay_t<decltype(maps.one)>::key_type;
-    std::vector<const K*> keys;
-    if (unique_) {
-      for (const auto& [k, v] : maps.one) keys.push_back(&k);
-    } else {
-      for (const auto& [k, v] : maps.many) keys.push_back(&k);
-    }
-    std::sort(keys.begin(), keys.end(), [](const K* a, const K* b) { return *a < *b; });
-    for (const K* k : keys) {
-      if (unique_) {
-        f(Value(*k), std::span<const RowId>(&maps.one.find(*k)->second, 1));
-      } else {
-        const std::vector<RowId>& rows = maps.many.find(*k)->second;
-        f(Value(*k), std::span<const RowId>(rows));
-      }
-    }
+  // Every key once with its rows, sorted by key.
+  auto sorted = [&](auto tag) {
+    using K = decltype(tag);
+    std::vector<std::pair<K, std::span<const RowId>>> keys;
+    keys.reserve(num_keys());
+    ForEachKey([&](auto k, std::span<const RowId> rows) {
+      if constexpr (std::is_same_v<K, decltype(k)>) keys.emplace_back(k, rows);
+    });
+    std::sort(keys.begin(), keys.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [k, rows] : keys) f(Value(k), rows);
   };
-  std::visit(visit, maps_);
+  if (key_type_ == Type::kInt64) {
+    sorted(int64_t{0});
+  } else {
+    sorted(absl::string_view());
+  }
 }
 
 }  // namespace kin

@@ -95,6 +95,14 @@ Table::Table(std::string name, Schema schema)
     for (ColumnId c : columns) in_composite_[c.value] = 1;
   }
   BuildNameKeys();
+  BindIndexKeys();
+}
+
+void Table::BindIndexKeys() {
+  for (size_t i = 0; i < indexes_.size(); ++i) {
+    if (indexes_[i] == nullptr) continue;
+    if (auto* keys = std::get_if<StringStore>(&columns_[i])) indexes_[i]->BindKeys(keys);
+  }
 }
 
 void Table::BuildNameKeys() {
@@ -676,6 +684,7 @@ void Table::EnsureIndex(ColumnId column) {
   ++index_version_;
   schema_.MarkIndexed(column);
   auto idx = std::make_unique<HashIndex>(schema_.column(column).type, /*unique=*/false);
+  if (schema_.column(column).type == Type::kString) idx->BindKeys(&StringColumn(column));
   for (uint32_t s = 0; s < slot_count(); ++s) {
     if (live_.Get(s) && !IsNull(RowId(s), column)) idx->Add(GetValue(RowId(s), column), RowId(s));
   }
@@ -784,6 +793,7 @@ absl::Status Table::Restore(TableImage image) {
     }
   }
   columns_ = std::move(image.columns);
+  BindIndexKeys();
   validity_ = std::move(image.validity);
   live_ = std::move(image.live);
   generations_ = std::move(image.generations);

@@ -325,6 +325,10 @@ class Table {
   // Rebuilds the schema with `edit` applied to one column's spec.
   void EditColumn(ColumnId column, absl::FunctionRef<void(ColumnSpec&)> edit);
   void BuildNameKeys();
+  // Points every string hash index at its column (HashIndex::BindKeys):
+  // after anything that may move columns_ (SchemaChanged covers schema
+  // changes and restores) and when an index is made.
+  void BindIndexKeys();
 
   // Validates `attrs` for a new row and fills `row_` with the full row.
   absl::Status PrepareInsert(const Attrs& attrs);

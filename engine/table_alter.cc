@@ -73,6 +73,7 @@ Schema SchemaOf(std::vector<ColumnSpec> specs) {
 
 void Table::SchemaChanged(std::vector<std::vector<ColumnId>> composites) {
   ++index_version_;
+  BindIndexKeys();
   for (std::vector<ColumnId>& c : composites) schema_.AddCompositeIndex(std::move(c));
   in_composite_.assign(schema_.size(), 0);
   // Composite indexes compare cells by column id: rebuilt, O(n log n) each,

@@ -84,11 +84,58 @@ TEST(HashIndexTest, SecondaryListsKeepInsertionOrderAndPositions) {
 }
 
 TEST(HashIndexTest, StringKeysLookUpByView) {
+  StringStore emails = Store({"alice@example.com"});
   HashIndex idx(Type::kString, /*unique=*/true);
+  idx.BindKeys(&emails);
   idx.Add(Value("alice@example.com"), RowId(0));
   EXPECT_THAT(idx.Find(absl::string_view("alice@example.com")), ElementsAre(RowId(0)));
   EXPECT_THAT(idx.Find(absl::string_view("bob")), IsEmpty());
   EXPECT_THAT(idx.Find(int64_t{1}), IsEmpty());  // another key type never matches
+}
+
+// A secondary string key is read from its first listed row: removing that
+// row, or putting another in front of it, keeps the key found.
+TEST(HashIndexTest, StringGroupsSurviveLosingAndGainingTheirFirstRow) {
+  StringStore tags = Store(
+      {"red", "a longer tag than fits inline", "red", "a longer tag than fits inline", "red"});
+  HashIndex idx(Type::kString, /*unique=*/false);
+  idx.BindKeys(&tags);
+  for (uint32_t r = 0; r < 5; ++r) idx.Add(Value(std::string(tags[r])), RowId(r));
+  EXPECT_EQ(idx.num_keys(), 2u);
+  EXPECT_EQ(idx.Remove(Value("red"), RowId(0)), 0u);
+  tags.Set(0, "blue");  // the row's cell changes after it left the index
+  EXPECT_THAT(idx.Find(absl::string_view("red")), ElementsAre(RowId(2), RowId(4)));
+  EXPECT_THAT(idx.Find(absl::string_view("blue")), IsEmpty());
+  idx.Add(Value("blue"), RowId(0));
+  EXPECT_EQ(idx.Remove(Value("a longer tag than fits inline"), RowId(1)), 0u);
+  tags.Set(1, "a longer tag than fits inline");  // rewritten in place, same key
+  idx.InsertAt(Value("a longer tag than fits inline"), RowId(1), 0);  // the undo of the Remove
+  EXPECT_THAT(idx.Find(absl::string_view("a longer tag than fits inline")),
+              ElementsAre(RowId(1), RowId(3)));
+  EXPECT_EQ(idx.Remove(Value("red"), RowId(2)), 0u);
+  EXPECT_EQ(idx.Remove(Value("red"), RowId(4)), 0u);
+  EXPECT_THAT(idx.Find(absl::string_view("red")), IsEmpty());
+  EXPECT_EQ(idx.num_keys(), 2u);  // blue and the long tag
+}
+
+// A string index holds no copy of its keys: a row and a 32-bit hash per
+// unique key (a std::string key was 32 bytes plus a heap block for keys
+// over 15 bytes), however long the keys are.
+TEST(HashIndexTest, StringKeysAreNotCopiedIntoTheIndex) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 10000; ++i)
+    keys.push_back("player-" + std::to_string(i) + std::string(40, '#'));
+  StringStore names = Store(keys);
+  HashIndex added(Type::kString, /*unique=*/true);
+  added.BindKeys(&names);
+  for (uint32_t r = 0; r < keys.size(); ++r) added.Add(Value(keys[r]), RowId(r));
+  EXPECT_LT(added.MemoryBytes(), 24 * keys.size());
+  std::vector<uint32_t> rows(keys.size());
+  for (uint32_t r = 0; r < rows.size(); ++r) rows[r] = r;
+  HashIndex built(Type::kString, /*unique=*/true);
+  ASSERT_EQ(built.Build(names, rows), std::nullopt);
+  EXPECT_LT(built.MemoryBytes(), 24 * keys.size());
+  EXPECT_THAT(built.Find(absl::string_view(keys[777])), ElementsAre(RowId(777)));
 }
 
 using Key = std::variant<int64_t, std::string>;
@@ -246,10 +293,12 @@ TEST(HashIndexTest, BuildEqualsAddInOrderOnRandomStringKeys) {
                        : "group-" + std::to_string(rng() % 70);
     }
     std::vector<uint32_t> rows = RandomRows(rng, slots, /*shuffled=*/seed % 3 == 0);
+    StringStore store = Store(keys);
     HashIndex added(Type::kString, unique);
+    added.BindKeys(&store);
     for (uint32_t r : rows) added.Add(Value(keys[r]), RowId(r));
     HashIndex built(Type::kString, unique);
-    ASSERT_EQ(built.Build(Store(keys), rows), std::nullopt) << seed;
+    ASSERT_EQ(built.Build(store, rows), std::nullopt) << seed;
     EXPECT_EQ(built.num_keys(), added.num_keys()) << seed;
     EXPECT_EQ(Dump(built), Dump(added)) << seed;
   }
@@ -289,8 +338,9 @@ TEST(HashIndexTest, BuildReportsTheFirstDuplicateOfAUniqueIndex) {
   EXPECT_EQ(idx.Build(far, std::vector<uint32_t>{2, 1}), std::nullopt);
   EXPECT_THAT(idx.Find(int64_t{1} << 40), ElementsAre(RowId(2)));
   std::vector<std::string> names = {"a", "b", "a"};
+  StringStore name_cells = Store(names);
   HashIndex by_name(Type::kString, /*unique=*/true);
-  EXPECT_EQ(by_name.Build(Store(names), std::vector<uint32_t>{2, 1, 0}), RowId(0));
+  EXPECT_EQ(by_name.Build(name_cells, std::vector<uint32_t>{2, 1, 0}), RowId(0));
   // Nothing to index: an empty index, dense again.
   EXPECT_EQ(idx.Build(dense, {}), std::nullopt);
   EXPECT_EQ(idx.num_keys(), 0u);
