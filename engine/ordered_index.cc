@@ -44,9 +44,61 @@ OrderedIndex::OrderedIndex(ColumnId column, Type type) : column_(column), type_(
       keys_ = DoubleSet();
       break;
     case Type::kString:
-      keys_ = StringSet();
+      keys_.emplace<StringSet>(StringLess(&string_keys_));
       break;
   }
+}
+
+OrderedIndex::OrderedIndex(const OrderedIndex& other)
+    : column_(other.column_),
+      type_(other.type_),
+      string_keys_(other.string_keys_),
+      nulls_(other.nulls_) {
+  if (const auto* set = std::get_if<StringSet>(&other.keys_)) {
+    // Not a copy of the set: its comparator would point at other's binding.
+    StringSet& copy = keys_.emplace<StringSet>(StringLess(&string_keys_));
+    for (const StringKey& e : *set) copy.insert(copy.end(), e);
+  } else {
+    keys_ = other.keys_;
+  }
+}
+
+uint64_t OrderedIndex::StringPrefix(std::string_view key) {
+  const size_t n = std::min<size_t>(key.size(), 8);
+  uint64_t prefix = 0;
+  for (size_t i = 0; i < n; ++i) prefix = prefix << 8 | static_cast<unsigned char>(key[i]);
+  return n == 0 ? 0 : prefix << (8 * (8 - n));
+}
+
+// Prefixes order keys by their first 8 bytes as bytewise comparison does
+// (a shorter key's zero padding sorts first); only equal prefixes need the
+// keys themselves, and keys like "ab" and "ab\0" share one.
+bool OrderedIndex::StringLess::operator()(const StringKey& a, const StringKey& b) const {
+  if (a.prefix != b.prefix) return a.prefix < b.prefix;
+  if (a.slot == b.slot) return false;
+  const int c = Key(a.slot).compare(Key(b.slot));
+  return c != 0 ? c < 0 : a.slot < b.slot;
+}
+
+bool OrderedIndex::StringLess::operator()(const StringKey& a, const StringProbe& b) const {
+  if (a.prefix != b.prefix) return a.prefix < b.prefix;
+  const int c = Key(a.slot).compare(b.key);
+  return c != 0 ? c < 0 : a.slot < b.slot;
+}
+
+bool OrderedIndex::StringLess::operator()(const StringProbe& a, const StringKey& b) const {
+  if (a.prefix != b.prefix) return a.prefix < b.prefix;
+  const int c = a.key.compare(Key(b.slot));
+  return c != 0 ? c < 0 : a.slot < b.slot;
+}
+
+bool OrderedIndex::StringLess::operator()(const StringProbe& a, const StringProbe& b) const {
+  const int c = a.key.compare(b.key);
+  return c != 0 ? c < 0 : a.slot < b.slot;
+}
+
+bool OrderedIndex::StringLess::SameKey(const StringKey& a, const StringKey& b) const {
+  return a.prefix == b.prefix && (a.slot == b.slot || Key(a.slot) == Key(b.slot));
 }
 
 size_t OrderedIndex::size() const {
@@ -76,10 +128,12 @@ void OrderedIndex::Insert(const Table& table, RowId id) {
     case Type::kDouble:
       std::get<DoubleSet>(keys_).insert({table.DoubleColumn(column_)[id.value], id.value});
       break;
-    case Type::kString:
-      std::get<StringSet>(keys_).insert(
-          {std::string(table.StringColumn(column_)[id.value]), id.value});
+    case Type::kString: {
+      const StringStore& col = table.StringColumn(column_);
+      string_keys_ = &col;
+      std::get<StringSet>(keys_).insert({StringPrefix(col[id.value]), id.value});
       break;
+    }
   }
 }
 
@@ -98,12 +152,13 @@ void OrderedIndex::Erase(const Table& table, RowId id) {
     case Type::kDouble:
       std::get<DoubleSet>(keys_).erase({table.DoubleColumn(column_)[id.value], id.value});
       break;
-    case Type::kString:
-      // Erase by a copy-free probe would need a transparent comparator; the
-      // copy is one short string (kept inline by the small-string buffer).
-      std::get<StringSet>(keys_).erase(
-          {std::string(table.StringColumn(column_)[id.value]), id.value});
+    case Type::kString: {
+      // The cell still holds the key the entry was filed under.
+      const StringStore& col = table.StringColumn(column_);
+      string_keys_ = &col;
+      std::get<StringSet>(keys_).erase({StringPrefix(col[id.value]), id.value});
       break;
+    }
   }
 }
 
@@ -139,31 +194,26 @@ void OrderedIndex::Build(const Table& table) {
       slots.push_back(s);
     }
   }
-  // Sorting (key, slot) pairs and appending them at end() fills the btree
-  // left to right without a search per entry. Numeric keys are radix
-  // sorted by an order-preserving 64-bit form: the pairs are built in slot
-  // order and the sort is stable, so ties stay ordered by slot, as
-  // key_comp() orders them.
+  // Sorting (key, slot) entries and appending them at end() fills the
+  // btree left to right without a search per entry. Keys are radix sorted
+  // by an order-preserving 64-bit form (strings by prefix): the entries are
+  // built in slot order and the sort is stable, so ties stay ordered by
+  // slot, as key_comp() orders them.
   auto fill = [&](auto& set, auto key_of) {
     using Entry = typename std::decay_t<decltype(set)>::value_type;
-    using Key = typename Entry::first_type;
     std::vector<Entry> entries;
     entries.reserve(slots.size());
     for (uint32_t s : slots) entries.emplace_back(key_of(s), s);
-    if constexpr (std::is_same_v<Key, std::string>) {
+    if (entries.size() < internal::kRadixMinEntries) {
       std::sort(entries.begin(), entries.end(), set.key_comp());
     } else {
-      if (entries.size() < internal::kRadixMinEntries) {
-        std::sort(entries.begin(), entries.end(), set.key_comp());
-      } else {
-        std::vector<Entry> scratch;
-        internal::RadixSort(
-            &entries, 1, [](const Entry& e, size_t) { return OrderedBits(e.first); }, &scratch);
-        // The btree would take misordered entries too (a wrong hint falls
-        // back to a search), only slower: check the order where it is cheap.
-        assert(std::is_sorted(entries.begin(), entries.end(), set.key_comp()) &&
-               "OrderedIndex::Build: radix order differs from key_comp");
-      }
+      std::vector<Entry> scratch;
+      internal::RadixSort(
+          &entries, 1, [](const Entry& e, size_t) { return OrderedBits(e.first); }, &scratch);
+      // The btree would take misordered entries too (a wrong hint falls
+      // back to a search), only slower: check the order where it is cheap.
+      assert(std::is_sorted(entries.begin(), entries.end(), set.key_comp()) &&
+             "OrderedIndex::Build: radix order differs from key_comp");
     }
     for (Entry& e : entries) set.insert(set.end(), std::move(e));
   };
@@ -185,7 +235,27 @@ void OrderedIndex::Build(const Table& table) {
     }
     case Type::kString: {
       const StringStore& col = table.StringColumn(column_);
-      fill(std::get<StringSet>(keys_), [&](uint32_t s) { return std::string(col[s]); });
+      string_keys_ = &col;
+      StringSet& set = std::get<StringSet>(keys_);
+      std::vector<StringKey> entries;
+      entries.reserve(slots.size());
+      for (uint32_t s : slots) entries.push_back({StringPrefix(col[s]), s});
+      // A stable radix sort by prefix (slots stay ascending within a
+      // prefix), then each run of a shared prefix sorted in full.
+      if (entries.size() < internal::kRadixMinEntries) {
+        std::sort(entries.begin(), entries.end(), set.key_comp());
+      } else {
+        std::vector<StringKey> scratch;
+        internal::RadixSort(
+            &entries, 1, [](const StringKey& e, size_t) { return e.prefix; }, &scratch);
+        for (size_t i = 0; i < entries.size();) {
+          size_t j = i + 1;
+          while (j < entries.size() && entries[j].prefix == entries[i].prefix) ++j;
+          if (j - i > 1) std::sort(entries.begin() + i, entries.begin() + j, set.key_comp());
+          i = j;
+        }
+      }
+      for (const StringKey& e : entries) set.insert(set.end(), e);
       break;
     }
   }
@@ -196,11 +266,7 @@ size_t OrderedIndex::MemoryBytes() const {
   bytes += std::visit(
       [](const auto& set) {
         using Entry = typename std::decay_t<decltype(set)>::value_type;
-        size_t b = BtreeBytes<Entry>(set.size());
-        if constexpr (std::is_same_v<Entry, std::pair<std::string, uint32_t>>) {
-          for (const Entry& e : set) b += StringHeapBytes(e.first);
-        }
-        return b;
+        return BtreeBytes<Entry>(set.size());
       },
       keys_);
   return bytes;
@@ -221,19 +287,18 @@ std::string OrderedIndex::DebugString() const {
         using Entry = typename std::decay_t<decltype(set)>::value_type;
         const Entry* prev = nullptr;
         for (const Entry& e : set) {
-          bool same = prev != nullptr &&
-                      !set.key_comp()(Entry(prev->first, 0), Entry(e.first, 0)) &&
-                      !set.key_comp()(Entry(e.first, 0), Entry(prev->first, 0));
-          if (!same) {
+          if (prev == nullptr || !SameKey(set, *prev, e)) {
             flush();
             if constexpr (std::is_same_v<Entry, std::pair<int64_t, uint32_t>>) {
               key = type_ == Type::kBool ? Value(e.first != 0).DebugString()
                                          : Value(e.first).DebugString();
+            } else if constexpr (std::is_same_v<Entry, StringKey>) {
+              key = Value(set.key_comp().Key(e.slot)).DebugString();
             } else {
               key = Value(e.first).DebugString();
             }
           }
-          group.push_back(e.second);
+          group.push_back(SlotOf(e));
           prev = &e;
         }
       },

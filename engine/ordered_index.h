@@ -1,7 +1,12 @@
 // OrderedIndex: the rows of one column in key order, for range scans,
 // ORDER BY ... LIMIT walks and Min/Max.
 //
-// Representation: an absl::btree_set of (key, slot) pairs. Every entry is
+// Representation: an absl::btree_set of (key, slot) pairs. String keys are
+// not copied: an entry is the key's first 8 bytes, big-endian (comparing
+// them orders keys by their starts), and the slot; keys whose first 8 bytes
+// tie are compared in full from the column, which the table binds as for
+// HashIndex (BindKeys). A std::string entry was 40 bytes plus a heap block
+// for keys over 15 bytes; a string entry is 16. Every entry is
 // unique, ties on the key are broken by slot, so the walk order depends only
 // on the table's contents (deterministic, and a rollback that restores the
 // rows restores the index exactly: the set has no insertion order to lose).
@@ -23,12 +28,14 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
 
 #include "absl/container/btree_set.h"
 #include "absl/strings/string_view.h"
+#include "engine/string_store.h"
 #include "kin/ids.h"
 #include "kin/value.h"
 
@@ -61,10 +68,54 @@ class OrderedIndex {
   };
   using Int64Set = absl::btree_set<std::pair<int64_t, uint32_t>>;
   using DoubleSet = absl::btree_set<std::pair<double, uint32_t>, DoubleLess>;
-  using StringSet = absl::btree_set<std::pair<std::string, uint32_t>>;
+  // A string entry: the key's first 8 bytes, big-endian and zero-padded,
+  // and the slot.
+  struct StringKey {
+    uint64_t prefix;
+    uint32_t slot;
+  };
+  // A search bound: a key and a slot (0: before every entry with that key;
+  // UINT32_MAX: after them).
+  struct StringProbe {
+    uint64_t prefix;
+    absl::string_view key;
+    uint32_t slot;
+  };
+  // Orders by (key, slot), reading keys that tie on their prefix from the
+  // column that *keys points to (the index's binding, so a copy of the
+  // comparator follows a rebind).
+  class StringLess {
+   public:
+    using is_transparent = void;
+    explicit StringLess(const StringStore* const* keys) : keys_(keys) {}
+    bool operator()(const StringKey& a, const StringKey& b) const;
+    bool operator()(const StringKey& a, const StringProbe& b) const;
+    bool operator()(const StringProbe& a, const StringKey& b) const;
+    bool operator()(const StringProbe& a, const StringProbe& b) const;
+    // Whether two entries hold the same key.
+    bool SameKey(const StringKey& a, const StringKey& b) const;
+    absl::string_view Key(uint32_t slot) const {
+      std::string_view k = (**keys_)[slot];
+      return absl::string_view(k.data(), k.size());
+    }
+
+   private:
+    const StringStore* const* keys_;
+  };
+  using StringSet = absl::btree_set<StringKey, StringLess>;
+  static uint64_t StringPrefix(std::string_view key);
 
   // REQUIRES: `column` of `type` is a column of the table it will index.
   OrderedIndex(ColumnId column, Type type);
+  // A copy reads the same column (its comparator points at the copy's own
+  // binding).
+  OrderedIndex(const OrderedIndex& other);
+  OrderedIndex& operator=(const OrderedIndex&) = delete;
+
+  // String indexes: the column whose cells hold the keys, at its current
+  // address (see HashIndex::BindKeys). Insert, Erase and Build bind the
+  // table's column themselves; Walk and DebugString use the binding.
+  void BindKeys(const StringStore* keys) { string_keys_ = keys; }
 
   ColumnId column() const { return column_; }
   // After a column before this one was dropped (Table::DropColumn): the
@@ -104,9 +155,43 @@ class OrderedIndex {
   template <typename Set, typename Key, typename F>
   static bool WalkSet(const Set& set, const std::optional<Key>& lo, bool lo_inc,
                       const std::optional<Key>& hi, bool hi_inc, bool skip_nan, bool desc, F& f);
+  // WalkSet's per-layout parts: a search bound for (key, slot), an entry's
+  // slot, and whether two entries hold the same key.
+  template <typename K>
+  static std::pair<K, uint32_t> Bound(const absl::btree_set<std::pair<K, uint32_t>>&, K key,
+                                      uint32_t slot) {
+    return {key, slot};
+  }
+  static std::pair<double, uint32_t> Bound(const DoubleSet&, double key, uint32_t slot) {
+    return {key, slot};
+  }
+  static StringProbe Bound(const StringSet&, absl::string_view key, uint32_t slot) {
+    return {StringPrefix(std::string_view(key.data(), key.size())), key, slot};
+  }
+  template <typename K>
+  static uint32_t SlotOf(const std::pair<K, uint32_t>& e) {
+    return e.second;
+  }
+  static uint32_t SlotOf(const StringKey& e) { return e.slot; }
+  static bool SameKey(const Int64Set&, const std::pair<int64_t, uint32_t>& a,
+                      const std::pair<int64_t, uint32_t>& b) {
+    return a.first == b.first;
+  }
+  static bool SameKey(const DoubleSet&, const std::pair<double, uint32_t>& a,
+                      const std::pair<double, uint32_t>& b) {
+    if (std::isnan(a.first) || std::isnan(b.first)) {
+      return std::isnan(a.first) && std::isnan(b.first);
+    }
+    return a.first == b.first;
+  }
+  static bool SameKey(const StringSet& set, const StringKey& a, const StringKey& b) {
+    return set.key_comp().SameKey(a, b);
+  }
 
   ColumnId column_;
   Type type_;
+  // Declared before keys_: a string set's comparator points at it.
+  const StringStore* string_keys_ = nullptr;
   std::variant<Int64Set, DoubleSet, StringSet> keys_;
   absl::btree_set<uint32_t> nulls_;
 };
@@ -127,36 +212,31 @@ bool OrderedIndex::WalkSet(const Set& set, const std::optional<Key>& lo, bool lo
   auto end = set.end();
   if (lo.has_value()) {
     // (key, 0) is the first entry with that key; (key, UINT32_MAX) the last.
-    begin = lo_inc ? set.lower_bound(Entry(*lo, 0)) : set.upper_bound(Entry(*lo, UINT32_MAX));
+    begin =
+        lo_inc ? set.lower_bound(Bound(set, *lo, 0)) : set.upper_bound(Bound(set, *lo, UINT32_MAX));
   }
   if (hi.has_value()) {
-    end = hi_inc ? set.upper_bound(Entry(*hi, UINT32_MAX)) : set.lower_bound(Entry(*hi, 0));
+    end =
+        hi_inc ? set.upper_bound(Bound(set, *hi, UINT32_MAX)) : set.lower_bound(Bound(set, *hi, 0));
   } else if constexpr (std::is_same_v<Key, double>) {
     // NaN sorts last and matches no comparison.
-    if (skip_nan) end = set.lower_bound(Entry(std::nan(""), 0));
+    if (skip_nan) end = set.lower_bound(Bound(set, std::nan(""), 0));
   }
   if (lo.has_value() && hi.has_value()) {
     // An empty interval; (k, k) must be caught too, or begin would pass end.
     const auto& less = set.key_comp();
-    const bool hi_below = less(Entry(*hi, 0), Entry(*lo, 0));
-    const bool same = !hi_below && !less(Entry(*lo, 0), Entry(*hi, 0));
+    const bool hi_below = less(Bound(set, *hi, 0), Bound(set, *lo, 0));
+    const bool same = !hi_below && !less(Bound(set, *lo, 0), Bound(set, *hi, 0));
     if (hi_below || (same && !(lo_inc && hi_inc))) return true;
   }
-  auto same = [](const Entry& a, const Entry& b) {
-    if constexpr (std::is_same_v<Key, double>) {
-      if (std::isnan(a.first) || std::isnan(b.first)) {
-        return std::isnan(a.first) && std::isnan(b.first);
-      }
-    }
-    return a.first == b.first;
-  };
+  auto same = [&set](const Entry& a, const Entry& b) { return SameKey(set, a, b); };
   // Each entry is read through the iterator once (a top-N spends most of
   // its time here).
   if (!desc) {
     const Entry* prev = nullptr;
     for (auto it = begin; it != end; ++it) {
       const Entry& e = *it;
-      if (!f(RowId(e.second), prev == nullptr || !same(*prev, e))) return false;
+      if (!f(RowId(SlotOf(e)), prev == nullptr || !same(*prev, e))) return false;
       prev = &e;
     }
     return true;
@@ -167,7 +247,7 @@ bool OrderedIndex::WalkSet(const Set& set, const std::optional<Key>& lo, bool lo
   do {
     --it;
     const Entry& e = *it;
-    if (!f(RowId(e.second), prev == nullptr || !same(*prev, e))) return false;
+    if (!f(RowId(SlotOf(e)), prev == nullptr || !same(*prev, e))) return false;
     prev = &e;
   } while (it != begin);
   return true;
@@ -202,7 +282,7 @@ void OrderedIndex::Walk(const OrderedRange& range, bool desc, bool with_nulls, F
           if (range.hi) hi = range.hi->AsNumber();
           return WalkSet(set, lo, range.lo_inclusive, hi, range.hi_inclusive, !nulls, desc, f);
         } else {
-          std::optional<std::string> lo, hi;
+          std::optional<absl::string_view> lo, hi;
           if (range.lo) lo = range.lo->AsString();
           if (range.hi) hi = range.hi->AsString();
           return WalkSet(set, lo, range.lo_inclusive, hi, range.hi_inclusive, true, desc, f);

@@ -99,9 +99,11 @@ Table::Table(std::string name, Schema schema)
 }
 
 void Table::BindIndexKeys() {
-  for (size_t i = 0; i < indexes_.size(); ++i) {
-    if (indexes_[i] == nullptr) continue;
-    if (auto* keys = std::get_if<StringStore>(&columns_[i])) indexes_[i]->BindKeys(keys);
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    const auto* keys = std::get_if<StringStore>(&columns_[i]);
+    if (keys == nullptr) continue;
+    if (indexes_[i] != nullptr) indexes_[i]->BindKeys(keys);
+    if (ordered_[i] != nullptr) ordered_[i]->BindKeys(keys);
   }
 }
 
@@ -970,7 +972,9 @@ absl::Status Table::CheckConsistency() const {
       for (RowId r : rows) got.push_back(r.value);
       std::sort(got.begin(), got.end());
       auto it = expected.find(key);
-      if (it == expected.end() || it->second != got) {
+      // A lookup of the key must land on this very list (for string keys,
+      // the stored hash and the key row are right).
+      if (it == expected.end() || it->second != got || idx->Find(key).data() != rows.data()) {
         status = absl::InternalError(absl::StrCat(QualifiedName(name_, schema_.columns()[i].name),
                                                   ": index wrong for key ", key.DebugString()));
       }

@@ -325,7 +325,8 @@ class Table {
   // Rebuilds the schema with `edit` applied to one column's spec.
   void EditColumn(ColumnId column, absl::FunctionRef<void(ColumnSpec&)> edit);
   void BuildNameKeys();
-  // Points every string hash index at its column (HashIndex::BindKeys):
+  // Points every string index at its column (HashIndex::BindKeys,
+  // OrderedIndex::BindKeys):
   // after anything that may move columns_ (SchemaChanged covers schema
   // changes and restores) and when an index is made.
   void BindIndexKeys();
