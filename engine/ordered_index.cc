@@ -4,6 +4,7 @@
 #include <bit>
 #include <cassert>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -63,31 +64,45 @@ OrderedIndex::OrderedIndex(const OrderedIndex& other)
   }
 }
 
-uint64_t OrderedIndex::StringPrefix(std::string_view key) {
-  const size_t n = std::min<size_t>(key.size(), 8);
+OrderedIndex::StringHead OrderedIndex::Head(std::string_view key) {
+  unsigned char bytes[12] = {};
+  std::memcpy(bytes, key.data(), std::min<size_t>(key.size(), 12));
   uint64_t prefix = 0;
-  for (size_t i = 0; i < n; ++i) prefix = prefix << 8 | static_cast<unsigned char>(key[i]);
-  return n == 0 ? 0 : prefix << (8 * (8 - n));
+  for (int i = 0; i < 8; ++i) prefix = prefix << 8 | bytes[i];
+  uint32_t next = 0;
+  for (int i = 8; i < 12; ++i) next = next << 8 | bytes[i];
+  return {prefix, next};
 }
 
-// Prefixes order keys by their first 8 bytes as bytewise comparison does
-// (a shorter key's zero padding sorts first); only equal prefixes need the
-// keys themselves, and keys like "ab" and "ab\0" share one.
+// Heads order keys by their first 12 bytes as bytewise comparison does (a
+// shorter key's zero padding sorts first); only equal heads need the keys
+// themselves, and keys like "ab" and "ab\0" share one.
+namespace {
+
+template <typename A, typename B>
+int CompareHeads(const A& a, const B& b) {
+  if (a.prefix != b.prefix) return a.prefix < b.prefix ? -1 : 1;
+  if (a.next != b.next) return a.next < b.next ? -1 : 1;
+  return 0;
+}
+
+}  // namespace
+
 bool OrderedIndex::StringLess::operator()(const StringKey& a, const StringKey& b) const {
-  if (a.prefix != b.prefix) return a.prefix < b.prefix;
+  if (int h = CompareHeads(a, b); h != 0) return h < 0;
   if (a.slot == b.slot) return false;
   const int c = Key(a.slot).compare(Key(b.slot));
   return c != 0 ? c < 0 : a.slot < b.slot;
 }
 
 bool OrderedIndex::StringLess::operator()(const StringKey& a, const StringProbe& b) const {
-  if (a.prefix != b.prefix) return a.prefix < b.prefix;
+  if (int h = CompareHeads(a, b); h != 0) return h < 0;
   const int c = Key(a.slot).compare(b.key);
   return c != 0 ? c < 0 : a.slot < b.slot;
 }
 
 bool OrderedIndex::StringLess::operator()(const StringProbe& a, const StringKey& b) const {
-  if (a.prefix != b.prefix) return a.prefix < b.prefix;
+  if (int h = CompareHeads(a, b); h != 0) return h < 0;
   const int c = a.key.compare(Key(b.slot));
   return c != 0 ? c < 0 : a.slot < b.slot;
 }
@@ -98,7 +113,7 @@ bool OrderedIndex::StringLess::operator()(const StringProbe& a, const StringProb
 }
 
 bool OrderedIndex::StringLess::SameKey(const StringKey& a, const StringKey& b) const {
-  return a.prefix == b.prefix && (a.slot == b.slot || Key(a.slot) == Key(b.slot));
+  return CompareHeads(a, b) == 0 && (a.slot == b.slot || Key(a.slot) == Key(b.slot));
 }
 
 size_t OrderedIndex::size() const {
@@ -131,7 +146,8 @@ void OrderedIndex::Insert(const Table& table, RowId id) {
     case Type::kString: {
       const StringStore& col = table.StringColumn(column_);
       string_keys_ = &col;
-      std::get<StringSet>(keys_).insert({StringPrefix(col[id.value]), id.value});
+      const StringHead head = Head(col[id.value]);
+      std::get<StringSet>(keys_).insert({head.prefix, head.next, id.value});
       break;
     }
   }
@@ -156,7 +172,8 @@ void OrderedIndex::Erase(const Table& table, RowId id) {
       // The cell still holds the key the entry was filed under.
       const StringStore& col = table.StringColumn(column_);
       string_keys_ = &col;
-      std::get<StringSet>(keys_).erase({StringPrefix(col[id.value]), id.value});
+      const StringHead head = Head(col[id.value]);
+      std::get<StringSet>(keys_).erase({head.prefix, head.next, id.value});
       break;
     }
   }
@@ -196,7 +213,7 @@ void OrderedIndex::Build(const Table& table) {
   }
   // Sorting (key, slot) entries and appending them at end() fills the
   // btree left to right without a search per entry. Keys are radix sorted
-  // by an order-preserving 64-bit form (strings by prefix): the entries are
+  // by an order-preserving 64-bit form (strings by head): the entries are
   // built in slot order and the sort is stable, so ties stay ordered by
   // slot, as key_comp() orders them.
   auto fill = [&](auto& set, auto key_of) {
@@ -239,18 +256,23 @@ void OrderedIndex::Build(const Table& table) {
       StringSet& set = std::get<StringSet>(keys_);
       std::vector<StringKey> entries;
       entries.reserve(slots.size());
-      for (uint32_t s : slots) entries.push_back({StringPrefix(col[s]), s});
-      // A stable radix sort by prefix (slots stay ascending within a
-      // prefix), then each run of a shared prefix sorted in full.
+      for (uint32_t s : slots) {
+        const StringHead head = Head(col[s]);
+        entries.push_back({head.prefix, head.next, s});
+      }
+      // A stable radix sort by head (slots stay ascending within a head),
+      // then each run of a shared head sorted in full.
       if (entries.size() < internal::kRadixMinEntries) {
         std::sort(entries.begin(), entries.end(), set.key_comp());
       } else {
         std::vector<StringKey> scratch;
         internal::RadixSort(
-            &entries, 1, [](const StringKey& e, size_t) { return e.prefix; }, &scratch);
+            &entries, 2,
+            [](const StringKey& e, size_t word) { return word == 0 ? uint64_t{e.next} : e.prefix; },
+            &scratch);
         for (size_t i = 0; i < entries.size();) {
           size_t j = i + 1;
-          while (j < entries.size() && entries[j].prefix == entries[i].prefix) ++j;
+          while (j < entries.size() && CompareHeads(entries[j], entries[i]) == 0) ++j;
           if (j - i > 1) std::sort(entries.begin() + i, entries.begin() + j, set.key_comp());
           i = j;
         }

@@ -2,11 +2,11 @@
 // ORDER BY ... LIMIT walks and Min/Max.
 //
 // Representation: an absl::btree_set of (key, slot) pairs. String keys are
-// not copied: an entry is the key's first 8 bytes, big-endian (comparing
-// them orders keys by their starts), and the slot; keys whose first 8 bytes
-// tie are compared in full from the column, which the table binds as for
-// HashIndex (BindKeys). A std::string entry was 40 bytes plus a heap block
-// for keys over 15 bytes; a string entry is 16. Every entry is
+// not copied: an entry is the key's first 12 bytes, big-endian (comparing
+// them orders keys by their starts), and the slot; keys whose first 12
+// bytes tie are compared in full from the column, which the table binds as
+// for HashIndex (BindKeys). A std::string entry was 40 bytes plus a heap
+// block for keys over 15 bytes; a string entry is 16. Every entry is
 // unique, ties on the key are broken by slot, so the walk order depends only
 // on the table's contents (deterministic, and a rollback that restores the
 // rows restores the index exactly: the set has no insertion order to lose).
@@ -68,20 +68,28 @@ class OrderedIndex {
   };
   using Int64Set = absl::btree_set<std::pair<int64_t, uint32_t>>;
   using DoubleSet = absl::btree_set<std::pair<double, uint32_t>, DoubleLess>;
-  // A string entry: the key's first 8 bytes, big-endian and zero-padded,
-  // and the slot.
+  // A key's first 12 bytes, big-endian and zero-padded: (prefix, next)
+  // orders keys as their first 12 bytes do.
+  struct StringHead {
+    uint64_t prefix;
+    uint32_t next;
+  };
+  static StringHead Head(std::string_view key);
+  // A string entry: the key's head and the slot.
   struct StringKey {
     uint64_t prefix;
+    uint32_t next;
     uint32_t slot;
   };
   // A search bound: a key and a slot (0: before every entry with that key;
   // UINT32_MAX: after them).
   struct StringProbe {
     uint64_t prefix;
+    uint32_t next;
     absl::string_view key;
     uint32_t slot;
   };
-  // Orders by (key, slot), reading keys that tie on their prefix from the
+  // Orders by (key, slot), reading keys that tie on their head from the
   // column that *keys points to (the index's binding, so a copy of the
   // comparator follows a rebind).
   class StringLess {
@@ -103,7 +111,6 @@ class OrderedIndex {
     const StringStore* const* keys_;
   };
   using StringSet = absl::btree_set<StringKey, StringLess>;
-  static uint64_t StringPrefix(std::string_view key);
 
   // REQUIRES: `column` of `type` is a column of the table it will index.
   OrderedIndex(ColumnId column, Type type);
@@ -166,7 +173,8 @@ class OrderedIndex {
     return {key, slot};
   }
   static StringProbe Bound(const StringSet&, absl::string_view key, uint32_t slot) {
-    return {StringPrefix(std::string_view(key.data(), key.size())), key, slot};
+    const StringHead head = Head(std::string_view(key.data(), key.size()));
+    return {head.prefix, head.next, key, slot};
   }
   template <typename K>
   static uint32_t SlotOf(const std::pair<K, uint32_t>& e) {
@@ -183,6 +191,24 @@ class OrderedIndex {
       return std::isnan(a.first) && std::isnan(b.first);
     }
     return a.first == b.first;
+  }
+  // A walk's "same key as the previous entry" test: entries whose heads
+  // tie are compared in full, and a string one keeps the key it read last
+  // (the previous entry's, next time), so a run of tied heads reads the
+  // column once per entry.
+  template <typename Set>
+  static auto SameKeyTest(const Set& set) {
+    return [&set](const auto& a, const auto& b) { return SameKey(set, a, b); };
+  }
+  static auto SameKeyTest(const StringSet& set) {
+    return [less = set.key_comp(), last_slot = UINT32_MAX, last = absl::string_view()](
+               const StringKey& a, const StringKey& b) mutable {
+      if (a.prefix != b.prefix || a.next != b.next) return false;
+      const absl::string_view ka = a.slot == last_slot ? last : less.Key(a.slot);
+      last_slot = b.slot;
+      last = less.Key(b.slot);
+      return ka == last;
+    };
   }
   static bool SameKey(const StringSet& set, const StringKey& a, const StringKey& b) {
     return set.key_comp().SameKey(a, b);
@@ -229,7 +255,7 @@ bool OrderedIndex::WalkSet(const Set& set, const std::optional<Key>& lo, bool lo
     const bool same = !hi_below && !less(Bound(set, *lo, 0), Bound(set, *hi, 0));
     if (hi_below || (same && !(lo_inc && hi_inc))) return true;
   }
-  auto same = [&set](const Entry& a, const Entry& b) { return SameKey(set, a, b); };
+  auto same = SameKeyTest(set);
   // Each entry is read through the iterator once (a top-N spends most of
   // its time here).
   if (!desc) {

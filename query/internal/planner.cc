@@ -290,16 +290,25 @@ void QueryPlanner::ChooseRange(CompiledQuery* q) {
   const Table& t = *q->table_;
   const size_t n = t.size();
   const size_t probe = q->access_ == CompiledQuery::Access::kScan ? SIZE_MAX : q->AccessRows();
+  // A range must hold fewer rows than the probe to win: none can beat a
+  // probe of one row (a unique key), and counting one would cost a descent
+  // of the ordered index, more than the probe itself.
+  if (probe <= 1) return;
   const OrderedIndex* best_index = nullptr;
   OrderedRange best_range;
   size_t best_rows = SIZE_MAX;
   int best_atom = -1;
   bool best_single = false;
+  // A range on the column a walk orders by is left to ChooseWalk, which
+  // walks it from its bound and stops after the window: counting its rows
+  // here (up to a tenth of the table) would cost more than the walk.
+  const bool can_walk = !q->order_.empty() && q->limit_.has_value() && !q->has_aggregate_;
   std::span<const int> top = p.top_level_atoms();
   for (size_t i = 0; i < top.size(); ++i) {
     const Atom& a = p.atoms()[top[i]];
     const OrderedIndex* index = t.ordered_index(a.column);
     if (index == nullptr) continue;
+    if (can_walk && a.column == q->order_.keys()[0].column) continue;
     std::optional<OrderedRange> r = AtomRange(a);
     if (!r.has_value()) continue;
     bool seen_before = false;
@@ -359,6 +368,7 @@ void QueryPlanner::ChooseNotBetween(CompiledQuery* q) {
   const size_t bound = std::max<size_t>(t.size() / CompiledQuery::kRangeScanDivisor, 64);
   size_t best_rows =
       q->access_ == CompiledQuery::Access::kScan ? bound : std::min(bound, q->AccessRows());
+  if (best_rows <= 1) return;  // as in ChooseRange
   std::span<const int> top = p.top_level_atoms();
   for (int i : top) {
     const Atom& a = p.atoms()[i];
@@ -415,7 +425,23 @@ void QueryPlanner::ChooseWalk(CompiledQuery* q) {
   }
   q->access_ = CompiledQuery::Access::kOrderedWalk;
   q->ordered_ = index;
+  // The walk starts and ends where the order column's own range atoms do
+  // ("name >= ? ORDER BY name LIMIT 10" starts at the bound; a range that
+  // holds too many rows to fetch, so ChooseRange left it, still bounds a
+  // walk that stops after the window). When that range is the whole
+  // filter (one range atom, as ChooseRange's single range), the rows walked
+  // pass it and are not filtered again.
   q->range_ = OrderedRange();
+  bool implied = false;
+  if (q->predicate_.conjunctive()) {
+    const CompiledPredicate& p = q->predicate_;
+    size_t atoms = 0;
+    if (std::optional<OrderedRange> r = ColumnRange(p, p.top_level_atoms(), key.column, &atoms)) {
+      q->range_ = *std::move(r);
+      implied = atoms == 1 && p.num_nodes() == 1;
+    }
+  }
+  q->filter_implied_ = implied;
   q->range_ids_ready_ = false;
   q->range2_.reset();
   q->walk_desc_ = key.desc;

@@ -34,14 +34,20 @@ Schema TagSchema() {
       .String("tag", Indexed(), Ordered(), Nullable());
 }
 
-// Keys that share their first 8 bytes or differ only past them, by a
+// Keys that share their first 8 or 12 bytes or differ only past them, by a
 // trailing NUL or by bytes above 0x7f: the cases where the ordered index's
-// 8-byte prefix ties and the column must decide.
+// 12-byte head ties and the column must decide.
 std::string RandomKey(std::mt19937_64& rng) {
-  static const std::vector<std::string> kStarts = {"",           "a",
-                                                   "abcdefgh",   "abcdefg",
-                                                   "player-000", std::string("ab\0", 3),
-                                                   "\xff\xff",   "\xc3\xa9t\xc3\xa9"};
+  static const std::vector<std::string> kStarts = {"",
+                                                   "a",
+                                                   "abcdefgh",
+                                                   "abcdefg",
+                                                   "player-000",
+                                                   "player-00000",
+                                                   "abcdefghijk",
+                                                   std::string("ab\0", 3),
+                                                   "\xff\xff",
+                                                   "\xc3\xa9t\xc3\xa9"};
   static const std::string kTail = std::string("ab\0\xc3z", 5);
   std::string key = kStarts[rng() % kStarts.size()];
   const size_t tail = rng() % 5;
@@ -109,7 +115,7 @@ void ExpectIndexesMatchRows(const Engine& e, std::mt19937_64& rng, const std::st
   }
 }
 
-TEST(StringIndexTest, OrderedWalkIsBytewiseWhenPrefixesTie) {
+TEST(StringIndexTest, OrderedWalkIsBytewiseWhenHeadsTie) {
   Engine e;
   ASSERT_OK(e.CreateTable("players", TagSchema()));
   const std::vector<std::string> tags = {"abcdefgh",
@@ -123,28 +129,37 @@ TEST(StringIndexTest, OrderedWalkIsBytewiseWhenPrefixesTie) {
                                          "\xc3\xa9",
                                          "abcdefgh",
                                          "zzzzzzzzz1",
-                                         "zzzzzzzzz0"};
+                                         "zzzzzzzzz0",
+                                         "abcdefghijkl",
+                                         std::string("abcdefghijkl\0", 13),
+                                         "abcdefghijklm",
+                                         "abcdefghijkl"};
   for (size_t i = 0; i < tags.size(); ++i) {
     ASSERT_OK(e.Insert("players", {{"id", int64_t(i + 1)}, {"tag", tags[i]}}).status());
   }
   const Table& t = *e.FindTable("players");
   const ColumnId tag = *t.FindColumn("tag");
-  // "" < "ab" < "ab\0" < "abcdefgh" (slots 0, 9) < "abcdefgh\0" < "abcdefgh\x01"
-  // < "abcdefghi" < "zzzzzzzzz0" < "zzzzzzzzz1" < "\xc3\xa9" < "\xff".
+  // Bytewise, ties by slot: "" < "ab" < "ab\0" < "abcdefgh" (0, 9) <
+  // "abcdefgh\0" < "abcdefgh\x01" < "abcdefghi" < "abcdefghijkl" (12, 15) <
+  // "abcdefghijkl\0" < "abcdefghijklm" < "zzzzzzzzz0" < "zzzzzzzzz1" <
+  // "\xc3\xa9" < "\xff". The last three pairs tie on their first 12 bytes.
   EXPECT_THAT(Walk(t, tag, std::nullopt, true, std::nullopt, true, false),
-              ElementsAre(4, 5, 6, 0, 9, 2, 3, 1, 11, 10, 8, 7));
-  // A new key starts at every entry but the second "abcdefgh".
+              ElementsAre(4, 5, 6, 0, 9, 2, 3, 1, 12, 15, 13, 14, 11, 10, 8, 7));
+  // A new key starts at every entry but the second "abcdefgh" and the
+  // second "abcdefghijkl".
   std::vector<bool> new_key;
   t.ordered_index(tag)->Walk(OrderedRange(), /*desc=*/false, /*with_nulls=*/true,
                              [&](RowId, bool is_new) {
                                new_key.push_back(is_new);
                                return true;
                              });
-  EXPECT_THAT(new_key, ElementsAre(true, true, true, true, false, true, true, true, true, true,
-                                   true, true));
+  EXPECT_THAT(new_key, ElementsAre(true, true, true, true, false, true, true, true, true, false,
+                                   true, true, true, true, true, true));
   EXPECT_THAT(Walk(t, tag, "abcdefgh", true, "abcdefgh", true, false), ElementsAre(0, 9));
   EXPECT_THAT(Walk(t, tag, "abcdefgh", false, "abcdefghi", false, false), ElementsAre(2, 3));
   EXPECT_THAT(Walk(t, tag, "abcdefgh", false, "abcdefgh", true, false), IsEmpty());
+  EXPECT_THAT(Walk(t, tag, "abcdefghijkl", false, "abcdefghijklm", true, true),
+              ElementsAre(14, 13));
   EXPECT_THAT(Walk(t, tag, "zzzzzzzzz", true, std::nullopt, true, true), ElementsAre(7, 8, 10, 11));
   EXPECT_THAT(t.index(tag)->Find(absl::string_view("abcdefgh")), ElementsAre(RowId(0), RowId(9)));
   EXPECT_THAT(t.index(tag)->Find(absl::string_view("abcdefgh\0", 9)), ElementsAre(RowId(2)));
@@ -222,7 +237,7 @@ TEST(StringIndexTest, RandomWritesAndRollbacksKeepIndexesEqualToTheRows) {
 }
 
 // Batches and index builds over thousands of rows take the bulk paths
-// (a hash index's grouped build, an ordered index's radix sort by prefix
+// (a hash index's grouped build, an ordered index's radix sort by head
 // with the ties sorted in full); CheckConsistency compares them with
 // indexes grown row by row.
 TEST(StringIndexTest, BulkBuildsMatchRowByRowIndexes) {

@@ -99,6 +99,24 @@ TEST_F(OrderedPlanTest, OrderByLimitWalks) {
   EXPECT_THAT(Explain(Q().OrderBy("score")), StartsWith("scan players"));
 }
 
+// A range on the order column that holds most rows is not fetched (a scan
+// is cheaper), but it still bounds the walk: the walk starts at the bound
+// instead of walking past every key below it through the filter.
+TEST_F(OrderedPlanTest, WideRangeOnTheOrderColumnBoundsTheWalk) {
+  EXPECT_THAT(
+      Explain(Q().Where("score", ">", 10).OrderBy("score").Limit(3)),
+      StartsWith("ordered walk players.score > 10 asc (ordered index, stops after 3 rows)"));
+  EXPECT_EQ(Ids(Q().Where("score", ">", 10).OrderBy("score").Limit(3)),
+            (std::vector<int64_t>{11, 12, 13}));
+  EXPECT_THAT(Explain(Q().Where("score", "<", 990).OrderBy("score", kDesc).Limit(2)),
+              StartsWith("ordered walk players.score < 990 desc"));
+  EXPECT_EQ(Ids(Q().Where("score", "<", 990).OrderBy("score", kDesc).Limit(2)),
+            (std::vector<int64_t>{989, 988}));
+  // Two atoms on the column make one bound; NULL scores are outside it.
+  EXPECT_EQ(Ids(Q().Where("score", ">=", 5).Where("score", "<", 900).OrderBy("score").Limit(2)),
+            (std::vector<int64_t>{5, 6}));
+}
+
 TEST_F(OrderedPlanTest, MinMaxReadTheEnds) {
   EXPECT_THAT(Explain(Q().Max("score")), StartsWith("ordered index players.score last entry"));
   EXPECT_EQ(*Q().Max("score").Aggregate(), Value(int64_t{999}));
