@@ -48,12 +48,14 @@ void HashIndex::MakeSparse() {
     m.many.reserve(dense_count_);
     for (size_t k = 0; k < dense_many_.size(); ++k) {
       if (!dense_many_[k].empty()) {
-        m.many.emplace(static_cast<int64_t>(k), std::move(dense_many_[k]));
+        const RowList& rows = dense_many_[k];
+        m.many.emplace(static_cast<int64_t>(k), std::vector<RowId>(rows.begin(), rows.end()));
       }
     }
   }
   std::vector<RowId>().swap(dense_);
-  std::vector<std::vector<RowId>>().swap(dense_many_);
+  std::vector<RowList>().swap(dense_many_);
+  dense_block_.Reset(0);
   dense_count_ = 0;
   dense_mode_ = false;
 }
@@ -83,7 +85,7 @@ void HashIndex::DensifyIfCompact() {
     m.one = {};
   } else {
     dense_many_.resize(span);
-    for (auto& [k, rows] : m.many) dense_many_[static_cast<size_t>(k)] = std::move(rows);
+    for (auto& [k, rows] : m.many) dense_many_[static_cast<size_t>(k)] = RowList(rows);
     m.many = {};
   }
   dense_count_ = keys;
@@ -140,22 +142,26 @@ std::span<const RowId> HashIndex::Find(const Value& key) const {
 
 namespace {
 
-// Puts `row` at `position` of a key's list (past the end: appends) and
-// clears `ascending` if the list is no longer in ascending order.
-void InsertIntoList(std::vector<RowId>& rows, RowId row, uint32_t position, bool& ascending) {
+// Puts `row` at `position` of a key's list (a std::vector or a RowList;
+// past the end: appends) and clears `ascending` if the list is no longer in
+// ascending order.
+template <typename List>
+void InsertIntoList(List& rows, RowId row, uint32_t position, bool& ascending) {
   size_t at = std::min<size_t>(position, rows.size());
   if ((at > 0 && row < rows[at - 1]) || (at < rows.size() && rows[at] < row)) ascending = false;
   rows.insert(rows.begin() + at, row);
 }
 
 // Removes `row` from a key's list and returns the position it had.
-uint32_t RemoveFromList(std::vector<RowId>& rows, RowId row) {
+template <typename List>
+uint32_t RemoveFromList(List& rows, RowId row) {
   // Undo and re-parenting remove recent rows most often: search from the back.
-  auto pos = std::find(rows.rbegin(), rows.rend(), row);
-  assert(pos != rows.rend() && "HashIndex::Remove: row absent");
-  uint32_t index = static_cast<uint32_t>(rows.rend() - pos - 1);
+  size_t index = rows.size();
+  while (index > 0 && !(rows.begin()[index - 1] == row)) --index;
+  assert(index > 0 && "HashIndex::Remove: row absent");
+  --index;
   rows.erase(rows.begin() + index);
-  return index;
+  return static_cast<uint32_t>(index);
 }
 
 template <typename M>
@@ -198,11 +204,11 @@ uint32_t HashIndex::Remove(const Value& key, RowId row) {
       --dense_count_;
       return 0;
     }
-    std::vector<RowId>& rows = dense_many_[k];
+    RowList& rows = dense_many_[k];
     uint32_t index = RemoveFromList(rows, row);
     if (rows.empty()) {
       // Frees the list, as the map mode frees an emptied key's entry.
-      std::vector<RowId>().swap(rows);
+      rows.Reset();
       --dense_count_;
     }
     return index;
@@ -214,7 +220,7 @@ uint32_t HashIndex::Remove(const Value& key, RowId row) {
   if (unique_) {
     auto it = m.one.find(probe);
     assert(it != m.one.end() && it->row == row && "HashIndex::Remove: key absent");
-    m.one.erase(it);
+    if (it != m.one.end()) m.one.erase(it);
     return 0;
   }
   auto it = m.many.find(probe);
@@ -239,7 +245,7 @@ void HashIndex::InsertAt(const Value& key, RowId row, uint32_t position) {
       return;
     }
     if (k >= dense_many_.size()) dense_many_.resize(k + 1);
-    std::vector<RowId>& rows = dense_many_[k];
+    RowList& rows = dense_many_[k];
     if (rows.empty()) ++dense_count_;
     assert((position == std::numeric_limits<uint32_t>::max() || position <= rows.size()) &&
            "HashIndex::InsertAt: position past the end");
@@ -379,14 +385,17 @@ std::optional<RowId> HashIndex::Build(std::span<const int64_t> keys,
     size_t distinct = static_cast<size_t>(
         std::count_if(sizes.begin(), sizes.end(), [](uint32_t n) { return n != 0; }));
     if (static_cast<uint64_t>(hi) < DenseSpan(distinct)) {
-      // Every list at its final size, then filled through a cursor per key:
-      // 8 bytes a key to touch in the hot loop instead of a vector's 24.
+      // Every list a slice of one block, at its final size, then filled
+      // through a cursor per key: 8 bytes a key to touch in the hot loop
+      // instead of a list's 16.
+      RowId* next = dense_block_.Reset(rows.size());
       dense_many_.resize(span);
       std::vector<RowId*> cursor(span, nullptr);
       for (size_t k = 0; k < span; ++k) {
         if (sizes[k] == 0) continue;
-        dense_many_[k].resize(sizes[k]);
-        cursor[k] = dense_many_[k].data();
+        dense_many_[k] = RowList::Borrow(next, sizes[k]);
+        cursor[k] = next;
+        next += sizes[k];
       }
       for (uint32_t r : rows) *cursor[static_cast<size_t>(keys[r])]++ = RowId(r);
       dense_count_ = distinct;
@@ -406,7 +415,8 @@ std::optional<RowId> HashIndex::Build(const StringStore& keys, std::span<const u
 
 void HashIndex::Clear() {
   std::vector<RowId>().swap(dense_);
-  std::vector<std::vector<RowId>>().swap(dense_many_);
+  std::vector<RowList>().swap(dense_many_);
+  dense_block_.Reset(0);
   dense_count_ = 0;
   dense_mode_ = key_type_ == Type::kInt64;
   rows_ascending_ = true;
@@ -424,10 +434,10 @@ void HashIndex::Reserve(size_t keys) {
 }
 
 size_t HashIndex::MemoryBytes() const {
-  size_t bytes =
-      dense_.capacity() * sizeof(RowId) + dense_many_.capacity() * sizeof(std::vector<RowId>);
-  for (const std::vector<RowId>& rows : dense_many_) {
-    bytes += HeapBlockBytes(rows.capacity() * sizeof(RowId));
+  size_t bytes = dense_.capacity() * sizeof(RowId) + dense_many_.capacity() * sizeof(RowList) +
+                 HeapBlockBytes(dense_block_.size() * sizeof(RowId));
+  for (const RowList& rows : dense_many_) {
+    bytes += HeapBlockBytes(rows.owned_capacity() * sizeof(RowId));
   }
   // A flat table's slots plus one control byte each; the row lists' blocks.
   auto tables = [&](const auto& one, const auto& many) {

@@ -28,17 +28,20 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
+#include "engine/row_list.h"
 #include "engine/string_store.h"
 #include "kin/ids.h"
 #include "kin/value.h"
@@ -99,6 +102,8 @@ class HashIndex {
   [[nodiscard]] std::optional<RowId> Build(std::span<const int64_t> keys,
                                            std::span<const uint32_t> rows);
   [[nodiscard]] std::optional<RowId> Build(const StringStore& keys, std::span<const uint32_t> rows);
+  // The index would keep reading a temporary store.
+  std::optional<RowId> Build(StringStore&& keys, std::span<const uint32_t> rows) = delete;
 
   // True when every key's rows are in ascending RowId (slot) order, as
   // indexing a table slot by slot leaves them; false once an Add or InsertAt
@@ -204,11 +209,48 @@ class HashIndex {
   bool unique_;
   std::variant<Int64Maps, StringMaps> maps_;
   // Dense mode (int64 only). Unique: dense_[key] is the row, or kAbsent.
-  // Secondary: dense_many_[key] lists the key's rows (empty: absent).
+  // Secondary: dense_many_[key] lists the key's rows (empty: absent),
+  // borrowing from dense_block_ after a bulk build (see RowList).
   // dense_count_ counts the keys present.
   bool dense_mode_ = false;
   std::vector<RowId> dense_;
-  std::vector<std::vector<RowId>> dense_many_;
+  std::vector<RowList> dense_many_;
+  // The bulk build's rows (allocated, not value-initialized: the build
+  // writes each once). A copy of the index does not share them: its lists
+  // are copies that own their rows.
+  class Block {
+   public:
+    Block() = default;
+    Block(const Block&) {}
+    Block& operator=(const Block&) {
+      Reset(0);
+      return *this;
+    }
+    Block(Block&& other) noexcept
+        : rows_(std::exchange(other.rows_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+    Block& operator=(Block&& other) noexcept {
+      if (this != &other) {
+        Reset(0);
+        rows_ = std::exchange(other.rows_, nullptr);
+        size_ = std::exchange(other.size_, 0);
+      }
+      return *this;
+    }
+    ~Block() { Reset(0); }
+    // Frees the rows and allocates room for `n`.
+    RowId* Reset(size_t n) {
+      if (rows_ != nullptr) std::allocator<RowId>().deallocate(rows_, size_);
+      rows_ = n == 0 ? nullptr : std::allocator<RowId>().allocate(n);
+      size_ = n;
+      return rows_;
+    }
+    size_t size() const { return size_; }
+
+   private:
+    RowId* rows_ = nullptr;
+    size_t size_ = 0;
+  };
+  Block dense_block_;
   size_t dense_count_ = 0;
   bool rows_ascending_ = true;
 };

@@ -299,10 +299,14 @@ void QueryPlanner::ChooseRange(CompiledQuery* q) {
   size_t best_rows = SIZE_MAX;
   int best_atom = -1;
   bool best_single = false;
-  // A range on the column a walk orders by is left to ChooseWalk, which
-  // walks it from its bound and stops after the window: counting its rows
-  // here (up to a tenth of the table) would cost more than the walk.
-  const bool can_walk = !q->order_.empty() && q->limit_.has_value() && !q->has_aggregate_;
+  // Against a scan, a range on the column a walk orders by is left to
+  // ChooseWalk, which then walks it from its bound and stops after the
+  // window: counting its rows here (up to an eighth of the table) would
+  // cost more than the walk. Against a probe it is counted (up to the
+  // probe's rows, so cheaply): ChooseWalk may keep the probe, and a
+  // narrower range must still win.
+  const bool can_walk = !q->order_.empty() && q->limit_.has_value() && !q->has_aggregate_ &&
+                        q->access_ == CompiledQuery::Access::kScan;
   std::span<const int> top = p.top_level_atoms();
   for (size_t i = 0; i < top.size(); ++i) {
     const Atom& a = p.atoms()[top[i]];

@@ -304,6 +304,47 @@ TEST(HashIndexTest, BuildEqualsAddInOrderOnRandomStringKeys) {
   }
 }
 
+// A bulk-built dense secondary index keeps every key's rows in one block;
+// the lists borrow from it until a write moves one to its own array. Writes
+// after the build, and copies of the index, answer as an index grown by Add.
+TEST(HashIndexTest, BulkBuiltListsTakeWritesAndCopies) {
+  std::vector<int64_t> keys;
+  for (int64_t r = 0; r < 3000; ++r) keys.push_back(r % 700);
+  std::vector<uint32_t> rows(keys.size());
+  for (uint32_t r = 0; r < rows.size(); ++r) rows[r] = r;
+  HashIndex built(Type::kInt64, /*unique=*/false);
+  ASSERT_EQ(built.Build(keys, rows), std::nullopt);
+  ASSERT_TRUE(built.dense());
+  HashIndex added(Type::kInt64, /*unique=*/false);
+  for (uint32_t r : rows) added.Add(Value(keys[r]), RowId(r));
+  const HashIndex before = built;  // a copy owns its rows
+  std::mt19937_64 rng(5);
+  for (int step = 0; step < 2000; ++step) {
+    const uint32_t r = static_cast<uint32_t>(rng() % 3000);
+    const int64_t k = keys[r];
+    if (built.Find(k).empty() || rng() % 2 == 0) {
+      const uint32_t at = static_cast<uint32_t>(rng() % (built.Find(k).size() + 1));
+      const RowId fresh(static_cast<uint32_t>(3000 + step));
+      built.InsertAt(Value(k), fresh, at);
+      added.InsertAt(Value(k), fresh, at);
+    } else {
+      const RowId victim = built.Find(k)[rng() % built.Find(k).size()];
+      EXPECT_EQ(built.Remove(Value(k), victim), added.Remove(Value(k), victim));
+    }
+  }
+  EXPECT_EQ(Dump(built), Dump(added));
+  EXPECT_EQ(built.num_keys(), added.num_keys());
+  // The copy taken before the writes still answers as the build did.
+  HashIndex fresh(Type::kInt64, /*unique=*/false);
+  ASSERT_EQ(fresh.Build(keys, rows), std::nullopt);
+  EXPECT_EQ(Dump(before), Dump(fresh));
+  // Made sparse by a far key: every list moves into the map.
+  built.Add(Value(int64_t{1} << 50), RowId(99999));
+  added.Add(Value(int64_t{1} << 50), RowId(99999));
+  EXPECT_FALSE(built.dense());
+  EXPECT_EQ(Dump(built), Dump(added));
+}
+
 TEST(HashIndexTest, RowsAscendingTracksSlotOrder) {
   for (int64_t far : {int64_t{0}, int64_t{1} << 40}) {  // dense, then hashed
     HashIndex idx(Type::kInt64, /*unique=*/false);

@@ -117,6 +117,16 @@ TEST_F(OrderedPlanTest, WideRangeOnTheOrderColumnBoundsTheWalk) {
             (std::vector<int64_t>{5, 6}));
 }
 
+// Against a probe of a few rows, a narrower range on the order column
+// still wins, and is walked.
+TEST_F(OrderedPlanTest, NarrowRangeOnTheOrderColumnBeatsAProbe) {
+  std::vector<Value> ids;
+  for (int64_t i = 1; i <= 20; ++i) ids.push_back(Value(i * 37));
+  Query q = Q().WhereIn("id", ids).WhereBetween("score", 37, 37).OrderBy("score").Limit(3);
+  EXPECT_THAT(Explain(q), StartsWith("ordered walk players.score = 37"));
+  EXPECT_EQ(Ids(q), (std::vector<int64_t>{37}));
+}
+
 TEST_F(OrderedPlanTest, MinMaxReadTheEnds) {
   EXPECT_THAT(Explain(Q().Max("score")), StartsWith("ordered index players.score last entry"));
   EXPECT_EQ(*Q().Max("score").Aggregate(), Value(int64_t{999}));
