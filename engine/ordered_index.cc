@@ -54,6 +54,7 @@ OrderedIndex::OrderedIndex(const OrderedIndex& other)
     : column_(other.column_),
       type_(other.type_),
       string_keys_(other.string_keys_),
+      string_common_(other.string_common_),
       nulls_(other.nulls_) {
   if (const auto* set = std::get_if<StringSet>(&other.keys_)) {
     // Not a copy of the set: its comparator would point at other's binding.
@@ -96,12 +97,14 @@ bool OrderedIndex::StringLess::operator()(const StringKey& a, const StringKey& b
 }
 
 bool OrderedIndex::StringLess::operator()(const StringKey& a, const StringProbe& b) const {
+  if (b.side != 0) return b.side > 0;
   if (int h = CompareHeads(a, b); h != 0) return h < 0;
   const int c = Key(a.slot).compare(b.key);
   return c != 0 ? c < 0 : a.slot < b.slot;
 }
 
 bool OrderedIndex::StringLess::operator()(const StringProbe& a, const StringKey& b) const {
+  if (a.side != 0) return a.side < 0;
   if (int h = CompareHeads(a, b); h != 0) return h < 0;
   const int c = a.key.compare(Key(b.slot));
   return c != 0 ? c < 0 : a.slot < b.slot;
@@ -114,6 +117,47 @@ bool OrderedIndex::StringLess::operator()(const StringProbe& a, const StringProb
 
 bool OrderedIndex::StringLess::SameKey(const StringKey& a, const StringKey& b) const {
   return CompareHeads(a, b) == 0 && (a.slot == b.slot || Key(a.slot) == Key(b.slot));
+}
+
+namespace {
+
+// The length of the longest common prefix of a and b.
+size_t CommonPrefix(std::string_view a, std::string_view b) {
+  const size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
+}  // namespace
+
+OrderedIndex::StringProbe OrderedIndex::Bound(const StringSet&, absl::string_view key,
+                                              uint32_t slot) const {
+  const std::string_view k(key.data(), key.size());
+  const std::string_view common = string_common_;
+  const size_t shared = CommonPrefix(k, common);
+  if (shared < common.size()) {
+    // Every key starts with `common`: one that leaves it with a smaller
+    // byte, or ends inside it, sorts before them all.
+    const bool before = shared == k.size() || static_cast<unsigned char>(k[shared]) <
+                                                  static_cast<unsigned char>(common[shared]);
+    return {0, 0, key, slot, before ? -1 : 1};
+  }
+  const StringHead head = HeadOf(k);
+  return {head.prefix, head.next, key, slot, 0};
+}
+
+void OrderedIndex::ShortenCommon(size_t n, const StringStore& keys) {
+  StringSet& set = std::get<StringSet>(keys_);
+  std::vector<StringKey> entries(set.begin(), set.end());
+  string_common_.resize(n);
+  for (StringKey& e : entries) {
+    const StringHead head = HeadOf(keys[e.slot]);
+    e.prefix = head.prefix;
+    e.next = head.next;
+  }
+  set.clear();
+  for (const StringKey& e : entries) set.insert(set.end(), e);
 }
 
 size_t OrderedIndex::size() const {
@@ -146,8 +190,16 @@ void OrderedIndex::Insert(const Table& table, RowId id) {
     case Type::kString: {
       const StringStore& col = table.StringColumn(column_);
       string_keys_ = &col;
-      const StringHead head = Head(col[id.value]);
-      std::get<StringSet>(keys_).insert({head.prefix, head.next, id.value});
+      const std::string_view key = col[id.value];
+      StringSet& set = std::get<StringSet>(keys_);
+      if (set.empty()) {
+        string_common_ = key;
+      } else if (const size_t shared = CommonPrefix(key, string_common_);
+                 shared < string_common_.size()) {
+        ShortenCommon(shared, col);
+      }
+      const StringHead head = HeadOf(key);
+      set.insert({head.prefix, head.next, id.value});
       break;
     }
   }
@@ -172,7 +224,7 @@ void OrderedIndex::Erase(const Table& table, RowId id) {
       // The cell still holds the key the entry was filed under.
       const StringStore& col = table.StringColumn(column_);
       string_keys_ = &col;
-      const StringHead head = Head(col[id.value]);
+      const StringHead head = HeadOf(col[id.value]);
       std::get<StringSet>(keys_).erase({head.prefix, head.next, id.value});
       break;
     }
@@ -182,6 +234,7 @@ void OrderedIndex::Erase(const Table& table, RowId id) {
 void OrderedIndex::Clear() {
   nulls_.clear();
   std::visit([](auto& set) { set.clear(); }, keys_);
+  string_common_.clear();
 }
 
 namespace {
@@ -256,8 +309,14 @@ void OrderedIndex::Build(const Table& table) {
       StringSet& set = std::get<StringSet>(keys_);
       std::vector<StringKey> entries;
       entries.reserve(slots.size());
+      string_common_.clear();
+      if (!slots.empty()) {
+        std::string_view common = col[slots[0]];
+        for (uint32_t s : slots) common = common.substr(0, CommonPrefix(common, col[s]));
+        string_common_ = common;
+      }
       for (uint32_t s : slots) {
-        const StringHead head = Head(col[s]);
+        const StringHead head = HeadOf(col[s]);
         entries.push_back({head.prefix, head.next, s});
       }
       // A stable radix sort by head (slots stay ascending within a head),

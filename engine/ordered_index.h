@@ -2,11 +2,16 @@
 // ORDER BY ... LIMIT walks and Min/Max.
 //
 // Representation: an absl::btree_set of (key, slot) pairs. String keys are
-// not copied: an entry is the key's first 12 bytes, big-endian (comparing
-// them orders keys by their starts), and the slot; keys whose first 12
-// bytes tie are compared in full from the column, which the table binds as
-// for HashIndex (BindKeys). A std::string entry was 40 bytes plus a heap
-// block for keys over 15 bytes; a string entry is 16. Every entry is
+// not copied: an entry is 12 bytes of the key, big-endian (comparing them
+// orders keys by their starts), and the slot; keys whose 12 bytes tie are
+// compared in full from the column, which the table binds as for HashIndex
+// (BindKeys). The 12 bytes follow the prefix every key shares, kept once
+// per index ("player-0000000" in zero-padded names, the date in
+// timestamps), so that keys alike at the start still differ in their
+// entries; a key without that prefix shortens it and recomputes the
+// entries, O(n), at most once per byte of the prefix between builds. A
+// std::string entry was 40 bytes plus a heap block for keys over 15 bytes;
+// a string entry is 16. Every entry is
 // unique, ties on the key are broken by slot, so the walk order depends only
 // on the table's contents (deterministic, and a rollback that restores the
 // rows restores the index exactly: the set has no insertion order to lose).
@@ -68,26 +73,30 @@ class OrderedIndex {
   };
   using Int64Set = absl::btree_set<std::pair<int64_t, uint32_t>>;
   using DoubleSet = absl::btree_set<std::pair<double, uint32_t>, DoubleLess>;
-  // A key's first 12 bytes, big-endian and zero-padded: (prefix, next)
-  // orders keys as their first 12 bytes do.
+  // 12 bytes of a key, big-endian and zero-padded: (prefix, next) orders
+  // keys as those bytes do.
   struct StringHead {
     uint64_t prefix;
     uint32_t next;
   };
   static StringHead Head(std::string_view key);
-  // A string entry: the key's head and the slot.
+  // A string entry: the head of the key after the common prefix, and the
+  // slot.
   struct StringKey {
     uint64_t prefix;
     uint32_t next;
     uint32_t slot;
   };
   // A search bound: a key and a slot (0: before every entry with that key;
-  // UINT32_MAX: after them).
+  // UINT32_MAX: after them). `side` is -1 or 1 for a key that sorts before
+  // or after every key of the index (it does not start with their common
+  // prefix; its head is then unused), else 0.
   struct StringProbe {
     uint64_t prefix;
     uint32_t next;
     absl::string_view key;
     uint32_t slot;
+    int side = 0;
   };
   // Orders by (key, slot), reading keys that tie on their head from the
   // column that *keys points to (the index's binding, so a copy of the
@@ -160,8 +169,8 @@ class OrderedIndex {
 
  private:
   template <typename Set, typename Key, typename F>
-  static bool WalkSet(const Set& set, const std::optional<Key>& lo, bool lo_inc,
-                      const std::optional<Key>& hi, bool hi_inc, bool skip_nan, bool desc, F& f);
+  bool WalkSet(const Set& set, const std::optional<Key>& lo, bool lo_inc,
+               const std::optional<Key>& hi, bool hi_inc, bool skip_nan, bool desc, F& f) const;
   // WalkSet's per-layout parts: a search bound for (key, slot), an entry's
   // slot, and whether two entries hold the same key.
   template <typename K>
@@ -172,10 +181,12 @@ class OrderedIndex {
   static std::pair<double, uint32_t> Bound(const DoubleSet&, double key, uint32_t slot) {
     return {key, slot};
   }
-  static StringProbe Bound(const StringSet&, absl::string_view key, uint32_t slot) {
-    const StringHead head = Head(std::string_view(key.data(), key.size()));
-    return {head.prefix, head.next, key, slot};
-  }
+  StringProbe Bound(const StringSet&, absl::string_view key, uint32_t slot) const;
+  // The head of a key that starts with string_common_.
+  StringHead HeadOf(std::string_view key) const { return Head(key.substr(string_common_.size())); }
+  // Shortens string_common_ to its first `n` bytes and recomputes every
+  // entry's head from `keys` (the order of the entries does not change).
+  void ShortenCommon(size_t n, const StringStore& keys);
   template <typename K>
   static uint32_t SlotOf(const std::pair<K, uint32_t>& e) {
     return e.second;
@@ -218,6 +229,9 @@ class OrderedIndex {
   Type type_;
   // Declared before keys_: a string set's comparator points at it.
   const StringStore* string_keys_ = nullptr;
+  // String indexes: a prefix every key in the set starts with (empty when
+  // the set is); entries hold the bytes after it.
+  std::string string_common_;
   std::variant<Int64Set, DoubleSet, StringSet> keys_;
   absl::btree_set<uint32_t> nulls_;
 };
@@ -231,7 +245,7 @@ void AppendKeyGroup(std::string* out, absl::string_view key, std::vector<uint32_
 template <typename Set, typename Key, typename F>
 bool OrderedIndex::WalkSet(const Set& set, const std::optional<Key>& lo, bool lo_inc,
                            const std::optional<Key>& hi, bool hi_inc, bool skip_nan, bool desc,
-                           F& f) {
+                           F& f) const {
   using Entry = typename Set::value_type;
   // [begin, end) of the range in set order.
   auto begin = set.begin();

@@ -37,7 +37,9 @@ Schema TagSchema() {
 // Keys that share their first 8 or 12 bytes or differ only past them, by a
 // trailing NUL or by bytes above 0x7f: the cases where the ordered index's
 // 12-byte head ties and the column must decide.
-std::string RandomKey(std::mt19937_64& rng) {
+// With `shared`, most keys start with one long prefix (the ordered index
+// then stores the bytes after it) and a few do not (and shorten it).
+std::string RandomKey(std::mt19937_64& rng, bool shared = false) {
   static const std::vector<std::string> kStarts = {"",
                                                    "a",
                                                    "abcdefgh",
@@ -49,7 +51,8 @@ std::string RandomKey(std::mt19937_64& rng) {
                                                    "\xff\xff",
                                                    "\xc3\xa9t\xc3\xa9"};
   static const std::string kTail = std::string("ab\0\xc3z", 5);
-  std::string key = kStarts[rng() % kStarts.size()];
+  std::string key = shared && rng() % 12 != 0 ? "guild-0000000-member-" : "";
+  key += kStarts[rng() % kStarts.size()];
   const size_t tail = rng() % 5;
   for (size_t i = 0; i < tail; ++i) key.push_back(kTail[rng() % kTail.size()]);
   return key;
@@ -95,7 +98,8 @@ std::vector<uint32_t> BruteWalk(const Table& t, ColumnId column, std::optional<s
 // (each hash list against the rows, found again by a lookup of its key;
 // each ordered index against a fresh build), the full walk both ways, and
 // a few random ranges.
-void ExpectIndexesMatchRows(const Engine& e, std::mt19937_64& rng, const std::string& where) {
+void ExpectIndexesMatchRows(const Engine& e, std::mt19937_64& rng, const std::string& where,
+                            bool shared = false) {
   ASSERT_OK(e.CheckConsistency()) << where;
   const Table& t = *e.FindTable("players");
   const ColumnId tag = *t.FindColumn("tag");
@@ -106,8 +110,8 @@ void ExpectIndexesMatchRows(const Engine& e, std::mt19937_64& rng, const std::st
   }
   for (int i = 0; i < 4; ++i) {
     std::optional<std::string> lo, hi;
-    if (rng() % 3 != 0) lo = RandomKey(rng);
-    if (rng() % 3 != 0) hi = RandomKey(rng);
+    if (rng() % 3 != 0) lo = RandomKey(rng, shared);
+    if (rng() % 3 != 0) hi = RandomKey(rng, shared);
     const bool lo_inc = rng() % 2 == 0, hi_inc = rng() % 2 == 0, desc = rng() % 2 == 0;
     ASSERT_EQ(Walk(t, tag, lo, lo_inc, hi, hi_inc, desc),
               BruteWalk(t, tag, lo, lo_inc, hi, hi_inc, desc))
@@ -166,12 +170,58 @@ TEST(StringIndexTest, OrderedWalkIsBytewiseWhenHeadsTie) {
   EXPECT_THAT(t.index(tag)->Find(absl::string_view("abcdefg")), IsEmpty());
 }
 
+// Keys that all share a long prefix: the ordered index keeps it once and
+// orders by the bytes after it. Bounds outside the prefix (before it, inside
+// it, after it) and keys that break it, then a rollback, all walk as the
+// rows say.
+TEST(StringIndexTest, CommonPrefixOfTheKeysIsKeptOnce) {
+  Engine e;
+  ASSERT_OK(e.CreateTable("players", TagSchema()));
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_OK(e.Insert("players", {{"id", int64_t{i + 1}},
+                                   {"tag", absl::StrCat("player-", 1000000000 + i * 7919 % 97)}})
+                  .status());
+  }
+  const Table& t = *e.FindTable("players");
+  const ColumnId tag = *t.FindColumn("tag");
+  auto check = [&](const std::string& where) {
+    for (const char* lo : {"", "a", "player-", "player-1", "player-100000001", "player-100000005",
+                           "player-1000000050", "player-2", "q"}) {
+      for (bool desc : {false, true}) {
+        for (bool inc : {false, true}) {
+          ASSERT_EQ(Walk(t, tag, lo, inc, std::nullopt, true, desc),
+                    BruteWalk(t, tag, lo, inc, std::nullopt, true, desc))
+              << where << " from " << lo;
+          ASSERT_EQ(Walk(t, tag, std::nullopt, true, lo, inc, desc),
+                    BruteWalk(t, tag, std::nullopt, true, lo, inc, desc))
+              << where << " to " << lo;
+        }
+      }
+    }
+    ASSERT_OK(e.CheckConsistency()) << where;
+  };
+  ASSERT_NO_FATAL_FAILURE(check("shared prefix"));
+  ASSERT_OK(e.Begin());
+  ASSERT_OK(e.Insert("players", {{"id", int64_t{100}}, {"tag", "player-2"}}).status());
+  ASSERT_NO_FATAL_FAILURE(check("after a key that shortens the prefix"));
+  ASSERT_OK(e.Insert("players", {{"id", int64_t{101}}, {"tag", "a"}}).status());
+  ASSERT_NO_FATAL_FAILURE(check("after a key with none of it"));
+  ASSERT_OK(e.Rollback());
+  ASSERT_NO_FATAL_FAILURE(check("after the rollback"));
+  // A rebuild (a new index on the column) finds the prefix again.
+  ASSERT_OK(e.CreateIndex("players", "name", IndexKind::kOrdered));
+  ASSERT_OK(e.DropIndex("players", "tag", IndexKind::kOrdered));
+  ASSERT_OK(e.CreateIndex("players", "tag", IndexKind::kOrdered));
+  ASSERT_NO_FATAL_FAILURE(check("rebuilt"));
+}
+
 // Random inserts, updates and deletes, in transactions that commit or roll
 // back, with keys chosen to tie on their prefixes and to collide on the
 // unique column (a refused write must change nothing).
 TEST(StringIndexTest, RandomWritesAndRollbacksKeepIndexesEqualToTheRows) {
   for (uint64_t seed = 1; seed <= 6; ++seed) {
     std::mt19937_64 rng(seed);
+    const bool shared = seed % 2 == 0;
     Engine e;
     ASSERT_OK(e.CreateTable("players", TagSchema()));
     // id → (name, tag) as committed, to check the rows themselves.
@@ -183,8 +233,8 @@ TEST(StringIndexTest, RandomWritesAndRollbacksKeepIndexesEqualToTheRows) {
       ASSERT_OK(e.Begin());
       for (int op = 0; op < 1 + static_cast<int>(rng() % 4); ++op) {
         std::optional<std::string> name, tag;
-        if (rng() % 5 != 0) name = RandomKey(rng);
-        if (rng() % 6 != 0) tag = RandomKey(rng);
+        if (rng() % 5 != 0) name = RandomKey(rng, shared);
+        if (rng() % 6 != 0) tag = RandomKey(rng, shared);
         const bool taken =
             name.has_value() && std::any_of(model.begin(), model.end(),
                                             [&](const auto& m) { return m.second.first == name; });
@@ -221,7 +271,7 @@ TEST(StringIndexTest, RandomWritesAndRollbacksKeepIndexesEqualToTheRows) {
         ASSERT_OK(e.Commit());
       }
       const std::string where = absl::StrCat("seed ", seed, " step ", step);
-      ASSERT_NO_FATAL_FAILURE(ExpectIndexesMatchRows(e, rng, where));
+      ASSERT_NO_FATAL_FAILURE(ExpectIndexesMatchRows(e, rng, where, shared));
       const Table& t = *e.FindTable("players");
       ASSERT_EQ(t.size(), model.size()) << where;
       for (const auto& [id, cells] : model) {
