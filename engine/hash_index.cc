@@ -238,7 +238,10 @@ void HashIndex::InsertAt(const Value& key, RowId row, uint32_t position) {
   if (dense_mode_) {
     size_t k = static_cast<size_t>(key.AsInt64());
     if (unique_) {
-      if (k >= dense_.size()) dense_.resize(k + 1, RowId(kAbsent));
+      if (k >= dense_.size()) {
+        GrowLarge(dense_, k + 1);
+        dense_.resize(k + 1, RowId(kAbsent));
+      }
       assert(dense_[k].value == kAbsent && "HashIndex::Add: duplicate key");
       dense_[k] = row;
       ++dense_count_;
@@ -371,6 +374,7 @@ std::optional<RowId> HashIndex::Build(std::span<const int64_t> keys,
   if (lo >= 0 && static_cast<uint64_t>(hi) < DenseSpan(rows.size())) {
     size_t span = static_cast<size_t>(hi) + 1;
     if (unique_) {
+      ReserveLarge(dense_, span);
       dense_.assign(span, RowId(kAbsent));
       for (uint32_t r : rows) {
         RowId& slot = dense_[static_cast<size_t>(keys[r])];

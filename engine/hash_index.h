@@ -41,6 +41,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/string_view.h"
+#include "engine/large_buffer.h"
 #include "engine/row_list.h"
 #include "engine/string_store.h"
 #include "kin/ids.h"
@@ -242,6 +243,7 @@ class HashIndex {
       if (rows_ != nullptr) std::allocator<RowId>().deallocate(rows_, size_);
       rows_ = n == 0 ? nullptr : std::allocator<RowId>().allocate(n);
       size_ = n;
+      AdviseHugePages(rows_, n * sizeof(RowId));
       return rows_;
     }
     size_t size() const { return size_; }

@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "engine/heap_bytes.h"
+#include "engine/large_buffer.h"
 
 namespace kin {
 
@@ -53,6 +54,7 @@ uint64_t StringStore::Encode(std::string_view s) {
   const size_t source = aliased ? static_cast<size_t>(s.data() - blob_.data()) : 0;
   const size_t at = blob_.size();
   const size_t header = LengthBytes(s.size());
+  GrowLarge(blob_, at + header + s.size());
   blob_.resize(at + header + s.size());
   EncodeLength(s.size(), blob_.data() + at);
   const char* from = aliased ? blob_.data() + source : s.data();
@@ -86,7 +88,13 @@ void StringStore::Release(uint64_t cell) {
 
 void StringStore::push_back(std::string_view s) {
   const uint64_t cell = Encode(s);
+  GrowLarge(cells_, cells_.size() + 1);
   cells_.push_back(cell);
+}
+
+void StringStore::emplace_back() {
+  GrowLarge(cells_, cells_.size() + 1);
+  cells_.push_back(string_cell::kEmpty);
 }
 
 void StringStore::pop_back() {
@@ -107,21 +115,33 @@ void StringStore::clear() {
   garbage_ = 0;
 }
 
-namespace {
-
-// Exact room for a first bulk load; geometric growth after, so that a
-// load in many batches copies each byte O(1) times, as vector::insert does.
-template <typename V>
-void Grow(V& v, size_t want) {
-  if (want <= v.capacity()) return;
-  v.reserve(v.capacity() == 0 ? want : std::max(want, 2 * v.capacity()));
+void StringStore::reserve(size_t cells, size_t bytes) {
+  // Exact room for a first bulk load (no capacity yet); geometric growth
+  // after, so that a load in many batches copies each byte O(1) times.
+  GrowLarge(cells_, cells);
+  GrowLarge(blob_, blob_.size() + bytes);
 }
 
-}  // namespace
-
-void StringStore::reserve(size_t cells, size_t bytes) {
-  Grow(cells_, cells);
-  Grow(blob_, blob_.size() + bytes);
+void StringStore::Append(std::span<const uint32_t> lengths, const char* bytes) {
+  size_t blob_bytes = 0;
+  for (uint32_t length : lengths) {
+    if (length > string_cell::kMaxInline) blob_bytes += LengthBytes(length) + length;
+  }
+  reserve(cells_.size() + lengths.size(), blob_bytes);
+  size_t at = blob_.size();
+  blob_.resize(at + blob_bytes);  // uninitialised: written below
+  char* out = blob_.data();
+  for (uint32_t length : lengths) {
+    if (length <= string_cell::kMaxInline) {
+      cells_.push_back(InlineCell(std::string_view(bytes, length)));
+    } else {
+      cells_.push_back(static_cast<uint64_t>(at) << 1);
+      const size_t header = EncodeLength(length, out + at);
+      std::memcpy(out + at + header, bytes, length);
+      at += header + length;
+    }
+    bytes += length;
+  }
 }
 
 void StringStore::Set(size_t i, std::string_view s) {
@@ -158,7 +178,7 @@ void StringStore::Compact() {
   for (uint64_t cell : cells_) {
     if (!string_cell::IsInline(cell)) live += EntryBytes(cell);
   }
-  std::vector<char> blob;
+  decltype(blob_) blob;
   blob.reserve(live);
   for (uint64_t& cell : cells_) {
     if (string_cell::IsInline(cell)) continue;

@@ -21,12 +21,38 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string_view>
 #include <vector>
 
 #include "kin/string_cell.h"
 
 namespace kin {
+
+// std::allocator, except that resize() leaves new elements uninitialised
+// (default-initialised): the store writes every cell and blob byte right
+// after it grows, so zero-filling first would write the memory twice.
+template <typename T>
+class DefaultInitAllocator : public std::allocator<T> {
+ public:
+  template <typename U>
+  struct rebind {
+    using other = DefaultInitAllocator<U>;
+  };
+  DefaultInitAllocator() = default;
+  template <typename U>
+  DefaultInitAllocator(const DefaultInitAllocator<U>&) noexcept {}
+
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
 
 class StringStore {
  public:
@@ -47,7 +73,7 @@ class StringStore {
   const uint64_t* cells() const { return cells_.data(); }
   const char* blob() const { return blob_.data(); }
 
-  void emplace_back() { cells_.push_back(string_cell::kEmpty); }
+  void emplace_back();
   void push_back(std::string_view s);
   // Removes the last cell; its bytes are released when they end the blob
   // (the undo of an append leaves the blob as it was).
@@ -60,6 +86,11 @@ class StringStore {
   // Room for `cells` cells and `bytes` more blob bytes: exactly when the
   // store has no capacity yet, else at least doubling.
   void reserve(size_t cells, size_t bytes = 0);
+
+  // Appends `lengths.size()` strings whose bytes lie back to back from
+  // `bytes` (a bulk load): one reservation of the exact room, no per-string
+  // growth. `bytes` must not point into this store.
+  void Append(std::span<const uint32_t> lengths, const char* bytes);
 
   void Set(size_t i, std::string_view s);
   void Clear(size_t i) { Set(i, std::string_view()); }
@@ -83,7 +114,7 @@ class StringStore {
   void MaybeCompact();
 
   std::vector<uint64_t> cells_;
-  std::vector<char> blob_;
+  std::vector<char, DefaultInitAllocator<char>> blob_;
   size_t garbage_ = 0;
 };
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "engine/errors.h"
 #include "engine/heap_bytes.h"
+#include "engine/large_buffer.h"
 #include "kin/status_macros.h"
 
 namespace kin {
@@ -398,11 +399,21 @@ RowId Table::InsertRow(const CellOf& cell_of, std::vector<internal::UndoEntry>* 
     free_slots_.pop_back();
   } else {
     id = RowId(static_cast<uint32_t>(slot_count()));
+    // GrowLarge: a table grown row by row gives back its columns' old
+    // buffers as a bulk load does (engine/large_buffer.h).
     for (size_t i = 0; i < columns_.size(); ++i) {
-      std::visit([](auto& vec) { vec.emplace_back(); }, columns_[i]);
+      std::visit(
+          [](auto& vec) {
+            if constexpr (!std::is_same_v<std::decay_t<decltype(vec)>, StringStore>) {
+              GrowLarge(vec, vec.size() + 1);
+            }
+            vec.emplace_back();
+          },
+          columns_[i]);
       if (schema_.columns()[i].nullable) validity_[i].PushBack(false);
     }
     live_.PushBack(false);
+    GrowLarge(generations_, generations_.size() + 1);
     generations_.push_back(0);
   }
   Touch(id.value);

@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "engine/errors.h"
+#include "engine/large_buffer.h"
 #include "engine/table.h"
 #include "kin/row_batch.h"
 #include "kin/status_macros.h"
@@ -178,12 +179,14 @@ absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::
                 vec.swap(src);
                 return;
               }
+              GrowLarge(vec, vec.size() + src.size());
               vec.insert(vec.end(), std::make_move_iterator(src.begin()),
                          std::make_move_iterator(src.end()));
               return;
             }
             if constexpr (std::is_same_v<T, int64_t>) {
               if (spec.auto_increment) {
+                GrowLarge(vec, vec.size() + rows);
                 for (size_t r = 0; r < rows; ++r) {
                   vec.push_back(next_auto_increment_ + static_cast<int64_t>(r));
                 }
@@ -197,6 +200,7 @@ absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::
               if constexpr (std::is_same_v<T, double>) fill = d.AsNumber();
               if constexpr (std::is_same_v<T, uint8_t>) fill = d.AsBool() ? 1 : 0;
             }
+            GrowLarge(vec, vec.size() + rows);
             vec.insert(vec.end(), rows, fill);
           }
         },
@@ -212,6 +216,7 @@ absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::
     }
   }
   live_.Reserve(first_slot + rows);
+  GrowLarge(generations_, first_slot + rows);
   for (size_t r = 0; r < rows; ++r) {
     uint32_t slot = first_slot + static_cast<uint32_t>(r);
     live_.PushBack(true);

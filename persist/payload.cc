@@ -15,6 +15,7 @@
 #include "cereal/cereal.hpp"
 #include "engine/bitmap.h"
 #include "engine/errors.h"
+#include "engine/large_buffer.h"
 #include "engine/table.h"
 #include "kin/status_macros.h"
 #include "persist/coding.h"
@@ -250,8 +251,21 @@ class LittleEndianIterator {
 // `n` little-endian values of T from `bytes` (any alignment).
 template <typename T>
 std::vector<T> LoadLittleEndian(const char* bytes, size_t n) {
-  LittleEndianIterator<T> first(bytes);
-  return std::vector<T>(first, first + static_cast<std::ptrdiff_t>(n));
+  std::vector<T> out;
+  // Huge pages before the first write: a column written once from start to
+  // end would otherwise take a page fault every 4 KiB.
+  ReserveLarge(out, n);
+  if (std::endian::native == std::endian::little &&
+      reinterpret_cast<uintptr_t>(bytes) % alignof(T) == 0) {
+    // The file's blocks are 8-aligned, and so is a file read whole: one
+    // memcpy.
+    const T* first = reinterpret_cast<const T*>(bytes);
+    out.assign(first, first + n);
+  } else {
+    LittleEndianIterator<T> first(bytes);
+    out.assign(first, first + static_cast<std::ptrdiff_t>(n));
+  }
+  return out;
 }
 
 // Reads the payload through the cereal archive. Errors are sticky: after
@@ -382,17 +396,11 @@ class Reader {
       }
     }
     const char* bytes = Block(total, 1);
-    // Exact room: every long string's bytes and its varint length.
-    uint64_t blob = 0;
-    for (uint64_t i = 0; i < n; ++i) {
-      const uint32_t length = DecodeFixed32(lengths + 4 * i);
-      blob += StringStore::BlobBytesFor(length);
-    }
-    cells.reserve(n, blob);
-    for (uint64_t i = 0; i < n; ++i) {
-      const uint32_t length = DecodeFixed32(lengths + 4 * i);
-      cells.push_back(std::string_view(bytes, length));
-      bytes += length;
+    if (std::endian::native == std::endian::little &&
+        reinterpret_cast<uintptr_t>(lengths) % alignof(uint32_t) == 0) {
+      cells.Append(std::span<const uint32_t>(reinterpret_cast<const uint32_t*>(lengths), n), bytes);
+    } else {
+      cells.Append(LoadLittleEndian<uint32_t>(lengths, n), bytes);
     }
     return cells;
   }

@@ -55,6 +55,40 @@ TEST(StringStoreTest, AStringOfMegabytesRoundTrips) {
   EXPECT_EQ(store[1], "tail-string");
 }
 
+TEST(StringStoreTest, AppendTakesStringsBackToBackAsPushBackWould) {
+  // Lengths on both sides of the inline limit and of the 1-byte varint.
+  const std::vector<std::string> strings = {"",
+                                            "seven77",
+                                            "eight888",
+                                            std::string(127, 'a'),
+                                            std::string(128, 'b'),
+                                            std::string("n\0l", 3)};
+  std::vector<uint32_t> lengths;
+  std::string bytes;
+  for (const std::string& s : strings) {
+    lengths.push_back(static_cast<uint32_t>(s.size()));
+    bytes += s;
+  }
+  StringStore pushed;
+  for (const std::string& s : strings) pushed.push_back(s);
+  StringStore appended;
+  appended.push_back("already here, out of line");
+  appended.Append(lengths, bytes.data());
+  appended.Append({}, nullptr);  // nothing to append
+  ASSERT_EQ(appended.size(), strings.size() + 1);
+  std::vector<std::string> expected = {"already here, out of line"};
+  expected.insert(expected.end(), strings.begin(), strings.end());
+  EXPECT_EQ(Contents(appended), expected);
+  EXPECT_EQ(appended.blob_bytes(), LiveBlobBytes(appended));
+  EXPECT_EQ(appended.blob_bytes(), pushed.blob_bytes() + StringStore::BlobBytesFor(25));
+  EXPECT_EQ(appended.garbage_bytes(), 0u);
+  // Appended cells are ordinary cells: updates and undo-style pops work.
+  appended.Set(3, "eight888 grown longer");
+  appended.pop_back();
+  EXPECT_EQ(appended[3], "eight888 grown longer");
+  EXPECT_EQ(appended.size(), strings.size());
+}
+
 TEST(StringStoreTest, AnUpdateThatFitsIsWrittenInPlace) {
   StringStore store;
   store.push_back("a long first string");

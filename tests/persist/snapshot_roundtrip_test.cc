@@ -2,6 +2,8 @@
 // DebugString(), through bytes, streams and files.
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <sstream>
@@ -285,6 +287,27 @@ TEST(SnapshotRoundTripTest, ManyRowsAndLongStrings) {
   ASSERT_OK_AND_ASSIGN(std::string bytes, EncodeSnapshot(world.engine, world.relations));
   ASSERT_OK_AND_ASSIGN(SnapshotContents loaded, DecodeSnapshot(bytes));
   EXPECT_EQ(loaded.engine.DebugString(), world.engine.DebugString());
+}
+
+TEST(SnapshotRoundTripTest, BytesAtAnyAlignmentDecodeAlike) {
+  // A file read whole is 8-aligned, so its blocks are copied as they lie;
+  // bytes from elsewhere may start anywhere and are decoded value by value.
+  World small = test::MakeSmallWorld(3000);
+  ASSERT_OK(small.engine.Insert("t", {{"s", std::string(300, 'z')}}).status());
+  World every_type = MakeWorld();
+  for (World* world : {&small, &every_type}) {
+    ASSERT_OK_AND_ASSIGN(std::string bytes, EncodeSnapshot(world->engine, world->relations));
+    const std::string want = world->engine.DebugString();
+    for (size_t shift = 0; shift < 8; ++shift) {
+      std::vector<uint64_t> storage(bytes.size() / 8 + 2);  // 8-aligned
+      char* start = reinterpret_cast<char*>(storage.data()) + shift;
+      std::memcpy(start, bytes.data(), bytes.size());
+      ASSERT_OK_AND_ASSIGN(SnapshotContents loaded,
+                           DecodeSnapshot(absl::string_view(start, bytes.size())));
+      EXPECT_EQ(loaded.engine.DebugString(), want) << "shifted by " << shift;
+      EXPECT_OK(loaded.engine.CheckConsistency());
+    }
+  }
 }
 
 TEST(SnapshotRoundTripTest, BigFileThroughTheSinkBuffer) {
