@@ -48,7 +48,14 @@ void ReleasePages(void* p, size_t bytes) {
   // what it writes into the buffer when it is freed lands on fresh zero
   // pages. MADV_DONTNEED, not MADV_FREE: the point is that resident memory
   // drops now, not under memory pressure.
-  if (r.end > r.begin) ::madvise(reinterpret_cast<void*>(r.begin), r.end - r.begin, MADV_DONTNEED);
+  if (r.end <= r.begin) return;
+  ::madvise(reinterpret_cast<void*>(r.begin), r.end - r.begin, MADV_DONTNEED);
+#if defined(MADV_NOHUGEPAGE)
+  // The allocator will reuse this range for other blocks, maybe small
+  // ones: with the huge-page advice still on, the first small block to
+  // touch an emptied 2 MiB page would fault in all of it.
+  ::madvise(reinterpret_cast<void*>(r.begin), r.end - r.begin, MADV_NOHUGEPAGE);
+#endif
 #else
   static_cast<void>(p);
   static_cast<void>(bytes);

@@ -4,10 +4,13 @@
 
 #include "engine/large_buffer.h"
 
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <cinttypes>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <numeric>
 #include <string>
@@ -18,13 +21,20 @@
 namespace kin {
 namespace {
 
-// Resident set size of this process in bytes, from /proc/self/statm.
-int64_t ResidentBytes() {
-  std::ifstream statm("/proc/self/statm");
-  int64_t total_pages = 0;
-  int64_t resident_pages = 0;
-  statm >> total_pages >> resident_pages;
-  return resident_pages * ::sysconf(_SC_PAGESIZE);
+size_t PageSize() { return static_cast<size_t>(::sysconf(_SC_PAGESIZE)); }
+
+// How many of the whole pages inside [p, p + bytes) are resident (mincore:
+// exact, unlike the process-wide counters).
+size_t ResidentPages(const void* p, size_t bytes) {
+  const uintptr_t page = PageSize();
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) & ~(page - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) & ~(page - 1);
+  if (end <= begin) return 0;
+  std::vector<unsigned char> in_core((end - begin) / page);
+  if (::mincore(reinterpret_cast<void*>(begin), end - begin, in_core.data()) != 0) return 0;
+  size_t resident = 0;
+  for (unsigned char c : in_core) resident += c & 1;
+  return resident;
 }
 
 TEST(LargeBufferTest, ReserveLargeKeepsTheContentsAtEverySize) {
@@ -60,15 +70,36 @@ TEST(LargeBufferTest, ReleasedPagesLeaveTheResidentSet) {
   // twice: the old buffer's pages are handed back before it is freed.
   constexpr size_t kBytes = size_t{64} << 20;
   std::vector<char> buffer(kBytes, 'x');  // every page touched
-  const int64_t before = ResidentBytes();
+  const size_t pages = ResidentPages(buffer.data(), buffer.size());
+  ASSERT_GE(pages, kBytes / PageSize() - 1);
   ReleasePages(buffer.data(), buffer.size());
-  const int64_t after = ResidentBytes();
-  EXPECT_GE(before - after, static_cast<int64_t>(kBytes) - (int64_t{1} << 20))
-      << "resident " << before << " -> " << after;
+  EXPECT_EQ(ResidentPages(buffer.data(), buffer.size()), 0u);
   // Whole pages only: the bytes at both ends stay as they were.
   EXPECT_EQ(buffer.front(), 'x');
   EXPECT_EQ(buffer.back(), 'x');
   EXPECT_EQ(buffer[kBytes / 2], 0) << "released pages read back as zeros";
+}
+
+TEST(LargeBufferTest, APageAlignedBufferIsReleasedToItsEdgesAndNoFurther) {
+  // A buffer that starts and ends on page boundaries, between two guard
+  // pages that must keep their bytes.
+  const size_t page = PageSize();
+  const size_t bytes = (size_t{1} << 20) / page * page;
+  void* mapped =
+      ::mmap(nullptr, bytes + 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(mapped, MAP_FAILED);
+  char* base = static_cast<char*>(mapped);
+  std::memset(base, 'g', bytes + 2 * page);
+  char* buffer = base + page;
+  ReleasePages(buffer, bytes);
+  EXPECT_EQ(ResidentPages(buffer, bytes), 0u);
+  EXPECT_EQ(buffer[0], 0);
+  EXPECT_EQ(buffer[bytes - 1], 0);
+  EXPECT_EQ(buffer[-1], 'g');
+  EXPECT_EQ(buffer[bytes], 'g');
+  EXPECT_EQ(ResidentPages(base, page), 1u);
+  EXPECT_EQ(ResidentPages(buffer + bytes, page), 1u);
+  ::munmap(mapped, bytes + 2 * page);
 }
 
 TEST(LargeBufferTest, SmallBuffersAreNotReleased) {
@@ -79,45 +110,51 @@ TEST(LargeBufferTest, SmallBuffersAreNotReleased) {
   AdviseHugePages(nullptr, 0);
 }
 
-// The kernel's transparent huge page mode ("always", "madvise" or "never").
-std::string TransparentHugePageMode() {
-  std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+// The VmFlags of the mapping of /proc/self/smaps that holds `address`.
+std::string VmFlagsAt(const void* address) {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(address);
+  std::ifstream in("/proc/self/smaps");
   std::string line;
-  std::getline(in, line);
-  size_t open = line.find('[');
-  size_t close = line.find(']');
-  if (open == std::string::npos || close == std::string::npos) return "";
-  return line.substr(open + 1, close - open - 1);
-}
-
-// Anonymous memory backed by huge pages, from /proc/self/smaps_rollup.
-int64_t AnonHugePageBytes() {
-  std::ifstream in("/proc/self/smaps_rollup");
-  std::string key;
-  int64_t kb = 0;
-  while (in >> key) {
-    if (key == "AnonHugePages:") {
-      in >> kb;
-      return kb * 1024;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    uintptr_t lo = 0;
+    uintptr_t hi = 0;
+    // A mapping's first line: "lo-hi perms offset dev inode path".
+    if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR, &lo, &hi) == 2 &&
+        line.find(' ') > line.find('-')) {
+      inside = lo <= a && a < hi;
+      continue;
     }
-    in.ignore(1 << 20, '\n');
+    if (inside && line.rfind("VmFlags:", 0) == 0) return line;
   }
-  return -1;
+  return "";
 }
 
-TEST(LargeBufferTest, LargeBuffersAskForHugePages) {
-  if (TransparentHugePageMode() != "madvise") {
-    GTEST_SKIP() << "transparent huge pages are '" << TransparentHugePageMode()
-                 << "': the advice changes nothing observable";
-  }
-  const int64_t before = AnonHugePageBytes();
-  if (before < 0) GTEST_SKIP() << "no AnonHugePages in /proc/self/smaps_rollup";
+bool HasFlag(const std::string& vm_flags, const std::string& flag) {
+  return (vm_flags + " ").find(" " + flag + " ") != std::string::npos;
+}
+
+TEST(LargeBufferTest, LargeBuffersAskForHugePagesAndReleasedOnesStopAsking) {
+  // The advice is the kernel's VmFlags "hg" on the buffer's mapping
+  // (whether a fault then gets a 2 MiB page depends on free memory).
+  void* probe =
+      ::mmap(nullptr, size_t{4} << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(probe, MAP_FAILED);
+  const bool supported = ::madvise(probe, size_t{4} << 20, MADV_HUGEPAGE) == 0;
+  ::munmap(probe, size_t{4} << 20);
+  if (!supported) GTEST_SKIP() << "this kernel has no transparent huge pages";
   std::vector<char> buffer;
   ReserveLarge(buffer, size_t{32} << 20);
-  buffer.resize(size_t{32} << 20, 'z');  // first writes, after the advice
-  // At least one of the 15 or 16 whole 2 MiB pages inside: the kernel may
-  // fall back to small pages when it finds no free huge page.
-  EXPECT_GE(AnonHugePageBytes() - before, int64_t{2} << 20);
+  const char* middle = buffer.data() + (size_t{16} << 20);
+  const std::string flags = VmFlagsAt(middle);
+  if (flags.empty()) GTEST_SKIP() << "no /proc/self/smaps VmFlags here";
+  EXPECT_TRUE(HasFlag(flags, "hg")) << flags;
+  buffer.resize(size_t{32} << 20, 'z');
+  ReleasePages(buffer.data(), buffer.size());
+  // Emptied, the range goes back to 4 KiB pages for whatever the allocator
+  // puts there next.
+  EXPECT_FALSE(HasFlag(VmFlagsAt(middle), "hg")) << VmFlagsAt(middle);
+  EXPECT_TRUE(HasFlag(VmFlagsAt(middle), "nh")) << VmFlagsAt(middle);
 }
 
 }  // namespace
