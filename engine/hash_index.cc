@@ -239,7 +239,7 @@ void HashIndex::InsertAt(const Value& key, RowId row, uint32_t position) {
     size_t k = static_cast<size_t>(key.AsInt64());
     if (unique_) {
       if (k >= dense_.size()) {
-        GrowLarge(dense_, k + 1);
+        GrowLarge(dense_, k + 1, HugePages::kNo);
         dense_.resize(k + 1, RowId(kAbsent));
       }
       assert(dense_[k].value == kAbsent && "HashIndex::Add: duplicate key");

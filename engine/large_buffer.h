@@ -40,10 +40,19 @@ void AdviseHugePages(const void* p, size_t bytes);
 // its contents are gone. No-op below kReleaseMinBytes.
 void ReleasePages(void* p, size_t bytes);
 
-// v.reserve(n), except that a large new buffer gets huge pages and a large
-// old buffer's pages are released before it is freed.
+// Whether a new large buffer asks for huge pages. Bulk paths (snapshot
+// loads, batches, index builds) do; growth by single rows does not: the
+// first touch of a 2 MiB page can stall, and a tick loop cares about its
+// worst tick more than about fault throughput. On this project's VM the
+// world demo's worst tick (the one whose loot grows the items table past
+// its seeded size) took 94-154 ms in 6 of 11 runs with huge pages on that
+// path and 33-47 ms in the others; without them, 46-51 ms in every run.
+enum class HugePages { kNo, kYes };
+
+// v.reserve(n), except that a large new buffer gets huge pages (if `huge`)
+// and a large old buffer's pages are released before it is freed.
 template <typename T, typename A>
-void ReserveLarge(std::vector<T, A>& v, size_t n) {
+void ReserveLarge(std::vector<T, A>& v, size_t n, HugePages huge = HugePages::kYes) {
   static_assert(std::is_trivially_copyable_v<T>, "the old buffer is released, not destroyed");
   if (n <= v.capacity()) return;
   const size_t old_bytes = v.capacity() * sizeof(T);
@@ -53,7 +62,7 @@ void ReserveLarge(std::vector<T, A>& v, size_t n) {
   }
   std::vector<T, A> bigger;
   bigger.reserve(n);
-  AdviseHugePages(bigger.data(), bigger.capacity() * sizeof(T));
+  if (huge == HugePages::kYes) AdviseHugePages(bigger.data(), bigger.capacity() * sizeof(T));
   bigger.insert(bigger.end(), v.begin(), v.end());
   ReleasePages(v.data(), old_bytes);
   v.swap(bigger);
@@ -62,9 +71,9 @@ void ReserveLarge(std::vector<T, A>& v, size_t n) {
 // Room for `n` elements, at least doubling as vector::insert would, through
 // ReserveLarge.
 template <typename T, typename A>
-void GrowLarge(std::vector<T, A>& v, size_t n) {
+void GrowLarge(std::vector<T, A>& v, size_t n, HugePages huge = HugePages::kYes) {
   if (n <= v.capacity()) return;
-  ReserveLarge(v, n > 2 * v.capacity() ? n : 2 * v.capacity());
+  ReserveLarge(v, n > 2 * v.capacity() ? n : 2 * v.capacity(), huge);
 }
 
 }  // namespace kin

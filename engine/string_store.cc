@@ -54,7 +54,7 @@ uint64_t StringStore::Encode(std::string_view s) {
   const size_t source = aliased ? static_cast<size_t>(s.data() - blob_.data()) : 0;
   const size_t at = blob_.size();
   const size_t header = LengthBytes(s.size());
-  GrowLarge(blob_, at + header + s.size());
+  GrowLarge(blob_, at + header + s.size(), HugePages::kNo);
   blob_.resize(at + header + s.size());
   EncodeLength(s.size(), blob_.data() + at);
   const char* from = aliased ? blob_.data() + source : s.data();
@@ -88,12 +88,12 @@ void StringStore::Release(uint64_t cell) {
 
 void StringStore::push_back(std::string_view s) {
   const uint64_t cell = Encode(s);
-  GrowLarge(cells_, cells_.size() + 1);
+  GrowLarge(cells_, cells_.size() + 1, HugePages::kNo);
   cells_.push_back(cell);
 }
 
 void StringStore::emplace_back() {
-  GrowLarge(cells_, cells_.size() + 1);
+  GrowLarge(cells_, cells_.size() + 1, HugePages::kNo);
   cells_.push_back(string_cell::kEmpty);
 }
 

@@ -400,12 +400,13 @@ RowId Table::InsertRow(const CellOf& cell_of, std::vector<internal::UndoEntry>* 
   } else {
     id = RowId(static_cast<uint32_t>(slot_count()));
     // GrowLarge: a table grown row by row gives back its columns' old
-    // buffers as a bulk load does (engine/large_buffer.h).
+    // buffers as a bulk load does, without huge pages (a row insert must
+    // not stall; engine/large_buffer.h).
     for (size_t i = 0; i < columns_.size(); ++i) {
       std::visit(
           [](auto& vec) {
             if constexpr (!std::is_same_v<std::decay_t<decltype(vec)>, StringStore>) {
-              GrowLarge(vec, vec.size() + 1);
+              GrowLarge(vec, vec.size() + 1, HugePages::kNo);
             }
             vec.emplace_back();
           },
@@ -413,7 +414,7 @@ RowId Table::InsertRow(const CellOf& cell_of, std::vector<internal::UndoEntry>* 
       if (schema_.columns()[i].nullable) validity_[i].PushBack(false);
     }
     live_.PushBack(false);
-    GrowLarge(generations_, generations_.size() + 1);
+    GrowLarge(generations_, generations_.size() + 1, HugePages::kNo);
     generations_.push_back(0);
   }
   Touch(id.value);
