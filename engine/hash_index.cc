@@ -374,7 +374,7 @@ std::optional<RowId> HashIndex::Build(std::span<const int64_t> keys,
   if (lo >= 0 && static_cast<uint64_t>(hi) < DenseSpan(rows.size())) {
     size_t span = static_cast<size_t>(hi) + 1;
     if (unique_) {
-      ReserveLarge(dense_, span);
+      ReserveLarge(dense_, span, HugePages::kYes);
       dense_.assign(span, RowId(kAbsent));
       for (uint32_t r : rows) {
         RowId& slot = dense_[static_cast<size_t>(keys[r])];

@@ -40,10 +40,12 @@ void AdviseHugePages(const void* p, size_t bytes);
 // its contents are gone. No-op below kReleaseMinBytes.
 void ReleasePages(void* p, size_t bytes);
 
-// Whether a new large buffer asks for huge pages. Bulk paths (snapshot
-// loads, batches, index builds) do; growth by single rows does not: the
-// first touch of a 2 MiB page can stall, and a tick loop cares about its
-// worst tick more than about fault throughput. On this project's VM the
+// Whether a new large buffer asks for huge pages. Buffers written whole at
+// once, on a loading screen rather than in a tick (snapshot loads, bulk
+// index builds), do; growth by rows or batches does not: the first touch of
+// a 2 MiB page can stall (the kernel may compact memory to find one, which
+// is why Redis tells its users to turn transparent huge pages off), and a
+// tick loop cares about its worst tick more than about fault throughput. On this project's VM the
 // world demo's worst tick (the one whose loot grows the items table past
 // its seeded size) took 94-154 ms in 6 of 11 runs with huge pages on that
 // path and 33-47 ms in the others; without them, 46-51 ms in every run.
@@ -52,7 +54,7 @@ enum class HugePages { kNo, kYes };
 // v.reserve(n), except that a large new buffer gets huge pages (if `huge`)
 // and a large old buffer's pages are released before it is freed.
 template <typename T, typename A>
-void ReserveLarge(std::vector<T, A>& v, size_t n, HugePages huge = HugePages::kYes) {
+void ReserveLarge(std::vector<T, A>& v, size_t n, HugePages huge) {
   static_assert(std::is_trivially_copyable_v<T>, "the old buffer is released, not destroyed");
   if (n <= v.capacity()) return;
   const size_t old_bytes = v.capacity() * sizeof(T);
@@ -71,7 +73,7 @@ void ReserveLarge(std::vector<T, A>& v, size_t n, HugePages huge = HugePages::kY
 // Room for `n` elements, at least doubling as vector::insert would, through
 // ReserveLarge.
 template <typename T, typename A>
-void GrowLarge(std::vector<T, A>& v, size_t n, HugePages huge = HugePages::kYes) {
+void GrowLarge(std::vector<T, A>& v, size_t n, HugePages huge) {
   if (n <= v.capacity()) return;
   ReserveLarge(v, n > 2 * v.capacity() ? n : 2 * v.capacity(), huge);
 }

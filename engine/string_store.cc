@@ -115,11 +115,13 @@ void StringStore::clear() {
   garbage_ = 0;
 }
 
-void StringStore::reserve(size_t cells, size_t bytes) {
+void StringStore::reserve(size_t cells, size_t bytes) { Grow(cells, bytes, HugePages::kNo); }
+
+void StringStore::Grow(size_t cells, size_t bytes, HugePages huge) {
   // Exact room for a first bulk load (no capacity yet); geometric growth
   // after, so that a load in many batches copies each byte O(1) times.
-  GrowLarge(cells_, cells);
-  GrowLarge(blob_, blob_.size() + bytes);
+  GrowLarge(cells_, cells, huge);
+  GrowLarge(blob_, blob_.size() + bytes, huge);
 }
 
 void StringStore::Append(std::span<const uint32_t> lengths, const char* bytes) {
@@ -127,7 +129,8 @@ void StringStore::Append(std::span<const uint32_t> lengths, const char* bytes) {
   for (uint32_t length : lengths) {
     if (length > string_cell::kMaxInline) blob_bytes += LengthBytes(length) + length;
   }
-  reserve(cells_.size() + lengths.size(), blob_bytes);
+  // A whole column at once (a snapshot load): huge pages.
+  Grow(cells_.size() + lengths.size(), blob_bytes, HugePages::kYes);
   size_t at = blob_.size();
   blob_.resize(at + blob_bytes);  // uninitialised: written below
   char* out = blob_.data();

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/large_buffer.h"
 #include "kin/string_cell.h"
 
 namespace kin {
@@ -105,6 +106,8 @@ class StringStore {
   size_t MemoryBytes() const;
 
  private:
+  // reserve(), with or without huge pages for new large buffers.
+  void Grow(size_t cells, size_t bytes, HugePages huge);
   // The cell for `s`, appending to the blob when it does not fit inline.
   // `s` may point into this store (a copy of another cell).
   uint64_t Encode(std::string_view s);

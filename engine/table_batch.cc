@@ -179,14 +179,14 @@ absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::
                 vec.swap(src);
                 return;
               }
-              GrowLarge(vec, vec.size() + src.size());
+              GrowLarge(vec, vec.size() + src.size(), HugePages::kNo);
               vec.insert(vec.end(), std::make_move_iterator(src.begin()),
                          std::make_move_iterator(src.end()));
               return;
             }
             if constexpr (std::is_same_v<T, int64_t>) {
               if (spec.auto_increment) {
-                GrowLarge(vec, vec.size() + rows);
+                GrowLarge(vec, vec.size() + rows, HugePages::kNo);
                 for (size_t r = 0; r < rows; ++r) {
                   vec.push_back(next_auto_increment_ + static_cast<int64_t>(r));
                 }
@@ -200,7 +200,7 @@ absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::
               if constexpr (std::is_same_v<T, double>) fill = d.AsNumber();
               if constexpr (std::is_same_v<T, uint8_t>) fill = d.AsBool() ? 1 : 0;
             }
-            GrowLarge(vec, vec.size() + rows);
+            GrowLarge(vec, vec.size() + rows, HugePages::kNo);
             vec.insert(vec.end(), rows, fill);
           }
         },
@@ -216,7 +216,7 @@ absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::
     }
   }
   live_.Reserve(first_slot + rows);
-  GrowLarge(generations_, first_slot + rows);
+  GrowLarge(generations_, first_slot + rows, HugePages::kNo);
   for (size_t r = 0; r < rows; ++r) {
     uint32_t slot = first_slot + static_cast<uint32_t>(r);
     live_.PushBack(true);

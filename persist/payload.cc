@@ -254,7 +254,7 @@ std::vector<T> LoadLittleEndian(const char* bytes, size_t n) {
   std::vector<T> out;
   // Huge pages before the first write: a column written once from start to
   // end would otherwise take a page fault every 4 KiB.
-  ReserveLarge(out, n);
+  ReserveLarge(out, n, HugePages::kYes);
   if (std::endian::native == std::endian::little &&
       reinterpret_cast<uintptr_t>(bytes) % alignof(T) == 0) {
     // The file's blocks are 8-aligned, and so is a file read whole: one

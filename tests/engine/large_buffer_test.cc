@@ -42,26 +42,26 @@ TEST(LargeBufferTest, ReserveLargeKeepsTheContentsAtEverySize) {
     std::vector<int64_t> v(n);
     std::iota(v.begin(), v.end(), int64_t{7});
     const std::vector<int64_t> before = v;
-    ReserveLarge(v, 2 * n + 1);
+    ReserveLarge(v, 2 * n + 1, HugePages::kYes);
     EXPECT_GE(v.capacity(), 2 * n + 1);
     EXPECT_EQ(v, before) << n << " elements";
-    ReserveLarge(v, n);  // no shrinking
+    ReserveLarge(v, n, HugePages::kNo);  // no shrinking
     EXPECT_GE(v.capacity(), 2 * n + 1);
   }
 }
 
 TEST(LargeBufferTest, GrowLargeAtLeastDoublesAsInsertWould) {
   std::vector<uint32_t> v;
-  GrowLarge(v, 5);
+  GrowLarge(v, 5, HugePages::kNo);
   EXPECT_EQ(v.capacity(), 5u) << "exact room when there is none yet";
   v.assign(5, 9);
-  GrowLarge(v, 6);
+  GrowLarge(v, 6, HugePages::kNo);
   EXPECT_EQ(v.capacity(), 10u);
-  GrowLarge(v, 40);
+  GrowLarge(v, 40, HugePages::kNo);
   EXPECT_EQ(v.capacity(), 40u);
   EXPECT_EQ(v, std::vector<uint32_t>(5, 9));
   uint32_t* const data = v.data();
-  GrowLarge(v, 40);
+  GrowLarge(v, 40, HugePages::kNo);
   EXPECT_EQ(v.data(), data) << "no reallocation while it fits";
 }
 
@@ -143,8 +143,15 @@ TEST(LargeBufferTest, LargeBuffersAskForHugePagesAndReleasedOnesStopAsking) {
   const bool supported = ::madvise(probe, size_t{4} << 20, MADV_HUGEPAGE) == 0;
   ::munmap(probe, size_t{4} << 20);
   if (!supported) GTEST_SKIP() << "this kernel has no transparent huge pages";
+  {
+    // Growth in a tick asks for nothing (a fresh mapping of its own: the
+    // allocator maps a block this large).
+    std::vector<char> grown;
+    ReserveLarge(grown, size_t{32} << 20, HugePages::kNo);
+    EXPECT_FALSE(HasFlag(VmFlagsAt(grown.data() + (size_t{16} << 20)), "hg"));
+  }
   std::vector<char> buffer;
-  ReserveLarge(buffer, size_t{32} << 20);
+  ReserveLarge(buffer, size_t{32} << 20, HugePages::kYes);
   const char* middle = buffer.data() + (size_t{16} << 20);
   const std::string flags = VmFlagsAt(middle);
   if (flags.empty()) GTEST_SKIP() << "no /proc/self/smaps VmFlags here";
