@@ -45,10 +45,11 @@ void ReleasePages(void* p, size_t bytes);
 // index builds), do; growth by rows or batches does not: the first touch of
 // a 2 MiB page can stall (the kernel may compact memory to find one, which
 // is why Redis tells its users to turn transparent huge pages off), and a
-// tick loop cares about its worst tick more than about fault throughput. On this project's VM the
-// world demo's worst tick (the one whose loot grows the items table past
-// its seeded size) took 94-154 ms in 6 of 11 runs with huge pages on that
-// path and 33-47 ms in the others; without them, 46-51 ms in every run.
+// tick loop cares about its worst tick more than about fault throughput.
+// On this project's VM the world demo's worst tick (the one whose loot
+// grows the items table past its seeded size) took 94-154 ms in 6 of 11
+// runs with huge pages on that path and 33-47 ms in the others; without
+// them, 46-51 ms in every run.
 enum class HugePages { kNo, kYes };
 
 // v.reserve(n), except that a large new buffer gets huge pages (if `huge`)
@@ -58,13 +59,14 @@ void ReserveLarge(std::vector<T, A>& v, size_t n, HugePages huge) {
   static_assert(std::is_trivially_copyable_v<T>, "the old buffer is released, not destroyed");
   if (n <= v.capacity()) return;
   const size_t old_bytes = v.capacity() * sizeof(T);
-  if (n * sizeof(T) < kHugePageMinBytes && old_bytes < kReleaseMinBytes) {
-    v.reserve(n);
+  const bool advise = huge == HugePages::kYes && n * sizeof(T) >= kHugePageMinBytes;
+  if (!advise && old_bytes < kReleaseMinBytes) {
+    v.reserve(n);  // nothing to ask for, nothing to give back
     return;
   }
   std::vector<T, A> bigger;
   bigger.reserve(n);
-  if (huge == HugePages::kYes) AdviseHugePages(bigger.data(), bigger.capacity() * sizeof(T));
+  if (advise) AdviseHugePages(bigger.data(), bigger.capacity() * sizeof(T));
   bigger.insert(bigger.end(), v.begin(), v.end());
   ReleasePages(v.data(), old_bytes);
   v.swap(bigger);

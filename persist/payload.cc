@@ -248,6 +248,15 @@ class LittleEndianIterator {
   const char* p_ = nullptr;
 };
 
+// Whether little-endian T values at `bytes` can be read where they lie: a
+// little-endian host, and T's alignment (the file's blocks are 8-aligned,
+// and so is a file read whole; bytes from elsewhere may not be).
+template <typename T>
+bool ReadableInPlace(const char* bytes) {
+  return std::endian::native == std::endian::little &&
+         reinterpret_cast<uintptr_t>(bytes) % alignof(T) == 0;
+}
+
 // `n` little-endian values of T from `bytes` (any alignment).
 template <typename T>
 std::vector<T> LoadLittleEndian(const char* bytes, size_t n) {
@@ -255,10 +264,7 @@ std::vector<T> LoadLittleEndian(const char* bytes, size_t n) {
   // Huge pages before the first write: a column written once from start to
   // end would otherwise take a page fault every 4 KiB.
   ReserveLarge(out, n, HugePages::kYes);
-  if (std::endian::native == std::endian::little &&
-      reinterpret_cast<uintptr_t>(bytes) % alignof(T) == 0) {
-    // The file's blocks are 8-aligned, and so is a file read whole: one
-    // memcpy.
+  if (ReadableInPlace<T>(bytes)) {  // one memcpy
     const T* first = reinterpret_cast<const T*>(bytes);
     out.assign(first, first + n);
   } else {
@@ -396,8 +402,7 @@ class Reader {
       }
     }
     const char* bytes = Block(total, 1);
-    if (std::endian::native == std::endian::little &&
-        reinterpret_cast<uintptr_t>(lengths) % alignof(uint32_t) == 0) {
+    if (ReadableInPlace<uint32_t>(lengths)) {
       cells.Append(std::span<const uint32_t>(reinterpret_cast<const uint32_t*>(lengths), n), bytes);
     } else {
       cells.Append(LoadLittleEndian<uint32_t>(lengths, n), bytes);
