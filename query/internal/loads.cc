@@ -321,6 +321,12 @@ void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop, std::spa
                                     (steps.window.has_value()
                                          ? std::min(per_row, static_cast<double>(*steps.window))
                                          : per_row)));
+  // A plain copy of a ManyToMany's or HasManyThrough's rows goes straight
+  // from the pivot lists to `kids`: no list is kept for a second reading.
+  if (steps.copy && steps.group_walk == nullptr &&
+      hop.GatherInto(rows, offsets, kids, copy_links ? kid_links : nullptr)) {
+    return;
+  }
   // Probe every row's list first, then read them: the probes' cache misses
   // overlap instead of alternating with the lists' own.
   SortScratch scratch;           // per-parent sorts share it: no allocation per parent
@@ -424,18 +430,7 @@ absl::Status AttachPivotColumns(const PlannedLoad& planned, const RelationHop& h
     // Each kid's link came with it: copied as listed, or ranked by a pivot
     // column (where a row linked twice may have moved against its other
     // link).
-    // Links are random pivot rows: their cells are fetched a few ahead.
-    constexpr uint32_t kAhead = 16;
-    for (uint32_t k = 0; k < kids.size(); ++k) {
-      if (k + kAhead < kids.size()) {
-        for (ColumnId c : columns) {
-          if (pivot.column(c).type == Type::kInt64) {
-            KIN_PREFETCH(pivot.Int64Column(c).data() + kid_links[k + kAhead].value);
-          }
-        }
-      }
-      write(k, kid_links[k]);
-    }
+    for (uint32_t k = 0; k < kids.size(); ++k) write(k, kid_links[k]);
     FinishPivotColumns(first, columns.size(), children);
     return absl::OkStatus();
   }

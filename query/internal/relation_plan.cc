@@ -8,6 +8,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "engine/engine.h"
 #include "engine/errors.h"
@@ -380,13 +381,15 @@ const HashIndex& RelationHop::LinkIndex() const {
   return *via_->first;
 }
 
-void RelationHop::GatherAhead(std::span<const RowId> rows) const {
-  if (via_ == nullptr || key_type_ != Type::kInt64) return;
-  Via& via = *via_;
-  if (via.through->column(via.through_key).type != Type::kInt64) return;
+bool RelationHop::ForEachPivotList(
+    std::span<const RowId> rows,
+    absl::FunctionRef<void(size_t, std::span<const RowId>)> visit) const {
+  if (via_ == nullptr || key_type_ != Type::kInt64) return false;
+  const Via& via = *via_;
+  if (via.through->column(via.through_key).type != Type::kInt64) return false;
   const int64_t* through_keys = via.through->Int64Column(via.through_key).data();
   // First every parent's pivot list (its header is the index's cache miss)
-  // with the list's rows fetched, then the gathers, each fetching the key
+  // with the list's rows fetched, then the visits, each fetching the key
   // cells of a list a few parents ahead: the misses of ~kAhead parents are
   // in flight at once instead of one after another.
   constexpr size_t kAhead = 6;
@@ -402,13 +405,37 @@ void RelationHop::GatherAhead(std::span<const RowId> rows) const {
     }
   };
   for (size_t i = 0; i < kAhead; ++i) fetch_cells(i);
-  via.ints.reserve(via.ints.size() + rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
     fetch_cells(i + kAhead);
-    if (FromNull(rows[i])) continue;
-    auto [it, fresh] = via.ints.try_emplace(from_ints_[rows[i].value]);
-    if (fresh) it->second = via.Keep(mids[i]);
+    if (!FromNull(rows[i])) visit(i, mids[i]);
   }
+  return true;
+}
+
+void RelationHop::GatherAhead(std::span<const RowId> rows) const {
+  if (via_ == nullptr) return;
+  Via& via = *via_;
+  via.ints.reserve(via.ints.size() + rows.size());
+  ForEachPivotList(rows, [&](size_t i, std::span<const RowId> mids) {
+    auto [it, fresh] = via.ints.try_emplace(from_ints_[rows[i].value]);
+    if (fresh) it->second = via.Keep(mids);
+  });
+}
+
+bool RelationHop::GatherInto(std::span<const RowId> rows, std::vector<uint32_t>* offsets,
+                             std::vector<RowId>* related, std::vector<RowId>* links) const {
+  size_t done = 0;  // rows whose end is in `offsets`
+  const bool gathered = ForEachPivotList(rows, [&](size_t i, std::span<const RowId> mids) {
+    // A row the walk skips (a NULL key) ends where the previous did.
+    offsets->insert(offsets->end(), i - done, static_cast<uint32_t>(related->size()));
+    via_->Gather(mids, related, via_->keep_links ? links : nullptr);
+    offsets->push_back(static_cast<uint32_t>(related->size()));
+    done = i + 1;
+  });
+  if (gathered) {
+    offsets->insert(offsets->end(), rows.size() - done, static_cast<uint32_t>(related->size()));
+  }
+  return gathered;
 }
 
 std::span<const RowId> RelationHop::RelatedLinks(RowId row) const {

@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -141,6 +142,14 @@ class RelationHop {
   // lists and cells overlapped: call it before reading many rows' lists. A
   // no-op unless via() with int64 keys.
   void GatherAhead(std::span<const RowId> rows) const;
+  // Appends Related(row) of every row of `rows` to `related`, parent after
+  // parent, each parent's end to `offsets`, and, for a ManyToMany, each
+  // related row's link to `links`: what reading Related and RelatedLinks
+  // row by row would append, with the misses overlapped as GatherAhead's,
+  // and without keeping any list (for a caller that reads each once).
+  // False, with nothing appended, unless via() with int64 keys.
+  bool GatherInto(std::span<const RowId> rows, std::vector<uint32_t>* offsets,
+                  std::vector<RowId>* related, std::vector<RowId>* links) const;
   // Whether the hop goes over a second table (see Related). Its related
   // rows have no key of their own to scan by: it is probed per row, except
   // for the counts ForEachKeyCount takes from the pivot's index.
@@ -215,6 +224,11 @@ class RelationHop {
   std::span<const RowId> FindInt(int64_t key) const;
   std::span<const RowId> FindString(absl::string_view key) const;
   std::span<const RowId> ViaRelated(RowId row) const;
+  // GatherAhead's walk: calls `visit(i, pivot rows)` for every row i of
+  // `rows` without a NULL key, in order, the pivot lists fetched ahead.
+  // False, visiting none, unless via() with int64 keys on both hops.
+  bool ForEachPivotList(std::span<const RowId> rows,
+                        absl::FunctionRef<void(size_t, std::span<const RowId>)> visit) const;
   // A via() hop's gathered rows (and a ManyToMany's links) of a live row
   // whose key is not NULL.
   const ViaList& ViaListOf(RowId row) const;

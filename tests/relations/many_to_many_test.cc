@@ -10,6 +10,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -972,6 +973,65 @@ TEST(ManyToManyPreloadTest, ManyParentsAndALongListKeepTheirRows) {
         EXPECT_EQ(progress_of[k], Value(p == 1 ? want_quest : p * 100 + static_cast<int64_t>(k)));
       }
     }
+  }
+}
+
+// Parents whose key is NULL (a unique local key other than the primary
+// key) have no related rows: first, in the middle and last in a preload,
+// they get empty lists and their neighbours keep their own rows, over a
+// ManyToMany (with its pivot values) and a HasManyThrough alike.
+TEST(ManyToManyPreloadTest, NullParentKeysGetNoRowsWherever) {
+  Database db;
+  ASSERT_OK(db.CreateTable("guilds", Schema().Int64("id", PrimaryKey()).Int64("tag", Unique())));
+  ASSERT_OK(db.CreateTable("players", Schema().Int64("id", PrimaryKey()).Int64("guild_tag")));
+  ASSERT_OK(db.CreateTable("items", Schema().Int64("id", PrimaryKey()).Int64("player_id")));
+  ASSERT_OK(db.CreateTable("banners", Schema().Int64("id", PrimaryKey())));
+  ASSERT_OK(db.CreateTable("banner_guild", Schema()
+                                               .Int64("id", PrimaryKey())
+                                               .Int64("guild_tag", NotNull())
+                                               .Int64("banner_id", NotNull())
+                                               .Int64("rank", NotNull())));
+  ASSERT_OK(db.HasMany("guilds", "players", {.foreign_key = "guild_tag", .local_key = "tag"}));
+  ASSERT_OK(db.HasMany("players", "items"));
+  ASSERT_OK(db.HasManyThrough("guilds", "players", "items"));
+  ASSERT_OK(
+      db.ManyToMany("guilds", "banners",
+                    {.foreign_key = "guild_tag", .local_key = "tag", .pivot_columns = {"rank"}}));
+  // Guilds 1, 3 and 5 have no tag; guild 2 has tag 20, guild 4 tag 40.
+  for (int64_t g = 1; g <= 5; ++g) {
+    ASSERT_OK(
+        db.Insert("guilds", {{"id", g}, {"tag", g % 2 == 0 ? Value(g * 10) : Value()}}).status());
+  }
+  for (int64_t b = 1; b <= 3; ++b) ASSERT_OK(db.Insert("banners", {{"id", b}}).status());
+  // Player 1 in guild 20 (items 1, 2), player 2 in guild 40 (item 3).
+  ASSERT_OK(db.Insert("players", {{"id", 1}, {"guild_tag", 20}}).status());
+  ASSERT_OK(db.Insert("players", {{"id", 2}, {"guild_tag", 40}}).status());
+  for (int64_t owner : {1, 1, 2}) ASSERT_OK(db.Insert("items", {{"player_id", owner}}).status());
+  // Guild 20 flies banners 3 (rank 1) and 1 (rank 2); guild 40 banner 2.
+  ASSERT_OK(db.Insert("banner_guild", {{"guild_tag", 20}, {"banner_id", 3}, {"rank", 1}}).status());
+  ASSERT_OK(db.Insert("banner_guild", {{"guild_tag", 20}, {"banner_id", 1}, {"rank", 2}}).status());
+  ASSERT_OK(db.Insert("banner_guild", {{"guild_tag", 40}, {"banner_id", 2}, {"rank", 7}}).status());
+
+  ASSERT_OK_AND_ASSIGN(ResultSet guilds,
+                       db.Query("guilds").OrderBy("id").Preload("items").Preload("banners").Get());
+  ASSERT_EQ(guilds.size(), 5u);
+  auto ids = [](std::span<const ResultRow> rows) {
+    std::vector<int64_t> out;
+    for (const ResultRow& r : rows) out.push_back(r.GetInt64("id").value());
+    return out;
+  };
+  const std::vector<std::vector<int64_t>> want_items = {{}, {1, 2}, {}, {3}, {}};
+  const std::vector<std::vector<int64_t>> want_banners = {{}, {3, 1}, {}, {2}, {}};
+  const std::vector<std::vector<int64_t>> want_ranks = {{}, {1, 2}, {}, {7}, {}};
+  for (size_t g = 0; g < guilds.size(); ++g) {
+    ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> items, guilds[g].Preloaded("items"));
+    EXPECT_EQ(ids(items), want_items[g]) << "guild " << g + 1;
+    ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> banners, guilds[g].Preloaded("banners"));
+    EXPECT_EQ(ids(banners), want_banners[g]) << "guild " << g + 1;
+    ASSERT_OK_AND_ASSIGN(ExtraColumn rank, guilds[g].PreloadedExtras("banners", "pivot_rank"));
+    std::vector<int64_t> ranks;
+    for (size_t k = 0; k < rank.size(); ++k) ranks.push_back(rank.Int64(k));
+    EXPECT_EQ(ranks, want_ranks[g]) << "guild " << g + 1;
   }
 }
 
