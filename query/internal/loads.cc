@@ -309,21 +309,23 @@ void PivotRankedSelect(const PreloadSteps& steps, std::span<const RowId> related
   }
 }
 
-// Runs `steps` for every row: the related rows into `kids`, parent after
-// parent, and each parent's end into `offsets`; when ranked by a pivot
-// column, or when `copy_links` asks for them and the rows are copied as
-// listed, each kid's link into `kid_links` (else it stays empty).
+// Runs `steps` for every row (`distinct_rows` as RunLoads's): the related
+// rows into `kids`, parent after parent, and each parent's end into
+// `offsets`; when ranked by a pivot column, or when `copy_links` asks for
+// them and the rows are copied as listed, each kid's link into `kid_links`
+// (else it stays empty).
 void RunPreloadSteps(const PreloadSteps& steps, const RelationHop& hop, std::span<const RowId> rows,
-                     bool copy_links, std::vector<uint32_t>* offsets, std::vector<RowId>* kids,
-                     std::vector<RowId>* kid_links) {
+                     bool distinct_rows, bool copy_links, std::vector<uint32_t>* offsets,
+                     std::vector<RowId>* kids, std::vector<RowId>* kid_links) {
   const double per_row = hop.AverageFanout();
   kids->reserve(static_cast<size_t>(static_cast<double>(rows.size()) *
                                     (steps.window.has_value()
                                          ? std::min(per_row, static_cast<double>(*steps.window))
                                          : per_row)));
-  // A plain copy of a ManyToMany's or HasManyThrough's rows goes straight
-  // from the pivot lists to `kids`: no list is kept for a second reading.
-  if (steps.copy && steps.group_walk == nullptr &&
+  // A plain copy of a ManyToMany's or HasManyThrough's rows, each parent
+  // read once, goes straight from the pivot lists to `kids`. Where a
+  // parent repeats, its list is gathered once and kept (GatherAhead).
+  if (distinct_rows && steps.copy && steps.group_walk == nullptr &&
       hop.GatherInto(rows, offsets, kids, copy_links ? kid_links : nullptr)) {
     return;
   }
@@ -478,7 +480,8 @@ absl::Status AttachPivotColumns(const PlannedLoad& planned, const RelationHop& h
 }
 
 absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
-                        const PlannedLoad& planned, std::span<const RowId> rows, RowSetData* data) {
+                        const PlannedLoad& planned, std::span<const RowId> rows, bool distinct_rows,
+                        RowSetData* data) {
   const RelationLoadSpec& load = *planned.load;
   const QuerySpec& sub = load.query;
   PreloadSteps steps;
@@ -494,14 +497,18 @@ absl::Status RunPreload(const RelationContext& context, const RelationHop& hop,
   std::vector<RowId> kid_links;
   const bool pivot_columns = planned.relation->kind == RelationKind::kManyToMany &&
                              !planned.relation->pivot_columns.empty();
-  RunPreloadSteps(steps, hop, rows, pivot_columns, &preload.offsets, &kids, &kid_links);
+  RunPreloadSteps(steps, hop, rows, distinct_rows, pivot_columns, &preload.offsets, &kids,
+                  &kid_links);
   preload.children = ResultSet::MakeData(hop.to(), kids, *data);
   preload.children->selected = planned.selected;
   if (pivot_columns) {
     KIN_RETURN_IF_ERROR(AttachPivotColumns(planned, hop, rows, preload.offsets, kids, kid_links,
                                            preload.children.get()));
   }
-  KIN_RETURN_IF_ERROR(RunLoads(context, hop.to(), *planned.children, kids, preload.children.get()));
+  // The same child under two parents (a quest two players took) is two
+  // rows of `kids`.
+  KIN_RETURN_IF_ERROR(RunLoads(context, hop.to(), *planned.children, kids, /*distinct_rows=*/false,
+                               preload.children.get()));
   data->preloads.push_back(std::move(preload));
   return absl::OkStatus();
 }
@@ -706,13 +713,13 @@ absl::Status ValidateLoads(const RelationContext& context, const Table& table,
 }
 
 absl::Status RunLoads(const RelationContext& context, const Table& table, const LoadLevel& level,
-                      std::span<const RowId> rows, RowSetData* data) {
+                      std::span<const RowId> rows, bool distinct_rows, RowSetData* data) {
   for (const PlannedLoad& p : level.loads) {
     KIN_ASSIGN_OR_RETURN(RelationHop hop, RelationHop::Make(table, *p.relation, *p.to, p.through));
     KIN_RETURN_IF_ERROR(ApplyPivotFilter(&hop, UseOf(p.load->kind), p.load->query));
     switch (p.load->kind) {
       case RelationLoadSpec::Kind::kPreload:
-        KIN_RETURN_IF_ERROR(RunPreload(context, hop, p, rows, data));
+        KIN_RETURN_IF_ERROR(RunPreload(context, hop, p, rows, distinct_rows, data));
         break;
       case RelationLoadSpec::Kind::kCount:
         KIN_RETURN_IF_ERROR(RunCount(context, hop, *p.load, rows, data));

@@ -76,9 +76,11 @@ absl::Status ValidateLoads(const RelationContext& context, const Table& table,
 // Runs `level` for `rows` (rows of `table`, in the order of data->rows)
 // and attaches the results to `data`: a Preload per relation (children
 // sets built recursively with their own loads), an Extra per count or
-// aggregate.
+// aggregate. `distinct_rows`: no row appears twice in `rows` (a query's
+// selection; a preload's children may repeat a row), so a row's related
+// rows are read once and need not be kept for a second reading.
 absl::Status RunLoads(const RelationContext& context, const Table& table, const LoadLevel& level,
-                      std::span<const RowId> rows, RowSetData* data);
+                      std::span<const RowId> rows, bool distinct_rows, RowSetData* data);
 
 // " | preload users.posts: index probe posts.user_id per row (order by
 // created_at desc)" per load; a preload's own loads follow it, named by

@@ -48,7 +48,9 @@ absl::StatusOr<ResultSet> QueryPlan::MakeResult(std::span<const RowId> ids) cons
   if (loads_.empty() && selected_.empty()) return ResultSet::Plain(table(), ids);
   ResultSet rows = ResultSet::FromRowIds(table(), ids);
   rows.data().selected = selected_;
-  KIN_RETURN_IF_ERROR(RunLoads(context_, table(), loads_, ids, &rows.data()));
+  // A selection holds each row once.
+  KIN_RETURN_IF_ERROR(
+      RunLoads(context_, table(), loads_, ids, /*distinct_rows=*/true, &rows.data()));
   return rows;
 }
 

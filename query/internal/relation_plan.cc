@@ -413,7 +413,7 @@ bool RelationHop::ForEachPivotList(
 }
 
 void RelationHop::GatherAhead(std::span<const RowId> rows) const {
-  if (via_ == nullptr) return;
+  if (via_ == nullptr || key_type_ != Type::kInt64) return;
   Via& via = *via_;
   via.ints.reserve(via.ints.size() + rows.size());
   ForEachPivotList(rows, [&](size_t i, std::span<const RowId> mids) {
@@ -424,6 +424,7 @@ void RelationHop::GatherAhead(std::span<const RowId> rows) const {
 
 bool RelationHop::GatherInto(std::span<const RowId> rows, std::vector<uint32_t>* offsets,
                              std::vector<RowId>* related, std::vector<RowId>* links) const {
+  [[maybe_unused]] const size_t first = offsets->size();
   size_t done = 0;  // rows whose end is in `offsets`
   const bool gathered = ForEachPivotList(rows, [&](size_t i, std::span<const RowId> mids) {
     // A row the walk skips (a NULL key) ends where the previous did.
@@ -434,6 +435,7 @@ bool RelationHop::GatherInto(std::span<const RowId> rows, std::vector<uint32_t>*
   });
   if (gathered) {
     offsets->insert(offsets->end(), rows.size() - done, static_cast<uint32_t>(related->size()));
+    assert(offsets->size() == first + rows.size() && "GatherInto: one end per row");
   }
   return gathered;
 }

@@ -979,7 +979,8 @@ TEST(ManyToManyPreloadTest, ManyParentsAndALongListKeepTheirRows) {
 // Parents whose key is NULL (a unique local key other than the primary
 // key) have no related rows: first, in the middle and last in a preload,
 // they get empty lists and their neighbours keep their own rows, over a
-// ManyToMany (with its pivot values) and a HasManyThrough alike.
+// ManyToMany (with its pivot values) and a HasManyThrough alike; and a
+// parent reached twice in a nested preload gets its rows both times.
 TEST(ManyToManyPreloadTest, NullParentKeysGetNoRowsWherever) {
   Database db;
   ASSERT_OK(db.CreateTable("guilds", Schema().Int64("id", PrimaryKey()).Int64("tag", Unique())));
@@ -1003,9 +1004,12 @@ TEST(ManyToManyPreloadTest, NullParentKeysGetNoRowsWherever) {
         db.Insert("guilds", {{"id", g}, {"tag", g % 2 == 0 ? Value(g * 10) : Value()}}).status());
   }
   for (int64_t b = 1; b <= 3; ++b) ASSERT_OK(db.Insert("banners", {{"id", b}}).status());
-  // Player 1 in guild 20 (items 1, 2), player 2 in guild 40 (item 3).
+  // Player 1 in guild 20 (items 1, 2), player 2 in guild 40 (item 3),
+  // player 3 in guild 20 (no items), player 4 in none.
   ASSERT_OK(db.Insert("players", {{"id", 1}, {"guild_tag", 20}}).status());
   ASSERT_OK(db.Insert("players", {{"id", 2}, {"guild_tag", 40}}).status());
+  ASSERT_OK(db.Insert("players", {{"id", 3}, {"guild_tag", 20}}).status());
+  ASSERT_OK(db.Insert("players", {{"id", 4}}).status());
   for (int64_t owner : {1, 1, 2}) ASSERT_OK(db.Insert("items", {{"player_id", owner}}).status());
   // Guild 20 flies banners 3 (rank 1) and 1 (rank 2); guild 40 banner 2.
   ASSERT_OK(db.Insert("banner_guild", {{"guild_tag", 20}, {"banner_id", 3}, {"rank", 1}}).status());
@@ -1032,6 +1036,30 @@ TEST(ManyToManyPreloadTest, NullParentKeysGetNoRowsWherever) {
     std::vector<int64_t> ranks;
     for (size_t k = 0; k < rank.size(); ++k) ranks.push_back(rank.Int64(k));
     EXPECT_EQ(ranks, want_ranks[g]) << "guild " << g + 1;
+  }
+
+  // Nested under each player's guild, guild 20 is a parent twice (players
+  // 1 and 3): both get its rows; player 4's guild is none.
+  ASSERT_OK_AND_ASSIGN(
+      ResultSet players,
+      db.Query("players")
+          .OrderBy("id")
+          .Preload("guild", [](Query& q) { q.Preload("items").Preload("banners"); })
+          .Get());
+  ASSERT_EQ(players.size(), 4u);
+  const std::vector<std::vector<int64_t>> want_guild_items = {{1, 2}, {3}, {1, 2}, {}};
+  const std::vector<std::vector<int64_t>> want_guild_banners = {{3, 1}, {2}, {3, 1}, {}};
+  for (size_t p = 0; p < players.size(); ++p) {
+    ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> guild, players[p].Preloaded("guild"));
+    ASSERT_EQ(guild.size(), p == 3 ? 0u : 1u) << "player " << p + 1;
+    if (guild.empty()) continue;
+    ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> items, guild[0].Preloaded("items"));
+    EXPECT_EQ(ids(items), want_guild_items[p]) << "player " << p + 1;
+    ASSERT_OK_AND_ASSIGN(std::span<const ResultRow> banners, guild[0].Preloaded("banners"));
+    EXPECT_EQ(ids(banners), want_guild_banners[p]) << "player " << p + 1;
+    ASSERT_OK_AND_ASSIGN(ExtraColumn rank, guild[0].PreloadedExtras("banners", "pivot_rank"));
+    ASSERT_EQ(rank.size(), want_guild_banners[p].size());
+    EXPECT_EQ(rank.Int64(0), p == 1 ? 7 : 1) << "player " << p + 1;
   }
 }
 
