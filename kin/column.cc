@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/functional/function_ref.h"
@@ -53,7 +54,8 @@ T Read(const Table& table, ColumnId column, RowId id) {
 // test as Row::valid(), plus the table identity).
 // The layout check keeps a handle from reading a column that moved into its
 // id after a DropColumn.
-bool LiveRowOf(const Table* table, uint32_t layout, const Row& row) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool LiveRowOf(const Table* table, uint32_t layout,
+                                                   const Row& row) {
   return row.table() == table && table != nullptr && table->IsLive(row.id()) &&
          table->generation(row.id()) == row.generation() && table->layout_version() == layout;
 }
