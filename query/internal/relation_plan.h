@@ -147,7 +147,7 @@ class RelationHop {
   // related row's link to `links`: what reading Related and RelatedLinks
   // row by row would append, with the misses overlapped as GatherAhead's,
   // and without keeping any list (for a caller that reads each once).
-  // False, with nothing appended, unless via() with int64 keys.
+  // False, with nothing appended, unless ForEachPivotList can walk `rows`.
   bool GatherInto(std::span<const RowId> rows, std::vector<uint32_t>* offsets,
                   std::vector<RowId>* related, std::vector<RowId>* links) const;
   // Whether the hop goes over a second table (see Related). Its related
