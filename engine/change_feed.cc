@@ -1,6 +1,7 @@
 #include "engine/change_feed.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstdint>
 #include <tuple>
 #include <utility>
@@ -16,16 +17,17 @@ uint32_t RowsOf(const UndoEntry& e) { return e.kind == UndoEntry::Kind::kBatch ?
 
 }  // namespace
 
-// The undo log holds each write's values *before* it, and an update's
-// values after it (and its key): an insert's are not logged. The values
-// after an insert are the values before the next write of the same cell,
-// or the table's current values when there is none; so the log is walked
-// backwards with an overlay of the cells already walked: (table, slot,
-// column) → the value the cell held just after the write being looked at.
-// Cells absent from it hold their current value then. A deleted slot
-// reused by a later insert needs nothing special: walking backwards, the
-// delete sets every cell of the slot before any earlier insert reads them,
-// and no earlier insert reads a slot between its delete and its reuse.
+// The undo log holds each write's values *before* it, and the values after
+// an update or an insert (and an update's key): only a bulk append
+// (kBatch) does not log its rows. Their values after the append are the
+// values before the next write of the same cell, or the table's current
+// values when there is none; so the log is walked backwards with an
+// overlay of the cells already walked: (table, slot, column) → the value
+// the cell held just after the write being looked at. Cells absent from it
+// hold their current value then. A deleted slot reused by a later insert
+// needs nothing special: walking backwards, the delete sets every cell of
+// the slot before any earlier append reads them, and no earlier append
+// reads a slot between its delete and its reuse.
 //
 // The changes are written from the back of `*out` to its front, so no
 // reversal is needed, into elements kept from earlier commits where there
@@ -37,12 +39,12 @@ void ChangeFeedBuilder::Build(std::span<const UndoEntry> log, std::vector<RowCha
   for (const UndoEntry& e : log) count += RowsOf(e);
   out->resize(count);
 
-  // Only inserts read the table (an update's values and key were recorded
-  // with it), so only the writes of rows inserted earlier in the
-  // transaction need the overlay, and only for the insert to read. A tick
-  // mostly writes rows it did not insert: a filter of the inserted rows
+  // Only bulk appends read the table (the other writes' values were
+  // recorded with them), so only the writes of rows appended earlier in the
+  // transaction need the overlay, and only for the append to read. A tick
+  // mostly writes rows it did not append: a filter of the appended rows
   // (set going forward, cleared after) finds the writes that may follow an
-  // insert of their row, with no hash table and no sort; a false positive
+  // append of their row, with no hash table and no sort; a false positive
   // only adds overlay cells nobody reads.
   after_insert_.assign(log.size(), 0);
   if (log.size() > 1) {
@@ -53,24 +55,24 @@ void ChangeFeedBuilder::Build(std::span<const UndoEntry> log, std::vector<RowCha
       return static_cast<uint32_t>(h >> 46);  // 18 bits
     };
     static_assert(kFilterBits == 1u << 18, "bit() yields 18 bits");
-    bool any_insert = false;
+    bool any_batch = false;
     for (size_t i = 0; i < log.size(); ++i) {
       const UndoEntry& e = log[i];
-      if (e.kind == UndoEntry::Kind::kInsert || e.kind == UndoEntry::Kind::kBatch) {
-        for (uint32_t r = 0; r < RowsOf(e); ++r) {
+      if (e.kind == UndoEntry::Kind::kBatch) {
+        for (uint32_t r = 0; r < e.batch_size; ++r) {
           const uint32_t b = bit(e.table, e.row.value + r);
           inserted_filter_[b >> 6] |= uint64_t{1} << (b & 63);
         }
-        any_insert = true;
-      } else if (any_insert) {
+        any_batch = true;
+      } else if (any_batch && e.kind != UndoEntry::Kind::kInsert) {
         const uint32_t b = bit(e.table, e.row.value);
         after_insert_[i] = (inserted_filter_[b >> 6] >> (b & 63)) & 1;
       }
     }
-    if (any_insert) {
+    if (any_batch) {
       for (const UndoEntry& e : log) {
-        if (e.kind != UndoEntry::Kind::kInsert && e.kind != UndoEntry::Kind::kBatch) continue;
-        for (uint32_t r = 0; r < RowsOf(e); ++r) {
+        if (e.kind != UndoEntry::Kind::kBatch) continue;
+        for (uint32_t r = 0; r < e.batch_size; ++r) {
           const uint32_t b = bit(e.table, e.row.value + r);
           inserted_filter_[b >> 6] = 0;
         }
@@ -88,7 +90,7 @@ void ChangeFeedBuilder::Build(std::span<const UndoEntry> log, std::vector<RowCha
   for (size_t i = log.size(); i-- > 0;) {
     const UndoEntry& e = log[i];
     const Table& table = *e.table;
-    // Whether an earlier insert of the same row will read the overlay.
+    // Whether an earlier append of the same row will read the overlay.
     const bool earlier_writes = after_insert_[i] != 0;
     auto start = [&](RowChange::Kind kind, RowId row, size_t cells) -> RowChange& {
       RowChange& change = (*out)[--next];
@@ -98,7 +100,9 @@ void ChangeFeedBuilder::Build(std::span<const UndoEntry> log, std::vector<RowCha
       change.cells.resize(cells);
       return change;
     };
-    auto inserted = [&](RowId row) {
+    // An inserted row's values: `value_of(column)`, from the undo entry of
+    // an insert or, for an appended row, the table through the overlay.
+    auto inserted = [&](RowId row, const auto& value_of) {
       const uint32_t columns = table.num_columns();
       RowChange& change = start(RowChange::kInsert, row, columns);
       for (uint32_t c = 0; c < columns; ++c) {
@@ -107,7 +111,7 @@ void ChangeFeedBuilder::Build(std::span<const UndoEntry> log, std::vector<RowCha
         cell.column = column;
         cell.name = table.column(column).name;
         cell.old_value = Value();
-        cell.new_value = after(table, row, column);
+        cell.new_value = value_of(column);
       }
       change.key = change.cells[table.primary_key().value].new_value;
     };
@@ -132,10 +136,14 @@ void ChangeFeedBuilder::Build(std::span<const UndoEntry> log, std::vector<RowCha
     };
     switch (e.kind) {
       case UndoEntry::Kind::kInsert:
-        inserted(e.row);
+        assert(e.values.size() == table.num_columns());
+        inserted(e.row, [&](ColumnId column) -> const Value& { return e.values[column.value]; });
         break;
       case UndoEntry::Kind::kBatch:
-        for (uint32_t r = e.batch_size; r-- > 0;) inserted(RowId(e.row.value + r));
+        for (uint32_t r = e.batch_size; r-- > 0;) {
+          const RowId row(e.row.value + r);
+          inserted(row, [&](ColumnId column) { return after(table, row, column); });
+        }
         break;
       case UndoEntry::Kind::kUpdate: {
         // The values after the update and the key were recorded with it:

@@ -443,6 +443,8 @@ RowId Table::InsertRow(const CellOf& cell_of, std::vector<internal::UndoEntry>* 
     e.row = id;
     e.next_auto_increment = before;
     e.generation = generation_before;
+    e.values.reserve(columns_.size());
+    for (size_t i = 0; i < columns_.size(); ++i) e.values.push_back(GetValue(id, ColumnId(i)));
     log->push_back(std::move(e));
   }
   return id;

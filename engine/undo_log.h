@@ -38,6 +38,11 @@ struct UndoEntry {
   Value key;
   // kDelete: every column; kUpdate: the changed columns.
   std::vector<Cell> cells;
+  // kInsert: the row as inserted, by column, recorded while its cells are
+  // in the cache. The commit feed reads them here: reading the table at
+  // commit missed on nearly every cell, since a tick's inserts mostly
+  // reuse freed slots scattered over the table.
+  std::vector<Value> values;
 };
 
 }  // namespace internal
