@@ -516,7 +516,7 @@ void Engine::RollbackSchemaChange() {
     if (!existed) continue;  // dropped below
     auto it = change->copies.find(entry.table);
     if (it != change->copies.end() && i >= it->second.log_size) continue;
-    entry.table->Undo(entry);
+    entry.table->Undo(entry, log_.CellsOf(entry));
   }
   ClearLog();
   for (auto it = tables_.begin(); it != tables_.end();) {

@@ -34,9 +34,9 @@ uint32_t RowsOf(const UndoEntry& e) { return e.kind == UndoEntry::Kind::kBatch ?
 // are some: assigning a Value or resizing a cell vector within its
 // capacity allocates nothing (but for strings), where building fresh
 // RowChanges cost an allocation per change and a free per change later.
-void ChangeFeedBuilder::Build(std::span<const UndoEntry> log, std::vector<RowChange>* out) {
+void ChangeFeedBuilder::Build(const UndoLog& log, std::vector<RowChange>* out) {
   size_t count = 0;
-  for (const UndoEntry& e : log) count += RowsOf(e);
+  for (const UndoEntry& e : log.entries()) count += RowsOf(e);
   out->resize(count);
 
   // Only bulk appends read the table (the other writes' values were
@@ -70,7 +70,7 @@ void ChangeFeedBuilder::Build(std::span<const UndoEntry> log, std::vector<RowCha
       }
     }
     if (any_batch) {
-      for (const UndoEntry& e : log) {
+      for (const UndoEntry& e : log.entries()) {
         if (e.kind != UndoEntry::Kind::kBatch) continue;
         for (uint32_t r = 0; r < e.batch_size; ++r) {
           const uint32_t b = bit(e.table, e.row.value + r);
@@ -120,9 +120,10 @@ void ChangeFeedBuilder::Build(std::span<const UndoEntry> log, std::vector<RowCha
     // writes of the row read the old values from the overlay.
     auto from_undo = [&](RowChange::Kind kind, const UndoEntry& undo_entry,
                          bool keep_old) -> RowChange& {
-      RowChange& change = start(kind, undo_entry.row, undo_entry.cells.size());
-      for (size_t c = 0; c < undo_entry.cells.size(); ++c) {
-        const UndoEntry::Cell& undo = undo_entry.cells[c];
+      std::span<const UndoEntry::Cell> cells = log.CellsOf(undo_entry);
+      RowChange& change = start(kind, undo_entry.row, cells.size());
+      for (size_t c = 0; c < cells.size(); ++c) {
+        const UndoEntry::Cell& undo = cells[c];
         CellChange& cell = change.cells[c];
         cell.column = undo.column;
         cell.name = table.column(undo.column).name;
@@ -135,10 +136,12 @@ void ChangeFeedBuilder::Build(std::span<const UndoEntry> log, std::vector<RowCha
       return change;
     };
     switch (e.kind) {
-      case UndoEntry::Kind::kInsert:
-        assert(e.values.size() == table.num_columns());
-        inserted(e.row, [&](ColumnId column) -> const Value& { return e.values[column.value]; });
+      case UndoEntry::Kind::kInsert: {
+        std::span<const Value> values = log.ValuesOf(e);
+        assert(values.size() == table.num_columns());
+        inserted(e.row, [&](ColumnId column) -> const Value& { return values[column.value]; });
         break;
+      }
       case UndoEntry::Kind::kBatch:
         for (uint32_t r = e.batch_size; r-- > 0;) {
           const RowId row(e.row.value + r);
@@ -155,7 +158,7 @@ void ChangeFeedBuilder::Build(std::span<const UndoEntry> log, std::vector<RowCha
       case UndoEntry::Kind::kDelete: {
         RowChange& change = from_undo(RowChange::kDelete, e, earlier_writes);
         change.key = Value();
-        for (const UndoEntry::Cell& undo : e.cells) {
+        for (const UndoEntry::Cell& undo : log.CellsOf(e)) {
           if (undo.column == table.primary_key()) change.key = undo.old_value;
         }
         break;
@@ -164,7 +167,7 @@ void ChangeFeedBuilder::Build(std::span<const UndoEntry> log, std::vector<RowCha
   }
 }
 
-std::vector<RowChange> ChangesOf(std::span<const UndoEntry> log) {
+std::vector<RowChange> ChangesOf(const UndoLog& log) {
   std::vector<RowChange> out;
   ChangeFeedBuilder().Build(log, &out);
   return out;

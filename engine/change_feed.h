@@ -27,24 +27,24 @@ class ChangeFeedBuilder {
   // place (their cell vectors keep their capacity; see
   // Engine::RecycleChanges).
   // REQUIRES: called at commit, before the log is cleared or the tables
-  // written again: an inserted row's values are read from the tables.
-  void Build(std::span<const UndoEntry> log, std::vector<RowChange>* out);
+  // written again: a bulk-appended row's values are read from the tables.
+  void Build(const UndoLog& log, std::vector<RowChange>* out);
 
  private:
-  // A Bloom-style filter of the rows inserted so far in the log being
+  // A Bloom-style filter of the rows bulk-appended so far in the log being
   // built (one hash, kFilterBits bits): see Build.
   static constexpr uint32_t kFilterBits = 1u << 18;
   std::vector<uint64_t> inserted_filter_;
-  // Per log entry: 1 when an insert earlier in the log may have written
-  // the same row (the filter's answer: sometimes 1 for nothing, never 0 for
-  // a row inserted).
+  // Per log entry: 1 when a bulk append earlier in the log may have
+  // written the same row (the filter's answer: sometimes 1 for nothing,
+  // never 0 for a row appended).
   std::vector<uint8_t> after_insert_;
   using CellKey = std::tuple<const Table*, uint32_t, uint32_t>;
   absl::flat_hash_map<CellKey, Value> overlay_;
 };
 
 // The row changes of `log` (see ChangeFeedBuilder::Build), in a new vector.
-std::vector<RowChange> ChangesOf(std::span<const UndoEntry> log);
+std::vector<RowChange> ChangesOf(const UndoLog& log);
 
 }  // namespace kin::internal
 

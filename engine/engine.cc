@@ -510,7 +510,7 @@ void Engine::RollbackTo(size_t i) {
   const size_t mark = marks_[i].log_size;
   marks_.resize(i);
   while (log_.size() > mark) {
-    log_.back().table->Undo(log_.back());
+    log_.back().table->Undo(log_.back(), log_.CellsOf(log_.back()));
     log_.pop_back();
   }
 }
@@ -535,11 +535,7 @@ absl::Status Engine::Commit() {
 
 void Engine::ClearLog() {
   // Keep a small log's buffer for the next transaction; give back a big one.
-  if (log_.capacity() > 65536) {
-    std::vector<internal::UndoEntry>().swap(log_);
-  } else {
-    log_.clear();
-  }
+  log_.Clear(/*keep=*/65536);
 }
 
 // --- commit feed ---
@@ -582,7 +578,7 @@ absl::Status Engine::Publish() {
   if (gate_) {
     if (absl::Status durable = gate_(commit); !durable.ok()) {
       while (!log_.empty()) {
-        log_.back().table->Undo(log_.back());
+        log_.back().table->Undo(log_.back(), log_.CellsOf(log_.back()));
         log_.pop_back();
       }
       ClearLog();

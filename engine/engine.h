@@ -286,7 +286,7 @@ class Engine {
 
   // The undo log a write appends to: none outside a transaction, unless a
   // commit listener needs the write's changes.
-  std::vector<internal::UndoEntry>* Log() {
+  internal::UndoLog* Log() {
     return marks_.empty() && listeners_.empty() && !gate_ ? nullptr : &log_;
   }
   // After a write made outside a transaction (on a path that logs to Log()
@@ -329,7 +329,7 @@ class Engine {
   absl::flat_hash_map<std::string, Table*> by_name_;
   std::vector<ForeignKeySpec> foreign_keys_;
   absl::flat_hash_map<const Table*, std::vector<ChildCheck>> child_checks_;
-  std::vector<internal::UndoEntry> log_;
+  internal::UndoLog log_;
   std::vector<Mark> marks_;
   uint64_t next_serial_ = 1;
   std::vector<std::pair<uint64_t, std::shared_ptr<const CommitListener>>> listeners_;

@@ -384,12 +384,12 @@ void Table::IndexRow(RowId id) {
   CompositeInsertRow(id);
 }
 
-RowId Table::ApplyInsert(std::vector<internal::UndoEntry>* log) {
+RowId Table::ApplyInsert(internal::UndoLog* log) {
   return InsertRow([&](size_t i) -> const Value& { return row_[i]; }, log);
 }
 
 template <typename CellOf>
-RowId Table::InsertRow(const CellOf& cell_of, std::vector<internal::UndoEntry>* log) {
+RowId Table::InsertRow(const CellOf& cell_of, internal::UndoLog* log) {
   ++write_version_;
   bool reused = !free_slots_.empty();
   RowId id;
@@ -443,8 +443,9 @@ RowId Table::InsertRow(const CellOf& cell_of, std::vector<internal::UndoEntry>* 
     e.row = id;
     e.next_auto_increment = before;
     e.generation = generation_before;
-    e.values.reserve(columns_.size());
-    for (size_t i = 0; i < columns_.size(); ++i) e.values.push_back(GetValue(id, ColumnId(i)));
+    e.values_begin = log->ValueCount();
+    for (size_t i = 0; i < columns_.size(); ++i) log->AddValue(GetValue(id, ColumnId(i)));
+    e.values_end = log->ValueCount();
     log->push_back(std::move(e));
   }
   return id;
@@ -546,7 +547,7 @@ absl::Status Table::PrepareChange(RowId id, ColumnId column, const Value& given)
   return absl::OkStatus();
 }
 
-bool Table::ApplyUpdate(RowId id, std::vector<internal::UndoEntry>* log) {
+bool Table::ApplyUpdate(RowId id, internal::UndoLog* log) {
   if (changes_.empty()) return false;
   ++write_version_;
   internal::UndoEntry e;
@@ -554,6 +555,7 @@ bool Table::ApplyUpdate(RowId id, std::vector<internal::UndoEntry>* log) {
   e.table = this;
   e.row = id;
   e.next_auto_increment = next_auto_increment_;
+  if (log != nullptr) e.cells_begin = log->CellCount();
   const ColumnSpec& pk = schema_.column(primary_key());
   if (column_versions_.size() < columns_.size()) column_versions_.resize(columns_.size());
   bool touched = false;
@@ -577,16 +579,17 @@ bool Table::ApplyUpdate(RowId id, std::vector<internal::UndoEntry>* log) {
         value.AsInt64() < std::numeric_limits<int64_t>::max()) {
       next_auto_increment_ = value.AsInt64() + 1;
     }
-    if (log != nullptr) e.cells.push_back({column, std::move(old), position, value});
+    if (log != nullptr) log->AddCell({column, std::move(old), position, value});
   }
   if (log != nullptr) {
+    e.cells_end = log->CellCount();
     e.key = GetValue(id, primary_key());
     log->push_back(std::move(e));
   }
   return true;
 }
 
-void Table::Delete(RowId id, std::vector<internal::UndoEntry>* log) {
+void Table::Delete(RowId id, internal::UndoLog* log) {
   assert(IsLive(id) && "Table::Delete: row not live");
   ++write_version_;
   ++rows_version_;
@@ -595,6 +598,7 @@ void Table::Delete(RowId id, std::vector<internal::UndoEntry>* log) {
   e.kind = internal::UndoEntry::Kind::kDelete;
   e.table = this;
   e.row = id;
+  if (log != nullptr) e.cells_begin = log->CellCount();
   CompositeEraseRow(id);
   for (size_t i = 0; i < columns_.size(); ++i) {
     ColumnId column(static_cast<uint32_t>(i));
@@ -602,7 +606,7 @@ void Table::Delete(RowId id, std::vector<internal::UndoEntry>* log) {
     uint32_t position = 0;
     if (indexes_[i] != nullptr && !old.is_null()) position = indexes_[i]->Remove(old, id);
     OrderedErase(id, column);
-    if (log != nullptr) e.cells.push_back({column, std::move(old), position});
+    if (log != nullptr) log->AddCell({column, std::move(old), position});
     if (validity_[i].size() != 0) validity_[i].Set(id.value, false);
     ClearCell(id, column);
   }
@@ -611,10 +615,13 @@ void Table::Delete(RowId id, std::vector<internal::UndoEntry>* log) {
   ++generations_[id.value];
   any_nonzero_generation_ = true;
   free_slots_.push_back(id.value);
-  if (log != nullptr) log->push_back(std::move(e));
+  if (log != nullptr) {
+    e.cells_end = log->CellCount();
+    log->push_back(std::move(e));
+  }
 }
 
-void Table::Undo(const internal::UndoEntry& e) {
+void Table::Undo(const internal::UndoEntry& e, std::span<const internal::UndoEntry::Cell> cells) {
   ++write_version_;
   ++rows_version_;
   Touch(e.row.value);
@@ -658,7 +665,7 @@ void Table::Undo(const internal::UndoEntry& e) {
       assert(!free_slots_.empty() && free_slots_.back() == id.value);
       free_slots_.pop_back();
       --generations_[id.value];
-      for (const internal::UndoEntry::Cell& cell : e.cells) {
+      for (const internal::UndoEntry::Cell& cell : cells) {
         WriteCell(id, cell.column, cell.old_value);
         HashIndex* idx = indexes_[cell.column.value].get();
         if (idx != nullptr && !cell.old_value.is_null()) {
@@ -675,7 +682,7 @@ void Table::Undo(const internal::UndoEntry& e) {
       UndoBatch(e);
       break;
     case internal::UndoEntry::Kind::kUpdate: {
-      for (auto it = e.cells.rbegin(); it != e.cells.rend(); ++it) {
+      for (auto it = cells.rbegin(); it != cells.rend(); ++it) {
         HashIndex* idx = indexes_[it->column.value].get();
         if (idx != nullptr && !IsNull(id, it->column)) {
           idx->Remove(GetValue(id, it->column), id);

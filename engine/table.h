@@ -339,10 +339,10 @@ class Table {
   // PrepareInsert's checks and row_ from given_ (one pointer per column).
   absl::Status PrepareGivenRow();
   // Inserts the prepared row_. Returns the slot.
-  RowId ApplyInsert(std::vector<internal::UndoEntry>* log);
+  RowId ApplyInsert(internal::UndoLog* log);
   // ApplyInsert with the cells from `cell_of(column index)` (const Value&).
   template <typename CellOf>
-  RowId InsertRow(const CellOf& cell_of, std::vector<internal::UndoEntry>* log);
+  RowId InsertRow(const CellOf& cell_of, internal::UndoLog* log);
   // Journal replay (Engine::Replay), without undo: the insert of a row
   // whose every cell is given, into `slot`, which must be the slot the
   // insert takes; an update of a live slot's given cells. Types, NOT NULL
@@ -356,12 +356,14 @@ class Table {
   // given twice is InvalidArgument. REQUIRES: every column < num_columns().
   absl::Status PrepareUpdateCells(RowId id, std::span<const CellRef> cells);
   // Applies the prepared changes_; returns true if any cell changed.
-  bool ApplyUpdate(RowId id, std::vector<internal::UndoEntry>* log);
-  void Delete(RowId id, std::vector<internal::UndoEntry>* log);
-  void Undo(const internal::UndoEntry& entry);
+  bool ApplyUpdate(RowId id, internal::UndoLog* log);
+  void Delete(RowId id, internal::UndoLog* log);
+  // Reverts `entry`, the last write not yet undone; `cells` are its cells
+  // (UndoLog::CellsOf).
+  void Undo(const internal::UndoEntry& entry, std::span<const internal::UndoEntry::Cell> cells);
   // Appends a validated batch to new slots (table_batch.cc). Nothing changes
   // on error.
-  absl::StatusOr<size_t> InsertBatch(RowBatch batch, std::vector<internal::UndoEntry>* log);
+  absl::StatusOr<size_t> InsertBatch(RowBatch batch, internal::UndoLog* log);
   void UndoBatch(const internal::UndoEntry& entry);
   // Ends a bulk insert of `added_rows` rows: every hash index in the layout
   // a snapshot load of the same rows builds (HashIndex::DensifyIfCompact).

@@ -74,7 +74,7 @@ void AppendStrings(StringStore& store, std::vector<std::string>* given, const Co
 
 }  // namespace
 
-absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, std::vector<internal::UndoEntry>* log) {
+absl::StatusOr<size_t> Table::InsertBatch(RowBatch batch, internal::UndoLog* log) {
   ++write_version_;  // conservative: also on a refused batch or load
   ++rows_version_;
   TouchAll();
