@@ -46,9 +46,9 @@ void ChangeFeedBuilder::Build(const UndoLog& log, std::vector<RowChange>* out) {
   // (set going forward, cleared after) finds the writes that may follow an
   // append of their row, with no hash table and no sort; a false positive
   // only adds overlay cells nobody reads.
-  after_insert_.assign(log.size(), 0);
+  after_append_.assign(log.size(), 0);
   if (log.size() > 1) {
-    if (inserted_filter_.empty()) inserted_filter_.assign(kFilterBits / 64, 0);
+    if (appended_filter_.empty()) appended_filter_.assign(kFilterBits / 64, 0);
     auto bit = [](const Table* table, uint32_t row) {
       uint64_t h = (reinterpret_cast<uintptr_t>(table) >> 4) * 0x9E3779B97F4A7C15ull;
       h ^= row * 0xC2B2AE3D27D4EB4Full;
@@ -61,12 +61,12 @@ void ChangeFeedBuilder::Build(const UndoLog& log, std::vector<RowChange>* out) {
       if (e.kind == UndoEntry::Kind::kBatch) {
         for (uint32_t r = 0; r < e.batch_size; ++r) {
           const uint32_t b = bit(e.table, e.row.value + r);
-          inserted_filter_[b >> 6] |= uint64_t{1} << (b & 63);
+          appended_filter_[b >> 6] |= uint64_t{1} << (b & 63);
         }
         any_batch = true;
       } else if (any_batch && e.kind != UndoEntry::Kind::kInsert) {
         const uint32_t b = bit(e.table, e.row.value);
-        after_insert_[i] = (inserted_filter_[b >> 6] >> (b & 63)) & 1;
+        after_append_[i] = (appended_filter_[b >> 6] >> (b & 63)) & 1;
       }
     }
     if (any_batch) {
@@ -74,7 +74,7 @@ void ChangeFeedBuilder::Build(const UndoLog& log, std::vector<RowChange>* out) {
         if (e.kind != UndoEntry::Kind::kBatch) continue;
         for (uint32_t r = 0; r < e.batch_size; ++r) {
           const uint32_t b = bit(e.table, e.row.value + r);
-          inserted_filter_[b >> 6] = 0;
+          appended_filter_[b >> 6] = 0;
         }
       }
     }
@@ -91,7 +91,7 @@ void ChangeFeedBuilder::Build(const UndoLog& log, std::vector<RowChange>* out) {
     const UndoEntry& e = log[i];
     const Table& table = *e.table;
     // Whether an earlier append of the same row will read the overlay.
-    const bool earlier_writes = after_insert_[i] != 0;
+    const bool earlier_writes = after_append_[i] != 0;
     auto start = [&](RowChange::Kind kind, RowId row, size_t cells) -> RowChange& {
       RowChange& change = (*out)[--next];
       change.kind = kind;

@@ -34,11 +34,11 @@ class ChangeFeedBuilder {
   // A Bloom-style filter of the rows bulk-appended so far in the log being
   // built (one hash, kFilterBits bits): see Build.
   static constexpr uint32_t kFilterBits = 1u << 18;
-  std::vector<uint64_t> inserted_filter_;
+  std::vector<uint64_t> appended_filter_;
   // Per log entry: 1 when a bulk append earlier in the log may have
   // written the same row (the filter's answer: sometimes 1 for nothing,
   // never 0 for a row appended).
-  std::vector<uint8_t> after_insert_;
+  std::vector<uint8_t> after_append_;
   using CellKey = std::tuple<const Table*, uint32_t, uint32_t>;
   absl::flat_hash_map<CellKey, Value> overlay_;
 };

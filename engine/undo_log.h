@@ -69,8 +69,14 @@ class UndoLog {
 
   // Appends a cell or a value to the entry being made: the one pushed
   // next, whose range starts at CellCount() / ValueCount() taken before.
-  void AddCell(UndoEntry::Cell cell) { cells_.push_back(std::move(cell)); }
-  void AddValue(Value value) { values_.push_back(std::move(value)); }
+  void AddCell(UndoEntry::Cell cell) {
+    assert(cells_.size() < UINT32_MAX && "ranges are 32-bit");
+    cells_.push_back(std::move(cell));
+  }
+  void AddValue(Value value) {
+    assert(values_.size() < UINT32_MAX && "ranges are 32-bit");
+    values_.push_back(std::move(value));
+  }
   uint32_t CellCount() const { return static_cast<uint32_t>(cells_.size()); }
   uint32_t ValueCount() const { return static_cast<uint32_t>(values_.size()); }
   void push_back(UndoEntry entry) {
@@ -101,18 +107,19 @@ class UndoLog {
   }
 
   // Empties the log; keeps its buffers for the next transaction unless
-  // they grew past `keep` entries (give a big transaction's back).
+  // they grew past `keep` entries, or 4 x `keep` cells or values (a big
+  // transaction's are given back).
   void Clear(size_t keep) {
-    auto clear = [keep](auto& v) {
-      if (v.capacity() > keep) {
+    auto clear = [](auto& v, size_t most) {
+      if (v.capacity() > most) {
         std::decay_t<decltype(v)>().swap(v);
       } else {
         v.clear();
       }
     };
-    clear(entries_);
-    clear(cells_);
-    clear(values_);
+    clear(entries_, keep);
+    clear(cells_, 4 * keep);
+    clear(values_, 4 * keep);
   }
 
  private:
@@ -120,6 +127,10 @@ class UndoLog {
   std::vector<UndoEntry::Cell> cells_;
   std::vector<Value> values_;
 };
+
+// The arrays grow by moving their elements, not copying them (strings).
+static_assert(std::is_nothrow_move_constructible_v<UndoEntry::Cell>);
+static_assert(std::is_nothrow_move_constructible_v<Value>);
 
 }  // namespace internal
 }  // namespace kin

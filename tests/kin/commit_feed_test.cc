@@ -188,6 +188,47 @@ TEST_F(CommitFeedTest, ABatchRowWrittenAgainShowsTheBatchValues) {
                                                 "update players 2 {score=2->20}")));
 }
 
+// A bulk-appended row is read from the table at commit (through the later
+// writes' old values); a row inserted one at a time into its freed slot
+// brings its own values: neither may see the other's.
+TEST_F(CommitFeedTest, AnAppendedRowsSlotReusedByAnInsertKeepsEachRowsValues) {
+  ASSERT_OK(db_.Begin());
+  RowBatch batch;
+  batch.String("name", {"a", "b"}).Int64("score", {1, 2});
+  ASSERT_OK(db_.InsertBatch("players", std::move(batch)).status());
+  ASSERT_OK_AND_ASSIGN(Row b, db_.FindOrFail("players", 2));
+  ASSERT_OK(db_.Delete(b));
+  Row c = Player("c", 7);  // takes b's slot
+  ASSERT_OK(db_.Update(c, {{"score", 8}}));
+  ASSERT_OK(db_.Commit());
+  EXPECT_EQ(c.id(), b.id());
+  EXPECT_THAT(commits_,
+              ElementsAre(ElementsAre(
+                  "insert players 1 {name=\"a\" score=1}", "insert players 2 {name=\"b\" score=2}",
+                  "delete players 2 {name=\"b\" score=2}", "insert players 3 {name=\"c\" score=7}",
+                  "update players 3 {score=7->8}")));
+}
+
+// A savepoint rolled back drops its writes' recorded values; the writes
+// after it record theirs in the same place, and the commit shows only them.
+TEST_F(CommitFeedTest, WritesAfterAnInnerRollbackShowTheirOwnValues) {
+  ASSERT_OK(db_.Begin());
+  Row a = Player("a", 1);
+  ASSERT_OK(db_.Begin());
+  Player("b", 2);
+  ASSERT_OK(db_.Update(a, {{"score", 5}}));
+  ASSERT_OK(db_.Delete(a));
+  ASSERT_OK(db_.Rollback());
+  Row c = Player("c", 3);  // the rolled-back insert's slot and key
+  ASSERT_OK(db_.Update(a, {{"score", 6}}));
+  ASSERT_OK(db_.Update(c, {{"name", "cc"}}));
+  ASSERT_OK(db_.Commit());
+  EXPECT_THAT(commits_,
+              ElementsAre(ElementsAre(
+                  "insert players 1 {name=\"a\" score=1}", "insert players 2 {name=\"c\" score=3}",
+                  "update players 1 {score=1->6}", "update players 2 {name=\"c\"->\"cc\"}")));
+}
+
 TEST_F(CommitFeedTest, ARowWrittenManyTimesShowsEachWriteWithItsOwnValues) {
   ASSERT_OK(db_.Begin());
   Row cat = Player("cat", 1);
