@@ -232,6 +232,14 @@ void CompiledQuery::ForEachMatch(Sink&& sink) const {
     for (size_t w = w0; w < w_end; ++w) {
       uint64_t bits = words[w];
       uint32_t base = static_cast<uint32_t>(w * 64);
+      if (bits == ~uint64_t{0}) {
+        // A word of live rows (the common case between deletes): a
+        // counted loop the compiler vectorises, where the bit walk below
+        // waits on each bit it clears.
+        for (uint32_t b = 0; b < 64; ++b) buf[n + b] = RowId(base + b);
+        n += 64;
+        continue;
+      }
       while (bits != 0) {
         buf[n++] = RowId(base + static_cast<uint32_t>(std::countr_zero(bits)));
         bits &= bits - 1;
@@ -300,6 +308,11 @@ void CompiledQuery::Select(size_t offset, std::optional<size_t> limit,
   if (access_ == Access::kOrderedWalk) {
     WalkSelect(offset, limit, false, out);
     return;
+  }
+  if (access_ == Access::kScan && predicate_.always_true()) {
+    // Every live row matches: room for all at once instead of regrowing.
+    const size_t rows = table_->size() - std::min(offset, table_->size());
+    out->reserve(out->size() + std::min(rows, limit.value_or(rows)));
   }
   SelectImpl([&](auto&& sink) { ForEachMatch(sink); }, offset, limit, false, out, nullptr,
              /*access_path=*/true);

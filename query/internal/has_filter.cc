@@ -1,7 +1,9 @@
 #include "query/internal/has_filter.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <span>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -178,6 +180,22 @@ size_t RelationFilter::Filter(const RowId* in, size_t n, RowId* out) const {
       }
       return k;
     case Strategy::kIndex:
+      if (hop_.CountIndex() != nullptr) {
+        // The counts of a block of rows in one pass (RelationHop::CountEach),
+        // then the tests; `out` may be `in`, and only rows already read
+        // are overwritten.
+        constexpr size_t kBlock = 256;
+        int64_t counts[kBlock];
+        for (size_t from = 0; from < n; from += kBlock) {
+          const size_t m = std::min(kBlock, n - from);
+          hop_.CountEach(std::span<const RowId>(in + from, m), counts);
+          for (size_t i = 0; i < m; ++i) {
+            out[k] = in[from + i];
+            k += Passes(counts[i]) ? 1 : 0;
+          }
+        }
+        return k;
+      }
       for (size_t i = 0; i < n; ++i) {
         RowId id = in[i];
         out[k] = id;

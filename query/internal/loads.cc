@@ -524,7 +524,10 @@ absl::Status RunCount(const RelationContext& context, const RelationHop& hop,
   const bool filtered = filter != nullptr;
   const HopPlan plan = ChooseHopPlan(rows.size(), hop, filter.get(), filtered, rows.size());
   if (filtered) filter->PrepareRelations(VisitedRows(plan, rows.size(), hop, *filter));
-  if (plan != HopPlan::kProbe) {
+  if (plan == HopPlan::kProbe && !filtered && hop.CountIndex() != nullptr) {
+    // Each row's count is its key's list size, read in one pass.
+    hop.CountEach(rows, e.ints.data());
+  } else if (plan != HopPlan::kProbe) {
     const KeySlots slots(hop, rows);
     std::vector<uint32_t> counts(slots.size(), 0);
     if (plan == HopPlan::kIndexScan) {

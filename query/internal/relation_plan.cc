@@ -38,6 +38,14 @@ constexpr double kIndexEntryCost = 5;
 constexpr double kKeyCost = 1;  // a row's key slotted
 constexpr double kNever = 1e300;
 
+// Whether the counts come from a dense index (RelationHop::CountEach): a
+// probe per row is then an array read, cheaper than slotting every key to
+// scan the index or the table, however many rows are counted.
+bool DenseCounts(const RelationHop& hop) {
+  const HashIndex* index = hop.CountIndex();
+  return index != nullptr && index->dense();
+}
+
 }  // namespace
 
 absl::string_view RelatedUseName(RelatedUse use) {
@@ -70,6 +78,7 @@ HopPlan ChooseHopPlan(size_t rows, const RelationHop& hop, const CompiledQuery* 
       case RelationStrategy::kAuto:
         break;
     }
+    if (DenseCounts(hop)) return HopPlan::kProbe;
     const double probe = static_cast<double>(rows) * kProbeCost;
     const double index_scan = static_cast<double>(hop.num_keys()) * kIndexEntryCost +
                               static_cast<double>(key_rows) * kKeyCost;
@@ -85,6 +94,7 @@ HopPlan ChooseHopPlan(size_t rows, const RelationHop& hop, const CompiledQuery* 
     case RelationStrategy::kAuto:
       break;
   }
+  if (!filtered && !visits && DenseCounts(hop)) return HopPlan::kProbe;
   const double n = static_cast<double>(rows);
   const double keys = static_cast<double>(key_rows) * kKeyCost;
   const double probe = n * (kProbeCost + (visits ? hop.AverageFanout() * kVisitCost : 0));
@@ -582,6 +592,24 @@ std::span<const RowId> RelationHop::FindString(absl::string_view key) const {
   auto it = local_->strings.find(key);
   if (it == local_->strings.end()) return {};
   return it->second;
+}
+
+const HashIndex* RelationHop::CountIndex() const {
+  if (key_type_ != Type::kInt64 || !CountsByKey()) return nullptr;
+  return via_ != nullptr ? &LinkIndex() : index_;
+}
+
+void RelationHop::CountEach(std::span<const RowId> rows, int64_t* out) const {
+  const HashIndex* index = CountIndex();
+  assert(index != nullptr && "RelationHop::CountEach needs CountIndex()");
+  const RowId* r = rows.data();
+  index->CountEach(
+      rows.size(),
+      [&](size_t i) -> std::optional<int64_t> {
+        if (FromNull(r[i])) return std::nullopt;
+        return from_ints_[r[i].value];
+      },
+      out);
 }
 
 size_t RelationHop::num_keys() const {

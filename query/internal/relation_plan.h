@@ -195,6 +195,17 @@ class RelationHop {
   // size. Always true for other hops.
   bool CountsByKey() const;
 
+  // The index whose list sizes are the related counts (the related key's
+  // index, or a ManyToMany's pivot index by the parent's key), when keys
+  // are int64 and CountsByKey(); else nullptr (string keys, a to-side key
+  // without an index, a scoped or filtered via() hop).
+  const HashIndex* CountIndex() const;
+  // out[i] = RelatedCount(rows[i]) for every i, in one pass over the
+  // CountIndex() (no per-key slots, no gathered lists): what counting every
+  // parent costs when the index is dense, or a few parents whatever it is.
+  // REQUIRES: CountIndex() != nullptr.
+  void CountEach(std::span<const RowId> rows, int64_t* out) const;
+
   // Keys with related rows (for the cost estimate).
   size_t num_keys() const;
   // Calls f(key, std::span<const RowId> rows) for every to-side key and its
