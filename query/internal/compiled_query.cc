@@ -224,6 +224,7 @@ void CompiledQuery::ForEachMatch(Sink&& sink) const {
   }
   const std::vector<uint64_t>& words = table_->live().words();
   const size_t num_words = words.size();
+  static_assert(kBlock % 64 == 0, "a block holds whole words: the full-word fill below");
   constexpr size_t kWordsPerBlock = kBlock / 64;
   RowId buf[kBlock];
   for (size_t w0 = 0; w0 < num_words; w0 += kWordsPerBlock) {
@@ -310,9 +311,11 @@ void CompiledQuery::Select(size_t offset, std::optional<size_t> limit,
     return;
   }
   if (access_ == Access::kScan && predicate_.always_true()) {
-    // Every live row matches: room for all at once instead of regrowing.
+    // Every live row matches: room for all at once instead of regrowing
+    // (an ordered select takes every row before it sorts and cuts).
     const size_t rows = table_->size() - std::min(offset, table_->size());
-    out->reserve(out->size() + std::min(rows, limit.value_or(rows)));
+    out->reserve(out->size() +
+                 (order_.empty() ? std::min(rows, limit.value_or(rows)) : table_->size()));
   }
   SelectImpl([&](auto&& sink) { ForEachMatch(sink); }, offset, limit, false, out, nullptr,
              /*access_path=*/true);

@@ -184,10 +184,10 @@ size_t RelationFilter::Filter(const RowId* in, size_t n, RowId* out) const {
         // The counts of a block of rows in one pass (RelationHop::CountEach),
         // then the tests; `out` may be `in`, and only rows already read
         // are overwritten.
-        constexpr size_t kBlock = 256;
-        int64_t counts[kBlock];
-        for (size_t from = 0; from < n; from += kBlock) {
-          const size_t m = std::min(kBlock, n - from);
+        constexpr size_t kCountBlock = 256;
+        int64_t counts[kCountBlock];
+        for (size_t from = 0; from < n; from += kCountBlock) {
+          const size_t m = std::min(kCountBlock, n - from);
           hop_.CountEach(std::span<const RowId>(in + from, m), counts);
           for (size_t i = 0; i < m; ++i) {
             out[k] = in[from + i];

@@ -603,6 +603,11 @@ absl::Status RunAggregate(const RelationContext& context, const RelationHop& hop
   child.PrepareRelations(VisitedRows(plan, rows.size(), hop, child));
   if (plan != HopPlan::kProbe) {
     KIN_RETURN_IF_ERROR(ScanAggregate(hop, child, rows, &e));
+  } else if (!filtered && child.aggregate().star && hop.CountIndex() != nullptr) {
+    // Count("*") of every related row: each row's list size, as WithCount.
+    e.unboxed = true;
+    e.ints.resize(rows.size());
+    hop.CountEach(rows, e.ints.data());
   } else {
     std::vector<Value> values;
     values.reserve(rows.size());

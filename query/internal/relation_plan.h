@@ -21,8 +21,10 @@
 //
 // The choice is a cost estimate (rows asked about x related rows per key,
 // against the index's keys or the related table's size); the constants
-// come from the relations benchmark. Preload always walks: it must return
-// each row's related rows in index order.
+// come from the relations benchmark. Plain counts through a dense index
+// always take the index strategy: an array read per row
+// (RelationHop::CountEach) beats both scans at any number of rows. Preload always walks: it must
+// return each row's related rows in index order.
 //
 // Validity: compiled pieces point into both tables' storage and are valid
 // until the next write to either.
@@ -198,11 +200,11 @@ class RelationHop {
   // The index whose list sizes are the related counts (the related key's
   // index, or a ManyToMany's pivot index by the parent's key), when keys
   // are int64 and CountsByKey(); else nullptr (string keys, a to-side key
-  // without an index, a scoped or filtered via() hop).
+  // without an index, and the via() hops CountsByKey() excludes).
   const HashIndex* CountIndex() const;
-  // out[i] = RelatedCount(rows[i]) for every i, in one pass over the
-  // CountIndex() (no per-key slots, no gathered lists): what counting every
-  // parent costs when the index is dense, or a few parents whatever it is.
+  // out[i] = RelatedCount(rows[i]) for every i, in one pass over `rows`
+  // (no per-key slots, no gathered lists): an array read per row while the
+  // CountIndex() is dense, one Find per row otherwise.
   // REQUIRES: CountIndex() != nullptr.
   void CountEach(std::span<const RowId> rows, int64_t* out) const;
 
@@ -347,7 +349,9 @@ enum class HopPlan : uint8_t {
 // slot. `filter` selects the related rows (nullptr: all; a scan reads what
 // its access path yields); `visits` says whether a probe must read the
 // related rows (a filter or an aggregate column) rather than only its
-// list's size. The cost constants come from the relations benchmark.
+// list's size. The cost constants come from the relations benchmark; under
+// RelationStrategy::kAuto, counts without a filter or visit through a dense
+// count index (CountIndex) always probe, an array read per row.
 HopPlan ChooseHopPlan(size_t rows, const RelationHop& hop, const CompiledQuery* filter, bool visits,
                       size_t key_rows);
 

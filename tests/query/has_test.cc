@@ -439,13 +439,12 @@ TEST(HasPlanTest, SparseKeysCountEveryParentInOnePassOverTheIndex) {
   EXPECT_THAT(q.Explain(), IsOkAndHolds(HasSubstr("count(users.posts) >= 2 by index scan")));
   for (auto strategy :
        {::kin::internal::RelationStrategy::kAuto, ::kin::internal::RelationStrategy::kWalk}) {
-    ::kin::internal::SetRelationStrategyForTesting(strategy);
+    ForcedStrategy forced(strategy);
     ASSERT_OK_AND_ASSIGN(ResultSet rows, q.Get());
     std::vector<int64_t> got;
     for (const ResultRow& r : rows) got.push_back(r.GetInt64("id").value());
     EXPECT_EQ(got, busy);
   }
-  ::kin::internal::SetRelationStrategyForTesting(::kin::internal::RelationStrategy::kAuto);
 }
 
 TEST_F(HasTest, PaginateAndAggregateOverHas) {

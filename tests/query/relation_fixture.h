@@ -21,10 +21,25 @@
 
 #include "gtest/gtest.h"
 #include "kin/database.h"
+#include "query/internal/relation_plan.h"
 #include "tests/testing/printers.h"
 #include "tests/testing/status_matchers.h"
 
 namespace kin::test {
+
+// Forces the relation strategy for a scope, and resets it to kAuto even
+// when an ASSERT ends the test early.
+class ForcedStrategy {
+ public:
+  explicit ForcedStrategy(::kin::internal::RelationStrategy s) {
+    ::kin::internal::SetRelationStrategyForTesting(s);
+  }
+  ~ForcedStrategy() {
+    ::kin::internal::SetRelationStrategyForTesting(::kin::internal::RelationStrategy::kAuto);
+  }
+  ForcedStrategy(const ForcedStrategy&) = delete;
+  ForcedStrategy& operator=(const ForcedStrategy&) = delete;
+};
 
 class RelationTest : public ::testing::Test {
  protected:

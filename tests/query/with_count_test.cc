@@ -325,63 +325,80 @@ TEST(WithAggregateNotNullTest, MinMaxAtTheLimitsEveryStrategy) {
 
 // Counts through a non-primary local key (guilds.tag): a guild whose tag is
 // NULL has no players even when another guild's tag is 0 (the value a NULL
-// cell's slot may hold), a negative tag is an ordinary key, and every
-// strategy agrees, for WithCount and for Has, before and after the players
-// of tag 0 move away.
+// cell's slot may hold), and every strategy agrees, for WithCount, a
+// Count("*") aggregate and Has, before and after the players of tag 0 move
+// away. With compact tags the foreign-key index is dense and the automatic
+// plan reads each guild's list size (Explain "by index"); a negative tag
+// makes the index a hash map, where it scans the index instead.
 TEST(WithCountNullKeyTest, NullLocalKeyCountsNothingEveryStrategy) {
-  Database db;
-  ASSERT_OK(db.CreateTable("guilds", Schema().Int64("id", PrimaryKey()).Int64("tag", Unique())));
-  ASSERT_OK(db.CreateTable("players", Schema().Int64("id", PrimaryKey()).Int64("guild_tag")));
-  ASSERT_OK(db.HasMany("guilds", "players", {.foreign_key = "guild_tag", .local_key = "tag"}));
-  ASSERT_OK(db.Insert("guilds", {{"id", 1}, {"tag", 0}}).status());
-  ASSERT_OK(db.Insert("guilds", {{"id", 2}}).status());  // NULL tag
-  ASSERT_OK(db.Insert("guilds", {{"id", 3}, {"tag", 5}}).status());
-  ASSERT_OK(db.Insert("guilds", {{"id", 4}, {"tag", -7}}).status());
-  std::vector<Row> tag0;
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_OK_AND_ASSIGN(Row p, db.Insert("players", {{"guild_tag", 0}}));
-    tag0.push_back(p);
-  }
-  ASSERT_OK(db.Insert("players", {{"guild_tag", 5}}).status());
-  ASSERT_OK(db.Insert("players", {{"guild_tag", -7}}).status());
-  ASSERT_OK(db.Insert("players", {{"guild_tag", -7}}).status());
-  ASSERT_OK(db.Insert("players", {}).status());  // no guild
-  auto counts = [&]() {
-    std::vector<int64_t> out;
-    absl::StatusOr<ResultSet> guilds = db.Query("guilds").WithCount("players").Get();
-    EXPECT_TRUE(guilds.ok()) << guilds.status();
-    if (!guilds.ok()) return out;
-    absl::StatusOr<ExtraColumn> n = guilds->Extras("players_count");
-    EXPECT_TRUE(n.ok()) << n.status();
-    if (!n.ok()) return out;
-    for (size_t i = 0; i < n->size(); ++i) out.push_back(n->Int64(i));
-    return out;
-  };
-  auto busy = [&]() {
-    std::vector<int64_t> out;
-    absl::StatusOr<ResultSet> guilds = db.Query("guilds").Has("players", ">=", 2).Get();
-    EXPECT_TRUE(guilds.ok()) << guilds.status();
-    if (!guilds.ok()) return out;
-    for (const ResultRow& g : *guilds) out.push_back(g.GetInt64("id").value());
-    return out;
-  };
-  for (int round = 0; round < 2; ++round) {
-    for (auto strategy :
-         {::kin::internal::RelationStrategy::kAuto, ::kin::internal::RelationStrategy::kWalk,
-          ::kin::internal::RelationStrategy::kScan,
-          ::kin::internal::RelationStrategy::kIndexScan}) {
-      SCOPED_TRACE(static_cast<int>(strategy));
-      ::kin::internal::SetRelationStrategyForTesting(strategy);
-      if (round == 0) {
-        EXPECT_THAT(counts(), ElementsAre(3, 0, 1, 2));
-        EXPECT_THAT(busy(), ElementsAre(1, 4));
-      } else {
-        EXPECT_THAT(counts(), ElementsAre(0, 0, 4, 2));
-        EXPECT_THAT(busy(), ElementsAre(3, 4));
-      }
+  for (bool sparse : {false, true}) {
+    SCOPED_TRACE(sparse);
+    const int64_t other = sparse ? -7 : 9;
+    Database db;
+    ASSERT_OK(db.CreateTable("guilds", Schema().Int64("id", PrimaryKey()).Int64("tag", Unique())));
+    ASSERT_OK(db.CreateTable("players", Schema().Int64("id", PrimaryKey()).Int64("guild_tag")));
+    ASSERT_OK(db.HasMany("guilds", "players", {.foreign_key = "guild_tag", .local_key = "tag"}));
+    ASSERT_OK(db.Insert("guilds", {{"id", 1}, {"tag", 0}}).status());
+    ASSERT_OK(db.Insert("guilds", {{"id", 2}}).status());  // NULL tag
+    ASSERT_OK(db.Insert("guilds", {{"id", 3}, {"tag", 5}}).status());
+    ASSERT_OK(db.Insert("guilds", {{"id", 4}, {"tag", other}}).status());
+    std::vector<Row> tag0;
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_OK_AND_ASSIGN(Row p, db.Insert("players", {{"guild_tag", 0}}));
+      tag0.push_back(p);
     }
-    ::kin::internal::SetRelationStrategyForTesting(::kin::internal::RelationStrategy::kAuto);
-    for (const Row& p : tag0) ASSERT_OK(db.Update(p, {{"guild_tag", 5}}).status());
+    ASSERT_OK(db.Insert("players", {{"guild_tag", 5}}).status());
+    ASSERT_OK(db.Insert("players", {{"guild_tag", other}}).status());
+    ASSERT_OK(db.Insert("players", {{"guild_tag", other}}).status());
+    ASSERT_OK(db.Insert("players", {}).status());  // no guild
+    // Per guild: its WithCount, then its Count("*") aggregate.
+    auto counts = [&]() {
+      std::vector<int64_t> out;
+      absl::StatusOr<ResultSet> guilds =
+          db.Query("guilds")
+              .WithCount("players")
+              .WithAggregate("players", [](Query& q) { q.Count("*").As("n"); })
+              .Get();
+      EXPECT_TRUE(guilds.ok()) << guilds.status();
+      if (!guilds.ok()) return out;
+      absl::StatusOr<ExtraColumn> count = guilds->Extras("players_count");
+      absl::StatusOr<ExtraColumn> n = guilds->Extras("n");
+      EXPECT_TRUE(count.ok() && n.ok());
+      if (!count.ok() || !n.ok()) return out;
+      for (size_t i = 0; i < count->size(); ++i) {
+        out.push_back(count->Int64(i));
+        out.push_back((*n)[i].AsInt64());
+      }
+      return out;
+    };
+    auto busy = [&]() {
+      std::vector<int64_t> out;
+      absl::StatusOr<ResultSet> guilds = db.Query("guilds").Has("players", ">=", 2).Get();
+      EXPECT_TRUE(guilds.ok()) << guilds.status();
+      if (!guilds.ok()) return out;
+      for (const ResultRow& g : *guilds) out.push_back(g.GetInt64("id").value());
+      return out;
+    };
+    const std::string plan = db.Query("guilds").Has("players", ">=", 2).Explain().value();
+    EXPECT_THAT(plan, HasSubstr("count(guilds.players) >= 2 by index"));
+    EXPECT_EQ(plan.find("index scan") != std::string::npos, sparse) << plan;
+    for (int round = 0; round < 2; ++round) {
+      for (auto strategy :
+           {::kin::internal::RelationStrategy::kAuto, ::kin::internal::RelationStrategy::kWalk,
+            ::kin::internal::RelationStrategy::kScan,
+            ::kin::internal::RelationStrategy::kIndexScan}) {
+        SCOPED_TRACE(static_cast<int>(strategy));
+        ForcedStrategy forced(strategy);
+        if (round == 0) {
+          EXPECT_THAT(counts(), ElementsAre(3, 3, 0, 0, 1, 1, 2, 2));
+          EXPECT_THAT(busy(), ElementsAre(1, 4));
+        } else {
+          EXPECT_THAT(counts(), ElementsAre(0, 0, 0, 0, 4, 4, 2, 2));
+          EXPECT_THAT(busy(), ElementsAre(3, 4));
+        }
+      }
+      for (const Row& p : tag0) ASSERT_OK(db.Update(p, {{"guild_tag", 5}}).status());
+    }
   }
 }
 

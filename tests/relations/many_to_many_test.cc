@@ -22,6 +22,7 @@
 #include "kin/query.h"
 #include "kin/snapshot.h"
 #include "query/internal/relation_plan.h"
+#include "tests/query/relation_fixture.h"  // ForcedStrategy
 #include "tests/testing/status_matchers.h"
 
 namespace kin::test {
@@ -710,18 +711,6 @@ TEST_F(ManyToManyTest, AttachPivotValuesNamingTheKeysOrAColumnTwice) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("progress")));
   EXPECT_EQ(PivotRows(), 1);
 }
-
-// Forces the relation strategy for a scope (reset even when an ASSERT ends
-// the test early).
-class ForcedStrategy {
- public:
-  explicit ForcedStrategy(::kin::internal::RelationStrategy s) {
-    ::kin::internal::SetRelationStrategyForTesting(s);
-  }
-  ~ForcedStrategy() {
-    ::kin::internal::SetRelationStrategyForTesting(::kin::internal::RelationStrategy::kAuto);
-  }
-};
 
 // A ManyToMany's counts (WithCount, Has with a count) are the same whether
 // each parent's links are probed or the pivot's index is scanned once (the
