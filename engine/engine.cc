@@ -590,6 +590,7 @@ absl::Status Engine::Publish() {
   ClearLog();
   if (listeners_.empty()) {
     RecycleChanges(std::move(commit.changes));
+    if (after_commit_) after_commit_();
     return absl::OkStatus();
   }
   undelivered_.push_back(std::move(commit));
@@ -608,6 +609,7 @@ absl::Status Engine::Publish() {
     undelivered_.pop_front();
   }
   delivering_ = false;
+  if (after_commit_) after_commit_();
   return absl::OkStatus();
 }
 

@@ -203,6 +203,13 @@ class Engine {
   // transaction) returns it. nullptr removes it.
   using CommitGate = std::function<absl::Status(const kin::Commit&)>;
   void SetCommitGate(CommitGate gate) { gate_ = std::move(gate); }
+  // Called once a commit that passed the gate is final and every listener
+  // has seen it (after the outermost delivery, never from inside a
+  // listener), with no transaction open: the data directory's automatic
+  // checkpoint, which must see the committed state and may take a while.
+  // It cannot fail the commit, which is already durable. nullptr removes it.
+  using AfterCommit = std::function<void()>;
+  void SetAfterCommit(AfterCommit after) { after_commit_ = std::move(after); }
 
   // Journal replay: applies a commit's changes as they were made, each
   // insert into the slot it names, without foreign-key checks or actions
@@ -336,6 +343,7 @@ class Engine {
   uint64_t next_listener_ = 1;
   uint64_t commit_sequence_ = 0;  // of the last commit built
   CommitGate gate_;
+  AfterCommit after_commit_;
   std::deque<kin::Commit> undelivered_;
   // The commit path's buffers, kept from one commit to the next.
   internal::ChangeFeedBuilder feed_builder_;

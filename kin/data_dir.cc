@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -118,11 +119,10 @@ absl::StatusOr<DirScan> ReadDataDir(Env& env, const std::string& dir, const Open
   for (size_t i = 0; i < segments.size() && !out.dropped; ++i) {
     const std::string file = path(DataDir::JournalName(checkpoint, segments[i]));
     const bool last = i + 1 == segments.size();
-    KIN_ASSIGN_OR_RETURN(JournalScan scan,
-                         ScanJournal(env, file, options.recover_to_damage,
-                                     [&](std::span<const JournalRecord> records) {
-                                       return Replay(engine, file, records);
-                                     }));
+    KIN_ASSIGN_OR_RETURN(JournalScan scan, ScanJournal(env, file, options.recover_to_damage,
+                                                       [&](std::span<const JournalRecord> records) {
+                                                         return Replay(engine, file, records);
+                                                       }));
     // Segments continue one another: each starts where the last ended.
     if (scan.file_bytes >= kJournalHeaderSize) {
       if (i > 0 && scan.base != last_commit) {
@@ -162,6 +162,9 @@ absl::Status DataDir::Recover(Engine& engine, RelationCatalog& catalog) {
   recovery_ = scan.info;
   checkpoint_ = scan.info.checkpoint;
   last_commit_ = scan.info.last_commit;
+  older_segment_bytes_ = 0;
+  for (const DirScan::Segment& segment : scan.segments) older_segment_bytes_ += segment.bytes;
+  snapshot_bytes_ = SnapshotBytes(checkpoint_).value_or(0);
   if (scan.dropped) {
     // Start clean: the replayed state as a new checkpoint, so no segment
     // ever follows a torn or damaged one.
@@ -207,7 +210,59 @@ absl::Status DataDir::Checkpoint(const Engine& engine, const RelationCatalog& ca
   checkpoint_ = next;
   segment_ = 0;
   broken_ = absl::OkStatus();
+  older_segment_bytes_ = 0;
+  auto_retry_bytes_ = 0;
+  // Only the automatic checkpoint's threshold reads the size: 0 if it
+  // cannot be read (the threshold is then the minimum) rather than an
+  // error for a checkpoint that is durable (the same in Recover).
+  snapshot_bytes_ = SnapshotBytes(next).value_or(0);
   return RemoveOtherCheckpoints(next);
+}
+
+absl::StatusOr<uint64_t> DataDir::SnapshotBytes(uint64_t checkpoint) const {
+  if (checkpoint == 0) return 0;
+  KIN_ASSIGN_OR_RETURN(std::unique_ptr<SequentialFile> file,
+                       env_.NewSequentialFile(Path(SnapshotName(checkpoint))));
+  return file->size();
+}
+
+uint64_t DataDir::JournalBytes() const {
+  return older_segment_bytes_ + (writer_ != nullptr ? writer_->bytes() : 0);
+}
+
+uint64_t DataDir::AutoCheckpointBytes() const {
+  const uint64_t relative = snapshot_bytes_ / 100 * options_.auto_checkpoint_percent +
+                            snapshot_bytes_ % 100 * options_.auto_checkpoint_percent / 100;
+  return std::max(relative, options_.auto_checkpoint_min_bytes);
+}
+
+void DataDir::AfterCommit(const Engine& engine, const RelationCatalog& catalog) {
+  // A migration's end writes its own checkpoint.
+  if (options_.auto_checkpoint_percent == 0 || engine.in_schema_change()) return;
+  if (JournalBytes() < std::max(AutoCheckpointBytes(), auto_retry_bytes_)) return;
+  absl::Status written = Checkpoint(engine, catalog);
+  if (written.ok()) {
+    ++auto_checkpoints_;
+    auto_checkpoint_error_ = absl::OkStatus();
+    return;
+  }
+  auto_checkpoint_error_ = absl::Status(
+      written.code(), absl::StrCat("automatic checkpoint of '", dir_, "' at ", JournalBytes(),
+                                   " journal bytes: ", written.message()));
+  // Not again at every commit (a full disk would make each one write a
+  // snapshot): once the journal has grown by the threshold again.
+  auto_retry_bytes_ = JournalBytes() + AutoCheckpointBytes();
+}
+
+JournalInfo DataDir::Info() const {
+  JournalInfo info;
+  info.checkpoint = checkpoint_;
+  info.snapshot_bytes = snapshot_bytes_;
+  info.journal_bytes = JournalBytes();
+  info.last_commit = last_commit_;
+  info.auto_checkpoints = auto_checkpoints_;
+  info.auto_checkpoint_error = auto_checkpoint_error_;
+  return info;
 }
 
 absl::Status DataDir::RemoveOtherCheckpoints(uint64_t keep) {
@@ -256,6 +311,12 @@ absl::StatusOr<Database> Database::Open(const std::string& dir, const OpenOption
   Database db = internal::DatabaseAccess::Adopt(std::move(engine), std::move(catalog));
   internal::DataDir* gate = data_dir.get();
   db.engine_->SetCommitGate([gate](const kin::Commit& commit) { return gate->Append(commit); });
+  // The engine and catalog live behind the Database's pointers, which a
+  // move of the Database hands over without moving them.
+  const Engine* engine_ptr = db.engine_.get();
+  const RelationCatalog* catalog_ptr = db.relations_.get();
+  db.engine_->SetAfterCommit(
+      [gate, engine_ptr, catalog_ptr] { gate->AfterCommit(*engine_ptr, *catalog_ptr); });
   db.data_dir_ = std::move(data_dir);
   return db;
 }
@@ -273,6 +334,13 @@ absl::Status Database::Sync() {
     return absl::FailedPreconditionError("sync: the database was not opened from a directory");
   }
   return data_dir_->Sync();
+}
+
+absl::StatusOr<JournalInfo> Database::Journal() const {
+  if (data_dir_ == nullptr) {
+    return absl::FailedPreconditionError("journal: the database was not opened from a directory");
+  }
+  return data_dir_->Info();
 }
 
 const RecoveryInfo* Database::recovery() const {

@@ -11,7 +11,8 @@
 // every segment of its checkpoint in order and starts a new segment;
 // Checkpoint writes snapshot N+1 atomically, starts journal N+1, and only
 // then removes checkpoint N's files, so a crash at any moment leaves a
-// directory that opens to the last committed state.
+// directory that opens to the last committed state. Commits also write one
+// when the journal outgrows OpenOptions' automatic threshold.
 //
 // Schema changes (CreateTable, CreateIndex, HasMany, DropTable...) are not
 // journaled: on a database opened from a directory each one writes a
@@ -24,6 +25,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/status/status.h"
 #include "kin/snapshot.h"
 
 namespace kin {
@@ -60,6 +62,22 @@ struct OpenOptions {
   // Open instead keeps the commits before the damage, drops the rest
   // (reported in RecoveryInfo) and writes a checkpoint.
   bool recover_to_damage = false;
+  // Automatic checkpoints, so the journal (and Open's replay of it) stays
+  // bounded without the application calling Checkpoint(): the commit that
+  // leaves the current checkpoint's journal at least
+  // auto_checkpoint_min_bytes long and at least auto_checkpoint_percent
+  // percent of its snapshot's size writes a checkpoint before it returns
+  // (Redis's auto-aof-rewrite-percentage and -min-size; SQLite's
+  // wal_autocheckpoint). That commit then takes as long as a Checkpoint()
+  // (about a snapshot save of the database): a game that would rather pick
+  // the moment sets the percent to 0 and calls Checkpoint() at a loading
+  // screen, reading Database::Journal() to see how long the journal is.
+  // A failed automatic checkpoint does not fail its commit (the commit is
+  // already in the journal, which stays in use); Journal() reports the
+  // error, and the next attempt waits until the journal has grown by the
+  // threshold again.
+  uint32_t auto_checkpoint_percent = 100;  // 0: never
+  uint64_t auto_checkpoint_min_bytes = uint64_t{16} << 20;
   // Limits for loading the snapshot.
   LoadOptions load;
   // The file system (kin-internal: persist/env.h); nullptr is the
@@ -76,6 +94,18 @@ struct RecoveryInfo {
   uint64_t last_commit = 0;    // the number of the last commit, 0 if none
   uint64_t dropped_bytes = 0;  // journal bytes not replayed
   std::string dropped;         // why (a torn tail, or damage), or empty
+};
+
+// The data directory now (Database::Journal()).
+struct JournalInfo {
+  uint64_t checkpoint = 0;      // the current checkpoint (0: no snapshot yet)
+  uint64_t snapshot_bytes = 0;  // its snapshot file's size
+  uint64_t journal_bytes = 0;   // its journal so far, every segment
+  uint64_t last_commit = 0;     // the number of the last commit journaled
+  // Automatic checkpoints (OpenOptions::auto_checkpoint_percent) written
+  // since Open, and the last one's failure (OK once one succeeds again).
+  uint64_t auto_checkpoints = 0;
+  absl::Status auto_checkpoint_error;
 };
 
 }  // namespace kin

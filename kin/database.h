@@ -96,6 +96,10 @@ class Database {
   absl::Status Sync();
   // What Open recovered; nullptr for a database not opened from a directory.
   const RecoveryInfo* recovery() const;
+  // The directory now: checkpoint, snapshot and journal sizes, automatic
+  // checkpoints (OpenOptions::auto_checkpoint_percent) and their last
+  // error. FailedPrecondition for a database not opened from a directory.
+  absl::StatusOr<JournalInfo> Journal() const;
 
   // --- tables ---
   // InvalidArgument for a bad schema, AlreadyExists for a taken name.

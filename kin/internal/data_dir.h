@@ -54,6 +54,10 @@ class DataDir {
   // The commit gate: appends the commit; an error refuses it.
   absl::Status Append(const Commit& commit);
   absl::Status Sync();
+  // The engine's after-commit hook: an automatic checkpoint when the
+  // journal has outgrown OpenOptions' threshold.
+  void AfterCommit(const Engine& engine, const RelationCatalog& catalog);
+  JournalInfo Info() const;
 
   const RecoveryInfo& recovery() const { return recovery_; }
   uint64_t checkpoint() const { return checkpoint_; }
@@ -68,6 +72,12 @@ class DataDir {
   absl::Status StartSegment(uint64_t checkpoint, uint64_t segment);
   // Removes every checkpoint file but `keep`'s, and temporary files.
   absl::Status RemoveOtherCheckpoints(uint64_t keep);
+  // The current checkpoint's snapshot size (0 when it has none).
+  absl::StatusOr<uint64_t> SnapshotBytes(uint64_t checkpoint) const;
+  uint64_t JournalBytes() const;
+  // The journal length at which an automatic checkpoint is due (unless a
+  // failed one set auto_retry_bytes_ higher).
+  uint64_t AutoCheckpointBytes() const;
 
   Env& env_;
   std::string dir_;
@@ -80,6 +90,14 @@ class DataDir {
   // so nothing more is appended to it until a checkpoint starts a new one.
   absl::Status broken_;
   RecoveryInfo recovery_;
+  // Bytes of the current checkpoint's segments before writer_'s (replayed
+  // by Open), and of its snapshot.
+  uint64_t older_segment_bytes_ = 0;
+  uint64_t snapshot_bytes_ = 0;
+  uint64_t auto_checkpoints_ = 0;
+  absl::Status auto_checkpoint_error_;
+  // After a failed automatic checkpoint: the journal length of the next try.
+  uint64_t auto_retry_bytes_ = 0;
 };
 
 }  // namespace kin::internal

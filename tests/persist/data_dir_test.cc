@@ -2,6 +2,7 @@
 // the journal, checkpoints, sync policies, and crashes at every step,
 // simulated by the in-memory Env (a crash keeps only what was synced).
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <random>
@@ -205,11 +206,188 @@ TEST(DataDirTest, CheckpointStartsAFreshJournal) {
                           "/data/snapshot-00000004.kin"));
 }
 
+// Options that checkpoint automatically once the journal reaches
+// `min_bytes` and `percent` percent of the snapshot.
+OpenOptions AutoCheckpoint(MemoryEnv& env, uint32_t percent, uint64_t min_bytes) {
+  OpenOptions options = InMemory(env);
+  options.auto_checkpoint_percent = percent;
+  options.auto_checkpoint_min_bytes = min_bytes;
+  return options;
+}
+
+uint64_t Threshold(const JournalInfo& info, uint32_t percent, uint64_t min_bytes) {
+  return std::max(info.snapshot_bytes * percent / 100, min_bytes);
+}
+
+TEST(DataDirTest, AnAutomaticCheckpointKeepsTheJournalBounded) {
+  MemoryEnv env;
+  constexpr uint32_t kPercent = 50;
+  constexpr uint64_t kMinBytes = 1024;
+  int commits_after_last_checkpoint = 0;
+  {
+    ASSERT_OK_AND_ASSIGN(Database db,
+                         Database::Open(kDir, AutoCheckpoint(env, kPercent, kMinBytes)));
+    ASSERT_OK(DeclareSchema(db));
+    // A snapshot big enough that half of it is more than the minimum.
+    std::vector<std::string> names;
+    for (int i = 0; i < 500; ++i) names.push_back(absl::StrCat("seeded player ", i));
+    ASSERT_OK(db.InsertBatch("players", RowBatch().String("name", std::move(names))).status());
+    ASSERT_OK(db.Checkpoint());
+    ASSERT_OK_AND_ASSIGN(JournalInfo start, db.Journal());
+    const uint64_t threshold = Threshold(start, kPercent, kMinBytes);
+    ASSERT_GT(threshold, kMinBytes) << "the snapshot's share should decide";
+    EXPECT_EQ(start.snapshot_bytes,
+              env.Contents(absl::StrFormat("/data/snapshot-%08d.kin", start.checkpoint))->size());
+    // The batch's record alone passed the threshold of the schema's small
+    // snapshot: its commit wrote a checkpoint.
+    EXPECT_EQ(start.auto_checkpoints, 1u);
+
+    JournalInfo last = start;
+    uint64_t record_bytes = 0;
+    int checkpoints = 0;
+    for (int i = 0; checkpoints < 3; ++i) {
+      ASSERT_LT(i, 10000) << "no automatic checkpoint";
+      ASSERT_OK(db.Insert("players", {{"name", absl::StrCat("player ", i)}}).status());
+      ASSERT_OK_AND_ASSIGN(JournalInfo now, db.Journal());
+      EXPECT_OK(now.auto_checkpoint_error);
+      EXPECT_EQ(now.last_commit, last.last_commit + 1);
+      if (now.checkpoint == last.checkpoint) {
+        // Below the threshold: no checkpoint yet.
+        EXPECT_LT(now.journal_bytes, Threshold(last, kPercent, kMinBytes));
+        record_bytes = now.journal_bytes - last.journal_bytes;
+        ++commits_after_last_checkpoint;
+      } else {
+        // The commit that crossed it wrote one, and its journal is empty.
+        EXPECT_EQ(now.checkpoint, last.checkpoint + 1);
+        EXPECT_GE(last.journal_bytes + record_bytes, Threshold(last, kPercent, kMinBytes));
+        EXPECT_EQ(now.auto_checkpoints, last.auto_checkpoints + 1);
+        EXPECT_GT(now.snapshot_bytes, last.snapshot_bytes);  // it holds the new rows
+        EXPECT_LT(now.journal_bytes, record_bytes);          // the header alone
+        EXPECT_THAT(env.FileNames(), SizeIs(2));             // the old files are gone
+        ++checkpoints;
+        commits_after_last_checkpoint = 0;
+      }
+      last = now;
+    }
+    // Inside a transaction nothing is committed, so nothing checkpoints;
+    // the commit that ends it does.
+    ASSERT_OK(db.Begin());
+    for (int i = 0; i < 2000; ++i) ASSERT_OK(db.Insert("players", {}).status());
+    ASSERT_OK_AND_ASSIGN(JournalInfo open, db.Journal());
+    EXPECT_EQ(open.checkpoint, last.checkpoint);
+    ASSERT_OK(db.Commit());
+    ASSERT_OK_AND_ASSIGN(JournalInfo committed, db.Journal());
+    EXPECT_EQ(committed.checkpoint, last.checkpoint + 1);
+    EXPECT_EQ(committed.last_commit, last.last_commit + 1);
+    ASSERT_OK(db.Insert("players", {{"name", "after"}}).status());
+    commits_after_last_checkpoint = 1;
+  }
+  ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, AutoCheckpoint(env, kPercent, kMinBytes)));
+  // Only the commits since the last checkpoint were replayed.
+  EXPECT_EQ(db.recovery()->commits, static_cast<uint64_t>(commits_after_last_checkpoint));
+  ASSERT_OK_AND_ASSIGN(ResultSet after, db.Query("players").Where("name", "after").Get());
+  EXPECT_THAT(after, SizeIs(1));
+  EXPECT_OK(db.CheckConsistency());
+}
+
+TEST(DataDirTest, AnAutomaticCheckpointRunsAfterTheCommitFeedDelivered) {
+  MemoryEnv env;
+  {
+    ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, AutoCheckpoint(env, 1, 512)));
+    ASSERT_OK(DeclareSchema(db));
+    // A listener that writes: each player inserted gets an item, in a
+    // commit of the listener's own, delivered after the player's.
+    std::vector<std::string> seen;
+    db.OnCommit([&](const Commit& commit) {
+      for (const RowChange& change : commit.changes) {
+        if (change.kind != RowChange::kInsert) continue;
+        seen.push_back(std::string(change.table));
+        if (change.table == "players") {
+          ASSERT_OK(db.Insert("items", {{"player_id", change.key}}).status());
+        }
+      }
+    });
+    ASSERT_OK_AND_ASSIGN(JournalInfo start, db.Journal());
+    for (int i = 0; i < 40; ++i) ASSERT_OK(db.Insert("players", {}).status());
+    ASSERT_OK_AND_ASSIGN(JournalInfo now, db.Journal());
+    EXPECT_GT(now.checkpoint, start.checkpoint);
+    EXPECT_EQ(now.auto_checkpoints, now.checkpoint - start.checkpoint);
+    EXPECT_EQ(now.last_commit, start.last_commit + 80);
+    ASSERT_THAT(seen, SizeIs(80));
+    for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], i % 2 == 0 ? "players" : "items");
+  }
+  ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, InMemory(env)));
+  EXPECT_THAT(Contents(db)["players"], SizeIs(40));
+  EXPECT_THAT(Contents(db)["items"], SizeIs(40));
+}
+
+TEST(DataDirTest, AutomaticCheckpointsCanBeTurnedOff) {
+  MemoryEnv env;
+  ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, AutoCheckpoint(env, 0, 64)));
+  ASSERT_OK(DeclareSchema(db));
+  ASSERT_OK_AND_ASSIGN(JournalInfo start, db.Journal());
+  for (int i = 0; i < 100; ++i) ASSERT_OK(db.Insert("players", {}).status());
+  ASSERT_OK_AND_ASSIGN(JournalInfo now, db.Journal());
+  EXPECT_EQ(now.checkpoint, start.checkpoint);
+  EXPECT_GT(now.journal_bytes, 100 * 64u / 10);  // far past the minimum
+  EXPECT_EQ(now.auto_checkpoints, 0u);
+}
+
+TEST(DataDirTest, AFailedAutomaticCheckpointKeepsTheCommitAndRetriesLater) {
+  MemoryEnv env;
+  constexpr uint64_t kMinBytes = 512;
+  {
+    ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, AutoCheckpoint(env, 1, kMinBytes)));
+    ASSERT_OK(DeclareSchema(db));
+    ASSERT_OK_AND_ASSIGN(JournalInfo start, db.Journal());
+    // Commits create no file; a checkpoint creates its journal first.
+    env.FailNth(FileOp::kCreate, 1, ENOSPC);
+    const int creates = env.count(FileOp::kCreate);
+    JournalInfo failed;
+    int i = 0;
+    for (; env.count(FileOp::kCreate) == creates; ++i) {
+      ASSERT_LT(i, 1000) << "no automatic checkpoint was tried";
+      ASSERT_OK(db.Insert("players", {{"name", absl::StrCat("p", i)}}).status());
+    }
+    ASSERT_OK_AND_ASSIGN(failed, db.Journal());
+    EXPECT_THAT(
+        failed.auto_checkpoint_error,
+        StatusIs(absl::StatusCode::kResourceExhausted,
+                 AllOf(HasSubstr("automatic checkpoint of '/data'"), HasSubstr("journal bytes"))));
+    EXPECT_EQ(failed.checkpoint, start.checkpoint);
+    EXPECT_EQ(failed.auto_checkpoints, 0u);
+    EXPECT_GE(failed.journal_bytes, kMinBytes);
+    // Not tried again at the next commit, only once the journal has grown
+    // by the threshold again.
+    ASSERT_OK(db.Insert("players", {{"name", absl::StrCat("p", i++)}}).status());
+    EXPECT_EQ(env.count(FileOp::kCreate), creates + 1);
+    JournalInfo now = failed;
+    for (; now.checkpoint == start.checkpoint; ++i) {
+      ASSERT_LT(i, 1000) << "no second automatic checkpoint";
+      ASSERT_OK(db.Insert("players", {{"name", absl::StrCat("p", i)}}).status());
+      ASSERT_OK_AND_ASSIGN(now, db.Journal());
+    }
+    EXPECT_GE(now.last_commit - failed.last_commit, 2u);
+    EXPECT_OK(now.auto_checkpoint_error);
+    EXPECT_EQ(now.auto_checkpoints, 1u);
+    EXPECT_THAT(env.FileNames(), SizeIs(2));
+    env.Crash();
+  }
+  env.Restart();
+  ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, InMemory(env)));
+  ASSERT_OK_AND_ASSIGN(int64_t players, db.Query("players").Count());
+  EXPECT_GT(players, 2);
+  ASSERT_OK_AND_ASSIGN(JournalInfo reopened, db.Journal());
+  EXPECT_EQ(reopened.last_commit, db.recovery()->last_commit);
+}
+
 TEST(DataDirTest, ADatabaseNotOpenedFromADirectoryHasNoCheckpoint) {
   Database db;
   EXPECT_THAT(db.Checkpoint(), StatusIs(absl::StatusCode::kFailedPrecondition,
                                         HasSubstr("not opened from a directory")));
   EXPECT_THAT(db.Sync(), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(db.Journal(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                     HasSubstr("not opened from a directory")));
   EXPECT_EQ(db.recovery(), nullptr);
 }
 
@@ -379,16 +557,20 @@ TEST(DataDirTest, AShortWriteOrAFailedSyncFailsTheCommitAndLeavesTheDirectoryCon
 
 // Random transactions, then a crash before the n-th file operation of one
 // kind; the reopened database holds exactly the commits that returned OK
-// (every commit is synced before it returns).
-class DataDirCrashTest : public ::testing::TestWithParam<std::tuple<FileOp, int>> {};
+// (every commit is synced before it returns). Checkpoints are called, or
+// (automatic) written by the commits that fill a small journal, so the
+// crash may land inside a commit's checkpoint: that commit returned OK and
+// must be there.
+class DataDirCrashTest : public ::testing::TestWithParam<std::tuple<FileOp, int, bool>> {};
 
 TEST_P(DataDirCrashTest, ReopensToTheLastCommittedState) {
-  const auto [op, seed] = GetParam();
+  const auto [op, seed, automatic] = GetParam();
   MemoryEnv env;
   std::mt19937 rng(seed);
   std::map<std::string, std::vector<std::string>> committed;
   {
-    ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, InMemory(env)));
+    ASSERT_OK_AND_ASSIGN(
+        Database db, Database::Open(kDir, automatic ? AutoCheckpoint(env, 1, 300) : InMemory(env)));
     ASSERT_OK(DeclareSchema(db));
     committed = Contents(db);
     // Appends and syncs happen at every commit, the others at checkpoints.
@@ -399,7 +581,7 @@ TEST_P(DataDirCrashTest, ReopensToTheLastCommittedState) {
     for (int step = 0; step < 80; ++step) {
       absl::Status status;
       const int what = static_cast<int>(rng() % 6);
-      if (what == 0) {
+      if (what == 0 && !automatic) {
         status = db.Checkpoint();
       } else {
         status = db.Atomically([&]() -> absl::Status {
@@ -434,7 +616,7 @@ INSTANTIATE_TEST_SUITE_P(
     Ops, DataDirCrashTest,
     ::testing::Combine(::testing::Values(FileOp::kAppend, FileOp::kSync, FileOp::kCreate,
                                          FileOp::kRename, FileOp::kRemove, FileOp::kSyncDirectory),
-                       ::testing::Values(1, 2, 3, 4)));
+                       ::testing::Values(1, 2, 3, 4), ::testing::Bool()));
 
 }  // namespace
 }  // namespace kin::test
