@@ -205,9 +205,11 @@ class Engine {
   void SetCommitGate(CommitGate gate) { gate_ = std::move(gate); }
   // Called once a commit that passed the gate is final and every listener
   // has seen it (after the outermost delivery, never from inside a
-  // listener), with no transaction open: the data directory's automatic
-  // checkpoint, which must see the committed state and may take a while.
-  // It cannot fail the commit, which is already durable. nullptr removes it.
+  // listener; a listener may have left a transaction open): the data
+  // directory's automatic checkpoint, which must see the committed state
+  // and may take a while.
+  // It cannot fail the commit, which the gate already accepted. nullptr
+  // removes it.
   using AfterCommit = std::function<void()>;
   void SetAfterCommit(AfterCommit after) { after_commit_ = std::move(after); }
 

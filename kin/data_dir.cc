@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -195,23 +196,43 @@ absl::Status DataDir::Checkpoint(const Engine& engine, const RelationCatalog& ca
   // real: a crash between the two leaves a journal whose snapshot does not
   // exist, which Open ignores. Only a durable snapshot retires the old files.
   const std::string journal = Path(JournalName(next, 0));
-  KIN_ASSIGN_OR_RETURN(std::unique_ptr<JournalWriter> writer,
-                       JournalWriter::Create(env_, dir_, journal, last_commit_, options_));
+  const std::string snapshot = Path(SnapshotName(next));
+  // An earlier try may have left this journal behind (its creation or its
+  // removal failed). No commit is in it, Open ignores it, and a new journal
+  // is created exclusively: without this every later try would fail.
+  (void)env_.RemoveFile(journal);
+  absl::StatusOr<std::unique_ptr<JournalWriter>> writer =
+      JournalWriter::Create(env_, dir_, journal, last_commit_, options_);
+  if (!writer.ok()) {
+    (void)env_.RemoveFile(journal);  // created, then its header failed
+    return writer.status();
+  }
   SnapshotOptions save;
   save.env = &env_;
-  if (absl::Status saved = SaveSnapshotFile(engine, catalog, Path(SnapshotName(next)), save);
-      !saved.ok()) {
-    (void)writer->Close();
+  if (absl::Status saved = SaveSnapshotFile(engine, catalog, snapshot, save); !saved.ok()) {
+    (void)(*writer)->Close();
+    if (env_.NewSequentialFile(snapshot).ok()) {
+      // Renamed into place, but the directory sync failed: after a power
+      // loss either checkpoint may be the one Open finds, so a commit in
+      // either journal could be lost. Both are left as they are (each
+      // opens to the state before this call) and commits wait for a
+      // checkpoint that succeeds.
+      broken_ = absl::FailedPreconditionError(
+          absl::StrCat("checkpoint ", next, " of '", dir_, "' may not be durable (",
+                       saved.message(), "); commits are refused until Checkpoint() succeeds"));
+      return saved;
+    }
     (void)env_.RemoveFile(journal);
     return saved;
   }
   if (writer_ != nullptr) (void)writer_->Close();  // superseded: its errors no longer matter
-  writer_ = std::move(writer);
+  writer_ = *std::move(writer);
   checkpoint_ = next;
   segment_ = 0;
   broken_ = absl::OkStatus();
   older_segment_bytes_ = 0;
   auto_retry_bytes_ = 0;
+  auto_checkpoint_error_ = absl::OkStatus();  // a manual checkpoint did the job
   // Only the automatic checkpoint's threshold reads the size: 0 if it
   // cannot be read (the threshold is then the minimum) rather than an
   // error for a checkpoint that is durable (the same in Recover).
@@ -231,27 +252,43 @@ uint64_t DataDir::JournalBytes() const {
 }
 
 uint64_t DataDir::AutoCheckpointBytes() const {
-  const uint64_t relative = snapshot_bytes_ / 100 * options_.auto_checkpoint_percent +
-                            snapshot_bytes_ % 100 * options_.auto_checkpoint_percent / 100;
+  // percent% of the snapshot, saturating: no option makes it wrap to a
+  // small threshold.
+  constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
+  const uint64_t percent = options_.auto_checkpoint_percent;
+  const uint64_t hundredths = snapshot_bytes_ / 100;
+  const uint64_t relative = percent != 0 && hundredths > (kMax - 100 * percent) / percent
+                                ? kMax
+                                : hundredths * percent + snapshot_bytes_ % 100 * percent / 100;
   return std::max(relative, options_.auto_checkpoint_min_bytes);
 }
 
 void DataDir::AfterCommit(const Engine& engine, const RelationCatalog& catalog) {
-  // A migration's end writes its own checkpoint.
-  if (options_.auto_checkpoint_percent == 0 || engine.in_schema_change()) return;
-  if (JournalBytes() < std::max(AutoCheckpointBytes(), auto_retry_bytes_)) return;
-  absl::Status written = Checkpoint(engine, catalog);
-  if (written.ok()) {
-    ++auto_checkpoints_;
-    auto_checkpoint_error_ = absl::OkStatus();
+  // A migration's end writes its own checkpoint; a transaction a commit
+  // listener left open will commit (and come back here) later.
+  if (options_.auto_checkpoint_percent == 0 || engine.in_schema_change() ||
+      engine.transaction_depth() > 0) {
     return;
   }
-  auto_checkpoint_error_ = absl::Status(
-      written.code(), absl::StrCat("automatic checkpoint of '", dir_, "' at ", JournalBytes(),
-                                   " journal bytes: ", written.message()));
+  const uint64_t bytes = JournalBytes();
+  if (bytes < std::max(AutoCheckpointBytes(), auto_retry_bytes_)) return;
+  const uint64_t before = checkpoint_;
+  absl::Status written = Checkpoint(engine, catalog);
+  // A checkpoint that is in place but could not remove the old files still
+  // counts (Open or the next checkpoint removes them).
+  if (checkpoint_ != before) ++auto_checkpoints_;
+  if (written.ok()) return;
+  auto_checkpoint_error_ =
+      absl::Status(written.code(), absl::StrCat("automatic checkpoint of '", dir_, "' at ", bytes,
+                                                " journal bytes: ", written.message()));
   // Not again at every commit (a full disk would make each one write a
   // snapshot): once the journal has grown by the threshold again.
-  auto_retry_bytes_ = JournalBytes() + AutoCheckpointBytes();
+  if (checkpoint_ == before) {
+    const uint64_t threshold = AutoCheckpointBytes();
+    auto_retry_bytes_ = bytes > std::numeric_limits<uint64_t>::max() - threshold
+                            ? std::numeric_limits<uint64_t>::max()
+                            : bytes + threshold;
+  }
 }
 
 JournalInfo DataDir::Info() const {

@@ -103,7 +103,8 @@ struct JournalInfo {
   uint64_t journal_bytes = 0;   // its journal so far, every segment
   uint64_t last_commit = 0;     // the number of the last commit journaled
   // Automatic checkpoints (OpenOptions::auto_checkpoint_percent) written
-  // since Open, and the last one's failure (OK once one succeeds again).
+  // since Open, and the last one's failure (OK again once any checkpoint
+  // succeeds).
   uint64_t auto_checkpoints = 0;
   absl::Status auto_checkpoint_error;
 };

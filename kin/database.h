@@ -89,8 +89,11 @@ class Database {
   static absl::StatusOr<Database> Open(const std::string& dir, const OpenOptions& options = {});
   // Writes the whole database as a new snapshot and starts a fresh journal;
   // the old files are removed once the new ones are durable. A crash at any
-  // point leaves a directory that opens to the same state. FailedPrecondition
-  // inside a transaction or for a database not opened from a directory.
+  // point leaves a directory that opens to the same state. When the new
+  // snapshot is in place but its directory could not be synced, commits
+  // are refused until a Checkpoint succeeds (either checkpoint may be the
+  // one a power loss leaves). FailedPrecondition inside a transaction or
+  // for a database not opened from a directory.
   absl::Status Checkpoint();
   // Makes every commit so far durable (for SyncPolicy kGrouped / kNone).
   absl::Status Sync();
