@@ -8,10 +8,9 @@
 // SQLite synchronous=FULL), 1 grouped (kin kGrouped at 100 ms, SQLite
 // synchronous=NORMAL: WAL frames synced at WAL checkpoints), 2 none (kin
 // kNone, SQLite synchronous=OFF); SmallTxn_Kin/3 is 0 without the
-// journal's preallocation; <Op>_Kin/4 is 1 without automatic checkpoints
-// (OpenOptions::auto_checkpoint_percent = 0), so /1 against /4 is what
-// they cost a commit. 100,000 players(id, score); the files go in
-// $KIN_BENCH_DIR or /tmp.
+// journal's preallocation. Checkpoint_Kin/<players>: one Checkpoint() (what
+// the commit that crosses the automatic threshold pays). 100,000
+// players(id, score); the files go in $KIN_BENCH_DIR or /tmp.
 
 #include <sqlite3.h>
 #include <unistd.h>
@@ -21,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -48,9 +48,21 @@ std::string FreshDir(const char* name) {
 // preallocated (it grows with each record, so each sync also flushes the
 // new size: kin's behaviour before OpenOptions::journal_preallocate_bytes).
 SyncPolicy Policy(int64_t arg) {
-  return arg == 0 || arg == 3   ? SyncPolicy::kEveryCommit
-         : arg == 1 || arg == 4 ? SyncPolicy::kGrouped
-                                : SyncPolicy::kNone;
+  return arg == 0 || arg == 3 ? SyncPolicy::kEveryCommit
+         : arg == 1           ? SyncPolicy::kGrouped
+                              : SyncPolicy::kNone;
+}
+
+// Creates players(id, score) holding ids 1..n with score 0, checkpointed.
+void SeedPlayers(Database& db, int64_t n) {
+  if (!db.CreateTable("players", Schema().Int64("id", PrimaryKey()).Int64("score")).ok()) {
+    std::abort();
+  }
+  std::vector<int64_t> ids(n), scores(n, 0);
+  for (int64_t i = 0; i < n; ++i) ids[i] = i + 1;
+  RowBatch batch;
+  batch.Int64("id", std::move(ids)).Int64("score", std::move(scores));
+  if (!db.InsertBatch("players", std::move(batch)).ok() || !db.Checkpoint().ok()) std::abort();
 }
 
 // Opens a fresh directory holding the players, checkpointed.
@@ -59,16 +71,8 @@ struct KinWorld {
     OpenOptions options;
     options.sync = Policy(arg);
     if (arg == 3) options.journal_preallocate_bytes = 0;
-    if (arg == 4) options.auto_checkpoint_percent = 0;
     db = std::move(Database::Open(dir, options).value());
-    if (!db.CreateTable("players", Schema().Int64("id", PrimaryKey()).Int64("score")).ok()) {
-      std::abort();
-    }
-    std::vector<int64_t> ids(kPlayers), scores(kPlayers, 0);
-    for (int64_t i = 0; i < kPlayers; ++i) ids[i] = i + 1;
-    RowBatch batch;
-    batch.Int64("id", std::move(ids)).Int64("score", std::move(scores));
-    if (!db.InsertBatch("players", std::move(batch)).ok() || !db.Checkpoint().ok()) std::abort();
+    SeedPlayers(db, kPlayers);
     score = db.Int64Column("players", "score").value();
     for (int64_t i = 0; i < kPlayers; ++i) rows.push_back(db.FindOrFail("players", i + 1).value());
   }
@@ -215,13 +219,28 @@ void BM_SmallTxn_Sqlite(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
+// The pause of a checkpoint: the world's snapshot written and synced, a new
+// journal, the old files removed (every commit synced, as the default).
+void BM_Checkpoint_Kin(benchmark::State& state) {
+  const std::string dir = FreshDir("checkpoint");
+  Database db = std::move(Database::Open(dir).value());
+  SeedPlayers(db, state.range(0));
+  for (auto _ : state) {
+    if (!db.Checkpoint().ok()) state.SkipWithError("checkpoint");
+  }
+  state.counters["snapshot_bytes"] = static_cast<double>(db.Journal()->snapshot_bytes);
+  db = Database();
+  std::filesystem::remove_all(dir);
+}
+
 // Recovery: Open of a directory holding a snapshot of 1M players and
 // journaled small transactions after it, against loading a snapshot of the
 // same final state. Recovery_Kin: the issue's 100,000 transactions
 // (automatic checkpoints off, so that there are exactly that many);
-// RecoveryBounded_Kin: the longest journal the default automatic
-// checkpoints leave (transactions until the next one would write a
-// checkpoint), the worst Open a user of the defaults meets.
+// RecoveryBounded_Kin/<percent>: the longest journal that automatic
+// checkpoints at auto_checkpoint_percent = <percent> leave (transactions
+// until the next one would write a checkpoint), the worst Open a user of
+// that setting meets (100: the default; others with a 1 MiB minimum).
 constexpr int64_t kRecoveryPlayers = 1'000'000;
 constexpr int kRecoveryTxns = 100'000;
 
@@ -230,21 +249,20 @@ struct RecoveryDir {
   uint64_t commits = 0;  // journaled after the snapshot
 };
 
-RecoveryDir MakeRecoveryDir(bool bounded) {
-  RecoveryDir out{FreshDir(bounded ? "recovery-bounded" : "recovery")};
+// percent 0: the issue's shape, automatic checkpoints off.
+RecoveryDir MakeRecoveryDir(int percent) {
+  const bool bounded = percent > 0;
+  RecoveryDir out{FreshDir(absl::StrCat("recovery-", percent).c_str())};
   OpenOptions options;
   options.sync = SyncPolicy::kNone;  // building it, not measuring it
-  if (!bounded) options.auto_checkpoint_percent = 0;
+  options.auto_checkpoint_percent = percent;
+  // Other than the default: the percent decides, not the 16 MiB minimum.
+  if (percent != 100) options.auto_checkpoint_min_bytes = 1 << 20;
   Database db = std::move(Database::Open(out.dir, options).value());
-  if (!db.CreateTable("players", Schema().Int64("id", PrimaryKey()).Int64("score")).ok() ||
-      !db.CreateTable("events", Schema().Int64("id", PrimaryKey()).Int64("player")).ok()) {
+  if (!db.CreateTable("events", Schema().Int64("id", PrimaryKey()).Int64("player")).ok()) {
     std::abort();
   }
-  std::vector<int64_t> ids(kRecoveryPlayers), scores(kRecoveryPlayers, 0);
-  for (int64_t i = 0; i < kRecoveryPlayers; ++i) ids[i] = i + 1;
-  RowBatch batch;
-  batch.Int64("id", std::move(ids)).Int64("score", std::move(scores));
-  if (!db.InsertBatch("players", std::move(batch)).ok() || !db.Checkpoint().ok()) std::abort();
+  SeedPlayers(db, kRecoveryPlayers);
   const Column<int64_t> score = db.Int64Column("players", "score").value();
   const JournalInfo start = db.Journal().value();
   const uint64_t threshold = std::max(start.snapshot_bytes * options.auto_checkpoint_percent / 100,
@@ -271,15 +289,15 @@ RecoveryDir MakeRecoveryDir(bool bounded) {
   return out;
 }
 
-const RecoveryDir& TheRecoveryDir(bool bounded) {
-  static const RecoveryDir* const issue = new RecoveryDir(MakeRecoveryDir(false));
-  if (!bounded) return *issue;
-  static const RecoveryDir* const longest = new RecoveryDir(MakeRecoveryDir(true));
-  return *longest;
+const RecoveryDir& TheRecoveryDir(int percent) {
+  static auto* const made = new std::map<int, RecoveryDir>;
+  auto it = made->find(percent);
+  if (it == made->end()) it = made->emplace(percent, MakeRecoveryDir(percent)).first;
+  return it->second;
 }
 
-void RunRecovery(benchmark::State& state, bool bounded) {
-  const RecoveryDir& dir = TheRecoveryDir(bounded);
+void RunRecovery(benchmark::State& state, int percent) {
+  const RecoveryDir& dir = TheRecoveryDir(percent);
   for (auto _ : state) {
     // Open writes a new empty segment each time; it is removed below so
     // every iteration replays the same journal.
@@ -297,38 +315,43 @@ void RunRecovery(benchmark::State& state, bool bounded) {
   state.counters["commits"] = static_cast<double>(dir.commits);
 }
 
-void RunSnapshotLoad(benchmark::State& state, bool bounded) {
-  const std::string path = TheRecoveryDir(bounded).dir + "-final.kin";
+void RunSnapshotLoad(benchmark::State& state, int percent) {
+  const std::string path = TheRecoveryDir(percent).dir + "-final.kin";
   for (auto _ : state) {
     absl::StatusOr<Database> db = LoadSnapshot(path);
     if (!db.ok()) state.SkipWithError("load");
   }
 }
 
-void BM_Recovery_Kin(benchmark::State& state) { RunRecovery(state, false); }
-void BM_Recovery_SnapshotLoad(benchmark::State& state) { RunSnapshotLoad(state, false); }
-void BM_RecoveryBounded_Kin(benchmark::State& state) { RunRecovery(state, true); }
-void BM_RecoveryBounded_SnapshotLoad(benchmark::State& state) { RunSnapshotLoad(state, true); }
+void BM_Recovery_Kin(benchmark::State& state) { RunRecovery(state, 0); }
+void BM_Recovery_SnapshotLoad(benchmark::State& state) { RunSnapshotLoad(state, 0); }
+void BM_RecoveryBounded_Kin(benchmark::State& state) {
+  RunRecovery(state, static_cast<int>(state.range(0)));
+}
+void BM_RecoveryBounded_SnapshotLoad(benchmark::State& state) {
+  RunSnapshotLoad(state, static_cast<int>(state.range(0)));
+}
 
 // Real time: a sync is waiting, not CPU.
-BENCHMARK(BM_DurableSet_Kin)
-    ->DenseRange(0, 2)
-    ->Arg(4)
-    ->UseRealTime()
-    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DurableSet_Kin)->DenseRange(0, 2)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DurableSet_Sqlite)->DenseRange(0, 2)->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_DurableTick_Kin)
-    ->DenseRange(0, 2)
-    ->Arg(4)
-    ->UseRealTime()
-    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DurableTick_Kin)->DenseRange(0, 2)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DurableTick_Sqlite)->DenseRange(0, 2)->UseRealTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_SmallTxn_Kin)->DenseRange(0, 4)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SmallTxn_Kin)->DenseRange(0, 3)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_SmallTxn_Sqlite)->DenseRange(0, 2)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Checkpoint_Kin)
+    ->Arg(kPlayers)
+    ->Arg(1'000'000)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Recovery_Kin)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Recovery_SnapshotLoad)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_RecoveryBounded_Kin)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_RecoveryBounded_SnapshotLoad)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RecoveryBounded_Kin)->Arg(100)->Arg(20)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RecoveryBounded_SnapshotLoad)
+    ->Arg(100)
+    ->Arg(20)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace kin::bench
