@@ -389,6 +389,12 @@ absl::Status Database::AfterSchemaChange(absl::Status changed) {
   if (!changed.ok() || data_dir_ == nullptr || engine_->in_schema_change()) return changed;
   absl::Status checkpoint = Checkpoint();
   if (checkpoint.ok()) return checkpoint;
+  // The journal of the last checkpoint replays onto its snapshot, which has
+  // the old schema: a commit written there now (say into a new table) would
+  // make the directory fail to open. Commits wait for the checkpoint.
+  data_dir_->RefuseCommits(absl::FailedPreconditionError(absl::StrCat(
+      "the schema changed but is not durable yet (the checkpoint failed: ", checkpoint.message(),
+      "); commits are refused until Checkpoint() succeeds")));
   return absl::Status(checkpoint.code(),
                       absl::StrCat("the schema changed but is not durable yet (the checkpoint "
                                    "failed: ",

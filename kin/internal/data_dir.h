@@ -54,6 +54,8 @@ class DataDir {
   // The commit gate: appends the commit; an error refuses it.
   absl::Status Append(const Commit& commit);
   absl::Status Sync();
+  // Makes every commit fail with `why` until a checkpoint succeeds.
+  void RefuseCommits(absl::Status why) { broken_ = std::move(why); }
   // The engine's after-commit hook: an automatic checkpoint when the
   // journal has outgrown OpenOptions' threshold.
   void AfterCommit(const Engine& engine, const RelationCatalog& catalog);
@@ -86,8 +88,10 @@ class DataDir {
   uint64_t segment_ = 0;
   uint64_t last_commit_ = 0;
   std::unique_ptr<JournalWriter> writer_;
-  // Set when a journal write failed: the file may hold part of a record,
-  // so nothing more is appended to it until a checkpoint starts a new one.
+  // Set when the journal may not take more commits until a checkpoint
+  // starts a new one: a journal write failed (the file may hold part of a
+  // record), a snapshot's durability is unknown, or the schema changed
+  // without a checkpoint.
   absl::Status broken_;
   RecoveryInfo recovery_;
   // Bytes of the current checkpoint's segments before writer_'s (replayed
