@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -211,7 +212,9 @@ absl::Status DataDir::Checkpoint(const Engine& engine, const RelationCatalog& ca
   save.env = &env_;
   if (absl::Status saved = SaveSnapshotFile(engine, catalog, snapshot, save); !saved.ok()) {
     (void)(*writer)->Close();
-    if (env_.NewSequentialFile(snapshot).ok()) {
+    // Only a snapshot known to be absent is a clean failure: one that
+    // cannot be opened for another reason may be in place.
+    if (!absl::IsNotFound(env_.NewSequentialFile(snapshot).status())) {
       // Renamed into place, but the directory sync failed: after a power
       // loss either checkpoint may be the one Open finds, so a commit in
       // either journal could be lost. Both are left as they are (each
@@ -387,8 +390,11 @@ const RecoveryInfo* Database::recovery() const {
 absl::Status Database::AfterSchemaChange(absl::Status changed) {
   // Inside a Migrate, its end writes the one checkpoint.
   if (!changed.ok() || data_dir_ == nullptr || engine_->in_schema_change()) return changed;
+  const uint64_t before = data_dir_->checkpoint();
   absl::Status checkpoint = Checkpoint();
-  if (checkpoint.ok()) return checkpoint;
+  // A checkpoint in place whose old files stayed (they go at the next one)
+  // made the schema durable.
+  if (checkpoint.ok() || data_dir_->checkpoint() != before) return checkpoint;
   // The journal of the last checkpoint replays onto its snapshot, which has
   // the old schema: a commit written there now (say into a new table) would
   // make the directory fail to open. Commits wait for the checkpoint.

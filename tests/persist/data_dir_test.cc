@@ -207,6 +207,36 @@ TEST(DataDirTest, ASchemaChangeWhoseCheckpointFailedRefusesCommitsUntilOneSuccee
   EXPECT_THAT(db.Query("players").Count(), IsOkAndHolds(1));
 }
 
+TEST(DataDirTest, ASchemaChangeWhoseCheckpointOnlyKeptOldFilesTakesCommits) {
+  MemoryEnv env;
+  ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, InMemory(env)));
+  ASSERT_OK(DeclareSchema(db));
+  // The checkpoint's first removal clears a leftover journal (none here);
+  // the second is an old file, once the new checkpoint is in place.
+  env.FailNth(FileOp::kRemove, 2, EIO);
+  EXPECT_FALSE(db.CreateTable("guilds", Schema().Int64("id", PrimaryKey())).ok());
+  ASSERT_OK(db.Insert("guilds", {}).status());  // durable: not refused
+  ASSERT_OK_AND_ASSIGN(Database reopened, Database::Open(kDir, InMemory(env)));
+  EXPECT_THAT(reopened.Query("guilds").Count(), IsOkAndHolds(1));
+}
+
+TEST(DataDirTest, ACheckpointThatCannotTellWhetherItsSnapshotIsInPlaceRefusesCommits) {
+  MemoryEnv env;
+  ASSERT_OK_AND_ASSIGN(Database db, Database::Open(kDir, InMemory(env)));
+  ASSERT_OK(DeclareSchema(db));
+  ASSERT_OK(db.Insert("players", {}).status());
+  // The rename fails, then so does the look for the snapshot: it may be
+  // there, as far as the checkpoint can tell.
+  env.FailNth(FileOp::kRename, 1, EIO);
+  env.FailNth(FileOp::kOpen, 1, EIO);
+  EXPECT_FALSE(db.Checkpoint().ok());
+  EXPECT_THAT(db.Insert("players", {}).status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("may not be durable")));
+  ASSERT_OK(db.Checkpoint());
+  ASSERT_OK(db.Insert("players", {}).status());
+  EXPECT_THAT(db.Query("players").Count(), IsOkAndHolds(2));
+}
+
 TEST(DataDirTest, CheckpointStartsAFreshJournal) {
   MemoryEnv env;
   {
