@@ -623,6 +623,9 @@ class World {
     report.checks = std::move(checks_);
     report.snapshot_path = snapshot_path_;
     report.snapshot_kept = !options_.save_path.empty();
+    if (!options_.data_dir.empty()) {
+      KIN_ASSIGN_OR_RETURN(report.journal, db_.Journal());
+    }
     return report;
   }
 

@@ -34,6 +34,7 @@
 #define KIN_EXAMPLES_WORLD_H_
 
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -206,6 +207,8 @@ struct WorldReport {
   std::vector<Check> checks;
   std::string snapshot_path;  // where it was saved (removed unless kept)
   bool snapshot_kept = false;
+  // With a data directory: its state at the end (Database::Journal).
+  std::optional<JournalInfo> journal;
 
   bool ok() const {
     for (const Check& c : checks) {

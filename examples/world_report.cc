@@ -70,6 +70,19 @@ std::string FormatReport(const WorldReport& report) {
                           SyncPolicyName(o.sync));
   }
   out += "\n";
+  if (const std::optional<JournalInfo>& j = report.journal; j.has_value()) {
+    // What the next Open would load and replay, and the automatic
+    // checkpoints that keep the replay bounded.
+    absl::StrAppendFormat(
+        &out,
+        "  checkpoint %d: snapshot %s, then a journal of %s up to commit %d; "
+        "automatic checkpoints this run: %d%s\n",
+        j->checkpoint, Megabytes(j->snapshot_bytes), Megabytes(j->journal_bytes), j->last_commit,
+        j->auto_checkpoints,
+        j->auto_checkpoint_error.ok()
+            ? ""
+            : absl::StrCat(" (the last failed: ", j->auto_checkpoint_error.message(), ")"));
+  }
 
   absl::StrAppendFormat(&out, "\nWorld %22s %16s\n", "seeded", "after the ticks");
   auto size_row = [&](absl::string_view name, int64_t seeded, int64_t now) {

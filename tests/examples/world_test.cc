@@ -205,6 +205,10 @@ TEST(WorldTest, EverySyncPolicyRunsTheSameWorld) {
     EXPECT_EQ(report.timings.commit_ms.size(), 3u);
     EXPECT_THAT(FormatReport(report),
                 HasSubstr(absl::StrCat("commits (journal, --sync=", SyncPolicyName(sync), ")")));
+    ASSERT_TRUE(report.journal.has_value());
+    EXPECT_GT(report.journal->journal_bytes, 0u);
+    EXPECT_EQ(report.journal->auto_checkpoints, 0u);  // a tiny world's journal stays short
+    EXPECT_THAT(FormatReport(report), HasSubstr("then a journal of"));
     counts.push_back(report.counts);
     std::filesystem::remove_all(dir);
   }
