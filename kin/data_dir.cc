@@ -167,6 +167,7 @@ absl::Status DataDir::Recover(Engine& engine, RelationCatalog& catalog) {
   older_segment_bytes_ = 0;
   for (const DirScan::Segment& segment : scan.segments) older_segment_bytes_ += segment.bytes;
   snapshot_bytes_ = SnapshotBytes(checkpoint_).value_or(0);
+  auto_checkpoint_at_ = AutoCheckpointBytes();
   if (scan.dropped) {
     // Start clean: the replayed state as a new checkpoint, so no segment
     // ever follows a torn or damaged one.
@@ -234,12 +235,12 @@ absl::Status DataDir::Checkpoint(const Engine& engine, const RelationCatalog& ca
   segment_ = 0;
   broken_ = absl::OkStatus();
   older_segment_bytes_ = 0;
-  auto_retry_bytes_ = 0;
   auto_checkpoint_error_ = absl::OkStatus();  // a manual checkpoint did the job
   // Only the automatic checkpoint's threshold reads the size: 0 if it
   // cannot be read (the threshold is then the minimum) rather than an
   // error for a checkpoint that is durable (the same in Recover).
   snapshot_bytes_ = SnapshotBytes(next).value_or(0);
+  auto_checkpoint_at_ = AutoCheckpointBytes();
   return RemoveOtherCheckpoints(next);
 }
 
@@ -259,6 +260,7 @@ uint64_t DataDir::AutoCheckpointBytes() const {
   // small threshold.
   constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
   const uint64_t percent = options_.auto_checkpoint_percent;
+  if (percent == 0) return kMax;  // off
   const uint64_t hundredths = snapshot_bytes_ / 100;
   const uint64_t relative = percent != 0 && hundredths > (kMax - 100 * percent) / percent
                                 ? kMax
@@ -267,14 +269,12 @@ uint64_t DataDir::AutoCheckpointBytes() const {
 }
 
 void DataDir::AfterCommit(const Engine& engine, const RelationCatalog& catalog) {
+  // Every commit passes here: the threshold is worked out when it changes.
+  const uint64_t bytes = JournalBytes();
+  if (bytes < auto_checkpoint_at_) return;
   // A migration's end writes its own checkpoint; a transaction a commit
   // listener left open will commit (and come back here) later.
-  if (options_.auto_checkpoint_percent == 0 || engine.in_schema_change() ||
-      engine.transaction_depth() > 0) {
-    return;
-  }
-  const uint64_t bytes = JournalBytes();
-  if (bytes < std::max(AutoCheckpointBytes(), auto_retry_bytes_)) return;
+  if (engine.in_schema_change() || engine.transaction_depth() > 0) return;
   const uint64_t before = checkpoint_;
   absl::Status written = Checkpoint(engine, catalog);
   // A checkpoint that is in place but could not remove the old files still
@@ -288,9 +288,9 @@ void DataDir::AfterCommit(const Engine& engine, const RelationCatalog& catalog) 
   // snapshot): once the journal has grown by the threshold again.
   if (checkpoint_ == before) {
     const uint64_t threshold = AutoCheckpointBytes();
-    auto_retry_bytes_ = bytes > std::numeric_limits<uint64_t>::max() - threshold
-                            ? std::numeric_limits<uint64_t>::max()
-                            : bytes + threshold;
+    auto_checkpoint_at_ = bytes > std::numeric_limits<uint64_t>::max() - threshold
+                              ? std::numeric_limits<uint64_t>::max()
+                              : bytes + threshold;
   }
 }
 

@@ -77,8 +77,8 @@ class DataDir {
   // The current checkpoint's snapshot size (0 when it has none).
   absl::StatusOr<uint64_t> SnapshotBytes(uint64_t checkpoint) const;
   uint64_t JournalBytes() const;
-  // The journal length at which an automatic checkpoint is due (unless a
-  // failed one set auto_retry_bytes_ higher).
+  // The journal length past a checkpoint at which the next automatic one
+  // is due (the maximum when they are off).
   uint64_t AutoCheckpointBytes() const;
 
   Env& env_;
@@ -100,8 +100,10 @@ class DataDir {
   uint64_t snapshot_bytes_ = 0;
   uint64_t auto_checkpoints_ = 0;
   absl::Status auto_checkpoint_error_;
-  // After a failed automatic checkpoint: the journal length of the next try.
-  uint64_t auto_retry_bytes_ = 0;
+  // The journal length at which AfterCommit writes a checkpoint:
+  // AutoCheckpointBytes() after a checkpoint or Open, further after a
+  // failed automatic one (not again at every commit).
+  uint64_t auto_checkpoint_at_ = 0;
 };
 
 }  // namespace kin::internal
